@@ -1,0 +1,1 @@
+"""Configuration under conf/: typed models, loading with errors that name file, key and expectation."""

@@ -1,0 +1,174 @@
+"""Typed models of every file under conf/: app settings, platforms, experiments, strategies.
+
+Unknown keys are refused so a misspelt key fails at load, not in the middle of a run. Parts whose shape depends on
+a backend (a platform's provider table, a strategy's parameters, a load profile's parameters) are checked by their
+own package when the engine builds them, before anything irreversible (the EnosLib `finalize()` way).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from scaletui.config.units import Duration
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- conf/scaletui.toml -------------------------------------------------------------------------------------------
+
+
+class Paths(Strict):
+    sessions: str = "~/.local/share/scaletui/sessions"
+    """Where each session keeps session.toml, its logs, pid files and inventory."""
+    results: str = "results"
+    """Root of the results directories: results/<session>/<run-id>/."""
+    cache: str = "~/.cache/scaletui"
+    """Downloads and builds kept between sessions: Flink, the compiled workload jar."""
+    conf: str = "conf"
+    """Where platforms/, experiments/ and strategies/ are looked up."""
+
+
+class Refresh(Strict):
+    metrics: Duration = 1.0
+    """Metrics polling period."""
+    instances: Duration = 2.0
+    """Pods/instances polling period."""
+    plots: Duration = 1.0
+    """Plot redraw period (hidden panes are never redrawn)."""
+
+
+class AppConfig(Strict):
+    theme: str = "dark"
+    """dark, light or ansi16 (16 colours; also chosen when NO_COLOR is set)."""
+    session: str = "default"
+    """The session opened when none is named on the command line."""
+    paths: Paths = Field(default_factory=Paths)
+    refresh: Refresh = Field(default_factory=Refresh)
+    keymap: dict[str, str] = Field(default_factory=dict)
+    """Action id -> key, to remap any key shown in the footer or help (e.g. "chaos.fire" = "F")."""
+
+
+# --- conf/platforms/*.toml ----------------------------------------------------------------------------------------
+
+PlatformType = Literal["local", "Grid5000", "VMonG5k", "VagrantG5k", "Chameleon", "FIT", "Static"]
+
+
+class Roles(Strict):
+    control: int = Field(1, ge=0)
+    producers: int = Field(0, ge=0)
+    consumers: int = Field(0, ge=0)
+    workers: int = Field(0, ge=0)
+
+
+class PlatformInfo(Strict):
+    name: str
+    type: str
+    """local, Grid5000, VMonG5k, VagrantG5k, Chameleon, FIT, Static, or a custom type from an entry point."""
+
+
+class PlatformFile(Strict):
+    platform: PlatformInfo
+    roles: Roles = Field(default_factory=Roles)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """The provider's own table (site, cluster, walltime, hosts, ...), checked by the platform's builder."""
+
+
+# --- conf/strategies/*.toml ---------------------------------------------------------------------------------------
+
+
+class StrategyInfo(Strict):
+    name: str
+    description: str = ""
+
+
+class StrategyFile(Strict):
+    strategy: StrategyInfo
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+# --- conf/experiments/*.toml --------------------------------------------------------------------------------------
+
+
+class ExperimentInfo(Strict):
+    name: str
+    description: str = ""
+    platform: str = "local"
+    """A platform name from conf/platforms/<name>.toml."""
+    duration: Duration
+    teardown: Literal["keep", "stop"] = "stop"
+    """After the run: keep the cluster running, or stop it."""
+    stages: list[str] = Field(default_factory=list)
+    """Stages or apps to run first: "infrastructure", "orchestration", "application", or "app:<name>"."""
+
+
+class JobSpec(Strict):
+    kind: Literal["workload"] = "workload"
+    taskmanagers: int = Field(1, ge=1, le=64)
+    slots_per_taskmanager: int = Field(2, ge=1, le=64)
+    parallelism: dict[str, int] = Field(default_factory=dict)
+    """Initial parallelism per operator name; operators not named start at 1."""
+    max_parallelism: int = Field(32, ge=1, le=32768)
+    cost_ms: float = Field(2.0, ge=0.0, le=1000.0)
+    """CPU time per record of the expensive operator."""
+    window_s: float = Field(5.0, gt=0.0)
+    keys: int = Field(64, ge=1)
+
+
+class LoadSpec(BaseModel):
+    """`profile` picks the shape; its parameters (rate, steps, period, file...) are checked by `workload`."""
+
+    model_config = ConfigDict(extra="allow")
+    profile: str = "constant"
+
+
+class StrategySpec(Strict):
+    name: str = "none"
+    """A strategy name, or "none" to run without autoscaling."""
+    file: str = ""
+    """conf/strategies/<name>.toml by default."""
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Overrides of the strategy file's parameters."""
+    interval: Duration = 10.0
+    window: Duration = 10.0
+    cooldown: Duration = 20.0
+    dry_run: bool = False
+    min_parallelism: int = Field(1, ge=1)
+    max_parallelism: int = Field(8, ge=1)
+    max_taskmanagers: int = Field(4, ge=1)
+    max_slots: int = Field(16, ge=1)
+
+
+class FaultSpec(Strict):
+    at: Duration
+    kind: Literal["delay", "loss", "bandwidth", "kill", "pause", "cpu-stress"]
+    duration: Duration
+    targets: list[str] = Field(default_factory=list)
+    """Instance names, "role:taskmanager", or "operator:<name>"."""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class SloSpec(Strict):
+    p99_latency_ms: float | None = Field(None, gt=0)
+    min_fraction: float = Field(0.95, gt=0.0, le=1.0)
+    """The share of the run's seconds that must meet the latency bound."""
+    min_throughput_fraction: float | None = Field(None, gt=0.0, le=1.0)
+
+
+class Experiment(Strict):
+    experiment: ExperimentInfo
+    job: JobSpec = Field(default_factory=JobSpec)
+    load: LoadSpec = Field(default_factory=LoadSpec)
+    strategy: StrategySpec = Field(default_factory=StrategySpec)
+    faults: list[FaultSpec] = Field(default_factory=list)
+    slo: SloSpec | None = None
+
+    @model_validator(mode="after")
+    def _faults_fit(self) -> "Experiment":
+        for i, fault in enumerate(self.faults):
+            if fault.at >= self.experiment.duration:
+                raise ValueError(f"faults[{i}].at to fall inside the experiment's duration")
+        return self

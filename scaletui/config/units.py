@@ -1,0 +1,40 @@
+"""Durations and rates as people write them in TOML: 90, "90s", "3m", "1h30m", "500ms"."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string like "1h30m"; raises ValueError with the accepted forms."""
+    if isinstance(value, bool):
+        raise ValueError("a duration like 90, \"90s\", \"3m\" or \"1h30m\"")
+    if isinstance(value, (int, float)):
+        if value < 0:
+            raise ValueError("a duration that is not negative")
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text and _PART.sub("", text) == "":
+            return sum(float(n) * _SCALE[u] for n, u in _PART.findall(text))
+    raise ValueError("a duration like 90, \"90s\", \"3m\" or \"1h30m\"")
+
+
+def format_duration(seconds: float) -> str:
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h}h{m:02d}m"
+    if m:
+        return f"{m}m{sec:02d}s"
+    return f"{sec}s"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]

@@ -1,0 +1,169 @@
+"""Typed events and the one bus every worker posts to.
+
+The TUI and the headless runner are both subscribers: the engine never knows which face is listening.
+Handlers run in the publisher's thread; a subscriber that owns a loop (Textual) hops threads itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event: when it happened (epoch seconds) and which worker sent it."""
+
+    ts: float = field(default_factory=time.time)
+    source: str = "engine"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Progress(Event):
+    """A step of long work: `fraction` in [0, 1] when known, None for indeterminate."""
+
+    step: str
+    message: str = ""
+    fraction: float | None = None
+    done: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageTask(Event):
+    """One Ansible task result inside a stage run (ansible-runner's per-task event)."""
+
+    stage: str
+    run_id: str
+    play: str
+    task: str
+    host: str
+    status: Literal["started", "ok", "changed", "failed", "skipped", "unreachable"]
+    duration_s: float | None = None
+    message: str = ""
+    tasks_done: int = 0
+    tasks_total: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageStateChanged(Event):
+    stage: str
+    state: Literal["pending", "running", "done", "failed", "cancelled"]
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsEvent(Event):
+    """A new metrics sample; `sample` is a `scaletui.metrics.model.JobSample`."""
+
+    sample: Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClusterChanged(Event):
+    """The set or state of instances changed; `instances` is a list of `cluster.base.Instance`."""
+
+    instances: tuple[Any, ...] = ()
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobChanged(Event):
+    job_id: str | None
+    state: str
+    parallelism: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActuationEvent(Event):
+    """A rescale or TaskManager change, with its start, end and measured downtime (None until known)."""
+
+    kind: Literal["parallelism", "taskmanagers", "savepoint-restart"]
+    target: str
+    before: Any
+    after: Any
+    started: float
+    ended: float | None = None
+    downtime_s: float | None = None
+    ok: bool = True
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecisionEvent(Event):
+    """A strategy decision with its inputs and the reason; `applied` is False in dry-run or when unchanged."""
+
+    strategy: str
+    parallelism: dict[str, int]
+    taskmanagers: int | None
+    reason: str
+    applied: bool
+    dry_run: bool = False
+    inputs: dict[str, Any] = field(default_factory=dict)
+    rescale_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultEvent(Event):
+    fault_id: str
+    kind: str
+    action: Literal["injected", "reverted", "expired", "failed", "cleaned"]
+    targets: tuple[str, ...] = ()
+    expires: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorEvent(Event):
+    """A failure a user should see: one sentence, plus what to do. Details go to the log file."""
+
+    message: str
+    hint: str = ""
+    fatal: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice(Event):
+    """A plain informational line (e.g. "session saved", "cleaned 2 orphaned faults")."""
+
+    message: str
+    level: Literal["info", "warning"] = "info"
+
+
+Handler = Callable[[Event], None]
+
+
+class EventBus:
+    """Fan-out of events to subscribers; thread-safe, never lets one handler break the others."""
+
+    def __init__(self) -> None:
+        self._handlers: list[tuple[type[Event], Handler]] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, handler: Handler, kind: type[Event] = Event) -> Callable[[], None]:
+        """Call `handler` for every event of type `kind`; returns a function that unsubscribes."""
+        entry = (kind, handler)
+        with self._lock:
+            self._handlers.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._handlers:
+                    self._handlers.remove(entry)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            handlers = list(self._handlers)
+        for kind, handler in handlers:
+            if isinstance(event, kind):
+                try:
+                    handler(event)
+                except Exception:  # a broken subscriber must not stop the engine
+                    log.exception("event handler %r failed on %r", handler, event)

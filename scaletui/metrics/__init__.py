@@ -1,0 +1,1 @@
+"""Metrics: per-operator throughput, busy/backpressured time, latency, TaskManager resources."""
