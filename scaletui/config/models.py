@@ -167,7 +167,7 @@ class Experiment(Strict):
     slo: SloSpec | None = None
 
     @model_validator(mode="after")
-    def _faults_fit(self) -> "Experiment":
+    def _faults_fit(self) -> Experiment:
         for i, fault in enumerate(self.faults):
             if fault.at >= self.experiment.duration:
                 raise ValueError(f"faults[{i}].at to fall inside the experiment's duration")

@@ -14,7 +14,7 @@ _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 def parse_duration(value: Any) -> float:
     """Seconds from a number or a string like "1h30m"; raises ValueError with the accepted forms."""
     if isinstance(value, bool):
-        raise ValueError("a duration like 90, \"90s\", \"3m\" or \"1h30m\"")
+        raise ValueError('a duration like 90, "90s", "3m" or "1h30m"')
     if isinstance(value, (int, float)):
         if value < 0:
             raise ValueError("a duration that is not negative")
@@ -23,7 +23,7 @@ def parse_duration(value: Any) -> float:
         text = value.strip().replace(" ", "")
         if text and _PART.sub("", text) == "":
             return sum(float(n) * _SCALE[u] for n, u in _PART.findall(text))
-    raise ValueError("a duration like 90, \"90s\", \"3m\" or \"1h30m\"")
+    raise ValueError('a duration like 90, "90s", "3m" or "1h30m"')
 
 
 def format_duration(seconds: float) -> str:

@@ -27,6 +27,8 @@ class Node(_Model):
     address: str
     role: Literal["control", "producer", "consumer", "worker"]
     user: str = "root"
+    vars: dict[str, str | int] = Field(default_factory=dict)
+    """Connection extras the inventory needs again after a restart (ansible_port, ansible_connection...)."""
 
 
 class Reservation(_Model):

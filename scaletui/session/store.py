@@ -12,8 +12,9 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import tomli_w
 from pydantic import ValidationError
@@ -137,7 +138,7 @@ class SessionStore:
         self._listeners: list[Callable[[Session], None]] = []
 
     @classmethod
-    def open(cls, directory: Path, name: str | None = None) -> "SessionStore":
+    def open(cls, directory: Path, name: str | None = None) -> SessionStore:
         """Open the session in `directory`, creating a new one if there is no file yet.
 
         Raises ConfigError, leaving the bad file in place, when the file exists but cannot be used.
@@ -165,13 +166,13 @@ class SessionStore:
         """Apply `change` to a copy, validate, save, then publish; a failing change leaves the session as it was."""
         with self._lock:
             draft = self._session.model_copy(deep=True)
-            change(draft)
             try:
+                change(draft)
                 checked = Session.model_validate(draft.model_dump())
             except ValidationError as e:
                 raise from_validation(self.path, e) from None
+            self._write(checked)
             self._session = checked
-            self.save()
             snapshot = checked.model_copy(deep=True)
         for listener in list(self._listeners):
             listener(snapshot)
@@ -179,7 +180,12 @@ class SessionStore:
 
     def save(self) -> None:
         with self._lock:
-            text = dumps(self._session)
+            self._write(self._session)
+
+    def _write(self, session: Session) -> None:
+        """Refuse secrets first, set a damaged file aside, back up the last good file, then write atomically."""
+        with self._lock:
+            text = dumps(session)
             if self.path.exists():
                 try:
                     _validate(read_toml(self.path), self.path)

@@ -1,0 +1,75 @@
+"""The `scaletui` command: the TUI by default, `--script FILE` headless, and Scalehub-style verbs.
+
+Each verb lives in `scaletui.commands.<verb>` with `add_parser(subparsers)`; nothing heavy is imported before the
+verb the user asked for runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from scaletui import __version__
+from scaletui.errors import EXIT_CODES, UserError
+
+VERB_MODULES: tuple[str, ...] = ()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    codes = "\n".join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODES.items())
+    parser = argparse.ArgumentParser(
+        prog="scaletui",
+        description="Elastic stream-processing experiments from one terminal app.",
+        epilog=f"exit codes:\n{codes}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"scaletui {__version__}")
+    parser.add_argument("--config", help="app settings file (default: conf/scaletui.toml)")
+    parser.add_argument("--session", help="session name (default: from conf/scaletui.toml, 'default')")
+    parser.add_argument("--script", metavar="FILE", help="run this experiment file headless, without the TUI")
+    parser.add_argument("--out", metavar="DIR", help="with --script: results root (default: results/)")
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for name in VERB_MODULES:
+        module = importlib.import_module(f"scaletui.commands.{name}")
+        module.add_parser(sub)
+    return parser
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+
+    engine = Engine(load_app_config(args.config), args.session)
+    try:
+        from scaletui.tui.app import ScaletuiApp
+
+        ScaletuiApp(engine).run()
+    finally:
+        engine.close()
+    return 0
+
+
+def run_script(args: argparse.Namespace) -> int:
+    from scaletui.headless.runner import run_experiment_file
+
+    return run_experiment_file(args.script, config_file=args.config, session=args.session, out=args.out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.verb:
+            return int(args.func(args))
+        if args.script:
+            return run_script(args)
+        return run_tui(args)
+    except UserError as e:
+        print(f"scaletui: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"  {e.hint}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,71 @@
+"""Engine: the session store, the event bus, the session directory and its log file.
+
+Intents (start the cluster, run a stage, fire a fault...) are methods here or on the area objects it holds, so the
+TUI and the headless runner call exactly the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+from scaletui.config.models import AppConfig
+from scaletui.errors import ConfigError
+from scaletui.events import ErrorEvent, EventBus, Notice
+from scaletui.session.store import SessionStore
+
+SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+log = logging.getLogger("scaletui")
+
+
+class Engine:
+    def __init__(self, config: AppConfig, session: str | None = None) -> None:
+        name = session or config.session
+        if not SESSION_NAME.match(name):
+            raise ConfigError(
+                f"session name {name!r} is not usable: expected letters, digits, '.', '_' or '-' (at most 64)."
+            )
+        self.config = config
+        self.bus = EventBus()
+        self.session_dir = Path(config.paths.sessions).expanduser() / name
+        self.session_dir.mkdir(parents=True, exist_ok=True)
+        self._log_handler = self._attach_log()
+        self.store = SessionStore.open(self.session_dir, name)
+        self.conf_dir = Path(config.paths.conf)
+        self.cache_dir = Path(config.paths.cache).expanduser()
+        self.results_dir = Path(config.paths.results)
+
+    @property
+    def name(self) -> str:
+        return self.session_dir.name
+
+    @property
+    def log_file(self) -> Path:
+        return self.session_dir / "scaletui.log"
+
+    def _attach_log(self) -> logging.Handler:
+        handler = logging.FileHandler(self.session_dir / "scaletui.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        if root.level > logging.INFO or root.level == logging.NOTSET:
+            root.setLevel(logging.INFO)
+        return handler
+
+    def conf_files(self, kind: str) -> list[Path]:
+        """The TOML files of one kind under conf/: platforms, experiments or strategies."""
+        return sorted((self.conf_dir / kind).glob("*.toml"))
+
+    def notice(self, message: str, level: str = "info") -> None:
+        log.info(message)
+        self.bus.publish(Notice(message=message, level=level))  # type: ignore[arg-type]
+
+    def error(self, message: str, hint: str = "", source: str = "engine") -> None:
+        log.error("%s %s", message, hint)
+        self.bus.publish(ErrorEvent(message=message, hint=hint, source=source))
+
+    def close(self) -> None:
+        """Leave the session consistent; areas with live work register their own shutdown before this."""
+        logging.getLogger().removeHandler(self._log_handler)
+        self._log_handler.close()

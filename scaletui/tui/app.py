@@ -1,0 +1,177 @@
+"""The Textual app: header, the five panes as tabs, the message line and the footer.
+
+The app renders engine state and sends intents; every blocking call runs in a named thread worker. Engine events
+arrive through the bus as messages; session changes arrive as snapshots.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from scaletui.engine import Engine
+from scaletui.events import ErrorEvent, Event, Notice
+from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
+from scaletui.tui.commands import resolve
+from scaletui.tui.messages import EngineEvent, SessionChanged
+from scaletui.tui.palette import ActionsProvider
+from scaletui.tui.panes.base import Pane
+from scaletui.tui.panes.chaos import ChaosPane
+from scaletui.tui.panes.plots import PlotsPane
+from scaletui.tui.panes.pods import PodsPane
+from scaletui.tui.panes.reservations import ReservationsPane
+from scaletui.tui.panes.stages import StagesPane
+from scaletui.tui.screens.command_line import CommandLineScreen
+from scaletui.tui.screens.help import HelpScreen
+from scaletui.tui.themes import load_themes
+from scaletui.tui.widgets.status import MessageLine, StatusBar
+
+PANE_CLASSES: dict[str, type[Pane]] = {
+    "reservations": ReservationsPane,
+    "stages": StagesPane,
+    "pods": PodsPane,
+    "plots": PlotsPane,
+    "chaos": ChaosPane,
+}
+
+
+class ScaletuiApp(App[int]):
+    CSS_PATH = str(Path(__file__).parent / "app.tcss")
+    TITLE = "scaletui"
+    BINDINGS = bindings("app")
+    COMMANDS = App.COMMANDS | {ActionsProvider}
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.themes = load_themes()
+        self.active_pane = engine.store.session.ui.pane if engine.store.session.ui.pane in PANES else PANES[0]
+        self._unsubscribe = engine.bus.subscribe(lambda event: self.post_message(EngineEvent(event)))
+        engine.store.on_change(lambda session: self.post_message(SessionChanged(session)))
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with TabbedContent(initial=f"tab-{self.active_pane}"):
+            for name in PANES:
+                with TabPane(f"{PANES.index(name) + 1} {PANE_TITLES[name]}", id=f"tab-{name}"):
+                    yield PANE_CLASSES[name](self.engine)
+        yield MessageLine(id="message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for theme in self.themes.values():
+            self.register_theme(theme)
+        self.theme = self.initial_theme()
+        if self.engine.config.keymap:
+            self.set_keymap(self.engine.config.keymap)
+        self.refresh_session()
+        self.set_interval(1.0, self._tick_status)
+        self.focus_pane(self.active_pane)
+        self.say(f"Session {self.engine.name} at {self.engine.session_dir}. Press ? for every key, : for commands.")
+
+    def initial_theme(self) -> str:
+        if os.environ.get("NO_COLOR"):
+            return "ansi16"
+        for name in (self.engine.store.session.ui.theme, self.engine.config.theme):
+            if name in self.themes:
+                return name
+        return "dark"
+
+    # --- state in ------------------------------------------------------------------------------------------------
+
+    def refresh_session(self) -> None:
+        session = self.engine.store.session
+        self.query_one(StatusBar).show(session, time.time())
+        for pane in self.query(Pane):
+            pane.show_session(session)
+
+    def _tick_status(self) -> None:
+        self.query_one(StatusBar).show(self.engine.store.session, time.time())
+
+    def on_session_changed(self, message: SessionChanged) -> None:
+        self.query_one(StatusBar).show(message.session, time.time())
+        for pane in self.query(Pane):
+            pane.show_session(message.session)
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        event: Event = message.event
+        if isinstance(event, ErrorEvent):
+            self.say(f"{event.message} {event.hint}".strip(), "error")
+        elif isinstance(event, Notice):
+            self.say(event.message, event.level)
+        for pane in self.query(Pane):
+            pane.on_engine_event(event)
+
+    def say(self, message: str, level: str = "info") -> None:
+        if self.is_mounted:
+            self.query_one(MessageLine).say(message, level)
+
+    # --- navigation ----------------------------------------------------------------------------------------------
+
+    def pane(self, name: str) -> Pane:
+        return self.query_one(f"#pane-{name}", Pane)
+
+    def focus_pane(self, name: str) -> None:
+        pane = self.pane(name)
+        focusable = [w for w in pane.query("*") if w.focusable and w.display]
+        if focusable:
+            focusable[0].focus()
+
+    def action_pane(self, name: str) -> None:
+        self.query_one(TabbedContent).active = f"tab-{name}"
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        name = (event.pane.id or "").removeprefix("tab-")
+        if name in PANES:
+            self.active_pane = name
+            self.focus_pane(name)
+            if self.engine.store.session.ui.pane != name:
+                self.engine.store.update(lambda s: setattr(s.ui, "pane", name))
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.engine.config.keymap))
+
+    def action_command_line(self) -> None:
+        self.push_screen(CommandLineScreen(), self.run_command_line)
+
+    def run_command_line(self, line: str | None) -> None:
+        if not line:
+            return
+        try:
+            action, args = resolve(line)
+        except ValueError as e:
+            self.say(str(e), "error")
+            return
+        if action == "set_theme":
+            self.action_set_theme(*args[:1])
+        else:
+            self.call_later(self.run_action, action)
+
+    def action_set_theme(self, name: str = "") -> None:
+        if name not in self.themes:
+            self.say(f"unknown theme {name!r}; known: {', '.join(self.themes)}", "error")
+            return
+        self.theme = name
+        self.engine.store.update(lambda s: setattr(s.ui, "theme", name))
+        self.say(f"theme {name}")
+
+    def action_next_theme(self) -> None:
+        names = list(self.themes)
+        current = names.index(self.theme) if self.theme in names else -1
+        self.action_set_theme(names[(current + 1) % len(names)])
+
+    def run_palette_action(self, action: Action) -> None:
+        if action.scope in ("app", "table"):
+            target: Any = self if action.scope == "app" else self.pane(self.active_pane).query("FilterTable").first()
+            self.call_later(target.run_action, action.action)
+            return
+        self.action_pane(action.scope)
+        self.call_later(self.pane(action.scope).run_action, action.action)
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()

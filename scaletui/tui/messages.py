@@ -1,0 +1,22 @@
+"""Messages that carry engine events and session snapshots into the Textual loop."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from scaletui.events import Event
+from scaletui.session.model import Session
+
+
+class EngineEvent(Message):
+    """An engine event, posted from whatever thread published it (post_message is thread-safe)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SessionChanged(Message):
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session

@@ -1,0 +1,1 @@
+"""The five panes: Reservations, Stages, Pods, Plots, Chaos."""

@@ -1,0 +1,81 @@
+"""What every pane shares: its keys from the actions table, session and event hooks, and intent workers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.containers import Vertical
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from scaletui.errors import UserError
+from scaletui.events import Event
+from scaletui.session.model import Session
+from scaletui.tui.actions import bindings
+
+if TYPE_CHECKING:
+    from scaletui.engine import Engine
+    from scaletui.tui.app import ScaletuiApp
+
+log = logging.getLogger(__name__)
+
+
+class Pane(Vertical):
+    pane_id: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if cls.pane_id:  # before Textual merges the class's bindings
+            cls.BINDINGS = bindings(cls.pane_id)
+        super().__init_subclass__(**kwargs)
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(id=f"pane-{self.pane_id}")
+        self.engine = engine
+
+    @property
+    def is_active(self) -> bool:
+        """True when this pane's tab is the one shown: hidden panes skip redraws."""
+        return getattr(self.app, "active_pane", None) == self.pane_id
+
+    @property
+    def scaletui(self) -> ScaletuiApp:
+        return self.app  # type: ignore[return-value]
+
+    def show_session(self, session: Session) -> None:
+        """Redraw from a session snapshot."""
+
+    def on_engine_event(self, event: Event) -> None:
+        """React to an engine event (events arrive for every pane, visible or not)."""
+
+    def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any]:
+        """Run a blocking engine call in a named thread worker; its errors reach the message line, not a traceback."""
+
+        def work() -> Any:
+            worker = get_current_worker()
+            if worker.is_cancelled:
+                return None
+            return call()
+
+        self.scaletui.say(f"{description}...")
+        return self.run_worker(
+            work,
+            name=description,
+            group=group or self.pane_id,
+            description=description,
+            thread=True,
+            exclusive=group is not None,
+            exit_on_error=False,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR:
+            err = worker.error
+            if isinstance(err, UserError):
+                self.scaletui.say(str(err), "error")
+            else:
+                log.error("%s failed", worker.name, exc_info=err)
+                self.scaletui.say(f"{worker.name} failed: {err}. Details in {self.engine.log_file}.", "error")
+        elif event.state == WorkerState.SUCCESS and worker.name:
+            self.scaletui.say(f"{worker.name}: done.")

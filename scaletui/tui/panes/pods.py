@@ -1,0 +1,84 @@
+"""Pods: the JobManager and TaskManagers (processes locally, pods on Kubernetes) and the job's operators."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from scaletui.cluster.base import Instance
+from scaletui.config.units import format_duration
+from scaletui.events import ClusterChanged, Event, JobChanged
+from scaletui.session.model import Session
+from scaletui.tui.panes.base import Pane
+from scaletui.tui.widgets.filter_table import FilterTable, Row
+
+STATE_STYLE = {"running": "green", "starting": "yellow", "paused": "magenta", "failed": "bold red", "stopped": "dim"}
+EMPTY = "Cluster stopped. Press s to start a local Flink cluster (JobManager + TaskManagers on 127.0.0.1)."
+
+
+def instance_row(i: Instance, now: float) -> Row:
+    uptime = format_duration(now - i.started_at) if i.started_at and i.state == "running" else "-"
+    cpu = f"{i.cpu_cores * 100:.0f}%" if i.cpu_cores is not None else "-"
+    mem = f"{i.memory_bytes / 2**20:.0f}M" if i.memory_bytes is not None else "-"
+    slots = f"{i.slots_used}/{i.slots_total}" if i.slots_total is not None else "-"
+    return i.name, [
+        i.name,
+        i.role,
+        Text(i.state, style=STATE_STYLE.get(i.state, "")),
+        i.node,
+        uptime,
+        str(i.restarts),
+        cpu,
+        mem,
+        slots,
+    ]
+
+
+class PodsPane(Pane):
+    pane_id = "pods"
+    DEFAULT_CSS = """
+    PodsPane #job-line { height: auto; padding: 0 1; color: $text-muted; }
+    """
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine)
+        self.instances: list[Instance] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="job-line")
+        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], EMPTY)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.is_active and self.instances:
+            self._draw()
+
+    def _draw(self) -> None:
+        now = time.time()
+        self.query_one(FilterTable).set_rows(instance_row(i, now) for i in self.instances)
+
+    def show_session(self, session: Session) -> None:
+        job = session.job
+        if job.job_id:
+            ops = "  ".join(f"{op.name}×{op.parallelism}" for op in job.operators)
+            text = f"job {job.name} {job.state} ({job.job_id[:8]})  {ops}  TaskManagers {job.taskmanagers}"
+        elif session.cluster.backend != "none":
+            text = "No job running. Press j to submit the workload job."
+        else:
+            text = ""
+        self.query_one("#job-line", Static).update(text)
+        if session.cluster.backend == "none":
+            self.instances = []
+            self._draw()
+
+    def on_engine_event(self, event: Event) -> None:
+        if isinstance(event, ClusterChanged):
+            self.instances = list(event.instances)
+            self._draw()
+        elif isinstance(event, JobChanged) and event.message:
+            self.scaletui.say(event.message)

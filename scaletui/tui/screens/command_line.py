@@ -1,0 +1,25 @@
+"""`:` opens a one-line prompt at the bottom; Enter runs the verb, Esc cancels."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Input
+
+
+class CommandLineScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    CommandLineScreen { align: left bottom; background: $background 0%; }
+    CommandLineScreen > Input { dock: bottom; width: 100%; border: tall $primary; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=":pods :stages :chaos :plots :res :theme NAME :help :q")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

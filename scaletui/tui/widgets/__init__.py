@@ -1,0 +1,1 @@
+"""Reusable widgets: the status bar and the filterable table."""

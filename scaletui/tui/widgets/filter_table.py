@@ -1,0 +1,146 @@
+"""A DataTable with a k9s-style `/` filter (`!text` inverts), sort by column (`o`), and an empty-state line."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input, Static
+
+Row = tuple[str, Sequence[str | Text]]
+
+
+def matches(cells: Sequence[str | Text], query: str) -> bool:
+    """`query` matches any cell (case-insensitive); a leading `!` inverts."""
+    if not query:
+        return True
+    invert = query.startswith("!")
+    needle = query[1:].lower() if invert else query.lower()
+    hit = any(needle in (c.plain if isinstance(c, Text) else str(c)).lower() for c in cells)
+    return hit != invert
+
+
+def sort_key(cell: str | Text) -> tuple[int, float, str]:
+    plain = cell.plain if isinstance(cell, Text) else str(cell)
+    try:
+        return (0, float(plain.split()[0].rstrip("%s")), "")
+    except (ValueError, IndexError):
+        return (1, 0.0, plain.lower())
+
+
+class FilterTable(Vertical):
+    DEFAULT_CSS = """
+    FilterTable { height: 1fr; }
+    FilterTable > Input { display: none; height: 1; border: none; padding: 0 1; }
+    FilterTable > Input.-active { display: block; }
+    FilterTable > .empty { color: $text-muted; padding: 0 1; height: auto; }
+    FilterTable > DataTable { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="table.filter"),
+        Binding("o", "sort", "Sort", id="table.sort"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, columns: Sequence[str], empty: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.columns = list(columns)
+        self.empty_text = empty
+        self.rows: list[Row] = []
+        self.query_text = ""
+        self.sort_column: int | None = None
+        self.sort_reverse = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter (!text inverts, Esc clears)")
+        yield Static(self.empty_text, classes="empty")
+        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        table.add_columns(*self.columns)
+        yield table
+
+    @property
+    def table(self) -> DataTable[str | Text]:
+        return self.query_one(DataTable)
+
+    def set_empty(self, text: str) -> None:
+        self.empty_text = text
+        self._render_rows()
+
+    def set_rows(self, rows: Iterable[Row]) -> None:
+        self.rows = list(rows)
+        self._render_rows()
+
+    def selected_key(self) -> str | None:
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return str(key.value) if key.value is not None else None
+
+    def _render_rows(self) -> None:
+        if not self.is_mounted:
+            return
+        table = self.table
+        keep = self.selected_key()
+        shown = [r for r in self.rows if matches(r[1], self.query_text)]
+        if self.sort_column is not None:
+            col = self.sort_column
+            shown.sort(key=lambda r: sort_key(r[1][col]), reverse=self.sort_reverse)
+        table.clear()
+        for key, cells in shown:
+            table.add_row(*cells, key=key)
+        if keep is not None:
+            for index, (key, _) in enumerate(shown):
+                if key == keep:
+                    table.move_cursor(row=index)
+        empty = self.query_one(".empty", Static)
+        if not self.rows:
+            empty.update(self.empty_text)
+        elif not shown:
+            empty.update(f"No row matches /{self.query_text} ({len(self.rows)} hidden). Esc clears the filter.")
+        else:
+            empty.update(f"filter /{self.query_text}: {len(shown)} of {len(self.rows)}" if self.query_text else "")
+        empty.display = bool(not self.rows or not shown or self.query_text)
+
+    def action_filter(self) -> None:
+        box = self.query_one(Input)
+        box.add_class("-active")
+        box.focus()
+
+    def action_sort(self) -> None:
+        """Cycle: sort by the cursor's column ascending, then descending, then unsorted."""
+        col = self.table.cursor_coordinate.column
+        if self.sort_column != col:
+            self.sort_column, self.sort_reverse = col, False
+        elif not self.sort_reverse:
+            self.sort_reverse = True
+        else:
+            self.sort_column = None
+        self._render_rows()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(Input)
+        box.value = ""
+        box.remove_class("-active")
+        self.query_text = ""
+        self._render_rows()
+        self.table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_text = event.value
+        self._render_rows()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            self.query_one(Input).remove_class("-active")
+        self.table.focus()
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.key == "escape" and self.query_one(Input).has_focus:
+            event.stop()
+            self.action_clear_filter()

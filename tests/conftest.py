@@ -1,0 +1,33 @@
+"""Shared fixtures: an isolated scaletui home per test, an engine on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scaletui.config.models import AppConfig, Paths
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppConfig:
+    """App settings whose sessions, cache and results live under the test's tmp dir."""
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("SCALETUI_THEME", raising=False)
+    return AppConfig(
+        paths=Paths(
+            sessions=str(tmp_path / "sessions"),
+            results=str(tmp_path / "results"),
+            cache=str(tmp_path / "cache"),
+            conf=str(Path(__file__).parent.parent / "conf"),
+        )
+    )
+
+
+@pytest.fixture
+def engine(app_config: AppConfig):
+    from scaletui.engine import Engine
+
+    eng = Engine(app_config, "test")
+    yield eng
+    eng.close()

@@ -1,0 +1,85 @@
+"""Every file under conf/ validates; a bad one names the file, the key and what was expected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from scaletui.config.loader import load_app_config, load_experiment, load_platform, load_strategy
+from scaletui.config.units import format_duration, parse_duration
+from scaletui.errors import ConfigError
+
+CONF = Path(__file__).parents[2] / "conf"
+
+
+@pytest.mark.parametrize("path", sorted(CONF.glob("experiments/*.toml")), ids=lambda p: p.name)
+def test_shipped_experiments_validate(path: Path) -> None:
+    from scaletui.workload.profiles import build_profile
+
+    experiment = load_experiment(path)
+    assert experiment.experiment.duration > 0
+    assert (CONF / "platforms" / f"{experiment.experiment.platform}.toml").is_file()
+    assert build_profile(experiment.load).rate_at(0) >= 0
+
+
+@pytest.mark.parametrize("path", sorted(CONF.glob("platforms/*.toml")), ids=lambda p: p.name)
+def test_shipped_platforms_validate(path: Path) -> None:
+    assert load_platform(path).platform.name
+
+
+@pytest.mark.parametrize("path", sorted(CONF.glob("strategies/*.toml")), ids=lambda p: p.name)
+def test_shipped_strategies_validate(path: Path) -> None:
+    assert load_strategy(path).strategy.name == path.stem
+
+
+def test_app_config_and_env_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = load_app_config(str(CONF / "scaletui.toml"))
+    assert config.refresh.metrics == 1.0 and config.theme == "dark"
+    monkeypatch.setenv("SCALETUI_THEME", "light")
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path))
+    config = load_app_config(str(CONF / "scaletui.toml"))
+    assert config.theme == "light" and config.paths.sessions == str(tmp_path / "sessions")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[experiment]\nname = "x"\n', r"bad\.toml: key experiment\.duration is missing and required"),
+        ('[experiment]\nname = "x"\nduration = "soon"\n', r"key experiment\.duration expected a duration like 90"),
+        ('[experiment]\nname = "x"\nduration = 60\n[job]\ntaskmanager = 2\n', r"key job\.taskmanager is not a known"),
+        ('[experiment]\nname = "x"\nduration = 60\n[job]\ncost_ms = -1\n', r"key job\.cost_ms expected .*greater"),
+        (
+            '[experiment]\nname = "x"\nduration = 60\n[[faults]]\nat = 90\nkind = "kill"\nduration = 5\n',
+            r"faults\[0\]\.at to fall inside",
+        ),
+        ('[experiment\nname = "x"\n', r"bad\.toml: not valid TOML: .*line 1"),
+    ],
+)
+def test_experiment_errors_name_file_key_and_expectation(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_experiment(path)
+
+
+def test_missing_file_is_one_sentence(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope\.toml: no such file\."):
+        load_experiment(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [(90, 90.0), ("90s", 90.0), ("3m", 180.0), ("1h30m", 5400.0), ("500ms", 0.5), (1.5, 1.5)]
+)
+def test_durations(value: object, seconds: float) -> None:
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["", "3 weeks", "m5", True, -1, "5x"])
+def test_bad_durations(value: object) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_format_duration() -> None:
+    assert [format_duration(s) for s in (5, 75, 3725)] == ["5s", "1m15s", "1h02m"]

@@ -1,0 +1,119 @@
+"""Pilot tests: navigation, the `:` command line, help, filter, themes remembered, and the 80x24 layout."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, TabbedContent
+
+from scaletui.session.model import Reservation
+from scaletui.tui.actions import ACTIONS, PANES
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.help import HelpScreen
+from scaletui.tui.widgets.filter_table import FilterTable
+from scaletui.tui.widgets.status import MessageLine
+
+
+def message(app: ScaletuiApp) -> str:
+    return str(app.query_one(MessageLine).render())
+
+
+async def test_number_keys_switch_panes_and_session_remembers(engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for index, name in enumerate(PANES, start=1):
+            await pilot.press(str(index))
+            await pilot.pause()
+            assert app.query_one(TabbedContent).active == f"tab-{name}"
+            assert app.active_pane == name
+        assert engine.store.session.ui.pane == "chaos"
+
+
+async def test_command_line_verbs_and_unknown_verb(engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("colon", *"pods", "enter")
+        await pilot.pause()
+        assert app.active_pane == "pods"
+        await pilot.press("colon", *"faults", "enter")
+        await pilot.pause()
+        assert app.active_pane == "chaos"
+        await pilot.press("colon", *"bogus", "enter")
+        await pilot.pause()
+        assert "unknown command :bogus" in message(app)
+
+
+async def test_help_lists_every_action_and_closes(engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = app.screen.query_one("Static:last-of-type").render()
+        rendered = str(text.renderable) if hasattr(text, "renderable") else ""
+        help_rows = {a.palette or a.description for a in ACTIONS}
+        from scaletui.tui.screens.help import help_table
+
+        table = help_table({})
+        cells = {str(c) for col in table.columns for c in col._cells}
+        assert help_rows <= cells, rendered
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_theme_switch_is_remembered(engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "dark"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.theme != "dark"
+        chosen = app.theme
+    assert engine.store.session.ui.theme == chosen
+    again = ScaletuiApp(engine)
+    async with again.run_test(size=(80, 24)):
+        assert again.theme == chosen
+
+
+async def test_no_color_picks_ansi16(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)):
+        assert app.theme == "ansi16"
+
+
+async def test_filter_rows_and_invert(engine) -> None:
+    engine.store.update(
+        lambda s: s.reservations.extend(
+            [Reservation(platform="g5k-nancy", type="Grid5000"), Reservation(platform="mine", type="Static")]
+        )
+    )
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1")
+        table = app.query_one("#pane-reservations FilterTable", FilterTable)
+        assert table.query_one(DataTable).row_count == 2
+        await pilot.press("slash", *"nancy")
+        await pilot.pause()
+        assert table.query_one(DataTable).row_count == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert table.query_one(DataTable).row_count == 2
+        await pilot.press("slash", *"!nancy")
+        await pilot.pause()
+        assert table.query_one(DataTable).row_count == 1
+        assert table.rows[1][0] == "mine"
+
+
+async def test_layout_80x24_shows_all_tabs_status_and_footer(engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        for name in PANES:
+            tab = screen.query_one(f"#--content-tab-tab-{name}")
+            assert tab.region.right <= 80 and tab.region.height == 1
+        footer = screen.query_one("Footer")
+        assert footer.region.y == 23
+        status = screen.query_one("#status")
+        assert status.region.y == 0
