@@ -9,11 +9,15 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scaletui.config.models import AppConfig
 from scaletui.errors import ConfigError
 from scaletui.events import ErrorEvent, EventBus, Notice
 from scaletui.session.store import SessionStore
+
+if TYPE_CHECKING:
+    from scaletui.engine.live import LiveSession
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 log = logging.getLogger("scaletui")
@@ -35,6 +39,16 @@ class Engine:
         self.conf_dir = Path(config.paths.conf)
         self.cache_dir = Path(config.paths.cache).expanduser()
         self.results_dir = Path(config.paths.results)
+        self._live: LiveSession | None = None
+
+    @property
+    def live(self) -> LiveSession:
+        """The interactive loop, created on first use so that opening the app imports none of its parts."""
+        if self._live is None:
+            from scaletui.engine.live import LiveSession
+
+            self._live = LiveSession(self)
+        return self._live
 
     @property
     def name(self) -> str:
@@ -66,6 +80,11 @@ class Engine:
         self.bus.publish(ErrorEvent(message=message, hint=hint, source=source))
 
     def close(self) -> None:
-        """Leave the session consistent; areas with live work register their own shutdown before this."""
+        """Stop live work (the cluster started from the TUI), then detach the log."""
+        try:
+            if self._live is not None:
+                self._live.stop()
+        except Exception:
+            log.exception("stopping the live cluster failed")
         logging.getLogger().removeHandler(self._log_handler)
         self._log_handler.close()

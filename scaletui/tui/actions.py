@@ -49,7 +49,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("res.reserve", "n", "reserve", "Reserve", "reservations", "reservations: reserve a platform"),
     Action("res.release", "x", "release", "Release", "reservations", "reservations: release the selected"),
     Action("res.refresh", "r", "refresh", "Refresh", "reservations", "reservations: refresh status"),
-    Action("stages.run", "enter", "run_stage", "Run stage", "stages", "stages: run the selected stage"),
+    Action("stages.run", "r", "run_stage", "Run stage", "stages", "stages: run the selected stage"),
     Action("stages.cancel", "c", "cancel_stage", "Cancel", "stages", "stages: cancel the running stage"),
     Action("pods.start", "s", "start_cluster", "Start cluster", "pods", "cluster: start"),
     Action("pods.stop", "S", "stop_cluster", "Stop cluster", "pods", "cluster: stop"),

@@ -7,7 +7,6 @@ arrive through the bus as messages; session changes arrive as snapshots.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from scaletui.engine import Engine
 from scaletui.events import ErrorEvent, Event, Notice
+from scaletui.tui import clock
 from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
 from scaletui.tui.commands import resolve
 from scaletui.tui.messages import EngineEvent, SessionChanged
@@ -86,15 +86,15 @@ class ScaletuiApp(App[int]):
 
     def refresh_session(self) -> None:
         session = self.engine.store.session
-        self.query_one(StatusBar).show(session, time.time())
+        self.query_one(StatusBar).show(session, clock.now())
         for pane in self.query(Pane):
             pane.show_session(session)
 
     def _tick_status(self) -> None:
-        self.query_one(StatusBar).show(self.engine.store.session, time.time())
+        self.query_one(StatusBar).show(self.engine.store.session, clock.now())
 
     def on_session_changed(self, message: SessionChanged) -> None:
-        self.query_one(StatusBar).show(message.session, time.time())
+        self.query_one(StatusBar).show(message.session, clock.now())
         for pane in self.query(Pane):
             pane.show_session(message.session)
 
@@ -121,6 +121,8 @@ class ScaletuiApp(App[int]):
         focusable = [w for w in pane.query("*") if w.focusable and w.display]
         if focusable:
             focusable[0].focus()
+        elif pane.can_focus:
+            pane.focus()
 
     def action_pane(self, name: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{name}"

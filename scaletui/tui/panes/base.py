@@ -77,5 +77,6 @@ class Pane(Vertical):
             else:
                 log.error("%s failed", worker.name, exc_info=err)
                 self.scaletui.say(f"{worker.name} failed: {err}. Details in {self.engine.log_file}.", "error")
-        elif event.state == WorkerState.SUCCESS and worker.name:
-            self.scaletui.say(f"{worker.name}: done.")
+        elif event.state == WorkerState.SUCCESS:
+            result = worker.result
+            self.scaletui.say(result if isinstance(result, str) else f"{worker.name}: done.")

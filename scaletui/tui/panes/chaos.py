@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -11,6 +9,7 @@ from textual.widgets import Static
 
 from scaletui.events import Event, FaultEvent
 from scaletui.session.model import FaultRecord, Session
+from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
@@ -70,7 +69,7 @@ class ChaosPane(Pane):
             self._draw()
 
     def _draw(self) -> None:
-        now = time.time()
+        now = clock.now()
         self.query_one(FilterTable).set_rows(fault_row(f, now) for f in self.faults)
 
     def show_session(self, session: Session) -> None:

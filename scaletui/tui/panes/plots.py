@@ -14,7 +14,9 @@ from textual.widgets import Static
 
 from scaletui.events import DecisionEvent, Event, FaultEvent, MetricsEvent
 from scaletui.metrics.model import JobSample
+from scaletui.tui.intents import inline_table, whole_number
 from scaletui.tui.panes.base import Pane
+from scaletui.tui.screens.form import FormField, FormScreen
 
 HISTORY = 600
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
@@ -34,7 +36,9 @@ def headline(sample: JobSample) -> str:
     )
 
 
-class PlotsPane(Pane):
+class PlotsPane(Pane, can_focus=True):
+    """Focusable itself (its plots are not), so its keys reach it."""
+
     pane_id = "plots"
     DEFAULT_CSS = """
     PlotsPane #headline { height: auto; padding: 0 1; }
@@ -56,8 +60,87 @@ class PlotsPane(Pane):
         yield Static("", id="scaling-line")
         yield Grid(id="plot-grid")
 
-    def set_scaling_line(self, text: str) -> None:
-        self.query_one("#scaling-line", Static).update(text)
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._scaling_tick)
+
+    def _scaling_tick(self) -> None:
+        if self.is_active:
+            self.query_one("#scaling-line", Static).update(self.scaling_line())
+
+    def scaling_line(self) -> str:
+        """Active strategy, time to its next decision and its last decision with the reason."""
+        if not self.engine.live.is_open:
+            return ""
+        status = self.engine.live.strategy_status()
+        if status is None:
+            return "autoscaler off: press a to choose a strategy"
+        state = "paused" if status.paused else "dry-run" if status.dry_run else "on"
+        nxt = f", next decision in {status.next_decision_in:.0f}s" if status.next_decision_in is not None else ""
+        last = status.last_decision
+        tail = f" | last: {last.reason}" if last is not None else ""
+        return f"{status.strategy} {state}{nxt}{tail}"
+
+    # --- intents ---------------------------------------------------------------------------------------------------
+
+    def action_load_profile(self) -> None:
+        from scaletui.workload.profiles import BUILDERS
+
+        fields = [
+            FormField("profile", "Profile", "constant", tuple(BUILDERS)),
+            FormField("params", "Parameters", "rate = 300", placeholder='rate = 200, steps = [["30s", 600]]'),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            from scaletui.config.models import LoadSpec
+
+            def call() -> str:
+                params = inline_table(values["params"], "load parameters")
+                return self.engine.live.set_load(LoadSpec.model_validate({"profile": values["profile"], **params}))
+
+            self.run_intent("changing the load", call, group="load")
+
+        hint = "constant: rate | step: rate, steps | ramp: start, end, duration | sine: mean, amplitude, period"
+        self.app.push_screen(FormScreen("Load profile", fields, hint), done)
+
+    def action_rescale(self) -> None:
+        job = self.engine.store.session.job
+        names = tuple(op.name for op in job.operators) or ("expensive",)
+        fields = [
+            FormField("operator", "Operator", "expensive", names),
+            FormField("parallelism", "Parallelism", "2"),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+
+            def call() -> str:
+                p = whole_number(values["parallelism"], "parallelism")
+                return self.engine.live.rescale(values["operator"], p)
+
+            self.run_intent("rescaling", call, group="rescale")
+
+        self.app.push_screen(FormScreen("Set an operator's parallelism (pauses the autoscaler)", fields), done)
+
+    def action_strategy(self) -> None:
+        from scaletui.scaling.registry import strategy_names
+
+        current = self.engine.store.session.strategy.name
+        fields = [FormField("name", "Strategy", current, ("none", *strategy_names()))]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(values["name"]), "scaling")
+
+        self.app.push_screen(FormScreen("Autoscaling strategy", fields), done)
+
+    def action_toggle_loop(self) -> None:
+        self.run_intent("pausing or resuming", self.engine.live.toggle_pause, group="scaling")
+
+    def action_toggle_dry_run(self) -> None:
+        self.run_intent("toggling dry-run", self.engine.live.toggle_dry_run, group="scaling")
 
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, MetricsEvent):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -12,6 +10,7 @@ from scaletui.cluster.base import Instance
 from scaletui.config.units import format_duration
 from scaletui.events import ClusterChanged, Event, JobChanged
 from scaletui.session.model import Session
+from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
@@ -59,7 +58,7 @@ class PodsPane(Pane):
             self._draw()
 
     def _draw(self) -> None:
-        now = time.time()
+        now = clock.now()
         self.query_one(FilterTable).set_rows(instance_row(i, now) for i in self.instances)
 
     def show_session(self, session: Session) -> None:
@@ -72,9 +71,33 @@ class PodsPane(Pane):
         else:
             text = ""
         self.query_one("#job-line", Static).update(text)
+        table = self.query_one(FilterTable)
         if session.cluster.backend == "none":
             self.instances = []
+            table.set_empty(EMPTY)
             self._draw()
+        elif not self.instances:
+            table.set_empty(f"Waiting for the {session.cluster.backend} cluster's instances...")
+
+    # --- intents ---------------------------------------------------------------------------------------------------
+
+    def action_start_cluster(self) -> None:
+        self.run_intent("starting the cluster", self.engine.live.start, group="cluster")
+
+    def action_stop_cluster(self) -> None:
+        self.run_intent("stopping the cluster", self.engine.live.stop, group="cluster")
+
+    def action_add_taskmanager(self) -> None:
+        self.run_intent("adding a TaskManager", lambda: self.engine.live.change_taskmanagers(+1), group="cluster")
+
+    def action_remove_taskmanager(self) -> None:
+        self.run_intent("removing a TaskManager", lambda: self.engine.live.change_taskmanagers(-1), group="cluster")
+
+    def action_submit_job(self) -> None:
+        self.run_intent("submitting the job", self.engine.live.submit_job, group="job")
+
+    def action_cancel_job(self) -> None:
+        self.run_intent("cancelling the job", self.engine.live.cancel_job, group="job")
 
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, ClusterChanged):

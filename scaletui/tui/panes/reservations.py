@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 from rich.text import Text
@@ -10,10 +9,12 @@ from textual.app import ComposeResult
 
 from scaletui.config.units import format_duration
 from scaletui.session.model import Reservation, Session
+from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
 WARN_BEFORE_S = 15 * 60
+STATE_STYLE = {"running": "green", "reserving": "yellow", "waiting": "yellow", "failed": "bold red"}
 EMPTY = "No reservation yet. Press n to reserve a platform from conf/platforms/ (local needs no account)."
 
 
@@ -29,10 +30,7 @@ def reservation_row(r: Reservation, now: float) -> Row:
     roles = Counter(n.role for n in r.nodes)
     nodes = " ".join(f"{role[:4]}:{count}" for role, count in sorted(roles.items())) or "-"
     where = "/".join(x for x in (r.site, r.cluster) if x) or "-"
-    state = Text(
-        r.state,
-        style=f"{'green' if r.state == 'running' else 'yellow' if r.state in ('reserving', 'waiting') else 'red' if r.state == 'failed' else ''}",
-    )
+    state = Text(r.state, style=STATE_STYLE.get(r.state, ""))
     return r.platform, [r.platform, r.type, where, nodes, r.job_id or "-", state, walltime_left(r, now)]
 
 
@@ -50,5 +48,5 @@ class ReservationsPane(Pane):
             self.show_session(self.engine.store.session)
 
     def show_session(self, session: Session) -> None:
-        now = time.time()
+        now = clock.now()
         self.query_one(FilterTable).set_rows(reservation_row(r, now) for r in session.reservations)

@@ -31,7 +31,8 @@ class StagesPane(Pane):
     pane_id = "stages"
     DEFAULT_CSS = """
     StagesPane FilterTable { height: 9; }
-    StagesPane ProgressBar { height: 1; padding: 0 1; }
+    StagesPane ProgressBar { height: 1; padding: 0 1; display: none; }
+    StagesPane ProgressBar.-running { display: block; }
     StagesPane RichLog { height: 1fr; border-top: solid $panel; }
     """
 
@@ -63,4 +64,5 @@ class StagesPane(Pane):
             bar = self.query_one(ProgressBar)
             bar.update(total=event.tasks_total, progress=event.tasks_done)
         elif isinstance(event, StageStateChanged):
+            self.query_one(ProgressBar).set_class(event.state == "running", "-running")
             log.write(Text(f"== {event.stage}: {event.state} {event.message}", style=STATE_STYLE.get(event.state, "")))

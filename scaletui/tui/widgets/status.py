@@ -10,34 +10,30 @@ from scaletui.session.model import Session
 
 
 def summary(session: Session, now: float) -> Text:
-    text = Text.assemble(("scaletui ", "bold"), ("session ", "dim"), (session.name, "bold"))
+    """Compact enough for 80 columns: the parts most often needed come first."""
+    text = Text.assemble((session.name, "bold"))
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
         r = live[0]
         left = ""
         if r.walltime_s and r.started_at:
-            left = f" {format_duration(max(0.0, r.started_at + r.walltime_s - now))} left"
-        text.append("  platform ", "dim")
-        text.append(f"{r.platform} ({r.state}{left})" + (f" +{len(live) - 1}" if len(live) > 1 else ""))
-    else:
-        text.append("  platform ", "dim")
-        text.append("none")
-    text.append("  cluster ", "dim")
-    text.append(session.cluster.backend if session.cluster.backend != "none" else "stopped")
-    text.append("  job ", "dim")
+            left = " " + format_duration(max(0.0, r.started_at + r.walltime_s - now))
+        more = f" +{len(live) - 1}" if len(live) > 1 else ""
+        text.append(f" │ {r.platform} {r.state}{left}{more}")
+    text.append(" │ cluster ", "dim")
+    text.append(session.cluster.backend if session.cluster.backend != "none" else "off")
     job = session.job
+    text.append(" │ job ", "dim")
     if job.job_id:
-        par = " ".join(f"{op.name}={op.parallelism}" for op in job.operators)
-        text.append(f"{job.state} {par}".strip())
+        text.append(f"{job.state.lower()} {sum(op.parallelism for op in job.operators)} slots")
     else:
         text.append("none")
     if session.strategy.name != "none":
-        text.append("  strategy ", "dim")
-        flags = " dry-run" if session.strategy.dry_run else ""
-        flags += " paused" if session.strategy.paused else ""
-        text.append(session.strategy.name + flags)
+        flags = " (dry)" if session.strategy.dry_run else ""
+        flags += " (paused)" if session.strategy.paused else ""
+        text.append(f" │ {session.strategy.name}{flags}")
     if session.faults:
-        text.append(f"  faults {len(session.faults)}", "bold red")
+        text.append(f" │ {len(session.faults)} fault{'s' if len(session.faults) > 1 else ''}", "bold red")
     return text
 
 

@@ -1,0 +1,113 @@
+"""One line per event on stdout; on a TTY, a progress bar for the run that redraws in place under the lines.
+
+Plain text (no rich), so output piped to a file or read over a slow SSH link stays clean.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+from scaletui.config.units import format_duration
+from scaletui.events import (
+    ActuationEvent,
+    DecisionEvent,
+    ErrorEvent,
+    Event,
+    FaultEvent,
+    JobChanged,
+    MetricsEvent,
+    Notice,
+    Progress,
+    StageStateChanged,
+    StageTask,
+)
+
+
+def describe(event: Event) -> str | None:
+    """The line printed for an event, or None for events that only feed the progress bar (metrics)."""
+    if isinstance(event, Progress):
+        pct = f" {event.fraction * 100:3.0f}%" if event.fraction is not None else ""
+        return f"[{event.step}]{pct} {event.message}".rstrip()
+    if isinstance(event, StageTask):
+        if event.status == "started":
+            return None
+        took = f" ({event.duration_s:.1f}s)" if event.duration_s is not None else ""
+        detail = f": {event.message}" if event.status in ("failed", "unreachable") and event.message else ""
+        return f"[stage {event.stage}] {event.status} {event.host} {event.task}{took}{detail}"
+    if isinstance(event, StageStateChanged):
+        return f"[stage {event.stage}] {event.state} {event.message}".rstrip()
+    if isinstance(event, JobChanged):
+        par = " ".join(f"{k}={v}" for k, v in event.parallelism.items())
+        return f"[job] {event.state} {event.job_id or ''} {par} {event.message}".rstrip()
+    if isinstance(event, DecisionEvent):
+        tag = "dry-run" if event.dry_run else "applied" if event.applied else "kept"
+        par = " ".join(f"{k}={v}" for k, v in event.parallelism.items())
+        return f"[decision {event.strategy}] {tag} {par}: {event.reason}"
+    if isinstance(event, ActuationEvent):
+        down = f", downtime {event.downtime_s:.1f}s" if event.downtime_s is not None else ""
+        took = f" in {event.ended - event.started:.1f}s" if event.ended else ""
+        return f"[rescale] {event.kind} {event.target} {event.before} -> {event.after}{took}{down} {event.message}".rstrip()
+    if isinstance(event, FaultEvent):
+        targets = ",".join(event.targets)
+        return f"[fault {event.fault_id}] {event.action} {event.kind} {targets} {event.message}".rstrip()
+    if isinstance(event, ErrorEvent):
+        return f"[error] {event.message} {event.hint}".rstrip()
+    if isinstance(event, Notice):
+        return f"[{event.level}] {event.message}"
+    return None
+
+
+class ProgressPrinter:
+    """Subscribes to the bus; `set_span` gives the run's start and length so the bar can show elapsed time."""
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, width: int = 30) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.width = width
+        self.span: tuple[float, float] | None = None
+        self.last_rate = ""
+        self._bar_shown = False
+        self._lock = threading.Lock()
+
+    def set_span(self, start: float, duration: float) -> None:
+        self.span = (start, duration)
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, MetricsEvent):
+                s = event.sample
+                achieved = "missing" if s.achieved_rate is None else f"{s.achieved_rate:.0f}"
+                target = "missing" if s.target_rate is None else f"{s.target_rate:.0f}"
+                self.last_rate = f"rate {achieved}/{target}/s"
+                if self.tty:
+                    self._bar(event.sample.ts)
+                return
+            line = describe(event)
+            if line is None:
+                return
+            if self._bar_shown:
+                self.stream.write("\r\x1b[2K")
+                self._bar_shown = False
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def _bar(self, now: float) -> None:
+        if not self.span:
+            return
+        start, duration = self.span
+        done = min(1.0, max(0.0, (now - start) / duration)) if duration else 1.0
+        fill = int(done * self.width)
+        bar = "#" * fill + "-" * (self.width - fill)
+        left = format_duration(max(0.0, start + duration - now))
+        self.stream.write(f"\r\x1b[2K[{bar}] {done * 100:3.0f}% {left} left  {self.last_rate}")
+        self.stream.flush()
+        self._bar_shown = True
+
+    def close(self) -> None:
+        with self._lock:
+            if self._bar_shown:
+                self.stream.write("\n")
+                self._bar_shown = False
+            self.stream.flush()

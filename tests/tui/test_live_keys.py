@@ -1,0 +1,89 @@
+"""Footer keys of the Pods and Plots panes drive a live simulated cluster: each key changes what is shown."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scaletui.config.models import AppConfig
+from scaletui.engine import Engine
+from scaletui.session.model import Node, Reservation
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.widgets.status import MessageLine
+
+
+async def wait_for(pilot, condition, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; message line: {message(pilot.app)}")
+        await pilot.pause(0.1)
+
+
+def message(app: ScaletuiApp) -> str:
+    return str(app.query_one(MessageLine).render())
+
+
+@pytest.fixture
+def sim_engine(app_config: AppConfig):
+    engine = Engine(app_config, "live")
+    engine.store.update(
+        lambda s: s.reservations.append(
+            Reservation(
+                platform="simulator",
+                type="simulator",
+                state="running",
+                nodes=[Node(name="sim", address="127.0.0.1", role="worker")],
+            )
+        )
+    )
+    yield engine
+    engine.close()
+
+
+async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the cluster to start")
+        await wait_for(pilot, lambda: app.pane("pods").instances, "instances in the Pods pane")
+        assert any(i.role == "taskmanager" for i in app.pane("pods").instances)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: "Job submitted" in message(app), "the job to be submitted")
+        await pilot.press("plus")
+        await wait_for(pilot, lambda: "TaskManagers: 1 -> 2" in message(app), "a TaskManager to be added")
+        await pilot.press("J")
+        await wait_for(pilot, lambda: "runs as long as its cluster" in message(app), "the cancel message")
+        await pilot.press("4")
+        await wait_for(pilot, lambda: app.pane("plots").samples, "metrics in the Plots pane")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
+        select = app.screen.query_one("#field-name")
+        select.value = "ds2"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: sim_engine.store.session.strategy.name == "ds2", "strategy ds2")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: sim_engine.store.session.strategy.dry_run, "dry-run on")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: sim_engine.store.session.strategy.paused, "the loop paused")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
+        app.screen.query_one("#field-params").value = "rate = 450"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Load: constant (now 450" in message(app), "the new load")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the rescale dialog")
+        app.screen.query_one("#field-parallelism").value = "3"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: app.pane("plots").samples and app.pane("plots").samples[-1].operators["expensive"].parallelism == 3,
+            "expensive at parallelism 3 in the metrics",
+        )
+        await wait_for(pilot, lambda: app.pane("plots").plots, "the plots to be drawn")
+        await pilot.press("3", "S")
+        await wait_for(pilot, lambda: not sim_engine.live.is_open, "the cluster to stop")
+        await wait_for(pilot, lambda: not app.pane("pods").instances, "the Pods pane to empty")
