@@ -95,22 +95,30 @@ class SimulatorPlatform(ControlledPlatform):
     def __init__(self, engine: Engine, prepared: PreparedExperiment, realtime: bool = False) -> None:
         super().__init__(engine)
         from scaletui.cluster.simulator import SimulatedCluster
-        from scaletui.scaling.sim.model import SimConfig, default_job
+        from scaletui.scaling.sim.model import NodeSpec, SimConfig, default_job
 
         job = prepared.experiment.job
-        seed = prepared.platform.settings.get("seed", 0)
-        if not isinstance(seed, int):
-            raise ConfigError(f"platform {prepared.platform.platform.name}: key settings.seed expected an integer.")
+        settings = prepared.platform.settings
+        where = f"platform {prepared.platform.platform.name}: key settings"
+        seed, nodes, delay_ms = settings.get("seed", 0), settings.get("nodes", 4), settings.get("delay_ms", 0.0)
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ConfigError(f"{where}.seed expected a whole number, got {seed!r}.")
+        if not isinstance(nodes, int) or isinstance(nodes, bool) or not 1 <= nodes <= 256:
+            raise ConfigError(f"{where}.nodes expected a whole number from 1 to 256, got {nodes!r}.")
+        if not isinstance(delay_ms, (int, float)) or isinstance(delay_ms, bool) or delay_ms < 0:
+            raise ConfigError(f"{where}.delay_ms expected a delay in ms of 0 or more, got {delay_ms!r}.")
         if prepared.experiment.faults:
             raise ConfigError(
                 f"{prepared.path}: the simulator does not inject faults; remove [[faults]] or run on platform local."
             )
         config = SimConfig(
             operators=default_job(job.cost_ms, job.max_parallelism),
+            nodes=tuple(NodeSpec(f"node-{i + 1}", delay_ms=float(delay_ms)) for i in range(nodes)),
             slots_per_taskmanager=job.slots_per_taskmanager,
-            taskmanagers=job.taskmanagers,
+            taskmanagers=min(job.taskmanagers, nodes),
             parallelism=dict(job.parallelism),
             seed=seed,
+            max_taskmanagers=nodes,
         )
         self.sim = SimulatedCluster(config, prepared.profile, start=time.time(), speed=1.0 if realtime else None)
         self.cluster = self.sim

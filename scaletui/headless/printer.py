@@ -48,7 +48,8 @@ def describe(event: Event) -> str | None:
     if isinstance(event, ActuationEvent):
         down = f", downtime {event.downtime_s:.1f}s" if event.downtime_s is not None else ""
         took = f" in {event.ended - event.started:.1f}s" if event.ended else ""
-        return f"[rescale] {event.kind} {event.target} {event.before} -> {event.after}{took}{down} {event.message}".rstrip()
+        change = f"{event.kind} {event.target} {event.before} -> {event.after}"
+        return f"[rescale] {change}{took}{down} {event.message}".rstrip()
     if isinstance(event, FaultEvent):
         targets = ",".join(event.targets)
         return f"[fault {event.fault_id}] {event.action} {event.kind} {targets} {event.message}".rstrip()
@@ -60,19 +61,19 @@ def describe(event: Event) -> str | None:
 
 
 class ProgressPrinter:
-    """Subscribes to the bus; `set_span` gives the run's start and length so the bar can show elapsed time."""
+    """Subscribes to the bus; the bar starts with the run step and fills over the experiment's duration."""
 
-    def __init__(self, stream: TextIO | None = None, tty: bool | None = None, width: int = 30) -> None:
+    def __init__(
+        self, duration: float = 0.0, stream: TextIO | None = None, tty: bool | None = None, width: int = 30
+    ) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty() if tty is None else tty
         self.width = width
+        self.duration = duration
         self.span: tuple[float, float] | None = None
         self.last_rate = ""
         self._bar_shown = False
         self._lock = threading.Lock()
-
-    def set_span(self, start: float, duration: float) -> None:
-        self.span = (start, duration)
 
     def __call__(self, event: Event) -> None:
         with self._lock:
@@ -84,6 +85,8 @@ class ProgressPrinter:
                 if self.tty:
                     self._bar(event.sample.ts)
                 return
+            if isinstance(event, Progress) and event.step == "run" and self.span is None and self.duration:
+                self.span = (event.ts, self.duration)
             line = describe(event)
             if line is None:
                 return

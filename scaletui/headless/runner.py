@@ -25,7 +25,7 @@ def run_experiment_file(
     config = load_app_config(config_file)
     prepared = prepare_experiment(path, config.paths.conf)
     engine = Engine(config, session)
-    printer = ProgressPrinter()
+    printer = ProgressPrinter(prepared.experiment.experiment.duration)
     unsubscribe = engine.bus.subscribe(printer)
     cancel = threading.Event()
 
@@ -40,7 +40,6 @@ def run_experiment_file(
         print(
             f"scaletui: experiment {prepared.name} on {prepared.experiment.experiment.platform}, session {engine.name}"
         )
-        printer.set_span(0.0, 0.0)
         run = ExperimentRun(engine, prepared, Path(out) if out else None)
         result = run.execute(cancel)
     finally:

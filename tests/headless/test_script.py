@@ -1,0 +1,88 @@
+"""`scaletui --script`: a one-hour simulated experiment in seconds, documented exit codes, clean interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+
+
+def scaletui(*args: str, home: Path, **kw) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    env = {**os.environ, "SCALETUI_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "scaletui", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, **kw
+    )
+
+
+def run_dirs(root: Path) -> list[Path]:
+    return sorted(p for p in root.glob("*/*") if (p / "run.json").is_file())
+
+
+def test_one_hour_on_the_simulator_in_seconds(tmp_path: Path) -> None:
+    started = time.monotonic()
+    out = scaletui("--script", "conf/experiments/sim-hour-ds2.toml", "--out", str(tmp_path / "r"), home=tmp_path)
+    took = time.monotonic() - started
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    assert took < 120, f"an hour of simulated run took {took:.0f}s"
+    (run,) = run_dirs(tmp_path / "r")
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["status"] == "done"
+    decisions = [json.loads(line) for line in (run / "decisions.jsonl").read_text().splitlines()]
+    assert any(d["applied"] for d in decisions), "ds2 never scaled on a sine load"
+    assert (run / "report.md").read_text().count("| rescales |") == 1
+    assert (run / "experiment.toml").read_bytes() == (ROOT / "conf/experiments/sim-hour-ds2.toml").read_bytes()
+    assert "[decision ds2]" in out.stdout and "[run]" in out.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ('[experiment]\nname = "x"\nplatform = "simulator"\n', "key experiment.duration is missing"),
+        ('[experiment]\nname = "x"\nplatform = "nowhere"\nduration = 10\n', "names 'nowhere'"),
+        ('[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n[load]\nprofile = "zigzag"\n', "load.profile"),
+        ('[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n[load]\nrate = 100\n[strategy]\nname = "magic"\n', "strategy"),
+        ("[experiment\n", "not valid TOML"),
+    ],
+)
+def test_malformed_files_exit_2_with_one_sentence(tmp_path: Path, text: str, needle: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    out = scaletui("--script", str(bad), home=tmp_path)
+    assert out.returncode == 2, out.stderr
+    first = out.stderr.strip().splitlines()[0]
+    assert first.startswith("scaletui: ") and str(bad) in first and needle in first
+    assert "Traceback" not in out.stderr
+
+
+def test_sigterm_stops_cleanly_and_keeps_partial_results(tmp_path: Path) -> None:
+    exp = tmp_path / "long.toml"
+    exp.write_text(
+        (ROOT / "conf/experiments/sim-hour-ds2.toml").read_text().replace('duration = "1h"', 'duration = "100h"')
+    )
+    env = {**os.environ, "SCALETUI_HOME": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scaletui", "--script", str(exp), "--out", str(tmp_path / "r")],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 60
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("[decision") or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "SIGTERM received" in stderr
+    (run,) = run_dirs(tmp_path / "r")
+    assert json.loads((run / "run.json").read_text())["status"] == "interrupted"
+    assert len((run / "metrics.csv").read_text().splitlines()) > 1
+    session = (tmp_path / "sessions" / "default" / "session.toml").read_text()
+    assert 'status = "interrupted"' in session
