@@ -5,11 +5,34 @@ revises what it sees as used, and free capacity is the node's size minus that. `
 session's telemetry, `replay` on recorded traces.
 """
 
-from scaletui.capacity.config import CapacityConfig, StabilityConfig, TaskManagerSize
-from scaletui.capacity.node import NodeCapacity, NodeCapacityRow, ResourceView
-from scaletui.capacity.offline import ResourceOutcome, replay, score
-from scaletui.capacity.online import LiveCapacity, Placement
-from scaletui.capacity.traces import NodeSeries, Trace, load_trace, write_csv
+from importlib import import_module
+from typing import Any
+
+_WHERE = {
+    "CapacityConfig": "config",
+    "StabilityConfig": "config",
+    "TaskManagerSize": "config",
+    "NodeCapacity": "node",
+    "NodeCapacityRow": "node",
+    "ResourceView": "node",
+    "ResourceOutcome": "offline",
+    "replay": "offline",
+    "score": "offline",
+    "LiveCapacity": "online",
+    "Placement": "online",
+    "NodeSeries": "traces",
+    "Trace": "traces",
+    "load_trace": "traces",
+    "write_csv": "traces",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load on first use: the estimators need numpy, and the app settings import this package's config."""
+    if name in _WHERE:
+        return getattr(import_module(f"scaletui.capacity.{_WHERE[name]}"), name)
+    raise AttributeError(name)
+
 
 __all__ = [
     "CapacityConfig",

@@ -6,20 +6,15 @@ Usable on its own with defaults, or as a `[capacity]` table of conf/scaletui.tom
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from scaletui.capacity.stability import MeanShiftTest, PercentileShiftTest, StabilityTest
-from scaletui.capacity.strategies import (
-    CapacityStrategy,
-    DoaStrategy,
-    FixedRatioStrategy,
-    GreedyStrategy,
-    NSigmaStrategy,
-    PercentileStrategy,
-)
 from scaletui.config.units import Duration
+
+if TYPE_CHECKING:  # the estimators load numpy; importing the settings alone must stay cheap
+    from scaletui.capacity.stability import StabilityTest
+    from scaletui.capacity.strategies import CapacityStrategy
 
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)$", re.IGNORECASE)
 _POWER = {"": 0, "k": 1, "m": 2, "g": 3, "t": 4}
@@ -67,6 +62,8 @@ class StabilityConfig(_Strict):
     """Smallest band, as a fraction of the node's size, so a flat series with jitter stays stable."""
 
     def build(self) -> StabilityTest:
+        from scaletui.capacity.stability import MeanShiftTest, PercentileShiftTest
+
         if self.test == "mean":
             return MeanShiftTest(threshold=self.threshold, tolerance=self.tolerance)
         return PercentileShiftTest(percentile=self.percentile, ratio=self.ratio, tolerance=self.tolerance)
@@ -90,6 +87,14 @@ class CapacityConfig(_Strict):
 
     def build_strategy(self) -> CapacityStrategy:
         """A fresh strategy object: call once per resource of each node, since strategies keep state."""
+        from scaletui.capacity.strategies import (
+            DoaStrategy,
+            FixedRatioStrategy,
+            GreedyStrategy,
+            NSigmaStrategy,
+            PercentileStrategy,
+        )
+
         if self.strategy == "percentile":
             return PercentileStrategy(self.percentile)
         if self.strategy == "doa":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from scaletui.config.units import Duration
 
@@ -50,6 +50,27 @@ class AppConfig(Strict):
     refresh: Refresh = Field(default_factory=Refresh)
     keymap: dict[str, str] = Field(default_factory=dict)
     """Action id -> key, to remap any key shown in the footer or help (e.g. "chaos.fire" = "F")."""
+    capacity: dict[str, Any] = Field(default_factory=dict)
+    """The capacity view's settings (scaletui.capacity.CapacityConfig); checked here only when given, because
+    building the estimators loads numpy, which the first frame must not wait for."""
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if value:
+            from pydantic import ValidationError
+
+            from scaletui.capacity.config import CapacityConfig
+            from scaletui.config.errors import key_path
+
+            try:
+                CapacityConfig.model_validate(value)
+            except ValidationError as e:
+                first = e.errors()[0]
+                raise ValueError(
+                    f"a valid [capacity] table ({key_path(tuple(first['loc']))}: {first['msg']})"
+                ) from None
+        return value
 
 
 # --- conf/platforms/*.toml ----------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
+from scaletui.cluster.base import Instance
 from scaletui.config.loader import load_experiment, load_platform
 from scaletui.config.models import Experiment, ExperimentInfo, LoadSpec, StrategySpec
 from scaletui.engine.platform_session import PlatformSession, open_platform
@@ -19,6 +20,7 @@ from scaletui.errors import ConfigError, UserError
 from scaletui.events import ClusterChanged, ErrorEvent, JobChanged, MetricsEvent
 
 if TYPE_CHECKING:
+    from scaletui.capacity.online import LiveCapacity
     from scaletui.engine.core import Engine
     from scaletui.scaling.controller import ControllerStatus
 
@@ -36,6 +38,7 @@ class LiveSession:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._load_origin = 0.0
+        self.capacity: LiveCapacity | None = None
 
     # --- what the UI reads ---------------------------------------------------------------------------------------
 
@@ -64,6 +67,7 @@ class LiveSession:
             self.platform = open_platform(self.engine, self.prepared, cancel or threading.Event(), realtime=True)
             self._stop.clear()
             self._load_origin = self.platform.clock.now()
+            self.capacity = self._capacity()
             self._thread = threading.Thread(target=self._loop, name="live-loop", daemon=True)
             self._thread.start()
             return f"Cluster on {name} started."
@@ -77,6 +81,9 @@ class LiveSession:
             if self._thread is not None:
                 self._thread.join(timeout=10)
             self.platform = None
+            if self.capacity is not None:
+                self.capacity.close()
+                self.capacity = None
             platform.close(stop_cluster=True)
             self.engine.bus.publish(ClusterChanged(source="live", instances=(), message="cluster stopped"))
             return "Cluster stopped."
@@ -200,6 +207,31 @@ class LiveSession:
                 return
 
     # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _capacity(self) -> LiveCapacity:
+        """The capacity estimator over this cluster's node telemetry, with the settings of conf/scaletui.toml."""
+        from pydantic import ValidationError
+
+        from scaletui.capacity.config import CapacityConfig
+        from scaletui.capacity.online import LiveCapacity
+        from scaletui.config.errors import from_validation
+
+        try:
+            config = CapacityConfig.model_validate(self.engine.config.capacity)
+        except ValidationError as e:
+            raise from_validation("conf/scaletui.toml", e, prefix="capacity") from None
+        return LiveCapacity(config).attach(self.engine.bus)
+
+    def _book(self, instances: tuple[Instance, ...]) -> None:
+        """Tell the capacity view how many TaskManagers each node hosts, so it counts what is booked."""
+        if self.capacity is None:
+            return
+        per_node: dict[str, int] = {}
+        for i in instances:
+            if i.role == "taskmanager":
+                per_node[i.node] = per_node.get(i.node, 0) + 1
+        for node, count in per_node.items():
+            self.capacity.set_taskmanagers(node, count)
 
     def _reserved_platform(self) -> str | None:
         for r in self.engine.store.session.reservations:

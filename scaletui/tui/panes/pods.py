@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
@@ -13,6 +15,9 @@ from scaletui.session.model import Session
 from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
+
+if TYPE_CHECKING:
+    from scaletui.capacity.node import NodeCapacityRow
 
 STATE_STYLE = {"running": "green", "starting": "yellow", "paused": "magenta", "failed": "bold red", "stopped": "dim"}
 EMPTY = "Cluster stopped. Press s to start a local Flink cluster (JobManager + TaskManagers on 127.0.0.1)."
@@ -36,10 +41,30 @@ def instance_row(i: Instance, now: float) -> Row:
     ]
 
 
+def _cores(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def capacity_row(row: NodeCapacityRow) -> Row:
+    """Booked vs used vs estimated free per node, and how many more TaskManagers of the configured size fit."""
+    cpu, mem = row.cpu, row.memory
+    return row.node, [
+        row.node,
+        _cores(cpu.booked) if cpu else "-",
+        _cores(cpu.used) if cpu else "-",
+        _cores(cpu.free) if cpu else "-",
+        f"{mem.free / 2**30:.1f}G" if mem else "-",
+        "-" if row.taskmanagers_fit is None else str(row.taskmanagers_fit),
+        f"{row.scopes} ({row.strategy})",
+    ]
+
+
 class PodsPane(Pane):
     pane_id = "pods"
     DEFAULT_CSS = """
     PodsPane #job-line { height: auto; padding: 0 1; color: $text-muted; }
+    PodsPane #capacity { display: none; height: 40%; border-top: solid $panel; }
+    PodsPane #capacity.-shown { display: block; }
     """
 
     def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +73,12 @@ class PodsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="job-line")
-        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], EMPTY)
+        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], EMPTY, id="instances")
+        yield FilterTable(
+            ["Node", "CPU booked", "CPU used", "CPU free", "Mem free", "+TMs", "Scopes"],
+            "No capacity estimate yet: it needs the cluster running and one full scope of telemetry.",
+            id="capacity",
+        )
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -56,10 +86,18 @@ class PodsPane(Pane):
     def _tick(self) -> None:
         if self.is_active and self.instances:
             self._draw()
+        capacity = self.query_one("#capacity", FilterTable)
+        if self.is_active and capacity.has_class("-shown"):
+            estimator = self.engine.live.capacity if self.engine.live.is_open else None
+            capacity.set_rows(capacity_row(r) for r in (estimator.rows() if estimator else []))
 
     def _draw(self) -> None:
         now = clock.now()
-        self.query_one(FilterTable).set_rows(instance_row(i, now) for i in self.instances)
+        self.query_one("#instances", FilterTable).set_rows(instance_row(i, now) for i in self.instances)
+
+    def action_toggle_capacity(self) -> None:
+        self.query_one("#capacity", FilterTable).toggle_class("-shown")
+        self._tick()
 
     def show_session(self, session: Session) -> None:
         job = session.job
@@ -71,7 +109,7 @@ class PodsPane(Pane):
         else:
             text = ""
         self.query_one("#job-line", Static).update(text)
-        table = self.query_one(FilterTable)
+        table = self.query_one("#instances", FilterTable)
         if session.cluster.backend == "none":
             self.instances = []
             table.set_empty(EMPTY)
