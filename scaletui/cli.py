@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from scaletui import __version__
 from scaletui.errors import EXIT_CODES, UserError
 
-VERB_MODULES: tuple[str, ...] = ("doctor", "import_scalehub")
+VERB_MODULES: tuple[str, ...] = ("doctor", "import_scalehub", "report", "compare", "sync", "export", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,7 +54,11 @@ class ExperimentRun:
 
         exp = self.prepared.experiment
         recorder = RunRecorder(
-            self.results_root, self.engine.name, experiment_file=self.prepared.path, bus=self.engine.bus
+            self.results_root,
+            self.engine.name,
+            experiment_file=self.prepared.path,
+            bus=self.engine.bus,
+            flink_version=self.engine.store.session.cluster.flink_version or None,
         )
         run_id = recorder.run_id
         self.engine.store.update(

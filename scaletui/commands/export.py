@@ -1,0 +1,36 @@
+"""`scaletui export DIR`: one archive of a run, or a Parquet set for notebooks (Scalehub's `shub export`)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "export",
+        help="export a run as one .tar.gz, or as Parquet tables for notebooks",
+        description="Export a run's results: --format archive (default) writes <run-id>.tar.gz; --format "
+        "parquet writes a directory of typed tables (metrics, nodes, latency, decisions, faults, stages, "
+        "actuations) with the run's metadata, ready for pandas.read_parquet. DIR may be a session directory.",
+    )
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
+    parser.add_argument("--format", choices=("archive", "parquet"), default="archive", help="what to write")
+    parser.add_argument("--out", metavar="PATH", help="where to write (default: beside the run directory)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scaletui.results.export import export_run
+    from scaletui.results.layout import find_runs
+
+    runs = [run_dir for root in args.dirs for run_dir in find_runs(root)]
+    for run_dir in runs:
+        dest = args.out
+        if dest and len(runs) > 1:
+            Path(dest).mkdir(parents=True, exist_ok=True)
+            dest = Path(dest) / (run_dir.name if args.format == "parquet" else f"{run_dir.name}.tar.gz")
+        print(export_run(run_dir, args.format, dest))
+    return 0

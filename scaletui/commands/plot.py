@@ -1,0 +1,33 @@
+"""`scaletui plot DIR`: redraw a run's PNG plots (Scalehub's `shub plot`)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "plot",
+        help="draw a run's throughput, latency and parallelism plots as PNG",
+        description="Draw throughput (target vs achieved), latency and parallelism over time as PNG, with fault "
+        "windows shaded and decisions marked. DIR is a run or a session directory.",
+    )
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
+    parser.add_argument("--out", metavar="DIR", help="write the PNGs here instead of <run>/plots/")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from scaletui.results.layout import PLOTS_DIR, find_runs
+    from scaletui.results.plots import plot_run
+    from scaletui.results.rundata import load_run
+
+    runs = [run_dir for root in args.dirs for run_dir in find_runs(root)]
+    for run_dir in runs:
+        out = Path(args.out) / run_dir.name if args.out and len(runs) > 1 else Path(args.out or run_dir / PLOTS_DIR)
+        for png in plot_run(load_run(run_dir), out):
+            print(png)
+    return 0

@@ -1,0 +1,102 @@
+"""Runs side by side: one markdown table (metrics as rows, runs as columns) and overlay plots.
+
+This is how strategies or faults are compared: the same experiment run with a different [strategy] or [[faults]].
+With exactly two runs a last column gives the difference B − A.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scaletui.config.models import SloSpec
+from scaletui.errors import ConfigError
+from scaletui.results.plots import plot_overlays
+from scaletui.results.rundata import load_run
+from scaletui.results.summary import RunSummary, SummaryItem, summarize
+
+COMPARE_MD = "compare.md"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    table: str
+    markdown: Path
+    plots: list[Path]
+
+
+def _letter(i: int) -> str:
+    return string.ascii_uppercase[i] if i < 26 else f"R{i + 1}"
+
+
+def _delta(a: SummaryItem | None, b: SummaryItem | None) -> str:
+    if a is None or b is None or a.value is None or b.value is None or a.key == "slo_passed":
+        return "—"
+    diff = b.value - a.value
+    text = f"{diff:+,.1f} {a.unit}" if a.unit else f"{diff:+,.0f}"  # no unit: a count
+    return text + (f" ({diff / a.value:+.1%})" if a.value else "")
+
+
+def _cell(item: SummaryItem | None) -> str:
+    if item is None:
+        return "—"
+    if item.key == "slo_passed":  # the reasons are in each run's report; here the verdict
+        return "pass" if item.value else "FAIL"
+    return item.text.replace("|", "\\|")
+
+
+def run_labels(summaries: list[RunSummary]) -> list[str]:
+    """What tells the runs apart: their strategies, else their experiments' names, else their run ids."""
+    for attribute in ("strategy", "name", "run_id"):
+        labels = [str(getattr(s, attribute)) for s in summaries]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [s.run_id for s in summaries]
+
+
+def comparison_table(summaries: list[RunSummary]) -> str:
+    letters = [_letter(i) for i in range(len(summaries))]
+    header = ["metric"] + [f"{letter}: {label}" for letter, label in zip(letters, run_labels(summaries))]
+    if len(summaries) == 2:
+        header.append("Δ B − A")
+    keys: dict[str, str] = {}
+    for s in summaries:
+        for item in s.items:
+            keys.setdefault(item.key, item.label)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for key, label in keys.items():
+        found = [next((i for i in s.items if i.key == key), None) for s in summaries]
+        row = [label] + [_cell(item) for item in found]
+        if len(summaries) == 2:
+            row.append(_delta(found[0], found[1]))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def compare_runs(
+    run_dirs: Sequence[Path | str], out_dir: Path | str | None = None, slo: SloSpec | None = None
+) -> Comparison:
+    """Write compare.md and *_overlay.png into `out_dir` (default: compare-<time>/ beside the first run)."""
+    if len(run_dirs) < 2:
+        raise ConfigError("compare needs at least two run directories.", "Give two or more: results/<s>/<run-id>.")
+    runs = [load_run(d) for d in run_dirs]
+    summaries = [summarize(data, slo) for data in runs]
+    out = (
+        Path(out_dir)
+        if out_dir is not None
+        else (runs[0].run_dir.parent / time.strftime("compare-%Y%m%dT%H%M%SZ", time.gmtime()))
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    labels = [f"{_letter(i)} {label}" for i, label in enumerate(run_labels(summaries))]
+    pngs = plot_overlays(runs, labels, out)
+    table = comparison_table(summaries)
+    legend = [
+        f"- **{_letter(i)}**: `{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}"
+        for i, data in enumerate(runs)
+    ]
+    text = "\n".join(["# Comparison", "", *legend, "", table, "", *[f"![{p.stem}]({p.name})" for p in pngs], ""])
+    (out / COMPARE_MD).write_text(text, encoding="utf-8")
+    return Comparison(table, out / COMPARE_MD, pngs)

@@ -1,0 +1,57 @@
+"""Export a run: one archive to send or keep, or a set of Parquet tables a notebook opens directly."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+from typing import Literal
+
+from scaletui.errors import ConfigError
+from scaletui.results import layout
+
+ExportFormat = Literal["archive", "parquet"]
+_METADATA = (layout.RUN_META, layout.VERSIONS, layout.EXPERIMENT, layout.REPORT)
+
+
+def _run_dir(run_dir: Path | str) -> Path:
+    root = Path(run_dir).expanduser()
+    if not root.is_dir() or not layout.is_run_dir(root):
+        raise ConfigError(f"{root} is not a run's results directory.", "Give results/<session>/<run-id>.")
+    return root
+
+
+def export_archive(run_dir: Path | str, dest: Path | str | None = None) -> Path:
+    """`<run-id>.tar.gz` holding the run directory under its id (temporary files left out)."""
+    root = _run_dir(run_dir)
+    out = Path(dest) if dest is not None else root.parent / f"{root.name}.tar.gz"
+    if out.is_dir():
+        out = out / f"{root.name}.tar.gz"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(out, "w:gz") as tar:
+        tar.add(root, arcname=root.name, filter=lambda info: None if Path(info.name).name.startswith(".") else info)
+    return out
+
+
+def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
+    """A directory of typed Parquet tables (metrics, nodes, latency, decisions, faults, stages, actuations).
+
+    The run's metadata files come along, so the set stands alone: `pandas.read_parquet(dir / "metrics.parquet")`.
+    """
+    from scaletui.results.parquet import jsonl_to_parquet, write_parquet_copies
+
+    root = _run_dir(run_dir)
+    out = Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
+    out.mkdir(parents=True, exist_ok=True)
+    write_parquet_copies(root, out)
+    for name in layout.JSONL_FILES:
+        if (root / name).is_file():
+            jsonl_to_parquet(root / name, out / name.replace(".jsonl", ".parquet"))
+    for name in _METADATA:
+        if (root / name).is_file():
+            shutil.copy2(root / name, out / name)
+    return out
+
+
+def export_run(run_dir: Path | str, fmt: ExportFormat = "archive", dest: Path | str | None = None) -> Path:
+    return export_archive(run_dir, dest) if fmt == "archive" else export_parquet(run_dir, dest)

@@ -1,0 +1,77 @@
+"""Where a run's files live and what they are called: results/<session>/<run-id>/.
+
+One place for the names so the recorder, the report, compare, export and the TUI's run history agree.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from scaletui.errors import ConfigError
+
+RUN_META = "run.json"
+EXPERIMENT = "experiment.toml"
+VERSIONS = "versions.json"
+METRICS_CSV = "metrics.csv"
+NODES_CSV = "nodes.csv"
+LATENCY_CSV = "latency.csv"
+DECISIONS = "decisions.jsonl"
+FAULTS = "faults.jsonl"
+STAGES = "stages.jsonl"
+ACTUATIONS = "actuations.jsonl"
+EVENTS_LOG = "events.log"
+REPORT = "report.md"
+PLOTS_DIR = "plots"
+CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV)
+JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS)
+
+_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A lower-case, dash-separated name safe in a path on every filesystem."""
+    return _SLUG.sub("-", text.lower()).strip("-")[:40] or "run"
+
+
+def new_run_id(name: str, at: float | None = None) -> str:
+    """`20261123T005601Z-<name>`: UTC time first, so ids sort by start time."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() if at is None else at))
+    return f"{stamp}-{slugify(name)}"
+
+
+def claim_run_dir(session_dir: Path, run_id: str) -> Path:
+    """Create and return `session_dir/run_id`, or `-2`, `-3`... when a run with that id already holds the name.
+
+    mkdir is the claim, so two recorders starting in the same second never share a directory.
+    """
+    session_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        candidate = session_dir / (run_id if n == 1 else f"{run_id}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ConfigError(f"{session_dir} already holds 1000 runs named {run_id}.", "Clean up the results directory.")
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / RUN_META).is_file() or (path / METRICS_CSV).is_file()
+
+
+def find_runs(path: Path | str) -> list[Path]:
+    """The run directories at `path`: itself if it is one, else its run children (a session dir), sorted by id."""
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise ConfigError(f"{root} is not a directory.", "Give a results directory: results/<session>/<run-id>.")
+    if is_run_dir(root):
+        return [root]
+    runs = sorted(child for child in root.iterdir() if child.is_dir() and is_run_dir(child))
+    if not runs:
+        raise ConfigError(
+            f"{root} holds no run results (no {RUN_META} or {METRICS_CSV}).",
+            "Give a directory written by a run: results/<session>/<run-id>.",
+        )
+    return runs

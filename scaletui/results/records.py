@@ -1,0 +1,145 @@
+"""How samples and events become rows and lines: the columns of the CSVs and the JSON of each event.
+
+The CSVs are long tables a notebook reads as is: one row per time step and operator (metrics), per step and node
+(nodes), per step and latency statistic (latency). An empty cell is a missing value, never zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from typing import Any
+
+from scaletui.events import Event, MetricsEvent
+from scaletui.metrics.model import JobSample
+
+# column name -> Arrow type name, in file order; strings so this module needs no pyarrow.
+METRICS_COLUMNS: dict[str, str] = {
+    "ts": "float64",
+    "t_s": "float64",
+    "operator": "string",
+    "parallelism": "int64",
+    "max_parallelism": "int64",
+    "records_in_per_s": "float64",
+    "records_out_per_s": "float64",
+    "busy_ms_per_s": "float64",
+    "backpressured_ms_per_s": "float64",
+    "idle_ms_per_s": "float64",
+    "is_source": "bool",
+    "target_rate": "float64",
+    "achieved_rate": "float64",
+    "backlog": "float64",
+    "taskmanagers": "int64",
+    "total_slots": "int64",
+    "free_slots": "int64",
+    "stale": "bool",
+}
+NODES_COLUMNS: dict[str, str] = {
+    "ts": "float64",
+    "t_s": "float64",
+    "node": "string",
+    "cpu_cores": "float64",
+    "cpu_total": "float64",
+    "memory_bytes": "int64",
+    "memory_total": "int64",
+}
+LATENCY_COLUMNS: dict[str, str] = {"ts": "float64", "t_s": "float64", "stat": "string", "latency_ms": "float64"}
+
+
+def cell(value: Any) -> Any:
+    """CSV cell: None and NaN become empty, booleans 0/1 so every reader agrees."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def metrics_rows(sample: JobSample, start: float) -> list[list[Any]]:
+    """One row per operator; a sample with no operators (job restarting) still gets one row for its job values."""
+    job = [
+        sample.target_rate,
+        sample.achieved_rate,
+        sample.backlog,
+        sample.taskmanagers,
+        sample.total_slots,
+        sample.free_slots,
+        sample.stale,
+    ]
+    head = [sample.ts, round(sample.ts - start, 3)]
+    if not sample.operators:
+        return [[cell(v) for v in head + [None] * (len(METRICS_COLUMNS) - 2 - len(job)) + job]]
+    rows = []
+    for name, op in sample.operators.items():
+        values = [
+            name,
+            op.parallelism,
+            op.max_parallelism,
+            op.records_in_per_s,
+            op.records_out_per_s,
+            op.busy_ms_per_s,
+            op.backpressured_ms_per_s,
+            op.idle_ms_per_s,
+            op.is_source,
+        ]
+        rows.append([cell(v) for v in head + values + job])
+    return rows
+
+
+def node_rows(sample: JobSample, start: float) -> list[list[Any]]:
+    head = [sample.ts, round(sample.ts - start, 3)]
+    return [
+        [cell(v) for v in head + [name, n.cpu_cores, n.cpu_total, n.memory_bytes, n.memory_total]]
+        for name, n in sample.nodes.items()
+    ]
+
+
+def latency_rows(sample: JobSample, start: float) -> list[list[Any]]:
+    """Only measured statistics: a missing latency is left out rather than written as a number."""
+    head = [sample.ts, round(sample.ts - start, 3)]
+    return [[cell(v) for v in head + [stat, value]] for stat, value in sample.latency_ms.items() if value is not None]
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(v) for k, v in dataclasses.asdict(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """The event as a JSON object with its class name under `type` (a MetricsEvent's sample is left out)."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    if isinstance(event, MetricsEvent):
+        fields.pop("sample", None)
+    return {"type": type(event).__name__, **{k: _plain(v) for k, v in fields.items()}}
+
+
+def event_json(event: Event, start: float) -> str:
+    """One JSON line; `t_s` (seconds since the run started) sits beside `ts` so notebooks can align events."""
+    record = event_record(event)
+    record["t_s"] = round(event.ts - start, 3)
+    return json.dumps(record, separators=(",", ":"))
+
+
+def event_log_line(event: Event) -> str:
+    """`2026-11-23T00:56:01.123Z Notice engine: message` — one line a person can grep."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(event.ts)) + f".{int(event.ts % 1 * 1000):03d}Z"
+    record = event_record(event)
+    for key in ("type", "ts", "source"):
+        record.pop(key, None)
+    text = record.pop("message", "") or ""
+    rest = " ".join(
+        f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in record.items() if v not in ("", None, {}, [])
+    )
+    body = " ".join(part for part in (str(text).replace("\n", " "), rest) if part)
+    return f"{stamp} {type(event).__name__} {event.source}: {body}"

@@ -1,0 +1,115 @@
+"""report.md and plots/*.png of a run, rebuilt from its directory alone (so `scaletui report DIR` can redo it)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from scaletui.config.models import SloSpec
+from scaletui.results import layout
+from scaletui.results.plots import plot_run
+from scaletui.results.rundata import RunData, load_run
+from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
+
+MAX_DECISION_ROWS = 50
+
+
+def _when(ts: object) -> str:
+    if not isinstance(ts, (int, float)):
+        return "—"
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
+
+
+def _cell(text: object, width: int = 80) -> str:
+    value = str(text).replace("|", "\\|").replace("\n", " ")
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def _header(data: RunData) -> list[str]:
+    versions = data.versions
+    playbooks = versions.get("playbooks") or {}
+    commit = playbooks.get("commit", "")[:12] + (" (dirty)" if playbooks.get("dirty") else "") if playbooks else "—"
+    lines = [
+        f"# Run {data.run_id}",
+        "",
+        f"- experiment: **{data.name}**, strategy: **{data.strategy}**, status: **{data.status}**",
+        f"- started {_when(data.meta.get('started_at'))}, ended {_when(data.meta.get('ended_at'))}",
+        f"- scaletui {versions.get('scaletui', '?')}, Flink {versions.get('flink') or '—'}, playbooks {commit}",
+    ]
+    if data.status == "running":
+        lines += ["", "> The recorder did not close (the run was cut short): this report covers what was recorded."]
+    return lines
+
+
+def _faults(data: RunData) -> list[str]:
+    windows = data.fault_windows()
+    if not windows:
+        return []
+    lines = ["", "## Faults", "", "| fault | kind | targets | from (s) | to (s) |", "|---|---|---|---|---|"]
+    lines += [
+        f"| {_cell(w.fault_id, 24)} | {w.kind} | {_cell(', '.join(w.targets), 40)} | "
+        f"{w.start - data.start:.1f} | {w.end - data.start:.1f} |"
+        for w in windows
+    ]
+    return lines
+
+
+def _decisions(data: RunData) -> list[str]:
+    if not data.decisions:
+        return []
+    lines = [
+        "",
+        "## Decisions",
+        "",
+        "| t (s) | applied | parallelism | TaskManagers | reason |",
+        "|---|---|---|---|---|",
+    ]
+    for d in data.decisions[:MAX_DECISION_ROWS]:
+        parallelism = ", ".join(f"{k}={v}" for k, v in (d.get("parallelism") or {}).items())
+        lines.append(
+            f"| {float(d.get('ts', 0.0)) - data.start:.1f} | {'yes' if d.get('applied') else 'no'} | "
+            f"{_cell(parallelism, 60)} | {d.get('taskmanagers') if d.get('taskmanagers') is not None else '—'}"
+            f" | {_cell(d.get('reason', ''))} |"
+        )
+    if len(data.decisions) > MAX_DECISION_ROWS:
+        lines.append(f"\n{len(data.decisions) - MAX_DECISION_ROWS} more decisions in {layout.DECISIONS}.")
+    return lines
+
+
+def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
+    lines = _header(data) + ["", "## Summary", "", summary_table(summary), "", f"<sub>{DEFINITIONS}</sub>"]
+    if plots:
+        lines += [
+            "",
+            "## Plots",
+            "",
+            "Fault windows are shaded; applied decisions are grey vertical lines, decisions that kept the "
+            "parallelism are ticks along the top.",
+            "",
+        ]
+        lines += [f"![{p.stem}]({layout.PLOTS_DIR}/{p.name})" for p in plots]
+    lines += _faults(data) + _decisions(data)
+    lines += [
+        "",
+        f"Data: {', '.join(layout.CSV_FILES)} (and .parquet), {', '.join(layout.JSONL_FILES)}, "
+        f"{layout.EVENTS_LOG}; the experiment file as run: {layout.EXPERIMENT}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def report_run(run_dir: Path | str, slo: SloSpec | None = None, *, plots: bool = True) -> tuple[Path, RunSummary]:
+    """Write report.md (and plots/*.png) into the run directory; returns its path and the summary it shows."""
+    data = load_run(run_dir)
+    summary = summarize(data, slo)
+    pngs = plot_run(data, data.run_dir / layout.PLOTS_DIR) if plots else []
+    path = data.run_dir / layout.REPORT
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render_report(data, summary, pngs), encoding="utf-8")
+    tmp.replace(path)
+    return path, summary
+
+
+def write_report(run_dir: Path | str, slo: SloSpec | None = None, *, plots: bool = True) -> Path:
+    """Write report.md (and plots/*.png) into the run directory; returns the report's path."""
+    return report_run(run_dir, slo, plots=plots)[0]

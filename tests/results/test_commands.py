@@ -1,0 +1,114 @@
+"""The CLI verbs this area owns: each registers with --help, runs on real directories, and imports little."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from scaletui.errors import SloError
+from tests.results.conftest import RecordRun
+
+VERBS = ("report", "compare", "sync", "export", "plot")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="scaletui")
+    subparsers = root.add_subparsers(dest="command", required=True)
+    for verb in VERBS:
+        importlib.import_module(f"scaletui.commands.{verb}").add_parser(subparsers)
+    return root
+
+
+def run(*argv: str) -> int:
+    args = parser().parse_args(list(argv))
+    return int(args.func(args))
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help(verb: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parser().parse_args([verb, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: scaletui {verb}") and len(out.splitlines()) > 4
+
+
+def test_report_plot_export_compare_from_the_cli(
+    make_run: RecordRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = make_run("transscale"), make_run("ds2", slow_factor=2.0)
+    assert run("report", str(a)) == 0
+    assert (a / "report.md").is_file() and (a / "plots" / "parallelism.png").is_file()
+    with pytest.raises(SloError):
+        run("report", "--no-plots", "--check-slo", str(b))
+    assert run("plot", str(b), "--out", str(tmp_path / "pngs")) == 0
+    assert (tmp_path / "pngs" / "throughput.png").is_file()
+    assert run("export", str(a), "--out", str(tmp_path / "a.tar.gz")) == 0
+    assert tarfile.is_tarfile(tmp_path / "a.tar.gz")
+    assert run("export", "--format", "parquet", str(a), "--out", str(tmp_path / "pq")) == 0
+    assert (tmp_path / "pq" / "decisions.parquet").is_file()
+    capsys.readouterr()
+    assert run("compare", str(a), str(b), "--out", str(tmp_path / "cmp")) == 0
+    out = capsys.readouterr().out
+    assert "| metric | A: transscale | B: ds2 | Δ B − A |" in out and str(tmp_path / "cmp" / "compare.md") in out
+    assert run("sync", str(a.parent), str(tmp_path / "synced")) == 0
+    assert (tmp_path / "synced" / a.parent.name / a.name / "metrics.csv").is_file()
+
+
+def test_verbs_and_recorder_import_nothing_heavy() -> None:
+    """Commands load their engines inside run(); the recorder needs neither numpy, matplotlib nor pyarrow."""
+    code = (
+        "import sys\n"
+        + "".join(f"import scaletui.commands.{verb}\n" for verb in VERBS)
+        + "import scaletui.results.recorder, scaletui.results.sync, scaletui.results.export\n"
+        "heavy = [m for m in ('matplotlib', 'pyarrow', 'numpy', 'textual', 'rich') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_results_engine_never_imports_textual_or_rich() -> None:
+    code = (
+        "import sys\n"
+        "import scaletui.results.report, scaletui.results.compare, scaletui.results.plots\n"
+        "print([m for m in ('textual', 'rich') if m in sys.modules])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout
+    assert out.strip() == "[]"
+
+
+def test_report_prints_the_summary_and_rejects_a_non_run(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from scaletui.errors import ConfigError
+
+    session = tmp_path / "session"
+    shutil.copytree(run_dir, session / run_dir.name)
+    assert run("report", "--no-plots", str(session)) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(str(session / run_dir.name / "report.md"))
+    assert "| latency p99 | 48.0 ms |" in out
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match="holds no run results"):
+        run("report", str(tmp_path / "empty"))

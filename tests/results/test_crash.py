@@ -1,0 +1,74 @@
+"""A recorder process killed with SIGKILL mid-run leaves results that load and report (status: cut short)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from scaletui.results import layout
+from scaletui.results.report import write_report
+from scaletui.results.rundata import load_run
+
+RECORDER_SCRIPT = """
+import sys, time
+from scaletui.events import EventBus, MetricsEvent, DecisionEvent
+from scaletui.results.recorder import RunRecorder
+from tests.results.stream import sample, write_experiment
+from pathlib import Path
+
+root = Path(sys.argv[1])
+bus = EventBus()
+recorder = RunRecorder(root, "crash", experiment_file=write_experiment(root / "exp.toml"), bus=bus)
+print(recorder.run_dir, flush=True)
+start = recorder.started_at
+for step in range(1, 400):  # bounded: about 20 s if never killed
+    bus.publish(MetricsEvent(sample=sample(start, step)))
+    if step % 5 == 0:
+        bus.publish(DecisionEvent(strategy="ds2", parallelism={"map": 2}, taskmanagers=1, reason="hold",
+                                  applied=False))
+    time.sleep(0.05)
+"""
+
+
+def count_lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+def test_sigkill_mid_run_keeps_readable_partial_results(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RECORDER_SCRIPT, str(tmp_path)],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    try:
+        assert proc.stdout is not None
+        run_dir = Path(proc.stdout.readline().strip())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and count_lines(run_dir / layout.METRICS_CSV) < 1 + 3 * 12:
+            time.sleep(0.05)
+        seen = count_lines(run_dir / layout.METRICS_CSV)
+        assert seen >= 1 + 3 * 12, "the recorder never flushed 12 samples"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL
+
+    with (run_dir / layout.METRICS_CSV).open("a") as f:
+        f.write("1795395637.5,1.5,map,2,32,1000.0,10")  # a row cut mid-write
+    with (run_dir / layout.DECISIONS).open("a") as f:
+        f.write('{"type": "DecisionEvent", "ts": 17')
+    data = load_run(run_dir)
+    assert data.status == "running"
+    assert len(data.ts) >= 12 and set(data.parallelism) == {"source", "map", "sink"}
+    assert len(data.decisions) >= 2 and all(d["strategy"] == "ds2" for d in data.decisions)
+    text = write_report(run_dir).read_text()
+    assert "The recorder did not close" in text
+    assert "| throughput target (mean) | 1,000.0 rec/s |" in text
+    assert (run_dir / layout.PLOTS_DIR / "throughput.png").stat().st_size > 1000

@@ -1,0 +1,37 @@
+"""export: one archive holding the run under its id, or Parquet tables a notebook reads."""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from scaletui.results import layout
+from scaletui.results.export import export_archive, export_parquet
+
+
+def test_archive_holds_the_run_under_its_id(run_dir: Path, tmp_path: Path) -> None:
+    archive = export_archive(run_dir, tmp_path)
+    assert archive == tmp_path / f"{run_dir.name}.tar.gz"
+    with tarfile.open(archive) as tar:
+        names = set(tar.getnames())
+        tar.extractall(tmp_path / "out", filter="data")
+    for name in (layout.METRICS_CSV, layout.DECISIONS, layout.EXPERIMENT, "plots/latency.png"):
+        assert f"{run_dir.name}/{name}" in names
+    assert (tmp_path / "out" / run_dir.name / layout.METRICS_CSV).read_bytes() == (
+        run_dir / layout.METRICS_CSV
+    ).read_bytes()
+
+
+def test_parquet_set_for_notebooks(run_dir: Path, tmp_path: Path) -> None:
+    out = export_parquet(run_dir, tmp_path / "pq")
+    for name in ("metrics", "nodes", "latency", "decisions", "faults", "stages", "actuations"):
+        assert (out / f"{name}.parquet").is_file(), name
+    decisions = pq.read_table(out / "decisions.parquet").to_pylist()
+    assert [d["applied"] for d in decisions] == [True, False]
+    assert decisions[0]["parallelism"] == '{"map": 3, "sink": 1, "source": 1}'
+    faults = pq.read_table(out / "faults.parquet")
+    assert faults.column("action").to_pylist() == ["injected", "reverted"]
+    assert pq.read_table(out / "metrics.parquet").num_rows == 30
+    assert (out / layout.RUN_META).is_file() and (out / layout.EXPERIMENT).is_file()

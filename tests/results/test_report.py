@@ -1,0 +1,86 @@
+"""report.md and its plots: numbers checked against the hand-computed EXPECTED, regenerated from the directory."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from scaletui.results import layout
+from scaletui.results.report import write_report
+from scaletui.results.rundata import load_run
+from scaletui.results.summary import summarize
+from tests.results.stream import EXPECTED
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the IHDR chunk; fails unless the file is a PNG."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == PNG_SIGNATURE and head[12:16] == b"IHDR", path
+    width, height = struct.unpack(">II", head[16:24])
+    return int(width), int(height)
+
+
+def test_summary_numbers_match_the_hand_computed_case(run_dir: Path) -> None:
+    summary = summarize(load_run(run_dir))
+    for key, expected in EXPECTED.items():
+        assert summary.value(key) == pytest.approx(expected), key
+    assert summary.slo is not None and not summary.slo.passed
+    assert summary.value("duration_s") == pytest.approx(11.0, abs=1.0)
+
+
+def test_report_table_shows_the_numbers(run_dir: Path) -> None:
+    text = (run_dir / layout.REPORT).read_text()
+    for row in (
+        "| throughput target (mean) | 1,000.0 rec/s |",
+        "| throughput achieved (mean) | 960.0 rec/s (96.0% of target) |",
+        "| latency p50 | 10.0 ms |",
+        "| latency p95 | 20.0 ms |",
+        "| latency p99 | 48.0 ms |",
+        "| SLO violation | 2.0 s of 10.0 s (bound 100 ms) |",
+        "| rescales | 1 |",
+        "| slot-seconds | 24.0 |",
+        "| faults | 1 |",
+    ):
+        assert row in text, row
+    assert "FAIL: p99 latency was under 100 ms for 80.0%" in text
+    assert "| f1 | delay | tm-1, tm-2 | 5.5 | 7.5 |" in text
+    assert "| 6.2 | yes | source=1, map=3, sink=1 | 2 | map busy 70% > 60% |" in text
+
+
+def test_plots_are_valid_pngs_linked_from_the_report(run_dir: Path) -> None:
+    text = (run_dir / layout.REPORT).read_text()
+    for name in ("throughput", "latency", "parallelism", "resources"):
+        path = run_dir / layout.PLOTS_DIR / f"{name}.png"
+        assert png_size(path) == (900, 360)
+        assert f"](plots/{name}.png)" in text
+
+
+def test_report_regenerates_from_the_directory_alone(run_dir: Path, tmp_path: Path) -> None:
+    """A copy moved elsewhere, report and plots deleted: `report` rebuilds the same summary table."""
+    copy = shutil.copytree(run_dir, tmp_path / run_dir.name)
+    original = (copy / layout.REPORT).read_text()
+    (copy / layout.REPORT).unlink()
+    shutil.rmtree(copy / layout.PLOTS_DIR)
+    write_report(copy)
+    rebuilt = (copy / layout.REPORT).read_text()
+    table = original[original.index("## Summary") : original.index("## Plots")]
+    assert table in rebuilt
+    assert png_size(copy / layout.PLOTS_DIR / "latency.png") == (900, 360)
+
+
+def test_run_without_faults_decisions_or_latency(tmp_path: Path) -> None:
+    """A bare run: the report says what is unknown (—) instead of inventing zeros."""
+    run = tmp_path / "bare"
+    run.mkdir()
+    (run / layout.METRICS_CSV).write_text(
+        "ts,t_s,operator,parallelism,target_rate,achieved_rate\n100.0,0.0,map,2,500,490\n101.0,1.0,map,2,500,510\n"
+    )
+    text = write_report(run, plots=False).read_text()
+    assert "| throughput achieved (mean) | 500.0 rec/s (100.0% of target) |" in text
+    assert "| latency p99 | — |" in text and "| slot-seconds | 4.0 |" in text
+    assert "## Faults" not in text and "| SLO" not in text
