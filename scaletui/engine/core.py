@@ -18,6 +18,7 @@ from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
     from scaletui.engine.live import LiveSession
+    from scaletui.engine.runs import ExperimentLauncher
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 log = logging.getLogger("scaletui")
@@ -40,6 +41,7 @@ class Engine:
         self.cache_dir = Path(config.paths.cache).expanduser()
         self.results_dir = Path(config.paths.results)
         self._live: LiveSession | None = None
+        self._launcher: ExperimentLauncher | None = None
 
     @property
     def live(self) -> LiveSession:
@@ -49,6 +51,15 @@ class Engine:
 
             self._live = LiveSession(self)
         return self._live
+
+    @property
+    def experiments(self) -> ExperimentLauncher:
+        """Experiments started from the TUI, one at a time."""
+        if self._launcher is None:
+            from scaletui.engine.runs import ExperimentLauncher
+
+            self._launcher = ExperimentLauncher(self)
+        return self._launcher
 
     @property
     def name(self) -> str:
@@ -82,6 +93,8 @@ class Engine:
     def close(self) -> None:
         """Stop live work (the cluster started from the TUI), then detach the log."""
         try:
+            if self._launcher is not None:
+                self._launcher.cancel()
             if self._live is not None:
                 self._live.stop()
         except Exception:

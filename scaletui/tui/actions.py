@@ -43,6 +43,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)"),
     Action("app.command", "colon", "app.command_line", "Command", "app", "app: command line (:pods, :q)"),
     Action("app.palette", "ctrl+p", "app.command_palette", "Palette", "app", "", show=False),
+    Action("app.runs", "R", "app.runs", "Runs", "app", "runs: history, summaries, start an experiment"),
     Action("app.theme", "ctrl+t", "app.next_theme", "Theme", "app", "app: next theme", show=False),
     Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit"),
     Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)"),

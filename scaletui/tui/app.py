@@ -135,6 +135,11 @@ class ScaletuiApp(App[int]):
             if self.engine.store.session.ui.pane != name:
                 self.engine.store.update(lambda s: setattr(s.ui, "pane", name))
 
+    def action_runs(self) -> None:
+        from scaletui.tui.screens.runs import RunsScreen
+
+        self.push_screen(RunsScreen(self.engine))
+
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.engine.config.keymap))
 

@@ -8,6 +8,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pods": ("pane('pods')", "Pods pane (:po)"),
     "plots": ("pane('plots')", "Plots pane"),
     "chaos": ("pane('chaos')", "Chaos pane (:faults)"),
+    "runs": ("runs", "run history: open a run, run it again, start an experiment (R)"),
     "help": ("help", "this help (?)"),
     "theme": ("set_theme", "switch theme: :theme dark|light|ansi16"),
     "q": ("quit", "quit (:quit)"),

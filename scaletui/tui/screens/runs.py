@@ -1,0 +1,119 @@
+"""Run history (`R` or `:runs`): past runs of the session, their summary and plots, and a key to run again.
+
+Enter opens a run; `e` starts the same experiment file again; `n` starts one from conf/experiments/; `x` cancels
+the experiment in progress. Results are read from each run's directory, as `scaletui report` reads them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from scaletui.config.units import format_duration
+from scaletui.session.model import RunRecord
+from scaletui.tui.screens.form import FormField, FormScreen
+from scaletui.tui.widgets.filter_table import FilterTable, Row
+
+EMPTY = "No run yet in this session. Press n to start an experiment from conf/experiments/."
+
+
+def run_row(run: RunRecord) -> Row:
+    took = format_duration(run.ended_at - run.started_at) if run.ended_at else "running"
+    when = time.strftime("%m-%d %H:%M", time.localtime(run.started_at))
+    verdict = str(run.summary.get("passed", "")) if "passed" in run.summary else ""
+    slo = {"True": "pass", "False": "FAIL"}.get(verdict, "-")
+    return run.id, [run.id, run.experiment, run.status, when, took, slo]
+
+
+def experiment_file_of(run: RunRecord) -> Path:
+    """The copy kept in the results directory: exactly what ran, even if conf/ changed since."""
+    return Path(run.results_dir) / "experiment.toml"
+
+
+class RunsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("enter", "open_run", "Open", priority=True),
+        Binding("e", "rerun", "Run again"),
+        Binding("n", "new_run", "New run"),
+        Binding("x", "cancel_run", "Cancel run"),
+    ]
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.engine = engine
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("Runs of this session", classes="title")
+            yield FilterTable(["Run", "Experiment", "Status", "Started", "Took", "SLO"], EMPTY, id="runs")
+            yield Static("", id="runs-message")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_runs()
+        self.set_interval(2.0, self.refresh_runs)
+        self.query_one(FilterTable).table.focus()
+
+    def refresh_runs(self) -> None:
+        runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
+        self.query_one(FilterTable).set_rows(run_row(r) for r in runs)
+        launcher = self.engine.experiments
+        state = f"running: {launcher.current} (x cancels)" if launcher.running else ""
+        self.query_one("#runs-message", Static).update(state)
+
+    def _selected(self) -> RunRecord | None:
+        key = self.query_one(FilterTable).selected_key()
+        return next((r for r in self.engine.store.session.runs if r.id == key), None)
+
+    def say(self, text: str) -> None:
+        self.query_one("#runs-message", Static).update(text)
+
+    def _start(self, path: Path | str) -> None:
+        def work() -> str:
+            return str(self.engine.experiments.start(path))
+
+        self.run_worker(work, thread=True, name="starting the experiment", exit_on_error=False)
+
+    def on_worker_state_changed(self, event) -> None:  # type: ignore[no-untyped-def]
+        if event.state.name == "ERROR":
+            self.say(str(event.worker.error))
+        elif event.state.name == "SUCCESS" and isinstance(event.worker.result, str):
+            self.say(event.worker.result)
+
+    def action_open_run(self) -> None:
+        run = self._selected()
+        if run is not None:
+            from scaletui.tui.screens.run_summary import RunSummaryScreen
+
+            self.app.push_screen(RunSummaryScreen(Path(run.results_dir)))
+
+    def action_rerun(self) -> None:
+        run = self._selected()
+        if run is None:
+            self.say("Select a run first.")
+        else:
+            self._start(experiment_file_of(run))
+
+    def action_new_run(self) -> None:
+        files = [p.name for p in self.engine.conf_files("experiments")]
+        if not files:
+            self.say(f"No experiment file in {self.engine.conf_dir / 'experiments'}.")
+            return
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self._start(self.engine.conf_dir / "experiments" / values["file"])
+
+        self.app.push_screen(
+            FormScreen("Start an experiment", [FormField("file", "Experiment", files[0], tuple(files))]), done
+        )
+
+    def action_cancel_run(self) -> None:
+        self.run_worker(self.engine.experiments.cancel, thread=True, name="cancelling", exit_on_error=False)
