@@ -120,6 +120,13 @@ class FaultEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class LatencyEvent(Event):
+    """A new node-to-node latency matrix; `matrix` is a `scaletui.latency.matrix.LatencyMatrix`."""
+
+    matrix: Any
+
+
+@dataclass(frozen=True, kw_only=True)
 class ErrorEvent(Event):
     """A failure a user should see: one sentence, plus what to do. Details go to the log file."""
 

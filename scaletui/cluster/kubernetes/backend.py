@@ -1,0 +1,289 @@
+"""`KubernetesCluster`: the cluster protocol on Kubernetes.
+
+Instances are the Flink pods, kept current by a PodWatcher. TaskManager count is the TaskManager Deployment's
+replicas; operator parallelism goes through Flink's REST API (adaptive scheduler resource requirements), reached at
+a given URL or, from outside the cluster, through the API server's service proxy with the kubeconfig's credentials.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+
+from scaletui.cluster.base import Instance, JobInfo, OperatorInfo
+from scaletui.cluster.kubernetes import describe as pod_text
+from scaletui.cluster.kubernetes.client import api_client, http_client
+from scaletui.cluster.kubernetes.pods import PodEvent, PodView, PodWatcher, pod_view
+from scaletui.errors import JobError, PlatformError
+from scaletui.events import ActuationEvent, EventBus
+from scaletui.flink.rest import FlinkRestClient
+from scaletui.metrics.model import JobSample, OperatorSample
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    kubeconfig: str
+    namespace: str = "default"
+    context: str | None = None
+    label_selector: str = "app=flink"
+    """Which pods are Flink's (the Pods pane's scope)."""
+    taskmanager_deployment: str = "flink-taskmanager"
+    rest_service: str = "flink-jobmanager-rest"
+    rest_port: int = 8081
+    rest_url: str = ""
+    """Flink's REST URL when reachable directly (in-cluster, an ingress); else the service proxy is used."""
+    rescale_timeout_s: float = 120.0
+
+
+class _ProxiedFlinkRest(FlinkRestClient):
+    """Flink's REST client whose HTTP goes through the API server's service proxy, authenticated."""
+
+    def __init__(self, base_url: str, http: httpx.Client) -> None:
+        super().__init__(base_url)
+        self._http.close()
+        self._http = http
+
+
+class KubernetesCluster:
+    """Flink on Kubernetes; `connect()` starts watching, `close()` stops."""
+
+    name = "kubernetes"
+
+    def __init__(self, settings: KubernetesSettings, bus: EventBus) -> None:
+        self.settings = settings
+        self.bus = bus
+        self.api: Any = None
+        self.core: Any = None
+        self.apps: Any = None
+        self.watcher: PodWatcher | None = None
+        self._rest: FlinkRestClient | None = None
+
+    def connect(self) -> KubernetesCluster:
+        from kubernetes import client
+
+        self.api = api_client(self.settings.kubeconfig, self.settings.context)
+        self.core = client.CoreV1Api(self.api)
+        self.apps = client.AppsV1Api(self.api)
+        self.watcher = PodWatcher(
+            self.core,
+            self.settings.namespace,
+            self.settings.label_selector,
+            self.bus,
+            server=self.api.configuration.host,
+        ).start()
+        return self
+
+    def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self._rest is not None:
+            self._rest.close()
+
+    @property
+    def connected(self) -> bool:
+        """False while the API server is away (the watcher is reconnecting)."""
+        return self.watcher is not None and self.watcher.connected
+
+    # --- pods --------------------------------------------------------------------------------------------------
+
+    def pods(self) -> list[PodView]:
+        """The watched pods; while the API server is away, the last known ones (see `connected`)."""
+        if self.watcher is not None and (self.watcher.connected or self.watcher.failures):
+            return self.watcher.pods
+        reply = self._api(
+            "list pods",
+            lambda: self.core.list_namespaced_pod(
+                self.settings.namespace, label_selector=self.settings.label_selector, _request_timeout=10
+            ),
+        )
+        return sorted(map(pod_view, reply.items), key=lambda p: p.name)
+
+    def instances(self) -> list[Instance]:
+        """Pods as instances; their state is "unknown" while the API server cannot confirm it."""
+        known = [p.instance() for p in self.pods()]
+        return known if self.connected else [replace(i, state="unknown") for i in known]
+
+    def logs(self, pod: str, tail: int = 200, container: str | None = None) -> str:
+        return str(
+            self._api("read logs", lambda: pod_text.logs(self.core, self.settings.namespace, pod, tail, container))
+        )
+
+    def describe(self, pod: str) -> str:
+        return str(self._api("describe", lambda: pod_text.describe(self.core, self.settings.namespace, pod)))
+
+    def events(self, pod: str, limit: int = 10) -> list[PodEvent]:
+        return list(
+            self._api("list events", lambda: pod_text.recent_events(self.core, self.settings.namespace, pod, limit))
+        )
+
+    def _api(self, what: str, call: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        if self.core is None:
+            raise PlatformError("Not connected to Kubernetes.", "Connect first (a kubeconfig is needed).")
+        try:
+            return call()
+        except ApiException as e:
+            raise PlatformError(
+                f"The Kubernetes API server refused to {what}: {e.status} {e.reason}.",
+                f"Check namespace {self.settings.namespace} and your rights in it.",
+            ) from None
+        except (HTTPError, OSError) as e:
+            raise PlatformError(
+                f"The Kubernetes API server did not answer ({type(e).__name__}).",
+                "Check that the cluster is up; the Pods pane reconnects by itself.",
+            ) from None
+
+    # --- Flink -------------------------------------------------------------------------------------------------
+
+    @property
+    def rest(self) -> FlinkRestClient:
+        if self._rest is None:
+            s = self.settings
+            if s.rest_url:
+                self._rest = FlinkRestClient(s.rest_url)
+            else:
+                if self.api is None:
+                    raise PlatformError("Not connected to Kubernetes.", "Connect first (a kubeconfig is needed).")
+                path = f"/api/v1/namespaces/{s.namespace}/services/{s.rest_service}:{s.rest_port}/proxy"
+                self._rest = _ProxiedFlinkRest(self.api.configuration.host + path, http_client(self.api, path))
+        return self._rest
+
+    def _running_job(self) -> dict[str, Any] | None:
+        jobs = [j for j in self.rest.jobs() if j.get("state") in ("RUNNING", "RESTARTING", "CREATED", "INITIALIZING")]
+        return jobs[0] if jobs else None
+
+    def job(self) -> JobInfo | None:
+        overview = self._running_job()
+        if overview is None:
+            return None
+        detail = self.rest.job(overview["jid"])
+        ops = tuple(
+            OperatorInfo(
+                name=v["name"],
+                vertex_id=v["id"],
+                parallelism=int(v["parallelism"]),
+                max_parallelism=int(v.get("maxParallelism", v["parallelism"])),
+                is_source=n == 0,
+            )
+            for n, v in enumerate(detail.get("vertices", []))
+        )
+        return JobInfo(job_id=detail["jid"], name=detail["name"], state=detail["state"], operators=ops)
+
+    def sample(self) -> JobSample:
+        """Parallelism and slots from Flink's REST API; rates stay None here (the metrics collector fills them)."""
+        info = self.job()
+        overview = self.rest.overview()
+        ops = {
+            op.name: OperatorSample(
+                name=op.name, parallelism=op.parallelism, max_parallelism=op.max_parallelism, is_source=op.is_source
+            )
+            for op in (info.operators if info else ())
+        }
+        return JobSample(
+            ts=time.time(),
+            operators=ops,
+            taskmanagers=overview.get("taskmanagers"),
+            total_slots=overview.get("slots-total"),
+            free_slots=overview.get("slots-available"),
+        )
+
+    def set_parallelism(self, parallelism: dict[str, int]) -> ActuationEvent:
+        info = self.job()
+        if info is None:
+            raise JobError("No Flink job runs, so there is nothing to rescale.", "Start the job first.")
+        started = time.time()
+        before = info.parallelism
+        reqs = self.rest.resource_requirements(info.job_id)
+        for name, value in parallelism.items():
+            vid = info.operator(name).vertex_id
+            reqs[vid]["parallelism"]["upperBound"] = value
+            reqs[vid]["parallelism"]["lowerBound"] = min(reqs[vid]["parallelism"].get("lowerBound", 1), value)
+        self.rest.set_resource_requirements(info.job_id, reqs)
+        return ActuationEvent(
+            source="kubernetes",
+            kind="parallelism",
+            target=info.name,
+            before=before,
+            after={**before, **parallelism},
+            started=started,
+            ended=time.time(),
+        )
+
+    def set_taskmanagers(self, count: int) -> ActuationEvent:
+        """Scale the TaskManager Deployment and wait (bounded) until that many TaskManager pods are ready."""
+        s = self.settings
+        started = time.time()
+        before = self._api(
+            "read the scale",
+            lambda: self.apps.read_namespaced_deployment_scale(
+                s.taskmanager_deployment, s.namespace, _request_timeout=10
+            ),
+        ).spec.replicas
+        self._api(
+            "scale",
+            lambda: self.apps.patch_namespaced_deployment_scale(
+                s.taskmanager_deployment, s.namespace, {"spec": {"replicas": count}}, _request_timeout=10
+            ),
+        )
+        deadline = time.monotonic() + s.rescale_timeout_s
+        ready = -1
+        while time.monotonic() < deadline:
+            ready = sum(1 for p in self.pods() if p.role == "taskmanager" and p.state == "running")
+            if ready == count:
+                break
+            time.sleep(0.2)
+        ok = ready == count
+        return ActuationEvent(
+            source="kubernetes",
+            kind="taskmanagers",
+            target=s.taskmanager_deployment,
+            before=before,
+            after=count,
+            started=started,
+            ended=time.time(),
+            ok=ok,
+            message="" if ok else f"{ready} of {count} TaskManagers ready after {s.rescale_timeout_s:g} s",
+        )
+
+    def savepoint_restart(self, parallelism: dict[str, int]) -> ActuationEvent:
+        """Stop with a savepoint, run the job's jar again from it, then apply per-operator parallelism."""
+        info = self.job()
+        if info is None:
+            raise JobError("No Flink job runs, so there is nothing to restart.", "Start the job first.")
+        jars = sorted(self.rest.jars(), key=lambda j: j.get("uploaded", 0))
+        if not jars:
+            raise JobError("Flink has no uploaded jar to restart the job from.", "Upload the job's jar first.")
+        started = time.time()
+        request = self.rest.stop_with_savepoint(info.job_id)
+        deadline = time.monotonic() + self.settings.rescale_timeout_s
+        location = ""
+        while time.monotonic() < deadline and not location:
+            reply = self.rest.savepoint_status(info.job_id, request)
+            if reply["status"]["id"] == "COMPLETED":
+                op = reply.get("operation", {})
+                if "failure-cause" in op:
+                    raise JobError(
+                        f"The savepoint failed: {op['failure-cause'].get('class', 'unknown')}.",
+                        "See the JobManager log.",
+                    )
+                location = op["location"]
+            else:
+                time.sleep(0.5)
+        if not location:
+            raise JobError("The savepoint did not complete in time.", "See the JobManager log.")
+        self.rest.run_jar(jars[-1]["id"], [], parallelism=max(parallelism.values(), default=1), savepoint_path=location)
+        event = self.set_parallelism(parallelism)
+        return ActuationEvent(
+            source="kubernetes",
+            kind="savepoint-restart",
+            target=info.name,
+            before=info.parallelism,
+            after=event.after,
+            started=started,
+            ended=time.time(),
+        )

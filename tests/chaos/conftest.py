@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scaletui.chaos.ledger import ChaosLedger
+from scaletui.chaos.local import LocalFaults
+from scaletui.events import Event, EventBus
+from scaletui.session.store import SessionStore
+from tests.chaos.realenv import IS_ROOT, EchoInstance, new_sandbox, start_echo
+
+root_only = pytest.mark.skipif(not IS_ROOT, reason="local network faults need root (CI runs as root)")
+
+
+class Recorder:
+    def __init__(self, bus: EventBus) -> None:
+        self.events: list[Event] = []
+        bus.subscribe(self.events.append)
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SessionStore:
+    return SessionStore.open(tmp_path / "session")
+
+
+@pytest.fixture
+def bus() -> EventBus:
+    return EventBus()
+
+
+@pytest.fixture
+def recorder(bus: EventBus) -> Recorder:
+    return Recorder(bus)
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoInstance]:
+    sandbox = new_sandbox()
+    server = start_echo(sandbox)
+    server.sandbox = sandbox  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+    sandbox.delete()
+
+
+@pytest.fixture
+def ledger(store: SessionStore, bus: EventBus, echo: EchoInstance) -> Iterator[ChaosLedger]:
+    led = ChaosLedger(store, bus, [LocalFaults()], instances=lambda: [echo.instance]).start()
+    yield led
+    led.close()

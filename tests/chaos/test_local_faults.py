@@ -1,0 +1,120 @@
+"""Local faults for real (root): an echo server in its own network namespace is the instance; each test injects a
+fault through the ledger, measures its effect, reverts, and checks nothing is left behind."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import time
+
+import pytest
+
+from scaletui.chaos import procs, tc
+from scaletui.chaos.ledger import ChaosLedger
+from scaletui.events import FaultEvent
+from scaletui.latency.probe import ProbeLatency, connect_rtt_ms
+from tests.chaos.conftest import Recorder, root_only
+from tests.chaos.realenv import EchoInstance, leaks, marked_anywhere, wait_for
+
+pytestmark = [root_only, pytest.mark.timeout(60)]
+
+
+def rtt(echo: EchoInstance, n: int = 5) -> float:
+    values = [v for _ in range(n) if (v := connect_rtt_ms(echo.instance.address, echo.port)) is not None]
+    assert values, "echo server unreachable"
+    return statistics.median(values)
+
+
+def test_delay_shows_in_connect_rtt_and_ends_at_expiry(ledger: ChaosLedger, echo: EchoInstance,
+                                                       recorder: Recorder) -> None:
+    base = rtt(echo)
+    fault = ledger.fire("delay", ["tm-1"], duration=2.0, params={"latency_ms": 80, "jitter_ms": 5})
+    delayed = rtt(echo)
+    assert delayed > base + 60, (base, delayed)
+    assert wait_for(lambda: not ledger.active(), timeout=8)
+    assert rtt(echo) < base + 30
+    actions = [e.action for e in recorder.of(FaultEvent) if e.fault_id == fault.id]
+    assert actions == ["injected", "expired"]
+    assert leaks(echo.sandbox, [echo.process.pid]) == []  # type: ignore[attr-defined]
+
+
+def test_loss_drops_packets_then_revert_restores(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    fault = ledger.fire("loss", ["role:taskmanager"], duration=30, params={"percent": 100})
+    assert connect_rtt_ms(echo.instance.address, echo.port, timeout=0.5) is None
+    assert ledger.revert(fault.id)
+    assert connect_rtt_ms(echo.instance.address, echo.port) is not None
+    assert leaks(echo.sandbox, [echo.process.pid]) == []  # type: ignore[attr-defined]
+
+
+def test_bandwidth_limit_slows_bulk_transfer(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    def transfer_s(size: int = 400_000) -> float:
+        payload = b"x" * size
+        start = time.perf_counter()
+        with socket.create_connection((echo.instance.address, echo.port), timeout=20) as s:
+            s.sendall(payload)
+            got = 0
+            while got < size:
+                chunk = s.recv(65536)
+                assert chunk
+                got += len(chunk)
+        return time.perf_counter() - start
+
+    free = transfer_s()
+    fault = ledger.fire("bandwidth", ["tm-1"], duration=30, params={"rate": "2mbit"})
+    limited = transfer_s()
+    assert limited > 1.0 > free * 5, (free, limited)  # 3.2 Mbit at 2 Mbit/s: ~1.6 s
+    ledger.revert(fault.id)
+    assert not tc.leftover(echo.sandbox.ref, f"sti{echo.sandbox.index}")  # type: ignore[attr-defined]
+    assert transfer_s() < 1.0
+
+
+def test_pause_stops_then_resumes(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    fault = ledger.fire("pause", ["tm-1"], duration=30)
+    assert procs.run_state(echo.process.pid) == "T"
+    ledger.revert(fault.id)
+    assert wait_for(lambda: procs.run_state(echo.process.pid) != "T")
+    assert rtt(echo) < 50
+
+
+def test_cpu_stress_runs_and_is_killed_on_revert(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    fault = ledger.fire("cpu-stress", ["tm-1"], duration=30, params={"workers": 1, "load": 20})
+    assert wait_for(lambda: len(procs.marked_pids(fault.id)) >= 2)  # stress-ng and its worker
+    ledger.revert(fault.id)
+    assert procs.marked_pids(fault.id) == []
+    assert marked_anywhere() == []
+
+
+def test_kill_sends_sigkill(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    ledger.fire("kill", ["tm-1"], duration=5)
+    assert echo.process.wait(timeout=5) == -9
+
+
+def test_close_reverts_everything(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    ledger.fire("pause", ["tm-1"], duration=60)
+    ledger.fire("delay", ["tm-1"], duration=60, params={"latency_ms": 20})
+    assert len(ledger.active()) == 2
+    assert ledger.close() == 2
+    assert ledger.store.session.faults == []
+    assert leaks(echo.sandbox, [echo.process.pid]) == []  # type: ignore[attr-defined]
+
+
+def test_injected_delay_shows_in_the_probe_latency_matrix(ledger: ChaosLedger, echo: EchoInstance) -> None:
+    from tests.chaos.realenv import start_echo
+
+    sandbox = echo.sandbox  # type: ignore[attr-defined]
+    others = [start_echo(sandbox, name) for name in ("tm-2", "tm-3")]
+    try:
+        instances = [echo.instance] + [o.instance for o in others]
+        ledger.instances = lambda: instances
+        probe = ProbeLatency(samples=5)
+        before = probe.matrix(instances)
+        ledger.fire("delay", ["tm-1"], duration=30, params={"latency_ms": 60})
+        during = probe.matrix(instances)
+        assert during.get("tm-1", "tm-2") > before.get("tm-1", "tm-2") + 45  # type: ignore[operator]
+        assert during.get("tm-2", "tm-3") < 30  # type: ignore[operator]
+        assert during.worst(["tm-1", "tm-2", "tm-3"]) == during.worst_from("tm-1")
+        ledger.revert_all()
+        assert probe.matrix(instances).get("tm-1", "tm-2") < 30  # type: ignore[operator]
+    finally:
+        for other in others:
+            other.stop()
