@@ -17,6 +17,8 @@ from scaletui.events import ErrorEvent, EventBus, Notice
 from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
+    from scaletui.cluster.base import ClusterBackend
+    from scaletui.engine.experiment import ExperimentRun
     from scaletui.engine.live import LiveSession
     from scaletui.engine.runs import ExperimentLauncher
 
@@ -42,6 +44,16 @@ class Engine:
         self.results_dir = Path(config.paths.results)
         self._live: LiveSession | None = None
         self._launcher: ExperimentLauncher | None = None
+        self.current_run: ExperimentRun | None = None
+        from scaletui.engine.faults import FaultControl
+
+        self.faults = FaultControl(self)
+        self.startup_messages: list[str] = []
+        """What the engine did before either face subscribed (e.g. orphaned faults it reverted); faces show it."""
+        cleaned = self.faults.recover_at_start()
+        if cleaned:
+            what = "; ".join(f"{f.kind} on {', '.join(f.targets)}" for f in cleaned)
+            self.startup_messages.append(f"Reverted {len(cleaned)} fault(s) left by an earlier run: {what}.")
 
     @property
     def live(self) -> LiveSession:
@@ -60,6 +72,15 @@ class Engine:
 
             self._launcher = ExperimentLauncher(self)
         return self._launcher
+
+    def active_cluster(self) -> ClusterBackend | None:
+        """The cluster faults and probes act on: the one started by hand, else the running experiment's."""
+        if self._live is not None and self._live.platform is not None:
+            return self._live.platform.cluster
+        run = self.current_run
+        if run is not None and run.platform is not None:
+            return run.platform.cluster
+        return None
 
     @property
     def name(self) -> str:
@@ -95,6 +116,7 @@ class Engine:
         try:
             if self._launcher is not None:
                 self._launcher.cancel()
+            self.faults.close()
             if self._live is not None:
                 self._live.stop()
         except Exception:

@@ -69,6 +69,7 @@ class ExperimentRun:
             )
         )
         status, exit_code, message = "done", 0, ""
+        self.engine.current_run = self
         try:
             self._step("platform", f"opening platform {exp.experiment.platform}")
             self.platform = open_platform(self.engine, self.prepared, cancel)
@@ -90,7 +91,10 @@ class ExperimentRun:
             status, exit_code, message = "failed", 1, f"internal error: {e} (see {self.engine.log_file})"
             self.engine.bus.publish(ErrorEvent(source="experiment", message=message))
         finally:
+            if exp.faults:
+                self.engine.faults.revert_all()
             self._teardown(exp.experiment.teardown)
+            self.engine.current_run = None
         results = recorder.close("done" if status == "done" else "interrupted" if status == "interrupted" else "failed")
         summary: dict[str, Any] = {}
         if exp.slo is not None:

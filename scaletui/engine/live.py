@@ -22,6 +22,7 @@ from scaletui.events import ClusterChanged, ErrorEvent, JobChanged, MetricsEvent
 if TYPE_CHECKING:
     from scaletui.capacity.online import LiveCapacity
     from scaletui.engine.core import Engine
+    from scaletui.latency.monitor import LatencyMonitor
     from scaletui.scaling.controller import ControllerStatus
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class LiveSession:
         self._thread: threading.Thread | None = None
         self._load_origin = 0.0
         self.capacity: LiveCapacity | None = None
+        self.latency: LatencyMonitor | None = None
 
     # --- what the UI reads ---------------------------------------------------------------------------------------
 
@@ -68,6 +70,7 @@ class LiveSession:
             self._stop.clear()
             self._load_origin = self.platform.clock.now()
             self.capacity = self._capacity()
+            self.latency = self._latency()
             self._thread = threading.Thread(target=self._loop, name="live-loop", daemon=True)
             self._thread.start()
             return f"Cluster on {name} started."
@@ -84,6 +87,9 @@ class LiveSession:
             if self.capacity is not None:
                 self.capacity.close()
                 self.capacity = None
+            if self.latency is not None:
+                self.latency.stop()
+                self.latency = None
             platform.close(stop_cluster=True)
             self.engine.bus.publish(ClusterChanged(source="live", instances=(), message="cluster stopped"))
             return "Cluster stopped."
@@ -221,6 +227,15 @@ class LiveSession:
         except ValidationError as e:
             raise from_validation("conf/scaletui.toml", e, prefix="capacity") from None
         return LiveCapacity(config).attach(self.engine.bus)
+
+    def _latency(self) -> LatencyMonitor:
+        """Node-to-node latency every 5 s (probes locally, the model on the simulator) for the Chaos pane."""
+        from scaletui.engine.latency_source import ClusterLatency
+        from scaletui.latency.monitor import LatencyMonitor
+
+        monitor = LatencyMonitor(ClusterLatency(self.engine), self.engine.bus, interval_s=5.0)
+        monitor.start()
+        return monitor
 
     def _book(self, instances: tuple[Instance, ...]) -> None:
         """Tell the capacity view how many TaskManagers each node hosts, so it counts what is booked."""

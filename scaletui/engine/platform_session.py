@@ -20,8 +20,10 @@ from scaletui.scaling.strategy import Strategy
 if TYPE_CHECKING:
     from scaletui.engine.core import Engine
     from scaletui.engine.prepare import PreparedExperiment
+    from scaletui.workload.profiles import LoadProfile
     from scaletui.scaling.controller import ScalingController
     from scaletui.session.model import Session
+    from scaletui.workload.profiles import LoadProfile
 
 
 class PlatformSession(Protocol):
@@ -56,9 +58,10 @@ class ControlledPlatform:
         from scaletui.scaling.controller import ScalingController
 
         self.controller = ScalingController(self.cluster, strategy, spec, bus=self.engine.bus, clock=self.clock)
-        self.engine.store.update(
-            lambda s: (setattr(s.strategy, "name", strategy.name), setattr(s.strategy, "dry_run", spec.dry_run))
-        )
+        def record(s: "Session") -> None:
+            s.strategy.name, s.strategy.dry_run, s.strategy.paused = strategy.name, spec.dry_run, False
+
+        self.engine.store.update(record)
         mode = "dry-run, " if spec.dry_run else ""
         return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
 
@@ -139,11 +142,10 @@ class SimulatorPlatform(ControlledPlatform):
     def set_rate(self, rate: float) -> None:
         """The simulator reads the load profile itself, at every simulated step."""
 
-    def set_profile(self, profile: object) -> None:
+    def set_profile(self, profile: "LoadProfile") -> None:
         """A new load from now on: the simulator reads rates relative to its start, so shift the origin."""
         offset = self.sim.now - self.sim.started_at
-        rate_at = profile.rate_at
-        self.sim.set_load(lambda t: rate_at(t - offset))
+        self.sim.set_load(lambda t: profile.rate_at(t - offset))
 
     def fire_fault(self, fault: FaultSpec) -> None:
         raise ConfigError("the simulator does not inject faults.")

@@ -17,6 +17,7 @@ VERSIONS = "versions.json"
 METRICS_CSV = "metrics.csv"
 NODES_CSV = "nodes.csv"
 LATENCY_CSV = "latency.csv"
+NODE_LATENCY_CSV = "node_latency.csv"
 DECISIONS = "decisions.jsonl"
 FAULTS = "faults.jsonl"
 STAGES = "stages.jsonl"
@@ -24,7 +25,7 @@ ACTUATIONS = "actuations.jsonl"
 EVENTS_LOG = "events.log"
 REPORT = "report.md"
 PLOTS_DIR = "plots"
-CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV)
+CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV, NODE_LATENCY_CSV)
 JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS)
 
 _SLUG = re.compile(r"[^a-z0-9]+")

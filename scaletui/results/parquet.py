@@ -10,9 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from scaletui.results import layout
-from scaletui.results.records import LATENCY_COLUMNS, METRICS_COLUMNS, NODES_COLUMNS
+from scaletui.results.records import LATENCY_COLUMNS, METRICS_COLUMNS, NODE_LATENCY_COLUMNS, NODES_COLUMNS
 
-_COLUMNS = {layout.METRICS_CSV: METRICS_COLUMNS, layout.NODES_CSV: NODES_COLUMNS, layout.LATENCY_CSV: LATENCY_COLUMNS}
+_COLUMNS = {
+    layout.METRICS_CSV: METRICS_COLUMNS,
+    layout.NODES_CSV: NODES_COLUMNS,
+    layout.LATENCY_CSV: LATENCY_COLUMNS,
+    layout.NODE_LATENCY_CSV: NODE_LATENCY_COLUMNS,
+}
 
 
 def csv_to_parquet(src: Path, dest: Path, columns: dict[str, str]) -> Path:

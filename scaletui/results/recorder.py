@@ -27,6 +27,7 @@ from scaletui.events import (
     Event,
     EventBus,
     FaultEvent,
+    LatencyEvent,
     MetricsEvent,
     StageStateChanged,
     StageTask,
@@ -36,11 +37,13 @@ from scaletui.results import layout
 from scaletui.results.records import (
     LATENCY_COLUMNS,
     METRICS_COLUMNS,
+    NODE_LATENCY_COLUMNS,
     NODES_COLUMNS,
     event_json,
     event_log_line,
     latency_rows,
     metrics_rows,
+    node_latency_rows,
     node_rows,
 )
 from scaletui.results.versions import collect_versions
@@ -127,6 +130,7 @@ class RunRecorder:
             (layout.METRICS_CSV, METRICS_COLUMNS),
             (layout.NODES_CSV, NODES_COLUMNS),
             (layout.LATENCY_CSV, LATENCY_COLUMNS),
+            (layout.NODE_LATENCY_CSV, NODE_LATENCY_COLUMNS),
         ):
             f = self._open(name)
             self._csv[name] = csv.writer(f, lineterminator="\n")
@@ -170,6 +174,9 @@ class RunRecorder:
             if isinstance(event, MetricsEvent):
                 if isinstance(event.sample, JobSample):
                     self._record_sample(event.sample)
+                return
+            if isinstance(event, LatencyEvent):
+                self._csv[layout.NODE_LATENCY_CSV].writerows(node_latency_rows(event.matrix, self.started_at))
                 return
             for kinds, name in _JSONL_FOR:
                 if isinstance(event, kinds):

@@ -46,6 +46,14 @@ NODES_COLUMNS: dict[str, str] = {
     "memory_total": "int64",
 }
 LATENCY_COLUMNS: dict[str, str] = {"ts": "float64", "t_s": "float64", "stat": "string", "latency_ms": "float64"}
+NODE_LATENCY_COLUMNS: dict[str, str] = {
+    "ts": "float64",
+    "t_s": "float64",
+    "source": "string",
+    "a": "string",
+    "b": "string",
+    "rtt_ms": "float64",
+}
 
 
 def cell(value: Any) -> Any:
@@ -100,6 +108,15 @@ def latency_rows(sample: JobSample, start: float) -> list[list[Any]]:
     """Only measured statistics: a missing latency is left out rather than written as a number."""
     head = [sample.ts, round(sample.ts - start, 3)]
     return [[cell(v) for v in head + [stat, value]] for stat, value in sample.latency_ms.items() if value is not None]
+
+
+def node_latency_rows(matrix: Any, start: float) -> list[list[Any]]:
+    """One row per node pair of a `latency.matrix.LatencyMatrix`; an unmeasured pair is left out."""
+    return [
+        [cell(v) for v in (r["ts"], round(float(r["ts"]) - start, 3), r["source"], r["a"], r["b"], r["rtt_ms"])]
+        for r in matrix.records()
+        if r["rtt_ms"] is not None
+    ]
 
 
 def _plain(value: Any) -> Any:

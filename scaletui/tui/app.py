@@ -73,6 +73,9 @@ class ScaletuiApp(App[int]):
         self.set_interval(1.0, self._tick_status)
         self.focus_pane(self.active_pane)
         self.say(f"Session {self.engine.name} at {self.engine.session_dir}. Press ? for every key, : for commands.")
+        for line in self.engine.startup_messages:
+            self.say(line, "warning")
+            self.notify(line, severity="warning", timeout=15)
 
     def initial_theme(self) -> str:
         if os.environ.get("NO_COLOR"):
@@ -108,8 +111,10 @@ class ScaletuiApp(App[int]):
             pane.on_engine_event(event)
 
     def say(self, message: str, level: str = "info") -> None:
-        if self.is_mounted:
-            self.query_one(MessageLine).say(message, level)
+        """The message line lives on the main screen; it keeps the last message while a dialog is open."""
+        if self.is_mounted and self.screen_stack:
+            for line in self.screen_stack[0].query(MessageLine):
+                line.say(message, level)
 
     # --- navigation ----------------------------------------------------------------------------------------------
 

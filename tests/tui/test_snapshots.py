@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from scaletui.chaos import procs
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.tui import clock
@@ -16,12 +18,21 @@ FIXTURE = Path(__file__).parents[1] / "fixtures" / "sessions" / "demo"
 PINNED = 1_800_000_000.0
 
 
+def own_fault(path: Path) -> None:
+    """Mark the fixture's fault as this process's, so start-up recovery (which reverts faults of dead owners) keeps
+    it on screen."""
+    text = path.read_text()
+    owner = f"undo = {{ owner_pid = {os.getpid()}, owner_start = {procs.start_time(os.getpid())}, state = \"active\" }}"
+    path.write_text(text.replace('undo = { state = "active" }', owner))
+
+
 @pytest.fixture
 def demo_app(app_config: AppConfig, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(clock, "now", lambda: PINNED)
     monkeypatch.setenv("TZ", "UTC")
     target = Path(app_config.paths.sessions) / "demo"
     shutil.copytree(FIXTURE, target)
+    own_fault(target / "session.toml")
     engine = Engine(app_config, "demo")
     yield ScaletuiApp(engine)
     engine.close()

@@ -7,11 +7,25 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from scaletui.events import Event, FaultEvent
+from scaletui.config.units import parse_duration
+from scaletui.errors import ConfigError
+from scaletui.events import Event, FaultEvent, LatencyEvent
 from scaletui.session.model import FaultRecord, Session
 from scaletui.tui import clock
+from scaletui.tui.intents import inline_table
 from scaletui.tui.panes.base import Pane
+from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
+
+KINDS = ("delay", "loss", "bandwidth", "kill", "pause", "cpu-stress")
+DEFAULT_PARAMS = {
+    "delay": "latency_ms = 50, jitter_ms = 5",
+    "loss": "percent = 10",
+    "bandwidth": 'rate = "10mbit"',
+    "kill": "",
+    "pause": "",
+    "cpu-stress": "workers = 1, load = 80",
+}
 
 EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
 
@@ -82,3 +96,47 @@ class ChaosPane(Pane):
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, FaultEvent) and event.action in ("failed", "cleaned"):
             self.scaletui.say(event.message or f"fault {event.fault_id} {event.action}", "warning")
+        elif isinstance(event, LatencyEvent) and event.matrix.nodes:
+            m = event.matrix
+            names = list(m.nodes)
+            self.show_latency(names, {(a, b): m.get(a, b) for a in names for b in names if a != b})
+
+    # --- intents ---------------------------------------------------------------------------------------------------
+
+    def action_fire(self) -> None:
+        fields = [
+            FormField("kind", "Fault", "delay", KINDS),
+            FormField("targets", "Targets", "role:taskmanager", placeholder="taskmanager-1, role:taskmanager, pid:123"),
+            FormField("duration", "Duration", "60s"),
+            FormField("params", "Parameters", DEFAULT_PARAMS["delay"], placeholder="latency_ms = 50, jitter_ms = 5"),
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+
+            def call() -> str:
+                try:
+                    duration = parse_duration(values["duration"])
+                except ValueError as e:
+                    raise ConfigError(f"duration: expected {e}.") from None
+                targets = [t.strip() for t in values["targets"].split(",") if t.strip()]
+                params = inline_table(values["params"], "fault parameters")
+                return self.engine.faults.fire(values["kind"], targets, duration, params)
+
+            self.run_intent("firing the fault", call, group="chaos")
+
+        hint = "delay: latency_ms, jitter_ms | loss: percent | bandwidth: rate | cpu-stress: workers, load"
+        self.app.push_screen(
+            FormScreen("Fire a fault (reverted at expiry, on quit, or after a crash)", fields, hint), done
+        )
+
+    def action_revert(self) -> None:
+        fault_id = self.query_one(FilterTable).selected_key()
+        if fault_id is None:
+            self.scaletui.say("No fault selected.")
+            return
+        self.run_intent("reverting the fault", lambda: self.engine.faults.revert(fault_id), group="chaos")
+
+    def action_revert_all(self) -> None:
+        self.run_intent("reverting every fault", self.engine.faults.revert_all, group="chaos")
