@@ -46,14 +46,21 @@ class Engine:
         self._launcher: ExperimentLauncher | None = None
         self.current_run: ExperimentRun | None = None
         from scaletui.engine.faults import FaultControl
+        from scaletui.engine.testbed import TestbedControl
 
         self.faults = FaultControl(self)
+        self.testbed = TestbedControl(self)
         self.startup_messages: list[str] = []
         """What the engine did before either face subscribed (e.g. orphaned faults it reverted); faces show it."""
         cleaned = self.faults.recover_at_start()
         if cleaned:
             what = "; ".join(f"{f.kind} on {', '.join(f.targets)}" for f in cleaned)
             self.startup_messages.append(f"Reverted {len(cleaned)} fault(s) left by an earlier run: {what}.")
+        if any(r.state == "running" for r in self.store.session.stages.values()):
+            from scaletui.stages.session_records import interrupted_runs
+
+            stale = interrupted_runs(self.store)
+            self.startup_messages.append(f"Marked stage(s) {', '.join(stale)} cancelled: scaletui stopped mid-run.")
 
     @property
     def live(self) -> LiveSession:
@@ -116,6 +123,7 @@ class Engine:
         try:
             if self._launcher is not None:
                 self._launcher.cancel()
+            self.testbed.cancel()
             self.faults.close()
             if self._live is not None:
                 self._live.stop()

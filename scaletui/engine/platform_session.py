@@ -20,7 +20,6 @@ from scaletui.scaling.strategy import Strategy
 if TYPE_CHECKING:
     from scaletui.engine.core import Engine
     from scaletui.engine.prepare import PreparedExperiment
-    from scaletui.workload.profiles import LoadProfile
     from scaletui.scaling.controller import ScalingController
     from scaletui.session.model import Session
     from scaletui.workload.profiles import LoadProfile
@@ -58,7 +57,8 @@ class ControlledPlatform:
         from scaletui.scaling.controller import ScalingController
 
         self.controller = ScalingController(self.cluster, strategy, spec, bus=self.engine.bus, clock=self.clock)
-        def record(s: "Session") -> None:
+
+        def record(s: Session) -> None:
             s.strategy.name, s.strategy.dry_run, s.strategy.paused = strategy.name, spec.dry_run, False
 
         self.engine.store.update(record)
@@ -142,7 +142,7 @@ class SimulatorPlatform(ControlledPlatform):
     def set_rate(self, rate: float) -> None:
         """The simulator reads the load profile itself, at every simulated step."""
 
-    def set_profile(self, profile: "LoadProfile") -> None:
+    def set_profile(self, profile: LoadProfile) -> None:
         """A new load from now on: the simulator reads rates relative to its start, so shift the origin."""
         offset = self.sim.now - self.sim.started_at
         self.sim.set_load(lambda t: profile.rate_at(t - offset))

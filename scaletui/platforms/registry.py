@@ -25,13 +25,19 @@ def _local(pf: PlatformFile, source: str) -> Platform:
     return LocalPlatform(pf, source)
 
 
+def _simulator(pf: PlatformFile, source: str) -> Platform:
+    from scaletui.platforms.simulator import SimulatorPlatform
+
+    return SimulatorPlatform(pf, source)
+
+
 def _enos(pf: PlatformFile, source: str) -> Platform:
     from scaletui.platforms.enos import EnosPlatform
 
     return EnosPlatform(pf, source)
 
 
-BUILTIN: dict[str, PlatformFactory] = {"local": _local, **{t: _enos for t in ENOS_TYPES}}
+BUILTIN: dict[str, PlatformFactory] = {"local": _local, "simulator": _simulator, **{t: _enos for t in ENOS_TYPES}}
 _registered: dict[str, PlatformFactory] = {}
 
 

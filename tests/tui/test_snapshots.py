@@ -22,7 +22,7 @@ def own_fault(path: Path) -> None:
     """Mark the fixture's fault as this process's, so start-up recovery (which reverts faults of dead owners) keeps
     it on screen."""
     text = path.read_text()
-    owner = f"undo = {{ owner_pid = {os.getpid()}, owner_start = {procs.start_time(os.getpid())}, state = \"active\" }}"
+    owner = f'undo = {{ owner_pid = {os.getpid()}, owner_start = {procs.start_time(os.getpid())}, state = "active" }}'
     path.write_text(text.replace('undo = { state = "active" }', owner))
 
 

@@ -11,6 +11,7 @@ from scaletui.config.units import format_duration
 from scaletui.session.model import Reservation, Session
 from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
+from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
 WARN_BEFORE_S = 15 * 60
@@ -37,6 +38,10 @@ def reservation_row(r: Reservation, now: float) -> Row:
 class ReservationsPane(Pane):
     pane_id = "reservations"
 
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine)
+        self.warned: set[str] = set()
+
     def compose(self) -> ComposeResult:
         yield FilterTable(["Platform", "Type", "Site/cluster", "Nodes", "Job", "State", "Left"], EMPTY)
 
@@ -44,8 +49,55 @@ class ReservationsPane(Pane):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        if self.is_active and any(r.walltime_s for r in self.engine.store.session.reservations):
-            self.show_session(self.engine.store.session)
+        session = self.engine.store.session
+        now = clock.now()
+        for r in session.reservations:
+            left = r.started_at + r.walltime_s - now if r.walltime_s and r.started_at else None
+            if r.state == "running" and left is not None and left < WARN_BEFORE_S and r.platform not in self.warned:
+                self.warned.add(r.platform)
+                self.app.notify(
+                    f"{r.platform}: walltime ends in {format_duration(max(0.0, left))}; results not synced are lost.",
+                    severity="warning",
+                    timeout=30,
+                )
+        if self.is_active and any(r.walltime_s for r in session.reservations):
+            self.show_session(session)
+
+    # --- intents ---------------------------------------------------------------------------------------------------
+
+    def action_reserve(self) -> None:
+        names = tuple(self.engine.testbed.platforms())
+        if not names:
+            self.scaletui.say(f"No platform file in {self.engine.conf_dir / 'platforms'}.", "error")
+            return
+        fields = [FormField("platform", "Platform (conf/platforms/<name>.toml)", "local", names)]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                name = values["platform"]
+                self.run_intent(f"reserving {name}", lambda: self.engine.testbed.reserve(name), group=f"res-{name}")
+
+        self.app.push_screen(FormScreen("Reserve a platform", fields), done)
+
+    def action_release(self) -> None:
+        name = self.query_one(FilterTable).selected_key()
+        if name is None:
+            self.scaletui.say("No reservation selected.")
+            return
+        fields = [
+            FormField("confirm", f"Release {name}? Its machines and anything on them are lost.", "no", ("no", "yes"))
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None and values["confirm"] == "yes":
+                self.run_intent(f"releasing {name}", lambda: self.engine.testbed.release(name), group=f"res-{name}")
+            else:
+                self.scaletui.say(f"{name} kept.")
+
+        self.app.push_screen(FormScreen("Release", fields), done)
+
+    def action_refresh(self) -> None:
+        self.run_intent("refreshing reservations", self.engine.testbed.refresh, group="res-refresh")
 
     def show_session(self, session: Session) -> None:
         now = clock.now()

@@ -15,6 +15,7 @@ from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
 STAGES = ("infrastructure", "orchestration", "application", "local")
+APPS = ("flink", "minio", "kafka", "loadgen", "chaos_mesh", "consul", "metrics", "scaler")
 STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "cancelled": "magenta", "pending": "dim"}
 TASK_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red", "skipped": "dim"}
 
@@ -45,9 +46,44 @@ class StagesPane(Pane):
         yield RichLog(max_lines=2000, markup=False, wrap=False, id="stage-log")
 
     def show_session(self, session: Session) -> None:
-        names = list(STAGES) + sorted(set(session.stages) - set(STAGES))
+        apps = [f"app:{a}" for a in APPS]
+        names = list(STAGES) + apps + sorted(set(session.stages) - set(STAGES) - set(apps))
         rows = [stage_row(n, session.stages.get(n, StageRecord())) for n in names]
         self.query_one(FilterTable).set_rows(rows)
+
+    # --- intents ---------------------------------------------------------------------------------------------------
+
+    def _selected(self) -> str | None:
+        key = self.query_one(FilterTable).selected_key()
+        if key is None:
+            self.scaletui.say("No stage selected.")
+        return key
+
+    def _run(self, step: str) -> None:
+        self.query_one(RichLog).write(Text(f"== {step}: starting", style="bold"))
+        self.run_intent(f"running {step}", lambda: self.engine.testbed.run_checked(step), group=f"stage-{step}")
+
+    def action_run_stage(self) -> None:
+        if (key := self._selected()) is not None:
+            self._run(key)
+
+    def _app_action(self, action: str) -> None:
+        key = self._selected()
+        if key is None:
+            return
+        if not key.startswith("app:"):
+            self.scaletui.say(f"{key} is a stage; delete and reload apply to applications (app:...).", "warning")
+            return
+        self._run(f"{key}:{action}")
+
+    def action_delete_app(self) -> None:
+        self._app_action("delete")
+
+    def action_reload_app(self) -> None:
+        self._app_action("reload")
+
+    def action_cancel_stage(self) -> None:
+        self.scaletui.say(self.engine.testbed.cancel())
 
     def on_engine_event(self, event: Event) -> None:
         log = self.query_one(RichLog)

@@ -1,0 +1,78 @@
+"""Reservations and Stages keys for real: reserve the local platform, run the local playbook with ansible-runner,
+watch its tasks stream, cancel a run, release with confirmation."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import RichLog
+
+from scaletui.engine import Engine
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.widgets.filter_table import FilterTable
+
+
+async def wait_for(pilot, condition, what: str, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.2)
+
+
+def select_row(table: FilterTable, key: str) -> None:
+    keys = [k for k, _ in table.rows]
+    table.table.move_cursor(row=keys.index(key))
+
+
+async def test_reserve_run_stage_cancel_and_release(engine: Engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the platform chooser")
+        app.screen.query_one("#field-platform").value = "local"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: [(r.platform, r.state) for r in engine.store.session.reservations] == [("local", "running")],
+            "the local reservation",
+        )
+        await pilot.press("2")
+        stages = app.pane("stages").query_one(FilterTable)
+        select_row(stages, "local")
+        await pilot.press("r")
+        await wait_for(
+            pilot,
+            lambda: (
+                engine.store.session.stages.get("local", None) is not None
+                and engine.store.session.stages["local"].state in ("done", "failed")
+            ),
+            "the local stage",
+            300,
+        )
+        assert engine.store.session.stages["local"].state == "done", engine.store.session.stages["local"].message
+        log = app.pane("stages").query_one(RichLog)
+        assert any("local" in str(line.text) for line in log.lines)
+        select_row(stages, "infrastructure")
+        await pilot.press("r")
+        await wait_for(
+            pilot,
+            lambda: (
+                engine.store.session.stages.get("infrastructure") is not None
+                and engine.store.session.stages["infrastructure"].state == "running"
+            ),
+            "the stage to start",
+        )
+        await pilot.press("c")
+        await wait_for(
+            pilot, lambda: engine.store.session.stages["infrastructure"].state == "cancelled", "the cancelled stage", 60
+        )
+        await pilot.press("1")
+        select_row(app.pane("reservations").query_one(FilterTable), "local")
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the confirmation")
+        app.screen.query_one("#field-confirm").value = "yes"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: engine.store.session.reservations[0].state == "released", "the release")
