@@ -14,7 +14,16 @@ from collections.abc import Sequence
 from scaletui import __version__
 from scaletui.errors import EXIT_CODES, UserError
 
-VERB_MODULES: tuple[str, ...] = ("doctor", "import_scalehub", "report", "compare", "sync", "export", "plot")
+VERB_MODULES: tuple[str, ...] = (
+    "testbed",
+    "doctor",
+    "import_scalehub",
+    "report",
+    "compare",
+    "sync",
+    "export",
+    "plot",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

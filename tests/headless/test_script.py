@@ -47,8 +47,15 @@ def test_one_hour_on_the_simulator_in_seconds(tmp_path: Path) -> None:
     [
         ('[experiment]\nname = "x"\nplatform = "simulator"\n', "key experiment.duration is missing"),
         ('[experiment]\nname = "x"\nplatform = "nowhere"\nduration = 10\n', "names 'nowhere'"),
-        ('[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n[load]\nprofile = "zigzag"\n', "load.profile"),
-        ('[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n[load]\nrate = 100\n[strategy]\nname = "magic"\n', "strategy"),
+        (
+            '[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n[load]\nprofile = "zigzag"\n',
+            "load.profile",
+        ),
+        (
+            '[experiment]\nname = "x"\nplatform = "simulator"\nduration = 10\n'
+            '[load]\nrate = 100\n[strategy]\nname = "magic"\n',
+            "strategy",
+        ),
         ("[experiment\n", "not valid TOML"),
     ],
 )
@@ -70,7 +77,11 @@ def test_sigterm_stops_cleanly_and_keeps_partial_results(tmp_path: Path) -> None
     env = {**os.environ, "SCALETUI_HOME": str(tmp_path)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "scaletui", "--script", str(exp), "--out", str(tmp_path / "r")],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     assert proc.stdout is not None

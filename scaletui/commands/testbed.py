@@ -1,0 +1,115 @@
+"""Scalehub's verbs over the same engine calls as the TUI: provision, destroy, deploy, delete, reload, tokens.
+
+`provision [PLATFORM]` reserves (and, like Scalehub, runs the infrastructure stage unless --no-setup);
+`destroy [PLATFORM]` releases; `deploy|delete|reload APP` runs one application's playbook, or a whole stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("provision", help="reserve a platform of conf/platforms and run its infrastructure stage")
+    p.add_argument("platforms", nargs="*", help="platform names (default: every file in conf/platforms but local)")
+    p.add_argument("--no-setup", action="store_true", help="reserve only; skip the infrastructure stage")
+    p.set_defaults(func=provision)
+    p = sub.add_parser("destroy", help="release reserved platforms (all when none is named)")
+    p.add_argument("platforms", nargs="*")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.set_defaults(func=destroy)
+    for verb, what in (("deploy", "deploy"), ("delete", "delete"), ("reload", "delete then deploy")):
+        p = sub.add_parser(verb, help=f"{what} an application (flink, kafka...) or run a stage (orchestration...)")
+        p.add_argument("app", help="an application of playbooks/application/, or a stage name")
+        p.set_defaults(func=stage_verb, action=verb)
+    p = sub.add_parser("tokens", help="print the deployed services' endpoints and access tokens (never saved)")
+    p.add_argument("--namespace", default="scaletui")
+    p.set_defaults(func=tokens)
+    p = sub.add_parser("experiment", help="experiment actions (Scalehub's `shub experiment start`)")
+    p.add_argument("what", choices=["start"])
+    p.add_argument("file", help="an experiment TOML, as --script takes")
+    p.add_argument("--out", help="results root (default: results/)")
+    p.set_defaults(func=experiment)
+
+
+def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+
+    engine = Engine(load_app_config(args.config), args.session)
+    from scaletui.headless.printer import ProgressPrinter
+
+    engine.bus.subscribe(ProgressPrinter())
+    return engine
+
+
+def provision(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        names = args.platforms or [n for n in engine.testbed.platforms() if n not in ("local", "simulator")]
+        for name in names:
+            print(engine.testbed.reserve(name))
+            if not args.no_setup:
+                print(engine.testbed.run_checked("infrastructure"))
+        return 0
+    finally:
+        engine.close()
+
+
+def destroy(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    try:
+        live = [r.platform for r in engine.store.session.reservations if r.state in ("waiting", "running")]
+        names = args.platforms or live
+        if not names:
+            print("No reservation to release.")
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                print("scaletui: refusing to release without --yes when not on a terminal.", file=sys.stderr)
+                return 2
+            if input(f"Release {', '.join(names)}? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("Kept.")
+                return 0
+        for name in names:
+            print(engine.testbed.release(name))
+        return 0
+    finally:
+        engine.close()
+
+
+def stage_verb(args: argparse.Namespace) -> int:
+    from scaletui.stages.catalog import STAGES
+
+    engine = _engine(args)
+    try:
+        step = args.app if args.app in STAGES else f"app:{args.app}:{args.action}"
+        if args.app in STAGES and args.action != "deploy":
+            print(f"scaletui: {args.action} applies to applications; a stage only runs (deploy).", file=sys.stderr)
+            return 2
+        print(engine.testbed.run_checked(step))
+        return 0
+    finally:
+        engine.close()
+
+
+def tokens(args: argparse.Namespace) -> int:
+    from scaletui.stages.services import read_services, session_kubeconfig
+
+    engine = _engine(args)
+    try:
+        for s in read_services(session_kubeconfig(engine.store), args.namespace):
+            cred = f"  user {s.username}" if s.username else ""
+            token = f"\n    token {s.token}" if s.token else ""
+            print(f"{s.name:<22} {s.url}{cred}{token}" + (f"\n    {s.note}" if s.note else ""))
+        return 0
+    finally:
+        engine.close()
+
+
+def experiment(args: argparse.Namespace) -> int:
+    from scaletui.headless.runner import run_experiment_file
+
+    return run_experiment_file(args.file, config_file=args.config, session=args.session, out=args.out)
