@@ -1,0 +1,347 @@
+"""Scaling strategies side by side on the simulator: the same job, the same loads, the same seed.
+
+Every strategy (its conf/strategies/<name>.toml, plus "flink-operator*", the operator's rule with windows short
+enough for an hour-long run, and "schedule", fed a plan made from the oracle with 10 % headroom, as a bound) drives
+a simulated cluster of 2-core nodes calibrated to the local Flink figures, through the same control loop the app
+uses, on the loads step, ramp, sine, spike and every --trace CSV (t,rate). Per strategy and load:
+
+  dec->oracle   mean applied decisions from the moment the job falls below the oracle parallelism until it is back
+                at or above it (episodes that end because the load fell are not counted; "-" when none;
+                "+never" when the run ends below the oracle after trying, or for over two minutes)
+  SLO-viol s    seconds whose p99 latency is above --slo-ms, or unmeasured because the job was restarting
+  slot-s/orc    slot-seconds used (slots = widest operator, Flink slot sharing) over the oracle's slot-seconds
+  rescales      applied decisions; oscill. = reversals of direction between consecutive rescales
+  lin.trust     for scale-ups of the expensive operator: capacity a linear busy-time model predicted (true rate
+                before x new/old parallelism) over the capacity measured after; > 1 means extra slots were
+                over-trusted
+  vs flink-op   SLO-violation seconds and slot-seconds over those of flink-operator on the same load
+
+    .venv/bin/python benchmarks/scaling.py [--trace FILE.csv ...] [--out benchmarks/out] [--duration 1h] [--live]
+
+--live adds a short step load on real local Flink (2 TaskManagers x 2 slots) for --live-strategies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from scaletui.cluster.simulator import SimulatedCluster
+from scaletui.config.models import LoadSpec, StrategySpec
+from scaletui.config.units import parse_duration
+from scaletui.errors import UserError
+from scaletui.events import DecisionEvent, EventBus
+from scaletui.scaling.controller import ScalingController
+from scaletui.scaling.registry import create_strategy, load_strategy
+from scaletui.scaling.sim.model import NodeSpec, SimConfig, cluster_config
+from scaletui.scaling.sim.oracle import oracle_parallelism
+from scaletui.scaling.strategy import Strategy
+from scaletui.workload.profiles import LoadProfile, build_profile
+
+ROOT = Path(__file__).resolve().parent.parent
+LOADS: dict[str, dict] = {
+    "step": {"profile": "step", "rate": 300, "steps": [["5m", 900], ["25m", 1300], ["45m", 500]]},
+    "ramp": {"profile": "ramp", "start": 200, "end": 1300, "duration": "30m", "at": "10m"},
+    "sine": {"profile": "sine", "mean": 750, "amplitude": 450, "period": "20m"},
+    "spike": {"profile": "spike", "rate": 400, "peak": 1200, "at": "15m", "duration": "2m", "every": "20m"},
+}
+FAST_FLINK = {"metrics_window": "2m", "stabilization_interval": "1m", "scale_down_interval": "10m"}
+STRATEGIES = ("transscale", "ds2", "flink-operator", "flink-operator*", "slo-thesis", "threshold", "schedule")
+
+
+@dataclass
+class Run:
+    strategy: str
+    load: str
+    t: list[float] = field(default_factory=list)
+    target: list[float] = field(default_factory=list)
+    p99: list[float | None] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
+    oracle_slots: list[int] = field(default_factory=list)
+    below_oracle: list[bool] = field(default_factory=list)
+    decisions: list[DecisionEvent] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def oracle_of(config: SimConfig, rate: float, cache: dict[int, dict[str, int] | None]) -> dict[str, int] | None:
+    key = int(round(rate))
+    if key not in cache:
+        cache[key] = oracle_parallelism(config, key)
+    return cache[key]
+
+
+def oracle_plan(config: SimConfig, profile: LoadProfile, duration: float, cache: dict) -> list[dict]:
+    """A plan for the schedule strategy: every minute, the oracle of the coming 70 s's peak rate + 10 %."""
+    plan = []
+    for start in range(0, int(duration), 60):
+        peak = 1.1 * max(profile.rate_at(start + s) for s in range(0, 71, 5))
+        p = oracle_of(config, peak, cache) or {}
+        if p:
+            plan.append({"at": float(start), "parallelism": p})
+    return plan
+
+
+def make_strategy(name: str, plan: list[dict]) -> Strategy:
+    if name == "flink-operator*":
+        base = load_strategy(StrategySpec.model_validate({"name": "flink-operator"}), ROOT / "conf")
+        params = {**{k: getattr(base.params, k) for k in vars(base.params)}, **FAST_FLINK}
+        return create_strategy("flink-operator", params)
+    if name == "schedule":
+        return create_strategy("schedule", {"plan": plan})
+    return load_strategy(StrategySpec.model_validate({"name": name}), ROOT / "conf")
+
+
+def run_one(
+    name: str, load: str, profile: LoadProfile, config: SimConfig, args: argparse.Namespace, cache: dict
+) -> Run:
+    sim = SimulatedCluster(config, profile)
+    bus = EventBus()
+    run = Run(name, load)
+    bus.subscribe(lambda e: run.decisions.append(e), DecisionEvent)  # type: ignore[arg-type]
+    spec = StrategySpec.model_validate(
+        {
+            "name": name.rstrip("*"),
+            "max_parallelism": config.max_taskmanagers * config.slots_per_taskmanager,
+            "max_taskmanagers": config.max_taskmanagers,
+            "max_slots": config.max_taskmanagers * config.slots_per_taskmanager,
+        }
+    )
+    strategy = make_strategy(name, oracle_plan(config, profile, args.duration, cache) if name == "schedule" else [])
+    ctl = ScalingController(sim, strategy, spec, bus, clock=sim.clock)
+    cancel = threading.Event()
+    started = time.perf_counter()
+    while sim.now < args.duration:
+        ctl.tick()
+        sample, par = sim.sample(), sim.engine.parallelism
+        oracle = oracle_of(config, sim.target_rate(), cache) or {}
+        run.t.append(sim.now)
+        run.target.append(sim.target_rate())
+        run.p99.append(sample.latency_ms.get("p99"))
+        run.slots.append(max(par.values()))
+        run.oracle_slots.append(max(oracle.values()) if oracle else run.slots[-1])
+        run.below_oracle.append(any(par[k] < v for k, v in oracle.items()))
+        sim.clock.sleep(1.0, cancel)
+    run.wall_s = time.perf_counter() - started
+    return run
+
+
+@dataclass(frozen=True)
+class Score:
+    to_oracle: float | None
+    open_below: bool
+    """The run ended below the oracle after trying (or for over two minutes): shown as "+never"."""
+    slo_s: int
+    slot_ratio: float
+    rescales: int
+    oscillations: int
+    linear_trust: float | None
+    slot_s: float
+
+
+def score(run: Run, slo_ms: float) -> Score:
+    applied = [d for d in run.decisions if d.applied]
+    slo_s = sum(1 for v in run.p99 if v is None or v > slo_ms)
+    episodes: list[int] = []
+    open_at: float | None = None
+    for t, below in zip(run.t, run.below_oracle):
+        if below and open_at is None:
+            open_at = t
+        elif not below and open_at is not None:
+            n = sum(1 for d in applied if open_at - 1 <= d.ts <= t)
+            if n:
+                episodes.append(n)
+            open_at = None
+    still_below = (
+        open_at is not None
+        and any(d.ts >= open_at - 1 for d in applied)
+        or (open_at is not None and run.t[-1] - open_at > 120)
+    )
+    sizes = [max(d.parallelism.values()) for d in applied]
+    moves = [b - a for a, b in zip([run.slots[0]] + sizes, sizes) if b != a]
+    oscillations = sum(1 for a, b in zip(moves, moves[1:]) if (a > 0) != (b > 0))
+    return Score(
+        to_oracle=sum(episodes) / len(episodes) if episodes else None,
+        open_below=still_below,
+        slo_s=slo_s,
+        slot_ratio=sum(run.slots) / max(1, sum(run.oracle_slots)),
+        rescales=len(applied),
+        oscillations=oscillations,
+        linear_trust=linear_trust(run.decisions),
+        slot_s=float(sum(run.slots)),
+    )
+
+
+def linear_trust(decisions: list[DecisionEvent], op: str = "expensive") -> float | None:
+    """Mean of (linear prediction of capacity at the new parallelism) / (capacity measured there), over scale-ups."""
+    ratios = []
+    for before, after in zip(decisions, decisions[1:]):
+        if not before.applied:
+            continue
+        a, b = before.inputs["operators"].get(op), after.inputs["operators"].get(op)
+        p_new = before.parallelism.get(op)
+        if not a or not b or not p_new or p_new <= a["parallelism"] or b["parallelism"] != p_new:
+            continue
+        if not a["busy_ms"] or not b["busy_ms"] or a["busy_ms"] < 100 or b["busy_ms"] < 100:
+            continue
+        cap_before = a["in_rate"] / (a["busy_ms"] / 1000)
+        cap_after = b["in_rate"] / (b["busy_ms"] / 1000)
+        ratios.append(cap_before * p_new / a["parallelism"] / cap_after)
+    return sum(ratios) / len(ratios) if ratios else None
+
+
+def fmt(x: float | None, spec: str = ".2f") -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def table(scores: dict[tuple[str, str], Score], loads: list[str], strategies: list[str]) -> str:
+    head = f"{'strategy':<16}{'load':<10}{'dec->oracle':>12}{'SLO-viol s':>11}{'slot-s/orc':>11}{'rescales':>9}"
+    head += f"{'oscill.':>8}{'lin.trust':>10}{'SLO vs fop':>11}{'slot vs fop':>12}"
+    lines = [head, "-" * len(head)]
+    for load in loads:
+        ref = scores.get(("flink-operator", load))
+        for name in strategies:
+            s = scores[(name, load)]
+            slo_vs = None if ref is None or ref.slo_s == 0 else s.slo_s / ref.slo_s
+            slot_vs = None if ref is None else s.slot_s / ref.slot_s
+            reach = fmt(s.to_oracle, ".1f") if not s.open_below else (fmt(s.to_oracle, ".1f") + "+never").lstrip("-")
+            lines.append(
+                f"{name:<16}{load:<10}{reach:>12}{s.slo_s:>11}{s.slot_ratio:>11.2f}{s.rescales:>9}"
+                f"{s.oscillations:>8}{fmt(s.linear_trust):>10}{fmt(slo_vs):>11}{fmt(slot_vs):>12}"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def plot(load: str, runs: list[Run], out: Path, slo_ms: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_rate, ax_slots, ax_lat) = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
+    first = runs[0]
+    ax_rate.plot([t / 60 for t in first.t], first.target, color="black")
+    ax_rate.set_ylabel("target rate (r/s)")
+    ax_slots.plot([t / 60 for t in first.t], first.oracle_slots, color="black", linewidth=3, alpha=0.4, label="oracle")
+    for run in runs:
+        line = ax_slots.plot([t / 60 for t in run.t], run.slots, label=run.strategy, linewidth=1)[0]
+        for d in run.decisions:
+            if d.applied:
+                ax_slots.axvline(d.ts / 60, color=line.get_color(), alpha=0.15, linewidth=0.8)
+        ax_lat.plot([t / 60 for t in run.t], [v if v is not None else float("nan") for v in run.p99], linewidth=0.8)
+    ax_slots.set_ylabel("slots used")
+    ax_slots.legend(fontsize=7, ncol=4)
+    ax_lat.axhline(slo_ms, color="red", linestyle="--", linewidth=0.8)
+    ax_lat.set_yscale("log")
+    ax_lat.set_ylabel("p99 latency (ms)")
+    ax_lat.set_xlabel("minutes")
+    fig.suptitle(f"scaling strategies on the {load} load (simulator, decisions as vertical lines)")
+    fig.tight_layout()
+    path = out / f"scaling-{load}.png"
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def dedicated(config: SimConfig) -> SimConfig:
+    """The same cluster with 4-core nodes: two slots per node scale linearly."""
+    nodes = tuple(NodeSpec(n.name, speedup=((1.0, 1.0), (4.0, 4.0)), delay_ms=n.delay_ms) for n in config.nodes)
+    return replace(config, nodes=nodes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--trace", action="append", default=[], help="a t,rate CSV to replay as one more load")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="where the PNG per load goes")
+    ap.add_argument("--duration", default="1h", help="simulated length of each run (default 1h)")
+    ap.add_argument("--nodes", type=int, default=4, help="2-core nodes, one TaskManager of 2 slots each")
+    ap.add_argument("--delay-ms", type=float, default=0.0, help="network delay each node adds")
+    ap.add_argument("--slo-ms", type=float, default=1000.0, help="p99 latency bound for SLO-violation seconds")
+    ap.add_argument("--dt", type=float, default=0.2, help="simulation step in seconds")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--strategies", default=",".join(STRATEGIES))
+    ap.add_argument("--loads", default=",".join(LOADS))
+    ap.add_argument("--no-plots", action="store_true")
+    ap.add_argument("--live", action="store_true", help="also a short step load on real local Flink (minutes)")
+    ap.add_argument("--live-strategies", default="transscale,ds2")
+    ap.add_argument("--live-low", type=float, default=150.0)
+    ap.add_argument("--live-high", type=float, default=600.0)
+    ap.add_argument("--live-duration", default="4m")
+    ap.add_argument("--cache", default="~/.cache/scaletui", help="where Flink is cached (FLINK_HOME wins)")
+    args = ap.parse_args(argv)
+    try:
+        args.duration = parse_duration(args.duration)
+        profiles = {name: build_profile(LoadSpec.model_validate(LOADS[name])) for name in args.loads.split(",") if name}
+        for path in args.trace:
+            profiles[Path(path).stem] = build_profile(LoadSpec.model_validate({"profile": "replay", "file": path}))
+    except (UserError, ValueError, KeyError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    strategies = [s for s in args.strategies.split(",") if s]
+    config = cluster_config(nodes=args.nodes, delay_ms=args.delay_ms, dt=args.dt, seed=args.seed)
+    cache: dict[int, dict[str, int] | None] = {}
+    scores: dict[tuple[str, str], Score] = {}
+    runs: dict[str, list[Run]] = {}
+    wall = 0.0
+    for load, profile in profiles.items():
+        for name in strategies:
+            run = run_one(name, load, profile, config, args, cache)
+            wall += run.wall_s
+            scores[(name, load)] = score(run, args.slo_ms)
+            runs.setdefault(load, []).append(run)
+    if scores:
+        print(
+            f"simulated {len(scores)} runs of {args.duration / 60:.0f} min on {args.nodes} 2-core nodes in {wall:.0f} s"
+        )
+        print(f"(about {args.duration * len(scores) / max(wall, 1e-9):.0f}x faster than real time)\n")
+        print(table(scores, list(profiles), strategies))
+        print("flink-operator* = flink-operator with " + ", ".join(f"{k}={v}" for k, v in FAST_FLINK.items()))
+        print(
+            "schedule = the schedule strategy fed a plan made from the oracle "
+            "(every minute, the next 70 s's peak + 10 %)\n"
+        )
+    overtrust(config, args, profiles)
+    if args.live:
+        from scaling_live import live_table, run_live
+
+        try:
+            live = run_live(
+                [s for s in args.live_strategies.split(",") if s],
+                ROOT / "conf",
+                args.cache,
+                args.live_low,
+                args.live_high,
+                parse_duration(args.live_duration),
+            )
+        except UserError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 3
+        print(live_table(live, args.live_high, args.slo_ms) + "\n")
+    if not args.no_plots:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for load, load_runs in runs.items():
+            print(f"plot: {plot(load, load_runs, out, args.slo_ms)}")
+    return 0
+
+
+def overtrust(config: SimConfig, args: argparse.Namespace, profiles: dict[str, LoadProfile]) -> None:
+    """The linear busy-time model's over-trust on shared 2-core nodes against 4-core nodes, on the step load."""
+    if "step" not in profiles:
+        return
+    print("linear busy-time model, predicted / measured capacity after scale-ups, step load:")
+    print(f"{'strategy':<16}{'shared 2-core':>15}{'dedicated 4-core':>18}{'SLO-viol s shared/ded.':>24}")
+    for name in ("ds2", "transscale", "threshold"):
+        shared = score(run_one(name, "step", profiles["step"], config, args, {}), args.slo_ms)
+        ded = score(run_one(name, "step", profiles["step"], dedicated(config), args, {}), args.slo_ms)
+        print(f"{name:<16}{fmt(shared.linear_trust):>15}{fmt(ded.linear_trust):>18}{shared.slo_s:>14} / {ded.slo_s}")
+    print()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,306 @@
+"""The control loop: observe over a metrics window, decide, act through the cluster protocol, cool down.
+
+One sample per `sample_period`; a decision every `interval` once the window holds `window` seconds of samples taken
+since the last rescale; after a rescale, nothing for `cooldown`. Guard rails clamp every decision to the experiment's
+min/max parallelism, max slots and max TaskManagers. In dry-run, decisions are published but not applied. A manual
+change (`pause`, or a parallelism change the loop did not make) pauses the loop until `resume`. The strategy can be
+swapped while it runs. The clock is injected: `WallClock` live, the simulator's clock in simulations, where
+sleeping advances simulated time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+from scaletui.cluster.base import ClusterBackend
+from scaletui.config.models import StrategySpec
+from scaletui.errors import UserError
+from scaletui.events import ActuationEvent, DecisionEvent, ErrorEvent, EventBus, Notice
+from scaletui.metrics.model import JobSample
+from scaletui.scaling.clock import Clock, WallClock
+from scaletui.scaling.observation import Decision, Observation, TopologySource, build_observation
+from scaletui.scaling.strategy import Strategy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ControllerStatus:
+    strategy: str
+    running: bool
+    paused: bool
+    pause_reason: str
+    dry_run: bool
+    next_decision_in: float | None
+    last_decision: DecisionEvent | None
+
+
+class ScalingController:
+    """Drives one `ClusterBackend` with one `Strategy`; `start()` runs it in a background thread."""
+
+    def __init__(
+        self,
+        cluster: ClusterBackend,
+        strategy: Strategy,
+        spec: StrategySpec | None = None,
+        bus: EventBus | None = None,
+        clock: Clock | None = None,
+        sample_period: float = 1.0,
+    ) -> None:
+        self.cluster = cluster
+        self.spec = spec or StrategySpec.model_validate({"name": strategy.name})
+        self.bus = bus or EventBus()
+        self.clock = clock or WallClock()
+        self.sample_period = sample_period
+        self._strategy = strategy
+        self._dry_run = self.spec.dry_run
+        self._paused = False
+        self._pause_reason = ""
+        self._lock = threading.RLock()
+        self._samples: deque[JobSample] = deque(maxlen=max(8, int(self.spec.window / sample_period) * 4))
+        self._since: float | None = None
+        self._next_at: float | None = None
+        self._expected: dict[str, int] | None = None
+        self._last_seen: dict[str, int] | None = None
+        self._last_decision: DecisionEvent | None = None
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- control from the UI / script -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the loop in a daemon thread until `stop()`."""
+        with self._lock:
+            if self._thread and self._thread.is_alive():
+                return
+            self._cancel = threading.Event()
+            self._thread = threading.Thread(
+                target=self.run, args=(self._cancel,), name="scaling-controller", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._cancel.set()
+        thread = self._thread
+        if thread and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def pause(self, reason: str = "paused by the user") -> None:
+        with self._lock:
+            self._paused, self._pause_reason = True, reason
+        self.bus.publish(Notice(ts=self.clock.now(), source="scaling", message=f"Scaling loop paused: {reason}."))
+
+    def resume(self) -> None:
+        """Resume after a pause; the window restarts so no decision rests on samples from before."""
+        with self._lock:
+            self._paused, self._pause_reason = False, ""
+            self._restart_window(self.clock.now())
+            self._expected = self._last_seen
+        self.bus.publish(Notice(ts=self.clock.now(), source="scaling", message="Scaling loop resumed."))
+
+    def note_manual_change(self, what: str = "parallelism changed by hand") -> None:
+        """The UI calls this when the user rescales by hand: the loop pauses until resumed."""
+        self.pause(f"{what}; resume to let {self.strategy.name} decide again")
+
+    def set_strategy(self, strategy: Strategy) -> None:
+        with self._lock:
+            self._strategy = strategy
+            self._restart_window(self.clock.now())
+        self.bus.publish(
+            Notice(ts=self.clock.now(), source="scaling", message=f"Scaling strategy is now {strategy.name}.")
+        )
+
+    def set_dry_run(self, dry_run: bool) -> None:
+        with self._lock:
+            self._dry_run = dry_run
+
+    @property
+    def strategy(self) -> Strategy:
+        return self._strategy
+
+    def time_to_next_decision(self) -> float | None:
+        """Seconds until the next decision (by the loop's clock); None while paused or before the first sample."""
+        with self._lock:
+            if self._paused or self._next_at is None:
+                return None
+            return max(0.0, self._next_at - self.clock.now())
+
+    def status(self) -> ControllerStatus:
+        with self._lock:
+            return ControllerStatus(
+                strategy=self._strategy.name,
+                running=self.running,
+                paused=self._paused,
+                pause_reason=self._pause_reason,
+                dry_run=self._dry_run,
+                next_decision_in=self.time_to_next_decision(),
+                last_decision=self._last_decision,
+            )
+
+    # --- the loop ----------------------------------------------------------------------------------------
+
+    def run(self, cancel: threading.Event, until: float | None = None) -> None:
+        """Sample, and decide when due, until `cancel` is set (or the clock reaches `until`)."""
+        while not cancel.is_set() and (until is None or self.clock.now() < until):
+            try:
+                self.tick()
+            except UserError as e:
+                self.bus.publish(ErrorEvent(ts=self.clock.now(), source="scaling", message=e.message, hint=e.hint))
+            except Exception as e:  # the loop must outlive one bad sample or one failed actuation
+                log.exception("scaling loop step failed")
+                self.bus.publish(
+                    ErrorEvent(ts=self.clock.now(), source="scaling", message=f"Scaling step failed: {e}.")
+                )
+            if self.clock.sleep(self.sample_period, cancel):
+                break
+
+    def tick(self) -> DecisionEvent | None:
+        """One sample; a decision (returned and published) when one is due."""
+        now = self.clock.now()
+        sample = self.cluster.sample()
+        with self._lock:
+            if not sample.stale and sample.operators and (not self._samples or sample.ts > self._samples[-1].ts):
+                self._samples.append(sample)
+                self._watch_parallelism(sample)
+            if self._since is None:
+                self._restart_window(now)
+            due = self._next_at is not None and now >= self._next_at - 1e-9
+            if self._paused or not due:
+                return None
+            since = self._since if self._since is not None else now
+            window = [s for s in self._samples if s.ts > max(since, now - self.spec.window) + 1e-9]
+            if not window or window[-1].ts - window[0].ts + self.sample_period < self.spec.window * 0.8:
+                return None
+            strategy, dry_run = self._strategy, self._dry_run
+        obs = self._observe(window)
+        if obs is None:
+            return None
+        return self._decide(strategy, obs, dry_run)
+
+    def _restart_window(self, now: float) -> None:
+        self._since = now
+        self._next_at = now + max(self.spec.interval, self.spec.window)
+
+    def _watch_parallelism(self, sample: JobSample) -> None:
+        """Pause when the parallelism moves in a way the loop did not ask for (a change by hand)."""
+        seen = sample.parallelism
+        previous, expected = self._last_seen, self._expected
+        self._last_seen = seen
+        if expected is None:
+            self._expected = seen
+            return
+        if self._paused or previous is None or seen in (previous, expected):
+            return
+        towards = all(
+            min(previous.get(k, v), expected.get(k, v)) <= v <= max(previous.get(k, v), expected.get(k, v))
+            for k, v in seen.items()
+        )
+        if not towards:
+            self._paused, self._pause_reason = True, f"parallelism changed outside the loop ({seen})"
+            self.bus.publish(
+                Notice(
+                    ts=self.clock.now(),
+                    source="scaling",
+                    message=f"Scaling loop paused: {self._pause_reason}.",
+                    level="warning",
+                )
+            )
+
+    def _observe(self, window: list[JobSample]) -> Observation | None:
+        topo = self.cluster if isinstance(self.cluster, TopologySource) else None
+        return build_observation(
+            window,
+            edges=topo.edges() if topo else None,
+            slot_nodes=topo.slot_nodes() if topo else (),
+            latency_matrix=topo.latency_matrix() if topo else None,
+        )
+
+    def guard(self, decision: Decision, obs: Observation) -> tuple[Decision, list[str]]:
+        """Clamp a decision to the guard rails; the notes say what was clamped and why."""
+        spec, notes = self.spec, []
+        spt = obs.slots_per_taskmanager
+        slot_cap = spec.max_slots if spt is None else min(spec.max_slots, spec.max_taskmanagers * spt)
+        parallelism = dict(obs.parallelism)
+        for name, want in decision.parallelism.items():
+            op = obs.operators.get(name)
+            if op is None:
+                notes.append(f"{name} is not an operator of the job")
+                continue
+            hi = min(spec.max_parallelism, op.max_parallelism, slot_cap)
+            got = min(max(want, min(spec.min_parallelism, hi)), hi)
+            if got != want:
+                limit = "max_parallelism" if want > got else "min_parallelism"
+                notes.append(f"{name} {want}->{got} by {limit}")
+            parallelism[name] = got
+        needed = -(-max(parallelism.values()) // spt) if parallelism and spt else 1
+        tms = decision.taskmanagers if decision.taskmanagers is not None else obs.taskmanagers
+        if tms is not None:
+            wanted = tms
+            cap = spec.max_taskmanagers if spt is None else min(spec.max_taskmanagers, max(1, spec.max_slots // spt))
+            tms = min(max(tms, needed), cap)
+            if tms != wanted:
+                notes.append(f"TaskManagers {wanted}->{tms} by the slot and TaskManager limits")
+        return Decision(parallelism, tms, decision.reason), notes
+
+    def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent:
+        decision, notes = self.guard(strategy.decide(obs), obs)
+        changes = decision.changes(obs.parallelism)
+        tm_change = (
+            decision.taskmanagers is not None
+            and obs.taskmanagers is not None
+            and decision.taskmanagers != obs.taskmanagers
+        )
+        reason = decision.reason + (f" [guard rails: {'; '.join(notes)}]" if notes else "")
+        applied, rescale_s = False, None
+        if (changes or tm_change) and not dry_run:
+            started = self.clock.now()
+            self._act(decision, changes, obs)
+            ended = self.clock.now()
+            rescale_s, applied = ended - started, True
+            strategy.applied(decision, obs, ended)
+            with self._lock:
+                self._expected = {**obs.parallelism, **changes}
+                self._since = ended
+                self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
+        else:
+            with self._lock:
+                self._next_at = self.clock.now() + self.spec.interval
+        event = DecisionEvent(
+            ts=self.clock.now(),
+            source="scaling",
+            strategy=strategy.name,
+            parallelism=dict(decision.parallelism),
+            taskmanagers=decision.taskmanagers,
+            reason=reason,
+            applied=applied,
+            dry_run=dry_run and bool(changes or tm_change),
+            inputs=obs.summary(),
+            rescale_s=rescale_s,
+        )
+        with self._lock:
+            self._last_decision = event
+        self.bus.publish(event)
+        return event
+
+    def _act(self, decision: Decision, changes: dict[str, int], obs: Observation) -> list[ActuationEvent]:
+        """TaskManagers up before the rescale, down after it, so the job always has the slots it is given."""
+        events: list[ActuationEvent] = []
+        tms, current = decision.taskmanagers, obs.taskmanagers
+        if tms is not None and current is not None and tms > current:
+            events.append(self.cluster.set_taskmanagers(tms))
+        if changes:
+            events.append(self.cluster.set_parallelism(changes))
+        if tms is not None and current is not None and tms < current:
+            events.append(self.cluster.set_taskmanagers(tms))
+        if getattr(self.cluster, "bus", None) is not self.bus:  # a backend on our bus reports its own actuations
+            for event in events:
+                self.bus.publish(event)
+        return events

@@ -1,0 +1,1 @@
+"""The scaling strategies, one module each; `scaling.registry` maps their names to classes."""

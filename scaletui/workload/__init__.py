@@ -1,0 +1,1 @@
+"""Load profiles and the rate-controlled workload job."""
