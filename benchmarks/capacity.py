@@ -53,15 +53,16 @@ def _level(kind: str, x: np.ndarray, rng: np.random.Generator, per_scope: int) -
     while i < len(x):
         if rng.random() < 0.006:
             length = int(rng.integers(3, 20))
-            cpu[i:i + length] = rng.uniform(0.85, 0.95)
-            mem[i:i + 4 * length] += 0.2
+            cpu[i : i + length] = rng.uniform(0.85, 0.95)
+            mem[i : i + 4 * length] += 0.2
             i += length
         i += 1
     return cpu, mem
 
 
-def generate(kind: str, nodes: int = 4, scopes: int = 200, per_scope: int = 30, step_s: float = 10.0,
-             seed: int = 0) -> Trace:
+def generate(
+    kind: str, nodes: int = 4, scopes: int = 200, per_scope: int = 30, step_s: float = 10.0, seed: int = 0
+) -> Trace:
     """`nodes` series of `scopes` × `per_scope` samples; each node fully booked (1:1) with its own noise."""
     out = {}
     for n in range(nodes):
@@ -72,9 +73,16 @@ def generate(kind: str, nodes: int = 4, scopes: int = 200, per_scope: int = 30, 
         cpu = np.clip(cpu + rng.normal(0, 0.03, count), 0, 1) * CPU_SIZE
         mem = np.clip(mem + rng.normal(0, 0.01, count), 0, 1) * MEM_SIZE
         name = f"{kind}-{n}"
-        out[name] = NodeSeries(name, tuple(float(t) for t in np.arange(count) * step_s),
-                               tuple(float(v) for v in cpu), tuple(float(v) for v in mem),
-                               CPU_SIZE, MEM_SIZE, CPU_SIZE, MEM_SIZE)
+        out[name] = NodeSeries(
+            name,
+            tuple(float(t) for t in np.arange(count) * step_s),
+            tuple(float(v) for v in cpu),
+            tuple(float(v) for v in mem),
+            CPU_SIZE,
+            MEM_SIZE,
+            CPU_SIZE,
+            MEM_SIZE,
+        )
     return Trace(f"generated:{kind}", out)
 
 
@@ -85,8 +93,11 @@ def _proc_cpu() -> tuple[float, float]:
 
 
 def _proc_memory() -> tuple[float, float]:
-    info = {line.split(":")[0]: float(line.split()[1]) * 1024 for line in Path("/proc/meminfo").read_text()
-            .splitlines() if line.split(":")[0] in ("MemTotal", "MemAvailable")}
+    info = {
+        line.split(":")[0]: float(line.split()[1]) * 1024
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.split(":")[0] in ("MemTotal", "MemAvailable")
+    }
     return info["MemTotal"] - info["MemAvailable"], info["MemTotal"]
 
 
@@ -136,8 +147,9 @@ SWEEP: dict[str, dict] = {
 }
 
 
-def evaluate(trace: Trace, scope_s: float, history: int, strategies: dict[str, dict] | None = None
-             ) -> tuple[list[Score], dict[str, list[ResourceOutcome]]]:
+def evaluate(
+    trace: Trace, scope_s: float, history: int, strategies: dict[str, dict] | None = None
+) -> tuple[list[Score], dict[str, list[ResourceOutcome]]]:
     scores, outcomes = [], {}
     for label, settings in (strategies or STRATEGIES).items():
         config = CapacityConfig(scope=scope_s, history_scopes=history, **settings)
@@ -160,12 +172,16 @@ def sweep(traces: list[Trace], history: int) -> str:
     for trace in traces:
         scores += evaluate(trace, 300.0, history, SWEEP)[0]
     pooled = summary(scores, [t.source for t in traces], "all generated")
-    lines = [f"{'sweep (all generated)':<26} {'strategy':<17} {'cpu free%':>9} {'cpu viol%':>9} {'mem free%':>9} "
-             f"{'mem viol%':>9}"]
+    lines = [
+        f"{'sweep (all generated)':<26} {'strategy':<17} {'cpu free%':>9} {'cpu viol%':>9} {'mem free%':>9} "
+        f"{'mem viol%':>9}"
+    ]
     for label in SWEEP:
         cpu, mem = (next(s for s in pooled if s.strategy == label and s.resource == r) for r in ("cpu", "memory"))
-        lines.append(f"{'':<26} {label:<17} {cpu.free_pct:>9.1f} {cpu.violation_pct:>9.1f} {mem.free_pct:>9.1f} "
-                     f"{mem.violation_pct:>9.1f}")
+        lines.append(
+            f"{'':<26} {label:<17} {cpu.free_pct:>9.1f} {cpu.violation_pct:>9.1f} {mem.free_pct:>9.1f} "
+            f"{mem.violation_pct:>9.1f}"
+        )
     return "\n".join(lines)
 
 
@@ -229,12 +245,21 @@ def plot(scores: list[Score], timelines: dict[str, dict[str, list[ResourceOutcom
     fig, axes = plt.subplots(len(timelines), 1, figsize=(12, 2.6 * len(timelines)), squeeze=False)
     for ax, (trace, outcomes) in zip(axes[:, 0], timelines.items(), strict=True):
         first = outcomes["greedy"][0]
-        ax.plot([r.index for r in first.records], [r.peak / r.size * 100 for r in first.records], "k.",
-                ms=3, label=f"peak use ({first.node})")
+        ax.plot(
+            [r.index for r in first.records],
+            [r.peak / r.size * 100 for r in first.records],
+            "k.",
+            ms=3,
+            label=f"peak use ({first.node})",
+        )
         for label in ("percentile-95", "doa", "greedy"):
             rec = next(o for o in outcomes[label] if o.node == first.node and o.resource == "cpu").records
-            ax.step([r.index for r in rec], [r.estimate_before / r.size * 100 for r in rec], where="post",
-                    label=f"{label} seen as used")
+            ax.step(
+                [r.index for r in rec],
+                [r.estimate_before / r.size * 100 for r in rec],
+                where="post",
+                label=f"{label} seen as used",
+            )
         ax.set_title(trace, fontsize=9)
         ax.set_ylabel("% of CPU")
         ax.legend(fontsize=7, ncol=4, loc="upper right")
@@ -251,8 +276,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out"))
     parser.add_argument("--replay", type=Path, action="append", default=[], help="a CSV/JSON trace to replay")
     parser.add_argument("--replay-scope", type=float, default=60.0, help="scope length (s) for replayed traces")
-    parser.add_argument("--record-host", type=float, default=0.0, metavar="SECONDS",
-                        help="first record this machine's telemetry for SECONDS, then replay it")
+    parser.add_argument(
+        "--record-host",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="first record this machine's telemetry for SECONDS, then replay it",
+    )
     parser.add_argument("--scopes", type=int, default=200, help="scopes per generated trace")
     parser.add_argument("--nodes", type=int, default=4, help="nodes per generated trace")
     parser.add_argument("--history", type=int, default=4, help="history window in scopes")
@@ -262,8 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    traces: list[tuple[Trace, float]] = [(generate(k, args.nodes, args.scopes, seed=args.seed), 300.0)
-                                         for k in KINDS]
+    traces: list[tuple[Trace, float]] = [(generate(k, args.nodes, args.scopes, seed=args.seed), 300.0) for k in KINDS]
     replays = list(args.replay)
     if args.record_host > 0:
         path = args.out / "host-telemetry.csv"
@@ -286,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(scores + summary(scores, generated, "all generated")))
     if args.sweep:
         print()
-        print(sweep([t for t, _ in traces[:len(KINDS)]], args.history))
+        print(sweep([t for t, _ in traces[: len(KINDS)]], args.history))
     if not args.no_plot:
         for path in plot(scores, timelines, args.out):
             print(f"wrote {path}")

@@ -61,8 +61,9 @@ def main() -> int:
         print("needs root", file=sys.stderr)
         return 1
     sandbox = NetnsSandbox(name=f"stbench{os.getpid()}", index=251).create()
-    server = subprocess.Popen(sandbox.wrap([sys.executable, "-c", ECHO, sandbox.inner_ip]), stdout=subprocess.PIPE,
-                              text=True)
+    server = subprocess.Popen(
+        sandbox.wrap([sys.executable, "-c", ECHO, sandbox.inner_ip]), stdout=subprocess.PIPE, text=True
+    )
     assert server.stdout is not None
     port = int(server.stdout.readline())
     addr = sandbox.inner_ip
@@ -86,11 +87,18 @@ def main() -> int:
         f = ledger.fire("bandwidth", ["tm-1"], 60, {"rate": "20mbit"})
         limited = throughput_mbit(addr, port)
         ledger.revert(f.id)
-        print(f"\nbulk echo throughput: free {free:.0f} Mbit/s, through the 0.1 ms delay queue {queued:.0f} Mbit/s "
-              f"({queued / free:.2f}x), TBF 20mbit {limited:.1f} Mbit/s")
+        print(
+            f"\nbulk echo throughput: free {free:.0f} Mbit/s, through the 0.1 ms delay queue {queued:.0f} Mbit/s "
+            f"({queued / free:.2f}x), TBF 20mbit {limited:.1f} Mbit/s"
+        )
         timings: dict[str, list[float]] = {}
-        for kind, params in (("delay", {"latency_ms": 10}), ("loss", {"percent": 1}), ("bandwidth", {"rate": "1mbit"}),
-                             ("pause", {}), ("cpu-stress", {"workers": 1, "load": 5})):
+        for kind, params in (
+            ("delay", {"latency_ms": 10}),
+            ("loss", {"percent": 1}),
+            ("bandwidth", {"rate": "1mbit"}),
+            ("pause", {}),
+            ("cpu-stress", {"workers": 1, "load": 5}),
+        ):
             t0 = time.perf_counter()
             f = ledger.fire(kind, ["tm-1"], 60, params)
             t1 = time.perf_counter()

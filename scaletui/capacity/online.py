@@ -96,8 +96,7 @@ class LiveCapacity:
             capacity = self._nodes.get(node)
             return capacity.fits(taskmanager) if capacity is not None else None
 
-    def placement(self, taskmanager: TaskManagerSize | None = None,
-                  reserved: Iterable[str] | None = None) -> Placement:
+    def placement(self, taskmanager: TaskManagerSize | None = None, reserved: Iterable[str] | None = None) -> Placement:
         """Does another TaskManager fit on a reserved node (the one with most room wins) or is a new node needed.
 
         `reserved` limits the choice to those nodes (default: every node seen in the telemetry).
@@ -109,8 +108,9 @@ class LiveCapacity:
         unknown = [n for n in names if counts.get(n) is None]
         best = min(known, key=lambda n: (-known[n], n), default=None)
         if best is not None and known[best] > 0:
-            return Placement(best, known[best], False,
-                             f"{best} has room for {known[best]} more TaskManager(s) by the estimate")
+            return Placement(
+                best, known[best], False, f"{best} has room for {known[best]} more TaskManager(s) by the estimate"
+            )
         why = "no reserved node has room left by the estimate"
         if unknown:
             why += f" ({', '.join(unknown)} not measured yet)"

@@ -247,8 +247,10 @@ def load_trace(path: Path | str) -> Trace:
     path = Path(path)
     if path.is_dir():
         if not (path / RUN_NODES_CSV).is_file():
-            raise ConfigError(f"{path}: a directory without {RUN_NODES_CSV}, so not a run's results.",
-                              "Give a trace file or a run directory: results/<session>/<run-id>.")
+            raise ConfigError(
+                f"{path}: a directory without {RUN_NODES_CSV}, so not a run's results.",
+                "Give a trace file or a run directory: results/<session>/<run-id>.",
+            )
         path = path / RUN_NODES_CSV
     try:
         text = path.read_text(encoding="utf-8")

@@ -45,17 +45,26 @@ def resource(fault: PlannedFault, namespace: str) -> dict[str, Any]:
     }
     if isinstance(p, DelayParams):
         kind = "NetworkChaos"
-        delay = {"latency": f"{_num(p.latency_ms)}ms", "jitter": f"{_num(p.jitter_ms)}ms",
-                 "correlation": _num(p.correlation)}
+        delay = {
+            "latency": f"{_num(p.latency_ms)}ms",
+            "jitter": f"{_num(p.jitter_ms)}ms",
+            "correlation": _num(p.correlation),
+        }
         spec |= {"action": "delay", "direction": "to", "delay": delay}
     elif isinstance(p, LossParams):
         kind = "NetworkChaos"
-        spec |= {"action": "loss", "direction": "to",
-                 "loss": {"loss": _num(p.percent), "correlation": _num(p.correlation)}}
+        spec |= {
+            "action": "loss",
+            "direction": "to",
+            "loss": {"loss": _num(p.percent), "correlation": _num(p.correlation)},
+        }
     elif isinstance(p, BandwidthParams):
         kind = "NetworkChaos"
-        spec |= {"action": "bandwidth", "direction": "to",
-                 "bandwidth": {"rate": p.rate, "limit": p.limit, "buffer": p.buffer}}
+        spec |= {
+            "action": "bandwidth",
+            "direction": "to",
+            "bandwidth": {"rate": p.rate, "limit": p.limit, "buffer": p.buffer},
+        }
     elif isinstance(p, KillParams):
         kind = "PodChaos"
         spec |= {"action": "container-kill", "containerNames": [p.container]} if p.container else {"action": "pod-kill"}
@@ -68,8 +77,11 @@ def resource(fault: PlannedFault, namespace: str) -> dict[str, Any]:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
         "kind": kind,
-        "metadata": {"name": f"scaletui-{fault.kind}-{fault.id}", "namespace": namespace,
-                     "labels": {**MANAGED_BY, "scaletui/fault": fault.id}},
+        "metadata": {
+            "name": f"scaletui-{fault.kind}-{fault.id}",
+            "namespace": namespace,
+            "labels": {**MANAGED_BY, "scaletui/fault": fault.id},
+        },
         "spec": spec,
     }
 
@@ -86,8 +98,10 @@ def validate(doc: dict[str, Any]) -> None:
     errors = sorted(_validator().iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:
         where = ".".join(str(p) for p in errors[0].absolute_path) or "(top)"
-        raise ConfigError(f"Chaos Mesh {doc.get('kind', 'resource')}: key {where}: {errors[0].message}.",
-                          "Fix the fault's parameters.")
+        raise ConfigError(
+            f"Chaos Mesh {doc.get('kind', 'resource')}: key {where}: {errors[0].message}.",
+            "Fix the fault's parameters.",
+        )
 
 
 class ChaosMeshFaults:
@@ -114,25 +128,45 @@ class ChaosMeshFaults:
         doc = resource(fault, self.namespace)
         validate(doc)
         plural = PLURALS[doc["kind"]]
-        write_ahead({"op": "k8s-delete", "group": GROUP, "version": VERSION, "namespace": self.namespace,
-                     "plural": plural, "name": doc["metadata"]["name"]})
-        self._call("create", lambda: self.api.create_namespaced_custom_object(
-            GROUP, VERSION, self.namespace, plural, doc))
+        write_ahead(
+            {
+                "op": "k8s-delete",
+                "group": GROUP,
+                "version": VERSION,
+                "namespace": self.namespace,
+                "plural": plural,
+                "name": doc["metadata"]["name"],
+            }
+        )
+        self._call(
+            "create", lambda: self.api.create_namespaced_custom_object(GROUP, VERSION, self.namespace, plural, doc)
+        )
 
     def undo(self, step: dict[str, Any]) -> None:
         if step["op"] != "k8s-delete":
-            raise PlatformError(f"Unknown Chaos Mesh undo step {step['op']!r} in the fault ledger.",
-                                "Delete the resource by hand with kubectl.")
-        self._call("delete", lambda: self.api.delete_namespaced_custom_object(
-            step["group"], step["version"], step["namespace"], step["plural"], step["name"]), missing_ok=True)
+            raise PlatformError(
+                f"Unknown Chaos Mesh undo step {step['op']!r} in the fault ledger.",
+                "Delete the resource by hand with kubectl.",
+            )
+        self._call(
+            "delete",
+            lambda: self.api.delete_namespaced_custom_object(
+                step["group"], step["version"], step["namespace"], step["plural"], step["name"]
+            ),
+            missing_ok=True,
+        )
 
     def list(self) -> list[dict[str, Any]]:
         """Every Chaos Mesh resource scaletui made in the namespace (what a leak check looks for)."""
         selector = ",".join(f"{k}={v}" for k, v in MANAGED_BY.items())
         items: list[dict[str, Any]] = []
         for plural in PLURALS.values():
-            reply = self._call("list", lambda p=plural: self.api.list_namespaced_custom_object(  # type: ignore[misc]
-                GROUP, VERSION, self.namespace, p, label_selector=selector))
+            reply = self._call(
+                "list",
+                lambda p=plural: self.api.list_namespaced_custom_object(  # type: ignore[misc]
+                    GROUP, VERSION, self.namespace, p, label_selector=selector
+                ),
+            )
             items += reply.get("items", [])
         return items
 
@@ -146,10 +180,16 @@ class ChaosMeshFaults:
             if missing_ok and e.status == 404:
                 return None
             if e.status == 404:
-                raise PlatformError(f"The API server has no Chaos Mesh resources ({what} answered 404).",
-                                    "Install Chaos Mesh (the application stage's chaos-mesh app).") from None
-            raise PlatformError(f"The API server refused to {what} a Chaos Mesh resource: {e.status} {e.reason}.",
-                                "Check the namespace and your rights in it.") from None
+                raise PlatformError(
+                    f"The API server has no Chaos Mesh resources ({what} answered 404).",
+                    "Install Chaos Mesh (the application stage's chaos-mesh app).",
+                ) from None
+            raise PlatformError(
+                f"The API server refused to {what} a Chaos Mesh resource: {e.status} {e.reason}.",
+                "Check the namespace and your rights in it.",
+            ) from None
         except (HTTPError, OSError) as e:
-            raise PlatformError(f"The Kubernetes API server did not answer ({type(e).__name__}).",
-                                "Check that the cluster is up; the revert is retried.") from None
+            raise PlatformError(
+                f"The Kubernetes API server did not answer ({type(e).__name__}).",
+                "Check that the cluster is up; the revert is retried.",
+            ) from None

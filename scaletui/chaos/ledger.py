@@ -35,9 +35,15 @@ RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 class ChaosLedger:
     """Fire, list, revert and recover faults; one per session."""
 
-    def __init__(self, store: SessionStore, bus: EventBus, backends: Sequence[FaultBackend],
-                 instances: Callable[[], list[Instance]], operators: OperatorPlacement | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        bus: EventBus,
+        backends: Sequence[FaultBackend],
+        instances: Callable[[], list[Instance]],
+        operators: OperatorPlacement | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.bus = bus
         self.backends = {b.name: b for b in backends}
@@ -63,8 +69,14 @@ class ChaosLedger:
 
     # --- firing ------------------------------------------------------------------------------------------------
 
-    def fire(self, kind: str, targets: Sequence[str], duration: float, params: dict[str, Any] | None = None,
-             backend: str | None = None) -> FaultRecord:
+    def fire(
+        self,
+        kind: str,
+        targets: Sequence[str],
+        duration: float,
+        params: dict[str, Any] | None = None,
+        backend: str | None = None,
+    ) -> FaultRecord:
         """Inject a fault on the named targets for `duration` seconds; raises UserError with one sentence."""
         typed = fault_params.parse(kind, dict(params or {}))
         if not duration > 0:
@@ -73,10 +85,16 @@ class ChaosLedger:
         be.check(kind)
         chosen = resolve(targets, self.instances(), self.operators)
         now = self.clock()
-        record = FaultRecord(id=uuid.uuid4().hex[:12], kind=kind, backend=be.name,  # type: ignore[arg-type]
-                             targets=[t.name for t in chosen], params=typed.model_dump(),
-                             started_at=now, expires_at=now + duration,
-                             undo={**self.owner, "state": "applying", "steps": [], "attempts": 0})
+        record = FaultRecord(
+            id=uuid.uuid4().hex[:12],
+            kind=kind,
+            backend=be.name,  # type: ignore[arg-type]
+            targets=[t.name for t in chosen],
+            params=typed.model_dump(),
+            started_at=now,
+            expires_at=now + duration,
+            undo={**self.owner, "state": "applying", "steps": [], "attempts": 0},
+        )
         self.store.update(lambda s: s.faults.append(record))
         planned = PlannedFault(record.id, kind, chosen, typed, duration)
         try:
@@ -86,12 +104,21 @@ class ChaosLedger:
             self._revert(record.id, "failed", message)
             if isinstance(e, UserError):
                 raise
-            raise PlatformError(f"The {kind} fault could not be injected: {message}.",
-                                "See the session log for details.") from e
+            raise PlatformError(
+                f"The {kind} fault could not be injected: {message}.", "See the session log for details."
+            ) from e
         saved = self._edit(record.id, lambda f: f.undo.update(state="active"))
-        self.bus.publish(FaultEvent(source="chaos", fault_id=record.id, kind=kind, action="injected",
-                                    targets=tuple(record.targets), expires=record.expires_at,
-                                    message=f"{kind} on {', '.join(record.targets)} for {duration:g} s"))
+        self.bus.publish(
+            FaultEvent(
+                source="chaos",
+                fault_id=record.id,
+                kind=kind,
+                action="injected",
+                targets=tuple(record.targets),
+                expires=record.expires_at,
+                message=f"{kind} on {', '.join(record.targets)} for {duration:g} s",
+            )
+        )
         self._wake.set()
         return saved or record
 
@@ -99,8 +126,10 @@ class ChaosLedger:
         if name is None:
             name = "chaos-mesh" if "chaos-mesh" in self.backends else "local"
         if name not in self.backends:
-            raise PlatformError(f"No {name} fault backend is connected.",
-                                "Connect to the cluster first (Kubernetes faults need Chaos Mesh).")
+            raise PlatformError(
+                f"No {name} fault backend is connected.",
+                "Connect to the cluster first (Kubernetes faults need Chaos Mesh).",
+            )
         return self.backends[name]
 
     def _write_ahead(self, fault_id: str, step: dict[str, Any]) -> None:
@@ -139,17 +168,27 @@ class ChaosLedger:
             be = self.backends.get(fault.backend)
             try:
                 if be is None:
-                    raise PlatformError(f"No {fault.backend} backend is connected to undo it.",
-                                        "Connect to the cluster; the revert is retried.")
+                    raise PlatformError(
+                        f"No {fault.backend} backend is connected to undo it.",
+                        "Connect to the cluster; the revert is retried.",
+                    )
                 for step in reversed(fault.undo.get("steps", [])):
                     be.undo(step)
             except Exception as e:
                 self._revert_failed(fault, e)
                 return False
             self.store.update(lambda s: setattr(s, "faults", [f for f in s.faults if f.id != fault_id]))
-        self.bus.publish(FaultEvent(source="chaos", fault_id=fault_id, kind=fault.kind, action=action,
-                                    targets=tuple(fault.targets), expires=fault.expires_at,
-                                    message=message or f"{fault.kind} on {', '.join(fault.targets)} {action}"))
+        self.bus.publish(
+            FaultEvent(
+                source="chaos",
+                fault_id=fault_id,
+                kind=fault.kind,
+                action=action,
+                targets=tuple(fault.targets),
+                expires=fault.expires_at,
+                message=message or f"{fault.kind} on {', '.join(fault.targets)} {action}",
+            )
+        )
         return True
 
     def _revert_failed(self, fault: FaultRecord, error: Exception) -> None:
@@ -157,11 +196,24 @@ class ChaosLedger:
         retry_at = self.clock() + RETRY_S[min(attempts, len(RETRY_S)) - 1]
         self._edit(fault.id, lambda f: f.undo.update(state="revert-failed", attempts=attempts, retry_at=retry_at))
         text = error.message if isinstance(error, UserError) else str(error)
-        self.bus.publish(FaultEvent(source="chaos", fault_id=fault.id, kind=fault.kind, action="failed",
-                                    targets=tuple(fault.targets), expires=fault.expires_at,
-                                    message=f"revert failed (attempt {attempts}): {text}"))
-        self.bus.publish(ErrorEvent(source="chaos", message=f"Could not revert the {fault.kind} fault "
-                                    f"on {', '.join(fault.targets)}: {text}", hint="scaletui retries it."))
+        self.bus.publish(
+            FaultEvent(
+                source="chaos",
+                fault_id=fault.id,
+                kind=fault.kind,
+                action="failed",
+                targets=tuple(fault.targets),
+                expires=fault.expires_at,
+                message=f"revert failed (attempt {attempts}): {text}",
+            )
+        )
+        self.bus.publish(
+            ErrorEvent(
+                source="chaos",
+                message=f"Could not revert the {fault.kind} fault on {', '.join(fault.targets)}: {text}",
+                hint="scaletui retries it.",
+            )
+        )
 
     # --- crash recovery ----------------------------------------------------------------------------------------
 
@@ -173,8 +225,13 @@ class ChaosLedger:
         cleaned = [f for f in orphans if self._revert(f.id, "cleaned", "orphaned fault cleaned at start")]
         if cleaned:
             what = "; ".join(f"{f.kind} on {', '.join(f.targets)}" for f in cleaned)
-            self.bus.publish(Notice(source="chaos", message=f"Cleaned {len(cleaned)} orphaned fault(s) left by "
-                                    f"an earlier run: {what}.", level="warning"))
+            self.bus.publish(
+                Notice(
+                    source="chaos",
+                    message=f"Cleaned {len(cleaned)} orphaned fault(s) left by an earlier run: {what}.",
+                    level="warning",
+                )
+            )
         return cleaned
 
     @staticmethod
@@ -199,8 +256,11 @@ class ChaosLedger:
         return done
 
     def _next_due(self) -> float:
-        times = [f.undo.get("retry_at", f.expires_at) if f.undo.get("state") == "revert-failed" else f.expires_at
-                 for f in self.active() if self._ours(f)]
+        times = [
+            f.undo.get("retry_at", f.expires_at) if f.undo.get("state") == "revert-failed" else f.expires_at
+            for f in self.active()
+            if self._ours(f)
+        ]
         return min(times, default=self.clock() + 1.0)
 
     def start(self) -> ChaosLedger:

@@ -25,8 +25,10 @@ from scaletui.chaos.params import BandwidthParams, DelayParams, LossParams, Stre
 from scaletui.cluster.base import Instance
 from scaletui.errors import PlatformError
 
-NEEDS_ROOT = PlatformError("Network faults need root to change tc and iptables rules.",
-                           "Run scaletui as root (sudo), or use kill, pause or cpu-stress, which need no root.")
+NEEDS_ROOT = PlatformError(
+    "Network faults need root to change tc and iptables rules.",
+    "Run scaletui as root (sudo), or use kill, pause or cpu-stress, which need no root.",
+)
 
 
 class LocalFaults:
@@ -47,15 +49,18 @@ class LocalFaults:
             if os.geteuid() != 0:
                 raise NEEDS_ROOT
             if shutil.which("iptables") is None and kind != "bandwidth":
-                raise PlatformError("Network faults need iptables, which is not installed.",
-                                    "Install it: apt-get install -y iptables.")
+                raise PlatformError(
+                    "Network faults need iptables, which is not installed.", "Install it: apt-get install -y iptables."
+                )
         if kind == "delay" and not tc.netem_available() and find_spec("netfilterqueue") is None:
             raise PlatformError(
                 "This kernel has no sch_netem, and the user-space delay queue needs the NetfilterQueue package.",
-                "Install it: apt-get install -y libnetfilter-queue-dev && pip install NetfilterQueue.")
+                "Install it: apt-get install -y libnetfilter-queue-dev && pip install NetfilterQueue.",
+            )
         if kind == "cpu-stress" and shutil.which("stress-ng") is None:
-            raise PlatformError("CPU stress needs stress-ng, which is not installed.",
-                                "Install it: apt-get install -y stress-ng.")
+            raise PlatformError(
+                "CPU stress needs stress-ng, which is not installed.", "Install it: apt-get install -y stress-ng."
+            )
 
     # --- inject ------------------------------------------------------------------------------------------------
 
@@ -77,8 +82,17 @@ class LocalFaults:
     def _stress(self, fault: PlannedFault, pid: int, params: StressParams, write_ahead: WriteAhead) -> None:
         write_ahead({"op": "kill-marked", "marker": fault.id})
         # stress-ng's own --timeout is a last resort: even if every revert failed, the hog ends by itself.
-        argv = ["stress-ng", "--cpu", str(params.workers), "--cpu-load", str(params.load),
-                "--timeout", f"{int(fault.duration) + 5}s", "--quiet", "--keep-name"]
+        argv = [
+            "stress-ng",
+            "--cpu",
+            str(params.workers),
+            "--cpu-load",
+            str(params.load),
+            "--timeout",
+            f"{int(fault.duration) + 5}s",
+            "--quiet",
+            "--keep-name",
+        ]
         cpus = os.sched_getaffinity(pid)
         if cpus != os.sched_getaffinity(0) and shutil.which("taskset"):
             argv = ["taskset", "-c", ",".join(str(c) for c in sorted(cpus)), *argv]
@@ -91,12 +105,22 @@ class LocalFaults:
         ns = netns_of(pid)
         ports = procs.tcp_ports(pid)
         if not ports:
-            raise PlatformError(f"Instance {target.name} has no TCP sockets, so it has no traffic to fault.",
-                                "Pick an instance that serves or holds connections.")
+            raise PlatformError(
+                f"Instance {target.name} has no TCP sockets, so it has no traffic to fault.",
+                "Pick an instance that serves or holds connections.",
+            )
         params = fault.params
         if isinstance(params, LossParams):
-            action = ["-m", "statistic", "--mode", "random", "--probability", f"{params.percent / 100:.4f}",
-                      "-j", "DROP"]
+            action = [
+                "-m",
+                "statistic",
+                "--mode",
+                "random",
+                "--probability",
+                f"{params.percent / 100:.4f}",
+                "-j",
+                "DROP",
+            ]
             self._rules(fault.id, ns, ports, action, write_ahead)
         elif isinstance(params, BandwidthParams):
             qdisc = ["tbf", "rate", params.rate, "burst", str(params.buffer), "limit", str(params.limit)]
@@ -107,8 +131,9 @@ class LocalFaults:
         elif isinstance(params, DelayParams):
             queue = 20000 + int(fault.id[:4], 16) % 40000
             self._delay_queue(fault.id, ns, queue, params, write_ahead)
-            self._rules(fault.id, ns, ports, ["-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass"],
-                        write_ahead)
+            self._rules(
+                fault.id, ns, ports, ["-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass"], write_ahead
+            )
 
     def _rules(self, fault_id: str, ns: NetnsRef, ports: list[int], action: list[str], write_ahead: WriteAhead) -> None:
         for rule in netfilter.port_rules(fault_id, ports, action):
@@ -123,24 +148,39 @@ class LocalFaults:
             tc.ensure_root(ns, dev)
             tc.add_band(ns, dev, band, qdisc, ports)
 
-    def _delay_queue(self, fault_id: str, ns: NetnsRef, queue: int, params: DelayParams,
-                     write_ahead: WriteAhead) -> None:
+    def _delay_queue(
+        self, fault_id: str, ns: NetnsRef, queue: int, params: DelayParams, write_ahead: WriteAhead
+    ) -> None:
         write_ahead({"op": "kill-marked", "marker": fault_id})
-        argv = ns.wrap([self.python, "-m", "scaletui.chaos.delayqueue", "--queue", str(queue),
-                        "--latency-ms", str(params.latency_ms), "--jitter-ms", str(params.jitter_ms)])
+        argv = ns.wrap(
+            [
+                self.python,
+                "-m",
+                "scaletui.chaos.delayqueue",
+                "--queue",
+                str(queue),
+                "--latency-ms",
+                str(params.latency_ms),
+                "--jitter-ms",
+                str(params.jitter_ms),
+            ]
+        )
         child = self._spawn(fault_id, argv, stdout=subprocess.PIPE)
         assert child.stdout is not None
         ready, _, _ = select.select([child.stdout], [], [], 10.0)
         line = child.stdout.readline().decode().strip() if ready else ""
         if line != "ready":
             err = child.stderr.read().decode().strip() if child.stderr and child.poll() is not None else "no answer"
-            raise PlatformError(f"The user-space delay queue did not start ({err}).",
-                                "Network delay without sch_netem needs root and the kernel's nfnetlink_queue.")
+            raise PlatformError(
+                f"The user-space delay queue did not start ({err}).",
+                "Network delay without sch_netem needs root and the kernel's nfnetlink_queue.",
+            )
 
     def _spawn(self, marker: str, argv: list[str], stdout: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
         env = {**os.environ, procs.MARKER_ENV: marker}
-        child = subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+        child = subprocess.Popen(
+            argv, env=env, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True
+        )
         with self._lock:
             self._children.setdefault(marker, []).append(child)
         return child
@@ -190,8 +230,10 @@ class LocalFaults:
 
 def _pid(target: Instance) -> int:
     if target.pid is None:
-        raise PlatformError(f"Instance {target.name} has no local process to fault.",
-                            "Local faults need instances with a pid; on Kubernetes use the Chaos Mesh backend.")
+        raise PlatformError(
+            f"Instance {target.name} has no local process to fault.",
+            "Local faults need instances with a pid; on Kubernetes use the Chaos Mesh backend.",
+        )
     return target.pid
 
 
@@ -199,8 +241,11 @@ def _signal(target: Instance, pid: int, sig: signal.Signals) -> None:
     try:
         os.kill(pid, sig)
     except ProcessLookupError:
-        raise PlatformError(f"Instance {target.name} (pid {pid}) is not running.",
-                            "Refresh the instance list.") from None
+        raise PlatformError(
+            f"Instance {target.name} (pid {pid}) is not running.", "Refresh the instance list."
+        ) from None
     except PermissionError:
-        raise PlatformError(f"Not allowed to signal instance {target.name} (pid {pid}).",
-                            "Run scaletui as the user that owns it, or as root.") from None
+        raise PlatformError(
+            f"Not allowed to signal instance {target.name} (pid {pid}).",
+            "Run scaletui as the user that owns it, or as root.",
+        ) from None

@@ -75,8 +75,12 @@ class StressParams(_Params):
 
 
 MODELS: dict[str, type[_Params]] = {
-    "delay": DelayParams, "loss": LossParams, "bandwidth": BandwidthParams,
-    "kill": KillParams, "pause": PauseParams, "cpu-stress": StressParams,
+    "delay": DelayParams,
+    "loss": LossParams,
+    "bandwidth": BandwidthParams,
+    "kill": KillParams,
+    "pause": PauseParams,
+    "cpu-stress": StressParams,
 }
 
 
@@ -90,5 +94,7 @@ def parse(kind: str, params: dict[str, Any], where: str = "fault") -> _Params:
     except ValidationError as e:
         err = e.errors()[0]
         key = ".".join(str(p) for p in err["loc"]) or "params"
-        raise ConfigError(f"{where}: key params.{key}: {err['msg']}.",
-                          f"See the {kind} fault's parameters: {', '.join(model.model_fields)}.") from None
+        raise ConfigError(
+            f"{where}: key params.{key}: {err['msg']}.",
+            f"See the {kind} fault's parameters: {', '.join(model.model_fields)}.",
+        ) from None

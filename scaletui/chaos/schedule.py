@@ -27,8 +27,13 @@ def check_specs(faults: Sequence[FaultSpec], where: str = "experiment") -> None:
 class FaultScheduler:
     """Fires an experiment's faults through the ledger at their offsets from `start()`."""
 
-    def __init__(self, ledger: ChaosLedger, faults: Sequence[FaultSpec], backend: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ledger: ChaosLedger,
+        faults: Sequence[FaultSpec],
+        backend: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         check_specs(faults)
         self.ledger = ledger
         self.pending = sorted(faults, key=lambda f: f.at)
@@ -62,8 +67,13 @@ class FaultScheduler:
                 record = self.ledger.fire(spec.kind, spec.targets, spec.duration, spec.params, backend=self.backend)
             except UserError as e:
                 self.failed.append((spec, e.message))
-                self.ledger.bus.publish(ErrorEvent(source="chaos", message=f"Scheduled {spec.kind} fault at "
-                                                   f"{spec.at:g} s failed: {e.message}", hint=e.hint))
+                self.ledger.bus.publish(
+                    ErrorEvent(
+                        source="chaos",
+                        message=f"Scheduled {spec.kind} fault at {spec.at:g} s failed: {e.message}",
+                        hint=e.hint,
+                    )
+                )
                 continue
             fired.append(record)
         self.fired += fired

@@ -12,26 +12,32 @@ OperatorPlacement = Callable[[str], list[str]]
 """Operator name -> names of the instances running its subtasks (from the cluster backend, when it knows)."""
 
 
-def resolve(specs: Sequence[str], instances: Sequence[Instance],
-            operators: OperatorPlacement | None = None) -> tuple[Instance, ...]:
+def resolve(
+    specs: Sequence[str], instances: Sequence[Instance], operators: OperatorPlacement | None = None
+) -> tuple[Instance, ...]:
     """The instances `specs` name, each once, in order; an unknown target is a ConfigError."""
     if not specs:
-        raise ConfigError("A fault needs at least one target.",
-                          'Name an instance, "role:taskmanager", "pid:<n>" or "operator:<name>".')
+        raise ConfigError(
+            "A fault needs at least one target.",
+            'Name an instance, "role:taskmanager", "pid:<n>" or "operator:<name>".',
+        )
     by_name = {i.name: i for i in instances}
     chosen: dict[str, Instance] = {}
     for spec in specs:
         found = _one(spec, instances, by_name, operators)
         if not found:
-            raise ConfigError(f"Fault target {spec!r} matches no running instance.",
-                              f"Known instances: {', '.join(by_name) or 'none'}.")
+            raise ConfigError(
+                f"Fault target {spec!r} matches no running instance.",
+                f"Known instances: {', '.join(by_name) or 'none'}.",
+            )
         for inst in found:
             chosen.setdefault(inst.name, inst)
     return tuple(chosen.values())
 
 
-def _one(spec: str, instances: Sequence[Instance], by_name: dict[str, Instance],
-         operators: OperatorPlacement | None) -> list[Instance]:
+def _one(
+    spec: str, instances: Sequence[Instance], by_name: dict[str, Instance], operators: OperatorPlacement | None
+) -> list[Instance]:
     kind, _, value = spec.partition(":")
     if kind == "role" and value:
         return [i for i in instances if i.role == value and i.state != "stopped"]
@@ -43,8 +49,10 @@ def _one(spec: str, instances: Sequence[Instance], by_name: dict[str, Instance],
         return [Instance(name=spec, role="other", state="running", pid=pid)] if procs.start_time(pid) else []
     if kind == "operator" and value:
         if operators is None:
-            raise ConfigError(f"Fault target {spec!r} needs to know where operator {value} runs, "
-                              "which this cluster backend does not tell.",
-                              'Target instances by name or by "role:taskmanager" instead.')
+            raise ConfigError(
+                f"Fault target {spec!r} needs to know where operator {value} runs, "
+                "which this cluster backend does not tell.",
+                'Target instances by name or by "role:taskmanager" instead.',
+            )
         return [by_name[n] for n in operators(value) if n in by_name]
     return [by_name[spec]] if spec in by_name else []

@@ -25,8 +25,12 @@ class Coordinate:
 
     @classmethod
     def from_consul(cls, coord: dict[str, Any]) -> Coordinate:
-        return cls(vec=tuple(float(v) for v in coord["Vec"]), height=float(coord.get("Height", 0.0)),
-                   adjustment=float(coord.get("Adjustment", 0.0)), error=float(coord.get("Error", 0.0)))
+        return cls(
+            vec=tuple(float(v) for v in coord["Vec"]),
+            height=float(coord.get("Height", 0.0)),
+            adjustment=float(coord.get("Adjustment", 0.0)),
+            error=float(coord.get("Error", 0.0)),
+        )
 
 
 def rtt_seconds(a: Coordinate, b: Coordinate) -> float | None:
@@ -41,8 +45,15 @@ def rtt_seconds(a: Coordinate, b: Coordinate) -> float | None:
 class ConsulLatency:
     """Reads LAN coordinates from a Consul agent and turns them into a LatencyMatrix (ms)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8500, scheme: str = "http", dc: str | None = None,
-                 token: str | None = None, timeout_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8500,
+        scheme: str = "http",
+        dc: str | None = None,
+        token: str | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
         self.where = f"{scheme}://{host}:{port}"
         self.dc = dc
         self._args = {"host": host, "port": port, "scheme": scheme, "token": token, "dc": dc}
@@ -59,9 +70,10 @@ class ConsulLatency:
         try:
             _, nodes = self._client.coordinate.nodes(dc=self.dc)
         except (requests.RequestException, consul.ConsulException, OSError) as e:
-            raise PlatformError(f"The Consul agent at {self.where} did not give network coordinates "
-                                f"({type(e).__name__}).",
-                                "Check that Consul runs (the consul app) and is reachable.") from None
+            raise PlatformError(
+                f"The Consul agent at {self.where} did not give network coordinates ({type(e).__name__}).",
+                "Check that Consul runs (the consul app) and is reachable.",
+            ) from None
         coords: dict[str, Coordinate] = {}
         for entry in sorted(nodes or [], key=lambda n: n.get("Segment", "") != ""):
             coords.setdefault(entry["Node"], Coordinate.from_consul(entry["Coord"]))
@@ -70,6 +82,10 @@ class ConsulLatency:
     def matrix(self) -> LatencyMatrix:
         coords = self.coordinates()
         names = tuple(sorted(coords))
-        pairs = {(a, b): rtt * 1000.0 for n, a in enumerate(names) for b in names[n + 1:]
-                 if (rtt := rtt_seconds(coords[a], coords[b])) is not None}
+        pairs = {
+            (a, b): rtt * 1000.0
+            for n, a in enumerate(names)
+            for b in names[n + 1 :]
+            if (rtt := rtt_seconds(coords[a], coords[b])) is not None
+        }
         return LatencyMatrix(nodes=names, rtt_ms=pairs, ts=time.time(), source="consul")

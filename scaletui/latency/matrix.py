@@ -41,5 +41,7 @@ class LatencyMatrix:
 
     def records(self) -> list[dict[str, object]]:
         """One flat row per pair (a < b), for metrics files."""
-        return [{"ts": self.ts, "source": self.source, "a": a, "b": b, "rtt_ms": self.get(a, b)}
-                for a, b in combinations(self.nodes, 2)]
+        return [
+            {"ts": self.ts, "source": self.source, "a": a, "b": b, "rtt_ms": self.get(a, b)}
+            for a, b in combinations(self.nodes, 2)
+        ]

@@ -35,8 +35,13 @@ class LatencyMonitor:
             matrix = self.source.matrix()
         except Exception as e:
             if not self._failing:
-                self.bus.publish(ErrorEvent(source="latency", message=f"Latency measurement failed: {e}",
-                                            hint="The matrix keeps its last values; it is retried."))
+                self.bus.publish(
+                    ErrorEvent(
+                        source="latency",
+                        message=f"Latency measurement failed: {e}",
+                        hint="The matrix keeps its last values; it is retried.",
+                    )
+                )
             self._failing = True
             return None
         self._failing = False

@@ -40,8 +40,9 @@ def listening_port(instance: Instance) -> int | None:
 class ProbeLatency:
     """Builds a LatencyMatrix from connect probes; `port_of` picks the port to probe on each instance."""
 
-    def __init__(self, port_of: Callable[[Instance], int | None] = listening_port, samples: int = 3,
-                 timeout: float = 2.0) -> None:
+    def __init__(
+        self, port_of: Callable[[Instance], int | None] = listening_port, samples: int = 3, timeout: float = 2.0
+    ) -> None:
         self.port_of = port_of
         self.samples = samples
         self.timeout = timeout
@@ -57,7 +58,10 @@ class ProbeLatency:
     def matrix(self, instances: Sequence[Instance]) -> LatencyMatrix:
         alone = {i.name: self.probe(i) for i in instances}
         names = tuple(alone)
-        pairs = {(a, b): alone[a] + alone[b]  # type: ignore[operator]
-                 for n, a in enumerate(names) for b in names[n + 1:]
-                 if alone[a] is not None and alone[b] is not None}
+        pairs = {
+            (a, b): alone[a] + alone[b]  # type: ignore[operator]
+            for n, a in enumerate(names)
+            for b in names[n + 1 :]
+            if alone[a] is not None and alone[b] is not None
+        }
         return LatencyMatrix(nodes=names, rtt_ms=pairs, ts=time.time(), source="probe")

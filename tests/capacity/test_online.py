@@ -14,9 +14,14 @@ TM = TaskManagerSize(cpu=1, memory=GIB)
 
 
 def publish(bus: EventBus, ts: float, nodes: dict[str, tuple[float, int]], stale: bool = False) -> None:
-    sample = JobSample(ts=ts, stale=stale, nodes={
-        name: NodeSample(node=name, cpu_cores=cpu, cpu_total=8.0, memory_bytes=mem, memory_total=16 * GIB)
-        for name, (cpu, mem) in nodes.items()})
+    sample = JobSample(
+        ts=ts,
+        stale=stale,
+        nodes={
+            name: NodeSample(node=name, cpu_cores=cpu, cpu_total=8.0, memory_bytes=mem, memory_total=16 * GIB)
+            for name, (cpu, mem) in nodes.items()
+        },
+    )
     bus.publish(MetricsEvent(sample=sample))
 
 

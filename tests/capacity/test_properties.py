@@ -25,8 +25,9 @@ usage = st.lists(st.floats(min_value=0, max_value=64, allow_nan=False), min_size
     percentile=st.floats(min_value=0, max_value=100),
 )
 def test_estimate_stays_within_the_node(strategy, stability, size, booked, values, scope, history, percentile):
-    cfg = CapacityConfig(strategy=strategy, scope=scope, history_scopes=history, percentile=percentile,
-                         stability={"test": stability})
+    cfg = CapacityConfig(
+        strategy=strategy, scope=scope, history_scopes=history, percentile=percentile, stability={"test": stability}
+    )
     node = NodeCapacity("n", cfg, cpu_total=size, memory_total=size)
     node.set_booked(booked, booked)
     for ts, v in enumerate(values):

@@ -21,9 +21,16 @@ def test_a_runs_nodes_csv_replays_as_a_trace(tmp_path: Path):
     """The results recorder's nodes.csv (its own columns and cell rules) is read as is, file or run directory."""
     run = tmp_path / "results" / "s" / "run-1"
     run.mkdir(parents=True)
-    samples = [JobSample(ts=100.0 + t, nodes={
-        "tm-1": NodeSample("tm-1", cpu_cores=0.5 * t, cpu_total=4.0, memory_bytes=1000 + t, memory_total=8000),
-        "tm-2": NodeSample("tm-2", cpu_cores=None, cpu_total=2.0)}) for t in range(3)]
+    samples = [
+        JobSample(
+            ts=100.0 + t,
+            nodes={
+                "tm-1": NodeSample("tm-1", cpu_cores=0.5 * t, cpu_total=4.0, memory_bytes=1000 + t, memory_total=8000),
+                "tm-2": NodeSample("tm-2", cpu_cores=None, cpu_total=2.0),
+            },
+        )
+        for t in range(3)
+    ]
     with (run / "nodes.csv").open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(NODES_COLUMNS)
@@ -60,10 +67,24 @@ def test_generated_traces_have_the_asked_shape(bench):
 
 def test_benchmark_prints_table_and_writes_pngs(bench, tmp_path: Path, capsys):
     replay = tmp_path / "run.csv"
-    replay.write_text("ts,node,cpu_cores,memory_bytes,cpu_total,memory_total\n"
-                      + "".join(f"{t},tm,{1 + (t % 7) / 7},{2e9},4,8e9\n" for t in range(120)))
-    code = bench.main(["--out", str(tmp_path / "out"), "--scopes", "12", "--nodes", "1",
-                       "--replay", str(replay), "--replay-scope", "10"])
+    replay.write_text(
+        "ts,node,cpu_cores,memory_bytes,cpu_total,memory_total\n"
+        + "".join(f"{t},tm,{1 + (t % 7) / 7},{2e9},4,8e9\n" for t in range(120))
+    )
+    code = bench.main(
+        [
+            "--out",
+            str(tmp_path / "out"),
+            "--scopes",
+            "12",
+            "--nodes",
+            "1",
+            "--replay",
+            str(replay),
+            "--replay-scope",
+            "10",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     rows = {tuple(line.split()[:2]) for line in out.splitlines()}
@@ -78,8 +99,7 @@ def test_benchmark_prints_table_and_writes_pngs(bench, tmp_path: Path, capsys):
 def test_benchmark_names_a_bad_replay_file(bench, tmp_path: Path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("ts,node\n1,a\n")
-    assert bench.main(["--out", str(tmp_path), "--scopes", "2", "--nodes", "1", "--no-plot",
-                       "--replay", str(bad)]) == 2
+    assert bench.main(["--out", str(tmp_path), "--scopes", "2", "--nodes", "1", "--no-plot", "--replay", str(bad)]) == 2
     assert f"{bad}: not a usable trace" in capsys.readouterr().err
 
 

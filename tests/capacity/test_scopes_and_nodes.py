@@ -16,8 +16,7 @@ def test_scopes_close_on_time_and_skip_empty_windows():
     closed = []
     for ts in (0, 4, 9.9, 10, 15, 42):
         closed += clock.add(ts, ts, None)
-    assert [(s.index, s.start, s.end, s.cpu) for s in closed] == [
-        (0, 0, 10, (0, 4, 9.9)), (1, 10, 20, (10, 15))]
+    assert [(s.index, s.start, s.end, s.cpu) for s in closed] == [(0, 0, 10, (0, 4, 9.9)), (1, 10, 20, (10, 15))]
     assert clock.open_index == 4
     last = clock.flush()
     assert last is not None and (last.index, last.start, last.cpu, last.memory) == (4, 40, (42,), ())
@@ -34,8 +33,9 @@ def test_late_samples_and_missing_values_are_ignored():
 
 
 def test_node_counts_taskmanagers_on_the_tighter_resource():
-    cfg = CapacityConfig(strategy="percentile", percentile=100, scope=10,
-                         taskmanager=TaskManagerSize(cpu=1, memory=2 * GIB))
+    cfg = CapacityConfig(
+        strategy="percentile", percentile=100, scope=10, taskmanager=TaskManagerSize(cpu=1, memory=2 * GIB)
+    )
     node = NodeCapacity("w1", cfg, cpu_total=8, memory_total=16 * GIB)
     node.set_booked(0, 0)
     for ts in range(20):

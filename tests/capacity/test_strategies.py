@@ -145,10 +145,17 @@ def test_percentile_shift_test():
 
 
 def test_config_builds_each_strategy_and_test():
-    names = {s: CapacityConfig(strategy=s).build_strategy().name
-             for s in ("percentile", "doa", "greedy", "nsigma", "fixed-ratio")}
-    assert names == {"percentile": "percentile-95", "doa": "doa", "greedy": "greedy", "nsigma": "nsigma-3",
-                     "fixed-ratio": "fixed-2"}
+    names = {
+        s: CapacityConfig(strategy=s).build_strategy().name
+        for s in ("percentile", "doa", "greedy", "nsigma", "fixed-ratio")
+    }
+    assert names == {
+        "percentile": "percentile-95",
+        "doa": "doa",
+        "greedy": "greedy",
+        "nsigma": "nsigma-3",
+        "fixed-ratio": "fixed-2",
+    }
     assert CapacityConfig(stability={"test": "percentile"}).stability.build().name == "percentile"
     cfg = CapacityConfig(scope="2m", taskmanager={"cpu": 2, "memory": "2g"})
     assert cfg.scope == 120.0 and cfg.taskmanager.memory == 2 * 1024**3

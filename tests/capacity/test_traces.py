@@ -14,10 +14,13 @@ from scaletui.errors import ConfigError
 
 
 def test_csv_round_trip(tmp_path: Path):
-    trace = Trace("mem", {
-        "a": NodeSeries("a", (0.0, 1.5), (1.25, None), (2e9, 3e9), 8.0, 16e9, 4.0, None),
-        "b": NodeSeries("b", (0.0,), (0.5,), (None,), 2.0, None, None, None),
-    })
+    trace = Trace(
+        "mem",
+        {
+            "a": NodeSeries("a", (0.0, 1.5), (1.25, None), (2e9, 3e9), 8.0, 16e9, 4.0, None),
+            "b": NodeSeries("b", (0.0,), (0.5,), (None,), 2.0, None, None, None),
+        },
+    )
     back = load_trace(write_csv(trace, tmp_path / "t.csv"))
     assert back.nodes["a"] == trace.nodes["a"] and back.nodes["b"] == trace.nodes["b"]
 
@@ -32,32 +35,51 @@ def test_csv_rows_may_interleave_nodes_and_come_out_of_order(tmp_path: Path):
 
 def test_scaletui_json(tmp_path: Path):
     p = tmp_path / "t.json"
-    p.write_text(json.dumps({"nodes": {"w": {"ts": [0, 1], "cpu_cores": [1, 2], "cpu_total": 4,
-                                             "booked_cpu": 2}}}))
+    p.write_text(json.dumps({"nodes": {"w": {"ts": [0, 1], "cpu_cores": [1, 2], "cpu_total": 4, "booked_cpu": 2}}}))
     series = load_trace(p).nodes["w"]
     assert series.cpu == (1.0, 2.0) and series.memory == (None, None) and series.booked_cpu == 2.0
 
 
 def scroogevm_dump() -> dict:
     return {
-        "config": {"node_name": "http://192.168.0.1:9100/metrics", "historical_occurences": 3,
-                   "node_scope": 60, "slice_scope": 60},
+        "config": {
+            "node_name": "http://192.168.0.1:9100/metrics",
+            "historical_occurences": 3,
+            "node_scope": 60,
+            "slice_scope": 60,
+        },
         "epoch": [0, 60],
-        "node": {"raw_data": [
-            {"time": [0, 30], "cpu": [32, 32], "mem": [64000, 64000], "cpu_usage": [4.0, 6.0],
-             "mem_usage": [1000, 1500], "vm": ["vm1"]},
-            {"time": [60, 90], "cpu": [32, 32], "mem": [64000, 64000], "cpu_usage": [5.0, 5.5],
-             "mem_usage": [1200, 1300], "vm": ["vm1"]},
-        ]},
-        "vm": {"vm1": {"raw_data": [{"cpu": [8], "mem": [16000]}, {"cpu": [8], "mem": [16000]}]},
-               "vm2": {"raw_data": [{"cpu": [4], "mem": [2000]}]}},
+        "node": {
+            "raw_data": [
+                {
+                    "time": [0, 30],
+                    "cpu": [32, 32],
+                    "mem": [64000, 64000],
+                    "cpu_usage": [4.0, 6.0],
+                    "mem_usage": [1000, 1500],
+                    "vm": ["vm1"],
+                },
+                {
+                    "time": [60, 90],
+                    "cpu": [32, 32],
+                    "mem": [64000, 64000],
+                    "cpu_usage": [5.0, 5.5],
+                    "mem_usage": [1200, 1300],
+                    "vm": ["vm1"],
+                },
+            ]
+        },
+        "vm": {
+            "vm1": {"raw_data": [{"cpu": [8], "mem": [16000]}, {"cpu": [8], "mem": [16000]}]},
+            "vm2": {"raw_data": [{"cpu": [4], "mem": [2000]}]},
+        },
     }
 
 
 def test_scroogevm_dump_is_read_with_memory_in_mb(tmp_path: Path):
     p = tmp_path / "dump.json"
     p.write_text(json.dumps(scroogevm_dump()))
-    (name, series), = load_trace(p).nodes.items()
+    ((name, series),) = load_trace(p).nodes.items()
     assert name == "http://192.168.0.1:9100/metrics"
     assert series.ts == (0, 30, 60, 90) and series.cpu == (4.0, 6.0, 5.0, 5.5)
     assert series.memory[0] == 1000 * 1_000_000 and series.memory_total == 64000 * 1_000_000
@@ -86,10 +108,13 @@ BAD = [
     ("t.csv", "ts,node,cpu_cores,memory_bytes,cpu_total\n,a,2,3,4\n", "line 2 has an empty ts"),
     ("t.json", '{"nodes": {"a": {"ts": [1, 2], "cpu_cores": [1], "cpu_total": 4}}}', "cpu_cores has 1 values"),
     ("t.json", '{"nodes": ', "not valid JSON"),
-    ("t.json", '[1, 2]', "neither a scaletui trace"),
+    ("t.json", "[1, 2]", "neither a scaletui trace"),
     ("t.json", '{"nodes": {}}', "at least one node"),
-    ("t.json", '{"config": {}, "node": {"raw_data": [{"time": [1], "cpu_usage": [1, 2]}]}}',
-     "node.raw_data[0].cpu_usage has 2 values"),
+    (
+        "t.json",
+        '{"config": {}, "node": {"raw_data": [{"time": [1], "cpu_usage": [1, 2]}]}}',
+        "node.raw_data[0].cpu_usage has 2 values",
+    ),
     ("t.txt", "hello", "neither .csv nor .json"),
 ]
 

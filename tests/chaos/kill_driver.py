@@ -20,8 +20,13 @@ from scaletui.cluster.base import Instance
 from scaletui.events import EventBus
 from scaletui.session.store import SessionStore
 
-LOCAL = [("delay", {"latency_ms": 30, "jitter_ms": 5}), ("loss", {"percent": 10}), ("bandwidth", {"rate": "5mbit"}),
-         ("pause", {}), ("cpu-stress", {"workers": 1, "load": 10})]
+LOCAL = [
+    ("delay", {"latency_ms": 30, "jitter_ms": 5}),
+    ("loss", {"percent": 10}),
+    ("bandwidth", {"rate": "5mbit"}),
+    ("pause", {}),
+    ("cpu-stress", {"workers": 1, "load": 10}),
+]
 MESH = [("delay", {"latency_ms": 100}), ("kill", {}), ("cpu-stress", {"workers": 1}), ("bandwidth", {"rate": "1mbps"})]
 
 
@@ -39,8 +44,9 @@ def main() -> int:
     args = parser.parse_args()
     target = Instance(name="tm-1", role="taskmanager", state="running", address=args.address, pid=args.pid)
     mesh = ChaosMeshFaults.from_kubeconfig(args.kubeconfig, "flink")
-    ledger = ChaosLedger(SessionStore.open(Path(args.session)), EventBus(), [LocalFaults(), mesh],
-                         instances=lambda: [target])
+    ledger = ChaosLedger(
+        SessionStore.open(Path(args.session)), EventBus(), [LocalFaults(), mesh], instances=lambda: [target]
+    )
     cleaned = ledger.recover()
     say(step="recovered", cleaned=len(cleaned), left=len(ledger.active()))
     if args.recover_only:

@@ -39,8 +39,9 @@ def new_sandbox() -> NetnsSandbox:
 
 
 def start_echo(sandbox: NetnsSandbox, name: str = "tm-1") -> EchoInstance:
-    proc = subprocess.Popen(sandbox.wrap([sys.executable, str(ECHO), sandbox.inner_ip]), stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        sandbox.wrap([sys.executable, str(ECHO), sandbox.inner_ip]), stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     port = int(proc.stdout.readline())
     inst = Instance(name=name, role="taskmanager", state="running", address=sandbox.inner_ip, pid=proc.pid)

@@ -95,8 +95,9 @@ def test_fire_creates_and_revert_deletes(fake: FakeKubernetes, tmp_path: Path) -
 
 
 def test_expiry_deletes_the_resource(fake: FakeKubernetes, tmp_path: Path) -> None:
-    ledger = ChaosLedger(SessionStore.open(tmp_path / "s"), EventBus(), [backend(fake, tmp_path)],
-                         instances=lambda: PODS).start()
+    ledger = ChaosLedger(
+        SessionStore.open(tmp_path / "s"), EventBus(), [backend(fake, tmp_path)], instances=lambda: PODS
+    ).start()
     ledger.fire("cpu-stress", ["flink-taskmanager-a"], 0.3, {"workers": 1})
     assert len(fake.all_custom()) == 1
     deadline = time.monotonic() + 5
@@ -110,8 +111,13 @@ def test_revert_while_the_api_server_is_away_is_kept_and_retried(fake: FakeKuber
     bus = EventBus()
     seen = Recorder(bus)
     clock = [1000.0]
-    ledger = ChaosLedger(SessionStore.open(tmp_path / "s"), bus, [backend(fake, tmp_path)], instances=lambda: PODS,
-                         clock=lambda: clock[0])
+    ledger = ChaosLedger(
+        SessionStore.open(tmp_path / "s"),
+        bus,
+        [backend(fake, tmp_path)],
+        instances=lambda: PODS,
+        clock=lambda: clock[0],
+    )
     fault = ledger.fire("kill", ["flink-taskmanager-b"], 30)
     fake.stop()
     assert not ledger.revert(fault.id)

@@ -40,8 +40,19 @@ def test_sigkill_at_random_moments_leaves_nothing(tmp_path: Path) -> None:
     echo = start_echo(sandbox)
     namespaces_before = netns_names()
     kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
-    argv = [sys.executable, "-m", "tests.chaos.kill_driver", "--session", str(tmp_path / "session"),
-            "--pid", str(echo.process.pid), "--address", echo.instance.address, "--kubeconfig", kubeconfig]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.chaos.kill_driver",
+        "--session",
+        str(tmp_path / "session"),
+        "--pid",
+        str(echo.process.pid),
+        "--address",
+        echo.instance.address,
+        "--kubeconfig",
+        kubeconfig,
+    ]
     rng = random.Random(int(os.environ.get("SCALETUI_KILL_SEED", str(time.time_ns()))))
     rows = []
     try:
@@ -58,23 +69,35 @@ def test_sigkill_at_random_moments_leaves_nothing(tmp_path: Path) -> None:
             driver.wait(timeout=10)
             active = len(SessionStore.open(tmp_path / "session").session.faults)
             resources = len(fake.all_custom())
-            recovery = subprocess.run([*argv, "--recover-only"], cwd=ROOT, capture_output=True, text=True,
-                                      timeout=60, check=True)
+            recovery = subprocess.run(
+                [*argv, "--recover-only"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+            )
             cleaned = json.loads(recovery.stdout.splitlines()[-1])
-            left = leaks(sandbox, [echo.process.pid]) + [f"chaos resource {o['metadata']['name']}"
-                                                          for o in fake.all_custom()]
+            left = leaks(sandbox, [echo.process.pid]) + [
+                f"chaos resource {o['metadata']['name']}" for o in fake.all_custom()
+            ]
             left += [f"namespace {n}" for n in netns_names() - namespaces_before]
-            rows.append({"point": point, "active_at_kill": active, "chaos_resources_at_kill": resources,
-                         "cleaned": cleaned["cleaned"], "ledger_left": cleaned["left"], "leaks": left})
+            rows.append(
+                {
+                    "point": point,
+                    "active_at_kill": active,
+                    "chaos_resources_at_kill": resources,
+                    "cleaned": cleaned["cleaned"],
+                    "ledger_left": cleaned["left"],
+                    "leaks": left,
+                }
+            )
             assert echo.process.poll() is None and procs.run_state(echo.process.pid) != "T"
     finally:
         echo.stop()
         sandbox.delete()
         fake.stop()
     total_leaks = sum(len(r["leaks"]) for r in rows)
-    print(f"\nKILL TEST: {len(rows)} kill points, {sum(r['active_at_kill'] for r in rows)} faults active at the kills "
-          f"({sum(r['chaos_resources_at_kill'] for r in rows)} Chaos Mesh resources), "
-          f"{sum(r['cleaned'] for r in rows)} cleaned by recovery, {total_leaks} left behind")
+    print(
+        f"\nKILL TEST: {len(rows)} kill points, {sum(r['active_at_kill'] for r in rows)} faults active at the kills "
+        f"({sum(r['chaos_resources_at_kill'] for r in rows)} Chaos Mesh resources), "
+        f"{sum(r['cleaned'] for r in rows)} cleaned by recovery, {total_leaks} left behind"
+    )
     assert all(r["active_at_kill"] > 0 for r in rows[:1])
     assert total_leaks == 0, [r for r in rows if r["leaks"]]
     assert all(r["ledger_left"] == 0 for r in rows)

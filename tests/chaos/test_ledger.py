@@ -18,15 +18,18 @@ from scaletui.session.store import SessionStore
 from tests.chaos.conftest import Recorder
 from tests.chaos.journal import JournalFaults
 
-TMS = [Instance(name="tm-1", role="taskmanager", state="running"),
-       Instance(name="jm", role="jobmanager", state="running")]
+TMS = [
+    Instance(name="tm-1", role="taskmanager", state="running"),
+    Instance(name="jm", role="jobmanager", state="running"),
+]
 
 
 def make(tmp_path: Path, backend: JournalFaults, clock: list[float] | None = None) -> tuple[ChaosLedger, Recorder]:
     bus = EventBus()
     c = clock or [100.0]
-    return ChaosLedger(SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS,
-                       clock=lambda: c[0]), Recorder(bus)
+    return ChaosLedger(
+        SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS, clock=lambda: c[0]
+    ), Recorder(bus)
 
 
 def test_each_undo_step_is_saved_before_its_change(tmp_path: Path) -> None:
@@ -83,9 +86,19 @@ def test_recover_reverts_what_a_dead_process_left_and_says_so(tmp_path: Path) ->
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
     store = SessionStore.open(tmp_path / "s")
-    orphan = FaultRecord(id="abc", kind="pause", targets=["tm-1"], started_at=1, expires_at=2,
-                         undo={"owner_pid": dead_pid, "owner_start": 1, "state": "applying",
-                               "steps": [{"op": "forget", "id": "x/0"}, {"op": "forget", "id": "x/1"}]})
+    orphan = FaultRecord(
+        id="abc",
+        kind="pause",
+        targets=["tm-1"],
+        started_at=1,
+        expires_at=2,
+        undo={
+            "owner_pid": dead_pid,
+            "owner_start": 1,
+            "state": "applying",
+            "steps": [{"op": "forget", "id": "x/0"}, {"op": "forget", "id": "x/1"}],
+        },
+    )
     store.update(lambda s: s.faults.append(orphan))
     backend = JournalFaults()
     ledger, seen = make(tmp_path, backend)
@@ -105,8 +118,14 @@ def test_recover_leaves_faults_of_a_live_scaletui_alone(tmp_path: Path) -> None:
 
     store = SessionStore.open(tmp_path / "s")
     parent = os.getppid()
-    alive = FaultRecord(id="live", kind="pause", targets=["tm-1"], started_at=1, expires_at=2,
-                        undo={"owner_pid": parent, "owner_start": procs.start_time(parent), "steps": []})
+    alive = FaultRecord(
+        id="live",
+        kind="pause",
+        targets=["tm-1"],
+        started_at=1,
+        expires_at=2,
+        undo={"owner_pid": parent, "owner_start": procs.start_time(parent), "steps": []},
+    )
     store.update(lambda s: s.faults.append(alive))
     ledger, _ = make(tmp_path, JournalFaults())
     assert ledger.recover() == []

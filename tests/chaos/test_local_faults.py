@@ -25,8 +25,9 @@ def rtt(echo: EchoInstance, n: int = 5) -> float:
     return statistics.median(values)
 
 
-def test_delay_shows_in_connect_rtt_and_ends_at_expiry(ledger: ChaosLedger, echo: EchoInstance,
-                                                       recorder: Recorder) -> None:
+def test_delay_shows_in_connect_rtt_and_ends_at_expiry(
+    ledger: ChaosLedger, echo: EchoInstance, recorder: Recorder
+) -> None:
     base = rtt(echo)
     fault = ledger.fire("delay", ["tm-1"], duration=2.0, params={"latency_ms": 80, "jitter_ms": 5})
     delayed = rtt(echo)

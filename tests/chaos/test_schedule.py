@@ -23,12 +23,20 @@ TMS = [Instance(name=f"tm-{n}", role="taskmanager", state="running", pid=None) f
 
 
 def experiment_faults() -> list[FaultSpec]:
-    doc = {"experiment": {"name": "x", "duration": "10m"}, "faults": [
-        {"at": "2m", "kind": "delay", "duration": "30s", "targets": ["role:taskmanager"],
-         "params": {"latency_ms": 100, "jitter_ms": 10}},
-        {"at": 30, "kind": "pause", "duration": "10s", "targets": ["tm-2"]},
-        {"at": "5m", "kind": "bandwidth", "duration": "1m", "targets": ["tm-1"], "params": {"rate": "1mbit"}},
-    ]}
+    doc = {
+        "experiment": {"name": "x", "duration": "10m"},
+        "faults": [
+            {
+                "at": "2m",
+                "kind": "delay",
+                "duration": "30s",
+                "targets": ["role:taskmanager"],
+                "params": {"latency_ms": 100, "jitter_ms": 10},
+            },
+            {"at": 30, "kind": "pause", "duration": "10s", "targets": ["tm-2"]},
+            {"at": "5m", "kind": "bandwidth", "duration": "1m", "targets": ["tm-1"], "params": {"rate": "1mbit"}},
+        ],
+    }
     return Experiment.model_validate(doc).faults
 
 
@@ -37,8 +45,9 @@ def setup(tmp_path: Path) -> tuple[ChaosLedger, JournalFaults, list[float], Reco
     clock = [0.0]
     backend = JournalFaults()
     bus = EventBus()
-    ledger = ChaosLedger(SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS,
-                         clock=lambda: clock[0])
+    ledger = ChaosLedger(
+        SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS, clock=lambda: clock[0]
+    )
     return ledger, backend, clock, Recorder(bus)
 
 
@@ -71,8 +80,10 @@ def test_bad_parameters_are_refused_before_the_run(setup: Setup) -> None:
 
 def test_run_blocks_until_done_or_cancelled(setup: Setup) -> None:
     ledger, backend, clock, _ = setup
-    specs = [FaultSpec(at=0, kind="pause", duration=5, targets=["tm-1"]),
-             FaultSpec(at=1000, kind="pause", duration=5, targets=["tm-2"])]
+    specs = [
+        FaultSpec(at=0, kind="pause", duration=5, targets=["tm-1"]),
+        FaultSpec(at=1000, kind="pause", duration=5, targets=["tm-2"]),
+    ]
     scheduler = FaultScheduler(ledger, specs, clock=lambda: clock[0])
     cancel = threading.Event()
     worker = threading.Thread(target=scheduler.run, args=(cancel,), kwargs={"max_wait_s": 0.01})

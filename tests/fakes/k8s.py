@@ -39,29 +39,62 @@ def iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
-def make_pod(name: str, namespace: str = "default", labels: dict[str, str] | None = None, node: str = "node-1",
-             ip: str = "10.42.0.5", phase: str = "Running", ready: bool = True, restarts: int = 0,
-             container: str = "taskmanager") -> dict[str, Any]:
+def make_pod(
+    name: str,
+    namespace: str = "default",
+    labels: dict[str, str] | None = None,
+    node: str = "node-1",
+    ip: str = "10.42.0.5",
+    phase: str = "Running",
+    ready: bool = True,
+    restarts: int = 0,
+    container: str = "taskmanager",
+) -> dict[str, Any]:
     """A Pod as `kubectl get pod -o json` shows it (the fields the client requires are all present)."""
     now = iso(time.time() - 60)
     state = {"running": {"startedAt": now}} if phase == "Running" else {"waiting": {"reason": "ContainerCreating"}}
     return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "namespace": namespace, "uid": f"uid-{name}", "resourceVersion": "1",
-                     "creationTimestamp": now, "labels": labels or {}},
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": f"uid-{name}",
+            "resourceVersion": "1",
+            "creationTimestamp": now,
+            "labels": labels or {},
+        },
         "spec": {"nodeName": node, "containers": [{"name": container, "image": "flink:1.20"}]},
         "status": {
-            "phase": phase, "podIP": ip, "hostIP": "192.168.0.10", "startTime": now,
+            "phase": phase,
+            "podIP": ip,
+            "hostIP": "192.168.0.10",
+            "startTime": now,
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-            "containerStatuses": [{"name": container, "ready": ready, "restartCount": restarts, "image": "flink:1.20",
-                                   "imageID": "docker.io/library/flink@sha256:0", "state": state}],
+            "containerStatuses": [
+                {
+                    "name": container,
+                    "ready": ready,
+                    "restartCount": restarts,
+                    "image": "flink:1.20",
+                    "imageID": "docker.io/library/flink@sha256:0",
+                    "state": state,
+                }
+            ],
         },
     }
 
 
 def status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-            "reason": reason, "code": code}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
 
 
 def matches(labels: dict[str, str], selector: str) -> bool:
@@ -115,14 +148,21 @@ class FakeKubernetes:
 
     def add_event(self, pod: str, reason: str, message: str, kind: str = "Normal", namespace: str = "default") -> None:
         self.rv += 1
-        self.events.append({
-            "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{pod}.{self.rv}", "namespace": namespace, "resourceVersion": str(self.rv)},
-            "involvedObject": {"kind": "Pod", "name": pod, "namespace": namespace},
-            "reason": reason, "message": message, "type": kind, "count": 1,
-            "firstTimestamp": iso(time.time()), "lastTimestamp": iso(time.time()),
-            "source": {"component": "kubelet"},
-        })
+        self.events.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": {"name": f"{pod}.{self.rv}", "namespace": namespace, "resourceVersion": str(self.rv)},
+                "involvedObject": {"kind": "Pod", "name": pod, "namespace": namespace},
+                "reason": reason,
+                "message": message,
+                "type": kind,
+                "count": 1,
+                "firstTimestamp": iso(time.time()),
+                "lastTimestamp": iso(time.time()),
+                "source": {"component": "kubelet"},
+            }
+        )
 
     def custom(self, group: str, version: str, namespace: str, plural: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault((group, version, namespace, plural), {})
@@ -139,7 +179,9 @@ class FakeKubernetes:
     def kubeconfig(self, path: Any, namespace: str = "default") -> str:
         """Write a kubeconfig pointing at this fake; returns its path."""
         doc = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": "fake",
             "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
             "users": [{"name": "fake", "user": {}}],
             "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake", "namespace": namespace}}],
@@ -246,10 +288,16 @@ class _Handler(BaseHTTPRequestHandler):
             if q.get("watch") in ("true", "1"):
                 return self._watch(m.group(1), q)
             with s.cond:
-                items = [p for p in s.pods.values() if p["metadata"]["namespace"] == m.group(1)
-                         and matches(p["metadata"].get("labels", {}), q.get("labelSelector", ""))]
-                return self._send(200, {"apiVersion": "v1", "kind": "PodList",
-                                        "metadata": {"resourceVersion": str(s.rv)}, "items": items})
+                items = [
+                    p
+                    for p in s.pods.values()
+                    if p["metadata"]["namespace"] == m.group(1)
+                    and matches(p["metadata"].get("labels", {}), q.get("labelSelector", ""))
+                ]
+                return self._send(
+                    200,
+                    {"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": str(s.rv)}, "items": items},
+                )
         if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)/pods/([^/]+)/log", path):
             if m.group(2) not in s.pods:
                 return self._send(404, status(404, "NotFound", f'pods "{m.group(2)}" not found'))
@@ -264,8 +312,10 @@ class _Handler(BaseHTTPRequestHandler):
         if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)/events", path):
             wanted = q.get("fieldSelector", "").removeprefix("involvedObject.name=")
             items = [e for e in s.events if not wanted or e["involvedObject"]["name"] == wanted]
-            return self._send(200, {"apiVersion": "v1", "kind": "EventList",
-                                    "metadata": {"resourceVersion": str(s.rv)}, "items": items})
+            return self._send(
+                200,
+                {"apiVersion": "v1", "kind": "EventList", "metadata": {"resourceVersion": str(s.rv)}, "items": items},
+            )
         if m := re.fullmatch(r"/apis/apps/v1/namespaces/([^/]+)/deployments/([^/]+)/scale", path):
             ns, name = m.groups()
             if name not in s.scales:
@@ -274,10 +324,16 @@ class _Handler(BaseHTTPRequestHandler):
                 s.scales[name] = int(body["spec"]["replicas"])
                 if s.on_scale is not None:
                     s.on_scale(name, s.scales[name])
-            return self._send(200, {"apiVersion": "autoscaling/v1", "kind": "Scale",
-                                    "metadata": {"name": name, "namespace": ns},
-                                    "spec": {"replicas": s.scales[name]},
-                                    "status": {"replicas": s.scales[name], "selector": "component=taskmanager"}})
+            return self._send(
+                200,
+                {
+                    "apiVersion": "autoscaling/v1",
+                    "kind": "Scale",
+                    "metadata": {"name": name, "namespace": ns},
+                    "spec": {"replicas": s.scales[name]},
+                    "status": {"replicas": s.scales[name], "selector": "component=taskmanager"},
+                },
+            )
         if m := re.fullmatch(r"/apis/([^/]+)/([^/]+)/namespaces/([^/]+)/([^/]+)(?:/([^/]+))?", path):
             group, version, ns, plural, name = m.groups()
             bucket = s.custom(group, version, ns, plural)
@@ -285,15 +341,26 @@ class _Handler(BaseHTTPRequestHandler):
                 name = body["metadata"]["name"]
                 if name in bucket:
                     return self._send(409, status(409, "AlreadyExists", f'{plural}.{group} "{name}" already exists'))
-                body["metadata"] |= {"uid": f"uid-{name}", "resourceVersion": str(s.rv), "creationTimestamp":
-                                     iso(time.time())}
+                body["metadata"] |= {
+                    "uid": f"uid-{name}",
+                    "resourceVersion": str(s.rv),
+                    "creationTimestamp": iso(time.time()),
+                }
                 bucket[name] = body
                 return self._send(201, body)
             if name is None:
-                items = [o for o in bucket.values()
-                         if matches(o["metadata"].get("labels", {}), q.get("labelSelector", ""))]
-                return self._send(200, {"apiVersion": f"{group}/{version}", "kind": "List",
-                                        "metadata": {"resourceVersion": str(s.rv)}, "items": items})
+                items = [
+                    o for o in bucket.values() if matches(o["metadata"].get("labels", {}), q.get("labelSelector", ""))
+                ]
+                return self._send(
+                    200,
+                    {
+                        "apiVersion": f"{group}/{version}",
+                        "kind": "List",
+                        "metadata": {"resourceVersion": str(s.rv)},
+                        "items": items,
+                    },
+                )
             if name not in bucket:
                 return self._send(404, status(404, "NotFound", f'{plural}.{group} "{name}" not found'))
             if method == "DELETE":
@@ -314,9 +381,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             while time.monotonic() < deadline and s.generation == generation:
                 with s.cond:
-                    fresh = [(rv, t, o) for rv, t, o in s.history if rv > since
-                             and o["metadata"]["namespace"] == namespace
-                             and matches(o["metadata"].get("labels", {}), q.get("labelSelector", ""))]
+                    fresh = [
+                        (rv, t, o)
+                        for rv, t, o in s.history
+                        if rv > since
+                        and o["metadata"]["namespace"] == namespace
+                        and matches(o["metadata"].get("labels", {}), q.get("labelSelector", ""))
+                    ]
                     if not fresh:
                         s.cond.wait(timeout=min(0.2, max(0.0, deadline - time.monotonic())))
                         continue

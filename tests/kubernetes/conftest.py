@@ -16,10 +16,18 @@ FLINK = {"app": "flink"}
 @pytest.fixture
 def fake() -> Iterator[FakeKubernetes]:
     k8s = FakeKubernetes()
-    k8s.put_pod(make_pod("flink-jobmanager-0", labels={**FLINK, "component": "jobmanager"}, node="node-1",
-                         ip="10.42.0.2"))
-    k8s.put_pod(make_pod("flink-taskmanager-a", labels={**FLINK, "component": "taskmanager"}, node="node-2",
-                         ip="10.42.1.3", restarts=2))
+    k8s.put_pod(
+        make_pod("flink-jobmanager-0", labels={**FLINK, "component": "jobmanager"}, node="node-1", ip="10.42.0.2")
+    )
+    k8s.put_pod(
+        make_pod(
+            "flink-taskmanager-a",
+            labels={**FLINK, "component": "taskmanager"},
+            node="node-2",
+            ip="10.42.1.3",
+            restarts=2,
+        )
+    )
     k8s.put_pod(make_pod("kafka-0", labels={"app": "kafka"}, node="node-1"))
     k8s.scales["flink-taskmanager"] = 1
     k8s.proxy = FakeFlinkRest()
@@ -38,8 +46,9 @@ def events() -> tuple[EventBus, list[Event]]:
 
 @pytest.fixture
 def cluster(fake: FakeKubernetes, tmp_path: Path, events: tuple[EventBus, list[Event]]) -> Iterator[KubernetesCluster]:
-    settings = KubernetesSettings(kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), namespace="default",
-                                  rescale_timeout_s=10)
+    settings = KubernetesSettings(
+        kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), namespace="default", rescale_timeout_s=10
+    )
     backend = KubernetesCluster(settings, events[0]).connect()
     assert backend.watcher is not None
     backend.watcher.backoff_s = (0.1, 0.2)

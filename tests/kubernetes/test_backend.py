@@ -36,11 +36,15 @@ def test_pods_by_selector_with_placement_readiness_and_restarts(cluster: Kuberne
     assert by_name["flink-jobmanager-0"].role == "jobmanager"
 
 
-def test_watch_streams_changes(cluster: KubernetesCluster, fake: FakeKubernetes,
-                               events: tuple[EventBus, list[Event]]) -> None:
+def test_watch_streams_changes(
+    cluster: KubernetesCluster, fake: FakeKubernetes, events: tuple[EventBus, list[Event]]
+) -> None:
     assert wait_for(lambda: cluster.connected)
-    fake.put_pod(make_pod("flink-taskmanager-b", labels={"app": "flink", "component": "taskmanager"},
-                          phase="Pending", ready=False))
+    fake.put_pod(
+        make_pod(
+            "flink-taskmanager-b", labels={"app": "flink", "component": "taskmanager"}, phase="Pending", ready=False
+        )
+    )
     assert wait_for(lambda: any(p.name == "flink-taskmanager-b" and p.state == "starting" for p in cluster.pods()))
     fake.put_pod(make_pod("flink-taskmanager-b", labels={"app": "flink", "component": "taskmanager"}, restarts=1))
     assert wait_for(lambda: any(p.name == "flink-taskmanager-b" and p.state == "running" for p in cluster.pods()))
@@ -65,15 +69,18 @@ def test_logs_events_and_describe(cluster: KubernetesCluster, fake: FakeKubernet
         cluster.logs("nope")
 
 
-def test_api_server_going_away_is_reported_and_reconnected(cluster: KubernetesCluster, fake: FakeKubernetes,
-                                                           events: tuple[EventBus, list[Event]]) -> None:
+def test_api_server_going_away_is_reported_and_reconnected(
+    cluster: KubernetesCluster, fake: FakeKubernetes, events: tuple[EventBus, list[Event]]
+) -> None:
     assert wait_for(lambda: cluster.connected)
     fake.stop()
     assert wait_for(lambda: not cluster.connected)
     errors = [e for e in events[1] if isinstance(e, ErrorEvent)]
     assert len(errors) == 1 and "does not answer" in errors[0].message
-    assert {i.name: i.state for i in cluster.instances()} == {"flink-jobmanager-0": "unknown",
-                                                              "flink-taskmanager-a": "unknown"}  # last known
+    assert {i.name: i.state for i in cluster.instances()} == {
+        "flink-jobmanager-0": "unknown",
+        "flink-taskmanager-a": "unknown",
+    }  # last known
     fake.put_pod(make_pod("flink-taskmanager-c", labels={"app": "flink", "component": "taskmanager"}))
     fake.start()
     assert wait_for(lambda: cluster.connected)

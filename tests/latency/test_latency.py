@@ -33,8 +33,12 @@ def test_vivaldi_distance_as_serf_computes_it() -> None:
     assert rtt_seconds(Coordinate(vec=(0.0,)), Coordinate(vec=(0.0, 0.0))) is None
 
 
-@given(st.lists(st.floats(-1, 1), min_size=8, max_size=8), st.lists(st.floats(-1, 1), min_size=8, max_size=8),
-       st.floats(0, 0.1), st.floats(0, 0.1))
+@given(
+    st.lists(st.floats(-1, 1), min_size=8, max_size=8),
+    st.lists(st.floats(-1, 1), min_size=8, max_size=8),
+    st.floats(0, 0.1),
+    st.floats(0, 0.1),
+)
 def test_distance_is_symmetric_and_positive(v1: list[float], v2: list[float], h1: float, h2: float) -> None:
     a, b = Coordinate(vec=tuple(v1), height=h1), Coordinate(vec=tuple(v2), height=h2)
     assert rtt_seconds(a, b) == pytest.approx(rtt_seconds(b, a))
