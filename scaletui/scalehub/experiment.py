@@ -49,7 +49,6 @@ FLINK_SKIPS = {
 @dataclass
 class ImportedExperiment:
     experiment: dict[str, Any]
-    strategy: tuple[str, dict[str, Any]] | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -129,11 +128,14 @@ def _strategy(
         if ini.has(trans, "monitoring_interval_s"):
             spec["interval"] = human_duration(ini.number(trans, "monitoring_interval_s"))
         if ini.has(trans, "monitoring_warmup_s"):
-            spec["params"] = {"warmup": human_duration(ini.number(trans, "monitoring_warmup_s"))}
+            ini.skip(
+                trans,
+                "monitoring_warmup_s",
+                "scaletui's first decision waits one strategy.window; set window to the warm-up you want",
+            )
         for key in ("strategy_path", "interval_scaling_s"):
             if ini.has(scaling, key):
                 ini.skip(scaling, key, "Scalehub's step schedule is not used when type = transscale")
-        out.notes.append("Strategy transscale: conf/strategies/transscale.toml must exist (it is not imported).")
         return {"name": spec.pop("name"), **spec}, steps, None
     for key in ini.keys(trans):
         ini.skip(trans, key, "used only when [experiment] type = transscale")
@@ -147,25 +149,30 @@ def _strategy(
             ini.skip(scaling, "strategy_path", f"{path_text} not found next to the INI; copy it there and import again")
         else:
             steps = read_schedule(found)
-            stem = found.stem
-            params: dict[str, Any] = {"kind": "schedule", "steps": steps}
-            if interval:
-                params["step_interval"] = human_duration(interval)
-            every = f", one every {human_duration(interval)}" if interval else ""
-            strategy_doc = {
-                "strategy": {
-                    "name": stem,
-                    "description": f"Scalehub scaling schedule from {found.name}: {len(steps)} steps{every}",
-                },
-                "params": params,
-            }
-            out.strategy = (stem, strategy_doc)
-            spec["name"] = stem
+            spec["name"] = "schedule"
+            spec["params"] = {"plan": schedule_plan(steps, interval or 0.0)}
+            kinds = sorted({str(tm.get("type", "")) for step in steps for tm in step["taskmanagers"]} - {""})
+            if kinds:
+                out.notes.append(
+                    f"{found.name}: TaskManager kinds ({', '.join(kinds)}) are not modelled; the schedule keeps "
+                    "their counts only."
+                )
     if interval:
         spec["interval"] = human_duration(interval)
     if spec:
         spec = {"name": spec.pop("name", "none"), **spec}
     return spec, steps, interval
+
+
+def schedule_plan(steps: list[dict[str, Any]], interval: float) -> list[dict[str, Any]]:
+    """Scalehub adds TaskManagers step by step: step i (at i x interval) brings the running total to the sum so far,
+    which is what the `schedule` strategy's plan states."""
+    plan: list[dict[str, Any]] = []
+    total = 0
+    for i, step in enumerate(steps):
+        total += sum(int(tm.get("number", 1)) for tm in step["taskmanagers"])
+        plan.append({"at": human_duration(i * interval), "taskmanagers": max(1, total)})
+    return plan
 
 
 def read_schedule(path: Path) -> list[dict[str, Any]]:

@@ -17,17 +17,17 @@ import tomli_w
 from pydantic import BaseModel, ValidationError
 
 from scaletui.config.errors import from_validation
-from scaletui.config.models import Experiment, PlatformFile, StrategyFile
+from scaletui.config.models import Experiment, PlatformFile
 from scaletui.errors import ConfigError
 from scaletui.scalehub.experiment import build_experiment
 from scaletui.scalehub.ini import ScalehubIni, UnmappedKey
 from scaletui.scalehub.platforms import build_platform, platform_names, safe_name, unused_platform_sections
 from scaletui.session.store import atomic_write
 
-Kind = Literal["platform", "experiment", "strategy"]
+Kind = Literal["platform", "experiment"]
 
-MODELS: dict[str, type[BaseModel]] = {"platform": PlatformFile, "experiment": Experiment, "strategy": StrategyFile}
-FOLDERS = {"platform": "platforms", "experiment": "experiments", "strategy": "strategies"}
+MODELS: dict[str, type[BaseModel]] = {"platform": PlatformFile, "experiment": Experiment}
+FOLDERS = {"platform": "platforms", "experiment": "experiments"}
 
 
 @dataclass
@@ -79,9 +79,6 @@ def plan_import(ini_path: Path | str, conf_dir: Path | str = "conf") -> ImportPl
             )
         experiment_sections = tuple(s for s in ini.sections() if s == "experiment" or s.startswith("experiment."))
         docs.append(("experiment", default_name, imported.experiment, experiment_sections))
-        if imported.strategy:
-            stem, strategy_doc = imported.strategy
-            docs.append(("strategy", safe_name(stem), strategy_doc, ("experiment.scaling",)))
         plan.notes.extend(imported.notes)
     if not docs:
         raise ConfigError(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scaletui.config.loader import load_experiment, load_platform, load_strategy
+from scaletui.config.loader import load_experiment, load_platform
 from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.scalehub import import_scalehub, plan_import
@@ -29,14 +29,13 @@ def imported(tmp_path: Path):
     return conf, plan
 
 
-def test_writes_one_file_per_platform_experiment_and_strategy(imported) -> None:
+def test_writes_one_file_per_platform_and_experiment(imported) -> None:
     conf, plan = imported
     names = sorted(str(p.relative_to(conf)) for p in plan.written)
     assert names == [
         "experiments/rennes_bm_vms.toml",
         "platforms/g5k_rennes.toml",
         "platforms/g5k_rennes_vms.toml",
-        "strategies/mix_node_bm_vms.toml",
     ]
     assert all(p.read_text().startswith(f"# Imported from {INI.resolve()}") for p in plan.written)
 
@@ -63,16 +62,27 @@ def test_written_files_revalidate_with_the_loader(imported) -> None:
     assert exp.job.window_s == 1.0 and exp.job.max_parallelism == 52
     # 175000 sensors every 1000 ms + 50000 sensors every 250 ms
     assert exp.load.profile == "constant" and exp.load.model_extra == {"rate": 375000}
-    assert exp.strategy.name == "mix_node_bm_vms" and exp.strategy.interval == 300
+    assert exp.strategy.name == "schedule" and exp.strategy.interval == 300
     assert exp.strategy.max_parallelism == 52
     [fault] = exp.faults
     assert (fault.kind, fault.at, fault.duration) == ("delay", 0, 1200)
     assert fault.params == {"latency_ms": 50, "jitter_ms": 5, "correlation": 0}
 
-    strategy = load_strategy(conf / "strategies" / "mix_node_bm_vms.toml")
-    assert strategy.params["kind"] == "schedule"
-    assert [s["node"] for s in strategy.params["steps"]] == ["grid5000", "grid5000", "vms", "vms"]
-    assert strategy.params["steps"][0]["taskmanagers"] == [{"number": 4, "type": "s", "method": "block"}]
+    # Scalehub adds TaskManagers step by step; the schedule strategy states the running total at each step.
+    plan = exp.strategy.params["plan"]
+    assert [step["at"] for step in plan] == ["0s", "5m", "10m", "15m"]
+    assert plan[0]["taskmanagers"] == 4
+    assert all(a["taskmanagers"] <= b["taskmanagers"] for a, b in zip(plan, plan[1:]))
+
+
+def test_imported_schedule_builds_with_the_scaling_registry(imported) -> None:
+    """The experiment's strategy table is accepted by the schedule strategy itself, not only by the file model."""
+    from scaletui.scaling.registry import load_strategy as build_strategy
+
+    conf, _ = imported
+    exp = load_experiment(conf / "experiments" / "rennes_bm_vms.toml")
+    strategy = build_strategy(exp.strategy, Path(__file__).parents[2] / "conf")
+    assert strategy.name == "schedule"
 
 
 def test_imported_fault_and_platforms_pass_their_packages_checks(imported) -> None:
@@ -142,13 +152,13 @@ def test_existing_files_stop_the_import_unless_forced(tmp_path: Path) -> None:
     assert mine.read_text() == "# my own file\n"
     assert sorted(p.name for p in conf.rglob("*.toml")) == ["g5k_rennes_vms.toml"]  # all or nothing
     plan = import_scalehub(INI, conf, force=True)
-    assert len(plan.written) == 4
+    assert len(plan.written) == 3
     assert load_platform(mine).platform.type == "VMonG5k"
 
 
 def test_plan_import_writes_nothing(tmp_path: Path) -> None:
     plan = plan_import(INI, tmp_path / "conf")
-    assert len(plan.files) == 4 and not (tmp_path / "conf").exists()
+    assert len(plan.files) == 3 and not (tmp_path / "conf").exists()
 
 
 def test_transscale_experiment_and_space_separated_platforms(tmp_path: Path) -> None:
@@ -174,11 +184,12 @@ def test_transscale_experiment_and_space_separated_platforms(tmp_path: Path) -> 
     exp = load_experiment(tmp_path / "conf" / "experiments" / "ts.toml")
     assert exp.experiment.duration == 5400
     assert exp.strategy.name == "transscale" and exp.strategy.max_parallelism == 6
-    assert exp.strategy.interval == 60 and exp.strategy.params == {"warmup": "3m"}
+    assert exp.strategy.interval == 60 and exp.strategy.params == {}
     assert exp.faults == []
     reported = {str(u): u.reason for u in plan.unmapped}
     assert "chaos disabled" in reported["[experiment.chaos] delay_latency_ms"]
     assert "transscale" in reported["[experiment.scaling] strategy_path"]
+    assert "strategy.window" in reported["[experiment.transscale] monitoring_warmup_s"]
 
 
 def test_old_single_platform_section(tmp_path: Path) -> None:
@@ -221,7 +232,9 @@ def test_strategy_yaml_found_relative_to_the_ini(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES, tmp_path / "conf" / "experiment")
     ini = tmp_path / "conf" / "experiment" / "rennes_bm_vms.ini"
     plan = plan_import(ini, tmp_path / "out")
-    assert [f.kind for f in plan.files][-1] == "strategy"
+    assert "[experiment.scaling] strategy_path" not in {str(u) for u in plan.unmapped}
+    experiment = next(f for f in plan.files if f.kind == "experiment")
+    assert 'name = "schedule"' in experiment.text
 
 
 def test_command_prints_written_files_and_unmapped_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -350,7 +363,7 @@ def test_any_ini_imports_or_gives_a_config_error(tmp_path_factory: pytest.TempPa
     """Hostile or half-written INIs never end in a traceback: a plan whose files all validate, or a ConfigError."""
     import tomllib
 
-    from scaletui.config.models import Experiment, PlatformFile, StrategyFile
+    from scaletui.config.models import Experiment, PlatformFile
 
     folder = tmp_path_factory.mktemp("ini")
     ini = folder / "x.ini"
@@ -360,7 +373,7 @@ def test_any_ini_imports_or_gives_a_config_error(tmp_path_factory: pytest.TempPa
     except ConfigError as e:
         assert e.message.startswith(str(ini)) and "\n" not in e.message
         return
-    models = {"platform": PlatformFile, "experiment": Experiment, "strategy": StrategyFile}
+    models = {"platform": PlatformFile, "experiment": Experiment}
     for planned in plan.files:
         models[planned.kind].model_validate(tomllib.loads(planned.text))
         assert "password" not in planned.text.split("\n\n", 1)[1]
