@@ -9,10 +9,11 @@ from typing import Any
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "import-scalehub",
-        help="turn a Scalehub INI into conf/ platform, experiment and strategy TOML files",
+        help="turn a Scalehub INI into conf/ platform and experiment TOML files",
         description=(
             "Read a Scalehub INI ([platforms] platforms = a, b; [platforms.a] type = Grid5000; [experiment] ...) and "
-            "write conf/platforms/<name>.toml, conf/experiments/<name>.toml and conf/strategies/<name>.toml. "
+            "write conf/platforms/<name>.toml and conf/experiments/<name>.toml (a step schedule becomes the schedule "
+            "strategy's plan). "
             "Every file is validated before anything is written. Keys that could not be mapped are listed with the "
             "reason; secrets (passwords, tokens) are never copied."
         ),

@@ -1,4 +1,5 @@
-"""Scalehub experiment sections -> a conf/experiments/<name>.toml document, plus the strategy file it names.
+"""Scalehub experiment sections -> a conf/experiments/<name>.toml document; a step schedule becomes the plan of the
+`schedule` strategy.
 
 Keys as Scalehub reads them (scripts/utils/Config.py, conf/defaults.ini, conf/experiment/*.ini in
 github.com/ark-sys/scalehub): `[experiment]` name, type (simple | transscale | resource), runs, comment, job_file, ...;
