@@ -8,6 +8,8 @@ import pytest
 
 from scaletui.config.models import AppConfig, Paths
 
+pytest_plugins = ["tests.plugins.flink"]
+
 
 @pytest.fixture
 def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppConfig:
@@ -31,3 +33,4 @@ def engine(app_config: AppConfig):
     eng = Engine(app_config, "test")
     yield eng
     eng.close()
+
