@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from scaletui.cluster.base import Instance
 from scaletui.config.loader import load_experiment, load_platform
@@ -59,14 +59,19 @@ class LiveSession:
 
     # --- intents -------------------------------------------------------------------------------------------------
 
-    def start(self, platform_name: str | None = None, cancel: threading.Event | None = None) -> str:
+    def start(
+        self, platform_name: str | None = None, cancel: threading.Event | None = None, recovery: str = "stop"
+    ) -> str:
         """Open the platform (local Flink by default, or the reserved local/simulator platform) and start ticking."""
         with self._lock:
             if self.platform is not None:
                 return "The cluster is already running."
             name = platform_name or self._reserved_platform() or "local"
             self.prepared = self._prepare(name)
-            self.platform = open_platform(self.engine, self.prepared, cancel or threading.Event(), realtime=True)
+            choice: Literal["adopt", "stop"] = "adopt" if recovery == "adopt" else "stop"
+            self.platform = open_platform(
+                self.engine, self.prepared, cancel or threading.Event(), realtime=True, recovery=choice
+            )
             self._stop.clear()
             self._load_origin = self.platform.clock.now()
             self.capacity = self._capacity()

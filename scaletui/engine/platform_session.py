@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from scaletui.cluster.base import ClusterBackend
 from scaletui.config.models import FaultSpec, JobSpec, StrategySpec
@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 class PlatformSession(Protocol):
     clock: Clock
-    cluster: ClusterBackend
+
+    @property
+    def cluster(self) -> ClusterBackend: ...
 
     def run_stages(self, stages: list[str], cancel: threading.Event) -> str: ...
     def submit_job(self, job: JobSpec) -> None: ...
@@ -165,10 +167,21 @@ class SimulatorPlatform(ControlledPlatform):
 
 
 def open_platform(
-    engine: Engine, prepared: PreparedExperiment, cancel: threading.Event, realtime: bool = False
+    engine: Engine,
+    prepared: PreparedExperiment,
+    cancel: threading.Event,
+    realtime: bool = False,
+    recovery: Literal["adopt", "stop"] = "stop",
 ) -> PlatformSession:
-    """`realtime` makes the simulator keep pace with the wall clock, for watching it live in the TUI."""
+    """`realtime` makes the simulator keep pace with the wall clock, for watching it live in the TUI; `recovery`
+    says what to do with a local cluster a crashed scaletui left running."""
     kind = prepared.platform.platform.type
     if kind == "simulator":
         return SimulatorPlatform(engine, prepared, realtime)
-    raise ConfigError(f"platform type {kind!r} cannot run experiments yet.")
+    if kind == "local":
+        from scaletui.engine.local_platform import LocalPlatform
+
+        return LocalPlatform(engine, prepared, cancel, recovery)
+    from scaletui.engine.testbed_platform import TestbedPlatform
+
+    return TestbedPlatform(engine, prepared, cancel)

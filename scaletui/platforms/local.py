@@ -11,7 +11,7 @@ from scaletui.config.models import PlatformFile
 from scaletui.errors import ConfigError, PlatformError
 from scaletui.platforms.base import Inventory, InventoryHost, PlatformStatus, ProgressFn, no_progress
 
-LOCAL_KEYS = {"user", "python"}
+LOCAL_KEYS = {"user", "python", "flink"}
 
 
 class LocalPlatform:

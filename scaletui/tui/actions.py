@@ -60,6 +60,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("pods.remove_tm", "minus", "remove_taskmanager", "-TM", "pods", "cluster: remove a TaskManager"),
     Action("pods.submit", "j", "submit_job", "Submit job", "pods", "job: submit"),
     Action("pods.cancel_job", "J", "cancel_job", "Cancel job", "pods", "job: cancel"),
+    Action("pods.logs", "l", "logs", "Logs", "pods", "pods: logs of the selected instance"),
+    Action("pods.describe", "d", "describe", "Describe", "pods", "pods: describe the selected instance"),
     Action("pods.capacity", "c", "toggle_capacity", "Capacity", "pods", "capacity: show what each node can still take"),
     Action("plots.load", "l", "load_profile", "Load", "plots", "load: change profile or rate"),
     Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator"),

@@ -14,6 +14,7 @@ from scaletui.events import ClusterChanged, Event, JobChanged
 from scaletui.session.model import Session
 from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
+from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
 if TYPE_CHECKING:
@@ -120,7 +121,45 @@ class PodsPane(Pane):
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_start_cluster(self) -> None:
-        self.run_intent("starting the cluster", self.engine.live.start, group="cluster")
+        from scaletui.engine.local_platform import leftover_cluster
+
+        if not leftover_cluster(self.engine):
+            self.run_intent("starting the cluster", self.engine.live.start, group="cluster")
+            return
+        names = ", ".join(p.name for p in self.engine.store.session.cluster.processes)
+        fields = [
+            FormField("choice", f"A crashed scaletui left Flink processes ({names}).", "adopt", ("adopt", "stop"))
+        ]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                choice = values["choice"]
+                self.run_intent(
+                    "starting the cluster", lambda: self.engine.live.start(recovery=choice), group="cluster"
+                )
+
+        hint = "adopt: keep them and their job; stop: stop them and start a fresh cluster."
+        self.app.push_screen(FormScreen("Cluster left running", fields, hint), done)
+
+    def _selected(self) -> str | None:
+        name = self.query_one("#instances", FilterTable).selected_key()
+        if name is None:
+            self.scaletui.say("No instance selected.")
+        return name
+
+    def action_logs(self) -> None:
+        from scaletui.engine.inspect import instance_logs
+        from scaletui.tui.screens.text import TextScreen
+
+        if (name := self._selected()) is not None:
+            self.app.push_screen(TextScreen(f"logs of {name} (r reloads)", lambda: instance_logs(self.engine, name)))
+
+    def action_describe(self) -> None:
+        from scaletui.engine.inspect import describe_instance
+        from scaletui.tui.screens.text import TextScreen
+
+        if (name := self._selected()) is not None:
+            self.app.push_screen(TextScreen(f"describe {name}", lambda: describe_instance(self.engine, name)))
 
     def action_stop_cluster(self) -> None:
         self.run_intent("stopping the cluster", self.engine.live.stop, group="cluster")
