@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from scaletui.engine.core import Engine
 
 log = logging.getLogger(__name__)
-STEPS = ("platform", "stages", "job", "load", "strategy", "faults", "run", "teardown")
 
 
 @dataclass
@@ -44,10 +43,8 @@ class ExperimentRun:
         self.started_at = 0.0
 
     def _step(self, name: str, message: str, done: bool = False) -> None:
-        index = STEPS.index(name)
-        self.engine.bus.publish(
-            Progress(source="experiment", step=name, message=message, fraction=index / len(STEPS), done=done)
-        )
+        """A step begins (no fraction: the run step's own progress lines carry the percentage)."""
+        self.engine.bus.publish(Progress(source="experiment", step=name, message=message, done=done))
 
     def execute(self, cancel: threading.Event) -> RunResult:
         from scaletui.results.recorder import RunRecorder

@@ -1,0 +1,81 @@
+"""With keys only, on real local Flink: start the cluster, submit the job, change the load, rescale an operator,
+delay a TaskManager from the Chaos pane and see the fault listed, the latency matrix measured and the fault end at
+expiry, then stop the cluster. Starts its own cluster in the test's session (the engine's, as a user's would be)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scaletui.config.models import AppConfig
+from scaletui.engine import Engine
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.widgets.status import MessageLine
+from tests.plugins.flink import flink_cache
+
+
+def message(app: ScaletuiApp) -> str:
+    return str(app.query_one(MessageLine).render())
+
+
+async def wait_for(pilot, condition, what: str, timeout: float = 180.0) -> None:  # type: ignore[no-untyped-def]
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}; message line: {message(pilot.app)}")
+        await pilot.pause(0.5)
+
+
+async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the dialog", 20)
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}").value = value  # type: ignore[attr-defined]
+    await pilot.press("ctrl+s")
+
+
+@pytest.mark.flink
+@pytest.mark.timeout(900)
+async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
+    app_config.paths.cache = str(flink_cache())  # the Flink download every Flink test shares
+    engine = Engine(app_config, "live-local")
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 32)) as pilot:
+        pods, plots = app.pane("pods"), app.pane("plots")
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sum(i.role == "taskmanager" for i in pods.instances) >= 1, "a TaskManager", 300)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: engine.store.session.job.state == "RUNNING", "the job to run")
+        await pilot.press("4", "l")
+        await fill(pilot, app, {"params": "rate = 250"})
+        await wait_for(
+            pilot,
+            lambda: (
+                bool(plots.samples)
+                and plots.samples[-1].target_rate == 250
+                and (plots.samples[-1].achieved_rate or 0) > 200
+            ),
+            "the achieved rate to follow the new target",
+        )
+        await pilot.press("p")
+        await fill(pilot, app, {"parallelism": "2"})
+        await wait_for(
+            pilot,
+            lambda: (
+                plots.samples[-1].operators.get("expensive") is not None
+                and plots.samples[-1].operators["expensive"].parallelism == 2
+            ),
+            "expensive at parallelism 2",
+        )
+        await pilot.press("5", "f")
+        await fill(pilot, app, {"targets": "role:taskmanager", "duration": "20s", "params": "latency_ms = 30"})
+        await wait_for(pilot, lambda: len(engine.store.session.faults) == 1, "the fault in the ledger", 60)
+        chaos = app.pane("chaos")
+        await wait_for(pilot, lambda: "ms" in str(chaos.query_one("#latency").render()), "the latency matrix", 60)
+        await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
+        await pilot.press("3", "S")
+        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
+    engine.close()
+    assert engine.store.session.cluster.processes == []
