@@ -102,6 +102,7 @@ class Engine:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per REST poll would drown the log
         if root.level > logging.INFO or root.level == logging.NOTSET:
             root.setLevel(logging.INFO)
         return handler

@@ -26,6 +26,8 @@ def run_experiment_file(
     prepared = prepare_experiment(path, config.paths.conf)
     engine = Engine(config, session)
     printer = ProgressPrinter(prepared.experiment.experiment.duration)
+    for line in engine.startup_messages:
+        print(f"scaletui: {line}")
     unsubscribe = engine.bus.subscribe(printer)
     cancel = threading.Event()
 

@@ -70,6 +70,7 @@ class ChaosPane(Pane):
     def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
         super().__init__(engine)
         self.faults: list[FaultRecord] = []
+        self.latency: dict[tuple[str, str], float | None] = {}
 
     def compose(self) -> ComposeResult:
         yield FilterTable(["Id", "Kind", "Targets", "Params", "Backend", "Left"], EMPTY)
@@ -91,6 +92,7 @@ class ChaosPane(Pane):
         self._draw()
 
     def show_latency(self, names: list[str], matrix: dict[tuple[str, str], float | None]) -> None:
+        self.latency = matrix
         self.query_one("#latency", Static).update(heat_table(names, matrix))
 
     def on_engine_event(self, event: Event) -> None:
