@@ -33,4 +33,3 @@ def engine(app_config: AppConfig):
     eng = Engine(app_config, "test")
     yield eng
     eng.close()
-

@@ -159,8 +159,15 @@ class SessionStore:
         with self._lock:
             return self._session.model_copy(deep=True)
 
-    def on_change(self, listener: Callable[[Session], None]) -> None:
+    def on_change(self, listener: Callable[[Session], None]) -> Callable[[], None]:
+        """Call `listener` with a snapshot after every change; returns a function that removes it."""
         self._listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return remove
 
     def update(self, change: Callable[[Session], Any]) -> Session:
         """Apply `change` to a copy, validate, save, then publish; a failing change leaves the session as it was."""

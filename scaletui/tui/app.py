@@ -52,7 +52,7 @@ class ScaletuiApp(App[int]):
         self.themes = load_themes()
         self.active_pane = engine.store.session.ui.pane if engine.store.session.ui.pane in PANES else PANES[0]
         self._unsubscribe = engine.bus.subscribe(lambda event: self.post_message(EngineEvent(event)))
-        engine.store.on_change(lambda session: self.post_message(SessionChanged(session)))
+        self._stop_session_watch = engine.store.on_change(lambda session: self.post_message(SessionChanged(session)))
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -187,3 +187,4 @@ class ScaletuiApp(App[int]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+        self._stop_session_watch()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from scaletui.config.models import AppConfig
@@ -11,20 +9,7 @@ from scaletui.engine import Engine
 from scaletui.session.model import Node, Reservation
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
-from scaletui.tui.widgets.status import MessageLine
-
-
-async def wait_for(pilot, condition, what: str, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; message line: {message(pilot.app)}")
-        await pilot.pause(0.1)
-
-
-def message(app: ScaletuiApp) -> str:
-    return str(app.query_one(MessageLine).render())
+from tests.tui.pilot import message, wait_for
 
 
 @pytest.fixture

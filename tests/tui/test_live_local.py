@@ -4,29 +4,14 @@ expiry, then stop the cluster. Starts its own cluster in the test's session (the
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
-from scaletui.tui.widgets.status import MessageLine
 from tests.plugins.flink import flink_cache
-
-
-def message(app: ScaletuiApp) -> str:
-    return str(app.query_one(MessageLine).render())
-
-
-async def wait_for(pilot, condition, what: str, timeout: float = 180.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}; message line: {message(pilot.app)}")
-        await pilot.pause(0.5)
+from tests.tui.pilot import wait_for
 
 
 async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual.widgets import Markdown
@@ -12,6 +11,7 @@ from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.run_summary import RunSummaryScreen
 from scaletui.tui.screens.runs import RunsScreen
+from tests.tui.pilot import wait_for
 
 SHORT = """
 [experiment]
@@ -28,15 +28,6 @@ interval = "15s"
 window = "15s"
 cooldown = "30s"
 """
-
-
-async def wait_for(pilot, condition, what: str, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.2)
 
 
 async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: Path) -> None:

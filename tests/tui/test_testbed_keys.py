@@ -3,23 +3,13 @@ watch its tasks stream, cancel a run, release with confirmation."""
 
 from __future__ import annotations
 
-import asyncio
-
 from textual.widgets import RichLog
 
 from scaletui.engine import Engine
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable
-
-
-async def wait_for(pilot, condition, what: str, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.2)
+from tests.tui.pilot import wait_for
 
 
 def select_row(table: FilterTable, key: str) -> None:
