@@ -129,7 +129,10 @@ class ExperimentRun:
             sample = platform.sample()
             if sample is not None:
                 self.engine.bus.publish(MetricsEvent(ts=sample.ts, source="metrics", sample=sample))
-            platform.tick()
+            try:
+                platform.tick()
+            except UserError as e:  # a failed actuation is reported; the run and its measurements go on
+                self.engine.bus.publish(ErrorEvent(source="scaling", message=e.message, hint=e.hint))
             if platform.job_failed():
                 raise JobError(f"The job failed during the run: {platform.job_failed()}.")
             if now - last_progress >= max(10.0, duration / 20):

@@ -26,8 +26,8 @@ duration = "150s"
 teardown = "stop"
 
 [job]
-taskmanagers = 2
-slots_per_taskmanager = 2
+taskmanagers = 1
+slots_per_taskmanager = 4
 cost_ms = 2.0
 window_s = 2.0
 
@@ -42,7 +42,7 @@ interval = "10s"
 window = "10s"
 cooldown = "15s"
 max_parallelism = 4
-max_taskmanagers = 2
+max_taskmanagers = 1
 max_slots = 4
 
 [[faults]]
