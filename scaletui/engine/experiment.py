@@ -11,13 +11,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from scaletui.engine.platform_session import PlatformSession, open_platform
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.errors import JobError, UserError
 from scaletui.events import ErrorEvent, MetricsEvent, Progress
 from scaletui.session.model import RunRecord
+
+RunStatus = Literal["done", "failed", "interrupted"]
 
 if TYPE_CHECKING:
     from scaletui.engine.core import Engine
@@ -65,7 +67,8 @@ class ExperimentRun:
                 )
             )
         )
-        status, exit_code, message = "done", 0, ""
+        status: RunStatus = "done"
+        exit_code, message = 0, ""
         self.engine.current_run = self
         try:
             self._step("platform", f"opening platform {exp.experiment.platform}")
@@ -92,7 +95,7 @@ class ExperimentRun:
                 self.engine.faults.revert_all()
             self._teardown(exp.experiment.teardown)
             self.engine.current_run = None
-        results = recorder.close("done" if status == "done" else "interrupted" if status == "interrupted" else "failed")
+        results = recorder.close(status)
         summary: dict[str, Any] = {}
         if exp.slo is not None:
             from scaletui.results.slo import check_run_slo
@@ -103,8 +106,7 @@ class ExperimentRun:
                 slo_error = verdict.error()
                 if status == "done" and slo_error is not None:
                     status, exit_code, message = "failed", slo_error.exit_code, str(slo_error)
-        final = "done" if status == "done" else "interrupted" if status == "interrupted" else "failed"
-        self.engine.store.update(lambda s: _end_run(s, run_id, final, summary))
+        self.engine.store.update(lambda s: _end_run(s, run_id, status, summary))
         self._step("teardown", f"results in {results}", done=True)
         return RunResult(status, exit_code, results, message, summary)
 
