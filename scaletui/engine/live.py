@@ -62,7 +62,7 @@ class LiveSession:
     def start(
         self, platform_name: str | None = None, cancel: threading.Event | None = None, recovery: str = "stop"
     ) -> str:
-        """Open the platform (local Flink by default, or the reserved local/simulator platform) and start ticking."""
+        """Open the platform (the reserved one, else local Flink) and start ticking."""
         with self._lock:
             if self.platform is not None:
                 return "The cluster is already running."
@@ -254,10 +254,10 @@ class LiveSession:
             self.capacity.set_taskmanagers(node, count)
 
     def _reserved_platform(self) -> str | None:
-        for r in self.engine.store.session.reservations:
-            if r.state == "running" and r.type in ("local", "simulator"):
-                return r.platform
-        return None
+        """The most recent running reservation: local Flink, the simulator, or a testbed whose Kubernetes cluster
+        the orchestration stage set up (then `s` attaches to its pods, k9s-style)."""
+        running = [r for r in self.engine.store.session.reservations if r.state == "running"]
+        return running[-1].platform if running else None
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
         """The job and load of conf/experiments/local-constant.toml, on the chosen platform, with no end time."""

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from scaletui.capacity.node import NodeCapacityRow
 
 STATE_STYLE = {"running": "green", "starting": "yellow", "paused": "magenta", "failed": "bold red", "stopped": "dim"}
-EMPTY = "Cluster stopped. Press s to start a local Flink cluster (JobManager + TaskManagers on 127.0.0.1)."
+EMPTY = (
+    "Cluster stopped. Press s to start it: local Flink on 127.0.0.1, the simulator, or the pods of a reserved testbed."
+)
 
 
 def instance_row(i: Instance, now: float) -> Row:
