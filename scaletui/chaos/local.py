@@ -39,6 +39,9 @@ class LocalFaults:
     def __init__(self, python: str = sys.executable) -> None:
         self.python = python
         self._children: dict[str, list[subprocess.Popen[bytes]]] = {}
+        self._queues: set[tuple[str, str, int, int]] = set()
+        """(fault id, network namespace) pairs with a delay queue running: a fault's targets sharing a namespace
+        share its queue, since one NFQUEUE number can be bound once."""
         self._lock = threading.Lock()
 
     # --- checks before anything is recorded --------------------------------------------------------------------
@@ -130,7 +133,13 @@ class LocalFaults:
             self._band(ns, device_for(ns, target.address), qdisc, ports, write_ahead)
         elif isinstance(params, DelayParams):
             queue = 20000 + int(fault.id[:4], 16) % 40000
-            self._delay_queue(fault.id, ns, queue, params, write_ahead)
+            key = (fault.id, ns.path, ns.pid, ns.start)
+            with self._lock:
+                running = key in self._queues
+            if not running:
+                self._delay_queue(fault.id, ns, queue, params, write_ahead)
+                with self._lock:
+                    self._queues.add(key)
             self._rules(
                 fault.id, ns, ports, ["-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass"], write_ahead
             )
@@ -194,6 +203,8 @@ class LocalFaults:
             procs.send_signal(int(step["pid"]), int(step["start"]), signal.SIGCONT)
         elif op == "kill-marked":
             self._kill_marked(step["marker"])
+            with self._lock:
+                self._queues = {k for k in self._queues if k[0] != step["marker"]}
         elif op == "iptables-delete":
             netfilter.delete(step)
         elif op == "tc-band-delete":

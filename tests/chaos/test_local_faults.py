@@ -119,3 +119,27 @@ def test_injected_delay_shows_in_the_probe_latency_matrix(ledger: ChaosLedger, e
     finally:
         for other in others:
             other.stop()
+
+
+def test_one_delay_fault_on_two_instances_sharing_a_namespace(
+    store,
+    bus,
+    echo: EchoInstance,  # type: ignore[no-untyped-def]
+) -> None:
+    """Two TaskManagers in one namespace (as local Flink runs them): one delay queue serves both targets, since an
+    NFQUEUE number can be bound once; both are delayed, and the revert leaves nothing."""
+    from scaletui.chaos.local import LocalFaults
+    from tests.chaos.realenv import start_echo
+
+    second = start_echo(echo.sandbox, "tm-2")  # type: ignore[attr-defined]
+    led = ChaosLedger(store, bus, [LocalFaults()], instances=lambda: [echo.instance, second.instance]).start()
+    try:
+        base = (rtt(echo), rtt(second))
+        fault = led.fire("delay", ["role:taskmanager"], duration=30, params={"latency_ms": 60})
+        assert rtt(echo) > base[0] + 40 and rtt(second) > base[1] + 40
+        assert led.revert(fault.id)
+        assert rtt(echo) < base[0] + 30 and rtt(second) < base[1] + 30
+        assert leaks(echo.sandbox, [echo.process.pid, second.process.pid]) == []  # type: ignore[attr-defined]
+    finally:
+        led.close()
+        second.stop()
