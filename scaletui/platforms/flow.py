@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from scaletui.config.loader import load_platform
@@ -59,6 +60,19 @@ def _inventory(reservation: Reservation) -> Inventory:
         for n in reservation.nodes
     )
     return Inventory(reservation.platform, hosts)
+
+
+def recorded_status(recorded: Reservation) -> PlatformStatus:
+    """What the session remembers of a reservation, as the status a platform re-attaches to."""
+    return PlatformStatus(
+        state=recorded.state,
+        job_id=recorded.job_id,
+        site=recorded.site,
+        cluster=recorded.cluster,
+        walltime_s=recorded.walltime_s,
+        started_at=recorded.started_at,
+        message=recorded.message,
+    )
 
 
 class ReservationFlow:
@@ -210,17 +224,7 @@ class ReservationFlow:
             if recorded.state not in ("reserving", "waiting", "running"):
                 continue
             platform = self.platform(recorded.platform, recorded.conf_file or None)
-            platform.attach(
-                PlatformStatus(
-                    state=recorded.state,
-                    job_id=recorded.job_id,
-                    site=recorded.site,
-                    cluster=recorded.cluster,
-                    walltime_s=recorded.walltime_s,
-                    started_at=recorded.started_at,
-                    message=recorded.message,
-                )
-            )
+            platform.attach(recorded_status(recorded))
             try:
                 out.append(self.status(recorded.platform))
             except UserError as e:
@@ -234,14 +238,5 @@ class ReservationFlow:
             known = name in self._platforms
         platform = self.platform(name, recorded.conf_file if recorded and recorded.conf_file else None)
         if not known and recorded is not None:
-            platform.attach(
-                PlatformStatus(
-                    state=recorded.state,
-                    job_id=recorded.job_id,
-                    site=recorded.site,
-                    cluster=recorded.cluster,
-                    walltime_s=recorded.walltime_s,
-                    started_at=recorded.started_at,
-                )
-            )
+            platform.attach(replace(recorded_status(recorded), message=""))
         return platform
