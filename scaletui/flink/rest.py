@@ -6,6 +6,7 @@ Connection failures become PlatformError, Flink's own error replies FlinkRestErr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -191,13 +192,14 @@ class FlinkRestClient:
 
 
 def _is_number(value: Any) -> bool:
-    if isinstance(value, (int, float)):
-        return True
+    """Flink reports an unmeasured gauge as "NaN" (busyTimeMsPerSecond before the first tick): that is missing, not a
+    number, so it must not reach a plot or a strategy."""
+    if isinstance(value, bool):
+        return False
     try:
-        float(value)
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-    return True
 
 
 def _errors(reply: httpx.Response) -> list[str]:

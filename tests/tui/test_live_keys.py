@@ -75,3 +75,29 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await pilot.press("3", "S")
         await wait_for(pilot, lambda: not sim_engine.live.is_open, "the cluster to stop")
         await wait_for(pilot, lambda: not app.pane("pods").instances, "the Pods pane to empty")
+
+
+async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
+    """A NaN gauge once crashed plotext's legend and with it the whole app; such values are left out of the plot."""
+    from scaletui.events import MetricsEvent
+    from scaletui.metrics.model import JobSample, OperatorSample
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("4")
+        plots = app.pane("plots")
+        for step in range(3):
+            op = OperatorSample(name="expensive", parallelism=1, max_parallelism=8, busy_ms_per_s=float("nan"))
+            sample = JobSample(
+                ts=1000.0 + step,
+                operators={"expensive": op},
+                target_rate=200.0,
+                achieved_rate=float("inf") if step == 1 else 190.0,
+                latency_ms={"p50": float("nan"), "p99": 40.0},
+            )
+            engine.bus.publish(MetricsEvent(ts=sample.ts, source="metrics", sample=sample))
+        await wait_for(pilot, lambda: len(plots.samples) == 3 and plots.plots, "the plots to be drawn")
+        for plot in plots.plots.values():
+            plot.plt.build()
+        await pilot.pause()
+        assert app.is_running and app._exception is None

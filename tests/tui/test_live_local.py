@@ -27,40 +27,44 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
     app_config.paths.cache = str(flink_cache())  # the Flink download every Flink test shares
     engine = Engine(app_config, "live-local")
     app = ScaletuiApp(engine)
-    async with app.run_test(size=(100, 32)) as pilot:
-        pods, plots = app.pane("pods"), app.pane("plots")
-        await pilot.press("3", "s")
-        await wait_for(pilot, lambda: sum(i.role == "taskmanager" for i in pods.instances) >= 1, "a TaskManager", 300)
-        await pilot.press("j")
-        await wait_for(pilot, lambda: engine.store.session.job.state == "RUNNING", "the job to run")
-        await pilot.press("4", "l")
-        await fill(pilot, app, {"params": "rate = 250"})
-        await wait_for(
-            pilot,
-            lambda: (
-                bool(plots.samples)
-                and plots.samples[-1].target_rate == 250
-                and (plots.samples[-1].achieved_rate or 0) > 200
-            ),
-            "the achieved rate to follow the new target",
-        )
-        await pilot.press("p")
-        await fill(pilot, app, {"parallelism": "2"})
-        await wait_for(
-            pilot,
-            lambda: (
-                plots.samples[-1].operators.get("expensive") is not None
-                and plots.samples[-1].operators["expensive"].parallelism == 2
-            ),
-            "expensive at parallelism 2",
-        )
-        await pilot.press("5", "f")
-        await fill(pilot, app, {"targets": "role:taskmanager", "duration": "20s", "params": "latency_ms = 30"})
-        await wait_for(pilot, lambda: len(engine.store.session.faults) == 1, "the fault in the ledger", 60)
-        chaos = app.pane("chaos")
-        await wait_for(pilot, lambda: any(v is not None for v in chaos.latency.values()), "the latency matrix", 60)
-        await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
-        await pilot.press("3", "S")
-        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
-    engine.close()
+    try:
+        async with app.run_test(size=(100, 32)) as pilot:
+            pods, plots = app.pane("pods"), app.pane("plots")
+            await pilot.press("3", "s")
+            await wait_for(
+                pilot, lambda: sum(i.role == "taskmanager" for i in pods.instances) >= 1, "a TaskManager", 300
+            )
+            await pilot.press("j")
+            await wait_for(pilot, lambda: engine.store.session.job.state == "RUNNING", "the job to run")
+            await pilot.press("4", "l")
+            await fill(pilot, app, {"params": "rate = 250"})
+            await wait_for(
+                pilot,
+                lambda: (
+                    bool(plots.samples)
+                    and plots.samples[-1].target_rate == 250
+                    and (plots.samples[-1].achieved_rate or 0) > 200
+                ),
+                "the achieved rate to follow the new target",
+            )
+            await pilot.press("p")
+            await fill(pilot, app, {"parallelism": "2"})
+            await wait_for(
+                pilot,
+                lambda: (
+                    plots.samples[-1].operators.get("expensive") is not None
+                    and plots.samples[-1].operators["expensive"].parallelism == 2
+                ),
+                "expensive at parallelism 2",
+            )
+            await pilot.press("5", "f")
+            await fill(pilot, app, {"targets": "role:taskmanager", "duration": "20s", "params": "latency_ms = 30"})
+            await wait_for(pilot, lambda: len(engine.store.session.faults) == 1, "the fault in the ledger", 60)
+            chaos = app.pane("chaos")
+            await wait_for(pilot, lambda: any(v is not None for v in chaos.latency.values()), "the latency matrix", 60)
+            await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
+            await pilot.press("3", "S")
+            await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
+    finally:
+        engine.close()  # a failed test must not leave its cluster loading the machine for the next ones
     assert engine.store.session.cluster.processes == []

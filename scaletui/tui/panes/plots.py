@@ -5,6 +5,7 @@ textual-plotext costs ~1 s to import, so the plots are built the first time this
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from typing import Any
 
@@ -218,7 +219,7 @@ class PlotsPane(Pane, can_focus=True):
         plt.title(title)
         top = 0.0
         for label, ys in lines.items():
-            pts = [(x, y) for x, y in zip(xs, ys) if y is not None]
+            pts = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
             if pts:
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label)
                 top = max(top, max(p[1] for p in pts))
