@@ -98,7 +98,9 @@ def test_sigkill_at_random_moments_leaves_nothing(tmp_path: Path) -> None:
         f"({sum(r['chaos_resources_at_kill'] for r in rows)} Chaos Mesh resources), "
         f"{sum(r['cleaned'] for r in rows)} cleaned by recovery, {total_leaks} left behind"
     )
-    assert all(r["active_at_kill"] > 0 for r in rows[:1])
+    # Faults expire (0.3-3 s) and are reverted at random, so one kill point may find none active; most must have some
+    # or the test proves nothing.
+    assert sum(r["active_at_kill"] > 0 for r in rows) >= len(rows) // 2, rows
     assert total_leaks == 0, [r for r in rows if r["leaks"]]
     assert all(r["ledger_left"] == 0 for r in rows)
     assert len(rows) >= 20 or KILL_POINTS < 20

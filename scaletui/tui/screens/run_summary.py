@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -62,7 +63,7 @@ class RunSummaryScreen(Screen[None]):
             plt = plot.plt
             plt.title(title)
             for label, ys in lines.items():
-                pts = [(x, float(y)) for x, y in zip(t, ys) if y == y]
+                pts = [(x, float(y)) for x, y in zip(t, ys) if math.isfinite(y)]
                 if pts:
                     plt.plot([p[0] for p in pts], [p[1] for p in pts], label=str(label))
             for fault in data.faults:
