@@ -15,6 +15,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from scaletui.engine import Engine
 from scaletui.events import ErrorEvent, Event, Notice
+from scaletui.session.model import Session
 from scaletui.tui import clock
 from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
 from scaletui.tui.commands import resolve
@@ -89,15 +90,21 @@ class ScaletuiApp(App[int]):
 
     def refresh_session(self) -> None:
         session = self.engine.store.session
-        self.query_one(StatusBar).show(session, clock.now())
+        self._show_status(session)
         for pane in self.query(Pane):
             pane.show_session(session)
 
     def _tick_status(self) -> None:
-        self.query_one(StatusBar).show(self.engine.store.session, clock.now())
+        self._show_status(self.engine.store.session)
+
+    def _show_status(self, session: Session) -> None:
+        """The status bar lives on the main screen; a timer may still fire while the app shuts down and it is gone."""
+        if self.screen_stack:
+            for bar in self.screen_stack[0].query(StatusBar):
+                bar.show(session, clock.now())
 
     def on_session_changed(self, message: SessionChanged) -> None:
-        self.query_one(StatusBar).show(message.session, clock.now())
+        self._show_status(message.session)
         for pane in self.query(Pane):
             pane.show_session(message.session)
 
@@ -112,7 +119,7 @@ class ScaletuiApp(App[int]):
 
     def say(self, message: str, level: str = "info") -> None:
         """The message line lives on the main screen; it keeps the last message while a dialog is open."""
-        if self.is_mounted and self.screen_stack:
+        if self.screen_stack:
             for line in self.screen_stack[0].query(MessageLine):
                 line.say(message, level)
 

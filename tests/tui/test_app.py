@@ -117,3 +117,23 @@ async def test_layout_80x24_shows_all_tabs_status_and_footer(engine) -> None:
         assert footer.region.y == 23
         status = screen.query_one("#status")
         assert status.region.y == 0
+
+
+async def test_timers_firing_while_the_app_exits_do_not_fail(engine) -> None:
+    """Timer callbacks run in their own task and can fire after exit began and the widgets are gone (a CI run failed
+    with NoMatches on the status bar this way). Each one called once the app has exited must return quietly."""
+    from scaletui.tui.screens.runs import RunsScreen
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        runs = RunsScreen(engine)
+        await app.push_screen(runs)
+        await pilot.pause()
+        panes = {name: app.pane(name) for name in PANES}
+    app._tick_status()
+    runs.refresh_runs()
+    panes["reservations"]._tick()  # type: ignore[attr-defined]
+    panes["pods"]._tick()  # type: ignore[attr-defined]
+    panes["chaos"]._tick()  # type: ignore[attr-defined]
+    panes["plots"]._scaling_tick()  # type: ignore[attr-defined]

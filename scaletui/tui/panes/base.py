@@ -35,8 +35,9 @@ class Pane(Vertical):
 
     @property
     def is_active(self) -> bool:
-        """True when this pane's tab is the one shown: hidden panes skip redraws."""
-        return getattr(self.app, "active_pane", None) == self.pane_id
+        """True when this pane's tab is the one shown: hidden panes skip redraws. False once the app is exiting: a
+        timer can still fire while the widgets are being removed."""
+        return self.is_attached and getattr(self.app, "active_pane", None) == self.pane_id
 
     @property
     def scaletui(self) -> ScaletuiApp:

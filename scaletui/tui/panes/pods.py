@@ -87,10 +87,12 @@ class PodsPane(Pane):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        if self.is_active and self.instances:
+        if not self.is_active:
+            return
+        if self.instances:
             self._draw()
         capacity = self.query_one("#capacity", FilterTable)
-        if self.is_active and capacity.has_class("-shown"):
+        if capacity.has_class("-shown"):
             estimator = self.engine.live.capacity if self.engine.live.is_open else None
             capacity.set_rows(capacity_row(r) for r in (estimator.rows() if estimator else []))
 

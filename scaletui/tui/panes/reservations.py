@@ -49,6 +49,8 @@ class ReservationsPane(Pane):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
+        if not self.is_attached:  # the app is exiting
+            return
         session = self.engine.store.session
         now = clock.now()
         for r in session.reservations:

@@ -62,6 +62,8 @@ class RunsScreen(Screen[None]):
         self.query_one(FilterTable).table.focus()
 
     def refresh_runs(self) -> None:
+        if not self.is_attached:  # the timer can fire while the app exits and the table is gone
+            return
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
         self.query_one(FilterTable).set_rows(run_row(r) for r in runs)
         launcher = self.engine.experiments
