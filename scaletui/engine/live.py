@@ -138,6 +138,7 @@ class LiveSession:
         controller = getattr(platform, "controller", None)
         if controller is not None:
             controller.note_manual_change(f"{operator} set to {parallelism} by hand")
+            self.engine.store.update(lambda s: setattr(s.strategy, "paused", True))
         event = platform.cluster.set_parallelism({operator: parallelism})
         return f"{operator}: {event.before} -> {event.after}."
 

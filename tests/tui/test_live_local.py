@@ -1,6 +1,8 @@
-"""With keys only, on real local Flink: start the cluster, submit the job, change the load, rescale an operator,
-delay a TaskManager from the Chaos pane and see the fault listed, the latency matrix measured and the fault end at
-expiry, then stop the cluster. Starts its own cluster in the test's session (the engine's, as a user's would be)."""
+"""With keys only, on real local Flink: start the cluster, submit the job, choose the Transscale autoscaler and give a
+load step, see its decision and the rescale (in the metrics, the plot's decision marker and the strategy line), then
+take over by hand (rescale, which pauses the autoscaler), delay a TaskManager from the Chaos pane and see the fault
+listed, the latency matrix measured and the fault end at expiry, then stop the cluster. Starts its own cluster in the
+test's session (the engine's, as a user's would be)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import pytest
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
+from scaletui.events import DecisionEvent
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from tests.plugins.flink import flink_cache
@@ -36,26 +39,47 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             )
             await pilot.press("j")
             await wait_for(pilot, lambda: engine.store.session.job.state == "RUNNING", "the job to run")
-            await pilot.press("4", "l")
-            await fill(pilot, app, {"params": "rate = 250"})
+            decisions: list[DecisionEvent] = []
+            engine.bus.subscribe(lambda e: decisions.append(e) if isinstance(e, DecisionEvent) else None)
+            await pilot.press("4", "a")
+            await fill(pilot, app, {"name": "transscale"})
+            await wait_for(pilot, lambda: engine.store.session.strategy.name == "transscale", "Transscale on")
+            await pilot.press("l")
+            await fill(pilot, app, {"profile": "step", "params": 'rate = 150, steps = [["20s", 480]]'})
             await wait_for(
                 pilot,
-                lambda: (
-                    bool(plots.samples)
-                    and plots.samples[-1].target_rate == 250
-                    and (plots.samples[-1].achieved_rate or 0) > 200
-                ),
-                "the achieved rate to follow the new target",
+                lambda: any(s.target_rate == 480 for s in plots.samples),
+                "the load step in the metrics",
             )
-            await pilot.press("p")
-            await fill(pilot, app, {"parallelism": "2"})
+            stepped = next(s.ts for s in plots.samples if s.target_rate == 480)
+            await wait_for(
+                pilot,
+                lambda: any(d.applied and d.ts > stepped and d.parallelism.get("expensive", 1) > 1 for d in decisions),
+                "a scale-up decision after the step",
+            )
             await wait_for(
                 pilot,
                 lambda: (
                     plots.samples[-1].operators.get("expensive") is not None
-                    and plots.samples[-1].operators["expensive"].parallelism == 2
+                    and plots.samples[-1].operators["expensive"].parallelism > 1
                 ),
-                "expensive at parallelism 2",
+                "the rescale in the metrics",
+            )
+            assert any(ts > stepped for ts in plots.decisions)  # the decision marker on the plots
+            assert "transscale on" in plots.scaling_line() and "| last: " in plots.scaling_line()
+            await pilot.press("l")
+            await fill(pilot, app, {"profile": "constant", "params": "rate = 250"})
+            await pilot.press("p")
+            await fill(pilot, app, {"parallelism": "1"})
+            await wait_for(
+                pilot,
+                lambda: (
+                    engine.store.session.strategy.paused
+                    and plots.samples[-1].target_rate == 250
+                    and plots.samples[-1].operators["expensive"].parallelism == 1
+                    and (plots.samples[-1].achieved_rate or 0) > 200
+                ),
+                "the hand rescale to 1 (autoscaler paused) with the achieved rate following 250 records/s",
             )
             await pilot.press("5", "f")
             await fill(pilot, app, {"targets": "role:taskmanager", "duration": "20s", "params": "latency_ms = 30"})
