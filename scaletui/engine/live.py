@@ -140,7 +140,15 @@ class LiveSession:
             controller.note_manual_change(f"{operator} set to {parallelism} by hand")
             self.engine.store.update(lambda s: setattr(s.strategy, "paused", True))
         event = platform.cluster.set_parallelism({operator: parallelism})
-        return f"{operator}: {event.before} -> {event.after}."
+        before = event.before.get(operator) if isinstance(event.before, dict) else event.before
+        info = platform.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
+        running = next((o.parallelism for o in info.operators if o.name == operator), None) if info else None
+        if running is not None and running < parallelism:
+            return (
+                f"{operator}: {before} -> {parallelism} asked, running at {running}: the cluster has too few slots. "
+                "Press + in the Pods pane to add a TaskManager; Flink scales up when its slots register."
+            )
+        return f"{operator}: {before} -> {parallelism}."
 
     def change_taskmanagers(self, delta: int) -> str:
         platform = self._require()

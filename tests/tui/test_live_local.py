@@ -1,7 +1,8 @@
 """With keys only, on real local Flink: start the cluster, submit the job, choose the Transscale autoscaler and give a
 load step, see its decision and the rescale (in the metrics, the plot's decision marker and the strategy line), then
-take over by hand (rescale, which pauses the autoscaler), delay a TaskManager from the Chaos pane and see the fault
-listed, the latency matrix measured and the fault end at expiry, then stop the cluster. Starts its own cluster in the
+take over by hand (rescale to 3, which pauses the autoscaler, and add a TaskManager so expensive spans TaskManagers),
+delay the TaskManagers from the Chaos pane and see the fault listed, the latency matrix measured, the plotted p99
+rise, and the fault end at expiry, then stop the cluster. Starts its own cluster in the
 test's session (the engine's, as a user's would be)."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from scaletui.events import DecisionEvent
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from tests.plugins.flink import flink_cache
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import message, wait_for
 
 
 async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -65,27 +66,49 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
                 ),
                 "the rescale in the metrics",
             )
-            assert any(ts > stepped for ts in plots.decisions)  # the decision marker on the plots
+            await wait_for(pilot, lambda: any(ts > stepped for ts in plots.decisions), "the decision marker")
             assert "transscale on" in plots.scaling_line() and "| last: " in plots.scaling_line()
             await pilot.press("l")
             await fill(pilot, app, {"profile": "constant", "params": "rate = 250"})
             await pilot.press("p")
-            await fill(pilot, app, {"parallelism": "1"})
+            await fill(pilot, app, {"parallelism": "3"})
+            await wait_for(pilot, lambda: "expensive: " in message(app), "the hand rescale")
+            tms = sum(i.role == "taskmanager" for i in pods.instances)
+            await pilot.press("3", "plus")  # a third slot for expensive, so its subtasks span TaskManagers
             await wait_for(
                 pilot,
                 lambda: (
                     engine.store.session.strategy.paused
                     and plots.samples[-1].target_rate == 250
-                    and plots.samples[-1].operators["expensive"].parallelism == 1
+                    and plots.samples[-1].operators["expensive"].parallelism == 3
                     and (plots.samples[-1].achieved_rate or 0) > 200
                 ),
-                "the hand rescale to 1 (autoscaler paused) with the achieved rate following 250 records/s",
+                "expensive at 3 on more TaskManagers (autoscaler paused), the achieved rate following 250 records/s",
             )
+            assert sum(i.role == "taskmanager" for i in pods.instances) == tms + 1
+            settled = len(plots.samples)
+            # the p99 covers the last window (5 s) plus a second: let the restart of the rescale leave it first
+            await wait_for(pilot, lambda: len(plots.samples) >= settled + 14, "14 samples before the fault", 60)
+            before = sorted(p for s in list(plots.samples)[-4:] if (p := s.latency_ms.get("p99")) is not None)
+            assert before, "the job's p99 latency is measured before the fault"
+            baseline = before[len(before) // 2]
             await pilot.press("5", "f")
-            await fill(pilot, app, {"targets": "role:taskmanager", "duration": "20s", "params": "latency_ms = 30"})
+            await fill(pilot, app, {"targets": "role:taskmanager", "duration": "30s", "params": "latency_ms = 200"})
             await wait_for(pilot, lambda: len(engine.store.session.faults) == 1, "the fault in the ledger", 60)
+            injected = engine.store.session.faults[0].started_at
             chaos = app.pane("chaos")
             await wait_for(pilot, lambda: any(v is not None for v in chaos.latency.values()), "the latency matrix", 60)
+
+            def during() -> list[float]:
+                return [p for s in plots.samples if s.ts > injected and (p := s.latency_ms.get("p99")) is not None]
+
+            await wait_for(
+                pilot,
+                lambda: any(p > baseline + 150 for p in during()),
+                f"the plotted p99 to rise above {baseline:.0f} ms + 150 ms under a 200 ms delay",
+                60,
+            )
+            print(f"\nLATENCY RISE: p99 {baseline:.0f} ms before the 200 ms delay, up to {max(during()):.0f} ms in it")
             await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
             await pilot.press("3", "S")
             await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
