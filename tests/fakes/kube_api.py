@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from tests.fakes.k8s import status
+
 
 def node_port_service(namespace: str, name: str, ports: dict[str, tuple[int, int]], labels: dict[str, str]) -> dict:
     return {
@@ -97,9 +99,9 @@ class FakeKubeApi:
                 url = urlparse(self.path)
                 fake.requests.append(self.path)
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    return self._reply(401, fake.status(401, "Unauthorized", "Unauthorized"))
-                status, body = fake.route(url.path, parse_qs(url.query))
-                self._reply(status, body)
+                    return self._reply(401, status(401, "Unauthorized", "Unauthorized"))
+                code, body = fake.route(url.path, parse_qs(url.query))
+                self._reply(code, body)
 
             def _reply(self, status: int, body: Any) -> None:
                 data = json.dumps(body).encode()
@@ -117,18 +119,6 @@ class FakeKubeApi:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
-
-    @staticmethod
-    def status(code: int, reason: str, message: str) -> dict:
-        return {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": message,
-            "reason": reason,
-            "code": code,
-        }
 
     def route(self, path: str, query: dict[str, list[str]]) -> tuple[int, Any]:
         parts = [p for p in path.split("/") if p]
@@ -150,5 +140,5 @@ class FakeKubeApi:
             for s in self.secrets:
                 if s["metadata"]["namespace"] == parts[3] and s["metadata"]["name"] == parts[5]:
                     return 200, s
-            return 404, self.status(404, "NotFound", f'secrets "{parts[5]}" not found')
-        return 404, self.status(404, "NotFound", "the server could not find the requested resource")
+            return 404, status(404, "NotFound", f'secrets "{parts[5]}" not found')
+        return 404, status(404, "NotFound", "the server could not find the requested resource")
