@@ -32,14 +32,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from scaletui.cluster.simulator import SimulatedCluster
+from scaletui.cluster.simulator.model import NodeSpec, SimConfig, cluster_config
+from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.config.models import LoadSpec, StrategySpec
 from scaletui.config.units import parse_duration
 from scaletui.errors import UserError
 from scaletui.events import DecisionEvent, EventBus
 from scaletui.scaling.controller import ScalingController
 from scaletui.scaling.registry import create_strategy, load_strategy
-from scaletui.scaling.sim.model import NodeSpec, SimConfig, cluster_config
-from scaletui.scaling.sim.oracle import oracle_parallelism
 from scaletui.scaling.strategy import Strategy
 from scaletui.workload.profiles import LoadProfile, build_profile
 

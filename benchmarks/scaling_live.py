@@ -14,12 +14,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scaletui.cluster.simulator.model import local_config
+from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.config.models import JobSpec, StrategySpec
 from scaletui.events import DecisionEvent, EventBus
 from scaletui.scaling.controller import ScalingController
 from scaletui.scaling.registry import load_strategy
-from scaletui.scaling.sim.model import local_config
-from scaletui.scaling.sim.oracle import oracle_parallelism
 from scaletui.workload.profiles import StepProfile
 
 

@@ -100,7 +100,7 @@ class SimulatorPlatform(ControlledPlatform):
     def __init__(self, engine: Engine, prepared: PreparedExperiment, realtime: bool = False) -> None:
         super().__init__(engine)
         from scaletui.cluster.simulator import SimulatedCluster
-        from scaletui.scaling.sim.model import NodeSpec, SimConfig, default_job
+        from scaletui.cluster.simulator.model import NodeSpec, SimConfig, default_job
 
         job = prepared.experiment.job
         settings = prepared.platform.settings

@@ -9,11 +9,11 @@ import time
 import pytest
 
 from scaletui.cluster.simulator import SimulatedCluster
+from scaletui.cluster.simulator.model import NodeSpec, SimConfig, default_job
 from scaletui.config.models import StrategySpec
 from scaletui.events import ActuationEvent, DecisionEvent, EventBus, Notice
 from scaletui.scaling.controller import ScalingController
 from scaletui.scaling.registry import create_strategy
-from scaletui.scaling.sim.model import NodeSpec, SimConfig, default_job
 from scaletui.workload.profiles import StepProfile
 
 LINEAR = ((1.0, 1.0), (4.0, 4.0))

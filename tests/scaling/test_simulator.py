@@ -9,8 +9,8 @@ import pytest
 
 from scaletui.cluster.base import ClusterBackend
 from scaletui.cluster.simulator import SimulatedCluster
-from scaletui.scaling.sim.model import NodeSpec, OperatorSpec, SimConfig, cluster_config, water_level
-from scaletui.scaling.sim.oracle import operator_loads, oracle_parallelism, sustains
+from scaletui.cluster.simulator.model import NodeSpec, OperatorSpec, SimConfig, cluster_config, water_level
+from scaletui.cluster.simulator.oracle import operator_loads, oracle_parallelism, sustains
 from scaletui.workload.profiles import ConstantProfile
 
 
@@ -124,7 +124,7 @@ def test_an_experiment_runs_much_faster_than_real_time() -> None:
 
 def test_local_config_tops_out_like_the_local_machine() -> None:
     """On the one 2-core node, four slots of the 2 ms operator give about 1.5x one slot, less what the rest uses."""
-    from scaletui.scaling.sim.model import local_config
+    from scaletui.cluster.simulator.model import local_config
 
     cfg = local_config(noise=0.0)
     assert oracle_parallelism(cfg, 450) == {"source": 1, "parse": 1, "expensive": 1, "window": 1, "sink": 1}
@@ -147,7 +147,7 @@ def test_engine_modules_do_not_import_textual_or_rich() -> None:
 
 
 def test_calibrate_from_local_benchmark_figures() -> None:
-    from scaletui.scaling.sim.model import calibrate, local_config
+    from scaletui.cluster.simulator.model import calibrate, local_config
 
     cfg = calibrate(local_config(noise=0.0), saturation_rate_per_slot=400, two_slot_ratio=1.2, four_slot_ratio=1.3)
     cfg = calibrate(cfg, rescale_s=1.2, taskmanager_start_s=20)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from scaletui.scaling.sim.model import SimConfig, busy_count, ceil_div, delay_factor, water_level
+from scaletui.cluster.simulator.model import SimConfig, busy_count, ceil_div, delay_factor, water_level
 
 
 def operator_loads(config: SimConfig, rate: float) -> dict[str, float]:

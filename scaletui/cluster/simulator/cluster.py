@@ -3,7 +3,7 @@
 Time only moves when someone sleeps on `clock` (the control loop does) or calls `advance`; a rescale or a
 TaskManager start blocks for its simulated duration, as the real calls block until the change is in effect. With
 `speed=None` simulated time runs as fast as the CPU allows (an hour in seconds); with `speed=60` a minute passes
-per second, for watching it live. The model and the oracle live in `scaletui.scaling.sim`.
+per second, for watching it live. The model (`model`, `flow`) and the oracle live beside it.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import threading
 from collections.abc import Callable
 
 from scaletui.cluster.base import Instance, JobInfo, OperatorInfo
+from scaletui.cluster.simulator.flow import FlowEngine
+from scaletui.cluster.simulator.model import SimConfig
+from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent, EventBus
 from scaletui.metrics.model import JobSample
-from scaletui.scaling.sim.engine import FlowEngine
-from scaletui.scaling.sim.model import SimConfig
-from scaletui.scaling.sim.oracle import oracle_parallelism
 
 RateFn = Callable[[float], float]
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from scaletui.cluster.simulator.model import SimConfig, busy_count, delay_factor, water_level
 from scaletui.metrics.model import JobSample, NodeSample, OperatorSample
-from scaletui.scaling.sim.model import SimConfig, busy_count, delay_factor, water_level
 
 INF = float("inf")
 

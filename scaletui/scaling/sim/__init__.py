@@ -1,1 +1,0 @@
-"""The streaming-job simulator's model: operator graph, CPU sharing, flow dynamics and the oracle."""
