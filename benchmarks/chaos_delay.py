@@ -23,6 +23,7 @@ from scaletui.chaos.ledger import ChaosLedger
 from scaletui.chaos.local import LocalFaults
 from scaletui.chaos.netns import NetnsSandbox
 from scaletui.cluster.base import Instance
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import EventBus
 from scaletui.latency.probe import connect_rtt_ms
 from scaletui.session.store import SessionStore
@@ -69,7 +70,9 @@ def main() -> int:
     addr = sandbox.inner_ip
     inst = Instance(name="tm-1", role="taskmanager", state="running", address=addr, pid=server.pid)
     tmp = Path(tempfile.mkdtemp())
-    ledger = ChaosLedger(SessionStore.open(tmp / "s"), EventBus(), [LocalFaults()], instances=lambda: [inst])
+    ledger = ChaosLedger(
+        SessionFaultJournal(SessionStore.open(tmp / "s")), EventBus(), [LocalFaults()], instances=lambda: [inst]
+    )
     try:
         print(f"delay backend: {'netem' if tc.netem_available() else 'user-space NFQUEUE queue'}")
         base = rtt(addr, port, args.probes)

@@ -19,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from scaletui.config.models import PlatformFile  # noqa: E402
+from scaletui.engine.reservations import ReservationFlow  # noqa: E402
 from scaletui.events import Event, EventBus, StageTask  # noqa: E402
 from scaletui.platforms.enos_conf import check_configuration  # noqa: E402
-from scaletui.platforms.flow import ReservationFlow  # noqa: E402
 from scaletui.platforms.registry import create_platform  # noqa: E402
 from scaletui.session.store import SessionStore  # noqa: E402
 from scaletui.stages.runner import StagesRunner  # noqa: E402

@@ -52,9 +52,60 @@ class StageTask(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class StageStateChanged(Event):
+    """A stage or app run began or ended; the fields left at their defaults are not recorded."""
+
     stage: str
     state: Literal["pending", "running", "done", "failed", "cancelled"]
     message: str = ""
+    run_id: str = ""
+    started_at: float | None = None
+    ended_at: float | None = None
+    log_file: str | None = None
+    failed_task: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppChanged(Event):
+    """An application of the application stage was deployed, deleted, or failed."""
+
+    app: str
+    state: Literal["deployed", "deleted", "failed"]
+    version: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubeconfigChanged(Event):
+    """The orchestration stage fetched the cluster's kubeconfig."""
+
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReservationChanged(Event):
+    """A reservation's recorded fields (state, job id, nodes as `session.model.Node` dicts...) changed.
+
+    Durable: once published, a job id survives a crash of scaletui, so the machines are never left booked."""
+
+    platform: str
+    type: str
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InventoryChanged(Event):
+    path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalClusterChanged(Event):
+    """The local Flink cluster's processes and where it answers, so a restarted scaletui adopts or stops them.
+
+    `processes` holds dicts with the fields of `session.model.ProcessRecord`."""
+
+    processes: tuple[dict[str, Any], ...]
+    rest_url: str
+    flink_home: str
+    flink_version: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,10 +125,56 @@ class ClusterChanged(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class JobChanged(Event):
+    """The job started, changed parallelism or state, or ended; `info` is a `cluster.base.JobInfo` when the
+    backend described the job (name, operators with vertex ids and max parallelism)."""
+
     job_id: str | None
     state: str
     parallelism: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    info: Any = None
+    taskmanagers: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StrategyChanged(Event):
+    """The autoscaler of the active run: its strategy (or "none"), paused or not, dry-run or not."""
+
+    name: str
+    paused: bool = False
+    dry_run: bool = False
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadChanged(Event):
+    """The load profile now applied; `spec` is the `config.models.LoadSpec` as a dict."""
+
+    spec: dict[str, Any]
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunChanged(Event):
+    """A run (an experiment, or a live session: an open-ended run) started, ended, or opened its backend."""
+
+    run_id: str
+    experiment: str
+    status: Literal["running", "done", "failed", "interrupted"]
+    backend: Literal["none", "local", "kubernetes", "simulator"] = "none"
+    started_at: float | None = None
+    ended_at: float | None = None
+    results_dir: str = ""
+    summary: dict[str, Any] = field(default_factory=dict)
+    live: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class UiChanged(Event):
+    """The TUI's remembered state (pane, theme, layout); fields left None are unchanged."""
+
+    pane: str | None = None
+    theme: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +204,9 @@ class DecisionEvent(Event):
     dry_run: bool = False
     inputs: dict[str, Any] = field(default_factory=dict)
     rescale_s: float | None = None
+    before: dict[str, int] = field(default_factory=dict)
+    """The parallelism the decision started from (its "from"; `parallelism` is its "to")."""
+    taskmanagers_before: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,12 +21,12 @@ from typing import Any, Literal
 from scaletui.chaos import params as fault_params
 from scaletui.chaos import procs
 from scaletui.chaos.backend import FaultBackend, PlannedFault
+from scaletui.chaos.journal import FaultJournal
 from scaletui.chaos.targets import OperatorPlacement, resolve
 from scaletui.cluster.base import Instance
 from scaletui.errors import ConfigError, PlatformError, UserError
 from scaletui.events import ErrorEvent, EventBus, FaultEvent, Notice
-from scaletui.session.model import FaultRecord, Session
-from scaletui.session.store import SessionStore
+from scaletui.session.model import FaultRecord
 
 RevertAction = Literal["reverted", "expired", "cleaned", "failed"]
 RETRY_S = (1.0, 2.0, 5.0, 10.0, 30.0)
@@ -37,14 +37,14 @@ class ChaosLedger:
 
     def __init__(
         self,
-        store: SessionStore,
+        journal: FaultJournal,
         bus: EventBus,
         backends: Sequence[FaultBackend],
         instances: Callable[[], list[Instance]],
         operators: OperatorPlacement | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.store = store
+        self.journal = journal
         self.bus = bus
         self.backends = {b.name: b for b in backends}
         self.instances = instances
@@ -60,7 +60,7 @@ class ChaosLedger:
 
     def active(self) -> list[FaultRecord]:
         """The faults in the ledger, soonest to end first (time left = expires_at - clock())."""
-        return sorted(self.store.session.faults, key=lambda f: f.expires_at)
+        return sorted(self.journal.entries(), key=lambda f: f.expires_at)
 
     def add_backend(self, backend: FaultBackend) -> None:
         """Register a backend later (e.g. Kubernetes once connected); pending reverts for it are retried."""
@@ -95,7 +95,7 @@ class ChaosLedger:
             expires_at=now + duration,
             undo={**self.owner, "state": "applying", "steps": [], "attempts": 0},
         )
-        self.store.update(lambda s: s.faults.append(record))
+        self.journal.put(record)
         planned = PlannedFault(record.id, kind, chosen, typed, duration)
         try:
             be.inject(planned, lambda step: self._write_ahead(record.id, step))
@@ -136,16 +136,13 @@ class ChaosLedger:
         self._edit(fault_id, lambda f: f.undo["steps"].append(step))
 
     def _edit(self, fault_id: str, change: Callable[[FaultRecord], Any]) -> FaultRecord | None:
-        found: list[FaultRecord] = []
-
-        def apply(session: Session) -> None:
-            for f in session.faults:
-                if f.id == fault_id:
-                    change(f)
-                    found.append(f)
-
-        self.store.update(apply)
-        return found[0] if found else None
+        found = next((f for f in self.journal.entries() if f.id == fault_id), None)
+        if found is None:
+            return None
+        edited = found.model_copy(deep=True)
+        change(edited)
+        self.journal.put(edited)
+        return edited
 
     # --- reverting ---------------------------------------------------------------------------------------------
 
@@ -162,7 +159,7 @@ class ChaosLedger:
 
     def _revert(self, fault_id: str, action: RevertAction, message: str = "") -> bool:
         with self._revert_lock:
-            fault = next((f for f in self.store.session.faults if f.id == fault_id), None)
+            fault = next((f for f in self.journal.entries() if f.id == fault_id), None)
             if fault is None:
                 return False
             be = self.backends.get(fault.backend)
@@ -177,7 +174,7 @@ class ChaosLedger:
             except Exception as e:
                 self._revert_failed(fault, e)
                 return False
-            self.store.update(lambda s: setattr(s, "faults", [f for f in s.faults if f.id != fault_id]))
+            self.journal.drop(fault_id)
         self.bus.publish(
             FaultEvent(
                 source="chaos",
@@ -219,7 +216,7 @@ class ChaosLedger:
 
     def recover(self) -> list[FaultRecord]:
         """Revert every fault whose owning scaletui is dead; call before anything else. Returns what was cleaned."""
-        orphans = [f for f in self.store.session.faults if not self._ours(f) and not self._owner_alive(f)]
+        orphans = [f for f in self.journal.entries() if not self._ours(f) and not self._owner_alive(f)]
         for fault in orphans:
             self._edit(fault.id, lambda f: f.undo.update(self.owner))
         cleaned = [f for f in orphans if self._revert(f.id, "cleaned", "orphaned fault cleaned at start")]

@@ -66,7 +66,8 @@ class JobInfo:
 class ClusterBackend(Protocol):
     """What every cluster backend offers. Methods block; callers run them in workers."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def instances(self) -> list[Instance]:
         """The JobManager and TaskManagers with their health."""

@@ -26,9 +26,8 @@ from scaletui.flink.job_graph import describe_job, running_job
 from scaletui.flink.local_cluster import LocalFlinkCluster, Recovery, RecoveryChoice
 from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.proc_stats import ProcStats
+from scaletui.flink.processes import FlinkProcess
 from scaletui.metrics.model import JobSample
-from scaletui.session.model import OperatorRecord, Session
-from scaletui.session.store import SessionStore
 from scaletui.workload.jobjar import workload_jar
 
 log = logging.getLogger(__name__)
@@ -46,14 +45,12 @@ class LocalClusterBackend:
         cluster: LocalFlinkCluster,
         cache_dir: Path | str,
         bus: EventBus | None = None,
-        store: SessionStore | None = None,
         restart_dead: bool = True,
         downtime_deadline_s: float = 60.0,
     ) -> None:
         self.cluster = cluster
         self.cache_dir = Path(cache_dir).expanduser()
         self.bus = bus or EventBus()
-        self.store = store
         self.restart_dead = restart_dead
         self.downtime_deadline_s = downtime_deadline_s
         self.rate_file = cluster.layout.root / "target-rate"
@@ -76,14 +73,15 @@ class LocalClusterBackend:
         cache_dir: Path | str,
         session_dir: Path | str,
         bus: EventBus | None = None,
-        store: SessionStore | None = None,
         settings: ClusterSettings | None = None,
         cancel: threading.Event | None = None,
+        remembered: tuple[FlinkProcess, ...] = (),
     ) -> LocalClusterBackend:
-        """Install Flink if needed (FLINK_HOME wins) and prepare, not start, a cluster in `<session_dir>/flink`."""
+        """Install Flink if needed (FLINK_HOME wins) and prepare, not start, a cluster in `<session_dir>/flink`;
+        `remembered` are the processes the session recorded, for `recover`."""
         home: FlinkHome = FlinkInstall(cache_dir, bus=bus).ensure(cancel)
-        cluster = LocalFlinkCluster(home, Path(session_dir) / "flink", settings, store, bus)
-        return cls(cluster, cache_dir, bus, store)
+        cluster = LocalFlinkCluster(home, Path(session_dir) / "flink", settings, bus, remembered)
+        return cls(cluster, cache_dir, bus)
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -146,6 +144,10 @@ class LocalClusterBackend:
         if latest is None or time.time() - latest.ts > 2 * self.collector.interval_s + 1:
             return self.collector.poll()
         return latest
+
+    def latest(self) -> JobSample:
+        """The MetricsSource view of `sample` (the collector publishes every sample itself)."""
+        return self.sample()
 
     @property
     def target_rate(self) -> float | None:
@@ -361,21 +363,12 @@ class LocalClusterBackend:
         return {vid: min(value, total) for vid, value in wanted.items()}
 
     def _job_changed(self, message: str) -> JobInfo:
-        """Describe the current job, record it in the session, publish JobChanged."""
+        """Describe the current job and publish it (the engine records it in the session)."""
         assert self._job_id is not None
         info = describe_job(self.cluster.rest, self._job_id)
-        if self.store is not None:
-            ops = [OperatorRecord(name=o.name, vertex_id=o.vertex_id, parallelism=o.parallelism,
-                                  max_parallelism=o.max_parallelism) for o in info.operators]  # fmt: skip
-            tms = len(self.cluster.taskmanager_names())
-
-            def change(s: Session) -> None:
-                s.job.job_id, s.job.name, s.job.state = info.job_id, info.name, info.state
-                s.job.operators, s.job.taskmanagers = ops, tms
-
-            self.store.update(change)
         self.bus.publish(JobChanged(source="cluster.local", job_id=info.job_id, state=info.state,
-                                    parallelism=info.parallelism, message=message))  # fmt: skip
+                                    parallelism=info.parallelism, message=message, info=info,
+                                    taskmanagers=len(self.cluster.taskmanager_names())))  # fmt: skip
         return info
 
     def _publish_cluster(self, message: str) -> None:

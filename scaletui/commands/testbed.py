@@ -96,11 +96,11 @@ def stage_verb(args: argparse.Namespace) -> int:
 
 
 def tokens(args: argparse.Namespace) -> int:
-    from scaletui.stages.services import read_services, session_kubeconfig
+    from scaletui.stages.services import read_services
 
     engine = _engine(args)
     try:
-        for s in read_services(session_kubeconfig(engine.store), args.namespace):
+        for s in read_services(engine.kubeconfig(), args.namespace):
             cred = f"  user {s.username}" if s.username else ""
             token = f"\n    token {s.token}" if s.token else ""
             print(f"{s.name:<22} {s.url}{cred}{token}" + (f"\n    {s.note}" if s.note else ""))

@@ -7,7 +7,7 @@ own package when the engine builds them, before anything irreversible (the EnosL
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -165,11 +165,108 @@ class StrategySpec(Strict):
 
 class FaultSpec(Strict):
     at: Duration
-    kind: Literal["delay", "loss", "bandwidth", "kill", "pause", "cpu-stress"]
+    kind: FaultKind
     duration: Duration
     targets: list[str] = Field(default_factory=list)
     """Instance names, "role:taskmanager", or "operator:<name>"."""
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+FaultKind = Literal["delay", "loss", "bandwidth", "kill", "pause", "cpu-stress"]
+
+
+class _Step(Strict):
+    at: Duration = 0.0
+    """When, from the start of the run ("90s", "10m")."""
+
+
+class LoadStep(_Step):
+    """Change the load profile (the `[load]` table's form)."""
+
+    do: Literal["load"]
+    load: LoadSpec
+
+
+class RescaleStep(_Step):
+    """Set one operator's parallelism by hand (pauses the autoscaler, as the key does)."""
+
+    do: Literal["rescale"]
+    operator: str
+    parallelism: int = Field(ge=1)
+
+
+class TaskManagersStep(_Step):
+    """Grow or shrink to `count` TaskManagers by hand (pauses the autoscaler)."""
+
+    do: Literal["taskmanagers"]
+    count: int = Field(ge=1, le=256)
+
+
+class StrategyStep(_Step):
+    """Switch the autoscaler's strategy ("none" turns it off)."""
+
+    do: Literal["strategy"]
+    name: str
+
+
+class PauseStep(_Step):
+    do: Literal["pause"]
+
+
+class ResumeStep(_Step):
+    do: Literal["resume"]
+
+
+class DryRunStep(_Step):
+    """Decisions shown but not applied (`on = false` applies them again)."""
+
+    do: Literal["dry-run"]
+    on: bool = True
+
+
+class FaultStep(_Step):
+    """Inject a fault (the `[[faults]]` table's form)."""
+
+    do: Literal["fault"]
+    kind: FaultKind
+    duration: Duration
+    targets: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class RevertStep(_Step):
+    """End a fault by id, or every fault ("all")."""
+
+    do: Literal["revert"]
+    fault: str = "all"
+
+
+class SubmitStep(_Step):
+    """Submit the job (a timeline with one submits it then, not at the start)."""
+
+    do: Literal["submit"]
+
+
+class CancelJobStep(_Step):
+    do: Literal["cancel-job"]
+
+
+TimelineStep = Annotated[
+    LoadStep
+    | RescaleStep
+    | TaskManagersStep
+    | StrategyStep
+    | PauseStep
+    | ResumeStep
+    | DryRunStep
+    | FaultStep
+    | RevertStep
+    | SubmitStep
+    | CancelJobStep,
+    Field(discriminator="do"),
+]
+"""What a user can do by key in a live session, as data: an experiment's `[[timeline]]` entries and the intents the
+run loop applies are the same models, so `--script` replays what someone did by hand."""
 
 
 class SloSpec(Strict):
@@ -185,11 +282,24 @@ class Experiment(Strict):
     load: LoadSpec = Field(default_factory=LoadSpec)
     strategy: StrategySpec = Field(default_factory=StrategySpec)
     faults: list[FaultSpec] = Field(default_factory=list)
+    timeline: list[TimelineStep] = Field(default_factory=list)
+    """Intents at given times: load changes, rescales by hand, strategy switches, pauses, faults."""
     slo: SloSpec | None = None
 
     @model_validator(mode="after")
-    def _faults_fit(self) -> Experiment:
+    def _steps_fit(self) -> Experiment:
         for i, fault in enumerate(self.faults):
             if fault.at >= self.experiment.duration:
                 raise ValueError(f"faults[{i}].at to fall inside the experiment's duration")
+        for i, step in enumerate(self.timeline):
+            if step.at >= self.experiment.duration:
+                raise ValueError(f"timeline[{i}].at to fall inside the experiment's duration")
         return self
+
+    def steps(self) -> list[TimelineStep]:
+        """The timeline with the `[[faults]]` schedule folded in, in time order (stable for equal times)."""
+        faults: list[TimelineStep] = [
+            FaultStep(at=f.at, do="fault", kind=f.kind, duration=f.duration, targets=f.targets, params=f.params)
+            for f in self.faults
+        ]
+        return sorted([*self.timeline, *faults], key=lambda step: step.at)

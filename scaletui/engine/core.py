@@ -1,25 +1,47 @@
-"""Engine: the session store, the event bus, the session directory and its log file.
+"""Engine: the one object both faces (the TUI and --script) drive.
 
-Intents (start the cluster, run a stage, fire a fault...) are methods here or on the area objects it holds, so the
-TUI and the headless runner call exactly the same code.
+It builds the shared parts once (bus, session store and its one writer, the series, the fault ledger, the testbed
+control) and hands them to the parts that need them through an `EngineContext`: no part holds the Engine.
+Intents (start the cluster, run a stage, fire a fault...) are methods on the parts it exposes, so both faces call
+exactly the same code.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scaletui import __version__
 from scaletui.config.models import AppConfig
+from scaletui.engine.context import EngineContext
+from scaletui.engine.faults import FaultControl
+from scaletui.engine.reducer import SessionReducer
+from scaletui.engine.series import SeriesStore
+from scaletui.engine.testbed import TestbedControl
 from scaletui.errors import ConfigError
-from scaletui.events import ErrorEvent, EventBus, Notice
+from scaletui.events import (
+    ActuationEvent,
+    DecisionEvent,
+    ErrorEvent,
+    Event,
+    EventBus,
+    FaultEvent,
+    Notice,
+    RunChanged,
+    StageStateChanged,
+    StrategyChanged,
+    UiChanged,
+)
 from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
-    from scaletui.cluster.base import ClusterBackend
-    from scaletui.engine.experiment import ExperimentRun
+    from scaletui.capacity.online import LiveCapacity
+    from scaletui.engine.capabilities import ClusterView
     from scaletui.engine.live import LiveSession
+    from scaletui.engine.run import Run
     from scaletui.engine.runs import ExperimentLauncher
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -38,37 +60,48 @@ class Engine:
         self.session_dir = Path(config.paths.sessions).expanduser() / name
         self.session_dir.mkdir(parents=True, exist_ok=True)
         self._log_handler = self._attach_log()
+        log.info("session %s opened by scaletui %s (pid %d)", name, __version__, os.getpid())
         self.store = SessionStore.open(self.session_dir, name)
-        self.conf_dir = Path(config.paths.conf)
-        self.cache_dir = Path(config.paths.cache).expanduser()
-        self.results_dir = Path(config.paths.results)
+        self.reducer = SessionReducer(self.store, self.bus)
+        self._unlog = self.bus.subscribe(_log_event)
+        self.series = SeriesStore().attach(self.bus)
+        conf_dir = Path(config.paths.conf)
+        self.ctx = EngineContext(
+            name=name,
+            config=config,
+            bus=self.bus,
+            store=self.store,
+            session_dir=self.session_dir,
+            conf_dir=conf_dir,
+            cache_dir=Path(config.paths.cache).expanduser(),
+            results_dir=Path(config.paths.results),
+            faults=FaultControl(self.reducer.journal(), self.bus),
+            testbed=TestbedControl(self.store, self.bus, conf_dir, self.session_dir),
+            series=self.series,
+        )
+        self.faults = self.ctx.faults
+        self.testbed = self.ctx.testbed
         self._live: LiveSession | None = None
         self._launcher: ExperimentLauncher | None = None
-        self.current_run: ExperimentRun | None = None
-        from scaletui.engine.faults import FaultControl
-        from scaletui.engine.testbed import TestbedControl
-
-        self.faults = FaultControl(self)
-        self.testbed = TestbedControl(self)
         self.startup_messages: list[str] = []
         """What the engine did before either face subscribed (e.g. orphaned faults it reverted); faces show it."""
         cleaned = self.faults.recover_at_start()
         if cleaned:
             what = "; ".join(f"{f.kind} on {', '.join(f.targets)}" for f in cleaned)
             self.startup_messages.append(f"Reverted {len(cleaned)} fault(s) left by an earlier run: {what}.")
-        if any(r.state == "running" for r in self.store.session.stages.values()):
-            from scaletui.stages.session_records import interrupted_runs
-
-            stale = interrupted_runs(self.store)
+        stale = self.reducer.mark_interrupted_stages()
+        if stale:
             self.startup_messages.append(f"Marked stage(s) {', '.join(stale)} cancelled: scaletui stopped mid-run.")
+        if self.reducer.mark_interrupted_runs():
+            self.startup_messages.append("The last run was cut short when scaletui stopped; its results are kept.")
 
     @property
     def live(self) -> LiveSession:
-        """The interactive loop, created on first use so that opening the app imports none of its parts."""
+        """The interactive session, created on first use so that opening the app imports none of its parts."""
         if self._live is None:
             from scaletui.engine.live import LiveSession
 
-            self._live = LiveSession(self)
+            self._live = LiveSession(self.ctx)
         return self._live
 
     @property
@@ -77,25 +110,64 @@ class Engine:
         if self._launcher is None:
             from scaletui.engine.runs import ExperimentLauncher
 
-            self._launcher = ExperimentLauncher(self)
+            self._launcher = ExperimentLauncher(self.ctx)
         return self._launcher
-
-    def active_cluster(self) -> ClusterBackend | None:
-        """The cluster faults and probes act on: the one started by hand, else the running experiment's."""
-        if self._live is not None and self._live.platform is not None:
-            return self._live.platform.cluster
-        run = self.current_run
-        if run is not None and run.platform is not None:
-            return run.platform.cluster
-        return None
 
     @property
     def name(self) -> str:
-        return self.session_dir.name
+        return self.ctx.name
+
+    @property
+    def conf_dir(self) -> Path:
+        return self.ctx.conf_dir
+
+    @property
+    def results_dir(self) -> Path:
+        return self.ctx.results_dir
 
     @property
     def log_file(self) -> Path:
-        return self.session_dir / "scaletui.log"
+        return self.ctx.log_file
+
+    def active_run(self) -> Run | None:
+        """The run the panes show: the live session's, or an experiment's started from the Runs screen."""
+        from scaletui.engine.experiment import ExperimentRun
+
+        active = self.ctx.runs.active
+        return active.run if isinstance(active, ExperimentRun) else None
+
+    def active_capacity(self) -> LiveCapacity | None:
+        """The capacity estimate of the active run's nodes (the Pods pane's `c`), or None."""
+        from scaletui.engine.experiment import ExperimentRun
+
+        active = self.ctx.runs.active
+        return active.capacity if isinstance(active, ExperimentRun) else None
+
+    def active_cluster(self) -> ClusterView | None:
+        """The cluster of the active run (what `l`, `d` and faults act on), or None."""
+        run = self.active_run()
+        return run.caps.cluster if run is not None else None
+
+    def leftover_cluster(self) -> bool:
+        """True when the session records Flink processes that no run of this scaletui owns (a crash left them)."""
+        return bool(self.store.read(lambda s: s.cluster.processes)) and self.ctx.runs.active is None
+
+    def kubeconfig(self) -> Path:
+        return self.ctx.kubeconfig()
+
+    def conf_files(self, kind: str) -> list[Path]:
+        """The TOML files of one kind under conf/: platforms, experiments or strategies."""
+        return sorted((self.conf_dir / kind).glob("*.toml"))
+
+    def remember_ui(self, pane: str | None = None, theme: str | None = None) -> None:
+        """What the TUI wants back next time; recorded off the UI thread's disk path (the store writes later)."""
+        self.bus.publish(UiChanged(source="tui", pane=pane, theme=theme))
+
+    def notice(self, message: str, level: str = "info") -> None:
+        self.ctx.notice(message, level)
+
+    def error(self, message: str, hint: str = "", source: str = "engine") -> None:
+        self.ctx.error(message, hint, source)
 
     def _attach_log(self) -> logging.Handler:
         handler = logging.FileHandler(self.session_dir / "scaletui.log", encoding="utf-8")
@@ -107,28 +179,34 @@ class Engine:
             root.setLevel(logging.INFO)
         return handler
 
-    def conf_files(self, kind: str) -> list[Path]:
-        """The TOML files of one kind under conf/: platforms, experiments or strategies."""
-        return sorted((self.conf_dir / kind).glob("*.toml"))
-
-    def notice(self, message: str, level: str = "info") -> None:
-        log.info(message)
-        self.bus.publish(Notice(message=message, level=level))  # type: ignore[arg-type]
-
-    def error(self, message: str, hint: str = "", source: str = "engine") -> None:
-        log.error("%s %s", message, hint)
-        self.bus.publish(ErrorEvent(message=message, hint=hint, source=source))
-
     def close(self) -> None:
-        """Stop live work (the cluster started from the TUI), then detach the log."""
+        """Stop live work (the run, stages, faults), write the session, then detach the log."""
         try:
             if self._launcher is not None:
                 self._launcher.cancel()
             self.testbed.cancel()
-            self.faults.close()
             if self._live is not None:
                 self._live.stop()
+            self.faults.close()
         except Exception:
-            log.exception("stopping the live cluster failed")
+            log.exception("stopping the live work failed")
+        self._unlog()
+        self.reducer.close()
+        self.series.detach()
+        self.store.close()
+        log.info("session %s closed", self.name)
         logging.getLogger().removeHandler(self._log_handler)
         self._log_handler.close()
+
+
+LOGGED = (ErrorEvent, Notice, StageStateChanged, RunChanged, FaultEvent, ActuationEvent, DecisionEvent, StrategyChanged)
+
+
+def _log_event(event: Event) -> None:
+    """What a user saw happen, one line each in the session's log: errors, notices, stages, runs, faults,
+    actuations and decisions (metrics and progress ticks are in the run's results, not here)."""
+    if isinstance(event, LOGGED):
+        from scaletui.results.records import event_log_line
+
+        level = logging.ERROR if isinstance(event, ErrorEvent) else logging.INFO
+        log.log(level, "%s", event_log_line(event))

@@ -1,7 +1,9 @@
-"""One experiment, start to end: platform, stages, job, load, strategy, faults, duration, teardown.
+"""One run, start to end: reserve, stages, open the platform's capability set, run the loop, tear down, results.
 
-The TUI (in a worker) and `--script` run exactly this. Each step publishes a Progress event; the results directory
-is written as events arrive; on cancel (Ctrl-C, SIGTERM, a key) faults are reverted and partial results kept.
+An experiment file runs for its duration (`--script`, the Runs screen); a live session is the same run with no end,
+started and stopped by the user, whose intents are recorded as a timeline `--script` can replay. Every run leaves
+`results/<session>/<run-id>/` as events arrive; on cancel (Ctrl-C, SIGTERM, a key) faults are reverted and partial
+results kept.
 """
 
 from __future__ import annotations
@@ -9,21 +11,29 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from scaletui.engine.platform_session import PlatformSession, open_platform
+from scaletui.engine.capabilities import Capabilities
+from scaletui.engine.context import EngineContext
 from scaletui.engine.prepare import PreparedExperiment
-from scaletui.errors import JobError, UserError
-from scaletui.events import ErrorEvent, MetricsEvent, Progress
-from scaletui.session.model import RunRecord
-
-RunStatus = Literal["done", "failed", "interrupted"]
+from scaletui.engine.run import Run, RunPlan
+from scaletui.errors import UserError
+from scaletui.events import ClusterChanged, ErrorEvent, Event, Progress, RunChanged
 
 if TYPE_CHECKING:
-    from scaletui.engine.core import Engine
+    from scaletui.capacity.online import LiveCapacity
+    from scaletui.config.models import StrategySpec, TimelineStep
+    from scaletui.engine.timeline import HandTimeline
+    from scaletui.latency.monitor import LatencyMonitor
+    from scaletui.results.recorder import RunRecorder
+    from scaletui.scaling.strategy import Strategy
 
+RunStatus = Literal["done", "failed", "interrupted"]
+Recovery = Literal["adopt", "stop"]
+LATENCY_EVERY_S = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -36,133 +46,260 @@ class RunResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+def open_capabilities(
+    ctx: EngineContext, prepared: PreparedExperiment, cancel: threading.Event, realtime: bool, recovery: Recovery
+) -> Capabilities:
+    """The capability set of the experiment's platform, by its kind."""
+    pf, job = prepared.platform, prepared.experiment.job
+    kind = pf.platform.type
+    if kind == "simulator":
+        from scaletui.engine.simulator_set import open_simulator
+
+        return open_simulator(pf, job, prepared.profile, ctx.bus, realtime)
+    if kind == "local":
+        from scaletui.engine.local_set import open_local
+        from scaletui.flink.processes import FlinkProcess
+
+        remembered = tuple(
+            FlinkProcess(p.name, p.role, p.pid, list(p.ports), p.started_at)
+            for p in ctx.store.read(lambda s: list(s.cluster.processes))
+        )
+        caps = open_local(pf, job, ctx.bus, ctx.session_dir, ctx.cache_dir, remembered, cancel, recovery, ctx.notice)
+        return caps
+    from scaletui.engine.testbed_set import open_testbed
+
+    return open_testbed(pf, ctx.kubeconfig(), ctx.bus)
+
+
 class ExperimentRun:
-    def __init__(self, engine: Engine, prepared: PreparedExperiment, results_root: Path | None = None) -> None:
-        self.engine = engine
+    """One run of a prepared experiment; `live=True` makes it open-ended and records the intents applied."""
+
+    def __init__(
+        self,
+        ctx: EngineContext,
+        prepared: PreparedExperiment,
+        results_root: Path | None = None,
+        *,
+        live: bool = False,
+        recovery: Recovery = "stop",
+    ) -> None:
+        self.ctx = ctx
         self.prepared = prepared
-        self.results_root = results_root or engine.results_dir
-        self.platform: PlatformSession | None = None
-        self.started_at = 0.0
+        self.results_root = results_root or ctx.results_dir
+        self.live = live
+        self.recovery = recovery
+        self.caps: Capabilities | None = None
+        self.run: Run | None = None
+        self.ready = threading.Event()
+        """Set once the run loop has begun (or the run ended before): a live session waits on it."""
+        self.results_dir: Path | None = None
+        self.capacity: LiveCapacity | None = None
+        """What each node can still take, estimated from the run's telemetry (the Pods pane's `c`)."""
+        self.latency: LatencyMonitor | None = None
+        self._hand: HandTimeline | None = None
+        self._unwatch: list[Callable[[], None]] = []
+
+    @property
+    def name(self) -> str:
+        return self.prepared.name
 
     def _step(self, name: str, message: str, done: bool = False) -> None:
         """A step begins (no fraction: the run step's own progress lines carry the percentage)."""
-        self.engine.bus.publish(Progress(source="experiment", step=name, message=message, done=done))
+        self.ctx.bus.publish(Progress(source="experiment", step=name, message=message, done=done))
 
     def execute(self, cancel: threading.Event) -> RunResult:
         from scaletui.results.recorder import RunRecorder
 
-        exp = self.prepared.experiment
-        recorder = RunRecorder(
-            self.results_root,
-            self.engine.name,
-            experiment_file=self.prepared.path,
-            bus=self.engine.bus,
-            flink_version=self.engine.store.session.cluster.flink_version or None,
-        )
-        run_id = recorder.run_id
-        self.engine.store.update(
-            lambda s: s.runs.append(
-                RunRecord(
-                    id=run_id, experiment=self.prepared.name, started_at=time.time(), results_dir=str(recorder.run_dir)
-                )
+        ctx, exp = self.ctx, self.prepared.experiment
+        ctx.runs.claim(self)
+        try:
+            recorder = RunRecorder(
+                self.results_root,
+                ctx.name,
+                experiment_file=None if self.live else self.prepared.path,
+                experiment_name=self.prepared.name,
+                bus=ctx.bus,
+                flink_version=ctx.store.read(lambda s: s.cluster.flink_version) or None,
             )
-        )
+        except BaseException:
+            ctx.runs.release(self)
+            self.ready.set()
+            raise
+        self.results_dir = recorder.run_dir
+        hand = self._hand = self._hand_timeline(recorder.run_dir)
+        ctx.bus.publish(self._changed(recorder, "running", "none"))
         status: RunStatus = "done"
         exit_code, message = 0, ""
-        self.engine.current_run = self
         try:
-            self._step("platform", f"opening platform {exp.experiment.platform}")
-            self.platform = open_platform(self.engine, self.prepared, cancel)
-            self._step("stages", self.platform.run_stages(exp.experiment.stages, cancel))
-            self._step("job", "submitting the job")
-            self.platform.submit_job(exp.job)
+            self._open(cancel)
+            assert self.caps is not None
+            run = Run(self.caps, self._plan(), ctx.bus, ctx.faults, self._load_strategy, cancel, self._record_step)
+            self.run = run
+            ctx.bus.publish(self._changed(recorder, "running", self.caps.backend))
+            self._step("job", "the job" + ("" if self.live else ": submitting"))
+            run.begin()
+            if run.started_at is not None:
+                recorder.set_origin(run.started_at)
             self._step("load", f"load profile {self.prepared.profile.name}")
-            self._step("strategy", self.platform.start_strategy(self.prepared.strategy, exp.strategy))
-            self._step("faults", f"{len(exp.faults)} fault(s) scheduled")
-            self._step("run", f"running for {exp.experiment.duration:.0f}s")
-            self._loop(cancel)
-            if cancel.is_set():
+            strategy = run.strategy_status()
+            self._step("strategy", strategy.strategy if strategy is not None else "no autoscaler")
+            if exp.steps():
+                self._step("timeline", f"{len(exp.steps())} timeline step(s) scheduled")
+            if self.caps.missing():
+                self._step("capabilities", f"{self.caps.platform}: {'; '.join(self.caps.missing())}")
+            what = "until stopped" if self.live else f"for {exp.experiment.duration:.0f}s"
+            self._step("run", f"running {what}")
+            self.ready.set()
+            run.run()
+            if cancel.is_set() and not self.live:
                 status, exit_code, message = "interrupted", 130, "interrupted; partial results kept"
         except UserError as e:
             status, exit_code, message = "failed", e.exit_code, str(e)
-            self.engine.bus.publish(ErrorEvent(source="experiment", message=e.message, hint=e.hint))
+            ctx.bus.publish(ErrorEvent(source="experiment", message=e.message, hint=e.hint))
         except Exception as e:
-            log.exception("experiment %s failed", self.prepared.name)
-            status, exit_code, message = "failed", 1, f"internal error: {e} (see {self.engine.log_file})"
-            self.engine.bus.publish(ErrorEvent(source="experiment", message=message))
+            log.exception("run %s failed", self.prepared.name)
+            status, exit_code, message = "failed", 1, f"internal error: {e} (see {ctx.log_file})"
+            ctx.bus.publish(ErrorEvent(source="experiment", message=message))
         finally:
-            if exp.faults:
-                self.engine.faults.revert_all()
-            self._teardown(exp.experiment.teardown)
-            self.engine.current_run = None
+            self._teardown(hand)
+            ctx.runs.release(self)
+            self.ready.set()
         results = recorder.close(status)
         summary: dict[str, Any] = {}
-        if exp.slo is not None:
+        slo = self.prepared.experiment.slo
+        if slo is not None and not self.live:
             from scaletui.results.slo import check_run_slo
 
-            verdict = check_run_slo(results, exp.slo)
+            verdict = check_run_slo(results, slo)
             if verdict is not None:
                 summary = verdict.as_dict()
                 slo_error = verdict.error()
                 if status == "done" and slo_error is not None:
                     status, exit_code, message = "failed", slo_error.exit_code, str(slo_error)
-        self.engine.store.update(lambda s: _end_run(s, run_id, status, summary))
+        ctx.bus.publish(self._changed(recorder, status, "none", summary))
         self._step("teardown", f"results in {results}", done=True)
         return RunResult(status, exit_code, results, message, summary)
 
-    def _loop(self, cancel: threading.Event) -> None:
-        assert self.platform is not None
-        platform = self.platform
-        clock = platform.clock
-        duration = self.prepared.experiment.experiment.duration
-        start = clock.now()
-        self.started_at = start
-        faults = sorted(self.prepared.experiment.faults, key=lambda f: f.at)
-        last_progress = start
-        while not cancel.is_set():
-            now = clock.now()
-            elapsed = now - start
-            if elapsed >= duration:
-                break
-            platform.set_rate(self.prepared.profile.rate_at(elapsed))
-            while faults and faults[0].at <= elapsed:
-                fault = faults.pop(0)
-                platform.fire_fault(fault)
-            sample = platform.sample()
-            if sample is not None:
-                self.engine.bus.publish(MetricsEvent(ts=sample.ts, source="metrics", sample=sample))
-            try:
-                platform.tick()
-            except UserError as e:  # a failed actuation is reported; the run and its measurements go on
-                self.engine.bus.publish(ErrorEvent(source="scaling", message=e.message, hint=e.hint))
-            if platform.job_failed():
-                raise JobError(f"The job failed during the run: {platform.job_failed()}.")
-            if now - last_progress >= max(10.0, duration / 20):
-                last_progress = now
-                self.engine.bus.publish(
-                    Progress(
-                        source="experiment",
-                        step="run",
-                        message=f"{elapsed:.0f}/{duration:.0f}s",
-                        fraction=elapsed / duration,
-                    )
-                )
-            if clock.sleep(1.0, cancel):
-                break
+    def _open(self, cancel: threading.Event) -> None:
+        """Reserve (testbeds), run the named stages, then open the platform's capability set."""
+        ctx, exp = self.ctx, self.prepared.experiment
+        name = exp.experiment.platform
+        self._step("platform", f"opening platform {name}")
+        if self.prepared.platform.platform.type not in ("local", "simulator"):
+            reserved = ctx.store.read(lambda s: [r.platform for r in s.reservations if r.state == "running"])
+            if name not in reserved:
+                ctx.notice(ctx.testbed.reserve(name))
+        if exp.experiment.stages:
+            self._step("stages", ctx.testbed.run_stages(exp.experiment.stages, cancel))
+        self.caps = open_capabilities(ctx, self.prepared, cancel, realtime=self.live, recovery=self.recovery)
+        ctx.faults.attach(self.caps.platform, self.caps.faults, self.caps.cluster.instances)
+        self._watch(self.caps)
 
-    def _teardown(self, mode: str) -> None:
-        if self.platform is None:
+    def _watch(self, caps: Capabilities) -> None:
+        """Node capacity from the run's telemetry, booked with the TaskManagers each node hosts; the latency
+        matrix every few seconds (a simulated clock measures in the loop instead, on its own time)."""
+        from pydantic import ValidationError
+
+        from scaletui.capacity.config import CapacityConfig
+        from scaletui.capacity.online import LiveCapacity
+        from scaletui.config.errors import from_validation
+
+        try:
+            config = CapacityConfig.model_validate(self.ctx.config.capacity)
+        except ValidationError as e:
+            raise from_validation("conf/scaletui.toml", e, prefix="capacity") from None
+        capacity = self.capacity = LiveCapacity(config).attach(self.ctx.bus)
+
+        def book(event: Event) -> None:
+            """Telemetry names a node by machine (simulator, testbed) or by TaskManager (local Flink, one process
+            each): book both, whichever the samples use."""
+            assert isinstance(event, ClusterChanged)
+            per_key: dict[str, int] = {}
+            for i in event.instances:
+                if i.role == "taskmanager":
+                    per_key[i.node] = per_key.get(i.node, 0) + 1
+                    per_key[i.name] = 1
+            for key, count in per_key.items():
+                capacity.set_taskmanagers(key, count)
+
+        self._unwatch = [capacity.close, self.ctx.bus.subscribe(book, ClusterChanged)]
+        if caps.latency is not None and not caps.virtual_time:
+            from scaletui.latency.monitor import LatencyMonitor
+
+            self.latency = LatencyMonitor(caps.latency, self.ctx.bus, interval_s=LATENCY_EVERY_S).start()
+            self._unwatch.append(self.latency.stop)
+
+    def _plan(self) -> RunPlan:
+        exp = self.prepared.experiment
+        return RunPlan(
+            name=exp.experiment.name,
+            duration=None if self.live else exp.experiment.duration,
+            job=exp.job,
+            load=exp.load,
+            profile=self.prepared.profile,
+            strategy=exp.strategy,
+            initial_strategy=self.prepared.strategy,
+            steps=tuple(exp.steps()),
+            submit_job=not self.live,
+            instances_every_s=self.ctx.config.refresh.instances,
+        )
+
+    def _load_strategy(self, spec: StrategySpec) -> Strategy:
+        from scaletui.scaling.registry import load_strategy
+
+        return load_strategy(spec, self.ctx.conf_dir)
+
+    def _record_step(self, step: TimelineStep) -> None:
+        """A live run's intents become its replayable timeline."""
+        if self._hand is not None and self.run is not None:
+            self._hand.add(step, self.run.elapsed())
+
+    def _hand_timeline(self, run_dir: Path) -> HandTimeline | None:
+        if not self.live:
+            return None
+        from scaletui.engine.timeline import HandTimeline
+        from scaletui.results import layout
+
+        return HandTimeline(run_dir / layout.EXPERIMENT, self.prepared.experiment)
+
+    def _teardown(self, hand: HandTimeline | None) -> None:
+        ctx = self.ctx
+        for unwatch in self._unwatch:
+            unwatch()
+        self._unwatch = []
+        try:
+            if self.run is not None and hand is not None:
+                hand.write(self.run.elapsed())
+            if self.prepared.experiment.steps() or self.live:
+                ctx.faults.revert_all()
+        except Exception:
+            log.exception("reverting the run's faults failed")
+        ctx.faults.detach()
+        if self.caps is None:
             return
         try:
-            self.platform.close(stop_cluster=mode == "stop")
+            stop = self.live or self.prepared.experiment.experiment.teardown == "stop"
+            self.caps.close(stop_cluster=stop)
         except Exception as e:
             log.exception("teardown failed")
-            self.engine.bus.publish(ErrorEvent(source="experiment", message=f"Teardown failed: {e}."))
+            ctx.bus.publish(ErrorEvent(source="experiment", message=f"Teardown failed: {e}."))
 
-
-def _end_run(session: Any, run_id: str, status: str, summary: dict[str, Any]) -> None:
-    for run in session.runs:
-        if run.id == run_id:
-            run.status = status
-            run.ended_at = time.time()
-            run.summary = {k: v for k, v in summary.items() if v is not None}
+    def _changed(
+        self,
+        recorder: RunRecorder,
+        status: Literal["running", "done", "failed", "interrupted"],
+        backend: Literal["none", "local", "kubernetes", "simulator"],
+        summary: dict[str, Any] | None = None,
+    ) -> RunChanged:
+        return RunChanged(
+            source="experiment",
+            run_id=recorder.run_id,
+            experiment=self.prepared.name,
+            status=status,
+            backend=backend,
+            started_at=recorder.started_at,
+            ended_at=None if status == "running" else time.time(),
+            results_dir=str(recorder.run_dir),
+            summary=summary or {},
+            live=self.live,
+        )

@@ -1,7 +1,8 @@
-"""The session's faults: the ledger behind the Chaos pane, experiment fault schedules and the revert guarantees.
+"""The session's faults: the ledger behind the Chaos pane and the runs' fault steps, with its revert guarantees.
 
 At engine start, faults left by a scaletui that died are reverted before anything else. On quit, everything still
-active is reverted. The ledger (and the chaos package) load only when the session has or fires a fault.
+active is reverted. The ledger (and the chaos package) load only when the session has or fires a fault. Which
+backends can inject (local processes, Chaos Mesh) comes from the capability set of the run that attaches.
 """
 
 from __future__ import annotations
@@ -9,23 +10,34 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scaletui.chaos.backend import FaultBackend
+from scaletui.chaos.journal import FaultJournal
 from scaletui.cluster.base import Instance
-from scaletui.config.models import FaultSpec
+from scaletui.errors import UserError
+from scaletui.events import EventBus
 
 if TYPE_CHECKING:
     from scaletui.chaos.ledger import ChaosLedger
-    from scaletui.engine.core import Engine
     from scaletui.session.model import FaultRecord
 
 log = logging.getLogger(__name__)
 
 
+def _no_instances() -> list[Instance]:
+    return []
+
+
 class FaultControl:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, journal: FaultJournal, bus: EventBus) -> None:
+        self.journal = journal
+        self.bus = bus
         self._ledger: ChaosLedger | None = None
+        self._instances: Callable[[], list[Instance]] = _no_instances
+        self._platform = ""
+        self._backends: tuple[FaultBackend, ...] = ()
         self._lock = threading.Lock()
 
     @property
@@ -35,32 +47,40 @@ class FaultControl:
                 from scaletui.chaos.ledger import ChaosLedger
                 from scaletui.chaos.local import LocalFaults
 
-                self._ledger = ChaosLedger(
-                    self.engine.store, self.engine.bus, [LocalFaults()], self._instances, clock=time.time
-                )
+                self._ledger = ChaosLedger(self.journal, self.bus, [LocalFaults()], self._targets, clock=time.time)
                 self._ledger.start()
             return self._ledger
 
-    def _instances(self) -> list[Instance]:
-        cluster = self.engine.active_cluster()
-        return cluster.instances() if cluster is not None else []
+    def attach(
+        self, platform: str, backends: tuple[FaultBackend, ...], instances: Callable[[], list[Instance]]
+    ) -> None:
+        """A run opened: faults go to its backends and resolve targets among its instances."""
+        self._platform, self._backends, self._instances = platform, backends, instances
+        if backends:
+            ledger = self.ledger
+            for backend in backends:
+                ledger.add_backend(backend)
+
+    def detach(self) -> None:
+        self._platform, self._backends, self._instances = "", (), _no_instances
+
+    def _targets(self) -> list[Instance]:
+        return self._instances()
 
     def recover_at_start(self) -> list[FaultRecord]:
         """Revert what a dead scaletui left active; cheap (nothing imported) when the ledger is empty."""
-        if not self.engine.store.session.faults:
+        if not self.journal.entries():
             return []
         return self.ledger.recover()
 
     def fire(self, kind: str, targets: list[str], duration: float, params: dict[str, Any] | None = None) -> str:
-        if self.engine.active_cluster() is None:
-            from scaletui.errors import UserError
-
+        if not self._platform:
             raise UserError("No cluster is running to inject a fault into.", "Start one with s in the Pods pane.")
-        fault = self.ledger.fire(kind, targets, duration, params or {})
-        return f"Fault {fault.id}: {kind} on {', '.join(fault.targets)} for {duration:.0f}s."
-
-    def fire_spec(self, spec: FaultSpec) -> str:
-        return self.fire(spec.kind, list(spec.targets) or ["role:taskmanager"], spec.duration, dict(spec.params))
+        if not self._backends:
+            raise UserError(f"No fault injection on the {self._platform} platform.")
+        backend = self._backends[0].name
+        fault = self.ledger.fire(kind, targets, duration, params or {}, backend=backend)
+        return f"Fault {fault.id}: {kind} on {', '.join(fault.targets)} for {duration:g}s."
 
     def revert(self, fault_id: str) -> str:
         if self.ledger.revert(fault_id):
@@ -68,7 +88,7 @@ class FaultControl:
         return f"Fault {fault_id} is no longer active."
 
     def revert_all(self) -> str:
-        count = self.ledger.revert_all() if self.engine.store.session.faults or self._ledger else 0
+        count = self.ledger.revert_all() if self._ledger is not None or self.journal.entries() else 0
         return f"Reverted {count} fault(s)."
 
     def close(self) -> None:

@@ -1,8 +1,8 @@
-"""The interactive loop behind the TUI: one platform opened by keys, ticked every second on its own clock.
+"""The app's live session: an open-ended run of the reserved platform (else local Flink), started and stopped by key.
 
-It does what a headless run's loop does (apply the load, sample metrics, tick the autoscaler and the fault ledger)
-but with no end time, and it takes intents one at a time: start/stop the cluster, submit the job, change the load,
-rescale by hand (which pauses the autoscaler), switch strategy, pause, dry-run.
+It is the same `ExperimentRun` a `--script` file runs, with no end and the job submitted by key; every intent a
+user sends goes to the run loop, which applies it at its next step and records it, so the session leaves a results
+directory whose `experiment.toml` replays it.
 """
 
 from __future__ import annotations
@@ -11,268 +11,194 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Literal
 
-from scaletui.cluster.base import Instance
 from scaletui.config.loader import load_experiment, load_platform
-from scaletui.config.models import Experiment, ExperimentInfo, LoadSpec, StrategySpec
-from scaletui.engine.platform_session import PlatformSession, open_platform
+from scaletui.config.models import (
+    CancelJobStep,
+    DryRunStep,
+    Experiment,
+    ExperimentInfo,
+    FaultStep,
+    LoadSpec,
+    LoadStep,
+    PauseStep,
+    RescaleStep,
+    ResumeStep,
+    RevertStep,
+    StrategySpec,
+    StrategyStep,
+    SubmitStep,
+    TaskManagersStep,
+    TimelineStep,
+)
+from scaletui.engine.context import EngineContext
+from scaletui.engine.experiment import ExperimentRun, RunResult
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.errors import ConfigError, UserError
-from scaletui.events import ClusterChanged, ErrorEvent, JobChanged, MetricsEvent
 
 if TYPE_CHECKING:
-    from scaletui.capacity.online import LiveCapacity
-    from scaletui.engine.core import Engine
-    from scaletui.latency.monitor import LatencyMonitor
+    from scaletui.engine.run import Run
     from scaletui.scaling.controller import ControllerStatus
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPERIMENT = "local-constant"
-INSTANCES_EVERY_S = 2.0
+STOP_WAIT_S = 120.0
 
 
 class LiveSession:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.platform: PlatformSession | None = None
-        self.prepared: PreparedExperiment | None = None
-        self._lock = threading.RLock()
-        self._stop = threading.Event()
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self.experiment: ExperimentRun | None = None
+        self.result: RunResult | None = None
         self._thread: threading.Thread | None = None
-        self._load_origin = 0.0
-        self.capacity: LiveCapacity | None = None
-        self.latency: LatencyMonitor | None = None
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
 
-    # --- what the UI reads ---------------------------------------------------------------------------------------
+    # --- what the faces read -------------------------------------------------------------------------------------
 
     @property
     def is_open(self) -> bool:
-        return self.platform is not None
+        exp = self.experiment
+        return exp is not None and exp.run is not None and self._thread is not None and self._thread.is_alive()
+
+    @property
+    def run(self) -> Run | None:
+        """The run intents go to: this live session's, or an experiment started from the Runs screen."""
+        active = self.ctx.runs.active
+        return active.run if isinstance(active, ExperimentRun) else None
 
     def strategy_status(self) -> ControllerStatus | None:
-        controller = getattr(self.platform, "controller", None)
-        return controller.status() if controller is not None else None
+        run = self.run
+        return run.strategy_status() if run is not None else None
 
-    def _require(self) -> PlatformSession:
-        if self.platform is None:
+    def _require(self) -> Run:
+        run = self.run
+        if run is None:
             raise UserError("No cluster is running.", "Press s in the Pods pane to start one.")
-        return self.platform
+        return run
 
-    # --- intents -------------------------------------------------------------------------------------------------
+    # --- start and stop ------------------------------------------------------------------------------------------
 
     def start(
-        self, platform_name: str | None = None, cancel: threading.Event | None = None, recovery: str = "stop"
+        self,
+        platform_name: str | None = None,
+        cancel: threading.Event | None = None,
+        recovery: Literal["adopt", "stop"] = "stop",
     ) -> str:
-        """Open the platform (the reserved one, else local Flink) and start ticking."""
+        """Open the platform (the reserved one, else local Flink) and run until `stop` (or `cancel`)."""
         with self._lock:
-            if self.platform is not None:
+            if self.is_open:
                 return "The cluster is already running."
+            self.ctx.runs.check_free()
             name = platform_name or self._reserved_platform() or "local"
-            self.prepared = self._prepare(name)
-            choice: Literal["adopt", "stop"] = "adopt" if recovery == "adopt" else "stop"
-            self.platform = open_platform(
-                self.engine, self.prepared, cancel or threading.Event(), realtime=True, recovery=choice
-            )
-            self._stop.clear()
-            self._load_origin = self.platform.clock.now()
-            self.capacity = self._capacity()
-            self.latency = self._latency()
-            self._thread = threading.Thread(target=self._loop, name="live-loop", daemon=True)
+            prepared = self._prepare(name)
+            was_paused = self.ctx.store.read(lambda s: s.strategy.paused)
+            self._cancel = cancel or threading.Event()
+            experiment = ExperimentRun(self.ctx, prepared, live=True, recovery=recovery)
+            self.experiment, self.result = experiment, None
+            self._thread = threading.Thread(target=self._execute, args=(experiment,), name="live-run", daemon=True)
             self._thread.start()
-            return f"Cluster on {name} started."
+        experiment.ready.wait()
+        if not self.is_open:
+            self._thread.join(timeout=STOP_WAIT_S)
+            result = self.result
+            raise UserError(result.message if result is not None else "The cluster could not start.")
+        run = experiment.run
+        if run is not None and run.controller is not None and was_paused:
+            self.do(PauseStep(do="pause"))
+        caps = experiment.caps
+        gaps = f" This platform has {'; '.join(caps.missing())}." if caps is not None and caps.missing() else ""
+        return f"Cluster on {name} started; recording to {experiment.results_dir}.{gaps}"
+
+    def _execute(self, experiment: ExperimentRun) -> None:
+        try:
+            self.result = experiment.execute(self._cancel)
+        except Exception as e:  # execute reports run errors itself; this guards the thread
+            log.exception("the live run failed")
+            self.result = RunResult("failed", 1, experiment.results_dir, f"The live run failed: {e}.")
 
     def stop(self) -> str:
         with self._lock:
-            platform = self.platform
-            if platform is None:
+            thread = self._thread
+            if thread is None or not thread.is_alive():
                 return "No cluster is running."
-            self._stop.set()
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self.platform = None
-            if self.capacity is not None:
-                self.capacity.close()
-                self.capacity = None
-            if self.latency is not None:
-                self.latency.stop()
-                self.latency = None
-            platform.close(stop_cluster=True)
-            self.engine.bus.publish(ClusterChanged(source="live", instances=(), message="cluster stopped"))
-            return "Cluster stopped."
+            self._cancel.set()
+            if self.experiment is not None and self.experiment.run is not None:
+                self.experiment.run.stop()
+        thread.join(timeout=STOP_WAIT_S)
+        if thread.is_alive():
+            return "The cluster is still stopping (see the log)."
+        where = self.result.results_dir if self.result is not None else None
+        return f"Cluster stopped. The session is recorded in {where}." if where else "Cluster stopped."
+
+    # --- intents -------------------------------------------------------------------------------------------------
+
+    def do(self, step: TimelineStep) -> str:
+        """Apply one intent at the run loop's next step and wait for what it says."""
+        return self._require().submit(step).result()
 
     def submit_job(self) -> str:
-        platform = self._require()
-        assert self.prepared is not None
-        platform.submit_job(self.prepared.experiment.job)
-        job = self.engine.store.session.job
-        self.engine.bus.publish(
-            JobChanged(
-                source="live",
-                job_id=job.job_id,
-                state=job.state,
-                parallelism={o.name: o.parallelism for o in job.operators},
-            )
-        )
-        return f"Job submitted ({job.job_id[:8] or 'simulated'})."
+        return self.do(SubmitStep(do="submit"))
 
     def cancel_job(self) -> str:
-        return self._require().cancel_job()
+        return self.do(CancelJobStep(do="cancel-job"))
 
     def set_load(self, spec: LoadSpec) -> str:
         from scaletui.workload.profiles import build_profile
 
-        profile = build_profile(spec)
-        with self._lock:
-            if self.prepared is None:
-                raise UserError("No cluster is running.", "Press s in the Pods pane to start one.")
-            self.prepared = PreparedExperiment(
-                self.prepared.path, self.prepared.experiment, self.prepared.platform, profile, self.prepared.strategy
-            )
-            if self.platform is not None:
-                self._load_origin = self.platform.clock.now()
-                getattr(self.platform, "set_profile", lambda p: None)(profile)
-        self.engine.store.update(lambda s: setattr(s.job, "load_profile", spec.model_dump()))
-        return f"Load: {profile.name} (now {profile.rate_at(0):.0f} records/s)."
+        build_profile(spec)  # a bad profile is refused here, before it reaches the loop
+        return self.do(LoadStep(do="load", load=spec))
 
     def rescale(self, operator: str, parallelism: int) -> str:
-        platform = self._require()
-        controller = getattr(platform, "controller", None)
-        if controller is not None:
-            controller.note_manual_change(f"{operator} set to {parallelism} by hand")
-            self.engine.store.update(lambda s: setattr(s.strategy, "paused", True))
-        event = platform.cluster.set_parallelism({operator: parallelism})
-        before = event.before.get(operator) if isinstance(event.before, dict) else event.before
-        info = platform.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
-        running = next((o.parallelism for o in info.operators if o.name == operator), None) if info else None
-        if running is not None and running < parallelism:
-            return (
-                f"{operator}: {before} -> {parallelism} asked, running at {running}: the cluster has too few slots. "
-                "Press + in the Pods pane to add a TaskManager; Flink scales up when its slots register."
-            )
-        return f"{operator}: {before} -> {parallelism}."
+        return self.do(RescaleStep(do="rescale", operator=operator, parallelism=parallelism))
 
     def change_taskmanagers(self, delta: int) -> str:
-        platform = self._require()
-        current = len([i for i in platform.cluster.instances() if i.role == "taskmanager"])
-        target = max(1, current + delta)
-        platform.cluster.set_taskmanagers(target)
-        return f"TaskManagers: {current} -> {target}."
+        run = self._require()
+        current = len([i for i in run.caps.cluster.instances() if i.role == "taskmanager"])
+        return self.do(TaskManagersStep(do="taskmanagers", count=max(1, current + delta)))
 
     def set_strategy(self, name: str) -> str:
-        from scaletui.scaling.registry import load_strategy
+        from scaletui.scaling.registry import strategy_names
 
-        platform = self._require()
-        assert self.prepared is not None
-        spec = self.prepared.experiment.strategy.model_copy(update={"name": name})
-        if name == "none":
-            if hasattr(platform, "controller"):
-                platform.controller = None  # type: ignore[attr-defined]
-            self.engine.store.update(lambda s: setattr(s.strategy, "name", "none"))
-            return "Autoscaling off."
-        strategy = load_strategy(spec, self.engine.conf_dir)
-        controller = getattr(platform, "controller", None)
-        if controller is None:
-            return platform.start_strategy(strategy, spec)
-        controller.set_strategy(strategy)
-        self.engine.store.update(lambda s: setattr(s.strategy, "name", name))
-        return f"Strategy {name}."
+        if name != "none" and name not in strategy_names():
+            raise ConfigError(f"Unknown strategy {name!r}.", f"Choose one of: none, {', '.join(strategy_names())}.")
+        return self.do(StrategyStep(do="strategy", name=name))
 
     def toggle_pause(self) -> str:
-        controller = getattr(self._require(), "controller", None)
-        if controller is None:
+        status = self._require().strategy_status()
+        if status is None:
             raise UserError("No autoscaler is running.", "Press a in the Plots pane to choose a strategy.")
-        if controller.status().paused:
-            controller.resume()
-            paused = False
-        else:
-            controller.pause()
-            paused = True
-        self.engine.store.update(lambda s: setattr(s.strategy, "paused", paused))
-        return "Autoscaler paused." if paused else "Autoscaler resumed."
+        return self.do(ResumeStep(do="resume") if status.paused else PauseStep(do="pause"))
 
     def toggle_dry_run(self) -> str:
-        controller = getattr(self._require(), "controller", None)
-        if controller is None:
+        status = self._require().strategy_status()
+        if status is None:
             raise UserError("No autoscaler is running.", "Press a in the Plots pane to choose a strategy.")
-        dry = not controller.status().dry_run
-        controller.set_dry_run(dry)
-        self.engine.store.update(lambda s: setattr(s.strategy, "dry_run", dry))
-        return "Dry-run on: decisions are shown, not applied." if dry else "Dry-run off: decisions are applied."
+        return self.do(DryRunStep(do="dry-run", on=not status.dry_run))
 
-    # --- the loop ------------------------------------------------------------------------------------------------
+    def fire_fault(self, kind: str, targets: list[str], duration: float, params: dict[str, object]) -> str:
+        step = FaultStep.model_validate(
+            {"do": "fault", "kind": kind, "targets": targets, "duration": duration, "params": params}
+        )
+        return self.do(step)
 
-    def _loop(self) -> None:
-        last_instances = -INSTANCES_EVERY_S
-        while not self._stop.is_set():
-            platform, prepared = self.platform, self.prepared
-            if platform is None or prepared is None:
-                return
-            now = platform.clock.now()
-            try:
-                platform.set_rate(prepared.profile.rate_at(now - self._load_origin))
-                sample = platform.sample()
-                if sample is not None:
-                    self.engine.bus.publish(MetricsEvent(ts=sample.ts, source="metrics", sample=sample))
-                platform.tick()
-                if now - last_instances >= INSTANCES_EVERY_S:
-                    last_instances = now
-                    self.engine.bus.publish(
-                        ClusterChanged(source="live", instances=tuple(platform.cluster.instances()))
-                    )
-            except UserError as e:
-                self.engine.bus.publish(ErrorEvent(source="live", message=e.message, hint=e.hint))
-            except Exception as e:
-                log.exception("live loop step failed")
-                self.engine.bus.publish(ErrorEvent(source="live", message=f"Live update failed: {e}."))
-            if platform.clock.sleep(1.0, self._stop):
-                return
+    def revert_fault(self, fault_id: str = "all") -> str:
+        return self.do(RevertStep(do="revert", fault=fault_id))
 
     # --- helpers -------------------------------------------------------------------------------------------------
-
-    def _capacity(self) -> LiveCapacity:
-        """The capacity estimator over this cluster's node telemetry, with the settings of conf/scaletui.toml."""
-        from pydantic import ValidationError
-
-        from scaletui.capacity.config import CapacityConfig
-        from scaletui.capacity.online import LiveCapacity
-        from scaletui.config.errors import from_validation
-
-        try:
-            config = CapacityConfig.model_validate(self.engine.config.capacity)
-        except ValidationError as e:
-            raise from_validation("conf/scaletui.toml", e, prefix="capacity") from None
-        return LiveCapacity(config).attach(self.engine.bus)
-
-    def _latency(self) -> LatencyMonitor:
-        """Node-to-node latency every 5 s (probes locally, the model on the simulator) for the Chaos pane."""
-        from scaletui.engine.latency_source import ClusterLatency
-        from scaletui.latency.monitor import LatencyMonitor
-
-        monitor = LatencyMonitor(ClusterLatency(self.engine), self.engine.bus, interval_s=5.0)
-        monitor.start()
-        return monitor
-
-    def _book(self, instances: tuple[Instance, ...]) -> None:
-        """Tell the capacity view how many TaskManagers each node hosts, so it counts what is booked."""
-        if self.capacity is None:
-            return
-        per_node: dict[str, int] = {}
-        for i in instances:
-            if i.role == "taskmanager":
-                per_node[i.node] = per_node.get(i.node, 0) + 1
-        for node, count in per_node.items():
-            self.capacity.set_taskmanagers(node, count)
 
     def _reserved_platform(self) -> str | None:
         """The most recent running reservation: local Flink, the simulator, or a testbed whose Kubernetes cluster
         the orchestration stage set up (then `s` attaches to its pods, k9s-style)."""
-        running = [r for r in self.engine.store.session.reservations if r.state == "running"]
-        return running[-1].platform if running else None
+        running = self.ctx.store.read(lambda s: [r.platform for r in s.reservations if r.state == "running"])
+        return running[-1] if running else None
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
-        """The job and load of conf/experiments/local-constant.toml, on the chosen platform, with no end time."""
+        """The job and load of conf/experiments/local-constant.toml, on the chosen platform, with no end; the
+        strategy, load and pause state the session had last time."""
+        from scaletui.scaling.registry import load_strategy
         from scaletui.workload.profiles import build_profile
 
-        conf = self.engine.conf_dir
+        conf = self.ctx.conf_dir
         platform_path = conf / "platforms" / f"{platform_name}.toml"
         if not platform_path.is_file():
             raise ConfigError(f"{platform_path}: no such platform file.")
@@ -282,13 +208,21 @@ class LiveSession:
             template = load_experiment(template_path)
         else:
             template = Experiment(experiment=ExperimentInfo(name="live", duration=3600))
+        session = self.ctx.store.session
+        saved = session.job.load_profile
+        load = LoadSpec.model_validate(saved) if saved else template.load
+        strategy = StrategySpec(name=session.strategy.name, dry_run=session.strategy.dry_run)
         experiment = template.model_copy(
             update={
-                "experiment": template.experiment.model_copy(update={"platform": platform_name, "stages": []}),
+                "experiment": template.experiment.model_copy(
+                    update={"name": "live", "platform": platform_name, "stages": [], "description": ""}
+                ),
                 "faults": [],
-                "strategy": StrategySpec(),
+                "timeline": [],
+                "load": load,
+                "strategy": strategy,
+                "slo": None,
             }
         )
-        saved = self.engine.store.session.job.load_profile
-        load = LoadSpec.model_validate(saved) if saved else experiment.load
-        return PreparedExperiment(template_path, experiment, platform, build_profile(load), None)
+        built = None if strategy.name == "none" else load_strategy(strategy, conf)
+        return PreparedExperiment(template_path, experiment, platform, build_profile(load), built)

@@ -7,20 +7,26 @@ files all go through here, so a stage run from any of them is recorded and cance
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaletui.errors import UserError
+from scaletui.events import EventBus
+from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
-    from scaletui.engine.core import Engine
-    from scaletui.platforms.flow import ReservationFlow
+    from scaletui.engine.reservations import ReservationFlow
     from scaletui.session.model import Reservation
     from scaletui.stages.runner import StageResult, StagesRunner
 
 
 class TestbedControl:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, store: SessionStore, bus: EventBus, conf_dir: Path, session_dir: Path) -> None:
+        """`store` is read here; reservations and stage states go out as events, for the engine's reducer."""
+        self.store = store
+        self.bus = bus
+        self.conf_dir = conf_dir
+        self.session_dir = session_dir
         self._flow: ReservationFlow | None = None
         self._runner: StagesRunner | None = None
         self._cancels: dict[str, threading.Event] = {}
@@ -29,9 +35,9 @@ class TestbedControl:
     @property
     def flow(self) -> ReservationFlow:
         if self._flow is None:
-            from scaletui.platforms.flow import ReservationFlow
+            from scaletui.engine.reservations import ReservationFlow
 
-            self._flow = ReservationFlow(self.engine.store, self.engine.bus, self.engine.conf_dir)
+            self._flow = ReservationFlow(self.store, self.bus, self.conf_dir)
         return self._flow
 
     @property
@@ -39,13 +45,13 @@ class TestbedControl:
         if self._runner is None:
             from scaletui.stages.runner import StagesRunner
 
-            self._runner = StagesRunner(self.engine.store, self.engine.bus)
+            self._runner = StagesRunner(self.session_dir, lambda: self.store.read(lambda s: s.inventory_file), self.bus)
         return self._runner
 
     # --- reservations --------------------------------------------------------------------------------------------
 
     def platforms(self) -> list[str]:
-        return [p.stem for p in self.engine.conf_files("platforms")]
+        return [p.stem for p in sorted((self.conf_dir / "platforms").glob("*.toml"))]
 
     def reserve(self, name: str) -> str:
         key = f"reserve:{name}"
@@ -64,32 +70,43 @@ class TestbedControl:
         return f"{name}: {r.state}."
 
     def refresh(self) -> str:
-        names = [r.platform for r in self.engine.store.session.reservations if r.state in ("waiting", "running")]
+        names = [r.platform for r in self.store.session.reservations if r.state in ("waiting", "running")]
         states = [self.flow.status(n) for n in names]
         return "; ".join(f"{r.platform} {r.state}" for r in states) or "No active reservation to refresh."
 
     def reattach(self) -> list[Reservation]:
         """After a restart: find the jobs the session remembers (testbed APIs are asked only if there are any)."""
-        if not any(r.state in ("waiting", "running") for r in self.engine.store.session.reservations):
+        if not any(r.state in ("waiting", "running") for r in self.store.session.reservations):
             return []
         return self.flow.reattach()
 
     # --- stages --------------------------------------------------------------------------------------------------
 
-    def run(self, step: str) -> StageResult:
-        """A stage ("infrastructure", "local"...) or an app step ("app:flink", "app:flink:delete")."""
-        cancel = self._cancel_for(step)
+    def run(self, step: str, cancel: threading.Event | None = None) -> StageResult:
+        """A stage ("infrastructure", "local"...) or an app step ("app:flink", "app:flink:delete"); `cancel`, when
+        given (a run's), cancels it too, as does `cancel(step)` from a key."""
+        cancel = self._cancel_for(step, cancel)
         try:
             return self.runner.run_step(step, cancel)
         finally:
             with self._lock:
                 self._cancels.pop(step, None)
 
-    def run_checked(self, step: str) -> str:
-        result = self.run(step)
+    def run_checked(self, step: str, cancel: threading.Event | None = None) -> str:
+        result = self.run(step, cancel)
         if result.state == "failed":
             raise UserError(f"Stage {step} failed: {result.message}.", f"Full log: {result.log_file}")
         return f"Stage {step}: {result.state} ({result.tasks_done} tasks)."
+
+    def run_stages(self, steps: list[str], cancel: threading.Event) -> str:
+        """An experiment's stages in order; stops at the first failure (raised) or when `cancel` is set."""
+        done = []
+        for step in steps:
+            if cancel.is_set():
+                break
+            self.run_checked(step, cancel)
+            done.append(step)
+        return f"ran {', '.join(done)}" if done else "no stage ran"
 
     def cancel(self, step: str | None = None) -> str:
         with self._lock:
@@ -99,10 +116,10 @@ class TestbedControl:
             event.set()
         return f"Cancelling {', '.join(targets)}." if events else "Nothing is running."
 
-    def _cancel_for(self, step: str) -> threading.Event:
+    def _cancel_for(self, step: str, event: threading.Event | None = None) -> threading.Event:
         with self._lock:
             if step in self._cancels:
                 raise UserError(f"{step} is already running.", "Wait for it, or cancel it with c.")
-            event = threading.Event()
+            event = event or threading.Event()
             self._cancels[step] = event
             return event

@@ -1,8 +1,9 @@
 """A standalone Flink cluster on 127.0.0.1: one JobManager and N TaskManagers, each its own process.
 
-Processes are recorded in the session (`cluster.processes`) and in pid files under the cluster directory, so after
-a crash of scaletui the next start finds them and adopts or stops them. We only ever signal PIDs from our records
-that still carry our configuration directory (a reused PID is left alone).
+Processes are recorded in pid files under the cluster directory and published (LocalClusterChanged, which the
+engine keeps in the session), so after a crash of scaletui the next start finds them and adopts or stops them.
+We only ever signal PIDs from our records that still carry our configuration directory (a reused PID is left
+alone).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from scaletui.errors import PlatformError
-from scaletui.events import EventBus, Progress
+from scaletui.events import EventBus, LocalClusterChanged, Progress
 from scaletui.flink import processes as procs
 from scaletui.flink.cluster_config import (
     LOOPBACK,
@@ -30,8 +31,6 @@ from scaletui.flink.cluster_config import (
 from scaletui.flink.install import FlinkHome
 from scaletui.flink.processes import FlinkProcess
 from scaletui.flink.rest import FlinkRestClient
-from scaletui.session.model import ProcessRecord, Session
-from scaletui.session.store import SessionStore
 
 RecoveryChoice = Literal["adopt", "stop"]
 JOBMANAGER = "jobmanager"
@@ -54,14 +53,15 @@ class LocalFlinkCluster:
         home: FlinkHome,
         directory: Path | str,
         settings: ClusterSettings | None = None,
-        store: SessionStore | None = None,
         bus: EventBus | None = None,
+        remembered: tuple[FlinkProcess, ...] = (),
     ) -> None:
+        """`remembered`: the processes the session recorded last time (besides the pid files), for `recover`."""
         self.home = home
         self.layout = ClusterLayout(Path(directory))
         self.settings = settings or ClusterSettings()
-        self.store = store
         self.bus = bus
+        self.remembered = remembered
         self._procs: dict[str, FlinkProcess] = {}
         self._tm_props: dict[str, dict[str, str]] = {}
         self._lock = threading.RLock()
@@ -214,9 +214,14 @@ class LocalFlinkCluster:
             if not self.rest.answers():
                 return False
             known = self.registered()
-            # A TaskManager is listed before its slots reach the slot manager; wait for both.
+            if not set(names) <= set(known):
+                return False
+            # A TaskManager is listed before its slot report arrives (slotsNumber 0 until then), and its slots reach
+            # the slot manager later still: wait for each one's own count, then for the cluster's total.
+            if any(int(str(known[n].get("slotsNumber", 0))) < self._slots_of(n) for n in names):
+                return False
             slots = sum(int(str(tm.get("slotsNumber", 0))) for tm in known.values())
-            return set(names) <= set(known) and int(self.rest.overview()["slots-total"]) >= slots
+            return int(self.rest.overview()["slots-total"]) >= slots
 
         self._wait(ready, f"{', '.join(names) or 'TaskManagers'} to register", deadline, cancel)
 
@@ -224,10 +229,7 @@ class LocalFlinkCluster:
 
     def leftovers(self) -> list[FlinkProcess]:
         """Processes a previous scaletui left running: from the session and the pid files, still alive and ours."""
-        found: dict[str, FlinkProcess] = {}
-        if self.store is not None:
-            for rec in self.store.session.cluster.processes:
-                found[rec.name] = FlinkProcess(rec.name, rec.role, rec.pid, list(rec.ports), rec.started_at)
+        found: dict[str, FlinkProcess] = {p.name: p for p in self.remembered}
         if self.layout.pids.is_dir():
             for proc in procs.read_pid_files(self.layout.pids):
                 found.setdefault(proc.name, proc)
@@ -237,8 +239,7 @@ class LocalFlinkCluster:
         """Adopt the leftovers (only if the JobManager still answers on its port) or stop them; clear dead records."""
         alive = {p.name: p for p in self.leftovers()}
         recorded = {p.name for p in procs.read_pid_files(self.layout.pids)} if self.layout.pids.is_dir() else set()
-        if self.store is not None:
-            recorded |= {r.name for r in self.store.session.cluster.processes}
+        recorded |= {p.name for p in self.remembered}
         gone = tuple(sorted(recorded - set(alive)))
         for name in gone:
             procs.remove_pid_files(self.layout.pids, name)
@@ -268,6 +269,11 @@ class LocalFlinkCluster:
         return False
 
     # --- internals ------------------------------------------------------------------------------------------------
+
+    def _slots_of(self, name: str) -> int:
+        """The slots this TaskManager was started with."""
+        props = self._tm_props.get(name, {})
+        return int(props.get("taskmanager.numberOfTaskSlots", self.settings.slots_per_taskmanager))
 
     def _tm_dynamic(self, name: str, slots: int | None = None, memory: str | None = None) -> dict[str, str]:
         return {
@@ -302,23 +308,22 @@ class LocalFlinkCluster:
         self._save()
 
     def _save(self) -> None:
-        if self.store is None:
+        """Publish the processes and where the cluster answers (the pid files are already written)."""
+        if self.bus is None:
             return
-        records = [
-            ProcessRecord(role=p.role, name=p.name, pid=p.pid, ports=p.ports, started_at=p.started_at)
+        records = tuple(
+            {"role": p.role, "name": p.name, "pid": p.pid, "ports": list(p.ports), "started_at": p.started_at}
             for p in self.processes()
-        ]
-        rest_url = self.rest_url if self.rest_port else ""
-        version, home = self.home.version, str(self.home.path)
-
-        def change(s: Session) -> None:
-            s.cluster.backend = "local"
-            s.cluster.rest_url = rest_url
-            s.cluster.flink_home = home
-            s.cluster.flink_version = version
-            s.cluster.processes = records
-
-        self.store.update(change)
+        )
+        self.bus.publish(
+            LocalClusterChanged(
+                source="flink.cluster",
+                processes=records,
+                rest_url=self.rest_url if self.rest_port else "",
+                flink_home=str(self.home.path),
+                flink_version=self.home.version,
+            )
+        )
 
     def _log_tail(self, name: str) -> str:
         logs = sorted(self.layout.logs.glob(f"flink-{name}-*.log"), key=lambda p: p.stat().st_mtime)

@@ -42,7 +42,7 @@ def run_experiment_file(
         print(
             f"scaletui: experiment {prepared.name} on {prepared.experiment.experiment.platform}, session {engine.name}"
         )
-        run = ExperimentRun(engine, prepared, Path(out) if out else None)
+        run = ExperimentRun(engine.ctx, prepared, Path(out) if out else None)
         result = run.execute(cancel)
     finally:
         for sig, handler in previous.items():

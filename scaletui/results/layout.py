@@ -22,11 +22,13 @@ DECISIONS = "decisions.jsonl"
 FAULTS = "faults.jsonl"
 STAGES = "stages.jsonl"
 ACTUATIONS = "actuations.jsonl"
+STATE = "state.jsonl"
+"""What the panes show besides samples and decisions (instances, job, strategy, load), for replay."""
 EVENTS_LOG = "events.log"
 REPORT = "report.md"
 PLOTS_DIR = "plots"
 CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV, NODE_LATENCY_CSV)
-JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS)
+JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS, STATE)
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -23,14 +23,18 @@ from typing import IO, Any, Literal
 from scaletui.errors import ConfigError
 from scaletui.events import (
     ActuationEvent,
+    ClusterChanged,
     DecisionEvent,
     Event,
     EventBus,
     FaultEvent,
+    JobChanged,
     LatencyEvent,
+    LoadChanged,
     MetricsEvent,
     StageStateChanged,
     StageTask,
+    StrategyChanged,
 )
 from scaletui.metrics.model import JobSample
 from scaletui.results import layout
@@ -56,7 +60,10 @@ _JSONL_FOR: tuple[tuple[tuple[type[Event], ...], str], ...] = (
     ((FaultEvent,), layout.FAULTS),
     ((StageTask, StageStateChanged), layout.STAGES),
     ((ActuationEvent,), layout.ACTUATIONS),
+    ((JobChanged, StrategyChanged, LoadChanged), layout.STATE),
 )
+INSTANCES_EVERY_S = 10.0
+"""Instances are recorded when their set or states change, and at least this often (their CPU and memory)."""
 
 
 def _experiment_name(path: Path | None) -> str:
@@ -101,6 +108,8 @@ class RunRecorder:
         if source is not None and not source.is_file():
             raise ConfigError(f"The experiment file {source} does not exist.", "Give the file the run is made of.")
         self.started_at = time.time() if started_at is None else started_at
+        self.origin = self.started_at
+        """Time 0 of the rows' `t_s`: the recorder's start until the run says when its load began (`set_origin`)."""
         self.experiment_name = experiment_name or _experiment_name(source)
         session_dir = Path(results_root).expanduser() / (
             session if re.fullmatch(r"[\w.-]+", session) and session.strip(".") else layout.slugify(session)
@@ -139,6 +148,8 @@ class RunRecorder:
             self._open(name)
         self._open(layout.EVENTS_LOG)
         self.counts: dict[str, int] = {"samples": 0, "events": 0}
+        self._instances_seen: tuple[tuple[str, str, str], ...] = ()
+        self._instances_at = 0.0
         self._closed = False
         self.flush()
 
@@ -176,18 +187,36 @@ class RunRecorder:
                     self._record_sample(event.sample)
                 return
             if isinstance(event, LatencyEvent):
-                self._csv[layout.NODE_LATENCY_CSV].writerows(node_latency_rows(event.matrix, self.started_at))
+                self._csv[layout.NODE_LATENCY_CSV].writerows(node_latency_rows(event.matrix, self.origin))
+                return
+            if isinstance(event, ClusterChanged):
+                self._record_instances(event)
                 return
             for kinds, name in _JSONL_FOR:
                 if isinstance(event, kinds):
-                    self._files[name].write(event_json(event, self.started_at) + "\n")
+                    self._files[name].write(event_json(event, self.origin) + "\n")
             self._files[layout.EVENTS_LOG].write(event_log_line(event) + "\n")
+
+    def set_origin(self, ts: float) -> None:
+        """The run began (cluster up, job submitted): `t_s` counts from here, as the experiment file's times do."""
+        with self._lock:
+            self.origin = ts
+            self._meta["origin"] = ts
+            write_json_atomic(self.run_dir / layout.RUN_META, self._meta)
+
+    def _record_instances(self, event: ClusterChanged) -> None:
+        """Only changes (and a periodic refresh): the run loop republishes the same instances every few seconds."""
+        seen = tuple((i.name, i.state, i.node) for i in event.instances)
+        if seen == self._instances_seen and event.ts - self._instances_at < INSTANCES_EVERY_S and not event.message:
+            return
+        self._instances_seen, self._instances_at = seen, event.ts
+        self._files[layout.STATE].write(event_json(event, self.origin) + "\n")
 
     def _record_sample(self, sample: JobSample) -> None:
         self.counts["samples"] += 1
-        self._csv[layout.METRICS_CSV].writerows(metrics_rows(sample, self.started_at))
-        self._csv[layout.NODES_CSV].writerows(node_rows(sample, self.started_at))
-        self._csv[layout.LATENCY_CSV].writerows(latency_rows(sample, self.started_at))
+        self._csv[layout.METRICS_CSV].writerows(metrics_rows(sample, self.origin))
+        self._csv[layout.NODES_CSV].writerows(node_rows(sample, self.origin))
+        self._csv[layout.LATENCY_CSV].writerows(latency_rows(sample, self.origin))
 
     def close(self, status: RunStatus = "done", *, report: bool = True, parquet: bool = True) -> Path:
         """Finish the run: stop listening, sync files, write Parquet copies, run.json and (by default) report.md."""

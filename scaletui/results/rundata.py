@@ -122,7 +122,8 @@ class RunData:
 
     @property
     def start(self) -> float:
-        started = self.meta.get("started_at")
+        """Time 0 of the run: when its load began (the experiment file's times count from it)."""
+        started = self.meta.get("origin", self.meta.get("started_at"))
         if isinstance(started, (int, float)):
             return float(started)
         return float(self.ts[0]) if len(self.ts) else 0.0

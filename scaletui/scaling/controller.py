@@ -2,10 +2,12 @@
 
 One sample per `sample_period`; a decision every `interval` once the window holds `window` seconds of samples taken
 since the last rescale; after a rescale, nothing for `cooldown`. Guard rails clamp every decision to the experiment's
-min/max parallelism, max slots and max TaskManagers. In dry-run, decisions are published but not applied. A manual
-change (`pause`, or a parallelism change the loop did not make) pauses the loop until `resume`. The strategy can be
-swapped while it runs. The clock is injected: `WallClock` live, the simulator's clock in simulations, where
-sleeping advances simulated time.
+min/max parallelism, max slots and max TaskManagers. In dry-run, decisions are published but not applied. A change
+by hand (`note_manual_change`, which the engine calls for every rescale or TaskManager change a user makes, or a
+parallelism change seen in the metrics that the loop did not make) pauses the loop until `resume`. While its own
+actuation runs, `status().acting` says so, and what the job settles at afterwards is taken as the loop's own doing,
+not a hand change. The strategy can be swapped while it runs. The clock is injected: `WallClock` live, the
+simulator's clock in simulations, where sleeping advances simulated time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scaletui.cluster.base import ClusterBackend
@@ -25,6 +28,9 @@ from scaletui.scaling.observation import Decision, Observation, TopologySource, 
 from scaletui.scaling.strategy import Strategy
 
 log = logging.getLogger(__name__)
+SETTLE_S = 5.0
+"""After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
+LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class ControllerStatus:
     dry_run: bool
     next_decision_in: float | None
     last_decision: DecisionEvent | None
+    acting: str = ""
+    """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
 
 
 class ScalingController:
@@ -49,8 +57,14 @@ class ScalingController:
         bus: EventBus | None = None,
         clock: Clock | None = None,
         sample_period: float = 1.0,
+        topology: TopologySource | None = None,
+        latency: LatencyModel | None = None,
     ) -> None:
+        """`topology` (the operator graph, slot placement) defaults to the cluster's when it offers one; `latency`
+        gives measured node-to-node one-way delays (Consul, probes), else the topology's model is used."""
         self.cluster = cluster
+        self.topology = topology if topology is not None else (cluster if isinstance(cluster, TopologySource) else None)
+        self.latency = latency
         self.spec = spec or StrategySpec.model_validate({"name": strategy.name})
         self.bus = bus or EventBus()
         self.clock = clock or WallClock()
@@ -66,6 +80,8 @@ class ScalingController:
         self._expected: dict[str, int] | None = None
         self._last_seen: dict[str, int] | None = None
         self._last_decision: DecisionEvent | None = None
+        self._acting = ""
+        self._settle_until = 0.0
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -107,7 +123,11 @@ class ScalingController:
         self.bus.publish(Notice(ts=self.clock.now(), source="scaling", message="Scaling loop resumed."))
 
     def note_manual_change(self, what: str = "parallelism changed by hand") -> None:
-        """The UI calls this when the user rescales by hand: the loop pauses until resumed."""
+        """The engine calls this for every change a user makes by hand: the loop pauses until resumed, and what
+        the job settles at is taken as the new normal, not as a change from outside."""
+        with self._lock:
+            self._expected = None
+            self._settle_until = self.clock.now() + SETTLE_S
         self.pause(f"{what}; resume to let {self.strategy.name} decide again")
 
     def set_strategy(self, strategy: Strategy) -> None:
@@ -127,9 +147,10 @@ class ScalingController:
         return self._strategy
 
     def time_to_next_decision(self) -> float | None:
-        """Seconds until the next decision (by the loop's clock); None while paused or before the first sample."""
+        """Seconds until the next decision (by the loop's clock); None while paused, acting, or before the first
+        sample."""
         with self._lock:
-            if self._paused or self._next_at is None:
+            if self._paused or self._acting or self._next_at is None:
                 return None
             return max(0.0, self._next_at - self.clock.now())
 
@@ -143,6 +164,7 @@ class ScalingController:
                 dry_run=self._dry_run,
                 next_decision_in=self.time_to_next_decision(),
                 last_decision=self._last_decision,
+                acting=self._acting,
             )
 
     # --- the loop ----------------------------------------------------------------------------------------
@@ -190,10 +212,15 @@ class ScalingController:
         self._next_at = now + max(self.spec.interval, self.spec.window)
 
     def _watch_parallelism(self, sample: JobSample) -> None:
-        """Pause when the parallelism moves in a way the loop did not ask for (a change by hand)."""
+        """Pause when the parallelism moves in a way the loop did not ask for (a change from outside scaletui).
+
+        Samples taken while the loop acts, or just after (metrics lag a few seconds), may show any step between the
+        old and the new parallelism: they only move the baseline."""
         seen = sample.parallelism
         previous, expected = self._last_seen, self._expected
         self._last_seen = seen
+        if self._acting or sample.ts < self._settle_until:
+            return
         if expected is None:
             self._expected = seen
             return
@@ -215,12 +242,13 @@ class ScalingController:
             )
 
     def _observe(self, window: list[JobSample]) -> Observation | None:
-        topo = self.cluster if isinstance(self.cluster, TopologySource) else None
+        topo = self.topology
+        measured = self.latency() if self.latency is not None else None
         return build_observation(
             window,
             edges=topo.edges() if topo else None,
             slot_nodes=topo.slot_nodes() if topo else (),
-            latency_matrix=topo.latency_matrix() if topo else None,
+            latency_matrix=measured if measured is not None else topo.latency_matrix() if topo else None,
         )
 
     def guard(self, decision: Decision, obs: Observation) -> tuple[Decision, list[str]]:
@@ -259,17 +287,28 @@ class ScalingController:
             and decision.taskmanagers != obs.taskmanagers
         )
         reason = decision.reason + (f" [guard rails: {'; '.join(notes)}]" if notes else "")
-        applied, rescale_s = False, None
+        applied, rescale_s, failure = False, None, None
         if (changes or tm_change) and not dry_run:
             started = self.clock.now()
-            self._act(decision, changes, obs)
-            ended = self.clock.now()
-            rescale_s, applied = ended - started, True
-            strategy.applied(decision, obs, ended)
             with self._lock:
-                self._expected = {**obs.parallelism, **changes}
-                self._since = ended
-                self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
+                self._acting = _acting_text(changes, obs, decision.taskmanagers if tm_change else None)
+            try:
+                self._act(decision, changes, obs)
+                applied = True
+            except UserError as e:
+                failure = e
+                reason += f" [not applied: {e.message}]"
+            finally:
+                ended = self.clock.now()
+                with self._lock:
+                    self._acting = ""
+                    self._expected = None  # the next settled sample is the loop's own doing
+                    self._settle_until = ended + SETTLE_S
+                    self._since = ended
+                    self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
+            rescale_s = ended - started
+            if applied:
+                strategy.applied(decision, obs, ended)
         else:
             with self._lock:
                 self._next_at = self.clock.now() + self.spec.interval
@@ -284,10 +323,14 @@ class ScalingController:
             dry_run=dry_run and bool(changes or tm_change),
             inputs=obs.summary(),
             rescale_s=rescale_s,
+            before=dict(obs.parallelism),
+            taskmanagers_before=obs.taskmanagers,
         )
         with self._lock:
             self._last_decision = event
         self.bus.publish(event)
+        if failure is not None:
+            raise failure
         return event
 
     def _act(self, decision: Decision, changes: dict[str, int], obs: Observation) -> list[ActuationEvent]:
@@ -304,3 +347,10 @@ class ScalingController:
             for event in events:
                 self.bus.publish(event)
         return events
+
+
+def _acting_text(changes: dict[str, int], obs: Observation, taskmanagers: int | None) -> str:
+    parts = [f"{name} {obs.parallelism.get(name, '?')}->{p}" for name, p in sorted(changes.items())]
+    if taskmanagers is not None:
+        parts.append(f"TaskManagers {obs.taskmanagers}->{taskmanagers}")
+    return "rescaling " + ", ".join(parts)

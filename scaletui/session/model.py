@@ -129,6 +129,8 @@ class RunRecord(_Model):
     status: Literal["running", "done", "failed", "interrupted"] = "running"
     results_dir: str = ""
     summary: dict[str, Any] = Field(default_factory=dict)
+    live: bool = False
+    """An open-ended run: what was done by hand in the app, recorded like an experiment."""
 
 
 class UiState(_Model):

@@ -6,15 +6,15 @@ caller decides (the app offers to start fresh under a new name; the file stays f
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-import shutil
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli_w
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from scaletui.config.errors import from_validation, read_toml
 from scaletui.errors import ConfigError
 from scaletui.session.model import SCHEMA_VERSION, Session
 
+log = logging.getLogger(__name__)
 SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)s?$", re.I)
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
@@ -121,21 +122,42 @@ def atomic_write(path: Path, text: str) -> None:
         os.close(dir_fd)
 
 
-class SessionStore:
-    """The live session behind a lock; every change goes through `update`, which saves at once.
+T = TypeVar("T")
+SessionListener = Callable[[Session, frozenset[str]], None]
+PARTS: tuple[str, ...] = tuple(Session.model_fields)
 
-    The file is `<dir>/session.toml`; `session.toml.bak` holds the previous good version.
+
+class SessionStore:
+    """The live session behind a lock, and the only writer of its file.
+
+    `update` applies a change in memory at once (every reader sees it) and tells listeners which top-level parts
+    changed; the file is written by a background thread at most every `min_interval_s`, so a burst of changes is
+    one write and no caller (the UI thread included) waits on the disk. `durable=True` returns only once the change
+    is on disk: the fault ledger's write-ahead and a reservation's job id need that. The file is
+    `<dir>/session.toml`; `session.toml.bak` holds the previous good version.
     """
 
     FILE = "session.toml"
 
-    def __init__(self, directory: Path, session: Session) -> None:
+    def __init__(self, directory: Path, session: Session, min_interval_s: float = 0.25) -> None:
         self.directory = directory
         self.path = directory / self.FILE
         self.backup = directory / (self.FILE + ".bak")
+        self.min_interval_s = min_interval_s
         self._session = session
         self._lock = threading.RLock()
-        self._listeners: list[Callable[[Session], None]] = []
+        self._listeners: list[SessionListener] = []
+        self._changed = threading.Condition(threading.Lock())
+        self._version = 0
+        self._written = 0
+        self._write_lock = threading.Lock()
+        self._ours: tuple[int, int, int] | None = None
+        self._writer: threading.Thread | None = None
+        self._closed = False
+        self.writes = 0
+        """Files written since open (the coalescing shows in writes per minute)."""
+        self.write_seconds = 0.0
+        """Time spent writing the file, all of it off the callers' threads unless they asked for durability."""
 
     @classmethod
     def open(cls, directory: Path, name: str | None = None) -> SessionStore:
@@ -149,7 +171,9 @@ class SessionStore:
         else:
             session = Session(name=name or directory.name)
         store = cls(directory, session)
-        if not path.exists():
+        if path.exists():
+            store._ours = _identity(path)
+        else:
             store.save()
         return store
 
@@ -159,8 +183,14 @@ class SessionStore:
         with self._lock:
             return self._session.model_copy(deep=True)
 
-    def on_change(self, listener: Callable[[Session], None]) -> Callable[[], None]:
-        """Call `listener` with a snapshot after every change; returns a function that removes it."""
+    def read(self, pick: Callable[[Session], T]) -> T:
+        """`pick` applied to the live session under the lock: for hot readers that need one part, not a copy of
+        the whole session. `pick` must copy what it returns."""
+        with self._lock:
+            return pick(self._session)
+
+    def on_change(self, listener: SessionListener) -> Callable[[], None]:
+        """Call `listener(snapshot, parts)` after every change; returns a function that removes it."""
         self._listeners.append(listener)
 
         def remove() -> None:
@@ -169,36 +199,111 @@ class SessionStore:
 
         return remove
 
-    def update(self, change: Callable[[Session], Any]) -> Session:
-        """Apply `change` to a copy, validate, save, then publish; a failing change leaves the session as it was."""
+    def update(self, change: Callable[[Session], Any], *, durable: bool = False) -> Session:
+        """Apply `change` to a copy, validate it and refuse secrets, then publish; the file follows (at once when
+        `durable`). A failing change leaves the session as it was."""
         with self._lock:
-            draft = self._session.model_copy(deep=True)
+            before = self._session
+            draft = before.model_copy(deep=True)
             try:
                 change(draft)
                 checked = Session.model_validate(draft.model_dump())
             except ValidationError as e:
                 raise from_validation(self.path, e) from None
-            self._write(checked)
+            secret = find_secret(checked.model_dump(mode="json"))
+            if secret:
+                raise ConfigError(f"session {checked.name}: key {secret} looks like a secret and is never saved.")
+            parts = frozenset(p for p in PARTS if getattr(before, p) != getattr(checked, p))
+            if not parts:
+                return checked.model_copy(deep=True)
             self._session = checked
             snapshot = checked.model_copy(deep=True)
+            with self._changed:
+                self._version += 1
+                self._changed.notify()
+        if durable:
+            self.save()
+        else:
+            self._ensure_writer()
         for listener in list(self._listeners):
-            listener(snapshot)
+            listener(snapshot, parts)
         return snapshot
 
     def save(self) -> None:
-        with self._lock:
-            self._write(self._session)
+        """Write the session now if the file is behind (on close, and for durable changes)."""
+        with self._write_lock:
+            with self._lock:
+                version, text = self._version, dumps(self._session)
+            if version == self._written and self._ours is not None:
+                return
+            began = time.perf_counter()
+            self._write(text)
+            self.write_seconds += time.perf_counter() - began
+            self.writes += 1
+            with self._changed:
+                self._written = max(self._written, version)
+                self._changed.notify_all()
 
-    def _write(self, session: Session) -> None:
-        """Refuse secrets first, set a damaged file aside, back up the last good file, then write atomically."""
-        with self._lock:
-            text = dumps(session)
-            if self.path.exists():
+    def close(self) -> None:
+        """Write what is pending and stop the writer thread."""
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        if self._writer is not None:
+            self._writer.join(timeout=10)
+        self.save()
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None or not self._writer.is_alive():
+            with self._changed:
+                if self._closed:
+                    return
+            self._writer = threading.Thread(target=self._write_loop, name="session-writer", daemon=True)
+            self._writer.start()
+
+    def _write_loop(self) -> None:
+        last = 0.0
+        while True:
+            with self._changed:
+                while self._version == self._written and not self._closed:
+                    self._changed.wait()
+                if self._closed:
+                    return
+            wait = last + self.min_interval_s - time.monotonic()
+            if wait > 0:
+                with self._changed:
+                    self._changed.wait_for(lambda: self._closed, timeout=wait)
+            try:
+                self.save()
+            except Exception:
+                log.exception("saving the session %s failed", self.path)
+                with self._changed:  # retried at the next change, not in a tight loop
+                    self._changed.wait_for(lambda: self._closed, timeout=1.0)
+            last = time.monotonic()
+
+    def _write(self, text: str) -> None:
+        """Set a damaged file aside, keep the last good one as the backup (a hard link: no copy), write atomically.
+
+        The file is re-read only when it is not the one this store wrote last (someone edited or damaged it)."""
+        if self.path.exists():
+            current = _identity(self.path)
+            good = current == self._ours
+            if not good:
                 try:
                     _validate(read_toml(self.path), self.path)
+                    good = True
                 except ConfigError:
                     # Damaged behind our back: keep it aside for the user, never over the last good backup.
                     self.path.rename(self.path.with_name(f"{self.FILE}.corrupt-{int(time.time())}"))
-                else:
-                    shutil.copy2(self.path, self.backup)
-            atomic_write(self.path, text)
+            if good:
+                link = self.backup.with_name(f".{self.backup.name}.tmp")
+                link.unlink(missing_ok=True)
+                os.link(self.path, link)
+                os.replace(link, self.backup)
+        atomic_write(self.path, text)
+        self._ours = _identity(self.path)
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_mtime_ns, st.st_size

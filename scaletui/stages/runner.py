@@ -1,7 +1,8 @@
 """Run the playbook stages with ansible-runner: stream per-task events, cancel quickly, keep the full log.
 
 Each run gets `<session>/runs/<run-id>/` as ansible-runner's private data dir; the full output is
-`artifacts/<run-id>/stdout` there. The stage's state (and, for applications, the app's) is saved in the session.
+`artifacts/<run-id>/stdout` there. The stage's state (and, for applications, the app's) is published as events,
+which the engine records in the session.
 ansible-playbook is found through the venv's `bin/` on PATH; hosts with a local connection carry an explicit
 `ansible_python_interpreter` in the inventory.
 """
@@ -14,21 +15,25 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from scaletui.errors import ConfigError, UserError
-from scaletui.events import EventBus, StageStateChanged, StageTask
-from scaletui.session.store import SessionStore
-from scaletui.stages.catalog import ACTIONS, APPS, Action, app_playbook, playbooks_dir, stage_playbook
-from scaletui.stages.session_records import record_app, record_stage
+from scaletui.events import AppChanged, EventBus, KubeconfigChanged, StageStateChanged, StageTask
+from scaletui.stages.catalog import ACTIONS, APPS, Action, app_playbook, app_version, playbooks_dir, stage_playbook
 from scaletui.stages.task_count import count_tasks
 from scaletui.stages.task_events import TaskTally
 
 RunState = Literal["done", "failed", "cancelled"]
 # How often ansible-runner polls cancel_callback (its default, 5 s, makes cancel feel broken).
 PEXPECT_TIMEOUT_S = 0.2
+APP_STATES: dict[str, Literal["deployed", "deleted"]] = {
+    "deploy": "deployed",
+    "reload": "deployed",
+    "delete": "deleted",
+}
 
 
 @dataclass(frozen=True)
@@ -52,14 +57,17 @@ class StagesRunner:
 
     def __init__(
         self,
-        store: SessionStore,
+        session_dir: Path,
+        inventory_file: Callable[[], str],
         bus: EventBus,
         playbooks: Path | str | None = None,
         extravars: dict[str, Any] | None = None,
         pexpect_timeout_s: float = PEXPECT_TIMEOUT_S,
     ) -> None:
+        """`inventory_file` answers where the session's inventory is now (reservations rewrite it)."""
         self.pexpect_timeout_s = pexpect_timeout_s
-        self.store = store
+        self.session_dir = session_dir
+        self.inventory_file = inventory_file
         self.bus = bus
         self.playbooks = playbooks_dir(playbooks)
         self.extravars = dict(extravars or {})
@@ -74,12 +82,12 @@ class StagesRunner:
         """Run `playbooks/<stage>/setup.yaml` against the session's inventory."""
         playbook = stage_playbook(self.playbooks, stage)
         result = self._run(stage, playbook, cancel, extravars or {}, tags)
-        kubeconfig = self.store.directory / "kubeconfig"
+        kubeconfig = self.session_dir / "kubeconfig"
         if stage == "orchestration" and result.state == "done" and kubeconfig.is_file():
-            self.store.update(lambda s: setattr(s.cluster, "kubeconfig", str(kubeconfig)))
+            self.bus.publish(KubeconfigChanged(source=f"stage:{stage}", path=str(kubeconfig)))
         if stage == "application" and result.state == "done":
             for app in APPS:
-                record_app(self.store, self.playbooks, app, "deploy")
+                self._app_changed(app, "deploy")
         return result
 
     def run_app(
@@ -91,10 +99,17 @@ class StagesRunner:
         playbook = app_playbook(self.playbooks, app)
         result = self._run(f"app:{app}", playbook, cancel, {**(extravars or {}), "app_action": action}, "")
         if result.state == "done":
-            record_app(self.store, self.playbooks, app, action)
+            self._app_changed(app, action)
         elif result.state == "failed":
-            record_app(self.store, self.playbooks, app, "failed")
+            self._app_changed(app, "failed")
         return result
+
+    def _app_changed(self, app: str, outcome: str) -> None:
+        """deploy/reload -> deployed (with the pinned version), delete -> deleted, anything else -> failed."""
+        version = app_version(self.playbooks, app)
+        self.bus.publish(
+            AppChanged(source=f"stage:app:{app}", app=app, state=APP_STATES.get(outcome, "failed"), version=version)
+        )
 
     def run_step(self, step: str, cancel: threading.Event, extravars: dict[str, Any] | None = None) -> StageResult:
         """An experiment file's step: a stage name, or "app:<name>" (deploy) or "app:<name>:<action>"."""
@@ -109,7 +124,7 @@ class StagesRunner:
     # --- one run -------------------------------------------------------------------------------------------------
 
     def inventory(self) -> Path:
-        path = self.store.session.inventory_file
+        path = self.inventory_file()
         if not path or not Path(path).is_file():
             raise UserError("no machines are reserved in this session yet.", "Reserve a platform first.")
         return Path(path)
@@ -141,12 +156,12 @@ class StagesRunner:
             self._running.add(key)
         try:
             run_id = f"{key.replace(':', '-')}-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:4]}"
-            run_dir = self.store.directory / "runs" / run_id
+            run_dir = self.session_dir / "runs" / run_id
             (run_dir / "env").mkdir(parents=True)
             variables = {
                 **self.extravars,
                 **extravars,
-                "scaletui_session_dir": str(self.store.directory),
+                "scaletui_session_dir": str(self.session_dir),
                 "scaletui_run_dir": str(run_dir),
             }
             vars_file = run_dir / "extravars.json"
@@ -160,19 +175,18 @@ class StagesRunner:
                 daemon=True,
             )
             counter.start()
-            started = time.time()
-            record_stage(
-                self.store,
-                key,
-                state="running",
-                last_run=run_id,
-                started_at=started,
-                ended_at=0.0,
-                log_file=str(log_file),
-                failed_task="",
-                message="",
+            self.bus.publish(
+                StageStateChanged(
+                    stage=key,
+                    state="running",
+                    run_id=run_id,
+                    started_at=time.time(),
+                    ended_at=0.0,
+                    log_file=str(log_file),
+                    failed_task="",
+                    source=f"stage:{key}",
+                )
             )
-            self.bus.publish(StageStateChanged(stage=key, state="running", message=run_id, source=f"stage:{key}"))
 
             def on_event(event: dict[str, Any]) -> bool:
                 task = tally.handle(event)
@@ -215,10 +229,18 @@ class StagesRunner:
                 message = f"task '{tally.failed_task}' failed: {tally.failed_message}"
             else:
                 message = f"ansible-playbook ended with {runner.status} (rc {rc}); see {log_file}"
-        record_stage(self.store, key, state=state, ended_at=time.time(), failed_task=tally.failed_task, message=message)
         if state == "done" and tally.tasks_total is not None:
             tally.tasks_total = max(tally.tasks_total, tally.tasks_done)
-        self.bus.publish(StageStateChanged(stage=key, state=state, message=message, source=f"stage:{key}"))
+        self.bus.publish(
+            StageStateChanged(
+                stage=key,
+                state=state,
+                message=message,
+                ended_at=time.time(),
+                failed_task=tally.failed_task,
+                source=f"stage:{key}",
+            )
+        )
         return StageResult(
             stage=key,
             run_id=run_id,

@@ -116,9 +116,3 @@ def _scaler_token(core: Any, namespace: str, timeout_s: float) -> str:
             return ""
         raise
     return _secret_value(secret, "token")
-
-
-def session_kubeconfig(store: Any) -> Path:
-    """The kubeconfig the orchestration stage fetched into the session (recorded in `cluster.kubeconfig`)."""
-    recorded = store.session.cluster.kubeconfig
-    return Path(recorded) if recorded else Path(store.directory) / "kubeconfig"

@@ -47,13 +47,17 @@ class ScaletuiApp(App[int]):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, replay: Path | None = None) -> None:
+        """`replay`: open straight on the replay of this run directory, and quit when it is left."""
         super().__init__()
         self.engine = engine
+        self.replay = replay
         self.themes = load_themes()
         self.active_pane = engine.store.session.ui.pane if engine.store.session.ui.pane in PANES else PANES[0]
         self._unsubscribe = engine.bus.subscribe(lambda event: self.post_message(EngineEvent(event)))
-        self._stop_session_watch = engine.store.on_change(lambda session: self.post_message(SessionChanged(session)))
+        self._stop_session_watch = engine.store.on_change(
+            lambda session, parts: self.post_message(SessionChanged(session, parts))
+        )
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -77,6 +81,10 @@ class ScaletuiApp(App[int]):
         for line in self.engine.startup_messages:
             self.say(line, "warning")
             self.notify(line, severity="warning", timeout=15)
+        if self.replay is not None:
+            from scaletui.tui.screens.replay import open_replay
+
+            self.push_screen(open_replay(self.engine, self.replay), lambda _: self.exit(0))
 
     def initial_theme(self) -> str:
         if os.environ.get("NO_COLOR"):
@@ -106,7 +114,8 @@ class ScaletuiApp(App[int]):
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)
         for pane in self.query(Pane):
-            pane.show_session(message.session)
+            if pane.session_parts & message.parts:
+                pane.show_session(message.session)
 
     def on_engine_event(self, message: EngineEvent) -> None:
         event: Event = message.event
@@ -144,8 +153,7 @@ class ScaletuiApp(App[int]):
         if name in PANES:
             self.active_pane = name
             self.focus_pane(name)
-            if self.engine.store.session.ui.pane != name:
-                self.engine.store.update(lambda s: setattr(s.ui, "pane", name))
+            self.engine.remember_ui(pane=name)
 
     def action_runs(self) -> None:
         from scaletui.tui.screens.runs import RunsScreen
@@ -176,7 +184,7 @@ class ScaletuiApp(App[int]):
             self.say(f"unknown theme {name!r}; known: {', '.join(self.themes)}", "error")
             return
         self.theme = name
-        self.engine.store.update(lambda s: setattr(s.ui, "theme", name))
+        self.engine.remember_ui(theme=name)
         self.say(f"theme {name}")
 
     def action_next_theme(self) -> None:

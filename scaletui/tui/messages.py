@@ -17,6 +17,9 @@ class EngineEvent(Message):
 
 
 class SessionChanged(Message):
-    def __init__(self, session: Session) -> None:
+    """A session snapshot and the top-level parts that changed (panes redraw only for theirs)."""
+
+    def __init__(self, session: Session, parts: frozenset[str]) -> None:
         super().__init__()
         self.session = session
+        self.parts = parts

@@ -7,6 +7,7 @@ import pytest
 
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.chaos.local import LocalFaults
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import Event, EventBus
 from scaletui.session.store import SessionStore
 from tests.chaos.realenv import IS_ROOT, EchoInstance, new_sandbox, start_echo
@@ -50,6 +51,6 @@ def echo() -> Iterator[EchoInstance]:
 
 @pytest.fixture
 def ledger(store: SessionStore, bus: EventBus, echo: EchoInstance) -> Iterator[ChaosLedger]:
-    led = ChaosLedger(store, bus, [LocalFaults()], instances=lambda: [echo.instance]).start()
+    led = ChaosLedger(SessionFaultJournal(store), bus, [LocalFaults()], instances=lambda: [echo.instance]).start()
     yield led
     led.close()

@@ -17,6 +17,7 @@ from scaletui.chaos.chaosmesh import ChaosMeshFaults
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.chaos.local import LocalFaults
 from scaletui.cluster.base import Instance
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import EventBus
 from scaletui.session.store import SessionStore
 
@@ -45,7 +46,10 @@ def main() -> int:
     target = Instance(name="tm-1", role="taskmanager", state="running", address=args.address, pid=args.pid)
     mesh = ChaosMeshFaults.from_kubeconfig(args.kubeconfig, "flink")
     ledger = ChaosLedger(
-        SessionStore.open(Path(args.session)), EventBus(), [LocalFaults(), mesh], instances=lambda: [target]
+        SessionFaultJournal(SessionStore.open(Path(args.session))),
+        EventBus(),
+        [LocalFaults(), mesh],
+        instances=lambda: [target],
     )
     cleaned = ledger.recover()
     say(step="recovered", cleaned=len(cleaned), left=len(ledger.active()))

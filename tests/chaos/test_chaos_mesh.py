@@ -18,6 +18,7 @@ from scaletui.chaos.chaosmesh import ChaosMeshFaults, go_duration, resource, val
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.chaos.params import parse
 from scaletui.cluster.base import Instance
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.errors import ConfigError
 from scaletui.events import EventBus, FaultEvent
 from scaletui.session.store import SessionStore
@@ -84,7 +85,9 @@ def backend(fake: FakeKubernetes, tmp_path: Path) -> ChaosMeshFaults:
 
 def test_fire_creates_and_revert_deletes(fake: FakeKubernetes, tmp_path: Path) -> None:
     bus = EventBus()
-    ledger = ChaosLedger(SessionStore.open(tmp_path / "s"), bus, [backend(fake, tmp_path)], instances=lambda: PODS)
+    ledger = ChaosLedger(
+        SessionFaultJournal(SessionStore.open(tmp_path / "s")), bus, [backend(fake, tmp_path)], instances=lambda: PODS
+    )
     fault = ledger.fire("delay", ["role:taskmanager"], 60, {"latency_ms": 50})
     created = fake.custom(chaosmesh.GROUP, chaosmesh.VERSION, "flink", "networkchaos")
     assert list(created) == [f"scaletui-delay-{fault.id}"]
@@ -96,7 +99,10 @@ def test_fire_creates_and_revert_deletes(fake: FakeKubernetes, tmp_path: Path) -
 
 def test_expiry_deletes_the_resource(fake: FakeKubernetes, tmp_path: Path) -> None:
     ledger = ChaosLedger(
-        SessionStore.open(tmp_path / "s"), EventBus(), [backend(fake, tmp_path)], instances=lambda: PODS
+        SessionFaultJournal(SessionStore.open(tmp_path / "s")),
+        EventBus(),
+        [backend(fake, tmp_path)],
+        instances=lambda: PODS,
     ).start()
     ledger.fire("cpu-stress", ["flink-taskmanager-a"], 0.3, {"workers": 1})
     assert len(fake.all_custom()) == 1
@@ -112,7 +118,7 @@ def test_revert_while_the_api_server_is_away_is_kept_and_retried(fake: FakeKuber
     seen = Recorder(bus)
     clock = [1000.0]
     ledger = ChaosLedger(
-        SessionStore.open(tmp_path / "s"),
+        SessionFaultJournal(SessionStore.open(tmp_path / "s")),
         bus,
         [backend(fake, tmp_path)],
         instances=lambda: PODS,

@@ -11,6 +11,7 @@ import pytest
 
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.cluster.base import Instance
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.errors import ConfigError, PlatformError
 from scaletui.events import EventBus, FaultEvent, Notice
 from scaletui.session.model import FaultRecord
@@ -28,7 +29,11 @@ def make(tmp_path: Path, backend: JournalFaults, clock: list[float] | None = Non
     bus = EventBus()
     c = clock or [100.0]
     return ChaosLedger(
-        SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS, clock=lambda: c[0]
+        SessionFaultJournal(SessionStore.open(tmp_path / "s")),
+        bus,
+        [backend],
+        instances=lambda: TMS,
+        clock=lambda: c[0],
     ), Recorder(bus)
 
 
@@ -99,7 +104,7 @@ def test_recover_reverts_what_a_dead_process_left_and_says_so(tmp_path: Path) ->
             "steps": [{"op": "forget", "id": "x/0"}, {"op": "forget", "id": "x/1"}],
         },
     )
-    store.update(lambda s: s.faults.append(orphan))
+    store.update(lambda s: s.faults.append(orphan), durable=True)
     backend = JournalFaults()
     ledger, seen = make(tmp_path, backend)
     cleaned = ledger.recover()
@@ -126,7 +131,7 @@ def test_recover_leaves_faults_of_a_live_scaletui_alone(tmp_path: Path) -> None:
         expires_at=2,
         undo={"owner_pid": parent, "owner_start": procs.start_time(parent), "steps": []},
     )
-    store.update(lambda s: s.faults.append(alive))
+    store.update(lambda s: s.faults.append(alive), durable=True)
     ledger, _ = make(tmp_path, JournalFaults())
     assert ledger.recover() == []
     assert [f.id for f in ledger.active()] == ["live"]

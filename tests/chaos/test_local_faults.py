@@ -11,6 +11,7 @@ import pytest
 
 from scaletui.chaos import procs, tc
 from scaletui.chaos.ledger import ChaosLedger
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import FaultEvent
 from scaletui.latency.probe import ProbeLatency, connect_rtt_ms
 from tests.chaos.conftest import Recorder, root_only
@@ -95,7 +96,7 @@ def test_close_reverts_everything(ledger: ChaosLedger, echo: EchoInstance) -> No
     ledger.fire("delay", ["tm-1"], duration=60, params={"latency_ms": 20})
     assert len(ledger.active()) == 2
     assert ledger.close() == 2
-    assert ledger.store.session.faults == []
+    assert ledger.journal.entries() == []
     assert leaks(echo.sandbox, [echo.process.pid]) == []  # type: ignore[attr-defined]
 
 
@@ -132,7 +133,9 @@ def test_one_delay_fault_on_two_instances_sharing_a_namespace(
     from tests.chaos.realenv import start_echo
 
     second = start_echo(echo.sandbox, "tm-2")  # type: ignore[attr-defined]
-    led = ChaosLedger(store, bus, [LocalFaults()], instances=lambda: [echo.instance, second.instance]).start()
+    led = ChaosLedger(
+        SessionFaultJournal(store), bus, [LocalFaults()], instances=lambda: [echo.instance, second.instance]
+    ).start()
     try:
         base = (rtt(echo), rtt(second))
         fault = led.fire("delay", ["role:taskmanager"], duration=30, params={"latency_ms": 60})

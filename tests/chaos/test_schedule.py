@@ -12,6 +12,7 @@ from scaletui.chaos.ledger import ChaosLedger
 from scaletui.chaos.schedule import FaultScheduler
 from scaletui.cluster.base import Instance
 from scaletui.config.models import Experiment, FaultSpec
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.errors import ConfigError
 from scaletui.events import ErrorEvent, EventBus
 from scaletui.session.store import SessionStore
@@ -46,7 +47,11 @@ def setup(tmp_path: Path) -> tuple[ChaosLedger, JournalFaults, list[float], Reco
     backend = JournalFaults()
     bus = EventBus()
     ledger = ChaosLedger(
-        SessionStore.open(tmp_path / "s"), bus, [backend], instances=lambda: TMS, clock=lambda: clock[0]
+        SessionFaultJournal(SessionStore.open(tmp_path / "s")),
+        bus,
+        [backend],
+        instances=lambda: TMS,
+        clock=lambda: clock[0],
     )
     return ledger, backend, clock, Recorder(bus)
 

@@ -78,8 +78,8 @@ def test_hostile_tables_give_config_error_only(doc: dict) -> None:
 
 def test_save_is_atomic_and_keeps_a_backup(tmp_path: Path) -> None:
     store = SessionStore.open(tmp_path / "s")
-    store.update(lambda s: setattr(s.job, "taskmanagers", 2))
-    store.update(lambda s: setattr(s.job, "taskmanagers", 3))
+    store.update(lambda s: setattr(s.job, "taskmanagers", 2), durable=True)
+    store.update(lambda s: setattr(s.job, "taskmanagers", 3), durable=True)
     assert SessionStore.open(tmp_path / "s").session.job.taskmanagers == 3
     assert loads(store.backup.read_text()).job.taskmanagers == 2
     assert [p.name for p in (tmp_path / "s").iterdir() if p.name.endswith(".tmp")] == []
@@ -109,7 +109,7 @@ def test_invalid_value_names_the_key(tmp_path: Path) -> None:
 def test_file_damaged_while_open_is_set_aside_not_overwritten(tmp_path: Path) -> None:
     store = SessionStore.open(tmp_path / "s")
     store.path.write_text("garbage = [")
-    store.update(lambda s: setattr(s.job, "taskmanagers", 4))
+    store.update(lambda s: setattr(s.job, "taskmanagers", 4), durable=True)
     aside = list((tmp_path / "s").glob("session.toml.corrupt-*"))
     assert len(aside) == 1 and aside[0].read_text() == "garbage = ["
     assert SessionStore.open(tmp_path / "s").session.job.taskmanagers == 4
@@ -151,3 +151,35 @@ def test_failed_update_leaves_session_unchanged(tmp_path: Path) -> None:
     assert store.session.job.operators == []
     assert store.path.stat().st_mtime_ns == before
     assert os.access(store.path, os.R_OK)
+
+
+def test_a_burst_of_changes_is_one_write_off_the_callers_thread(tmp_path: Path) -> None:
+    """A hundred changes in a burst (a `j` press, a rescale) reach the file in a few coalesced writes, all made by
+    the writer thread: the caller never waits on the disk."""
+    store = SessionStore.open(tmp_path / "s")
+    store.min_interval_s = 60.0  # one write at the first change, the rest wait for close: no timing in the test
+    opened = store.writes
+    seen: list[frozenset[str]] = []
+    store.on_change(lambda session, parts: seen.append(parts))
+    for i in range(100):
+        store.update(lambda s, i=i: setattr(s.job, "taskmanagers", i % 7))
+    assert store.writes - opened <= 1
+    store.close()
+    assert 1 <= store.writes - opened <= 2
+    assert SessionStore.open(tmp_path / "s").session.job.taskmanagers == 99 % 7
+    assert seen and all(parts == frozenset({"job"}) for parts in seen)
+
+
+def test_a_change_that_changes_nothing_is_not_published(tmp_path: Path) -> None:
+    store = SessionStore.open(tmp_path / "s")
+    seen: list[frozenset[str]] = []
+    store.on_change(lambda session, parts: seen.append(parts))
+    store.update(lambda s: setattr(s.ui, "pane", "pods"))
+    store.update(lambda s: setattr(s.ui, "pane", "pods"))
+    assert seen == [frozenset({"ui"})]
+
+
+def test_durable_change_is_on_disk_when_update_returns(tmp_path: Path) -> None:
+    store = SessionStore.open(tmp_path / "s")
+    store.update(lambda s: setattr(s.job, "job_id", "abc"), durable=True)
+    assert 'job_id = "abc"' in store.path.read_text()

@@ -16,6 +16,7 @@ from scaletui.flink.install import FlinkHome
 from scaletui.flink.local_cluster import LocalFlinkCluster
 from scaletui.flink.processes import pid_alive
 from scaletui.session.store import SessionStore
+from tests.recording import recorded
 
 # 600 s: the first test here also pays for the shared cluster (and, on a fresh machine, the Flink download).
 pytestmark = [pytest.mark.flink, pytest.mark.timeout(600)]
@@ -99,20 +100,20 @@ def test_kill_9_of_a_taskmanager_is_reported_and_restarted(flink_job: LocalClust
 
 
 def test_crash_then_stop_leaves_no_process_or_port(flink_home: FlinkHome, tmp_path: Path) -> None:
-    """Start a cluster, 'crash' (drop it without stopping), then a new scaletui stops what it left."""
+    """Start a cluster, 'crash' (drop it without stopping, before the session file caught up), then a new scaletui
+    stops what it left: the pid files alone find every process; the session is told they are gone."""
     store = SessionStore.open(tmp_path / "session", "crash")
-    first = LocalFlinkCluster(flink_home, tmp_path / "session" / "flink", store=store)
+    first = LocalFlinkCluster(flink_home, tmp_path / "session" / "flink", bus=recorded(store))
     first.start(1)
     pids = [p.pid for p in first.processes()]
     ports = [first.rest_port, first.rpc_port]
     assert len(store.session.cluster.processes) == 2
-    reopened = SessionStore.open(tmp_path / "session")
-    second = LocalFlinkCluster(flink_home, tmp_path / "session" / "flink", store=reopened)
+    second = LocalFlinkCluster(flink_home, tmp_path / "session" / "flink", bus=recorded(store))
     found = second.recover("stop")
     assert set(found.stopped) == {"jobmanager", "taskmanager-1"}
     assert not any(pid_alive(p) for p in pids)
     assert all(port_is_free(p) for p in ports if p is not None)
-    assert reopened.session.cluster.processes == []
+    assert store.session.cluster.processes == []
     assert not list((tmp_path / "session" / "flink" / "pids").glob("*.json"))
 
 

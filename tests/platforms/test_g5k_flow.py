@@ -16,11 +16,12 @@ import pytest
 import yaml
 
 from scaletui.config.loader import load_platform
-from scaletui.events import EventBus, Progress
+from scaletui.engine.reservations import ReservationFlow, expiring, remaining_s
+from scaletui.events import Progress
 from scaletui.platforms.enos import EnosPlatform
-from scaletui.platforms.flow import ReservationFlow, expiring, remaining_s
 from scaletui.session.store import SessionStore
 from tests.fakes.g5k import FakeGrid5000
+from tests.recording import reservation_flow
 
 PLATFORM_TOML = """
 [platform]
@@ -53,7 +54,7 @@ def flow(tmp_path: Path, g5k_api: FakeGrid5000) -> ReservationFlow:
     conf.mkdir(parents=True)
     (conf / "g5k.toml").write_text(PLATFORM_TOML)
     store = SessionStore.open(tmp_path / "session")
-    f = ReservationFlow(store, EventBus(), conf_dir=tmp_path / "conf")
+    f = reservation_flow(store, tmp_path / "conf")
     f.add(EnosPlatform(load_platform(conf / "g5k.toml"), str(conf / "g5k.toml"), poll_s=0.05))
     return f
 
@@ -149,7 +150,7 @@ def test_restart_reattaches_to_the_recorded_job(
     posts_before = sum(r.method == "POST" for r in g5k_api.requests)
 
     reopened = SessionStore.open(tmp_path / "session")
-    again = ReservationFlow(reopened, EventBus(), conf_dir=tmp_path / "conf")
+    again = reservation_flow(reopened, tmp_path / "conf")
     attached = again.reattach()
     assert [r.job_id for r in attached] == [first.job_id]
     assert attached[0].state == "running"

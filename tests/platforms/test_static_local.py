@@ -14,14 +14,13 @@ import yaml
 
 from scaletui.config.models import PlatformFile
 from scaletui.errors import ConfigError, PlatformError
-from scaletui.events import EventBus
 from scaletui.platforms.base import Inventory, InventoryHost, Platform
-from scaletui.platforms.flow import ReservationFlow
 from scaletui.platforms.inventory import group_name, inventory_document
 from scaletui.platforms.registry import ENTRY_POINT_GROUP, create_platform
 from scaletui.session.store import SessionStore
 from tests.platforms.conftest import platform_file
 from tests.platforms.sshd import LoopbackSshd, start_sshd
+from tests.recording import reservation_flow
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ hosts = [
 def test_static_platform_reserves_over_real_ssh(tmp_path: Path, sshd: LoopbackSshd) -> None:
     (tmp_path / "conf" / "platforms").mkdir(parents=True)
     (tmp_path / "conf" / "platforms" / "lab.toml").write_text(static_toml(sshd))
-    flow = ReservationFlow(SessionStore.open(tmp_path / "s"), EventBus(), conf_dir=tmp_path / "conf")
+    flow = reservation_flow(SessionStore.open(tmp_path / "s"), tmp_path / "conf")
     reservation = flow.reserve("lab", threading.Event())
     assert reservation.state == "running"
     assert [(n.name, n.role) for n in reservation.nodes] == [("lab-control", "control"), ("lab-worker", "worker")]
@@ -83,14 +82,14 @@ def test_static_platform_with_a_refused_key_is_one_sentence(tmp_path: Path, sshd
 
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other)], check=True)
     (tmp_path / "lab.toml").write_text(static_toml(sshd).replace(str(sshd.keyfile), str(other)))
-    flow = ReservationFlow(SessionStore.open(tmp_path / "s"), EventBus())
+    flow = reservation_flow(SessionStore.open(tmp_path / "s"))
     with pytest.raises(PlatformError, match=r"SSH to root@127.0.0.1 failed: .*Permission denied"):
         flow.reserve("lab", threading.Event(), conf_file=tmp_path / "lab.toml")
     assert flow.store.session.reservations[0].state == "failed"
 
 
 def test_local_platform_inventory_uses_the_local_connection(tmp_path: Path) -> None:
-    flow = ReservationFlow(SessionStore.open(tmp_path / "s"), EventBus())
+    flow = reservation_flow(SessionStore.open(tmp_path / "s"))
     flow.add(create_platform(platform_file("local", {}, name="local")))
     reservation = flow.reserve("local", threading.Event())
     assert reservation.state == "running" and [n.address for n in reservation.nodes] == ["127.0.0.1"]
@@ -156,7 +155,7 @@ def test_custom_platform_from_an_entry_point(tmp_path: Path, monkeypatch: pytest
 def test_two_platforms_in_one_session(tmp_path: Path, sshd: LoopbackSshd) -> None:
     (tmp_path / "conf" / "platforms").mkdir(parents=True)
     (tmp_path / "conf" / "platforms" / "lab.toml").write_text(static_toml(sshd))
-    flow = ReservationFlow(SessionStore.open(tmp_path / "s"), EventBus(), conf_dir=tmp_path / "conf")
+    flow = reservation_flow(SessionStore.open(tmp_path / "s"), tmp_path / "conf")
     flow.add(create_platform(platform_file("local", {}, name="local")))
     flow.reserve("local", threading.Event())
     flow.reserve("lab", threading.Event())

@@ -13,17 +13,15 @@ import pytest
 
 from scaletui.config.models import PlatformFile
 from scaletui.events import Event, EventBus, StageStateChanged, StageTask
-from scaletui.platforms.flow import ReservationFlow
 from scaletui.platforms.registry import create_platform
 from scaletui.session.store import SessionStore
-from scaletui.stages.runner import StagesRunner
-from scaletui.stages.session_records import interrupted_runs
+from tests.recording import recorded, reservation_flow, stages_runner
 
 
 @pytest.fixture
 def session(tmp_path: Path) -> SessionStore:
     store = SessionStore.open(tmp_path / "session")
-    flow = ReservationFlow(store, EventBus())
+    flow = reservation_flow(store)
     pf = PlatformFile.model_validate({"platform": {"name": "local", "type": "local"}})
     flow.add(create_platform(pf))
     flow.reserve("local", threading.Event())
@@ -40,7 +38,7 @@ def test_infrastructure_stage_runs_for_real(session: SessionStore, tmp_path: Pat
     bus = EventBus()
     seen = collect(bus)
     root = tmp_path / "root"
-    runner = StagesRunner(
+    runner = stages_runner(
         session,
         bus,
         extravars={
@@ -75,9 +73,7 @@ def test_infrastructure_stage_runs_for_real(session: SessionStore, tmp_path: Pat
 
 def test_local_playbook_prepares_this_machine(session: SessionStore, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    result = StagesRunner(session, EventBus()).run_stage(
-        "local", threading.Event(), extravars={"scaletui_cache_dir": str(cache)}
-    )
+    result = stages_runner(session).run_stage("local", threading.Event(), extravars={"scaletui_cache_dir": str(cache)})
     assert result.state == "done", result.message
     assert (cache / "flink").is_dir() and (cache / "workload" / "classes").is_dir()
     found = json.loads((cache / "local-platform.json").read_text())
@@ -85,7 +81,7 @@ def test_local_playbook_prepares_this_machine(session: SessionStore, tmp_path: P
 
 
 def test_failure_names_the_task_and_its_message(session: SessionStore, tmp_path: Path) -> None:
-    result = StagesRunner(session, EventBus()).run_stage(
+    result = stages_runner(session).run_stage(
         "local", threading.Event(), extravars={"scaletui_cache_dir": str(tmp_path), "local_min_java": 99}
     )
     assert result.state == "failed"
@@ -105,7 +101,7 @@ def test_cancel_in_the_middle_stops_the_run(session: SessionStore, tmp_path: Pat
             cancel.set()
 
     bus.subscribe(cancel_on_folders)
-    runner = StagesRunner(
+    runner = stages_runner(
         session,
         bus,
         extravars={
@@ -125,10 +121,11 @@ def test_cancel_in_the_middle_stops_the_run(session: SessionStore, tmp_path: Pat
 
 
 def test_interrupted_runs_are_marked_cancelled_on_restart(session: SessionStore) -> None:
-    from scaletui.stages.session_records import record_stage
+    from scaletui.engine.reducer import SessionReducer
 
-    record_stage(session, "orchestration", state="running", last_run="x")
-    assert interrupted_runs(session) == ["orchestration"]
+    recorded(session).publish(StageStateChanged(stage="orchestration", state="running", run_id="x"))
+    assert session.session.stages["orchestration"].last_run == "x"
+    assert SessionReducer(session, EventBus()).mark_interrupted_stages() == ["orchestration"]
     assert session.session.stages["orchestration"].state == "cancelled"
 
 
@@ -136,7 +133,7 @@ def test_app_playbook_renders_then_names_the_failing_kubectl_task(session: Sessi
     """No Kubernetes here: the flink playbook renders its manifests for real, then `k3s kubectl` is missing."""
     from scaletui.errors import ConfigError
 
-    runner = StagesRunner(session, EventBus(), extravars={"manifests_root": str(tmp_path / "manifests")})
+    runner = stages_runner(session, extravars={"manifests_root": str(tmp_path / "manifests")})
     with pytest.raises(ConfigError, match="action 'explode' is not one of deploy, delete, reload"):
         runner.run_app("flink", "explode", threading.Event())  # type: ignore[arg-type]
     result = runner.run_app("flink", "deploy", threading.Event())
@@ -152,7 +149,7 @@ def test_app_playbook_renders_then_names_the_failing_kubectl_task(session: Sessi
 def test_experiment_steps_name_stages_or_apps(session: SessionStore, tmp_path: Path) -> None:
     from scaletui.errors import ConfigError
 
-    runner = StagesRunner(session, EventBus())
+    runner = stages_runner(session)
     with pytest.raises(ConfigError, match="stage 'nope' is not one of"):
         runner.run_step("nope", threading.Event())
     with pytest.raises(ConfigError, match="application 'nope' is not one of"):

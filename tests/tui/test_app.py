@@ -136,4 +136,4 @@ async def test_timers_firing_while_the_app_exits_do_not_fail(engine) -> None:
     panes["reservations"]._tick()  # type: ignore[attr-defined]
     panes["pods"]._tick()  # type: ignore[attr-defined]
     panes["chaos"]._tick()  # type: ignore[attr-defined]
-    panes["plots"]._scaling_tick()  # type: ignore[attr-defined]
+    panes["plots"]._tick()  # type: ignore[attr-defined]

@@ -37,7 +37,7 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await wait_for(pilot, lambda: app.pane("pods").instances, "instances in the Pods pane")
         assert any(i.role == "taskmanager" for i in app.pane("pods").instances)
         await pilot.press("j")
-        await wait_for(pilot, lambda: "Job submitted" in message(app), "the job to be submitted")
+        await wait_for(pilot, lambda: "No job control on the simulator" in message(app), "the simulator's answer to j")
         await pilot.press("plus")
         await wait_for(pilot, lambda: "TaskManagers: 1 -> 2" in message(app), "a TaskManager to be added")
         await pilot.press("c")
@@ -46,7 +46,7 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await pilot.press("J")
         await wait_for(pilot, lambda: "runs as long as its cluster" in message(app), "the cancel message")
         await pilot.press("4")
-        await wait_for(pilot, lambda: app.pane("plots").samples, "metrics in the Plots pane")
+        await wait_for(pilot, lambda: sim_engine.series.last_sample, "metrics in the engine's series")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
         select = app.screen.query_one("#field-name")
@@ -68,7 +68,7 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await pilot.press("ctrl+s")
         await wait_for(
             pilot,
-            lambda: app.pane("plots").samples and app.pane("plots").samples[-1].operators["expensive"].parallelism == 3,
+            lambda: sim_engine.series.last("op.expensive.parallelism") == 3,
             "expensive at parallelism 3 in the metrics",
         )
         await wait_for(pilot, lambda: app.pane("plots").plots, "the plots to be drawn")
@@ -96,7 +96,8 @@ async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
                 latency_ms={"p50": float("nan"), "p99": 40.0},
             )
             engine.bus.publish(MetricsEvent(ts=sample.ts, source="metrics", sample=sample))
-        await wait_for(pilot, lambda: len(plots.samples) == 3 and plots.plots, "the plots to be drawn")
+        drawn = lambda: len(engine.series.series("rate.target")[0]) == 3 and plots.plots  # noqa: E731
+        await wait_for(pilot, drawn, "the plots to be drawn")
         for plot in plots.plots.values():
             plot.plt.build()
         await pilot.pause()

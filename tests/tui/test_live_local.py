@@ -33,7 +33,11 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
     app = ScaletuiApp(engine)
     try:
         async with app.run_test(size=(100, 32)) as pilot:
-            pods, plots = app.pane("pods"), app.pane("plots")
+            pods, plots, series = app.pane("pods"), app.pane("plots"), engine.series
+
+            def points(name: str, since: float = 0.0) -> list[tuple[float, float]]:
+                return [(t, v) for t, v in zip(*series.series(name, since)) if v == v]  # NaN is missing
+
             await pilot.press("3", "s")
             await wait_for(
                 pilot, lambda: sum(i.role == "taskmanager" for i in pods.instances) >= 1, "a TaskManager", 300
@@ -48,25 +52,20 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             await pilot.press("l")
             await fill(pilot, app, {"profile": "step", "params": 'rate = 150, steps = [["20s", 480]]'})
             await wait_for(
-                pilot,
-                lambda: any(s.target_rate == 480 for s in plots.samples),
-                "the load step in the metrics",
+                pilot, lambda: any(v == 480 for _, v in points("rate.target")), "the load step in the metrics"
             )
-            stepped = next(s.ts for s in plots.samples if s.target_rate == 480)
+            stepped = next(t for t, v in points("rate.target") if v == 480)
             await wait_for(
                 pilot,
                 lambda: any(d.applied and d.ts > stepped and d.parallelism.get("expensive", 1) > 1 for d in decisions),
                 "a scale-up decision after the step",
             )
             await wait_for(
-                pilot,
-                lambda: (
-                    plots.samples[-1].operators.get("expensive") is not None
-                    and plots.samples[-1].operators["expensive"].parallelism > 1
-                ),
-                "the rescale in the metrics",
+                pilot, lambda: (series.last("op.expensive.parallelism") or 1) > 1, "the rescale in the metrics"
             )
-            await wait_for(pilot, lambda: any(ts > stepped for ts in plots.decisions), "the decision marker")
+            await wait_for(
+                pilot, lambda: any(d.applied for d in series.decisions_between(stepped)), "the decision marker"
+            )
             assert "transscale on" in plots.scaling_line() and "| last: " in plots.scaling_line()
             await pilot.press("l")
             await fill(pilot, app, {"profile": "constant", "params": "rate = 250"})
@@ -79,17 +78,17 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
                 pilot,
                 lambda: (
                     engine.store.session.strategy.paused
-                    and plots.samples[-1].target_rate == 250
-                    and plots.samples[-1].operators["expensive"].parallelism == 3
-                    and (plots.samples[-1].achieved_rate or 0) > 200
+                    and series.last("rate.target") == 250
+                    and series.last("op.expensive.parallelism") == 3
+                    and (series.last("rate.source") or 0) > 200
                 ),
                 "expensive at 3 on more TaskManagers (autoscaler paused), the achieved rate following 250 records/s",
             )
             assert sum(i.role == "taskmanager" for i in pods.instances) == tms + 1
-            settled = len(plots.samples)
+            settled = len(points("rate.target"))
             # the p99 covers the last window (5 s) plus a second: let the restart of the rescale leave it first
-            await wait_for(pilot, lambda: len(plots.samples) >= settled + 14, "14 samples before the fault", 60)
-            before = sorted(p for s in list(plots.samples)[-4:] if (p := s.latency_ms.get("p99")) is not None)
+            await wait_for(pilot, lambda: len(points("rate.target")) >= settled + 14, "14 samples before the fault", 60)
+            before = sorted(v for _, v in points("latency.p99")[-4:])
             assert before, "the job's p99 latency is measured before the fault"
             baseline = before[len(before) // 2]
             await pilot.press("5", "f")
@@ -100,7 +99,7 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             await wait_for(pilot, lambda: any(v is not None for v in chaos.latency.values()), "the latency matrix", 60)
 
             def during() -> list[float]:
-                return [p for s in plots.samples if s.ts > injected and (p := s.latency_ms.get("p99")) is not None]
+                return [v for _, v in points("latency.p99", injected + 1e-6)]
 
             await wait_for(
                 pilot,

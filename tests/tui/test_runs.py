@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Markdown
 
+from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
@@ -30,13 +32,24 @@ cooldown = "30s"
 """
 
 
-async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture
+def engine(app_config: AppConfig, tmp_path: Path):
+    """An engine whose conf/ holds only the simulator and one short experiment, so the chooser's default is it."""
     conf = tmp_path / "conf"
     (conf / "experiments").mkdir(parents=True)
     (conf / "platforms").mkdir()
     (conf / "experiments" / "tui-sim.toml").write_text(SHORT)
-    (conf / "platforms" / "simulator.toml").write_text((engine.conf_dir / "platforms" / "simulator.toml").read_text())
-    engine.conf_dir = conf
+    (conf / "platforms" / "simulator.toml").write_text(
+        (Path(app_config.paths.conf) / "platforms" / "simulator.toml").read_text()
+    )
+    eng = Engine(
+        app_config.model_copy(update={"paths": app_config.paths.model_copy(update={"conf": str(conf)})}), "test"
+    )
+    yield eng
+    eng.close()
+
+
+async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: Path) -> None:
     app = ScaletuiApp(engine)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("R")

@@ -174,6 +174,10 @@ class KubernetesCluster:
         )
         return JobInfo(job_id=detail["jid"], name=detail["name"], state=detail["state"], operators=ops)
 
+    def latest(self) -> JobSample:
+        """The MetricsSource view of `sample`."""
+        return self.sample()
+
     def sample(self) -> JobSample:
         """Parallelism and slots from Flink's REST API; rates stay None here (the metrics collector fills them)."""
         info = self.job()

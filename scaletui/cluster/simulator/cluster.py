@@ -16,7 +16,7 @@ from scaletui.cluster.simulator.flow import FlowEngine
 from scaletui.cluster.simulator.model import SimConfig
 from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.errors import JobError
-from scaletui.events import ActuationEvent, EventBus
+from scaletui.events import ActuationEvent, EventBus, JobChanged
 from scaletui.metrics.model import JobSample
 
 RateFn = Callable[[float], float]
@@ -51,10 +51,14 @@ class SimulatedCluster:
         start: float = 0.0,
         speed: float | None = None,
         bus: EventBus | None = None,
+        on_sample: Callable[[JobSample], None] | None = None,
     ) -> None:
         self.config = config
         self.bus = bus
-        """When given, every actuation is published here (as the local backend does on its bus)."""
+        """When given, every actuation and job change is published here (as the local backend does on its bus)."""
+        self.on_sample = on_sample
+        """Called with each second's sample as simulated time passes (in the thread that advances it), as a
+        metrics poller hands each sample on: samples taken during a blocking rescale are not lost."""
         self._lock = threading.RLock()
         self.engine = FlowEngine(config, self._rate_fn(load), start=start)
         self.clock = SimClock(self, speed)
@@ -86,7 +90,10 @@ class SimulatedCluster:
             self._target = max(self._target, e.t) + seconds
             last = round((self._target - e.start) / self.config.dt)
             while e.steps < last:
+                before = e.last_sample
                 e.step()
+                if self.on_sample is not None and e.last_sample is not before and e.last_sample is not None:
+                    self.on_sample(e.last_sample)
 
     def set_load(self, load: object) -> None:
         """Switch the load profile; it is read relative to the start of the run."""
@@ -225,7 +232,30 @@ class SimulatedCluster:
     def _report(self, event: ActuationEvent) -> ActuationEvent:
         if self.bus is not None:
             self.bus.publish(event)
+            self.publish_job()
         return event
+
+    def publish_job(self, message: str = "") -> None:
+        """Publish the simulated job's state, as a real backend does after each change."""
+        if self.bus is None:
+            return
+        info = self.job()
+        self.bus.publish(
+            JobChanged(
+                ts=self.now,
+                source=self.name,
+                job_id=info.job_id,
+                state=info.state,
+                parallelism=info.parallelism,
+                message=message,
+                info=info,
+                taskmanagers=self.engine.taskmanagers,
+            )
+        )
+
+    def latest(self) -> JobSample:
+        """The MetricsSource view of `sample`."""
+        return self.sample()
 
     # --- TopologySource ----------------------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.containers import Vertical
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from scaletui.engine.view import LiveView, RunView
 from scaletui.errors import UserError
 from scaletui.events import Event
 from scaletui.session.model import Session
+from scaletui.tui import clock
 from scaletui.tui.actions import bindings
 
 if TYPE_CHECKING:
@@ -23,21 +25,28 @@ log = logging.getLogger(__name__)
 
 class Pane(Vertical):
     pane_id: ClassVar[str] = ""
+    session_parts: ClassVar[frozenset[str]] = frozenset()
+    """The session's top-level parts this pane shows: a change to any other part does not redraw it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if cls.pane_id:  # before Textual merges the class's bindings
             cls.BINDINGS = bindings(cls.pane_id)
         super().__init_subclass__(**kwargs)
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, view: RunView | None = None) -> None:
+        """`view` is what the pane shows: the live engine by default, a replay in the replay screen."""
         super().__init__(id=f"pane-{self.pane_id}")
         self.engine = engine
+        self.view: RunView = view if view is not None else LiveView(engine, lambda: clock.now())
 
     @property
     def is_active(self) -> bool:
         """True when this pane's tab is the one shown: hidden panes skip redraws. False once the app is exiting: a
         timer can still fire while the widgets are being removed."""
-        return self.is_attached and getattr(self.app, "active_pane", None) == self.pane_id
+        if not self.is_attached:
+            return False
+        host = self.screen if hasattr(self.screen, "active_pane") else self.app
+        return getattr(host, "active_pane", None) == self.pane_id
 
     @property
     def scaletui(self) -> ScaletuiApp:
@@ -49,8 +58,12 @@ class Pane(Vertical):
     def on_engine_event(self, event: Event) -> None:
         """React to an engine event (events arrive for every pane, visible or not)."""
 
-    def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any]:
+    def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any] | None:
         """Run a blocking engine call in a named thread worker; its errors reach the message line, not a traceback."""
+
+        if not self.view.interactive:
+            self.scaletui.say("This is a replay: it shows what happened and changes nothing.")
+            return None
 
         def work() -> Any:
             worker = get_current_worker()
@@ -74,6 +87,7 @@ class Pane(Vertical):
         if event.state == WorkerState.ERROR:
             err = worker.error
             if isinstance(err, UserError):
+                log.warning("%s: %s", worker.name, err)
                 self.scaletui.say(str(err), "error")
             else:
                 log.error("%s failed", worker.name, exc_info=err)

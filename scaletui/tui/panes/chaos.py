@@ -11,7 +11,6 @@ from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.events import Event, FaultEvent, LatencyEvent
 from scaletui.session.model import FaultRecord, Session
-from scaletui.tui import clock
 from scaletui.tui.intents import inline_table
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
@@ -62,13 +61,14 @@ def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None]) ->
 
 class ChaosPane(Pane):
     pane_id = "chaos"
+    session_parts = frozenset({"faults"})
     DEFAULT_CSS = """
     ChaosPane FilterTable { height: 1fr; }
     ChaosPane #latency { height: auto; max-height: 12; padding: 0 1; border-top: solid $panel; }
     """
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine)
+    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, view)
         self.faults: list[FaultRecord] = []
         self.latency: dict[tuple[str, str], float | None] = {}
 
@@ -84,7 +84,7 @@ class ChaosPane(Pane):
             self._draw()
 
     def _draw(self) -> None:
-        now = clock.now()
+        now = self.view.now()
         self.query_one(FilterTable).set_rows(fault_row(f, now) for f in self.faults)
 
     def show_session(self, session: Session) -> None:
@@ -124,7 +124,7 @@ class ChaosPane(Pane):
                     raise ConfigError(f"duration: expected {e}.") from None
                 targets = [t.strip() for t in values["targets"].split(",") if t.strip()]
                 params = inline_table(values["params"], "fault parameters")
-                return self.engine.faults.fire(values["kind"], targets, duration, params)
+                return self.engine.live.fire_fault(values["kind"], targets, duration, params)
 
             self.run_intent("firing the fault", call, group="chaos")
 
@@ -138,7 +138,14 @@ class ChaosPane(Pane):
         if fault_id is None:
             self.scaletui.say("No fault selected.")
             return
-        self.run_intent("reverting the fault", lambda: self.engine.faults.revert(fault_id), group="chaos")
+        self.run_intent("reverting the fault", lambda: self._revert(fault_id), group="chaos")
+
+    def _revert(self, fault_id: str) -> str:
+        """Through the run when one is active (so the session's timeline has it), else straight to the ledger (a
+        fault left from before, with no run to go through)."""
+        if self.engine.live.run is not None:
+            return self.engine.live.revert_fault(fault_id)
+        return self.engine.faults.revert_all() if fault_id == "all" else self.engine.faults.revert(fault_id)
 
     def action_revert_all(self) -> None:
-        self.run_intent("reverting every fault", self.engine.faults.revert_all, group="chaos")
+        self.run_intent("reverting every fault", lambda: self._revert("all"), group="chaos")

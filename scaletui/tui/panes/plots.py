@@ -1,25 +1,25 @@
-"""Plots: throughput (target vs achieved), latency, parallelism and busy time, live, with fault windows marked.
+"""Plots: throughput (target vs achieved), latency, parallelism and busy time, with fault windows marked.
 
-textual-plotext costs ~1 s to import, so the plots are built the first time this pane is shown with data.
+The samples are the engine's series (or a replay's): this pane keeps none of its own, and redraws on a timer only
+when it is shown and the series moved. textual-plotext costs ~1 s to import, so the plots are built the first time
+this pane is shown with data.
 """
 
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
-from scaletui.events import DecisionEvent, Event, FaultEvent, MetricsEvent
 from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import inline_table, whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
 
-HISTORY = 600
+HISTORY_S = 600.0
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
 
 
@@ -49,12 +49,10 @@ class PlotsPane(Pane, can_focus=True):
     PlotsPane #plots-empty { padding: 1 1; color: $text-muted; }
     """
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine)
-        self.samples: deque[JobSample] = deque(maxlen=HISTORY)
-        self.faults: dict[str, list[float | None]] = {}
-        self.decisions: deque[float] = deque(maxlen=100)
+    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, view)
         self.plots: dict[str, Any] = {}
+        self._drawn = -1
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="headline")
@@ -62,24 +60,32 @@ class PlotsPane(Pane, can_focus=True):
         yield Grid(id="plot-grid")
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._scaling_tick)
+        self.set_interval(self.engine.config.refresh.plots, self._tick)
 
-    def _scaling_tick(self) -> None:
-        if self.is_active:
-            self.query_one("#scaling-line", Static).update(self.scaling_line())
+    def _tick(self) -> None:
+        if not self.is_active:
+            return
+        self.query_one("#scaling-line", Static).update(self.scaling_line())
+        if self.view.series.version != self._drawn:
+            self.redraw()
 
     def scaling_line(self) -> str:
-        """Active strategy, time to its next decision and its last decision with the reason."""
-        if not self.engine.live.is_open:
+        """Active strategy, what it does now (rescaling, or the time to its next decision) and its last decision."""
+        if self.view.series.last_sample is None and self.view.interactive and not self.engine.live.run:
             return ""
-        status = self.engine.live.strategy_status()
+        status = self.view.strategy_status()
         if status is None:
-            return "autoscaler off: press a to choose a strategy"
+            return "autoscaler off: press a to choose a strategy" if self.view.interactive else "autoscaler off"
         state = "paused" if status.paused else "dry-run" if status.dry_run else "on"
-        nxt = f", next decision in {status.next_decision_in:.0f}s" if status.next_decision_in is not None else ""
+        if status.acting:
+            now = f", {status.acting}..."
+        elif status.next_decision_in is not None:
+            now = f", next decision in {status.next_decision_in:.0f}s"
+        else:
+            now = ""
         last = status.last_decision
         tail = f" | last: {last.reason}" if last is not None else ""
-        return f"{status.strategy} {state}{nxt}{tail}"
+        return f"{status.strategy} {state}{now}{tail}"
 
     # --- intents ---------------------------------------------------------------------------------------------------
 
@@ -106,7 +112,7 @@ class PlotsPane(Pane, can_focus=True):
         self.app.push_screen(FormScreen("Load profile", fields, hint), done)
 
     def action_rescale(self) -> None:
-        job = self.engine.store.session.job
+        job = self.view.session().job
         names = tuple(op.name for op in job.operators) or ("expensive",)
         fields = [
             FormField("operator", "Operator", "expensive", names),
@@ -128,7 +134,7 @@ class PlotsPane(Pane, can_focus=True):
     def action_strategy(self) -> None:
         from scaletui.scaling.registry import strategy_names
 
-        current = self.engine.store.session.strategy.name
+        current = self.view.session().strategy.name
         fields = [FormField("name", "Strategy", current, ("none", *strategy_names()))]
 
         def done(values: dict[str, str] | None) -> None:
@@ -143,19 +149,6 @@ class PlotsPane(Pane, can_focus=True):
     def action_toggle_dry_run(self) -> None:
         self.run_intent("toggling dry-run", self.engine.live.toggle_dry_run, group="scaling")
 
-    def on_engine_event(self, event: Event) -> None:
-        if isinstance(event, MetricsEvent):
-            self.samples.append(event.sample)
-            if self.is_active:
-                self.redraw()
-        elif isinstance(event, FaultEvent):
-            if event.action == "injected":
-                self.faults[event.fault_id] = [event.ts, None]
-            elif event.fault_id in self.faults:
-                self.faults[event.fault_id][1] = event.ts
-        elif isinstance(event, DecisionEvent) and event.applied:
-            self.decisions.append(event.ts)
-
     def on_show(self) -> None:
         self.redraw()
 
@@ -169,67 +162,44 @@ class PlotsPane(Pane, can_focus=True):
             grid.mount(plot)
 
     def redraw(self) -> None:
-        if not self.samples:
+        series = self.view.series
+        last = series.last_sample
+        if last is None:
             return
-        last = self.samples[-1]
+        self._drawn = series.version
         self.query_one("#headline", Static).update(headline(last))
         if not self.plots:
             self._build()
             self.call_after_refresh(self.redraw)
             return
-        t0 = self.samples[0].ts
-        xs = [s.ts - t0 for s in self.samples]
-        self._series(
-            "throughput",
-            "records/s",
-            xs,
-            {
-                "target": [s.target_rate for s in self.samples],
-                "achieved": [s.achieved_rate for s in self.samples],
-            },
-            t0,
-        )
-        self._series(
-            "latency", "latency ms", xs, {q: [s.latency_ms.get(q) for s in self.samples] for q in ("p50", "p99")}, t0
-        )
-        ops = list(last.operators)
-        self._series(
-            "parallelism",
-            "parallelism",
-            xs,
-            {
-                op: [float(s.operators[op].parallelism) if op in s.operators else None for s in self.samples]
-                for op in ops
-            },
-            t0,
-        )
-        self._series(
-            "busy",
-            "busy ms/s",
-            xs,
-            {op: [s.operators[op].busy_ms_per_s if op in s.operators else None for s in self.samples] for op in ops},
-            t0,
-        )
+        since = last.ts - HISTORY_S
+        ops = list(series.operators)
+        self._plot("throughput", "records/s", {"target": "rate.target", "achieved": "rate.source"}, since, last.ts)
+        self._plot("latency", "latency ms", {q: f"latency.{q}" for q in ("p50", "p99")}, since, last.ts)
+        self._plot("parallelism", "parallelism", {op: f"op.{op}.parallelism" for op in ops}, since, last.ts)
+        self._plot("busy", "busy ms/s", {op: f"op.{op}.busy" for op in ops}, since, last.ts)
 
-    def _series(self, name: str, title: str, xs: list[float], lines: dict[str, list[float | None]], t0: float) -> None:
+    def _plot(self, name: str, title: str, lines: dict[str, str], since: float, t0_end: float) -> None:
+        series = self.view.series
         plot = self.plots[name]
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
+        t0 = since
         top = 0.0
-        for label, ys in lines.items():
-            pts = [(x, y) for x, y in zip(xs, ys) if y is not None and math.isfinite(y)]
+        for label, key in lines.items():
+            ts, vs = series.series(key, since)
+            pts = [(t - t0, v) for t, v in zip(ts, vs) if math.isfinite(v)]
             if pts:
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label)
                 top = max(top, max(p[1] for p in pts))
-        for start, end in self.faults.values():
-            x0 = (start or t0) - t0
-            x1 = (end - t0) if end else xs[-1]
+        for span in series.fault_spans():
+            x1 = (span.end if span.end is not None else t0_end) - t0
             if x1 >= 0 and top > 0:
-                plt.vertical_line(max(0.0, x0), color="red")
+                plt.vertical_line(max(0.0, span.start - t0), color="red")
                 plt.vertical_line(x1, color="red")
-        for ts in self.decisions:
-            if ts >= t0:
-                plt.vertical_line(ts - t0, color="yellow")
+        for decision in series.decisions_between(since):
+            if decision.applied:
+                plt.vertical_line(decision.ts - t0, color="yellow")
         plot.refresh()

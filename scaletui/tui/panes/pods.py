@@ -10,9 +10,8 @@ from textual.widgets import Static
 
 from scaletui.cluster.base import Instance
 from scaletui.config.units import format_duration
-from scaletui.events import ClusterChanged, Event, JobChanged
+from scaletui.events import ClusterChanged, Event
 from scaletui.session.model import Session
-from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
@@ -64,14 +63,15 @@ def capacity_row(row: NodeCapacityRow) -> Row:
 
 class PodsPane(Pane):
     pane_id = "pods"
+    session_parts = frozenset({"job", "cluster"})
     DEFAULT_CSS = """
     PodsPane #job-line { height: auto; padding: 0 1; color: $text-muted; }
     PodsPane #capacity { display: none; height: 40%; border-top: solid $panel; }
     PodsPane #capacity.-shown { display: block; }
     """
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine)
+    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, view)
         self.instances: list[Instance] = []
 
     def compose(self) -> ComposeResult:
@@ -93,11 +93,11 @@ class PodsPane(Pane):
             self._draw()
         capacity = self.query_one("#capacity", FilterTable)
         if capacity.has_class("-shown"):
-            estimator = self.engine.live.capacity if self.engine.live.is_open else None
+            estimator = self.engine.active_capacity()
             capacity.set_rows(capacity_row(r) for r in (estimator.rows() if estimator else []))
 
     def _draw(self) -> None:
-        now = clock.now()
+        now = self.view.now()
         self.query_one("#instances", FilterTable).set_rows(instance_row(i, now) for i in self.instances)
 
     def action_toggle_capacity(self) -> None:
@@ -125,9 +125,7 @@ class PodsPane(Pane):
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_start_cluster(self) -> None:
-        from scaletui.engine.local_platform import leftover_cluster
-
-        if not leftover_cluster(self.engine):
+        if not self.engine.leftover_cluster():
             self.run_intent("starting the cluster", self.engine.live.start, group="cluster")
             return
         names = ", ".join(p.name for p in self.engine.store.session.cluster.processes)
@@ -181,8 +179,8 @@ class PodsPane(Pane):
         self.run_intent("cancelling the job", self.engine.live.cancel_job, group="job")
 
     def on_engine_event(self, event: Event) -> None:
+        """Instances as they change; the job's changes show in the job line (the session), not on the message line,
+        where they would bury the answer to the key that made them."""
         if isinstance(event, ClusterChanged):
             self.instances = list(event.instances)
             self._draw()
-        elif isinstance(event, JobChanged) and event.message:
-            self.scaletui.say(event.message)

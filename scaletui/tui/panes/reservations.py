@@ -37,9 +37,10 @@ def reservation_row(r: Reservation, now: float) -> Row:
 
 class ReservationsPane(Pane):
     pane_id = "reservations"
+    session_parts = frozenset({"reservations"})
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine)
+    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, view)
         self.warned: set[str] = set()
 
     def compose(self) -> ComposeResult:

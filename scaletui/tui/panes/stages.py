@@ -30,6 +30,7 @@ def stage_row(name: str, rec: StageRecord) -> Row:
 
 class StagesPane(Pane):
     pane_id = "stages"
+    session_parts = frozenset({"stages", "apps"})
     DEFAULT_CSS = """
     StagesPane FilterTable { height: 9; }
     StagesPane ProgressBar { height: 1; padding: 0 1; display: none; }

@@ -1,7 +1,8 @@
 """Run history (`R` or `:runs`): past runs of the session, their summary and plots, and a key to run again.
 
-Enter opens a run; `e` starts the same experiment file again; `n` starts one from conf/experiments/; `x` cancels
-the experiment in progress. Results are read from each run's directory, as `scaletui report` reads them.
+Enter opens a run; `v` replays it through the panes; `e` starts the same experiment file again; `n` starts one
+from conf/experiments/; `x` cancels the experiment in progress. Results are read from each run's directory, as
+`scaletui report` reads them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class RunsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("enter", "open_run", "Open", priority=True),
+        Binding("v", "replay_run", "Replay"),
         Binding("e", "rerun", "Run again"),
         Binding("n", "new_run", "New run"),
         Binding("x", "cancel_run", "Cancel run"),
@@ -95,6 +97,19 @@ class RunsScreen(Screen[None]):
             from scaletui.tui.screens.run_summary import RunSummaryScreen
 
             self.app.push_screen(RunSummaryScreen(Path(run.results_dir)))
+
+    def action_replay_run(self) -> None:
+        run = self._selected()
+        if run is None:
+            self.say("Select a run first.")
+            return
+        from scaletui.errors import UserError
+        from scaletui.tui.screens.replay import open_replay
+
+        try:
+            self.app.push_screen(open_replay(self.engine, run.results_dir))
+        except UserError as e:
+            self.say(str(e))
 
     def action_rerun(self) -> None:
         run = self._selected()

@@ -1,8 +1,9 @@
 """The reservation flow the Reservations pane and `--script` drive: reserve, status, extend, release, re-attach.
 
 Every method blocks and is meant for a worker thread. Each publishes `Progress` events (source
-`platform:<name>`) and records the `Reservation` in the session, so a restarted scaletui re-attaches with
-`reattach()`. After every change the session's inventory file is rewritten from all running reservations.
+`platform:<name>`) and `ReservationChanged` events, which the engine's reducer records in the session at once
+(durable), so a restarted scaletui re-attaches with `reattach()`. After every change the session's inventory file
+is rewritten from all running reservations.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 
 from scaletui.config.loader import load_platform
 from scaletui.errors import PlatformError, UserError
-from scaletui.events import ErrorEvent, EventBus, Progress
+from scaletui.events import ErrorEvent, EventBus, InventoryChanged, Progress, ReservationChanged
 from scaletui.platforms.base import Inventory, InventoryHost, Platform, PlatformStatus, ReservationCancelled
 from scaletui.platforms.inventory import write_inventory
 from scaletui.platforms.registry import create_platform
-from scaletui.session.model import Node, Reservation, Session
+from scaletui.session.model import Node, Reservation
 from scaletui.session.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class ReservationFlow:
     """Platforms of one session, by name. Several platforms may be reserved side by side."""
 
     def __init__(self, store: SessionStore, bus: EventBus, conf_dir: Path | str = "conf") -> None:
+        """`store` is read here; changes go out as events, for the reducer subscribed to `bus` to record."""
         self.store = store
         self.bus = bus
         self.conf_dir = Path(conf_dir)
@@ -104,16 +106,12 @@ class ReservationFlow:
         return platform
 
     def _record(self, platform: Platform, **fields: object) -> Reservation:
-        def change(session: Session) -> None:
-            found = next((r for r in session.reservations if r.platform == platform.name), None)
-            if found is None:
-                found = Reservation(platform=platform.name, type=platform.type)
-                session.reservations.append(found)
-            for key, value in fields.items():
-                setattr(found, key, value)
-
-        session = self.store.update(change)
-        return next(r for r in session.reservations if r.platform == platform.name)
+        """Publish the change and return the reservation as the session now records it."""
+        self.bus.publish(
+            ReservationChanged(source=f"platform:{platform.name}", platform=platform.name, type=platform.type,
+                               fields=dict(fields))
+        )  # fmt: skip
+        return next(r for r in self.store.session.reservations if r.platform == platform.name)
 
     def _status_fields(self, status: PlatformStatus) -> dict[str, object]:
         return {
@@ -142,7 +140,7 @@ class ReservationFlow:
         session = self.store.session
         inventories = [_inventory(r) for r in session.reservations if r.state == "running" and r.nodes]
         path = write_inventory(self.store.directory, inventories)
-        self.store.update(lambda s: setattr(s, "inventory_file", str(path)))
+        self.bus.publish(InventoryChanged(source="platforms", path=str(path)))
         return path
 
     # --- the flow ------------------------------------------------------------------------------------------------

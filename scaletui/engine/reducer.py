@@ -1,0 +1,274 @@
+"""The one writer of the session: engine events in, session changes out.
+
+Lower packages (cluster, flink, chaos, stages, platforms) never touch the session; they publish events, and this
+reducer, subscribed to the bus, turns each into a change of the session store. The store coalesces the file
+writes off the publishers' threads; the few changes that must survive a crash at once (a reservation's job id, a
+fault's undo steps) are durable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from scaletui.events import (
+    AppChanged,
+    ClusterChanged,
+    Event,
+    EventBus,
+    InventoryChanged,
+    JobChanged,
+    KubeconfigChanged,
+    LoadChanged,
+    LocalClusterChanged,
+    ReservationChanged,
+    RunChanged,
+    StageStateChanged,
+    StrategyChanged,
+    UiChanged,
+)
+from scaletui.session.model import (
+    AppRecord,
+    FaultRecord,
+    OperatorRecord,
+    ProcessRecord,
+    Reservation,
+    RunRecord,
+    Session,
+    StageRecord,
+)
+from scaletui.session.store import SessionStore
+
+TERMINAL_JOB_STATES = frozenset({"CANCELED", "CANCELLED", "FINISHED", "FAILED", "none"})
+
+
+def _job(event: JobChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        if not event.job_id or event.state in TERMINAL_JOB_STATES:
+            s.job.job_id, s.job.name, s.job.state, s.job.operators = "", "", "none", []
+            return
+        s.job.job_id, s.job.state = event.job_id, event.state
+        info = event.info
+        if info is not None:
+            s.job.name = info.name
+            s.job.operators = [
+                OperatorRecord(
+                    name=o.name, vertex_id=o.vertex_id, parallelism=o.parallelism, max_parallelism=o.max_parallelism
+                )
+                for o in info.operators
+            ]
+        else:
+            for op in s.job.operators:
+                op.parallelism = event.parallelism.get(op.name, op.parallelism)
+        if event.taskmanagers is not None:
+            s.job.taskmanagers = event.taskmanagers
+
+    return change
+
+
+def _instances(event: ClusterChanged) -> Callable[[Session], None]:
+    count = len([i for i in event.instances if getattr(i, "role", "") == "taskmanager"])
+
+    def change(s: Session) -> None:
+        s.job.taskmanagers = count
+
+    return change
+
+
+def _stage(event: StageStateChanged) -> Callable[[Session], None]:
+    fields: dict[str, Any] = {"state": event.state, "message": event.message}
+    if event.run_id:
+        fields["last_run"] = event.run_id
+    for name in ("started_at", "ended_at", "log_file", "failed_task"):
+        value = getattr(event, name)
+        if value is not None:
+            fields[name] = value
+
+    def change(s: Session) -> None:
+        record = s.stages.get(event.stage) or StageRecord()
+        for name, value in fields.items():
+            setattr(record, name, value)
+        s.stages[event.stage] = record
+
+    return change
+
+
+def _app(event: AppChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.apps[event.app] = AppRecord(state=event.state, version=event.version, updated_at=event.ts)
+
+    return change
+
+
+def _reservation(event: ReservationChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        found = next((r for r in s.reservations if r.platform == event.platform), None)
+        if found is None:
+            found = Reservation(platform=event.platform, type=event.type)
+            s.reservations.append(found)
+        for key, value in event.fields.items():
+            setattr(found, key, value)
+
+    return change
+
+
+def _local_cluster(event: LocalClusterChanged) -> Callable[[Session], None]:
+    records = [ProcessRecord.model_validate(p) for p in event.processes]
+
+    def change(s: Session) -> None:
+        s.cluster.processes = records
+        if records:
+            s.cluster.backend = "local"
+            s.cluster.rest_url, s.cluster.flink_home = event.rest_url, event.flink_home
+            s.cluster.flink_version = event.flink_version
+
+    return change
+
+
+def _strategy(event: StrategyChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.strategy.name, s.strategy.paused, s.strategy.dry_run = event.name, event.paused, event.dry_run
+
+    return change
+
+
+def _load(event: LoadChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.job.load_profile = dict(event.spec)
+
+    return change
+
+
+def _run(event: RunChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.cluster.backend = event.backend
+        if event.status != "running":
+            s.job.job_id, s.job.name, s.job.state, s.job.operators, s.job.taskmanagers = "", "", "none", [], 0
+        if event.backend == "none" and not s.cluster.processes:
+            s.cluster.rest_url = ""
+        record = next((r for r in s.runs if r.id == event.run_id), None)
+        if record is None:
+            record = RunRecord(
+                id=event.run_id,
+                experiment=event.experiment,
+                started_at=event.started_at or event.ts,
+                results_dir=event.results_dir,
+                live=event.live,
+            )
+            s.runs.append(record)
+        record.status = event.status
+        if event.ended_at is not None:
+            record.ended_at = event.ended_at
+        if event.summary:
+            record.summary = {k: v for k, v in event.summary.items() if v is not None}
+
+    return change
+
+
+def _inventory(event: InventoryChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.inventory_file = event.path
+
+    return change
+
+
+def _kubeconfig(event: KubeconfigChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.cluster.kubeconfig = event.path
+
+    return change
+
+
+def _ui(event: UiChanged) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        if event.pane is not None:
+            s.ui.pane = event.pane
+        if event.theme is not None:
+            s.ui.theme = event.theme
+
+    return change
+
+
+REDUCERS: dict[type[Event], Callable[[Any], Callable[[Session], None]]] = {
+    JobChanged: _job,
+    ClusterChanged: _instances,
+    StageStateChanged: _stage,
+    AppChanged: _app,
+    ReservationChanged: _reservation,
+    InventoryChanged: _inventory,
+    KubeconfigChanged: _kubeconfig,
+    LocalClusterChanged: _local_cluster,
+    StrategyChanged: _strategy,
+    LoadChanged: _load,
+    RunChanged: _run,
+    UiChanged: _ui,
+}
+DURABLE: frozenset[type[Event]] = frozenset({ReservationChanged, InventoryChanged, RunChanged})
+"""A reservation's job id and a run's start and end survive a crash at once; the rest may lag a quarter second."""
+
+
+class SessionReducer:
+    """Subscribed to the bus for the events in REDUCERS; the only code that calls `SessionStore.update`."""
+
+    def __init__(self, store: SessionStore, bus: EventBus) -> None:
+        self.store = store
+        self._unsubscribe = [bus.subscribe(self.apply, kind) for kind in REDUCERS]
+
+    def apply(self, event: Event) -> None:
+        reducer = REDUCERS.get(type(event))
+        if reducer is not None:
+            self.store.update(reducer(event), durable=type(event) in DURABLE)
+
+    def mark_interrupted_stages(self) -> list[str]:
+        """After a restart, stages still marked running were cut short: mark them cancelled, return their names."""
+        stale = [key for key, record in self.store.session.stages.items() if record.state == "running"]
+        if stale:
+
+            def change(s: Session) -> None:
+                for key in stale:
+                    s.stages[key].state = "cancelled"
+                    s.stages[key].message = "interrupted: scaletui stopped during the run"
+
+            self.store.update(change)
+        return stale
+
+    def mark_interrupted_runs(self) -> list[str]:
+        """Runs still marked running belong to a scaletui that died: mark them interrupted."""
+        stale = [r.id for r in self.store.session.runs if r.status == "running"]
+        if stale:
+
+            def change(s: Session) -> None:
+                for run in s.runs:
+                    if run.id in stale:
+                        run.status, run.ended_at = "interrupted", run.ended_at or time.time()
+
+            self.store.update(change, durable=True)
+        return stale
+
+    def journal(self) -> SessionFaultJournal:
+        return SessionFaultJournal(self.store)
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+
+class SessionFaultJournal:
+    """The fault ledger's entries in the session file, each change on disk before it returns."""
+
+    def __init__(self, store: SessionStore) -> None:
+        self.store = store
+
+    def entries(self) -> list[FaultRecord]:
+        return self.store.read(lambda s: [f.model_copy(deep=True) for f in s.faults])
+
+    def put(self, record: FaultRecord) -> None:
+        def change(s: Session) -> None:
+            s.faults = [f for f in s.faults if f.id != record.id] + [record]
+
+        self.store.update(change, durable=True)
+
+    def drop(self, fault_id: str) -> None:
+        self.store.update(lambda s: setattr(s, "faults", [f for f in s.faults if f.id != fault_id]), durable=True)

@@ -1,0 +1,420 @@
+"""The run loop: the one loop that drives a capability set, for experiments and live sessions alike.
+
+Every second of the platform's clock it applies what is due (timeline steps of the experiment file, then intents a
+user sent from the app), drives the load, ticks the autoscaler, and watches the job. A live session is a run with
+no end. Intents are applied here, in the loop's thread, at the start of a step: the run is then the same whether a
+step came from a key or from a file, which is what lets `--script` replay a session made by hand (and, on the
+simulator, make the same decisions).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from scaletui.config.models import (
+    CancelJobStep,
+    DryRunStep,
+    FaultStep,
+    JobSpec,
+    LoadSpec,
+    LoadStep,
+    PauseStep,
+    RescaleStep,
+    ResumeStep,
+    RevertStep,
+    StrategySpec,
+    StrategyStep,
+    SubmitStep,
+    TaskManagersStep,
+    TimelineStep,
+)
+from scaletui.engine.capabilities import Capabilities, ScalingTarget, one_way_ms
+from scaletui.errors import JobError, UserError
+from scaletui.events import (
+    ClusterChanged,
+    ErrorEvent,
+    EventBus,
+    LatencyEvent,
+    LoadChanged,
+    Progress,
+    StrategyChanged,
+)
+from scaletui.scaling.strategy import Strategy
+from scaletui.workload.profiles import LoadProfile
+
+if TYPE_CHECKING:
+    from scaletui.engine.faults import FaultControl
+    from scaletui.scaling.controller import ControllerStatus, ScalingController
+
+log = logging.getLogger(__name__)
+STEP_S = 1.0
+AT_TOLERANCE_S = 0.01
+"""A step recorded at `at` (rounded to the millisecond) is due at the loop step whose time is `at`, whatever the
+float rounding of that time on another run: steps are a second apart, so a hundredth is safe."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run does, checked before it starts: the job, the load, the strategy and the timeline."""
+
+    name: str
+    duration: float | None
+    """None: open-ended (a live session), stopped by the user."""
+    job: JobSpec
+    load: LoadSpec
+    profile: LoadProfile
+    strategy: StrategySpec
+    initial_strategy: Strategy | None
+    steps: tuple[TimelineStep, ...] = ()
+    latency_every_s: float = 5.0
+    """On a simulated clock the loop measures the latency matrix itself, this often in simulated time."""
+    submit_job: bool = True
+    """Submit the job when the run begins (experiments); a live session waits for the user's key, and a timeline
+    with a submit step submits it then."""
+    instances_every_s: float = 2.0
+
+
+class Run:
+    """Drive one opened capability set with a plan; `submit` intents from any thread while `run` loops."""
+
+    def __init__(
+        self,
+        caps: Capabilities,
+        plan: RunPlan,
+        bus: EventBus,
+        faults: FaultControl,
+        load_strategy: Callable[[StrategySpec], Strategy],
+        cancel: threading.Event,
+        on_step: Callable[[TimelineStep], None] = lambda step: None,
+    ) -> None:
+        """`load_strategy` builds a strategy from its spec (conf/strategies); `cancel` ends the run (Ctrl-C, the
+        user stopping it) and is handed to long calls; `on_step` hears every intent applied, with its time from
+        the start, so a live session's steps become a replayable timeline."""
+        self.caps = caps
+        self.plan = plan
+        self.bus = bus
+        self.faults = faults
+        self.load_strategy = load_strategy
+        self.on_step = on_step
+        self.clock = caps.clock
+        self.controller: ScalingController | None = None
+        self.load_spec = plan.load
+        self.profile = plan.profile
+        self.started_at: float | None = None
+        self.job_submitted = False
+        self._pending = deque(sorted(plan.steps, key=lambda s: s.at))
+        self._queue: deque[tuple[TimelineStep, Future[str]]] = deque()
+        self._queue_lock = threading.Lock()
+        self.cancel = cancel
+        self._wake = threading.Event()
+        self._failure_reported = ""
+        self.check_plan()
+
+    # --- before the loop -----------------------------------------------------------------------------------------
+
+    def check_plan(self) -> None:
+        """Refuse, before anything runs, a plan that needs what this platform lacks."""
+        needs = {
+            FaultStep: (bool(self.caps.faults), "fault injection"),
+            LoadStep: (self.caps.load is not None, "load control"),
+            RescaleStep: (self.caps.actuation is not None, "rescaling"),
+            TaskManagersStep: (self.caps.actuation is not None, "rescaling"),
+            SubmitStep: (self.caps.job is not None, "job control"),
+            CancelJobStep: (self.caps.job is not None, "job control"),
+        }
+        for step in self.plan.steps:
+            ok, what = needs.get(type(step), (True, ""))
+            if not ok:
+                raise UserError(
+                    f"The plan's {step.do} step at {step.at:g}s needs {what}, which the {self.caps.platform} platform "
+                    f"lacks ({'; '.join(self.caps.missing())})."
+                )
+        if self.caps.load is None and self.plan.profile.name != "constant":
+            raise UserError(
+                f"The {self.caps.platform} platform has no load control, so only a constant load can run there "
+                f"(the load generator's own rate), not profile {self.plan.profile.name}."
+            )
+
+    def begin(self) -> None:
+        """Start the clock, the load and the strategy; submit the job unless the timeline does."""
+        self.started_at = self.clock.now()
+        if self.caps.load is not None:
+            self.caps.load.set_profile(self.profile, self.started_at)
+        submit_later = any(isinstance(s, SubmitStep) for s in self.plan.steps)
+        if self.caps.job is not None and self.plan.submit_job and not submit_later:
+            self._submit()
+        elif self.caps.job is None or self.caps.cluster.job() is not None:
+            self.job_submitted = True  # the platform's own job, or one a crashed scaletui left running
+        if self.plan.initial_strategy is not None:
+            self._start_controller(self.plan.initial_strategy, self.plan.strategy)
+
+    # --- what the faces read -------------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return 0.0 if self.started_at is None else self.clock.now() - self.started_at
+
+    def strategy_status(self) -> ControllerStatus | None:
+        return self.controller.status() if self.controller is not None else None
+
+    # --- intents -------------------------------------------------------------------------------------------------
+
+    def submit(self, step: TimelineStep) -> Future[str]:
+        """Queue an intent for the loop's next step (at once on a wall clock); the future holds its message."""
+        future: Future[str] = Future()
+        with self._queue_lock:
+            self._queue.append((step, future))
+        self._wake.set()
+        return future
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self._wake.set()
+
+    def apply(self, step: TimelineStep) -> str:
+        """Do one step now, in the loop's thread; returns what happened in one sentence."""
+        match step:
+            case LoadStep():
+                return self._set_load(step.load)
+            case RescaleStep():
+                return self._rescale(step.operator, step.parallelism)
+            case TaskManagersStep():
+                return self._taskmanagers(step.count)
+            case StrategyStep():
+                return self._strategy(step.name)
+            case PauseStep() | ResumeStep():
+                controller = self._require_controller()
+                if isinstance(step, PauseStep):
+                    controller.pause()
+                else:
+                    controller.resume()
+                self._publish_strategy()
+                return "Autoscaler paused." if isinstance(step, PauseStep) else "Autoscaler resumed."
+            case DryRunStep():
+                self._require_controller().set_dry_run(step.on)
+                self._publish_strategy()
+                return "Dry-run on: decisions are shown, not applied." if step.on else "Dry-run off: decisions apply."
+            case FaultStep():
+                targets = list(step.targets) or ["role:taskmanager"]
+                return self.faults.fire(step.kind, targets, step.duration, dict(step.params))
+            case RevertStep():
+                return self.faults.revert_all() if step.fault == "all" else self.faults.revert(step.fault)
+            case SubmitStep():
+                return self._submit()
+            case CancelJobStep():
+                self.caps.require_job().cancel()
+                self.job_submitted = False
+                return "Job cancelled."
+        raise UserError(f"Unknown step {step!r}.")
+
+    def _set_load(self, spec: LoadSpec) -> str:
+        from scaletui.workload.profiles import build_profile
+
+        load = self.caps.require_load()
+        profile = build_profile(spec)
+        load.set_profile(profile, self.clock.now())
+        self.load_spec, self.profile = spec, profile
+        message = f"Load: {profile.name} (now {profile.rate_at(0):.0f} records/s) through {load.how}."
+        self.bus.publish(LoadChanged(ts=self.clock.now(), source="run", spec=spec.model_dump(), message=message))
+        return message
+
+    def _submit(self) -> str:
+        job = self.caps.require_job()
+        info = job.submit(self.plan.job, self.profile.rate_at(self.elapsed()), self.cancel)
+        self.job_submitted = True
+        return f"Job submitted ({info.job_id[:8]})."
+
+    def _manual(self, what: str) -> None:
+        """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers)."""
+        if self.controller is not None and not self.controller.status().paused:
+            self.controller.note_manual_change(what)
+            self._publish_strategy()
+
+    def _rescale(self, operator: str, parallelism: int) -> str:
+        actuation = self.caps.require_actuation()
+        self._manual(f"{operator} set to {parallelism} by hand")
+        event = actuation.set_parallelism({operator: parallelism})
+        before = event.before.get(operator) if isinstance(event.before, dict) else event.before
+        info = self.caps.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
+        running = next((o.parallelism for o in info.operators if o.name == operator), None) if info else None
+        if running is not None and running < parallelism:
+            return (
+                f"{operator}: {before} -> {parallelism} asked, running at {running}: the cluster has too few slots. "
+                "Add a TaskManager (+ in Pods); Flink scales up when its slots register."
+            )
+        return f"{operator}: {before} -> {parallelism}."
+
+    def _taskmanagers(self, count: int) -> str:
+        actuation = self.caps.require_actuation()
+        current = len([i for i in self.caps.cluster.instances() if i.role == "taskmanager"])
+        self._manual(f"TaskManagers set to {count} by hand")
+        actuation.set_taskmanagers(count)
+        return f"TaskManagers: {current} -> {count}."
+
+    def _strategy(self, name: str) -> str:
+        if name == "none":
+            if self.controller is not None:
+                self.controller = None
+            self.bus.publish(StrategyChanged(ts=self.clock.now(), source="run", name="none", message="autoscaling off"))
+            return "Autoscaling off."
+        spec = self.plan.strategy.model_copy(update={"name": name})
+        strategy = self.load_strategy(spec)
+        if self.controller is None:
+            return self._start_controller(strategy, spec)
+        self.controller.set_strategy(strategy)
+        self._publish_strategy()
+        return f"Strategy {name}."
+
+    def _start_controller(self, strategy: Strategy, spec: StrategySpec) -> str:
+        from scaletui.scaling.controller import ScalingController
+
+        actuation = self.caps.actuation
+        if actuation is None:
+            raise UserError(f"No autoscaling on the {self.caps.platform} platform: it has no rescaling.")
+        target = ScalingTarget(self.caps.cluster, self.caps.metrics, actuation, self.bus)
+        latency = self.caps.latency
+        self.controller = ScalingController(
+            target,
+            strategy,
+            spec,
+            bus=self.bus,
+            clock=self.clock,
+            topology=self.caps.topology,
+            latency=(lambda: one_way_ms(latency.matrix())) if latency is not None else None,
+        )
+        self._publish_strategy()
+        mode = "dry-run, " if spec.dry_run else ""
+        return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
+
+    def _require_controller(self) -> ScalingController:
+        if self.controller is None:
+            raise UserError("No autoscaler is running.", "Choose a strategy first (a in Plots).")
+        return self.controller
+
+    def _publish_strategy(self) -> None:
+        status = self.strategy_status()
+        if status is not None:
+            self.bus.publish(
+                StrategyChanged(
+                    ts=self.clock.now(), source="run", name=status.strategy, paused=status.paused,
+                    dry_run=status.dry_run, message=status.pause_reason,
+                )
+            )  # fmt: skip
+
+    # --- the loop ------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Loop until the plan's duration or `cancel`; a failed job ends an experiment (JobError)."""
+        assert self.started_at is not None, "begin() first"
+        last_instances = last_latency = -math.inf
+        last_progress = self.started_at
+        while not self.cancel.is_set():
+            step_began = self.clock.now()
+            elapsed = step_began - self.started_at
+            if self.plan.duration is not None and elapsed >= self.plan.duration:
+                break
+            self._apply_due(elapsed)
+            self._step(step_began)
+            if step_began - last_instances >= self.plan.instances_every_s:
+                last_instances = step_began
+                self._publish_instances()
+            if self.caps.virtual_time and step_began - last_latency >= self.plan.latency_every_s:
+                last_latency = step_began
+                self._publish_latency(step_began)
+            if self.plan.duration is not None and step_began - last_progress >= max(10.0, self.plan.duration / 20):
+                last_progress = step_began
+                done = f"{elapsed:.0f}/{self.plan.duration:.0f}s"
+                fraction = elapsed / self.plan.duration
+                self.bus.publish(
+                    Progress(ts=step_began, source="experiment", step="run", message=done, fraction=fraction)
+                )
+            if not self.caps.virtual_time:
+                self._sleep_wall(step_began + STEP_S)
+            elif self.clock.sleep(max(0.0, step_began + STEP_S - self.clock.now()), self.cancel):
+                break
+        self._fail_queue("The run ended before this was done.")
+
+    def _sleep_wall(self, until: float) -> None:
+        """Sleep to the next step, applying intents as soon as they come (a key should act at once). A simulated
+        clock never does this: its time moves only in steps, so intents wait for the next one there."""
+        while not self.cancel.is_set():
+            left = until - self.clock.now()
+            if left <= 0:
+                return
+            if self._wake.wait(left):
+                self._wake.clear()
+                if not self.cancel.is_set():
+                    self._apply_queue(self.elapsed())
+
+    def _apply_due(self, elapsed: float) -> None:
+        while self._pending and self._pending[0].at <= elapsed + AT_TOLERANCE_S:
+            step = self._pending.popleft()
+            try:
+                self.apply(step)
+            except UserError as e:
+                self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run",
+                                            message=f"Timeline {step.do} at {step.at:g}s: {e.message}",
+                                            hint=e.hint))  # fmt: skip
+        self._apply_queue(elapsed)
+
+    def _apply_queue(self, elapsed: float) -> None:
+        while True:
+            with self._queue_lock:
+                if not self._queue:
+                    return
+                step, future = self._queue.popleft()
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                message = self.apply(step)
+            except Exception as e:
+                future.set_exception(e)
+                continue
+            self.on_step(step.model_copy(update={"at": round(elapsed, 3)}))
+            future.set_result(message)
+
+    def _fail_queue(self, why: str) -> None:
+        with self._queue_lock:
+            pending, self._queue = list(self._queue), deque()
+        for _, future in pending:
+            if future.set_running_or_notify_cancel():
+                future.set_exception(UserError(why))
+
+    def _step(self, now: float) -> None:
+        """Load, autoscaler and job health for one step; a failure is reported and the run goes on."""
+        try:
+            if self.caps.load is not None:
+                self.caps.load.tick(now)
+            if self.controller is not None:
+                self.controller.tick()
+        except UserError as e:
+            self.bus.publish(ErrorEvent(source="run", message=e.message, hint=e.hint))
+        except Exception as e:
+            log.exception("run step failed")
+            self.bus.publish(ErrorEvent(source="run", message=f"A run step failed: {e}."))
+        failure = self.caps.job.failure() if self.caps.job is not None and self.job_submitted else ""
+        if failure and self.plan.duration is not None:
+            raise JobError(f"The job failed during the run: {failure}.")
+        if failure and failure != self._failure_reported:
+            self._failure_reported = failure
+            self.bus.publish(ErrorEvent(source="run", message=f"The job failed: {failure}.",
+                                        hint="Submit it again with j."))  # fmt: skip
+
+    def _publish_latency(self, now: float) -> None:
+        if self.caps.latency is not None:
+            matrix = dataclasses.replace(self.caps.latency.matrix(), ts=now)
+            self.bus.publish(LatencyEvent(ts=now, source="latency", matrix=matrix))
+
+    def _publish_instances(self) -> None:
+        try:
+            instances = tuple(self.caps.cluster.instances())
+        except UserError:
+            return
+        self.bus.publish(ClusterChanged(ts=self.clock.now(), source="run", instances=instances))

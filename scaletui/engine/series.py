@@ -1,0 +1,200 @@
+"""Time series owned by the engine: one bounded ring buffer per series, fed from the bus, read by the plots.
+
+Samples (target, source and per-operator rates, latency, parallelism, busy time, TaskManagers, node CPU) go into
+fixed-size rings of floats, so an hour of history costs the same memory at minute one and minute sixty; decisions,
+actuations and fault windows are kept beside them for the markers, the decision history and replay. `version`
+moves with every change, so a face redraws only when there is something new.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, FaultEvent, MetricsEvent
+from scaletui.metrics.model import JobSample
+
+HISTORY_S = 3600
+MISSING = math.nan
+
+
+class Ring:
+    """`capacity` (time, value) pairs, oldest overwritten first; a missing value is NaN, never 0."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._t = array("d", bytes(8 * capacity))
+        self._v = array("d", bytes(8 * capacity))
+        self._head = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, t: float, value: float | None) -> None:
+        self._t[self._head] = t
+        self._v[self._head] = MISSING if value is None else float(value)
+        self._head = (self._head + 1) % self.capacity
+        self._size = min(self._size + 1, self.capacity)
+
+    def items(self, since: float = -math.inf, until: float = math.inf) -> tuple[list[float], list[float]]:
+        """Times and values from `since` to `until`, oldest first."""
+        start = (self._head - self._size) % self.capacity
+        order = [(start + i) % self.capacity for i in range(self._size)]
+        ts, vs = [], []
+        for i in order:
+            t = self._t[i]
+            if since <= t <= until:
+                ts.append(t)
+                vs.append(self._v[i])
+        return ts, vs
+
+    def last(self) -> tuple[float, float] | None:
+        if not self._size:
+            return None
+        i = (self._head - 1) % self.capacity
+        return self._t[i], self._v[i]
+
+
+@dataclass
+class FaultSpan:
+    """When a fault was active: `end` None while it still is."""
+
+    fault_id: str
+    kind: str
+    targets: tuple[str, ...]
+    start: float
+    end: float | None = None
+
+
+def sample_values(sample: JobSample) -> Iterable[tuple[str, float | None]]:
+    """The series one sample feeds, by name."""
+    yield "rate.target", sample.target_rate
+    yield "rate.source", sample.achieved_rate
+    yield "backlog", sample.backlog
+    yield "taskmanagers", sample.taskmanagers
+    yield "slots.total", sample.total_slots
+    yield "slots.free", sample.free_slots
+    for stat, value in sample.latency_ms.items():
+        yield f"latency.{stat}", value
+    for name, op in sample.operators.items():
+        yield f"op.{name}.parallelism", op.parallelism
+        yield f"op.{name}.in", op.records_in_per_s
+        yield f"op.{name}.out", op.records_out_per_s
+        yield f"op.{name}.busy", op.busy_ms_per_s
+        yield f"op.{name}.backpressured", op.backpressured_ms_per_s
+    for node, n in sample.nodes.items():
+        yield f"node.{node}.cpu", n.cpu_cores
+        yield f"node.{node}.memory", n.memory_bytes
+
+
+class SeriesStore:
+    """Everything a run showed, bounded: `HISTORY_S` one-second points per series, the decisions and faults."""
+
+    def __init__(self, history_s: int = HISTORY_S, max_events: int = 10_000) -> None:
+        self.history_s = history_s
+        self._series: dict[str, Ring] = {}
+        self.operators: list[str] = []
+        """Operator names in the order the job lists them (sources first)."""
+        self.decisions: deque[DecisionEvent] = deque(maxlen=max_events)
+        self.actuations: deque[ActuationEvent] = deque(maxlen=max_events)
+        self.faults: dict[str, FaultSpan] = {}
+        self.last_sample: JobSample | None = None
+        self.version = 0
+        self._max_events = max_events
+        self._lock = threading.Lock()
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    def attach(self, bus: EventBus) -> SeriesStore:
+        for kind in (MetricsEvent, DecisionEvent, FaultEvent, ActuationEvent):
+            self._unsubscribe.append(bus.subscribe(self.record, kind))
+        return self
+
+    def detach(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._series.clear()
+            self.operators.clear()
+            self.decisions.clear()
+            self.actuations.clear()
+            self.faults.clear()
+            self.last_sample = None
+            self.version += 1
+
+    # --- writing -------------------------------------------------------------------------------------------------
+
+    def record(self, event: Event) -> None:
+        with self._lock:
+            if isinstance(event, MetricsEvent) and isinstance(event.sample, JobSample):
+                self._add_sample(event.sample)
+            elif isinstance(event, DecisionEvent):
+                self.decisions.append(event)
+            elif isinstance(event, ActuationEvent):
+                if event.ended is not None:
+                    self.actuations.append(event)
+            elif isinstance(event, FaultEvent):
+                self._add_fault(event)
+            else:
+                return
+            self.version += 1
+
+    def _add_sample(self, sample: JobSample) -> None:
+        if self.last_sample is not None and sample.ts <= self.last_sample.ts:
+            return
+        self.last_sample = sample
+        for name in sample.operators:
+            if name not in self.operators:
+                self.operators.append(name)
+        for name, value in sample_values(sample):
+            ring = self._series.get(name)
+            if ring is None:
+                ring = self._series[name] = Ring(self.history_s)
+            ring.append(sample.ts, value)
+
+    def _add_fault(self, event: FaultEvent) -> None:
+        if event.action == "injected":
+            self.faults[event.fault_id] = FaultSpan(event.fault_id, event.kind, tuple(event.targets), event.ts)
+            while len(self.faults) > self._max_events:
+                self.faults.pop(next(iter(self.faults)))
+        elif event.action in ("reverted", "expired", "cleaned") and event.fault_id in self.faults:
+            self.faults[event.fault_id].end = event.ts
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._series)
+
+    def series(self, name: str, since: float = -math.inf, until: float = math.inf) -> tuple[list[float], list[float]]:
+        with self._lock:
+            ring = self._series.get(name)
+            return ring.items(since, until) if ring is not None else ([], [])
+
+    def last(self, name: str) -> float | None:
+        with self._lock:
+            ring = self._series.get(name)
+            point = ring.last() if ring is not None else None
+        return None if point is None or math.isnan(point[1]) else point[1]
+
+    def span(self) -> tuple[float, float] | None:
+        """The first and last time any series holds."""
+        with self._lock:
+            firsts = [r.items()[0][0] for r in self._series.values() if len(r)]
+            lasts = [p[0] for r in self._series.values() if (p := r.last()) is not None]
+        return (min(firsts), max(lasts)) if firsts else None
+
+    def decisions_between(self, since: float = -math.inf, until: float = math.inf) -> list[DecisionEvent]:
+        with self._lock:
+            return [d for d in self.decisions if since <= d.ts <= until]
+
+    def fault_spans(self) -> list[FaultSpan]:
+        with self._lock:
+            return [FaultSpan(f.fault_id, f.kind, f.targets, f.start, f.end) for f in self.faults.values()]

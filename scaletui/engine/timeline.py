@@ -1,0 +1,60 @@
+"""What was done by hand in a live session, kept as an experiment file that `--script` re-runs.
+
+The file is the live session's starting point (platform, job, load, strategy settings) plus one `[[timeline]]`
+entry per intent applied, at the second it was applied. It is rewritten atomically after every intent, so a crash
+leaves a file that replays everything up to it; the duration is the session's length so far.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from scaletui.config.models import Experiment, TimelineStep
+from scaletui.session.store import atomic_write, strip_none
+
+HEADER = (
+    "# What was done by hand in a live session of scaletui, recorded as an experiment.\n"
+    "# Re-run it unattended with:  scaletui --script {path}\n\n"
+)
+
+
+class HandTimeline:
+    """Collects the intents a live run applies and keeps `experiment.toml` in the run directory up to date."""
+
+    def __init__(self, path: Path, start: Experiment) -> None:
+        self.path = path
+        self.start = start
+        self.steps: list[TimelineStep] = []
+        self._lock = threading.Lock()
+        self.write(0.0)
+
+    def add(self, step: TimelineStep, elapsed: float) -> None:
+        """`step.at` is when it was applied; `elapsed` the run's length so far, both on the run's clock."""
+        with self._lock:
+            self.steps.append(step)
+        self.write(elapsed)
+
+    def write(self, elapsed: float) -> None:
+        """Rewrite the file with the steps so far; the duration covers every step (and at least one second)."""
+        with self._lock:
+            steps = list(self.steps)
+        last = max((s.at for s in steps), default=0.0)
+        duration = max(round(elapsed), int(last) + 1, 1)
+        info = self.start.experiment.model_copy(update={"duration": float(duration)})
+        doc = self.start.model_copy(update={"experiment": info, "timeline": steps, "faults": []})
+        text = HEADER.format(path=self.path) + tomli_w.dumps(_plain(doc))
+        atomic_write(self.path, text)
+
+
+def _plain(experiment: Experiment) -> dict[str, Any]:
+    doc = strip_none(experiment.model_dump(mode="json"))
+    if not doc.get("timeline"):
+        doc.pop("timeline", None)
+    doc.pop("faults", None)
+    if doc.get("slo") in (None, {}):
+        doc.pop("slo", None)
+    return dict(doc)

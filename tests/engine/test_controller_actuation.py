@@ -1,0 +1,77 @@
+"""The control loop while its own actuation runs: it says it is rescaling (not "next decision in 0s"), and what the
+job settles at afterwards (even after a failed or slow actuation) is its own doing, not a change by hand.
+
+Found on local Flink: a Transscale scale-out that needed one more TaskManager showed "next decision in 0s" for a
+minute, then paused itself with "parallelism changed outside the loop". Reproduced on the simulator, with an
+actuation that applies the change and then reports a timeout, as `wait_running` did.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from scaletui.cluster.simulator import SimulatedCluster
+from scaletui.cluster.simulator.model import NodeSpec, SimConfig, default_job
+from scaletui.config.models import StrategySpec
+from scaletui.errors import JobError
+from scaletui.events import ActuationEvent, DecisionEvent, EventBus
+from scaletui.scaling.controller import ControllerStatus, ScalingController
+from scaletui.scaling.registry import create_strategy
+from scaletui.workload.profiles import StepProfile
+
+LINEAR = ((1.0, 1.0), (4.0, 4.0))
+
+
+def cluster(cls: type[SimulatedCluster] = SimulatedCluster) -> SimulatedCluster:
+    nodes = tuple(NodeSpec(f"n{i}", speedup=LINEAR) for i in range(4))
+    config = SimConfig(operators=default_job(), nodes=nodes, max_taskmanagers=4, taskmanager_start_s=30.0)
+    return cls(config, StepProfile(300, ((30.0, 1700),)))
+
+
+class SlowToConfirm(SimulatedCluster):
+    """Applies the rescale, then gives up waiting for it as Flink's wait for RUNNING did: the job runs at the new
+    parallelism, the call says it timed out."""
+
+    def set_parallelism(self, parallelism: dict[str, int]) -> ActuationEvent:
+        super().set_parallelism(parallelism)
+        raise JobError("Timed out waiting for the job to run at the new parallelism.")
+
+
+def controller(sim: SimulatedCluster) -> tuple[ScalingController, list[DecisionEvent]]:
+    bus = EventBus()
+    decisions: list[DecisionEvent] = []
+    bus.subscribe(lambda e: decisions.append(e) if isinstance(e, DecisionEvent) else None)
+    spec = StrategySpec(name="ds2", interval=10, window=10, cooldown=20, max_taskmanagers=4, max_slots=8)
+    return ScalingController(sim, create_strategy("ds2"), spec, bus, clock=sim.clock), decisions
+
+
+def test_a_failed_actuation_is_reported_and_the_loop_is_not_paused_by_its_own_change() -> None:
+    sim = cluster(SlowToConfirm)
+    ctl, decisions = controller(sim)
+    ctl.run(threading.Event(), until=sim.now + 200)
+    failed = [d for d in decisions if "not applied" in d.reason]
+    assert failed, [d.reason for d in decisions]
+    status = ctl.status()
+    assert not status.paused, status.pause_reason
+    assert sim.job().parallelism["expensive"] > 1, "the change the call applied stays"
+
+
+def test_the_status_says_rescaling_while_the_loop_acts() -> None:
+    """Read from another thread while the loop's actuation blocks (a TaskManager takes 30 s to start here)."""
+    sim = cluster()
+    ctl, decisions = controller(sim)
+    seen: list[ControllerStatus] = []
+    original = sim.set_taskmanagers
+
+    def watched(count: int) -> ActuationEvent:
+        seen.append(ctl.status())
+        return original(count)
+
+    sim.set_taskmanagers = watched  # type: ignore[method-assign]
+    ctl.run(threading.Event(), until=sim.now + 300)
+    assert seen, "the load step needs more TaskManagers"
+    assert all(s.acting.startswith("rescaling") and s.next_decision_in is None for s in seen)
+    assert "TaskManagers" in seen[0].acting
+    assert ctl.status().acting == "" and not ctl.status().paused
+    assert any(d.applied and d.taskmanagers and d.taskmanagers > 1 for d in decisions)
+    assert all(d.before for d in decisions), "each decision keeps where it started from"

@@ -1,0 +1,184 @@
+"""The live session as a run: one run at a time, hand changes pause the autoscaler, decisions and everything shown
+are recorded, the strategy survives a reopen, the session log says what happened. On the simulator, sped up."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scaletui.config.models import AppConfig
+from scaletui.engine import Engine
+from scaletui.errors import UserError
+from scaletui.events import DecisionEvent, Event
+
+ROOT = Path(__file__).parents[2]
+FAST_SIM = "live_speed = 20.0"
+
+
+def until(condition: Callable[[], object], what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def fast_config(app_config: AppConfig, tmp_path: Path) -> AppConfig:
+    """The repo's conf/ with the simulator at 20 simulated seconds per second in live sessions."""
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    sim = conf / "platforms" / "simulator.toml"
+    sim.write_text(sim.read_text().replace("live_speed = 1.0", FAST_SIM))
+    return app_config.model_copy(update={"paths": app_config.paths.model_copy(update={"conf": str(conf)})})
+
+
+@pytest.fixture
+def engine(fast_config: AppConfig) -> Iterator[Engine]:
+    eng = Engine(fast_config, "live")
+    yield eng
+    eng.close()
+
+
+def decisions(engine: Engine) -> list[DecisionEvent]:
+    return list(engine.series.decisions)
+
+
+def test_a_live_session_is_recorded_like_an_experiment(engine: Engine) -> None:
+    """Every decision is kept with its inputs and reason, in the engine's series and in decisions.jsonl."""
+    engine.live.start("simulator")
+    engine.live.set_strategy("ds2")
+    until(lambda: len(decisions(engine)) >= 3, "three decisions")
+    run_dir = engine.live.experiment.results_dir if engine.live.experiment else None
+    engine.live.stop()
+    assert run_dir is not None and (run_dir / "run.json").is_file()
+    meta = json.loads((run_dir / "run.json").read_text())
+    assert meta["status"] == "done"
+    recorded = [json.loads(line) for line in (run_dir / "decisions.jsonl").read_text().splitlines()]
+    assert len(recorded) >= 3
+    assert all(d["reason"] and d["inputs"] and "before" in d for d in recorded)
+    assert (run_dir / "metrics.csv").stat().st_size > 1000 and (run_dir / "report.md").is_file()
+    (record,) = engine.store.session.runs
+    assert record.live and record.status == "done" and record.results_dir == str(run_dir)
+
+
+def test_a_second_run_is_refused_while_one_is_active(engine: Engine) -> None:
+    """Pressing s while an experiment from the Runs screen ran used to open a second cluster beside it (on local
+    Flink, stopping the experiment's); the run slot refuses it and says what runs."""
+    engine.experiments.start(engine.conf_dir / "experiments" / "sim-hour-ds2.toml")
+    try:
+        until(lambda: engine.ctx.runs.active is not None, "the experiment to be the active run")
+        with pytest.raises(UserError, match="Experiment sim-hour-ds2 is running"):
+            engine.live.start("simulator")
+        assert engine.experiments.running
+    finally:
+        engine.experiments.cancel()
+
+
+def test_a_taskmanager_added_by_hand_pauses_the_autoscaler(engine: Engine) -> None:
+    """A TaskManager added with + was removed by the autoscaler two seconds later: a hand change pauses it, as a
+    hand rescale does."""
+    engine.live.start("simulator")
+    try:
+        engine.live.set_strategy("ds2")
+        assert "TaskManagers: 1 -> 2" in engine.live.change_taskmanagers(+1)
+        status = engine.live.strategy_status()
+        assert status is not None and status.paused and "by hand" in status.pause_reason
+        assert engine.store.session.strategy.paused
+    finally:
+        engine.live.stop()
+
+
+def test_the_strategy_comes_back_with_the_cluster_after_a_reopen(fast_config: AppConfig) -> None:
+    """After quit and reopen the header said "transscale (paused)" while nothing ran it; now starting the cluster
+    brings it back as it was, paused included."""
+    first = Engine(fast_config, "reopen")
+    first.live.start("simulator")
+    first.live.set_strategy("transscale")
+    first.live.toggle_pause()
+    first.close()
+    second = Engine(fast_config, "reopen")
+    try:
+        assert second.store.session.strategy.name == "transscale" and second.store.session.strategy.paused
+        second.live.start("simulator")
+        status = second.live.strategy_status()
+        assert status is not None and status.strategy == "transscale" and status.paused
+    finally:
+        second.close()
+
+
+def test_capacity_counts_the_taskmanagers_each_node_hosts(engine: Engine) -> None:
+    """`_book` was never called, so the capacity view's "CPU booked" showed the whole node."""
+    engine.live.start("simulator")
+    try:
+        capacity = engine.active_capacity()
+        assert capacity is not None
+        until(lambda: capacity.rows(), "capacity rows from the telemetry")
+        tm_cpu = capacity.config.taskmanager.cpu
+        hosted = [i for i in engine.active_cluster().instances() if i.role == "taskmanager"]  # type: ignore[union-attr]
+        assert hosted and all(r.cpu and r.cpu.size > tm_cpu for r in capacity.rows() if r.node == hosted[0].node)
+
+        def booked() -> dict[str, float]:
+            return {r.node: r.cpu.booked for r in capacity.rows() if r.cpu and r.node in {i.node for i in hosted}}
+
+        until(lambda: booked() == {i.node: tm_cpu for i in hosted}, f"{tm_cpu} core booked per TaskManager")
+    finally:
+        engine.live.stop()
+
+
+def test_the_session_log_says_what_happened(engine: Engine) -> None:
+    """The session's scaletui.log stayed at 0 bytes for a whole session although the README sends users there."""
+    engine.live.start("simulator")
+    with pytest.raises(UserError):
+        engine.live.cancel_job()
+    engine.live.stop()
+    text = engine.log_file.read_text()
+    assert "session live opened" in text and "RunChanged" in text
+
+
+def test_session_writes_are_coalesced_and_off_the_callers_thread(engine: Engine) -> None:
+    """One `j`-like burst used to make about four fsync'd writes; a live minute of samples, decisions and instance
+    refreshes now costs a few writes a second at most."""
+    engine.live.start("simulator")
+    try:
+        engine.live.set_strategy("ds2")
+        before = engine.store.writes
+        began = time.monotonic()
+        until(lambda: len(decisions(engine)) >= 4, "four decisions")
+        elapsed = time.monotonic() - began
+        assert engine.store.writes - before <= 4 * elapsed + 2
+    finally:
+        engine.live.stop()
+
+
+def test_faults_are_refused_on_the_simulator_in_one_sentence(engine: Engine) -> None:
+    engine.live.start("simulator")
+    try:
+        with pytest.raises(UserError, match="No fault injection on the simulator platform"):
+            engine.live.fire_fault("kill", ["role:taskmanager"], 5.0, {})
+    finally:
+        engine.live.stop()
+
+
+def test_instances_refresh_follows_the_settings(fast_config: AppConfig) -> None:
+    """The [refresh] settings were documented but unused."""
+    config = fast_config.model_copy(update={"refresh": fast_config.refresh.model_copy(update={"instances": 30.0})})
+    engine = Engine(config, "refresh")
+    seen: list[float] = []
+
+    def on(event: Event) -> None:
+        if type(event).__name__ == "ClusterChanged" and event.source == "run":
+            seen.append(event.ts)
+
+    engine.bus.subscribe(on)
+    try:
+        engine.live.start("simulator")
+        until(lambda: len(seen) >= 3, "three instance refreshes")
+        gaps = [b - a for a, b in zip(seen, seen[1:])]
+        assert min(gaps) >= 30.0 - 1e-6, gaps
+    finally:
+        engine.close()

@@ -1,0 +1,136 @@
+"""A live session driven by keys leaves a run that replays twice over: its `experiment.toml` re-runs under
+`--script` and makes the same decisions, and `scaletui replay` plays it back through the panes and seeks.
+
+On the simulator at 20 simulated seconds per second, so two simulated minutes take a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scaletui.config.models import AppConfig
+from scaletui.engine import Engine
+from scaletui.engine.experiment import ExperimentRun
+from scaletui.engine.prepare import prepare_experiment
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.screens.replay import ReplayScreen
+from tests.tui.pilot import message, wait_for
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def fast_config(app_config: AppConfig, tmp_path: Path) -> AppConfig:
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    sim = conf / "platforms" / "simulator.toml"
+    sim.write_text(sim.read_text().replace("live_speed = 1.0", "live_speed = 20.0"))
+    return app_config.model_copy(update={"paths": app_config.paths.model_copy(update={"conf": str(conf)})})
+
+
+@pytest.fixture
+def engine(fast_config: AppConfig) -> Iterator[Engine]:
+    eng = Engine(fast_config, "keys")
+    yield eng
+    eng.close()
+
+
+async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the dialog", 20)
+    for name, value in values.items():
+        app.screen.query_one(f"#field-{name}").value = value  # type: ignore[attr-defined]
+    await pilot.press("ctrl+s")
+
+
+def decisions(run_dir: Path) -> list[tuple[float, dict[str, int], bool, str]]:
+    out = []
+    for line in (run_dir / "decisions.jsonl").read_text().splitlines():
+        d = json.loads(line)
+        out.append((round(d["t_s"], 1), d["parallelism"], d["applied"], d["reason"]))
+    return out
+
+
+async def drive_a_live_session(engine: Engine) -> Path:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("1", "n")
+        await fill(pilot, app, {"platform": "simulator"})
+        await wait_for(pilot, lambda: any(r.state == "running" for r in engine.store.session.reservations), "sim")
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: engine.live.is_open, "the simulated cluster", 60)
+        run = engine.live.run
+        assert run is not None
+        await pilot.press("4", "a")
+        await fill(pilot, app, {"name": "ds2"})
+        await wait_for(pilot, lambda: engine.store.session.strategy.name == "ds2", "ds2 on")
+        await wait_for(pilot, lambda: run.elapsed() > 20, "20 simulated seconds")
+        await pilot.press("l")
+        await fill(pilot, app, {"profile": "step", "params": 'rate = 250, steps = [["20s", 900]]'})
+        await wait_for(pilot, lambda: "Load: step" in message(app), "the load step")
+        await wait_for(pilot, lambda: any(d.applied for d in engine.series.decisions), "a decision applied", 60)
+        await pilot.press("p")
+        await fill(pilot, app, {"parallelism": "2"})
+        await wait_for(pilot, lambda: "expensive: " in message(app), "the hand rescale")
+        await pilot.press("space")
+        await wait_for(pilot, lambda: not engine.store.session.strategy.paused, "the autoscaler resumed")
+        await wait_for(pilot, lambda: run.elapsed() > 120, "two simulated minutes", 60)
+        run_dir = engine.live.experiment.results_dir if engine.live.experiment else None
+        await pilot.press("3", "S")
+        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 60)
+    assert run_dir is not None
+    return run_dir
+
+
+async def test_keys_make_a_run_that_script_replays_with_the_same_decisions(engine: Engine) -> None:
+    live_dir = await drive_a_live_session(engine)
+    recorded = live_dir / "experiment.toml"
+    text = recorded.read_text()
+    assert "scaletui --script" in text and text.count("[[timeline]]") >= 4
+    for verb in ('do = "strategy"', 'do = "load"', 'do = "rescale"', 'do = "resume"'):
+        assert verb in text, verb
+
+    prepared = prepare_experiment(recorded, engine.conf_dir)
+    result = ExperimentRun(engine.ctx, prepared).execute(threading.Event())
+    assert result.status == "done", result.message
+    assert result.results_dir is not None
+    live, again = decisions(live_dir), decisions(result.results_dir)
+    assert len(live) >= 4 and any(applied for _, _, applied, _ in live)
+    replayed = [d for d in again if d[0] <= live[-1][0]]
+    assert replayed == live
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_replay_opens_and_seeks(engine: Engine, size: tuple[int, int]) -> None:
+    prepared = prepare_experiment(ROOT / "conf" / "experiments" / "sim-hour-ds2.toml", engine.conf_dir)
+    result = ExperimentRun(engine.ctx, prepared).execute(threading.Event())
+    assert result.results_dir is not None
+    app = ScaletuiApp(engine, replay=result.results_dir)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), "the replay screen", 30)
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen)
+        player = screen.player
+        await pilot.press("space")
+        assert player.paused
+        at = player.position
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: player.position > at, "the next decision")
+        assert player.series.decisions and player.series.decisions[-1].ts == player.position
+        await pilot.press("g")
+        await fill(pilot, app, {"at": "30m"})
+        await wait_for(pilot, lambda: abs(player.elapsed - 1800) < 1, "the position at 30 minutes")
+        await wait_for(pilot, lambda: "30m00s" in str(screen.query_one("#replay-bar").render()), "the bar at 30m")
+        plots = screen.query_one("PlotsPane")
+        await wait_for(pilot, lambda: plots.plots, "the plots drawn at that position")  # type: ignore[attr-defined]
+        assert "ds2" in plots.scaling_line()  # type: ignore[attr-defined]
+        await pilot.press("left")
+        await wait_for(pilot, lambda: abs(player.elapsed - 1790) < 1, "ten seconds back")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.is_running, "the app to quit with the replay", 10)
