@@ -51,13 +51,10 @@ def run_tui(args: argparse.Namespace) -> int:
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
 
-    engine = Engine(load_app_config(args.config), args.session)
-    try:
+    with Engine(load_app_config(args.config), args.session) as engine:
         from scaletui.tui.app import ScaletuiApp
 
         ScaletuiApp(engine).run()
-    finally:
-        engine.close()
     return 0
 
 

@@ -23,9 +23,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace) -> int:
     from scaletui.results.compare import compare_runs
-    from scaletui.results.layout import find_runs
+    from scaletui.results.layout import runs_under
 
-    runs = [run_dir for root in args.dirs for run_dir in find_runs(root)]
+    runs = runs_under(args.dirs)
     comparison = compare_runs(list(runs), args.out)
     print(comparison.table)
     print()

@@ -24,9 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from scaletui.results.export import export_run
-    from scaletui.results.layout import find_runs
+    from scaletui.results.layout import runs_under
 
-    runs = [run_dir for root in args.dirs for run_dir in find_runs(root)]
+    runs = runs_under(args.dirs)
     for run_dir in runs:
         dest = args.out
         if dest and len(runs) > 1:

@@ -21,11 +21,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from scaletui.results.layout import PLOTS_DIR, find_runs
+    from scaletui.results.layout import PLOTS_DIR, runs_under
     from scaletui.results.plots import plot_run
     from scaletui.results.rundata import load_run
 
-    runs = [run_dir for root in args.dirs for run_dir in find_runs(root)]
+    runs = runs_under(args.dirs)
     for run_dir in runs:
         out = Path(args.out) / run_dir.name if args.out and len(runs) > 1 else Path(args.out or run_dir / PLOTS_DIR)
         for png in plot_run(load_run(run_dir), out):

@@ -27,10 +27,7 @@ def run(args: argparse.Namespace) -> int:
 
     run_dir = Path(args.run_dir)
     ReplayPlayer(run_dir)  # a directory with nothing to replay fails here, in one sentence, before the app opens
-    engine = Engine(load_app_config(args.config), args.session)
-    try:
+    with Engine(load_app_config(args.config), args.session) as engine:
         from scaletui.tui.app import ScaletuiApp
 
         return int(ScaletuiApp(engine, replay=run_dir).run() or 0)
-    finally:
-        engine.close()

@@ -22,17 +22,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from scaletui.results.layout import find_runs
+    from scaletui.results.layout import runs_under
     from scaletui.results.report import report_run
     from scaletui.results.summary import summary_table
 
     failed = None
-    for root in args.dirs:
-        for run_dir in find_runs(root):
-            path, summary = report_run(run_dir, plots=not args.no_plots)
-            print(f"{path}\n\n{summary_table(summary)}\n")
-            if args.check_slo and summary.slo is not None and not summary.slo.passed:
-                failed = summary.slo
+    for run_dir in runs_under(args.dirs):
+        path, summary = report_run(run_dir, plots=not args.no_plots)
+        print(f"{path}\n\n{summary_table(summary)}\n")
+        if args.check_slo and summary.slo is not None and not summary.slo.passed:
+            failed = summary.slo
     if failed is not None:
         error = failed.error()
         assert error is not None

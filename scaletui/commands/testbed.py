@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scaletui.engine import Engine
 
 
 def add_parser(sub: Any) -> None:
@@ -34,33 +37,29 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=experiment)
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace) -> Engine:
+    """The session's engine with progress printed as lines; use it in a `with` block (closed on the way out)."""
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
-
-    engine = Engine(load_app_config(args.config), args.session)
     from scaletui.headless.printer import ProgressPrinter
 
+    engine = Engine(load_app_config(args.config), args.session)
     engine.bus.subscribe(ProgressPrinter())
     return engine
 
 
 def provision(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    try:
+    with _engine(args) as engine:
         names = args.platforms or [n for n in engine.testbed.platforms() if n not in ("local", "simulator")]
         for name in names:
             print(engine.testbed.reserve(name))
             if not args.no_setup:
                 print(engine.testbed.run_checked("infrastructure"))
         return 0
-    finally:
-        engine.close()
 
 
 def destroy(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    try:
+    with _engine(args) as engine:
         live = [r.platform for r in engine.store.session.reservations if r.state in ("waiting", "running")]
         names = args.platforms or live
         if not names:
@@ -76,37 +75,29 @@ def destroy(args: argparse.Namespace) -> int:
         for name in names:
             print(engine.testbed.release(name))
         return 0
-    finally:
-        engine.close()
 
 
 def stage_verb(args: argparse.Namespace) -> int:
     from scaletui.stages.catalog import STAGES
 
-    engine = _engine(args)
-    try:
+    with _engine(args) as engine:
         step = args.app if args.app in STAGES else f"app:{args.app}:{args.action}"
         if args.app in STAGES and args.action != "deploy":
             print(f"scaletui: {args.action} applies to applications; a stage only runs (deploy).", file=sys.stderr)
             return 2
         print(engine.testbed.run_checked(step))
         return 0
-    finally:
-        engine.close()
 
 
 def tokens(args: argparse.Namespace) -> int:
     from scaletui.stages.services import read_services
 
-    engine = _engine(args)
-    try:
+    with _engine(args) as engine:
         for s in read_services(engine.kubeconfig(), args.namespace):
             cred = f"  user {s.username}" if s.username else ""
             token = f"\n    token {s.token}" if s.token else ""
             print(f"{s.name:<22} {s.url}{cred}{token}" + (f"\n    {s.note}" if s.note else ""))
         return 0
-    finally:
-        engine.close()
 
 
 def experiment(args: argparse.Namespace) -> int:

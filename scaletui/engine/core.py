@@ -179,6 +179,12 @@ class Engine:
             root.setLevel(logging.INFO)
         return handler
 
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop live work (the run, stages, faults), write the session, then detach the log."""
         try:

@@ -71,6 +71,10 @@ class LiveSession:
         return run.strategy_status() if run is not None else None
 
     def _require(self) -> Run:
+        """The active run; a key pressed while the cluster is still starting waits for it rather than failing."""
+        starting = self.experiment
+        if starting is not None and not starting.ready.is_set():
+            starting.ready.wait()
         run = self.run
         if run is None:
             raise UserError("No cluster is running.", "Press s in the Pods pane to start one.")

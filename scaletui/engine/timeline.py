@@ -13,8 +13,9 @@ from typing import Any
 
 import tomli_w
 
+from scaletui.atomic_file import atomic_write
 from scaletui.config.models import Experiment, TimelineStep
-from scaletui.session.store import atomic_write, strip_none
+from scaletui.session.store import strip_none
 
 HEADER = (
     "# What was done by hand in a live session of scaletui, recorded as an experiment.\n"

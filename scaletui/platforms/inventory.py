@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
+from scaletui.atomic_file import atomic_write
 from scaletui.platforms.base import Inventory
-from scaletui.session.store import atomic_write
 
 INVENTORY_FILE = "inventory.yaml"
 RESERVED_GROUPS = {"all", "ungrouped", "control", "agents"}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from scaletui.errors import ConfigError
@@ -62,6 +63,11 @@ def claim_run_dir(session_dir: Path, run_id: str) -> Path:
 
 def is_run_dir(path: Path) -> bool:
     return (path / RUN_META).is_file() or (path / METRICS_CSV).is_file()
+
+
+def runs_under(roots: Iterable[Path | str]) -> list[Path]:
+    """The run directories at each of `roots` (a run, or a session's directory of runs), in the order given."""
+    return [run_dir for root in roots for run_dir in find_runs(root)]
 
 
 def find_runs(path: Path | str) -> list[Path]:

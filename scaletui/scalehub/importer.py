@@ -16,13 +16,13 @@ from typing import Any, Literal
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
+from scaletui.atomic_file import atomic_write
 from scaletui.config.errors import from_validation
 from scaletui.config.models import Experiment, PlatformFile
 from scaletui.errors import ConfigError
 from scaletui.scalehub.experiment import build_experiment
 from scaletui.scalehub.ini import ScalehubIni, UnmappedKey
 from scaletui.scalehub.platforms import build_platform, platform_names, safe_name, unused_platform_sections
-from scaletui.session.store import atomic_write
 
 Kind = Literal["platform", "experiment"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import Any, TypeVar
 import tomli_w
 from pydantic import ValidationError
 
+from scaletui.atomic_file import atomic_write
 from scaletui.config.errors import from_validation, read_toml
 from scaletui.errors import ConfigError
 from scaletui.session.model import SCHEMA_VERSION, Session
@@ -100,26 +100,6 @@ def _validate(doc: dict[str, Any], path: Path | str) -> Session:
         return Session.model_validate(doc)
     except ValidationError as e:
         raise from_validation(path, e) from None
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same directory, fsync, rename, fsync the directory: a crash leaves old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 T = TypeVar("T")

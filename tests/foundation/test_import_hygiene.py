@@ -45,3 +45,28 @@ def test_cli_parser_imports_nothing_heavy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+LOWER_PACKAGES = ("cluster", "flink", "chaos", "stages", "platforms")
+
+
+def test_lower_packages_never_touch_the_session_store() -> None:
+    """One writer of the session: the engine's reducer. Lower packages publish events or take a small protocol
+    (the fault journal); none names the store, in an import or anywhere else."""
+    import ast
+
+    offenders = []
+    for package in LOWER_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names: list[str] = []
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [a.name for a in node.names]
+                elif isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.Name | ast.Attribute):
+                    names = [node.id if isinstance(node, ast.Name) else node.attr]
+                if any(n == "scaletui.session.store" or n == "SessionStore" for n in names):
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []
