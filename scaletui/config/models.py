@@ -165,7 +165,7 @@ class StrategySpec(Strict):
 
 class FaultSpec(Strict):
     at: Duration
-    kind: Literal["delay", "loss", "bandwidth", "kill", "pause", "cpu-stress"]
+    kind: Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
     duration: Duration
     targets: list[str] = Field(default_factory=list)
     """Instance names, "role:taskmanager", or "operator:<name>"."""
