@@ -6,7 +6,7 @@ each Flink pod's Prometheus reporter (labels namespace, pod, node) and each work
 node). The stand-in's nodes share this one machine, so every node's node-exporter series are the machine's own,
 scraped once per node label. Targets are a file VictoriaMetrics re-reads every second (the stand-in's service
 discovery); `-search.latencyOffset=1s` lets a query see a sample a second after it is scraped (the default 30 s is
-for clusters whose scrapes lag; the metrics role sets the same).
+for clusters whose scrapes lag; the metrics role sets 5 s).
 """
 
 from __future__ import annotations
