@@ -2,9 +2,7 @@
 
 Per operator: records in/out per second, busy/idle/back-pressured ms per second (from counter differences, see
 `counter_rates`). Per job: achieved source rate vs the target the engine set, end-to-end latency percentiles from
-the workload sink's gauges, and the backlog of a Kafka source (its pendingRecords, else the consumer's
-records-lag-max; None for a source that reports neither, as the workload job's generator). Per TaskManager: CPU
-(cores) and heap. Anything not measured in time is None, never 0.
+the workload sink's gauges. Per TaskManager: CPU (cores) and heap. Anything not measured in time is None, never 0.
 """
 
 from __future__ import annotations
@@ -29,7 +27,6 @@ log = logging.getLogger(__name__)
 LATENCY_GAUGES = {"p50": "e2eLatencyP50", "p95": "e2eLatencyP95", "p99": "e2eLatencyP99", "max": "e2eLatencyMax"}
 TM_METRICS = ("Status.JVM.CPU.Load", "Status.JVM.Memory.Heap.Used", "Status.JVM.Memory.Heap.Max")
 SINK_NAME = "sink"
-LAG_METRICS = ("pendingRecords", "KafkaSourceReader.KafkaConsumer.records-lag-max")
 
 
 class FlinkMetricsCollector:
@@ -141,14 +138,10 @@ class FlinkMetricsCollector:
         operators: dict[str, OperatorSample] = {}
         latency: dict[str, float | None] = {k: None for k in LATENCY_GAUGES}
         fresh = False
-        backlog: float | None = None
         for index, vertex in enumerate(detail["vertices"]):
             name, vid = operator_name(vertex["name"]), str(vertex["id"])
             parallelism = int(vertex["parallelism"])
             wanted = list(COUNTERS)
-            is_source = vertex["name"].startswith("Source: ") or index == 0
-            if is_source:
-                wanted += [f"{metric_scope(vertex['name'])}.{lag}" for lag in LAG_METRICS]
             if name == SINK_NAME:
                 scope = metric_scope(vertex["name"])
                 wanted += [f"{scope}.{gauge}" for gauge in LATENCY_GAUGES.values()]
@@ -160,9 +153,8 @@ class FlinkMetricsCollector:
                 fresh = True
             else:
                 rates = Rates()
-            if is_source:
+            if vertex["name"].startswith("Source: ") or index == 0:
                 self._source = rates
-                backlog = _backlog(values, metric_scope(vertex["name"]))
             if name == SINK_NAME:
                 for key, gauge in LATENCY_GAUGES.items():
                     latency[key] = _finite(values.get(f"{metric_scope(vertex['name'])}.{gauge}", {}).get("max"))
@@ -175,7 +167,7 @@ class FlinkMetricsCollector:
                 busy_ms_per_s=rates.busy_ms_per_s,
                 backpressured_ms_per_s=rates.backpressured_ms_per_s,
                 idle_ms_per_s=rates.idle_ms_per_s,
-                is_source=is_source,
+                is_source=vertex["name"].startswith("Source: ") or index == 0,
                 keyed_input=vid in self._keyed[job_id],
             )
         source = next((op for op in operators.values() if op.is_source), None)
@@ -184,7 +176,6 @@ class FlinkMetricsCollector:
             operators=operators,
             achieved_rate=source.records_out_per_s if source else None,
             latency_ms=latency,
-            backlog=backlog,
             stale=not fresh or detail["state"] != "RUNNING",
         )
 
@@ -214,12 +205,6 @@ class FlinkMetricsCollector:
                 memory_total=int(total) if total is not None else None,
             )
         return nodes
-
-
-def _backlog(values: dict[str, dict[str, float]], scope: str) -> float | None:
-    """Records a Kafka source has yet to read: pendingRecords summed over subtasks, else the largest partition lag."""
-    pending = _finite(values.get(f"{scope}.{LAG_METRICS[0]}", {}).get("sum"))
-    return pending if pending is not None else _finite(values.get(f"{scope}.{LAG_METRICS[1]}", {}).get("max"))
 
 
 def _finite(value: float | None) -> float | None:

@@ -69,7 +69,6 @@ def test_metrics_through_the_proxy_are_local_flinks_collector(cluster: Kubernete
     assert expensive.records_in_per_s and expensive.busy_ms_per_s is not None
     assert expensive.backpressured_ms_per_s is not None
     assert wait_for(lambda: cluster.sample().latency_ms.get("p99") is not None, timeout=30)
-    assert sample.backlog is None  # no Kafka source: missing, never 0
 
 
 def test_every_profile_reaches_the_source_and_the_produced_rate_is_measured(
