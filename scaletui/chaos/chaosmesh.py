@@ -1,21 +1,40 @@
-"""Faults on Kubernetes as Chaos Mesh resources (chaos-mesh.org/v1alpha1): NetworkChaos for delay, loss and
-bandwidth, PodChaos for kill (pod-kill, or container-kill when a container is named) and pause (pod-failure),
-StressChaos for CPU stress.
+"""Faults on Kubernetes as Chaos Mesh resources (chaos-mesh.org/v1alpha1): NetworkChaos for delay, loss, bandwidth
+and partition, PodChaos for kill (pod-kill, or container-kill when a container is named) and pause (pod-failure),
+StressChaos for CPU and memory stress. The selection mode (all, one, fixed, fixed-percent, random-max-percent) is
+Chaos Mesh's own: it picks among the named pods.
 
-Every resource carries a duration, so Chaos Mesh itself ends the fault even if scaletui is gone, and is validated
-against `chaos_mesh.schema.json` before it is sent. The delete is recorded before the create, and deleting a
-resource that is already gone counts as done.
+What is sent is what Chaos Mesh accepts and enacts: every resource is checked against `chaos_mesh.schema.json`
+(stricter than the CRDs) before it is sent, numbers are written in plain decimal, rates in whole units (the
+parameters keep them so), and the resource's own duration is whole seconds rounded UP, at least 1 s: the ledger
+still ends the fault at the requested time, the resource's duration is only the backstop that ends it when
+scaletui is gone, so rounding up never cuts a fault short. A duration beyond Go's largest (about 292 years) is
+refused with one sentence before anything is created.
+
+The delete is recorded before the create, and deleting a resource that is already gone counts as done.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from scaletui.chaos.backend import PlannedFault, WriteAhead
-from scaletui.chaos.params import BandwidthParams, DelayParams, KillParams, LossParams, StressParams
+from scaletui.chaos.params import (
+    BandwidthParams,
+    DelayParams,
+    KillParams,
+    LossParams,
+    MemoryStressParams,
+    PartitionParams,
+    StressParams,
+    plain,
+)
+from scaletui.chaos.targets import resolve
+from scaletui.cluster.base import Instance
 from scaletui.errors import ConfigError, PlatformError
 
 GROUP = "chaos-mesh.org"
@@ -23,54 +42,66 @@ VERSION = "v1alpha1"
 PLURALS = {"NetworkChaos": "networkchaos", "PodChaos": "podchaos", "StressChaos": "stresschaos"}
 MANAGED_BY = {"app.kubernetes.io/managed-by": "scaletui"}
 SCHEMA_FILE = Path(__file__).with_name("chaos_mesh.schema.json")
+GO_MAX_SECONDS = (2**63 - 1) // 10**9
+"""Go's time.Duration is int64 nanoseconds: 9223372036 whole seconds is the longest duration Chaos Mesh parses."""
 
 
 def go_duration(seconds: float) -> str:
-    """A Go duration string Chaos Mesh parses: whole seconds as "90s", otherwise milliseconds."""
-    ms = round(seconds * 1000)
-    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+    """The resource's duration: whole seconds rounded up, at least "1s"; a ConfigError beyond Go's largest."""
+    if not math.isfinite(seconds) or seconds > GO_MAX_SECONDS:
+        raise ConfigError(
+            f"A Chaos Mesh fault lasts at most {GO_MAX_SECONDS} s (Go's largest duration, about 292 years); "
+            f"got {seconds:g} s.",
+            "Give a shorter duration.",
+        )
+    return f"{max(1, math.ceil(seconds))}s"
 
 
-def _num(value: float) -> str:
-    return f"{value:g}"
-
-
-def resource(fault: PlannedFault, namespace: str) -> dict[str, Any]:
-    """The Chaos Mesh resource for `fault`, aimed at its target pods (by name) in `namespace`."""
+def resource(fault: PlannedFault, namespace: str, peers: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The Chaos Mesh resource for `fault`, aimed at its target pods (by name) in `namespace`; `peers` are the pod
+    names on the other side of a partition."""
     p = fault.params
     spec: dict[str, Any] = {
-        "mode": "all",
+        "mode": getattr(p, "mode", "all"),
         "selector": {"pods": {namespace: [t.name for t in fault.targets]}},
         "duration": go_duration(fault.duration),
     }
+    if getattr(p, "value", None) is not None:
+        spec["value"] = str(p.value)  # type: ignore[attr-defined]
+    kind = "NetworkChaos"
     if isinstance(p, DelayParams):
-        kind = "NetworkChaos"
         delay = {
-            "latency": f"{_num(p.latency_ms)}ms",
-            "jitter": f"{_num(p.jitter_ms)}ms",
-            "correlation": _num(p.correlation),
+            "latency": f"{plain(p.latency_ms)}ms",
+            "jitter": f"{plain(p.jitter_ms)}ms",
+            "correlation": plain(p.correlation),
         }
         spec |= {"action": "delay", "direction": "to", "delay": delay}
     elif isinstance(p, LossParams):
-        kind = "NetworkChaos"
         spec |= {
             "action": "loss",
             "direction": "to",
-            "loss": {"loss": _num(p.percent), "correlation": _num(p.correlation)},
+            "loss": {"loss": plain(p.percent), "correlation": plain(p.correlation)},
         }
     elif isinstance(p, BandwidthParams):
-        kind = "NetworkChaos"
         spec |= {
             "action": "bandwidth",
             "direction": "to",
             "bandwidth": {"rate": p.rate, "limit": p.limit, "buffer": p.buffer},
         }
+    elif isinstance(p, PartitionParams):
+        if not peers:
+            raise ConfigError("A partition needs at least one peer pod.", "Name the other side in params.peers.")
+        target = {"mode": "all", "selector": {"pods": {namespace: list(peers)}}}
+        spec |= {"action": "partition", "direction": p.direction, "target": target}
     elif isinstance(p, KillParams):
         kind = "PodChaos"
         spec |= {"action": "container-kill", "containerNames": [p.container]} if p.container else {"action": "pod-kill"}
     elif isinstance(p, StressParams):
         kind = "StressChaos"
         spec |= {"stressors": {"cpu": {"workers": p.workers, "load": p.load}}}
+    elif isinstance(p, MemoryStressParams):
+        kind = "StressChaos"
+        spec |= {"stressors": {"memory": {"workers": p.workers, "size": p.size}}}
     else:
         kind = "PodChaos"
         spec |= {"action": "pod-failure"}
@@ -109,23 +140,32 @@ class ChaosMeshFaults:
 
     name = "chaos-mesh"
 
-    def __init__(self, api: Any, namespace: str) -> None:
+    def __init__(self, api: Any, namespace: str, instances: Callable[[], list[Instance]] | None = None) -> None:
         self.api = api
         self.namespace = namespace
+        self.instances = instances
+        """The pods as instances, to resolve a partition's peers ("role:jobmanager"); without it, plain pod names."""
 
     @classmethod
-    def from_kubeconfig(cls, kubeconfig: str, namespace: str, context: str | None = None) -> ChaosMeshFaults:
+    def from_kubeconfig(
+        cls,
+        kubeconfig: str,
+        namespace: str,
+        context: str | None = None,
+        instances: Callable[[], list[Instance]] | None = None,
+    ) -> ChaosMeshFaults:
         from kubernetes import client
 
         from scaletui.cluster.kubernetes.client import api_client
 
-        return cls(client.CustomObjectsApi(api_client(kubeconfig, context)), namespace)
+        return cls(client.CustomObjectsApi(api_client(kubeconfig, context)), namespace, instances)
 
     def check(self, kind: str) -> None:
         """Every fault kind exists in Chaos Mesh; reachability shows at create time."""
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
-        doc = resource(fault, self.namespace)
+        peers = self._peers(fault.params.peers) if isinstance(fault.params, PartitionParams) else ()
+        doc = resource(fault, self.namespace, peers)
         validate(doc)
         plural = PLURALS[doc["kind"]]
         write_ahead(
@@ -155,6 +195,17 @@ class ChaosMeshFaults:
             ),
             missing_ok=True,
         )
+
+    def _peers(self, specs: tuple[str, ...]) -> tuple[str, ...]:
+        if self.instances is not None:
+            return tuple(i.name for i in resolve(specs, self.instances()))
+        named = [s for s in specs if ":" in s]
+        if named:
+            raise ConfigError(
+                f"Partition peer {named[0]!r} needs the pod list, which this Chaos Mesh backend was not given.",
+                "Name the peer pods by their names.",
+            )
+        return specs
 
     def list(self) -> list[dict[str, Any]]:
         """Every Chaos Mesh resource scaletui made in the namespace (what a leak check looks for)."""

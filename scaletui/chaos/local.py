@@ -1,5 +1,10 @@
-"""Faults on local processes, for real: SIGKILL, SIGSTOP/SIGCONT, a stress-ng CPU hog, and network delay, loss and
-bandwidth limits on one process's egress (matched by its TCP source ports, in its own network namespace).
+"""Faults on local processes, for real: SIGKILL, SIGSTOP/SIGCONT, stress-ng CPU and memory hogs, network delay, loss
+and bandwidth limits on one process's egress (matched by its TCP source ports, in its own network namespace), and a
+partition (iptables DROP between the target's and the peers' ports, in the sending side's namespace).
+
+A selection mode (params `mode`, `value`) picks among the targets as Chaos Mesh would. Ports are read when the
+fault starts: a connection opened during a partition from a new ephemeral port is cut only where its other end
+was already known.
 
 Every step's undo is handed to `write_ahead` BEFORE the step runs, so the ledger holds something revertable at any
 instant; every undo is idempotent. Works on any process given as a `cluster.base.Instance` with a pid.
@@ -15,13 +20,22 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
 from scaletui.chaos import netfilter, procs, tc
+from scaletui.chaos import targets as fault_targets
 from scaletui.chaos.backend import PlannedFault, WriteAhead
 from scaletui.chaos.netns import NetnsRef, device_for, netns_of
-from scaletui.chaos.params import BandwidthParams, DelayParams, LossParams, StressParams
+from scaletui.chaos.params import (
+    BandwidthParams,
+    DelayParams,
+    LossParams,
+    MemoryStressParams,
+    PartitionParams,
+    StressParams,
+)
 from scaletui.cluster.base import Instance
 from scaletui.errors import PlatformError
 
@@ -36,8 +50,10 @@ class LocalFaults:
 
     name = "local"
 
-    def __init__(self, python: str = sys.executable) -> None:
+    def __init__(self, python: str = sys.executable, instances: Callable[[], list[Instance]] | None = None) -> None:
         self.python = python
+        self.instances = instances
+        """The cluster's instances, to resolve a partition's peers by name or role (without it: "pid:<n>" only)."""
         self._children: dict[str, list[subprocess.Popen[bytes]]] = {}
         self._queues: set[tuple[str, str, int, int]] = set()
         """(fault id, network namespace) pairs with a delay queue running: a fault's targets sharing a namespace
@@ -48,7 +64,7 @@ class LocalFaults:
 
     def check(self, kind: str) -> None:
         """Raise the one-sentence error for a fault this machine cannot do, before the ledger records anything."""
-        if kind in ("delay", "loss", "bandwidth"):
+        if kind in ("delay", "loss", "bandwidth", "partition"):
             if os.geteuid() != 0:
                 raise NEEDS_ROOT
             if shutil.which("iptables") is None and kind != "bandwidth":
@@ -60,42 +76,40 @@ class LocalFaults:
                 "This kernel has no sch_netem, and the user-space delay queue needs the NetfilterQueue package.",
                 "Install it: apt-get install -y libnetfilter-queue-dev && pip install NetfilterQueue.",
             )
-        if kind == "cpu-stress" and shutil.which("stress-ng") is None:
+        if kind in ("cpu-stress", "memory-stress") and shutil.which("stress-ng") is None:
             raise PlatformError(
-                "CPU stress needs stress-ng, which is not installed.", "Install it: apt-get install -y stress-ng."
+                f"{kind.capitalize()} needs stress-ng, which is not installed.",
+                "Install it: apt-get install -y stress-ng.",
             )
 
     # --- inject ------------------------------------------------------------------------------------------------
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
         self.check(fault.kind)
-        for target in fault.targets:
+        params = fault.params
+        chosen = fault_targets.select(fault.targets, getattr(params, "mode", "all"), getattr(params, "value", None))
+        for target in chosen:
             pid = _pid(target)
             if fault.kind == "kill":
                 _signal(target, pid, signal.SIGKILL)
             elif fault.kind == "pause":
                 write_ahead({"op": "signal-cont", "pid": pid, "start": procs.start_time(pid) or 0})
                 _signal(target, pid, signal.SIGSTOP)
-            elif fault.kind == "cpu-stress":
-                assert isinstance(fault.params, StressParams)
-                self._stress(fault, pid, fault.params, write_ahead)
+            elif isinstance(params, StressParams):
+                self._stress(fault, pid, ["--cpu", str(params.workers), "--cpu-load", str(params.load)], write_ahead)
+            elif isinstance(params, MemoryStressParams):
+                hog = ["--vm", str(params.workers), "--vm-bytes", params.stress_ng_bytes, "--vm-keep"]
+                self._stress(fault, pid, hog, write_ahead)
+            elif isinstance(params, PartitionParams):
+                self._partition(fault, target, pid, params, write_ahead)
             else:
                 self._network(fault, target, pid, write_ahead)
 
-    def _stress(self, fault: PlannedFault, pid: int, params: StressParams, write_ahead: WriteAhead) -> None:
+    def _stress(self, fault: PlannedFault, pid: int, hog: list[str], write_ahead: WriteAhead) -> None:
         write_ahead({"op": "kill-marked", "marker": fault.id})
         # stress-ng's own --timeout is a last resort: even if every revert failed, the hog ends by itself.
-        argv = [
-            "stress-ng",
-            "--cpu",
-            str(params.workers),
-            "--cpu-load",
-            str(params.load),
-            "--timeout",
-            f"{int(fault.duration) + 5}s",
-            "--quiet",
-            "--keep-name",
-        ]
+        timeout = min(int(fault.duration) + 5, 30 * 86400)
+        argv = ["stress-ng", *hog, "--timeout", f"{timeout}s", "--quiet", "--keep-name"]
         cpus = os.sched_getaffinity(pid)
         if cpus != os.sched_getaffinity(0) and shutil.which("taskset"):
             argv = ["taskset", "-c", ",".join(str(c) for c in sorted(cpus)), *argv]
@@ -143,6 +157,32 @@ class LocalFaults:
             self._rules(
                 fault.id, ns, ports, ["-j", "NFQUEUE", "--queue-num", str(queue), "--queue-bypass"], write_ahead
             )
+
+    def _partition(
+        self, fault: PlannedFault, target: Instance, pid: int, params: PartitionParams, write_ahead: WriteAhead
+    ) -> None:
+        peers = fault_targets.resolve(params.peers, self.instances() if self.instances is not None else [])
+        mine = procs.tcp_ports(pid)
+        for peer in peers:
+            peer_pid = _pid(peer)
+            theirs = procs.tcp_ports(peer_pid)
+            if not mine or not theirs:
+                who = target.name if not mine else peer.name
+                raise PlatformError(
+                    f"Instance {who} has no TCP sockets, so there is no traffic to cut.",
+                    "Partition instances that serve or hold connections.",
+                )
+            if params.direction in ("to", "both"):
+                for rule in netfilter.pair_rules(fault.id, mine, theirs, ["-j", "DROP"]):
+                    self._rule(netns_of(pid), rule, write_ahead)
+            if params.direction in ("from", "both"):
+                for rule in netfilter.pair_rules(fault.id, theirs, mine, ["-j", "DROP"]):
+                    self._rule(netns_of(peer_pid), rule, write_ahead)
+
+    @staticmethod
+    def _rule(ns: NetnsRef, rule: list[str], write_ahead: WriteAhead) -> None:
+        write_ahead(netfilter.undo_step(ns, rule))
+        netfilter.add(ns, rule)
 
     def _rules(self, fault_id: str, ns: NetnsRef, ports: list[int], action: list[str], write_ahead: WriteAhead) -> None:
         for rule in netfilter.port_rules(fault_id, ports, action):

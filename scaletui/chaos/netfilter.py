@@ -44,6 +44,34 @@ def port_rules(fault_id: str, ports: list[int], action: list[str]) -> list[list[
     return rules
 
 
+def pair_rules(fault_id: str, sports: list[int], dports: list[int], action: list[str]) -> list[list[str]]:
+    """Rules matching packets from any of `sports` to any of `dports` (groups of 15 each way), each ending with
+    `action`: the traffic between two processes, one way."""
+    rules = []
+    for i in range(0, len(sports), MAX_PORTS):
+        for j in range(0, len(dports), MAX_PORTS):
+            rules.append(
+                [
+                    "-p",
+                    "tcp",
+                    "-m",
+                    "multiport",
+                    "--sports",
+                    ",".join(str(p) for p in sports[i : i + MAX_PORTS]),
+                    "-m",
+                    "multiport",
+                    "--dports",
+                    ",".join(str(p) for p in dports[j : j + MAX_PORTS]),
+                    "-m",
+                    "comment",
+                    "--comment",
+                    comment(fault_id),
+                    *action,
+                ]
+            )
+    return rules
+
+
 def undo_step(ns: NetnsRef, rule: list[str]) -> dict[str, Any]:
     return {"op": "iptables-delete", "netns": ns.to_dict(), "table": TABLE, "chain": CHAIN, "rule": rule}
 

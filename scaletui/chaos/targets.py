@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Callable, Sequence
 
 from scaletui.chaos import procs
@@ -56,3 +58,29 @@ def _one(
             )
         return [by_name[n] for n in operators(value) if n in by_name]
     return [by_name[spec]] if spec in by_name else []
+
+
+def select(
+    targets: Sequence[Instance], mode: str = "all", value: int | None = None, rng: random.Random | None = None
+) -> tuple[Instance, ...]:
+    """The targets a fault hits under a Chaos Mesh selection mode, as Chaos Mesh picks them (pkg/selector/generic/
+    mode.go): one at random; `value` of them; `value` percent rounded up; or up to `value` percent at random (which
+    may be none). Kept in their given order."""
+    pick = rng or random.Random()
+    n = len(targets)
+    if mode == "all" or n == 0:
+        return tuple(targets)
+    if mode == "one":
+        count = 1
+    elif mode == "fixed":
+        count = min(int(value or 0), n)
+    elif mode == "fixed-percent":
+        count = math.ceil(n * int(value or 0) / 100)
+    elif mode == "random-max-percent":
+        count = math.ceil(n * pick.randint(0, int(value or 0)) / 100)
+    else:
+        raise ConfigError(
+            f"Unknown selection mode {mode!r}.", "Use all, one, fixed, fixed-percent or random-max-percent."
+        )
+    chosen = set(pick.sample(range(n), min(count, n)))
+    return tuple(t for i, t in enumerate(targets) if i in chosen)

@@ -163,6 +163,9 @@ class StrategySpec(Strict):
     max_slots: int = Field(16, ge=1)
 
 
+FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
+
+
 class FaultSpec(Strict):
     at: Duration
     kind: FaultKind
@@ -170,9 +173,6 @@ class FaultSpec(Strict):
     targets: list[str] = Field(default_factory=list)
     """Instance names, "role:taskmanager", or "operator:<name>"."""
     params: dict[str, Any] = Field(default_factory=dict)
-
-
-FaultKind = Literal["delay", "loss", "bandwidth", "kill", "pause", "cpu-stress"]
 
 
 class _Step(Strict):

@@ -1,4 +1,6 @@
-"""Latency from Consul's network coordinates (GET /v1/coordinate/nodes through py-consul).
+"""Latency from Consul's network coordinates (GET /v1/coordinate/nodes): through py-consul at a host and port, or
+over a given HTTP client (the API server's service proxy to the consul-server Service, from outside the cluster:
+`ConsulLatency.over(cluster.service_http("consul", "consul-server", 8500))`).
 
 Consul estimates a round trip between two nodes from their Vivaldi coordinates exactly as serf's
 `Coordinate.DistanceTo` does: the Euclidean distance of the vectors plus both heights, then plus both adjustments
@@ -53,15 +55,42 @@ class ConsulLatency:
         dc: str | None = None,
         token: str | None = None,
         timeout_s: float = 5.0,
+        http: Any = None,
     ) -> None:
-        self.where = f"{scheme}://{host}:{port}"
+        self.where = str(http.base_url) if http is not None else f"{scheme}://{host}:{port}"
         self.dc = dc
         self._args = {"host": host, "port": port, "scheme": scheme, "token": token, "dc": dc}
         self.timeout_s = timeout_s
         self._client: Any = None
+        self._http = http
+
+    @classmethod
+    def over(cls, http: Any, dc: str | None = None) -> ConsulLatency:
+        """Read the coordinates over an httpx client whose base URL is the Consul HTTP API's root."""
+        return cls(dc=dc, http=http)
+
+    def _nodes_over_http(self) -> list[dict[str, Any]]:
+        import httpx
+
+        try:
+            reply = self._http.get("v1/coordinate/nodes", params={"dc": self.dc} if self.dc else None)
+            reply.raise_for_status()
+            return list(reply.json() or [])
+        except (httpx.HTTPError, ValueError) as e:
+            raise PlatformError(
+                f"The Consul agent at {self.where} did not give network coordinates ({type(e).__name__}).",
+                "Check that Consul runs (the consul app) and is reachable.",
+            ) from None
 
     def coordinates(self) -> dict[str, Coordinate]:
         """Node name -> coordinate (the default network segment's entry when a node is in several)."""
+        nodes = self._nodes_over_http() if self._http is not None else self._nodes_over_consul()
+        coords: dict[str, Coordinate] = {}
+        for entry in sorted(nodes or [], key=lambda n: n.get("Segment", "") != ""):
+            coords.setdefault(entry["Node"], Coordinate.from_consul(entry["Coord"]))
+        return coords
+
+    def _nodes_over_consul(self) -> list[dict[str, Any]]:
         import consul
         import requests
 
@@ -74,10 +103,7 @@ class ConsulLatency:
                 f"The Consul agent at {self.where} did not give network coordinates ({type(e).__name__}).",
                 "Check that Consul runs (the consul app) and is reachable.",
             ) from None
-        coords: dict[str, Coordinate] = {}
-        for entry in sorted(nodes or [], key=lambda n: n.get("Segment", "") != ""):
-            coords.setdefault(entry["Node"], Coordinate.from_consul(entry["Coord"]))
-        return coords
+        return list(nodes or [])
 
     def matrix(self) -> LatencyMatrix:
         coords = self.coordinates()

@@ -33,6 +33,9 @@ class NodeSample:
     cpu_total: float | None = None
     memory_bytes: int | None = None
     memory_total: int | None = None
+    net_rx_bytes_per_s: float | None = None
+    """Bytes per second received on the node's interfaces (loopback excluded), where node telemetry is scraped."""
+    net_tx_bytes_per_s: float | None = None
 
 
 @dataclass(frozen=True)

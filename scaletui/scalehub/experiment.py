@@ -258,7 +258,8 @@ def _load(ini: ScalehubIni, out: ImportedExperiment) -> dict[str, Any]:
 
 
 def _faults(ini: ScalehubIni, duration: str) -> list[dict[str, Any]]:
-    """Scalehub's chaos is one network delay on a share of the nodes for the whole run."""
+    """Scalehub's chaos is one network delay on a share of the nodes for the whole run: that share is Chaos Mesh's
+    fixed-percent selection of the TaskManagers, as Scalehub's own NetworkChaos template sets it."""
     chaos = "experiment.chaos"
     if not ini.has(chaos):
         return []
@@ -280,5 +281,5 @@ def _faults(ini: ScalehubIni, duration: str) -> list[dict[str, Any]]:
         if key.startswith("bandwidth_"):
             ini.skip(chaos, key, "only the delay of [experiment.chaos] is imported; add a bandwidth fault by hand")
         elif key == "affected_nodes_percentage":
-            ini.skip(chaos, key, "scaletui targets instances, not a share of nodes; the delay hits every TaskManager")
+            params |= {"mode": "fixed-percent", "value": int(ini.number(chaos, key))}
     return [{"at": "0s", "kind": "delay", "duration": duration, "targets": ["role:taskmanager"], "params": params}]

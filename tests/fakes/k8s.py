@@ -15,8 +15,11 @@ Served (shapes from the Kubernetes API reference, core/v1, apps/v1 and the custo
 | GET, DELETE | /apis/{group}/{version}/namespaces/{ns}/{plural}/{name} | custom object / Status (404 when absent) |
 | any | /api/v1/namespaces/{ns}/services/{svc}:{port}/proxy/{path} | handed to `proxy(method, path, body)` |
 
-Errors are `Status` objects with `code` and `reason`, as the API server sends them. `stop()` drops the server and
-every open watch (the "API server went away" case); `start()` again serves the same state on the same port.
+Errors are `Status` objects with `code` and `reason`, as the API server sends them. Extension points for richer
+stand-ins (tests/testbed): `extra_route` sees every request first; `admit` may refuse a custom object before it is
+stored (an admission webhook); `on_custom` hears each custom object created or deleted (a controller).
+`stop()` drops the server and every open watch (the "API server went away" case); `start()` again serves the same
+state on the same port.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 Proxy = Callable[[str, str, Any], tuple[int, Any]]
+Route = Callable[["_Handler", str, str, bytes], bool]
+"""(handler, method, path with query, raw body) -> True when it answered the request."""
 
 
 def iso(ts: float) -> str:
@@ -119,6 +124,11 @@ class FakeKubernetes:
     """Called after a Deployment's scale changes, like the ReplicaSet controller would act on it."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     port: int = 0
+    extra_route: Route | None = None
+    admit: Callable[[dict[str, Any]], tuple[int, dict[str, Any]] | None] | None = None
+    """Called with a custom object before it is stored; a (code, Status) reply refuses it, as a webhook would."""
+    on_custom: Callable[[str, dict[str, Any]], None] | None = None
+    """Called with ("ADDED" | "DELETED", object) after a custom object is stored or removed."""
 
     def __post_init__(self) -> None:
         self.rv = 1
@@ -245,17 +255,19 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, code: int, body: Any, ctype: str = "application/json") -> None:
-        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        if isinstance(body, bytes):
+            data = body
+        else:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         self.send_response(code)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
-    def _body(self) -> Any:
+    def _raw(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        return json.loads(raw) if raw else None
+        return self.rfile.read(length) if length else b""
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -278,7 +290,13 @@ class _Handler(BaseHTTPRequestHandler):
         path = url.path
         s = self.state
         s.requests.append((method, self.path))
-        body = self._body() if method in ("POST", "PATCH", "PUT") else None
+        raw = self._raw() if method in ("POST", "PATCH", "PUT") else b""
+        if s.extra_route is not None and s.extra_route(self, method, self.path, raw):
+            return None
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return self._send(400, status(400, "BadRequest", "the request body is not JSON"))
         if m := re.fullmatch(r"/api/v1/namespaces/([^/]+)/services/([^/]+)/proxy(/.*)?", path):
             if s.proxy is None:
                 return self._send(503, status(503, "ServiceUnavailable", "no endpoints available for service"))
@@ -341,13 +359,19 @@ class _Handler(BaseHTTPRequestHandler):
                 name = body["metadata"]["name"]
                 if name in bucket:
                     return self._send(409, status(409, "AlreadyExists", f'{plural}.{group} "{name}" already exists'))
+                refusal = s.admit(body) if s.admit is not None else None
+                if refusal is not None:
+                    return self._send(*refusal)
                 body["metadata"] |= {
                     "uid": f"uid-{name}",
                     "resourceVersion": str(s.rv),
                     "creationTimestamp": iso(time.time()),
                 }
                 bucket[name] = body
-                return self._send(201, body)
+                self._send(201, body)
+                if s.on_custom is not None:
+                    s.on_custom("ADDED", body)
+                return None
             if name is None:
                 items = [
                     o for o in bucket.values() if matches(o["metadata"].get("labels", {}), q.get("labelSelector", ""))
@@ -364,7 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
             if name not in bucket:
                 return self._send(404, status(404, "NotFound", f'{plural}.{group} "{name}" not found'))
             if method == "DELETE":
-                bucket.pop(name)
+                gone = bucket.pop(name)
+                if s.on_custom is not None:
+                    s.on_custom("DELETED", gone)
                 return self._send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success", "code": 200})
             return self._send(200, bucket[name])
         self._send(404, status(404, "NotFound", f"the server could not find the requested resource ({path})"))

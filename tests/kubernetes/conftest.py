@@ -47,7 +47,7 @@ def events() -> tuple[EventBus, list[Event]]:
 @pytest.fixture
 def cluster(fake: FakeKubernetes, tmp_path: Path, events: tuple[EventBus, list[Event]]) -> Iterator[KubernetesCluster]:
     settings = KubernetesSettings(
-        kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), namespace="default", rescale_timeout_s=10
+        kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), namespace="default", rescale_timeout_s=3
     )
     backend = KubernetesCluster(settings, events[0]).connect()
     assert backend.watcher is not None

@@ -66,7 +66,7 @@ def test_written_files_revalidate_with_the_loader(imported) -> None:
     assert exp.strategy.max_parallelism == 52
     [fault] = exp.faults
     assert (fault.kind, fault.at, fault.duration) == ("delay", 0, 1200)
-    assert fault.params == {"latency_ms": 50, "jitter_ms": 5, "correlation": 0}
+    assert fault.params == {"latency_ms": 50, "jitter_ms": 5, "correlation": 0, "mode": "fixed-percent", "value": 70}
 
     # Scalehub adds TaskManagers step by step; the schedule strategy states the running total at each step.
     plan = exp.strategy.params["plan"]

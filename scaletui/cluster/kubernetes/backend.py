@@ -2,7 +2,10 @@
 
 Instances are the Flink pods, kept current by a PodWatcher. TaskManager count is the TaskManager Deployment's
 replicas; operator parallelism goes through Flink's REST API (adaptive scheduler resource requirements), reached at
-a given URL or, from outside the cluster, through the API server's service proxy with the kubeconfig's credentials.
+a given URL or, from outside the cluster, through the API server's service proxy with the kubeconfig's credentials
+(actuation.py times both as local Flink does). Metrics are local Flink's own collector over that same REST API:
+counter-based per-operator rates, busy and back-pressured time, latency, and a Kafka source's pending records.
+Any other in-cluster HTTP service (Consul, VictoriaMetrics, the rate service) is reached with `service_http`.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from scaletui.cluster.kubernetes.client import api_client, http_client
 from scaletui.cluster.kubernetes.pods import PodEvent, PodView, PodWatcher, pod_view
 from scaletui.errors import JobError, PlatformError
 from scaletui.events import ActuationEvent, EventBus
+from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.rest import FlinkRestClient
-from scaletui.metrics.model import JobSample, OperatorSample
+from scaletui.metrics.model import JobSample
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ class KubernetesSettings:
     label_selector: str = "app=flink"
     """Which pods are Flink's (the Pods pane's scope)."""
     taskmanager_deployment: str = "flink-taskmanager"
-    rest_service: str = "flink-jobmanager-rest"
+    rest_service: str = "flink-rest"
+    """The flink role's REST Service (playbooks/application/roles/flink)."""
     rest_port: int = 8081
     rest_url: str = ""
     """Flink's REST URL when reachable directly (in-cluster, an ingress); else the service proxy is used."""
@@ -60,6 +65,9 @@ class KubernetesCluster:
         self.apps: Any = None
         self.watcher: PodWatcher | None = None
         self._rest: FlinkRestClient | None = None
+        self._collector: FlinkMetricsCollector | None = None
+        self.target_rate: float | None = None
+        """The load the engine set (the load control keeps it); what downtime is measured against."""
 
     def connect(self) -> KubernetesCluster:
         from kubernetes import client
@@ -79,6 +87,8 @@ class KubernetesCluster:
     def close(self) -> None:
         if self.watcher is not None:
             self.watcher.stop()
+        if self._collector is not None:
+            self._collector.stop()
         if self._rest is not None:
             self._rest.close()
 
@@ -119,6 +129,10 @@ class KubernetesCluster:
             self._api("list events", lambda: pod_text.recent_events(self.core, self.settings.namespace, pod, limit))
         )
 
+    def api_call(self, what: str, call: Any) -> Any:
+        """Run one Kubernetes client call; its failure becomes one PlatformError sentence."""
+        return self._api(what, call)
+
     def _api(self, what: str, call: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError
@@ -153,6 +167,27 @@ class KubernetesCluster:
                 self._rest = _ProxiedFlinkRest(self.api.configuration.host + path, http_client(self.api, path))
         return self._rest
 
+    def service_http(self, namespace: str, service: str, port: int | None = None) -> httpx.Client:
+        """An HTTP client for an in-cluster service through the API server's service proxy, authenticated."""
+        if self.api is None:
+            raise PlatformError("Not connected to Kubernetes.", "Connect first (a kubeconfig is needed).")
+        where = f"{service}:{port}" if port else service
+        return http_client(self.api, f"/api/v1/namespaces/{namespace}/services/{where}/proxy/")
+
+    @property
+    def collector(self) -> FlinkMetricsCollector:
+        """Local Flink's metrics collector over this cluster's REST API (one per cluster)."""
+        if self._collector is None:
+            self._collector = FlinkMetricsCollector(self.rest, self.job_id, lambda: self.target_rate, bus=None)
+        return self._collector
+
+    def job_id(self) -> str | None:
+        try:
+            overview = self._running_job()
+        except PlatformError:
+            return None
+        return str(overview["jid"]) if overview else None
+
     def _running_job(self) -> dict[str, Any] | None:
         jobs = [j for j in self.rest.jobs() if j.get("state") in ("RUNNING", "RESTARTING", "CREATED", "INITIALIZING")]
         return jobs[0] if jobs else None
@@ -179,80 +214,25 @@ class KubernetesCluster:
         return self.sample()
 
     def sample(self) -> JobSample:
-        """Parallelism and slots from Flink's REST API; rates stay None here (the metrics collector fills them)."""
-        info = self.job()
-        overview = self.rest.overview()
-        ops = {
-            op.name: OperatorSample(
-                name=op.name, parallelism=op.parallelism, max_parallelism=op.max_parallelism, is_source=op.is_source
-            )
-            for op in (info.operators if info else ())
-        }
-        return JobSample(
-            ts=time.time(),
-            operators=ops,
-            taskmanagers=overview.get("taskmanagers"),
-            total_slots=overview.get("slots-total"),
-            free_slots=overview.get("slots-available"),
-        )
+        """One measurement now: per-operator rates, busy/back-pressured time, latency and lag (stale if Flink's
+        REST API is unreachable)."""
+        return self.collector.poll()
+
+    def start_metrics(self) -> FlinkMetricsCollector:
+        """Measure every second in a thread (what actuation timing and a live view read); returns the collector."""
+        self.collector.start()
+        return self.collector
 
     def set_parallelism(self, parallelism: dict[str, int]) -> ActuationEvent:
-        info = self.job()
-        if info is None:
-            raise JobError("No Flink job runs, so there is nothing to rescale.", "Start the job first.")
-        started = time.time()
-        before = info.parallelism
-        reqs = self.rest.resource_requirements(info.job_id)
-        for name, value in parallelism.items():
-            vid = info.operator(name).vertex_id
-            reqs[vid]["parallelism"]["upperBound"] = value
-            reqs[vid]["parallelism"]["lowerBound"] = min(reqs[vid]["parallelism"].get("lowerBound", 1), value)
-        self.rest.set_resource_requirements(info.job_id, reqs)
-        return ActuationEvent(
-            source="kubernetes",
-            kind="parallelism",
-            target=info.name,
-            before=before,
-            after={**before, **parallelism},
-            started=started,
-            ended=time.time(),
-        )
+        from scaletui.cluster.kubernetes import actuation
+
+        return actuation.set_parallelism(self, parallelism)
 
     def set_taskmanagers(self, count: int) -> ActuationEvent:
-        """Scale the TaskManager Deployment and wait (bounded) until that many TaskManager pods are ready."""
-        s = self.settings
-        started = time.time()
-        before = self._api(
-            "read the scale",
-            lambda: self.apps.read_namespaced_deployment_scale(
-                s.taskmanager_deployment, s.namespace, _request_timeout=10
-            ),
-        ).spec.replicas
-        self._api(
-            "scale",
-            lambda: self.apps.patch_namespaced_deployment_scale(
-                s.taskmanager_deployment, s.namespace, {"spec": {"replicas": count}}, _request_timeout=10
-            ),
-        )
-        deadline = time.monotonic() + s.rescale_timeout_s
-        ready = -1
-        while time.monotonic() < deadline:
-            ready = sum(1 for p in self.pods() if p.role == "taskmanager" and p.state == "running")
-            if ready == count:
-                break
-            time.sleep(0.2)
-        ok = ready == count
-        return ActuationEvent(
-            source="kubernetes",
-            kind="taskmanagers",
-            target=s.taskmanager_deployment,
-            before=before,
-            after=count,
-            started=started,
-            ended=time.time(),
-            ok=ok,
-            message="" if ok else f"{ready} of {count} TaskManagers ready after {s.rescale_timeout_s:g} s",
-        )
+        """Scale the TaskManager Deployment and wait (bounded) until that many TaskManagers are ready."""
+        from scaletui.cluster.kubernetes import actuation
+
+        return actuation.set_taskmanagers(self, count)
 
     def savepoint_restart(self, parallelism: dict[str, int]) -> ActuationEvent:
         """Stop with a savepoint, run the job's jar again from it, then apply per-operator parallelism."""

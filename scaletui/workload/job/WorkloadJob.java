@@ -1,4 +1,8 @@
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.net.HttpURLConnection;
+import java.net.URL;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
@@ -40,8 +44,9 @@ import org.apache.flink.util.ParameterTool;
 /**
  * scaletui's workload: source -> parse -> expensive -> window -> sink, each its own vertex with a stable uid.
  *
- * <p>The source's total rate is read from a small file (records per second, written by the engine) at least every
- * 100 ms and split evenly over the source subtasks. Each record carries its event time (ms). Every edge but the
+ * <p>The source's total rate is read from a small file (records per second, written by the engine) or, on
+ * Kubernetes, from an HTTP URL (the rate service, set by scaletui through the API server's proxy), every 100 ms in
+ * the background, and split evenly over the source subtasks. Each record carries its event time (ms). Every edge but the
  * keyed one is a rebalance, so each operator can be rescaled on its own and stays evenly loaded.
  *
  * <p>End-to-end latency of a window result = the largest delay of its records on arrival at the window (arrival time
@@ -53,7 +58,8 @@ public final class WorkloadJob {
 
     public static void main(String[] args) throws Exception {
         ParameterTool params = ParameterTool.fromArgs(args);
-        String rateFile = params.getRequired("rate-file");
+        String rateUrl = params.get("rate-url", null);
+        RateReader rateSource = rateUrl != null ? new UrlReader(rateUrl) : new FileReader(params.getRequired("rate-file"));
         double initialRate = params.getDouble("rate", 100.0);
         double costMs = params.getDouble("cost-ms", 2.0);
         long windowMs = params.getLong("window-ms", 5000L);
@@ -74,7 +80,7 @@ public final class WorkloadJob {
         }
 
         DataGeneratorSource<String> generator = new DataGeneratorSource<>(
-                new EventGenerator(keys), Long.MAX_VALUE, new FileRate(rateFile, initialRate), Types.STRING);
+                new EventGenerator(keys), Long.MAX_VALUE, new FileRate(rateSource, initialRate), Types.STRING);
         DataStream<String> source = env.fromSource(generator, WatermarkStrategy.noWatermarks(), "source")
                 .uid("source").name("source").setParallelism(parallelism(params, "source", maxParallelism))
                 .disableChaining();
@@ -223,19 +229,58 @@ public final class WorkloadJob {
         }
     }
 
-    /** Token-bucket limiter whose total rate comes from a file re-read at least every 100 ms. */
-    static final class FileRate implements RateLimiterStrategy<NumberSequenceSplit> {
+    /** Where the total rate is read from: its text is one number of records per second. */
+    interface RateReader extends Serializable {
+        String read() throws IOException;
+    }
+
+    static final class FileReader implements RateReader {
         private final String path;
+
+        FileReader(String path) {
+            this.path = path;
+        }
+
+        @Override
+        public String read() throws IOException {
+            Path file = Paths.get(path);
+            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        }
+    }
+
+    static final class UrlReader implements RateReader {
+        private final String url;
+
+        UrlReader(String url) {
+            this.url = url;
+        }
+
+        @Override
+        public String read() throws IOException {
+            HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+            connection.setConnectTimeout(1000);
+            connection.setReadTimeout(1000);
+            try (InputStream in = connection.getInputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } finally {
+                connection.disconnect();
+            }
+        }
+    }
+
+    /** Token-bucket limiter whose total rate comes from a RateReader polled every 100 ms. */
+    static final class FileRate implements RateLimiterStrategy<NumberSequenceSplit> {
+        private final RateReader source;
         private final double initialRate;
 
-        FileRate(String path, double initialRate) {
-            this.path = path;
+        FileRate(RateReader source, double initialRate) {
+            this.source = source;
             this.initialRate = initialRate;
         }
 
         @Override
         public RateLimiter<NumberSequenceSplit> createRateLimiter(int parallelism) {
-            return new FileRateLimiter(Paths.get(path), initialRate, parallelism);
+            return new FileRateLimiter(source, initialRate, parallelism);
         }
     }
 
@@ -245,38 +290,44 @@ public final class WorkloadJob {
         private static final long MIN_SLEEP_NANOS = 1_000_000L;
         private static final CompletableFuture<Void> NOW = CompletableFuture.completedFuture(null);
 
-        private final Path path;
+        private final RateReader source;
         private final int parallelism;
         private final ScheduledExecutorService timer;
-        private double totalRate;
+        private volatile double totalRate;
         private long lastRead;
         private long nextFree = System.nanoTime();
 
-        FileRateLimiter(Path path, double initialRate, int parallelism) {
-            this.path = path;
+        FileRateLimiter(RateReader source, double initialRate, int parallelism) {
+            this.source = source;
             this.parallelism = Math.max(1, parallelism);
             this.totalRate = initialRate;
-            this.lastRead = System.nanoTime() - REFRESH_NANOS;
-            this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            this.timer = Executors.newScheduledThreadPool(2, r -> {
                 Thread t = new Thread(r, "scaletui-rate-limiter");
                 t.setDaemon(true);
                 return t;
             });
+            refresh();
+            this.lastRead = System.nanoTime();
+        }
+
+        /** Runs on the timer, off the records' path, so a slow rate service never stalls the source; reads stop
+         * when the limiter is no longer used (a rescale replaced it). */
+        private void refresh() {
+            try {
+                double value = Double.parseDouble(source.read().trim());
+                if (value >= 0 && !Double.isInfinite(value)) {
+                    totalRate = value;
+                }
+            } catch (IOException | RuntimeException e) {
+                // keep the last good rate: the engine may be replacing the file, the service may be restarting
+            }
         }
 
         private synchronized double perSubtask() {
             long now = System.nanoTime();
             if (now - lastRead >= REFRESH_NANOS) {
                 lastRead = now;
-                try {
-                    String text = new String(Files.readAllBytes(path), StandardCharsets.UTF_8).trim();
-                    double value = Double.parseDouble(text);
-                    if (value >= 0 && !Double.isInfinite(value)) {
-                        totalRate = value;
-                    }
-                } catch (IOException | NumberFormatException e) {
-                    // keep the last good rate: the engine may be replacing the file right now
-                }
+                timer.execute(this::refresh);
             }
             return totalRate / parallelism;
         }

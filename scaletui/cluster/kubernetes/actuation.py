@@ -1,0 +1,99 @@
+"""Actuation on Kubernetes, timed as on local Flink: TaskManager count through the TaskManager Deployment's scale,
+operator parallelism through Flink's adaptive scheduler (resource requirements, over the service proxy), each with
+its downtime measured from the source's throughput by the same DowntimeProbe as local Flink (None when no rate is
+measured back at the target before the deadline, never assumed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Any
+
+from scaletui.cluster.local_actuation import DowntimeProbe
+from scaletui.errors import JobError
+from scaletui.events import ActuationEvent
+from scaletui.flink import job_submit
+
+if TYPE_CHECKING:
+    from scaletui.cluster.kubernetes.backend import KubernetesCluster
+
+
+class KubernetesDowntime(DowntimeProbe):
+    """DowntimeProbe whose events say they come from Kubernetes."""
+
+    def _event(self, **changes: Any) -> ActuationEvent:
+        return dataclasses.replace(super()._event(**changes), source="kubernetes")
+
+
+def probe(cluster: KubernetesCluster, kind: str, target: str, before: object, after: object) -> DowntimeProbe:
+    cluster.collector.start()  # downtime is read from fresh measurements, taken every second from now on
+    return KubernetesDowntime(cluster.bus, cluster.collector, lambda: cluster.target_rate, kind, target, before, after,
+                              cluster.settings.rescale_timeout_s)  # fmt: skip
+
+
+def set_parallelism(cluster: KubernetesCluster, parallelism: dict[str, int]) -> ActuationEvent:
+    """Rescale the named operators in place; returns once every vertex runs at its new parallelism (or fewer when
+    the cluster has fewer slots) and the throughput is back, or the deadline passed."""
+    info = cluster.job()
+    if info is None:
+        raise JobError("No Flink job runs, so there is nothing to rescale.", "Start the job first.")
+    by_name = {op.name: op for op in info.operators}
+    for name, value in parallelism.items():
+        if name not in by_name:
+            raise JobError(f"The job has no operator named {name}.", f"Use one of: {', '.join(by_name)}.")
+        if not 1 <= value <= by_name[name].max_parallelism:
+            raise JobError(
+                f"Parallelism {value} for {name} is outside 1..{by_name[name].max_parallelism}.",
+                "Choose a value within the operator's max parallelism.",
+            )
+    before = {n: by_name[n].parallelism for n in parallelism}
+    timing = probe(cluster, "parallelism", ",".join(sorted(parallelism)), before, dict(parallelism))
+    rest = cluster.rest
+
+    def apply() -> float:
+        requirements = rest.resource_requirements(info.job_id)
+        for name, value in parallelism.items():
+            bounds = requirements[by_name[name].vertex_id]["parallelism"]
+            bounds["upperBound"] = value
+            bounds["lowerBound"] = min(int(bounds.get("lowerBound", 1)), value)
+        rest.set_resource_requirements(info.job_id, requirements)
+        slots = int(rest.overview()["slots-total"])
+        wanted = {by_name[n].vertex_id: min(v, slots) for n, v in parallelism.items()}
+        return job_submit.wait_running(rest, info.job_id, cluster.settings.rescale_timeout_s, parallelism=wanted)
+
+    return timing.finish(apply)
+
+
+def set_taskmanagers(cluster: KubernetesCluster, count: int) -> ActuationEvent:
+    """Scale the TaskManager Deployment; in effect once that many TaskManager pods are ready and registered."""
+    s = cluster.settings
+    before = cluster.api_call(
+        "read the scale",
+        lambda: cluster.apps.read_namespaced_deployment_scale(s.taskmanager_deployment, s.namespace,
+                                                              _request_timeout=10),
+    ).spec.replicas  # fmt: skip
+    job = cluster.job()
+    timing = probe(cluster, "taskmanagers", s.taskmanager_deployment, before, count)
+
+    def apply() -> float:
+        cluster.api_call(
+            "scale",
+            lambda: cluster.apps.patch_namespaced_deployment_scale(
+                s.taskmanager_deployment, s.namespace, {"spec": {"replicas": count}}, _request_timeout=10
+            ),
+        )
+        deadline = time.monotonic() + s.rescale_timeout_s
+        while time.monotonic() < deadline:
+            ready = sum(1 for p in cluster.pods() if p.role == "taskmanager" and p.state == "running")
+            registered = int(cluster.rest.overview().get("taskmanagers", -1))
+            if ready == count and registered == count:
+                if job is not None:
+                    return job_submit.wait_running(cluster.rest, job.job_id, max(1.0, deadline - time.monotonic()))
+                return time.monotonic()
+            time.sleep(0.2)
+        raise JobError(
+            f"The TaskManager Deployment did not reach {count} ready, registered pods in {s.rescale_timeout_s:g} s.",
+            "See the pods' events (d in the Pods pane).",
+        )
+
+    return timing.finish(apply)
