@@ -44,6 +44,7 @@ from scaletui.events import (
     EventBus,
     LatencyEvent,
     LoadChanged,
+    Notice,
     Progress,
     StrategyChanged,
 )
@@ -357,7 +358,8 @@ class Run:
         while self._pending and self._pending[0].at <= elapsed + AT_TOLERANCE_S:
             step = self._pending.popleft()
             try:
-                self.apply(step)
+                said = self.apply(step)
+                self.bus.publish(Notice(ts=self.clock.now(), source="timeline", message=f"{step.at:g}s: {said}"))
             except UserError as e:
                 self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run",
                                             message=f"Timeline {step.do} at {step.at:g}s: {e.message}",
