@@ -129,6 +129,28 @@ class Engine:
     def log_file(self) -> Path:
         return self.ctx.log_file
 
+    def restore_history(self) -> int:
+        """Reopening a session shows its last hour: the series are filled from the session's last recorded run
+        (events are read back from its results directory). Returns how many events were restored; meant for a
+        worker, after the first frame."""
+        from scaletui.results.layout import is_run_dir
+        from scaletui.results.playback import recorded_timeline
+
+        if self.ctx.runs.active is not None or self.series.last_sample is not None:
+            return 0
+        runs = sorted(self.store.session.runs, key=lambda r: r.started_at)
+        last = next((Path(r.results_dir) for r in reversed(runs) if r.results_dir), None)
+        if last is None or not is_run_dir(last):
+            return 0
+        events = recorded_timeline(last)
+        if not events:
+            return 0
+        since = events[-1].ts - self.series.history_s
+        kept = [e for e in events if e.ts >= since]
+        for event in kept:
+            self.series.record(event)
+        return len(kept)
+
     def active_run(self) -> Run | None:
         """The run the panes show: the live session's, or an experiment's started from the Runs screen."""
         from scaletui.engine.experiment import ExperimentRun

@@ -126,6 +126,7 @@ class ExperimentRun:
             self.ready.set()
             raise
         self.results_dir = recorder.run_dir
+        ctx.series.clear()  # the plots show this run from now on (a reopened session showed the last one)
         hand = self._hand = self._hand_timeline(recorder.run_dir)
         ctx.bus.publish(self._changed(recorder, "running", "none"))
         status: RunStatus = "done"

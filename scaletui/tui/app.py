@@ -81,6 +81,7 @@ class ScaletuiApp(App[int]):
         for line in self.engine.startup_messages:
             self.say(line, "warning")
             self.notify(line, severity="warning", timeout=15)
+        self.run_worker(self.engine.restore_history, thread=True, name="restoring the plots", exit_on_error=False)
         if self.replay is not None:
             from scaletui.tui.screens.replay import open_replay
 

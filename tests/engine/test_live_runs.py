@@ -182,3 +182,23 @@ def test_instances_refresh_follows_the_settings(fast_config: AppConfig) -> None:
         assert min(gaps) >= 30.0 - 1e-6, gaps
     finally:
         engine.close()
+
+
+def test_reopening_a_session_shows_its_last_run(fast_config: AppConfig) -> None:
+    """What a user watched is not gone when the app closes: a reopened session's series hold the last run."""
+    first = Engine(fast_config, "again")
+    first.live.start("simulator")
+    first.live.set_strategy("ds2")
+    until(lambda: len(decisions(first)) >= 2, "two decisions")
+    first.live.stop()
+    samples = len(first.series.series("rate.target")[0])
+    first.close()
+    second = Engine(fast_config, "again")
+    try:
+        assert second.series.last_sample is None
+        assert second.restore_history() > 0
+        restored = len(second.series.series("rate.target")[0])
+        assert restored >= samples - 1 and len(second.series.decisions) >= 2
+        assert second.series.last("op.expensive.parallelism") is not None
+    finally:
+        second.close()
