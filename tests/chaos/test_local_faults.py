@@ -36,8 +36,12 @@ def test_delay_shows_in_connect_rtt_and_ends_at_expiry(
     assert delayed > base + 60, (base, delayed)
     assert wait_for(lambda: not ledger.active(), timeout=8)
     assert rtt(echo) < base + 30
-    actions = [e.action for e in recorder.of(FaultEvent) if e.fault_id == fault.id]
-    assert actions == ["injected", "expired"]
+
+    def actions() -> list[str]:
+        return [e.action for e in recorder.of(FaultEvent) if e.fault_id == fault.id]
+
+    assert wait_for(lambda: len(actions()) == 2, timeout=8), "the expiry is published once the ledger forgot it"
+    assert actions() == ["injected", "expired"]
     assert leaks(echo.sandbox, [echo.process.pid]) == []  # type: ignore[attr-defined]
 
 

@@ -156,13 +156,13 @@ from pathlib import Path
 from scaletui.chaos.chaosmesh import ChaosMeshFaults
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.cluster.base import Instance
+from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import EventBus
 from scaletui.session.store import SessionStore
 session, kubeconfig, pod = sys.argv[1:4]
 pods = [Instance(name=pod, role="taskmanager", state="running")]
 mesh = ChaosMeshFaults.from_kubeconfig(kubeconfig, "scaletui")
-ledger = ChaosLedger(
-        SessionFaultJournal(SessionStore.open(Path(session))), EventBus(), [mesh], instances=lambda: pods)
+ledger = ChaosLedger(SessionFaultJournal(SessionStore.open(Path(session))), EventBus(), [mesh], instances=lambda: pods)
 ledger.fire("delay", [pod], 600, {"latency_ms": 100})
 print("fired", flush=True)
 time.sleep(600)
