@@ -13,6 +13,7 @@ from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.events import DecisionEvent
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
 from tests.plugins.flink import flink_cache
 from tests.tui.pilot import message, wait_for
@@ -111,6 +112,8 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             print(f"\nLATENCY RISE: p99 {baseline:.0f} ms before the 200 ms delay, up to {max(during()):.0f} ms in it")
             await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
             await pilot.press("3", "S")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping", 20)
+            await pilot.press("y")
             await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
     finally:
         engine.close()  # a failed test must not leave its cluster loading the machine for the next ones

@@ -1,4 +1,8 @@
-"""What every pane shares: its keys from the actions table, session and event hooks, and intent workers."""
+"""What every pane shares: its keys from the actions table, session and event hooks, and intent workers.
+
+Panes are composed for the first frame before the engine opens; `engine_ready` starts their timers once it has,
+and until then their keys are shown disabled.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
+from textual.events import DescendantFocus, Focus
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from scaletui.errors import UserError
-from scaletui.events import Event
-from scaletui.session.model import Session
-from scaletui.tui.actions import bindings
+from scaletui.tui.actions import PANE_TITLES, PANES, bindings
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
+    from scaletui.events import Event
+    from scaletui.session.model import Session
     from scaletui.tui.app import ScaletuiApp
+    from scaletui.tui.theming import Palette
 
 log = logging.getLogger(__name__)
 
@@ -29,25 +35,46 @@ class Pane(Vertical):
             cls.BINDINGS = bindings(cls.pane_id)
         super().__init_subclass__(**kwargs)
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self) -> None:
         super().__init__(id=f"pane-{self.pane_id}")
-        self.engine = engine
-
-    @property
-    def is_active(self) -> bool:
-        """True when this pane's tab is the one shown: hidden panes skip redraws. False once the app is exiting: a
-        timer can still fire while the widgets are being removed."""
-        return self.is_attached and getattr(self.app, "active_pane", None) == self.pane_id
+        self.border_title = f"{PANES.index(self.pane_id) + 1} {PANE_TITLES[self.pane_id]}"
 
     @property
     def scaletui(self) -> ScaletuiApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> Engine:
+        return self.scaletui.engine
+
+    @property
+    def palette(self) -> Palette:
+        return self.scaletui.palette
+
+    @property
+    def is_active(self) -> bool:
+        """True when this pane is on screen (its tab, or the dashboard): hidden panes skip redraws. False once the
+        app is exiting: a timer can still fire while the widgets are being removed."""
+        return self.is_attached and self.pane_id in getattr(self.app, "shown_panes", ())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys are shown but disabled until the session is open."""
+        return True if getattr(self.app, "engine_ready", True) else None
+
+    def engine_ready(self) -> None:
+        """The engine is open: start timers that read it."""
 
     def show_session(self, session: Session) -> None:
         """Redraw from a session snapshot."""
 
     def on_engine_event(self, event: Event) -> None:
         """React to an engine event (events arrive for every pane, visible or not)."""
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self.scaletui.pane_focused(self.pane_id)
+
+    def on_focus(self, event: Focus) -> None:
+        self.scaletui.pane_focused(self.pane_id)
 
     def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any]:
         """Run a blocking engine call in a named thread worker; its errors reach the message line, not a traceback."""
@@ -70,6 +97,7 @@ class Pane(Vertical):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        event.stop()
         worker = event.worker
         if event.state == WorkerState.ERROR:
             err = worker.error

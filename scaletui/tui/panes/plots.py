@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from scaletui.events import DecisionEvent, Event, FaultEvent, MetricsEvent
 from scaletui.metrics.model import JobSample
-from scaletui.tui.intents import inline_table, whole_number
+from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
 
@@ -43,14 +43,14 @@ class PlotsPane(Pane, can_focus=True):
     pane_id = "plots"
     DEFAULT_CSS = """
     PlotsPane #headline { height: auto; padding: 0 1; }
-    PlotsPane #scaling-line { height: 1; padding: 0 1; }
+    PlotsPane #scaling-line { height: auto; max-height: 3; padding: 0 1; }
     PlotsPane #scaling-line { color: $text-muted; }
     PlotsPane Grid { grid-size: 2 2; height: 1fr; }
     PlotsPane #plots-empty { padding: 1 1; color: $text-muted; }
     """
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine)
+    def __init__(self) -> None:
+        super().__init__()
         self.samples: deque[JobSample] = deque(maxlen=HISTORY)
         self.faults: dict[str, list[float | None]] = {}
         self.decisions: deque[float] = deque(maxlen=100)
@@ -61,7 +61,7 @@ class PlotsPane(Pane, can_focus=True):
         yield Static("", id="scaling-line")
         yield Grid(id="plot-grid")
 
-    def on_mount(self) -> None:
+    def engine_ready(self) -> None:
         self.set_interval(1.0, self._scaling_tick)
 
     def _scaling_tick(self) -> None:
@@ -84,26 +84,13 @@ class PlotsPane(Pane, can_focus=True):
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_load_profile(self) -> None:
-        from scaletui.workload.profiles import BUILDERS
-
-        fields = [
-            FormField("profile", "Profile", "constant", tuple(BUILDERS)),
-            FormField("params", "Parameters", "rate = 300", placeholder='rate = 200, steps = [["30s", 600]]'),
-        ]
+        from scaletui.tui.screens.load_form import load_form, load_spec
 
         def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            from scaletui.config.models import LoadSpec
+            if values is not None:
+                self.run_intent("changing the load", lambda: self.engine.live.set_load(load_spec(values)), "load")
 
-            def call() -> str:
-                params = inline_table(values["params"], "load parameters")
-                return self.engine.live.set_load(LoadSpec.model_validate({"profile": values["profile"], **params}))
-
-            self.run_intent("changing the load", call, group="load")
-
-        hint = "constant: rate | step: rate, steps | ramp: start, end, duration | sine: mean, amplitude, period"
-        self.app.push_screen(FormScreen("Load profile", fields, hint), done)
+        self.app.push_screen(load_form(self.engine.store.session.job.load_profile), done)
 
     def action_rescale(self) -> None:
         job = self.engine.store.session.job
@@ -227,9 +214,9 @@ class PlotsPane(Pane, can_focus=True):
             x0 = (start or t0) - t0
             x1 = (end - t0) if end else xs[-1]
             if x1 >= 0 and top > 0:
-                plt.vertical_line(max(0.0, x0), color="red")
-                plt.vertical_line(x1, color="red")
+                plt.vertical_line(max(0.0, x0), color=self.palette.plot("fault-active"))
+                plt.vertical_line(x1, color=self.palette.plot("fault-active"))
         for ts in self.decisions:
             if ts >= t0:
-                plt.vertical_line(ts - t0, color="yellow")
+                plt.vertical_line(ts - t0, color=self.palette.plot("decision"))
         plot.refresh()
