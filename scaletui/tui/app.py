@@ -128,7 +128,7 @@ class ScaletuiApp(App[int]):
         elif event.state == WorkerState.ERROR:
             err = event.worker.error
             self.open_error = err if isinstance(err, UserError) else UserError(f"Opening the session failed: {err}.")
-            self.exit(self.open_error.exit_code)
+            self.exit(return_code=self.open_error.exit_code)
 
     def engine_opened(self, engine: Engine) -> None:
         self._engine = engine
@@ -233,6 +233,7 @@ class ScaletuiApp(App[int]):
         elif isinstance(event, ClusterChanged) and self.screen_stack:
             for bar in self.main_screen().query(StatusBar):
                 bar.instances = event.instances
+            self._show_status(self.engine.store.session)
         for pane in self.panes():
             pane.on_engine_event(event)
 
@@ -266,9 +267,9 @@ class ScaletuiApp(App[int]):
         dashboard = wants_dashboard(self.layout_mode, self.size.width, self.size.height)
         self.shown_panes = self.main_screen().query_one(PaneDeck).place(self.active_pane, dashboard)
 
-    def on_resize(self) -> None:
-        if self.screen_stack:
-            self._place_panes()
+    def on_pane_deck_resized(self) -> None:
+        """The terminal was resized (the deck follows it): `auto` may switch between tabs and the dashboard."""
+        self._place_panes()
 
     def show_pane(self, name: str, focus: bool = True) -> None:
         self.active_pane = name

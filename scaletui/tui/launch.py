@@ -11,10 +11,10 @@ def run_app(config_file: str | None = None, session: str | None = None) -> int:
 
     app = ScaletuiApp(boot=Boot.read(config_file, session))
     try:
-        code = app.run()
+        app.run()
     finally:
         if app.engine_ready:
             app.engine.close()
     if app.open_error is not None:
         raise app.open_error
-    return code or 0
+    return app.return_code or 0

@@ -8,7 +8,9 @@ loses its state.
 
 from __future__ import annotations
 
+from textual import events
 from textual.containers import Container
+from textual.message import Message
 
 from scaletui.tui.panes.base import Pane
 
@@ -31,16 +33,22 @@ class PaneDeck(Container):
     PaneDeck { height: 1fr; }
     PaneDeck > Pane { display: none; height: 1fr; }
     PaneDeck > Pane.-shown { display: block; }
-    PaneDeck.-dashboard { layout: grid; grid-size: 2 2; grid-rows: 3fr 2fr; grid-columns: 1fr 1fr; }
+    PaneDeck.-dashboard { layout: grid; grid-size: 2 2; grid-rows: 3fr 2fr; grid-columns: 4fr 3fr; }
     PaneDeck.-dashboard > Pane { border: round $panel-lighten-2; border-title-color: $text-muted; }
     PaneDeck.-dashboard > Pane:focus-within { border: round $primary; border-title-color: $text;
         border-title-style: bold; }
     PaneDeck.-dashboard > .-top { column-span: 2; }
     """
 
+    class Resized(Message):
+        """The deck changed size with the terminal: the app decides again between tabs and the dashboard."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.top = "plots"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
 
     def place(self, active: str, dashboard: bool) -> frozenset[str]:
         """Show `active`, with the rest of the dashboard when it is on; returns the panes shown."""

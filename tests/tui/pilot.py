@@ -26,3 +26,28 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str, tim
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}; message line: {message(pilot.app)}")
         await pilot.pause(0.2)
+
+
+CHAR_WIDTH = 12.2
+"""Rich's SVG export draws a character 20 px high and 0.61 of that wide."""
+
+
+def screen_text(app) -> list[str]:  # type: ignore[no-untyped-def]
+    """The screen as lines of text, read from the same SVG export the snapshots use."""
+    import html
+    import re
+
+    pattern = (
+        r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+        r'clip-path="url\(#terminal-\d+-line-(\d+)\)">(.*?)</text>'
+    )
+    rows: dict[int, list[tuple[float, str]]] = {}
+    for m in re.finditer(pattern, app.export_screenshot()):
+        rows.setdefault(int(m.group(2)), []).append((float(m.group(1)), html.unescape(m.group(3))))
+    lines = []
+    for n in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[n]):
+            line = line.ljust(round(x / CHAR_WIDTH)) + text
+        lines.append(line.replace("\u00a0", " "))
+    return lines

@@ -18,7 +18,7 @@ from scaletui.tui.widgets.filter_table import FilterTable, Row
 if TYPE_CHECKING:
     from scaletui.capacity.node import NodeCapacityRow
     from scaletui.cluster.base import Instance
-    from scaletui.session.model import Session
+    from scaletui.session.model import JobRecord, Session
     from scaletui.tui.theming import Palette
 
 STATE = {"running": "ok", "starting": "warn", "paused": "warn", "failed": "fail", "stopped": "pending"}
@@ -26,6 +26,14 @@ STATE = {"running": "ok", "starting": "warn", "paused": "warn", "failed": "fail"
 EMPTY = (
     "Cluster stopped. Press s to start it: local Flink on 127.0.0.1, the simulator, or the pods of a reserved testbed."
 )
+
+
+STOP_KEYS = "y stops it, n or Esc keeps it."
+
+
+def stop_question(job: JobRecord) -> str:
+    running = f" and its job ({job.state.lower()})" if job.job_id else ""
+    return f"Stop the cluster{running}? Its TaskManagers and their state are lost."
 
 
 def size(n_bytes: float | None) -> str:
@@ -197,10 +205,8 @@ class PodsPane(Pane):
             else:
                 self.scaletui.say("Cluster kept.")
 
-        job = self.engine.store.session.job
-        running = f" and its job ({job.state.lower()})" if job.job_id else ""
-        question = f"Stop the cluster{running}? Its TaskManagers and their state are lost."
-        self.app.push_screen(ConfirmScreen(question, "y stops it, n or Esc keeps it."), done)
+        question = stop_question(self.engine.store.session.job)
+        self.app.push_screen(ConfirmScreen(question, STOP_KEYS), done)
 
     def action_add_taskmanager(self) -> None:
         self.run_intent("adding a TaskManager", lambda: self.engine.live.change_taskmanagers(+1), group="cluster")

@@ -47,7 +47,8 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
     FormScreen { align: center middle; }
     FormScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
         background: $surface; padding: 0 1; }
-    FormScreen Label { margin-top: 1; }
+    FormScreen Label { margin-top: 1; color: $text-muted; }
+    FormScreen Input, FormScreen Select { background: $boost; }
     FormScreen .hint { color: $text-muted; margin-top: 1; }
     FormScreen #form-error { color: $state-fail; text-style: bold; margin-top: 1; display: none; }
     FormScreen #form-error.-shown { display: block; }
@@ -79,9 +80,10 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
                         value=f.default if f.default in f.options else f.options[0],
                         allow_blank=False,
                         id=f"field-{f.name}",
+                        compact=True,
                     )
                 else:
-                    yield Input(value=f.default, placeholder=f.placeholder, id=f"field-{f.name}")
+                    yield Input(value=f.default, placeholder=f.placeholder, id=f"field-{f.name}", compact=True)
             yield Static("", id="form-error")
             yield Static((self.hint + "\n" if self.hint else "") + HELP, classes="hint")
 
