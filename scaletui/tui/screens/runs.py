@@ -58,7 +58,7 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Runs of this session  (Esc back to the panes)", classes="title")
+            yield Static("Runs of this session  (Enter opens a run, Esc goes back to the panes)", classes="title")
             yield FilterTable(["Run", "Experiment", "Status", "Started", "Took", "SLO"], EMPTY, id="runs")
             yield Static("", id="runs-state")
             yield Static("", id="runs-message")
