@@ -48,14 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from scaletui.config.loader import load_app_config
-    from scaletui.engine import Engine
+    from scaletui.tui.launch import run_app
 
-    with Engine(load_app_config(args.config), args.session) as engine:
-        from scaletui.tui.app import ScaletuiApp
-
-        ScaletuiApp(engine).run()
-    return 0
+    return run_app(args.config, args.session)
 
 
 def run_script(args: argparse.Namespace) -> int:

@@ -175,6 +175,7 @@ class UiChanged(Event):
 
     pane: str | None = None
     theme: str | None = None
+    layout: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

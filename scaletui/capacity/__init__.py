@@ -18,6 +18,9 @@ _WHERE = {
     "ResourceOutcome": "offline",
     "replay": "offline",
     "score": "offline",
+    "HostSample": "host",
+    "host_row": "host",
+    "read_host": "host",
     "LiveCapacity": "online",
     "Placement": "online",
     "NodeSeries": "traces",
@@ -36,6 +39,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "CapacityConfig",
+    "HostSample",
     "LiveCapacity",
     "NodeCapacity",
     "NodeCapacityRow",
@@ -46,7 +50,9 @@ __all__ = [
     "StabilityConfig",
     "TaskManagerSize",
     "Trace",
+    "host_row",
     "load_trace",
+    "read_host",
     "replay",
     "score",
     "write_csv",

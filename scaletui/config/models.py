@@ -30,6 +30,8 @@ class Paths(Strict):
     """Downloads and builds kept between sessions: Flink, the compiled workload jar."""
     conf: str = "conf"
     """Where platforms/, experiments/ and strategies/ are looked up."""
+    themes: str = "themes"
+    """Where the themes (<name>.toml) are looked up, beside conf/; ~/.config/scaletui/themes/ adds the user's."""
 
 
 class Refresh(Strict):
@@ -43,7 +45,7 @@ class Refresh(Strict):
 
 class AppConfig(Strict):
     theme: str = "dark"
-    """dark, light or ansi16 (16 colours; also chosen when NO_COLOR is set)."""
+    """A theme file's name from themes/: dark, light or ansi16 (16 colours; also chosen when NO_COLOR is set)."""
     session: str = "default"
     """The session opened when none is named on the command line."""
     paths: Paths = Field(default_factory=Paths)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Any
-
-from pydantic import BeforeValidator
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -37,4 +36,15 @@ def format_duration(seconds: float) -> str:
     return f"{sec}s"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+@cache
+def _duration_type() -> Any:
+    from pydantic import BeforeValidator
+
+    return Annotated[float, BeforeValidator(parse_duration)]
+
+
+def __getattr__(name: str) -> Any:
+    """`Duration` (a pydantic field type) is built on first use, so that formatting a duration loads no pydantic."""
+    if name == "Duration":
+        return _duration_type()
+    raise AttributeError(name)

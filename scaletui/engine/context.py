@@ -43,7 +43,7 @@ class RunSlot:
         if current is None or current is run:
             return
         if current.live:
-            raise UserError("A cluster started by hand is running.", "Stop it first (S in the Pods pane).")
+            raise UserError("A cluster started by hand is running.", "Stop it (S in the Pods pane) first.")
         raise UserError(
             f"Experiment {current.name} is running.", "Watch it in Pods and Plots, or cancel it (R, then x)."
         )

@@ -181,9 +181,9 @@ class Engine:
         """The TOML files of one kind under conf/: platforms, experiments or strategies."""
         return sorted((self.conf_dir / kind).glob("*.toml"))
 
-    def remember_ui(self, pane: str | None = None, theme: str | None = None) -> None:
+    def remember_ui(self, pane: str | None = None, theme: str | None = None, layout: str | None = None) -> None:
         """What the TUI wants back next time; recorded off the UI thread's disk path (the store writes later)."""
-        self.bus.publish(UiChanged(source="tui", pane=pane, theme=theme))
+        self.bus.publish(UiChanged(source="tui", pane=pane, theme=theme, layout=layout))
 
     def notice(self, message: str, level: str = "info") -> None:
         self.ctx.notice(message, level)

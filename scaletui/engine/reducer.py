@@ -186,6 +186,8 @@ def _ui(event: UiChanged) -> Callable[[Session], None]:
             s.ui.pane = event.pane
         if event.theme is not None:
             s.ui.theme = event.theme
+        if event.layout is not None:
+            s.ui.layout = event.layout  # type: ignore[assignment]
 
     return change
 

@@ -136,6 +136,8 @@ class RunRecord(_Model):
 class UiState(_Model):
     theme: str = ""
     pane: str = "reservations"
+    layout: Literal["auto", "tabs", "dashboard"] = "auto"
+    """auto: the dashboard (plots, pods and chaos at once) on terminals of at least 140x40, tabs below that."""
 
 
 class Session(_Model):

@@ -1,6 +1,8 @@
 """Every key of the app, declared once: bindings, the footer, the `?` help screen and the palette read this table.
 
 Users remap by id in conf/scaletui.toml (`[keymap] "chaos.fire" = "F"`), which Textual applies through Binding ids.
+The footer label (`description`) is short so that a pane's main keys fit in 80 columns; help and palette show the
+long form (`palette`).
 """
 
 from __future__ import annotations
@@ -17,66 +19,78 @@ class Action:
     action: str
     description: str
     scope: str
-    """"app" for global keys, else the pane id whose footer shows it."""
+    """"app" for global keys, "table" for every table, "runs" for the run history, else the pane id."""
     palette: str = ""
-    """Palette text in `noun: verb` form; empty keeps it out of the palette."""
+    """Long text in `noun: verb` form for help and palette; empty keeps it out of the palette."""
     show: bool = True
+    """Shown in the footer."""
 
 
 PANES = ("reservations", "stages", "pods", "plots", "chaos")
 PANE_TITLES = {"reservations": "Reservations", "stages": "Stages", "pods": "Pods", "plots": "Plots", "chaos": "Chaos"}
+SCOPE_TITLES = {"app": "Everywhere", "table": "In any table", **PANE_TITLES, "runs": "Run history (R)"}
+PALETTE_SCOPES = ("app", "table", *PANES)
+"""Scopes the palette offers from the main screen (the run history's keys act on its own screen)."""
+
+
+def _pane(name: str) -> Action:
+    index = PANES.index(name) + 1
+    title = PANE_TITLES[name]
+    return Action(f"app.pane.{name}", str(index), f"app.pane('{name}')", title, "app", f"pane: {title.lower()}", False)
+
 
 ACTIONS: tuple[Action, ...] = (
-    Action(
-        "app.pane.reservations",
-        "1",
-        "app.pane('reservations')",
-        "Reservations",
-        "app",
-        "pane: reservations",
-        show=False,
-    ),
-    Action("app.pane.stages", "2", "app.pane('stages')", "Stages", "app", "pane: stages", show=False),
-    Action("app.pane.pods", "3", "app.pane('pods')", "Pods", "app", "pane: pods", show=False),
-    Action("app.pane.plots", "4", "app.pane('plots')", "Plots", "app", "pane: plots", show=False),
-    Action("app.pane.chaos", "5", "app.pane('chaos')", "Chaos", "app", "pane: chaos", show=False),
+    *(_pane(name) for name in PANES),
     Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)"),
-    Action("app.command", "colon", "app.command_line", "Command", "app", "app: command line (:pods, :q)"),
+    Action("app.command", "colon", "app.command_line", "Cmd", "app", "app: command line (:pods, :q)", show=False),
     Action("app.palette", "ctrl+p", "app.command_palette", "Palette", "app", "", show=False),
-    Action("app.runs", "R", "app.runs", "Runs", "app", "runs: history, summaries, start an experiment"),
+    Action("app.runs", "R", "app.runs", "Runs", "app", "runs: history, summaries, start an experiment", show=False),
+    Action("app.layout", "L", "app.toggle_layout", "Layout", "app", "app: dashboard or tabs", show=False),
     Action("app.theme", "ctrl+t", "app.next_theme", "Theme", "app", "app: next theme", show=False),
-    Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit"),
-    Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)"),
+    Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit (asks while a cluster or run is live)", False),
+    Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)", False),
+    Action(
+        "table.sort", "o", "sort", "Sort", "table", "table: sort by the cursor's column (again: reverse, off)", False
+    ),
+    Action("table.clear", "escape", "clear_filter", "Clear filter", "table", "table: clear the filter", False),
     Action("res.reserve", "n", "reserve", "Reserve", "reservations", "reservations: reserve a platform"),
     Action("res.release", "x", "release", "Release", "reservations", "reservations: release the selected"),
     Action("res.refresh", "r", "refresh", "Refresh", "reservations", "reservations: refresh status"),
     Action("stages.run", "r", "run_stage", "Run", "stages", "stages: run the selected stage or deploy the app"),
-    Action("stages.delete", "d", "delete_app", "Delete app", "stages", "stages: delete the selected application"),
-    Action("stages.reload", "l", "reload_app", "Reload app", "stages", "stages: reload the selected application"),
+    Action("stages.delete", "d", "delete_app", "Delete", "stages", "stages: delete the selected application"),
+    Action("stages.reload", "l", "reload_app", "Reload", "stages", "stages: reload the selected application"),
     Action("stages.cancel", "c", "cancel_stage", "Cancel", "stages", "stages: cancel the running stage"),
-    Action("pods.start", "s", "start_cluster", "Start cluster", "pods", "cluster: start"),
-    Action("pods.stop", "S", "stop_cluster", "Stop cluster", "pods", "cluster: stop"),
+    Action("pods.start", "s", "start_cluster", "Start", "pods", "cluster: start"),
+    Action("pods.stop", "S", "stop_cluster", "Stop", "pods", "cluster: stop (asks first)"),
     Action("pods.add_tm", "plus", "add_taskmanager", "+TM", "pods", "cluster: add a TaskManager"),
     Action("pods.remove_tm", "minus", "remove_taskmanager", "-TM", "pods", "cluster: remove a TaskManager"),
-    Action("pods.submit", "j", "submit_job", "Submit job", "pods", "job: submit"),
-    Action("pods.cancel_job", "J", "cancel_job", "Cancel job", "pods", "job: cancel"),
-    Action("pods.logs", "l", "logs", "Logs", "pods", "pods: logs of the selected instance"),
+    Action("pods.submit", "j", "submit_job", "Submit", "pods", "job: submit"),
+    Action("pods.cancel_job", "J", "cancel_job", "Cancel", "pods", "job: cancel"),
+    Action("pods.logs", "l", "logs", "Logs", "pods", "pods: log of the selected instance"),
     Action("pods.describe", "d", "describe", "Describe", "pods", "pods: describe the selected instance"),
-    Action("pods.capacity", "c", "toggle_capacity", "Capacity", "pods", "capacity: show what each node can still take"),
+    Action("pods.capacity", "c", "toggle_capacity", "Capacity", "pods", "capacity: what each node can still take"),
     Action("plots.load", "l", "load_profile", "Load", "plots", "load: change profile or rate"),
     Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator"),
-    Action("plots.strategy", "a", "strategy", "Strategy", "plots", "scaling: choose strategy"),
-    Action("plots.pause", "space", "toggle_loop", "Pause loop", "plots", "scaling: pause or resume"),
+    Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy"),
+    Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume"),
     Action("plots.dry", "d", "toggle_dry_run", "Dry-run", "plots", "scaling: toggle dry-run"),
-    Action("chaos.fire", "f", "fire", "Fire fault", "chaos", "chaos: fire a fault"),
+    Action("chaos.fire", "f", "fire", "Fire", "chaos", "chaos: fire a fault"),
     Action("chaos.revert", "x", "revert", "Revert", "chaos", "chaos: revert the selected fault"),
     Action("chaos.revert_all", "X", "revert_all", "Revert all", "chaos", "chaos: revert every fault"),
+    Action("runs.back", "escape", "back", "Back", "runs", "runs: back to the panes (or 1-5, :, ctrl+p)"),
+    Action("runs.open", "enter", "open_run", "Open", "runs", "runs: open the selected run's summary and plots"),
+    Action("runs.replay", "v", "replay_run", "Replay", "runs", "runs: replay the selected run through the panes"),
+    Action("runs.rerun", "e", "rerun", "Run again", "runs", "runs: run the selected run's experiment again"),
+    Action("runs.new", "n", "new_run", "New run", "runs", "runs: start an experiment from conf/experiments/"),
+    Action("runs.cancel", "x", "cancel_run", "Cancel run", "runs", "runs: cancel the experiment in progress"),
 )
 
 
 def bindings(scope: str) -> list[Binding]:
+    """Ctrl keys are priority bindings, so they work from inside a text field; printable keys are not, so that a
+    text field (the `/` filter, a dialog) receives the letters and digits typed into it."""
     return [
-        Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.scope == "app" and a.key != "slash")
+        Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.key.startswith("ctrl+"))
         for a in ACTIONS
         if a.scope == scope
     ]
@@ -98,4 +112,5 @@ def key_label(key: str) -> str:
         "minus": "-",
         "space": "space",
         "enter": "enter",
+        "escape": "Esc",
     }.get(key, key)

@@ -1,24 +1,27 @@
-"""The Textual app: header, the five panes as tabs, the message line and the footer.
+"""The Textual app: the status line, the tab bar, the panes (tabs, or the dashboard when wide), messages, footer.
 
-The app renders engine state and sends intents; every blocking call runs in a named thread worker. Engine events
-arrive through the bus as messages; session changes arrive as snapshots.
+The first frame is painted from a light read of the settings and the session's `ui` table; the engine opens right
+after it in a worker (its models, the session store and fault recovery cost more than the frame itself). The app
+renders engine state and sends intents; engine events arrive through the bus as messages, session changes as
+snapshots.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.screen import Screen
+from textual.widgets import Footer, Tab, Tabs
+from textual.worker import Worker, WorkerState
 
-from scaletui.engine import Engine
-from scaletui.events import ErrorEvent, Event, Notice
-from scaletui.session.model import Session
+from scaletui.errors import UserError
 from scaletui.tui import clock
 from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
-from scaletui.tui.commands import resolve
+from scaletui.tui.boot import Boot
+from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
 from scaletui.tui.palette import ActionsProvider
 from scaletui.tui.panes.base import Pane
@@ -27,10 +30,13 @@ from scaletui.tui.panes.plots import PlotsPane
 from scaletui.tui.panes.pods import PodsPane
 from scaletui.tui.panes.reservations import ReservationsPane
 from scaletui.tui.panes.stages import StagesPane
-from scaletui.tui.screens.command_line import CommandLineScreen
-from scaletui.tui.screens.help import HelpScreen
-from scaletui.tui.themes import load_themes
+from scaletui.tui.theming import NO_COLOR_VARIABLES, Palette, load_themes, semantic_defaults, theme_dirs
 from scaletui.tui.widgets.status import MessageLine, StatusBar
+
+if TYPE_CHECKING:
+    from scaletui.engine import Engine
+    from scaletui.events import Event
+    from scaletui.session.model import Session
 
 PANE_CLASSES: dict[str, type[Pane]] = {
     "reservations": ReservationsPane,
@@ -47,127 +53,300 @@ class ScaletuiApp(App[int]):
     BINDINGS = bindings("app")
     COMMANDS = App.COMMANDS | {ActionsProvider}
 
-    def __init__(self, engine: Engine, replay: Path | None = None) -> None:
-        """`replay`: open straight on the replay of this run directory, and quit when it is left."""
-        super().__init__()
-        self.engine = engine
+    def __init__(self, engine: Engine | None = None, boot: Boot | None = None, replay: Path | None = None) -> None:
+        """With an engine (tests, embedding) it is used at once; without, it is opened after the first frame.
+        `replay`: open on the replay of this run directory, and quit when it is left."""
+        import os
+
+        super().__init__(ansi_color=True if "NO_COLOR" in os.environ else None)
+        self._engine = engine
         self.replay = replay
-        self.themes = load_themes()
-        self.active_pane = engine.store.session.ui.pane if engine.store.session.ui.pane in PANES else PANES[0]
-        self._unsubscribe = engine.bus.subscribe(lambda event: self.post_message(EngineEvent(event)))
-        self._stop_session_watch = engine.store.on_change(
-            lambda session, parts: self.post_message(SessionChanged(session, parts))
-        )
+        self.boot = boot or (Boot.of_engine(engine) if engine is not None else Boot.read())
+        self.themes, self.theme_problems = load_themes(theme_dirs(self.boot.themes_dir))
+        self.active_pane = self.boot.pane if self.boot.pane in PANES else PANES[0]
+        self.layout_mode = self.boot.layout
+        self.shown_panes: frozenset[str] = frozenset()
+        self.open_error: UserError | None = None
+        """Why the engine could not open (a bad settings file); the launcher reports it after the app exits."""
+        self._palette: Palette | None = None
+        self._unsaved_ui: dict[str, str] = {}
+        self._detach: list[Callable[[], None]] = []
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the session is still opening")
+        return self._engine
+
+    @property
+    def engine_ready(self) -> bool:
+        return self._engine is not None
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        with TabbedContent(initial=f"tab-{self.active_pane}"):
-            for name in PANES:
-                with TabPane(f"{PANES.index(name) + 1} {PANE_TITLES[name]}", id=f"tab-{name}"):
-                    yield PANE_CLASSES[name](self.engine)
+        yield StatusBar(self.boot.session, id="status")
+        tabs = [Tab(f"{PANES.index(n) + 1} {PANE_TITLES[n]}", id=f"tab-{n}") for n in PANES]
+        yield Tabs(*tabs, active=f"tab-{self.active_pane}", id="tabs")
+        with PaneDeck(id="deck"):
+            for name in DECK_ORDER:
+                yield PANE_CLASSES[name]()
         yield MessageLine(id="message")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         for theme in self.themes.values():
             self.register_theme(theme)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.theme = self.initial_theme()
-        if self.engine.config.keymap:
-            self.set_keymap(self.engine.config.keymap)
+        self.set_class(self.no_color, "-no-color")
+        if self.boot.keymap:
+            self.set_keymap(self.boot.keymap)
+        self._place_panes()
+        self.focus_pane(self.active_pane)
+        self.say(f"Session {self.boot.session}: opening...")
+        for problem in self.theme_problems:
+            self.notify(problem, severity="warning", timeout=15)
+        if self._engine is not None:
+            self.engine_opened(self._engine)
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: now open the engine, unless one was given."""
+        if self._engine is None:
+            self.run_worker(
+                self._open_engine, name="opening the session", group="engine", thread=True, exit_on_error=False
+            )
+
+    def _open_engine(self) -> Engine:
+        from scaletui.config.loader import load_app_config
+        from scaletui.engine import Engine
+
+        config_file = str(self.boot.config_file) if self.boot.config_file else None
+        return Engine(load_app_config(config_file), self.boot.session)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "history" and event.state == WorkerState.SUCCESS and event.worker.result:
+            self.pane("plots").redraw()  # type: ignore[attr-defined]
+        if event.worker.group != "engine":
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.engine_opened(event.worker.result)  # type: ignore[arg-type]
+        elif event.state == WorkerState.ERROR:
+            err = event.worker.error
+            self.open_error = err if isinstance(err, UserError) else UserError(f"Opening the session failed: {err}.")
+            self.exit(return_code=self.open_error.exit_code)
+
+    def engine_opened(self, engine: Engine) -> None:
+        self._engine = engine
+        self._detach = [
+            engine.bus.subscribe(lambda event: self.post_message(EngineEvent(event))),
+            engine.store.on_change(lambda session, parts: self.post_message(SessionChanged(session, parts))),
+        ]
+        for pane in self.panes():
+            pane.engine_ready()
+        for field, value in self._unsaved_ui.items():
+            self.remember(field, value)
         self.refresh_session()
         self.set_interval(1.0, self._tick_status)
-        self.focus_pane(self.active_pane)
-        self.say(f"Session {self.engine.name} at {self.engine.session_dir}. Press ? for every key, : for commands.")
-        for line in self.engine.startup_messages:
+        self.refresh_bindings()
+        self.say(f"Session {engine.name}. Press ? for every key, : for commands, ctrl+p to search actions.")
+        for line in engine.startup_messages:
             self.say(line, "warning")
             self.notify(line, severity="warning", timeout=15)
-        self.run_worker(self.engine.restore_history, thread=True, name="restoring the plots", exit_on_error=False)
+        self.run_worker(
+            engine.restore_history, thread=True, name="restoring the plots", group="history", exit_on_error=False
+        )
         if self.replay is not None:
             from scaletui.tui.screens.replay import open_replay
 
-            self.push_screen(open_replay(self.engine, self.replay), lambda _: self.exit(0))
+            self.push_screen(open_replay(engine, self.replay), lambda _: self.exit(0))
+
+    # --- themes ----------------------------------------------------------------------------------------------------
 
     def initial_theme(self) -> str:
-        if os.environ.get("NO_COLOR"):
+        if self.no_color and "ansi16" in self.themes:
             return "ansi16"
-        for name in (self.engine.store.session.ui.theme, self.engine.config.theme):
+        for name in (self.boot.session_theme, self.boot.preferred_theme, "dark"):
             if name in self.themes:
                 return name
-        return "dark"
+        return next(iter(self.themes), "textual-dark")
+
+    def get_css_variables(self) -> dict[str, str]:
+        """Textual's variables plus the semantic colours (derived when a theme lacks them); with NO_COLOR, the
+        cursor and focus shown by text style, since every colour is removed."""
+        variables = super().get_css_variables()
+        variables = {**semantic_defaults(self.current_theme), **variables}
+        if self.no_color:
+            variables.update(NO_COLOR_VARIABLES)
+        self.theme_variables = variables
+        return variables
+
+    @property
+    def palette(self) -> Palette:
+        """The active theme's semantic colours for Rich cells and plots."""
+        if self._palette is None:
+            self._palette = Palette.of(self.theme_variables or self.get_css_variables(), self.no_color)
+        return self._palette
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._palette = None
+        if self.engine_ready:
+            self.refresh_session()
+
+    def action_set_theme(self, name: str = "") -> None:
+        if name not in self.themes:
+            self.say(f"Unknown theme {name!r}; known: {', '.join(self.themes)} (files in themes/).", "error")
+            return
+        self.theme = name
+        self.remember("theme", name)
+        self.say(f"Theme {name}.")
+
+    def action_next_theme(self) -> None:
+        names = list(self.themes)
+        current = names.index(self.theme) if self.theme in names else -1
+        self.action_set_theme(names[(current + 1) % len(names)])
 
     # --- state in ------------------------------------------------------------------------------------------------
+
+    def main_screen(self) -> Screen[Any]:
+        return self.screen_stack[0]
+
+    def panes(self) -> list[Pane]:
+        return list(self.main_screen().query(Pane)) if self.screen_stack else []
 
     def refresh_session(self) -> None:
         session = self.engine.store.session
         self._show_status(session)
-        for pane in self.query(Pane):
+        for pane in self.panes():
             pane.show_session(session)
 
     def _tick_status(self) -> None:
-        self._show_status(self.engine.store.session)
+        if self._engine is not None:
+            self._show_status(self._engine.store.session)
 
     def _show_status(self, session: Session) -> None:
         """The status bar lives on the main screen; a timer may still fire while the app shuts down and it is gone."""
         if self.screen_stack:
-            for bar in self.screen_stack[0].query(StatusBar):
-                bar.show(session, clock.now())
+            for bar in self.main_screen().query(StatusBar):
+                bar.show(session, clock.now(), self.palette)
 
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)
-        for pane in self.query(Pane):
+        for pane in self.panes():
             if pane.session_parts & message.parts:
                 pane.show_session(message.session)
 
     def on_engine_event(self, message: EngineEvent) -> None:
+        from scaletui.events import ClusterChanged, ErrorEvent, Notice
+
         event: Event = message.event
         if isinstance(event, ErrorEvent):
             self.say(f"{event.message} {event.hint}".strip(), "error")
         elif isinstance(event, Notice):
             self.say(event.message, event.level)
-        for pane in self.query(Pane):
+        elif isinstance(event, ClusterChanged) and self.screen_stack:
+            for bar in self.main_screen().query(StatusBar):
+                bar.instances = event.instances
+            self._show_status(self.engine.store.session)
+        for pane in self.panes():
             pane.on_engine_event(event)
 
     def say(self, message: str, level: str = "info") -> None:
         """The message line lives on the main screen; it keeps the last message while a dialog is open."""
         if self.screen_stack:
-            for line in self.screen_stack[0].query(MessageLine):
+            for line in self.main_screen().query(MessageLine):
                 line.say(message, level)
+
+    def remember(self, field: str, value: str) -> None:
+        """The one place the TUI changes the session (ui.pane, ui.theme, ui.layout); kept until the engine opens.
+        The engine records it and writes the file later, off this thread."""
+        if self._engine is None:
+            self._unsaved_ui[field] = value
+        else:
+            self._engine.remember_ui(**{field: value})
 
     # --- navigation ----------------------------------------------------------------------------------------------
 
     def pane(self, name: str) -> Pane:
-        return self.query_one(f"#pane-{name}", Pane)
+        return self.main_screen().query_one(f"#pane-{name}", Pane)
 
     def focus_pane(self, name: str) -> None:
         pane = self.pane(name)
-        focusable = [w for w in pane.query("*") if w.focusable and w.display]
+        focusable = [w for w in pane.query("*") if w.focusable]
         if focusable:
             focusable[0].focus()
         elif pane.can_focus:
             pane.focus()
 
-    def action_pane(self, name: str) -> None:
-        self.query_one(TabbedContent).active = f"tab-{name}"
+    def _place_panes(self) -> None:
+        dashboard = wants_dashboard(self.layout_mode, self.size.width, self.size.height)
+        self.shown_panes = self.main_screen().query_one(PaneDeck).place(self.active_pane, dashboard)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        name = (event.pane.id or "").removeprefix("tab-")
-        if name in PANES:
-            self.active_pane = name
+    def on_pane_deck_resized(self) -> None:
+        """The terminal was resized (the deck follows it): `auto` may switch between tabs and the dashboard. A resize
+        can still arrive while the app exits, after its screens are gone."""
+        if self.screen_stack:
+            self._place_panes()
+
+    def show_pane(self, name: str, focus: bool = True) -> None:
+        self.active_pane = name
+        tabs = self.main_screen().query_one(Tabs)
+        if tabs.active != f"tab-{name}":
+            tabs.active = f"tab-{name}"
+        self._place_panes()
+        focused = self.focused
+        if focus and (focused is None or self.pane(name) not in focused.ancestors_with_self):
             self.focus_pane(name)
-            self.engine.remember_ui(pane=name)
+        self.remember("pane", name)
+
+    def action_pane(self, name: str) -> None:
+        self.back_to_main()
+        self.show_pane(name)
+
+    def back_to_main(self) -> None:
+        """Pane keys, `:` verbs and the palette work from the run history and the text views: they close them."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "").removeprefix("tab-")
+        if name in PANES and name != self.active_pane:
+            self.show_pane(name)
+
+    def pane_focused(self, name: str) -> None:
+        """Focus moved into a pane (Tab, a click): its keys are in the footer now; the tab bar follows."""
+        if name != self.active_pane and name in self.shown_panes:
+            self.show_pane(name, focus=False)
+
+    def action_toggle_layout(self) -> None:
+        dashboard = not wants_dashboard(self.layout_mode, self.size.width, self.size.height)
+        self.set_layout("dashboard" if dashboard else "tabs")
+
+    def set_layout(self, mode: str) -> None:
+        self.layout_mode = mode
+        self._place_panes()
+        self.remember("layout", mode)
+        more = " (it needs 140x40 to be comfortable)" if mode == "dashboard" and self.size.width < 140 else ""
+        self.say(f"Layout {mode}{more}. L switches between dashboard and tabs; :layout auto follows the size.")
 
     def action_runs(self) -> None:
         from scaletui.tui.screens.runs import RunsScreen
 
-        self.push_screen(RunsScreen(self.engine))
+        if self.engine_ready and not isinstance(self.screen, RunsScreen):
+            self.back_to_main()
+            self.push_screen(RunsScreen(self.engine))
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.engine.config.keymap))
+        from scaletui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.boot.keymap))
 
     def action_command_line(self) -> None:
+        from scaletui.tui.screens.command_line import CommandLineScreen
+
         self.push_screen(CommandLineScreen(), self.run_command_line)
 
     def run_command_line(self, line: str | None) -> None:
+        from scaletui.tui.commands import resolve
+
         if not line:
             return
         try:
@@ -177,30 +356,48 @@ class ScaletuiApp(App[int]):
             return
         if action == "set_theme":
             self.action_set_theme(*args[:1])
+        elif action == "set_layout":
+            if not args or args[0] not in ("auto", "tabs", "dashboard"):
+                self.say(":layout takes auto, tabs or dashboard.", "error")
+            else:
+                self.set_layout(args[0])
         else:
             self.call_later(self.run_action, action)
 
-    def action_set_theme(self, name: str = "") -> None:
-        if name not in self.themes:
-            self.say(f"unknown theme {name!r}; known: {', '.join(self.themes)}", "error")
-            return
-        self.theme = name
-        self.engine.remember_ui(theme=name)
-        self.say(f"theme {name}")
-
-    def action_next_theme(self) -> None:
-        names = list(self.themes)
-        current = names.index(self.theme) if self.theme in names else -1
-        self.action_set_theme(names[(current + 1) % len(names)])
-
     def run_palette_action(self, action: Action) -> None:
+        self.back_to_main()
         if action.scope in ("app", "table"):
             target: Any = self if action.scope == "app" else self.pane(self.active_pane).query("FilterTable").first()
             self.call_later(target.run_action, action.action)
             return
-        self.action_pane(action.scope)
+        self.show_pane(action.scope)
         self.call_later(self.pane(action.scope).run_action, action.action)
 
+    async def action_quit(self) -> None:
+        """Quitting stops a cluster started by hand and cancels a running experiment: ask first."""
+        live = self.live_work()
+        if not live:
+            self.exit(0)
+            return
+        from scaletui.tui.screens.confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.exit(0)
+
+        self.push_screen(ConfirmScreen(f"Quit? {live}", "y quits, n or Esc stays."), done)
+
+    def live_work(self) -> str:
+        """What quitting or stopping would end, in words; empty when nothing is live."""
+        if self._engine is None:
+            return ""
+        parts = []
+        if self._engine.experiments.running:
+            parts.append(f"experiment {self._engine.experiments.current} is running and will be cancelled")
+        if self._engine.live.is_open:
+            parts.append("the cluster started here will be stopped")
+        return "; ".join(parts).capitalize() + "." if parts else ""
+
     def on_unmount(self) -> None:
-        self._unsubscribe()
-        self._stop_session_watch()
+        for detach in self._detach:
+            detach()

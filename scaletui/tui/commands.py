@@ -9,11 +9,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plots": ("pane('plots')", "Plots pane"),
     "chaos": ("pane('chaos')", "Chaos pane (:faults)"),
     "runs": ("runs", "run history: open a run, run it again, start an experiment (R)"),
+    "layout": ("set_layout", "layout: :layout dashboard|tabs|auto (L switches)"),
     "help": ("help", "this help (?)"),
-    "theme": ("set_theme", "switch theme: :theme dark|light|ansi16"),
-    "q": ("quit", "quit (:quit)"),
+    "theme": ("set_theme", "switch theme: :theme NAME, a file in themes/ (dark, light, ansi16)"),
+    "q": ("quit", "quit (:quit); asks first while a cluster or an experiment is live"),
 }
-ALIASES = {"reservations": "res", "po": "pods", "faults": "chaos", "quit": "q", "h": "help"}
+ALIASES = {"reservations": "res", "po": "pods", "faults": "chaos", "quit": "q", "h": "help", "dash": "layout"}
 
 
 def resolve(line: str) -> tuple[str, list[str]]:
@@ -25,4 +26,7 @@ def resolve(line: str) -> tuple[str, list[str]]:
     if verb not in COMMANDS:
         known = ", ".join(":" + v for v in COMMANDS)
         raise ValueError(f"unknown command :{words[0]}; known: {known}")
-    return COMMANDS[verb][0], words[1:]
+    args = words[1:]
+    if words[0].lower() == "dash" and not args:
+        args = ["dashboard"]
+    return COMMANDS[verb][0], args

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from typing import Any
 
@@ -13,10 +14,17 @@ def inline_table(text: str, what: str) -> dict[str, Any]:
     text = text.strip()
     if not text:
         return {}
+    prefix = "v = { "
     try:
-        return tomllib.loads(f"v = {{ {text} }}")["v"]
+        return tomllib.loads(f"{prefix}{text} }}")["v"]
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{what}: expected key = value pairs separated by commas ({e}).") from None
+        where = re.search(r"\(at line \d+, column (\d+)\)", str(e))
+        reason = re.sub(r"\s*\(at .*?\)", "", str(e)).rstrip(".")
+        at = f" at character {max(1, int(where.group(1)) - len(prefix))}" if where else ""
+        example = 'such as rate = 400, steps = [["30s", 600]]'
+        raise ConfigError(
+            f"{what}: expected key = value pairs separated by commas, {example} ({reason}{at})."
+        ) from None
 
 
 def whole_number(text: str, what: str, low: int = 1) -> int:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from scaletui.events import Event
-from scaletui.session.model import Session
+if TYPE_CHECKING:
+    from scaletui.events import Event
+    from scaletui.session.model import Session
 
 
 class EngineEvent(Message):

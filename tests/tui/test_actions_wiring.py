@@ -1,4 +1,5 @@
-"""Every action in the table (footer, help, palette) names a method that exists where its key is bound."""
+"""Every action in the table (footer, help, palette) names a method that exists where its key is bound, and every
+key of the panes, the tables and the run history is declared in the table (so `?` shows it)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,16 @@ import pytest
 
 from scaletui.tui.actions import ACTIONS, Action
 from scaletui.tui.app import PANE_CLASSES, ScaletuiApp
+from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.widgets.filter_table import FilterTable
 
-
-def target_of(action: Action) -> type:
-    if action.scope == "app":
-        return ScaletuiApp
-    if action.scope == "table":
-        return FilterTable
-    return PANE_CLASSES[action.scope]
+OWNERS: dict[str, type] = {"app": ScaletuiApp, "table": FilterTable, "runs": RunsScreen, **PANE_CLASSES}
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.id)
 def test_action_has_a_method(action: Action) -> None:
     name = re.sub(r"\(.*\)$", "", action.action).removeprefix("app.")
-    owner = ScaletuiApp if action.action.startswith("app.") else target_of(action)
+    owner = ScaletuiApp if action.action.startswith("app.") else OWNERS[action.scope]
     assert callable(getattr(owner, f"action_{name}", None)), f"{action.id}: no action_{name} on {owner.__name__}"
 
 
@@ -32,3 +28,10 @@ def test_keys_are_unique_within_each_scope() -> None:
         key = (a.scope, a.key)
         assert key not in seen, f"{a.id} and {seen[key]} share key {a.key} in {a.scope}"
         seen[key] = a.id
+
+
+@pytest.mark.parametrize("scope", sorted(OWNERS))
+def test_bindings_come_from_the_table(scope: str) -> None:
+    """The table sort key (`o`) and the run history's keys used to be bound outside the table, so help missed them."""
+    declared = {(b.key, b.id) for b in OWNERS[scope].BINDINGS}  # type: ignore[attr-defined]
+    assert declared == {(a.key, a.id) for a in ACTIONS if a.scope == scope}

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, TabbedContent
+from textual.widgets import DataTable, Input, Tabs
 
 from scaletui.session.model import Reservation
 from scaletui.tui.actions import ACTIONS, PANES
 from scaletui.tui.app import ScaletuiApp
-from scaletui.tui.screens.help import HelpScreen
+from scaletui.tui.screens.help import HelpScreen, help_table
 from scaletui.tui.widgets.filter_table import FilterTable
-from scaletui.tui.widgets.status import MessageLine
-
-
-def message(app: ScaletuiApp) -> str:
-    return str(app.query_one(MessageLine).render())
+from tests.tui.pilot import message
 
 
 async def test_number_keys_switch_panes_and_session_remembers(engine) -> None:
@@ -23,8 +19,9 @@ async def test_number_keys_switch_panes_and_session_remembers(engine) -> None:
         for index, name in enumerate(PANES, start=1):
             await pilot.press(str(index))
             await pilot.pause()
-            assert app.query_one(TabbedContent).active == f"tab-{name}"
+            assert app.query_one(Tabs).active == f"tab-{name}"
             assert app.active_pane == name
+            assert app.shown_panes == {name}
         assert engine.store.session.ui.pane == "chaos"
 
 
@@ -48,14 +45,10 @@ async def test_help_lists_every_action_and_closes(engine) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        text = app.screen.query_one("Static:last-of-type").render()
-        rendered = str(text.renderable) if hasattr(text, "renderable") else ""
-        help_rows = {a.palette or a.description for a in ACTIONS}
-        from scaletui.tui.screens.help import help_table
-
         table = help_table({})
         cells = {str(c) for col in table.columns for c in col._cells}
-        assert help_rows <= cells, rendered
+        assert {a.palette or a.description for a in ACTIONS} <= cells
+        assert "table: sort by the cursor's column (again: reverse, off)" in cells
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
@@ -75,14 +68,19 @@ async def test_theme_switch_is_remembered(engine) -> None:
         assert again.theme == chosen
 
 
-async def test_no_color_picks_ansi16(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_no_color_picks_ansi16_and_strips_every_colour(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.filter import NoColor
+
     monkeypatch.setenv("NO_COLOR", "1")
     app = ScaletuiApp(engine)
     async with app.run_test(size=(80, 24)):
         assert app.theme == "ansi16"
+        assert any(isinstance(f, NoColor) for f in app._filters), "Monochrome would turn ansi_default into black"
+        assert app.palette.style("fail", "bold") == "bold"
+        assert app.palette.plot("fault-active") == "default"
 
 
-async def test_filter_rows_and_invert(engine) -> None:
+async def test_filter_rows_and_invert_with_the_typed_text_visible(engine) -> None:
     engine.store.update(
         lambda s: s.reservations.extend(
             [Reservation(platform="g5k-nancy", type="Grid5000"), Reservation(platform="mine", type="Static")]
@@ -95,6 +93,10 @@ async def test_filter_rows_and_invert(engine) -> None:
         assert table.query_one(DataTable).row_count == 2
         await pilot.press("slash", *"nancy")
         await pilot.pause()
+        box = table.query_one(Input)
+        assert box.value == "nancy"
+        assert box.content_region.height >= 1, "the filter's text must be drawn (a tall border used to hide it)"
+        assert "nancy" in box.render_line(0).text
         assert table.query_one(DataTable).row_count == 1
         await pilot.press("escape")
         await pilot.pause()
@@ -105,13 +107,24 @@ async def test_filter_rows_and_invert(engine) -> None:
         assert table.rows[1][0] == "mine"
 
 
+async def test_digits_typed_in_the_filter_stay_in_the_filter(engine) -> None:
+    """Pane keys were priority bindings, so typing "3" in a filter switched to Pods instead."""
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "slash", *"g5k-3R")
+        await pilot.pause()
+        assert app.active_pane == "reservations"
+        assert app.query_one("#pane-reservations Input", Input).value == "g5k-3R"
+        assert app.screen is app.main_screen()
+
+
 async def test_layout_80x24_shows_all_tabs_status_and_footer(engine) -> None:
     app = ScaletuiApp(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = app.screen
         for name in PANES:
-            tab = screen.query_one(f"#--content-tab-tab-{name}")
+            tab = screen.query_one(f"#tab-{name}")
             assert tab.region.right <= 80 and tab.region.height == 1
         footer = screen.query_one("Footer")
         assert footer.region.y == 23

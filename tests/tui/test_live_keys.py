@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
-from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
-from scaletui.session.model import Node, Reservation
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
 from tests.tui.pilot import message, wait_for
-
-
-@pytest.fixture
-def sim_engine(app_config: AppConfig):
-    engine = Engine(app_config, "live")
-    engine.store.update(
-        lambda s: s.reservations.append(
-            Reservation(
-                platform="simulator",
-                type="simulator",
-                state="running",
-                nodes=[Node(name="sim", address="127.0.0.1", role="worker")],
-            )
-        )
-    )
-    yield engine
-    engine.close()
 
 
 async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
@@ -73,6 +53,13 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         )
         await wait_for(pilot, lambda: app.pane("plots").plots, "the plots to be drawn")
         await pilot.press("3", "S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
+        await pilot.press("n")
+        await pilot.pause()
+        assert sim_engine.live.is_open and "Cluster kept" in message(app)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
+        await pilot.press("y")
         await wait_for(pilot, lambda: not sim_engine.live.is_open, "the cluster to stop")
         await wait_for(pilot, lambda: not app.pane("pods").instances, "the Pods pane to empty")
 

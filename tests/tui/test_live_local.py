@@ -1,9 +1,10 @@
-"""With keys only, on real local Flink: start the cluster, submit the job, choose the Transscale autoscaler and give a
-load step, see its decision and the rescale (in the metrics, the plot's decision marker and the strategy line), then
-take over by hand (rescale to 3, which pauses the autoscaler, and add a TaskManager so expensive spans TaskManagers),
-delay the TaskManagers from the Chaos pane and see the fault listed, the latency matrix measured, the plotted p99
-rise, and the fault end at expiry, then stop the cluster. Starts its own cluster in the
-test's session (the engine's, as a user's would be)."""
+"""With keys only, on real local Flink: start the cluster, submit the job, read the JobManager's log and description
+(l, d), choose the Transscale autoscaler and give a load step, see its decision and the rescale (in the metrics, the
+plot's decision marker and the strategy line), then take over by hand (rescale to 3, which pauses the autoscaler, and
+add a TaskManager so expensive spans TaskManagers), delay the TaskManagers from the Chaos pane and see the fault
+listed, the latency matrix measured, the plotted p99 rise, and the fault end at expiry (said on the message line),
+then stop the cluster (after the question). Starts its own cluster in the test's session (the engine's, as a user's
+would be)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,18 @@ from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.events import DecisionEvent
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.screens.text import TextScreen
 from tests.plugins.flink import flink_cache
 from tests.tui.pilot import message, wait_for
+
+
+def shown(screen: TextScreen) -> str:
+    """The text a log or description view holds, once loaded."""
+    from textual.widgets import RichLog
+
+    return "\n".join(line.text for line in screen.query_one(RichLog).lines)
 
 
 async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -44,6 +54,17 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             )
             await pilot.press("j")
             await wait_for(pilot, lambda: engine.store.session.job.state == "RUNNING", "the job to run")
+            await pilot.press("l")  # the cursor is on the first instance, the JobManager
+            await wait_for(pilot, lambda: isinstance(app.screen, TextScreen) and shown(app.screen), "its log", 30)
+            log = shown(app.screen)
+            assert ".log\n" in log and "flink-jobmanager" in log and "INFO" in log, log[:300]
+            await pilot.press("escape", "d")
+            await wait_for(
+                pilot, lambda: isinstance(app.screen, TextScreen) and shown(app.screen), "the description", 30
+            )
+            described = shown(app.screen)
+            assert " ago)" in described and "of a core" in described and " MiB" in described, described
+            await pilot.press("escape")
             decisions: list[DecisionEvent] = []
             engine.bus.subscribe(lambda e: decisions.append(e) if isinstance(e, DecisionEvent) else None)
             await pilot.press("4", "a")
@@ -78,13 +99,13 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
                 pilot,
                 lambda: (
                     engine.store.session.strategy.paused
+                    and sum(i.role == "taskmanager" for i in pods.instances) == tms + 1
                     and series.last("rate.target") == 250
                     and series.last("op.expensive.parallelism") == 3
                     and (series.last("rate.source") or 0) > 200
                 ),
                 "expensive at 3 on more TaskManagers (autoscaler paused), the achieved rate following 250 records/s",
             )
-            assert sum(i.role == "taskmanager" for i in pods.instances) == tms + 1
             settled = len(points("rate.target"))
             # the p99 covers the last window (5 s) plus a second: let the restart of the rescale leave it first
             await wait_for(pilot, lambda: len(points("rate.target")) >= settled + 14, "14 samples before the fault", 60)
@@ -109,7 +130,10 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             )
             print(f"\nLATENCY RISE: p99 {baseline:.0f} ms before the 200 ms delay, up to {max(during()):.0f} ms in it")
             await wait_for(pilot, lambda: not engine.store.session.faults, "the fault to end at expiry", 90)
+            await wait_for(pilot, lambda: "expired and was reverted" in message(app), "the expiry notice", 10)
             await pilot.press("3", "S")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping", 20)
+            await pilot.press("y")
             await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 120)
     finally:
         engine.close()  # a failed test must not leave its cluster loading the machine for the next ones

@@ -19,6 +19,7 @@ from scaletui.engine import Engine
 from scaletui.engine.experiment import ExperimentRun
 from scaletui.engine.prepare import prepare_experiment
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.replay import ReplayScreen
 from tests.tui.pilot import message, wait_for
@@ -83,6 +84,8 @@ async def drive_a_live_session(engine: Engine) -> Path:
         await wait_for(pilot, lambda: run.elapsed() > 120, "two simulated minutes", 60)
         run_dir = engine.live.experiment.results_dir if engine.live.experiment else None
         await pilot.press("3", "S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping", 20)
+        await pilot.press("y")
         await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop", 60)
     assert run_dir is not None
     return run_dir

@@ -1,4 +1,8 @@
-"""What every pane shares: its keys from the actions table, session and event hooks, and intent workers."""
+"""What every pane shares: its keys from the actions table, session and event hooks, and intent workers.
+
+Panes are composed for the first frame before the engine opens; `engine_ready` starts their timers once it has,
+and until then their keys are shown disabled.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Vertical
+from textual.events import DescendantFocus, Focus
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from scaletui.engine.view import LiveView, RunView
 from scaletui.errors import UserError
-from scaletui.events import Event
-from scaletui.session.model import Session
 from scaletui.tui import clock
-from scaletui.tui.actions import bindings
+from scaletui.tui.actions import PANE_TITLES, PANES, bindings
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
+    from scaletui.engine.view import RunView
+    from scaletui.events import Event
+    from scaletui.session.model import Session
     from scaletui.tui.app import ScaletuiApp
+    from scaletui.tui.theming import Palette
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +39,47 @@ class Pane(Vertical):
             cls.BINDINGS = bindings(cls.pane_id)
         super().__init_subclass__(**kwargs)
 
-    def __init__(self, engine: Engine, view: RunView | None = None) -> None:
+    def __init__(self, view: RunView | None = None) -> None:
         """`view` is what the pane shows: the live engine by default, a replay in the replay screen."""
         super().__init__(id=f"pane-{self.pane_id}")
-        self.engine = engine
-        self.view: RunView = view if view is not None else LiveView(engine, lambda: clock.now())
+        self.border_title = f"{PANES.index(self.pane_id) + 1} {PANE_TITLES[self.pane_id]}"
+        self._view = view
 
     @property
-    def is_active(self) -> bool:
-        """True when this pane's tab is the one shown: hidden panes skip redraws. False once the app is exiting: a
-        timer can still fire while the widgets are being removed."""
-        if not self.is_attached:
-            return False
-        host = self.screen if hasattr(self.screen, "active_pane") else self.app
-        return getattr(host, "active_pane", None) == self.pane_id
+    def view(self) -> RunView:
+        if self._view is None:
+            from scaletui.engine.view import LiveView
+
+            self._view = LiveView(self.engine, lambda: clock.now())
+        return self._view
 
     @property
     def scaletui(self) -> ScaletuiApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def engine(self) -> Engine:
+        return self.scaletui.engine
+
+    @property
+    def palette(self) -> Palette:
+        return self.scaletui.palette
+
+    @property
+    def is_active(self) -> bool:
+        """True when this pane is on screen (its tab, or the dashboard): hidden panes skip redraws. False once the
+        app is exiting: a timer can still fire while the widgets are being removed."""
+        if not self.is_attached:
+            return False
+        host = self.screen if hasattr(self.screen, "shown_panes") else self.app
+        return self.pane_id in getattr(host, "shown_panes", ())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys are shown but disabled until the session is open."""
+        return True if getattr(self.app, "engine_ready", True) else None
+
+    def engine_ready(self) -> None:
+        """The engine is open: start timers that read it."""
 
     def show_session(self, session: Session) -> None:
         """Redraw from a session snapshot."""
@@ -58,9 +87,14 @@ class Pane(Vertical):
     def on_engine_event(self, event: Event) -> None:
         """React to an engine event (events arrive for every pane, visible or not)."""
 
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        self.scaletui.pane_focused(self.pane_id)
+
+    def on_focus(self, event: Focus) -> None:
+        self.scaletui.pane_focused(self.pane_id)
+
     def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any] | None:
         """Run a blocking engine call in a named thread worker; its errors reach the message line, not a traceback."""
-
         if not self.view.interactive:
             self.scaletui.say("This is a replay: it shows what happened and changes nothing.")
             return None
@@ -83,6 +117,7 @@ class Pane(Vertical):
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        event.stop()
         worker = event.worker
         if event.state == WorkerState.ERROR:
             err = worker.error

@@ -1,22 +1,33 @@
-"""Chaos: active faults with time left, and the node-to-node latency matrix as a heat table."""
+"""Chaos: active faults with time left, and the node-to-node latency matrix as a heat table.
+
+The fault table puts its short columns first (time left, backend) and the long ones last (targets, parameters),
+so several targets never push what matters off an 80-column screen. The matrix numbers its columns and names each
+row in full, so long instance names are never cut.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.events import Event, FaultEvent, LatencyEvent
-from scaletui.session.model import FaultRecord, Session
 from scaletui.tui.intents import inline_table
 from scaletui.tui.panes.base import Pane
-from scaletui.tui.screens.form import FormField, FormScreen
+from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
+if TYPE_CHECKING:
+    from scaletui.engine.view import RunView
+    from scaletui.session.model import FaultRecord, Session
+    from scaletui.tui.theming import Palette
+
 KINDS = ("delay", "loss", "bandwidth", "kill", "pause", "cpu-stress")
+NETWORK_KINDS = ("delay", "loss", "bandwidth")
 DEFAULT_PARAMS = {
     "delay": "latency_ms = 50, jitter_ms = 5",
     "loss": "percent = 10",
@@ -25,25 +36,32 @@ DEFAULT_PARAMS = {
     "pause": "",
     "cpu-stress": "workers = 1, load = 80",
 }
+ONE_TASKMANAGER = (
+    "With one TaskManager its operators exchange records in memory, not over the network, so a {kind} changes "
+    "little but its heartbeats and metrics: add a TaskManager (+ in Pods) and spread an operator over both "
+    "(p in Plots) to see it."
+)
 
 EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
 
 
-def fault_row(f: FaultRecord, now: float) -> Row:
+def fault_row(f: FaultRecord, now: float, palette: Palette) -> Row:
     left = max(0.0, f.expires_at - now)
     params = " ".join(f"{k}={v}" for k, v in f.params.items())
-    return f.id, [f.id, f.kind, ", ".join(f.targets) or "-", params or "-", f.backend, f"{left:.0f}s"]
+    kind = Text(f.kind, style=palette.style("fault-active", "bold"))
+    return f.id, [f.id, kind, f"{left:.0f}s", f.backend, ", ".join(f.targets) or "-", params or "-"]
 
 
-def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None]) -> Table:
-    """Latency in ms, coloured from green (low) to red (high); a missing pair is shown as '?'."""
+def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None], palette: Palette) -> Table:
+    """Latency in ms from the row's node to the column's, coloured ok / warn / fail by thirds of the highest; a pair
+    not measured is '?'. Columns are numbered; each row gives its number and its full name."""
     table = Table(box=None, padding=(0, 1), header_style="bold")
-    table.add_column("ms")
-    for n in names:
-        table.add_column(n[-10:], justify="right")
+    table.add_column("ms from \\ to")
+    for index in range(1, len(names) + 1):
+        table.add_column(str(index), justify="right")
     values = [v for v in matrix.values() if v is not None]
     hi = max(values) if values else 1.0
-    for a in names:
+    for row, a in enumerate(names, start=1):
         cells: list[Text] = []
         for b in names:
             v = matrix.get((a, b))
@@ -53,9 +71,9 @@ def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None]) ->
                 cells.append(Text("?", style="dim"))
             else:
                 ratio = v / hi if hi else 0.0
-                style = "red" if ratio > 0.66 else "yellow" if ratio > 0.33 else "green"
-                cells.append(Text(f"{v:.1f}", style=style))
-        table.add_row(a[-10:], *cells)
+                semantic = "fail" if ratio > 0.66 else "warn" if ratio > 0.33 else "ok"
+                cells.append(Text(f"{v:.1f}", style=palette.style(semantic)))
+        table.add_row(f"{row} {a}", *cells)
     return table
 
 
@@ -63,20 +81,21 @@ class ChaosPane(Pane):
     pane_id = "chaos"
     session_parts = frozenset({"faults"})
     DEFAULT_CSS = """
-    ChaosPane FilterTable { height: 1fr; }
-    ChaosPane #latency { height: auto; max-height: 12; padding: 0 1; border-top: solid $panel; }
+    ChaosPane FilterTable { height: 1fr; min-height: 4; }
+    ChaosPane #latency { height: auto; max-height: 50%; padding: 0 1; border-top: solid $panel; }
     """
 
-    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine, view)
+    def __init__(self, view: RunView | None = None) -> None:
+        super().__init__(view)
         self.faults: list[FaultRecord] = []
         self.latency: dict[tuple[str, str], float | None] = {}
+        self.latency_names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield FilterTable(["Id", "Kind", "Targets", "Params", "Backend", "Left"], EMPTY)
+        yield FilterTable(["Id", "Kind", "Left", "Backend", "Targets", "Params"], EMPTY)
         yield Static("Latency matrix: no probes yet (they start with the cluster).", id="latency")
 
-    def on_mount(self) -> None:
+    def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
@@ -85,27 +104,42 @@ class ChaosPane(Pane):
 
     def _draw(self) -> None:
         now = self.view.now()
-        self.query_one(FilterTable).set_rows(fault_row(f, now) for f in self.faults)
+        self.query_one(FilterTable).set_rows(fault_row(f, now, self.palette) for f in self.faults)
 
     def show_session(self, session: Session) -> None:
         self.faults = list(session.faults)
         self._draw()
+        if self.latency_names:
+            self.show_latency(self.latency_names, self.latency)
 
     def show_latency(self, names: list[str], matrix: dict[tuple[str, str], float | None]) -> None:
-        self.latency = matrix
-        self.query_one("#latency", Static).update(heat_table(names, matrix))
+        self.latency, self.latency_names = matrix, names
+        self.query_one("#latency", Static).update(heat_table(names, matrix, self.palette))
 
     def on_engine_event(self, event: Event) -> None:
-        if isinstance(event, FaultEvent) and event.action in ("failed", "cleaned"):
-            self.scaletui.say(event.message or f"fault {event.fault_id} {event.action}", "warning")
+        if isinstance(event, FaultEvent):
+            self._fault_notice(event)
         elif isinstance(event, LatencyEvent) and event.matrix.nodes:
             m = event.matrix
             names = list(m.nodes)
             self.show_latency(names, {(a, b): m.get(a, b) for a in names for b in names if a != b})
 
+    def _fault_notice(self, event: FaultEvent) -> None:
+        """Every end of a fault is said: reverted by hand, expired, cleaned after a crash, or failed to apply."""
+        where = f" on {', '.join(event.targets)}" if event.targets else ""
+        what = f"Fault {event.fault_id} ({event.kind}{where})"
+        if event.action == "reverted":
+            self.scaletui.say(f"{what} reverted.")
+        elif event.action == "expired":
+            self.scaletui.say(f"{what} expired and was reverted.")
+        elif event.action in ("failed", "cleaned"):
+            self.scaletui.say(event.message or f"{what} {event.action}.", "warning")
+
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_fire(self) -> None:
+        from scaletui.config.units import parse_duration
+
         fields = [
             FormField("kind", "Fault", "delay", KINDS),
             FormField("targets", "Targets", "role:taskmanager", placeholder="taskmanager-1, role:taskmanager, pid:123"),
@@ -113,25 +147,47 @@ class ChaosPane(Pane):
             FormField("params", "Parameters", DEFAULT_PARAMS["delay"], placeholder="latency_ms = 50, jitter_ms = 5"),
         ]
 
+        def check(values: dict[str, str]) -> None:
+            try:
+                parse_duration(values["duration"])
+            except ValueError as e:
+                raise ConfigError(f"duration: expected {e}.") from None
+            inline_table(values["params"], "fault parameters")
+
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
 
             def call() -> str:
-                try:
-                    duration = parse_duration(values["duration"])
-                except ValueError as e:
-                    raise ConfigError(f"duration: expected {e}.") from None
                 targets = [t.strip() for t in values["targets"].split(",") if t.strip()]
                 params = inline_table(values["params"], "fault parameters")
-                return self.engine.live.fire_fault(values["kind"], targets, duration, params)
+                duration = parse_duration(values["duration"])
+                result = self.engine.live.fire_fault(values["kind"], targets, duration, params)
+                return f"{result} {self.one_taskmanager_note(values['kind'])}".strip()
 
             self.run_intent("firing the fault", call, group="chaos")
 
         hint = "delay: latency_ms, jitter_ms | loss: percent | bandwidth: rate | cpu-stress: workers, load"
         self.app.push_screen(
-            FormScreen("Fire a fault (reverted at expiry, on quit, or after a crash)", fields, hint), done
+            FormScreen(
+                "Fire a fault (reverted at expiry, on quit, or after a crash)",
+                fields,
+                hint,
+                check=check,
+                linked=Linked("kind", "params", DEFAULT_PARAMS),
+            ),
+            done,
         )
+
+    def one_taskmanager_note(self, kind: str) -> str:
+        """Why a network fault shows no effect on a cluster of one TaskManager (called from the fire worker)."""
+        if kind not in NETWORK_KINDS:
+            return ""
+        cluster = self.engine.active_cluster()
+        if cluster is None:
+            return ""
+        taskmanagers = [i for i in cluster.instances() if i.role == "taskmanager"]
+        return ONE_TASKMANAGER.format(kind=kind) if len(taskmanagers) == 1 else ""
 
     def action_revert(self) -> None:
         fault_id = self.query_one(FilterTable).selected_key()
@@ -140,12 +196,12 @@ class ChaosPane(Pane):
             return
         self.run_intent("reverting the fault", lambda: self._revert(fault_id), group="chaos")
 
+    def action_revert_all(self) -> None:
+        self.run_intent("reverting every fault", lambda: self._revert("all"), group="chaos")
+
     def _revert(self, fault_id: str) -> str:
         """Through the run when one is active (so the session's timeline has it), else straight to the ledger (a
         fault left from before, with no run to go through)."""
         if self.engine.live.run is not None:
             return self.engine.live.revert_fault(fault_id)
         return self.engine.faults.revert_all() if fault_id == "all" else self.engine.faults.revert(fault_id)
-
-    def action_revert_all(self) -> None:
-        self.run_intent("reverting every fault", lambda: self._revert("all"), group="chaos")

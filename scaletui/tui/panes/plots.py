@@ -8,16 +8,19 @@ this pane is shown with data.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
 from scaletui.metrics.model import JobSample
-from scaletui.tui.intents import inline_table, whole_number
+from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
+
+if TYPE_CHECKING:
+    from scaletui.engine.view import RunView
 
 HISTORY_S = 600.0
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
@@ -41,16 +44,17 @@ class PlotsPane(Pane, can_focus=True):
     """Focusable itself (its plots are not), so its keys reach it."""
 
     pane_id = "plots"
+    session_parts = frozenset({"strategy"})
     DEFAULT_CSS = """
     PlotsPane #headline { height: auto; padding: 0 1; }
-    PlotsPane #scaling-line { height: 1; padding: 0 1; }
+    PlotsPane #scaling-line { height: auto; max-height: 3; padding: 0 1; }
     PlotsPane #scaling-line { color: $text-muted; }
     PlotsPane Grid { grid-size: 2 2; height: 1fr; }
     PlotsPane #plots-empty { padding: 1 1; color: $text-muted; }
     """
 
-    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine, view)
+    def __init__(self, view: RunView | None = None) -> None:
+        super().__init__(view)
         self.plots: dict[str, Any] = {}
         self._drawn = -1
 
@@ -59,7 +63,7 @@ class PlotsPane(Pane, can_focus=True):
         yield Static("", id="scaling-line")
         yield Grid(id="plot-grid")
 
-    def on_mount(self) -> None:
+    def engine_ready(self) -> None:
         self.set_interval(self.engine.config.refresh.plots, self._tick)
 
     def _tick(self) -> None:
@@ -71,10 +75,10 @@ class PlotsPane(Pane, can_focus=True):
 
     def scaling_line(self) -> str:
         """Active strategy, what it does now (rescaling, or the time to its next decision) and its last decision."""
-        if self.view.series.last_sample is None and self.view.interactive and not self.engine.live.run:
-            return ""
         status = self.view.strategy_status()
         if status is None:
+            if self.view.interactive and self.engine.live.run is None:
+                return ""
             return "autoscaler off: press a to choose a strategy" if self.view.interactive else "autoscaler off"
         state = "paused" if status.paused else "dry-run" if status.dry_run else "on"
         if status.acting:
@@ -90,26 +94,13 @@ class PlotsPane(Pane, can_focus=True):
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_load_profile(self) -> None:
-        from scaletui.workload.profiles import BUILDERS
-
-        fields = [
-            FormField("profile", "Profile", "constant", tuple(BUILDERS)),
-            FormField("params", "Parameters", "rate = 300", placeholder='rate = 200, steps = [["30s", 600]]'),
-        ]
+        from scaletui.tui.screens.load_form import load_form, load_spec
 
         def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
-            from scaletui.config.models import LoadSpec
+            if values is not None:
+                self.run_intent("changing the load", lambda: self.engine.live.set_load(load_spec(values)), "load")
 
-            def call() -> str:
-                params = inline_table(values["params"], "load parameters")
-                return self.engine.live.set_load(LoadSpec.model_validate({"profile": values["profile"], **params}))
-
-            self.run_intent("changing the load", call, group="load")
-
-        hint = "constant: rate | step: rate, steps | ramp: start, end, duration | sine: mean, amplitude, period"
-        self.app.push_screen(FormScreen("Load profile", fields, hint), done)
+        self.app.push_screen(load_form(self.view.session().job.load_profile), done)
 
     def action_rescale(self) -> None:
         job = self.view.session().job
@@ -162,6 +153,7 @@ class PlotsPane(Pane, can_focus=True):
             grid.mount(plot)
 
     def redraw(self) -> None:
+        self.query_one("#scaling-line", Static).update(self.scaling_line())
         series = self.view.series
         last = series.last_sample
         if last is None:
@@ -179,27 +171,26 @@ class PlotsPane(Pane, can_focus=True):
         self._plot("parallelism", "parallelism", {op: f"op.{op}.parallelism" for op in ops}, since, last.ts)
         self._plot("busy", "busy ms/s", {op: f"op.{op}.busy" for op in ops}, since, last.ts)
 
-    def _plot(self, name: str, title: str, lines: dict[str, str], since: float, t0_end: float) -> None:
+    def _plot(self, name: str, title: str, lines: dict[str, str], since: float, end: float) -> None:
         series = self.view.series
         plot = self.plots[name]
         plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
         plt.title(title)
-        t0 = since
         top = 0.0
         for label, key in lines.items():
             ts, vs = series.series(key, since)
-            pts = [(t - t0, v) for t, v in zip(ts, vs) if math.isfinite(v)]
+            pts = [(t - since, v) for t, v in zip(ts, vs) if math.isfinite(v)]
             if pts:
                 plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label)
                 top = max(top, max(p[1] for p in pts))
         for span in series.fault_spans():
-            x1 = (span.end if span.end is not None else t0_end) - t0
+            x1 = (span.end if span.end is not None else end) - since
             if x1 >= 0 and top > 0:
-                plt.vertical_line(max(0.0, span.start - t0), color="red")
-                plt.vertical_line(x1, color="red")
+                plt.vertical_line(max(0.0, span.start - since), color=self.palette.plot("fault-active"))
+                plt.vertical_line(x1, color=self.palette.plot("fault-active"))
         for decision in series.decisions_between(since):
             if decision.applied:
-                plt.vertical_line(decision.ts - t0, color="yellow")
+                plt.vertical_line(decision.ts - since, color=self.palette.plot("decision"))
         plot.refresh()

@@ -8,56 +8,70 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from scaletui.cluster.base import Instance
 from scaletui.config.units import format_duration
 from scaletui.events import ClusterChanged, Event
-from scaletui.session.model import Session
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
 if TYPE_CHECKING:
     from scaletui.capacity.node import NodeCapacityRow
+    from scaletui.cluster.base import Instance
+    from scaletui.engine.view import RunView
+    from scaletui.session.model import JobRecord, Session
+    from scaletui.tui.theming import Palette
 
-STATE_STYLE = {"running": "green", "starting": "yellow", "paused": "magenta", "failed": "bold red", "stopped": "dim"}
+STATE = {"running": "ok", "starting": "warn", "paused": "warn", "failed": "fail", "stopped": "pending"}
+"""An instance's state -> its semantic colour."""
 EMPTY = (
     "Cluster stopped. Press s to start it: local Flink on 127.0.0.1, the simulator, or the pods of a reserved testbed."
 )
 
 
-def instance_row(i: Instance, now: float) -> Row:
+STOP_KEYS = "y stops it, n or Esc keeps it."
+
+
+def stop_question(job: JobRecord) -> str:
+    running = f" and its job ({job.state.lower()})" if job.job_id else ""
+    return f"Stop the cluster{running}? Its TaskManagers and their state are lost."
+
+
+def size(n_bytes: float | None) -> str:
+    """Memory in a table cell: MiB below 10 GiB (TaskManager sizes are read in MiB), GiB above."""
+    if n_bytes is None:
+        return "-"
+    mib = n_bytes / 2**20
+    return f"{mib:.0f}M" if mib < 10240 else f"{mib / 1024:.1f}G"
+
+
+def instance_row(i: Instance, now: float, palette: Palette) -> Row:
     uptime = format_duration(now - i.started_at) if i.started_at and i.state == "running" else "-"
     cpu = f"{i.cpu_cores * 100:.0f}%" if i.cpu_cores is not None else "-"
-    mem = f"{i.memory_bytes / 2**20:.0f}M" if i.memory_bytes is not None else "-"
     slots = f"{i.slots_used}/{i.slots_total}" if i.slots_total is not None else "-"
-    return i.name, [
-        i.name,
-        i.role,
-        Text(i.state, style=STATE_STYLE.get(i.state, "")),
-        i.node,
-        uptime,
-        str(i.restarts),
-        cpu,
-        mem,
-        slots,
-    ]
+    state = (
+        Text(i.state, style=palette.style(STATE[i.state], "bold" if i.state == "failed" else ""))
+        if i.state in STATE
+        else i.state
+    )
+    return i.name, [i.name, i.role, state, i.node, uptime, str(i.restarts), cpu, size(i.memory_bytes), slots]
 
 
 def _cores(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
+    return "-" if value is None else f"{value:.1f}"
 
 
 def capacity_row(row: NodeCapacityRow) -> Row:
-    """Booked vs used vs estimated free per node, and how many more TaskManagers of the configured size fit."""
+    """Booked vs used vs free per node, and how many more TaskManagers of the configured size fit."""
     cpu, mem = row.cpu, row.memory
+    how = "measured now" if row.strategy == "measured" else f"{row.scopes} scopes, {row.strategy}"
     return row.node, [
         row.node,
-        _cores(cpu.booked) if cpu else "-",
-        _cores(cpu.used) if cpu else "-",
+        f"{_cores(cpu.used)}/{_cores(cpu.size)}" if cpu else "-",
         _cores(cpu.free) if cpu else "-",
-        f"{mem.free / 2**30:.1f}G" if mem else "-",
+        f"{size(mem.used)}/{size(mem.size)}" if mem and mem.used is not None else "-",
+        size(mem.free) if mem else "-",
         "-" if row.taskmanagers_fit is None else str(row.taskmanagers_fit),
-        f"{row.scopes} ({row.strategy})",
+        how,
     ]
 
 
@@ -66,24 +80,25 @@ class PodsPane(Pane):
     session_parts = frozenset({"job", "cluster"})
     DEFAULT_CSS = """
     PodsPane #job-line { height: auto; padding: 0 1; color: $text-muted; }
+    PodsPane #job-line.-empty { display: none; }
     PodsPane #capacity { display: none; height: 40%; border-top: solid $panel; }
     PodsPane #capacity.-shown { display: block; }
     """
 
-    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine, view)
+    def __init__(self, view: RunView | None = None) -> None:
+        super().__init__(view)
         self.instances: list[Instance] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="job-line")
+        yield Static("", id="job-line", classes="-empty")
         yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], EMPTY, id="instances")
         yield FilterTable(
-            ["Node", "CPU booked", "CPU used", "CPU free", "Mem free", "+TMs", "Scopes"],
-            "No capacity estimate yet: it needs the cluster running and one full scope of telemetry.",
+            ["Node", "CPU used", "CPU free", "Mem used", "Mem free", "+TMs", "Estimate"],
+            "No capacity figures yet: they need the cluster running and its first telemetry.",
             id="capacity",
         )
 
-    def on_mount(self) -> None:
+    def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
@@ -93,12 +108,23 @@ class PodsPane(Pane):
             self._draw()
         capacity = self.query_one("#capacity", FilterTable)
         if capacity.has_class("-shown"):
-            estimator = self.engine.active_capacity()
-            capacity.set_rows(capacity_row(r) for r in (estimator.rows() if estimator else []))
+            capacity.set_rows(capacity_row(r) for r in self.capacity_rows())
+
+    def capacity_rows(self) -> list[NodeCapacityRow]:
+        """Locally, this machine measured now (what `+` meets); elsewhere, the estimator's rows per node."""
+        estimator = self.view.capacity()
+        if estimator is None:
+            return []
+        if self.view.session().cluster.backend == "local":
+            from scaletui.capacity.host import host_row, read_host
+
+            tms = sum(i.role == "taskmanager" for i in self.instances)
+            return [host_row(read_host(), tms, estimator.config.taskmanager)]
+        return estimator.rows()
 
     def _draw(self) -> None:
         now = self.view.now()
-        self.query_one("#instances", FilterTable).set_rows(instance_row(i, now) for i in self.instances)
+        self.query_one("#instances", FilterTable).set_rows(instance_row(i, now, self.palette) for i in self.instances)
 
     def action_toggle_capacity(self) -> None:
         self.query_one("#capacity", FilterTable).toggle_class("-shown")
@@ -113,14 +139,16 @@ class PodsPane(Pane):
             text = "No job running. Press j to submit the workload job."
         else:
             text = ""
-        self.query_one("#job-line", Static).update(text)
+        line = self.query_one("#job-line", Static)
+        line.update(text)
+        line.set_class(not text, "-empty")
         table = self.query_one("#instances", FilterTable)
         if session.cluster.backend == "none":
             self.instances = []
             table.set_empty(EMPTY)
-            self._draw()
         elif not self.instances:
             table.set_empty(f"Waiting for the {session.cluster.backend} cluster's instances...")
+        self._draw()
 
     # --- intents ---------------------------------------------------------------------------------------------------
 
@@ -154,7 +182,7 @@ class PodsPane(Pane):
         from scaletui.tui.screens.text import TextScreen
 
         if (name := self._selected()) is not None:
-            self.app.push_screen(TextScreen(f"logs of {name} (r reloads)", lambda: instance_logs(self.engine, name)))
+            self.app.push_screen(TextScreen(f"log of {name}", lambda: instance_logs(self.engine, name), end=True))
 
     def action_describe(self) -> None:
         from scaletui.engine.inspect import describe_instance
@@ -164,7 +192,20 @@ class PodsPane(Pane):
             self.app.push_screen(TextScreen(f"describe {name}", lambda: describe_instance(self.engine, name)))
 
     def action_stop_cluster(self) -> None:
-        self.run_intent("stopping the cluster", self.engine.live.stop, group="cluster")
+        """Stopping ends the job and whatever runs on the cluster: ask first when one is live."""
+        if not self.engine.live.is_open:
+            self.scaletui.say("No cluster is running.")
+            return
+        from scaletui.tui.screens.confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.run_intent("stopping the cluster", self.engine.live.stop, group="cluster")
+            else:
+                self.scaletui.say("Cluster kept.")
+
+        question = stop_question(self.engine.store.session.job)
+        self.app.push_screen(ConfirmScreen(question, STOP_KEYS), done)
 
     def action_add_taskmanager(self) -> None:
         self.run_intent("adding a TaskManager", lambda: self.engine.live.change_taskmanagers(+1), group="cluster")

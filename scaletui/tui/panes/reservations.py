@@ -3,50 +3,55 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 
 from scaletui.config.units import format_duration
-from scaletui.session.model import Reservation, Session
 from scaletui.tui import clock
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
+if TYPE_CHECKING:
+    from scaletui.session.model import Reservation, Session
+    from scaletui.tui.theming import Palette
+
 WARN_BEFORE_S = 15 * 60
-STATE_STYLE = {"running": "green", "reserving": "yellow", "waiting": "yellow", "failed": "bold red"}
+STATE = {"running": "ok", "reserving": "warn", "waiting": "pending", "failed": "fail", "released": "pending"}
+"""A reservation's state -> its semantic colour."""
 EMPTY = "No reservation yet. Press n to reserve a platform from conf/platforms/ (local needs no account)."
 
 
-def walltime_left(r: Reservation, now: float) -> Text:
+def walltime_left(r: Reservation, now: float, palette: Palette) -> Text:
     if not r.walltime_s or not r.started_at or r.state != "running":
         return Text("-")
     left = r.started_at + r.walltime_s - now
-    style = "bold red" if left < WARN_BEFORE_S else ""
+    style = palette.style("fail", "bold") if left < WARN_BEFORE_S else ""
     return Text(format_duration(max(0.0, left)) + (" !" if left < WARN_BEFORE_S else ""), style=style)
 
 
-def reservation_row(r: Reservation, now: float) -> Row:
+def reservation_row(r: Reservation, now: float, palette: Palette) -> Row:
     roles = Counter(n.role for n in r.nodes)
     nodes = " ".join(f"{role[:4]}:{count}" for role, count in sorted(roles.items())) or "-"
     where = "/".join(x for x in (r.site, r.cluster) if x) or "-"
-    state = Text(r.state, style=STATE_STYLE.get(r.state, ""))
-    return r.platform, [r.platform, r.type, where, nodes, r.job_id or "-", state, walltime_left(r, now)]
+    state = Text(r.state, style=palette.style(STATE[r.state]) if r.state in STATE else "")
+    return r.platform, [r.platform, r.type, where, nodes, r.job_id or "-", state, walltime_left(r, now, palette)]
 
 
 class ReservationsPane(Pane):
     pane_id = "reservations"
     session_parts = frozenset({"reservations"})
 
-    def __init__(self, engine, view=None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(engine, view)
+    def __init__(self) -> None:
+        super().__init__()
         self.warned: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield FilterTable(["Platform", "Type", "Site/cluster", "Nodes", "Job", "State", "Left"], EMPTY)
 
-    def on_mount(self) -> None:
+    def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
@@ -104,4 +109,4 @@ class ReservationsPane(Pane):
 
     def show_session(self, session: Session) -> None:
         now = clock.now()
-        self.query_one(FilterTable).set_rows(reservation_row(r, now) for r in session.reservations)
+        self.query_one(FilterTable).set_rows(reservation_row(r, now, self.palette) for r in session.reservations)

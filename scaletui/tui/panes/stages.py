@@ -3,29 +3,40 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import ProgressBar, RichLog
+from textual.widgets import Static
 
 from scaletui.config.units import format_duration
 from scaletui.events import Event, StageStateChanged, StageTask
-from scaletui.session.model import Session, StageRecord
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
+if TYPE_CHECKING:
+    from textual.widgets import ProgressBar, RichLog
+
+    from scaletui.session.model import Session, StageRecord
+    from scaletui.tui.theming import Palette
+
 STAGES = ("infrastructure", "orchestration", "application", "local")
 APPS = ("flink", "minio", "kafka", "loadgen", "chaos_mesh", "consul", "metrics", "scaler")
-STATE_STYLE = {"done": "green", "running": "yellow", "failed": "bold red", "cancelled": "magenta", "pending": "dim"}
-TASK_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "unreachable": "bold red", "skipped": "dim"}
+STATE = {"done": "ok", "running": "warn", "failed": "fail", "cancelled": "pending", "pending": "pending"}
+"""A stage's state -> its semantic colour."""
+TASK = {"ok": "ok", "changed": "warn", "failed": "fail", "unreachable": "fail", "skipped": "pending"}
+"""An Ansible task's status -> its semantic colour."""
 
 
-def stage_row(name: str, rec: StageRecord) -> Row:
+def stage_style(state: str, palette: Palette) -> str:
+    return palette.style(STATE[state], "bold" if state == "failed" else "") if state in STATE else ""
+
+
+def stage_row(name: str, rec: StageRecord, palette: Palette) -> Row:
     took = format_duration(rec.ended_at - rec.started_at) if rec.ended_at and rec.started_at else "-"
     ran = time.strftime("%H:%M:%S", time.localtime(rec.started_at)) if rec.started_at else "never"
     detail = rec.failed_task and f"{rec.failed_task}: {rec.message}" or rec.message
-    state = "pending" if rec.state == "pending" and not rec.started_at else rec.state
-    return name, [name, Text(state, style=STATE_STYLE.get(rec.state, "")), ran, took, detail or "-"]
+    return name, [name, Text(rec.state, style=stage_style(rec.state, palette)), ran, took, detail or "-"]
 
 
 class StagesPane(Pane):
@@ -35,7 +46,8 @@ class StagesPane(Pane):
     StagesPane FilterTable { height: 9; }
     StagesPane ProgressBar { height: 1; padding: 0 1; display: none; }
     StagesPane ProgressBar.-running { display: block; }
-    StagesPane RichLog { height: 1fr; border-top: solid $panel; }
+    StagesPane RichLog, StagesPane #stage-log-empty { height: 1fr; border-top: solid $panel; }
+    StagesPane #stage-log-empty { color: $text-muted; padding: 0 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -43,13 +55,32 @@ class StagesPane(Pane):
             ["Stage", "State", "Last run", "Took", "Detail"],
             "No stage listed. Playbooks live in playbooks/<stage>/.",
         )
-        yield ProgressBar(total=None, show_eta=False, id="stage-progress")
-        yield RichLog(max_lines=2000, markup=False, wrap=False, id="stage-log")
+        yield Static("The tasks of a stage run stream here. Select a stage and press r.", id="stage-log-empty")
+
+    def _log(self) -> RichLog:
+        """The task log and its progress bar, mounted at the first stage run (RichLog's imports cost the first
+        frame ~0.05 s, for a log most sessions never fill)."""
+        from textual.widgets import ProgressBar, RichLog
+
+        logs = self.query(RichLog)
+        if logs:
+            return logs.first(RichLog)
+        self.query_one("#stage-log-empty").remove()
+        self.mount(ProgressBar(total=None, show_eta=False, id="stage-progress"))
+        log = RichLog(max_lines=2000, markup=False, wrap=False, id="stage-log")
+        self.mount(log)
+        return log
+
+    def _progress(self) -> ProgressBar:
+        self._log()
+        return self.query_one("#stage-progress")  # type: ignore[return-value]
 
     def show_session(self, session: Session) -> None:
+        from scaletui.session.model import StageRecord
+
         apps = [f"app:{a}" for a in APPS]
         names = list(STAGES) + apps + sorted(set(session.stages) - set(STAGES) - set(apps))
-        rows = [stage_row(n, session.stages.get(n, StageRecord())) for n in names]
+        rows = [stage_row(n, session.stages.get(n, StageRecord()), self.palette) for n in names]
         self.query_one(FilterTable).set_rows(rows)
 
     # --- intents ---------------------------------------------------------------------------------------------------
@@ -61,7 +92,7 @@ class StagesPane(Pane):
         return key
 
     def _run(self, step: str) -> None:
-        self.query_one(RichLog).write(Text(f"== {step}: starting", style="bold"))
+        self._log().write(Text(f"== {step}: starting", style="bold"))
         self.run_intent(f"running {step}", lambda: self.engine.testbed.run_checked(step), group=f"stage-{step}")
 
     def action_run_stage(self) -> None:
@@ -87,19 +118,20 @@ class StagesPane(Pane):
         self.scaletui.say(self.engine.testbed.cancel())
 
     def on_engine_event(self, event: Event) -> None:
-        log = self.query_one(RichLog)
         if isinstance(event, StageTask):
             if event.status == "started":
                 return
             took = f" {event.duration_s:.1f}s" if event.duration_s is not None else ""
+            failed = event.status in ("failed", "unreachable")
             line = Text.assemble(
-                (f"{event.status:<11}", TASK_STYLE.get(event.status, "")),
+                (f"{event.status:<11}", self.palette.style(TASK[event.status]) if event.status in TASK else ""),
                 f"{event.stage} | {event.host} | {event.task}{took}",
-                (f"  {event.message}" if event.message and event.status in ("failed", "unreachable") else "", "red"),
+                (f"  {event.message}" if event.message and failed else "", self.palette.style("fail")),
             )
-            log.write(line)
-            bar = self.query_one(ProgressBar)
-            bar.update(total=event.tasks_total, progress=event.tasks_done)
+            self._log().write(line)
+            self._progress().update(total=event.tasks_total, progress=event.tasks_done)
         elif isinstance(event, StageStateChanged):
-            self.query_one(ProgressBar).set_class(event.state == "running", "-running")
-            log.write(Text(f"== {event.stage}: {event.state} {event.message}", style=STATE_STYLE.get(event.state, "")))
+            self._progress().set_class(event.state == "running", "-running")
+            self._log().write(
+                Text(f"== {event.stage}: {event.state} {event.message}", style=stage_style(event.state, self.palette))
+            )

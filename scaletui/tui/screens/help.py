@@ -9,26 +9,23 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from scaletui.tui.actions import ACTIONS, PANE_TITLES, key_label
+from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label
 from scaletui.tui.commands import COMMANDS
-
-SCOPES = {"app": "Everywhere", "table": "In any table", **PANE_TITLES}
 
 
 def help_table(keymap: dict[str, str]) -> Table:
     table = Table(box=None, padding=(0, 2), show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    for scope, title in SCOPES.items():
+    for scope, title in SCOPE_TITLES.items():
         rows = [a for a in ACTIONS if a.scope == scope]
         if not rows:
             continue
         table.add_row(f"[u]{title}[/u]", "")
         for a in rows:
             table.add_row(key_label(keymap.get(a.id, a.key)), a.palette or a.description)
-    table.add_row("[u]In any table[/u]", "")
-    table.add_row("o", "sort by the cursor's column (again: reverse, again: off)")
-    table.add_row("Esc", "clear the filter / close a dialog")
+    table.add_row("[u]Dialogs[/u]", "")
+    table.add_row("Esc", "close a dialog, a text view or the run history")
     table.add_row("[u]Commands (:)[/u]", "")
     for name, (_, doc) in COMMANDS.items():
         table.add_row(f":{name}", doc)

@@ -57,7 +57,8 @@ class ReplayScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self.player = player
-        self.active_pane = "plots"
+        self.shown_panes: frozenset[str] = frozenset({"plots"})
+        """The panes on screen here (the panes skip redraws otherwise)."""
         self._shown_version = -1
         self._last = time.monotonic()
 
@@ -66,10 +67,12 @@ class ReplayScreen(Screen[None]):
         with TabbedContent(initial="replay-plots"):
             for n, (name, cls) in enumerate(REPLAY_PANES, start=1):
                 with TabPane(f"{n} {name.title()}", id=f"replay-{name}"):
-                    yield cls(self.engine, self.player)
+                    yield cls(self.player)
         yield Footer()
 
     def on_mount(self) -> None:
+        for pane in self.query(Pane):
+            pane.engine_ready()
         self._unsubscribe = self.player.bus.subscribe(self._dispatch)
         self.player.seek(self.player.start)
         self._refresh()
@@ -92,9 +95,13 @@ class ReplayScreen(Screen[None]):
             self._bar()
 
     def _refresh(self) -> None:
+        """After a jump, every pane shows the new position at once (the plots too, not at their next tick)."""
         session = self.player.session()
         for pane in self.query(Pane):
             pane.show_session(session)
+        for plots in self.query(PlotsPane):
+            if plots.is_active:
+                plots.redraw()
         self._bar()
 
     def _bar(self) -> None:
@@ -111,7 +118,7 @@ class ReplayScreen(Screen[None]):
     # --- keys ------------------------------------------------------------------------------------------------------
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.active_pane = (event.pane.id or "").removeprefix("replay-")
+        self.shown_panes = frozenset({(event.pane.id or "").removeprefix("replay-")})
 
     def action_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = f"replay-{name}"

@@ -1,25 +1,31 @@
 """Run history (`R` or `:runs`): past runs of the session, their summary and plots, and a key to run again.
 
 Enter opens a run; `v` replays it through the panes; `e` starts the same experiment file again; `n` starts one
-from conf/experiments/; `x` cancels the experiment in progress. Results are read from each run's directory, as
-`scaletui report` reads them.
+from conf/experiments/; `x` cancels the experiment in progress; Esc (or a pane key, `:` or the palette) goes back.
+Results are read from each run's directory, as `scaletui report` reads them. What is running and the last message
+are two lines, so the refresh of the first never blanks the second.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from scaletui.config.units import format_duration
-from scaletui.session.model import RunRecord
+from scaletui.errors import UserError
+from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
+
+if TYPE_CHECKING:
+    from scaletui.session.model import RunRecord
 
 EMPTY = "No run yet in this session. Press n to start an experiment from conf/experiments/."
 
@@ -38,14 +44,13 @@ def experiment_file_of(run: RunRecord) -> Path:
 
 
 class RunsScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
-        Binding("enter", "open_run", "Open", priority=True),
-        Binding("v", "replay_run", "Replay"),
-        Binding("e", "rerun", "Run again"),
-        Binding("n", "new_run", "New run"),
-        Binding("x", "cancel_run", "Cancel run"),
-    ]
+    BINDINGS = bindings("runs")
+    DEFAULT_CSS = """
+    RunsScreen .title { background: $panel; padding: 0 1; }
+    RunsScreen #runs-state { padding: 0 1; color: $state-warn; height: auto; }
+    RunsScreen #runs-message { padding: 0 1; height: auto; max-height: 3; }
+    RunsScreen #runs-message.-error { color: $state-fail; text-style: bold; }
+    """
 
     def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
@@ -53,8 +58,9 @@ class RunsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Runs of this session", classes="title")
+            yield Static("Runs of this session  (Enter opens a run, Esc goes back to the panes)", classes="title")
             yield FilterTable(["Run", "Experiment", "Status", "Started", "Took", "SLO"], EMPTY, id="runs")
+            yield Static("", id="runs-state")
             yield Static("", id="runs-message")
         yield Footer()
 
@@ -69,15 +75,21 @@ class RunsScreen(Screen[None]):
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
         self.query_one(FilterTable).set_rows(run_row(r) for r in runs)
         launcher = self.engine.experiments
-        state = f"running: {launcher.current} (x cancels)" if launcher.running else ""
-        self.query_one("#runs-message", Static).update(state)
+        current = launcher.current.name if launcher.current is not None else ""
+        state = f"Running: {current} (x cancels it)." if launcher.running else ""
+        self.query_one("#runs-state", Static).update(state)
 
     def _selected(self) -> RunRecord | None:
         key = self.query_one(FilterTable).selected_key()
         return next((r for r in self.engine.store.session.runs if r.id == key), None)
 
-    def say(self, text: str) -> None:
-        self.query_one("#runs-message", Static).update(text)
+    def say(self, text: str, error: bool = False) -> None:
+        message = self.query_one("#runs-message", Static)
+        message.set_class(error, "-error")
+        message.update(Text(text))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
 
     def _start(self, path: Path | str) -> None:
         def work() -> str:
@@ -86,10 +98,17 @@ class RunsScreen(Screen[None]):
         self.run_worker(work, thread=True, name="starting the experiment", exit_on_error=False)
 
     def on_worker_state_changed(self, event) -> None:  # type: ignore[no-untyped-def]
+        event.stop()
         if event.state.name == "ERROR":
-            self.say(str(event.worker.error))
+            error = event.worker.error
+            self.say(str(error) if isinstance(error, UserError) else f"{event.worker.name} failed: {error}.", True)
         elif event.state.name == "SUCCESS" and isinstance(event.worker.result, str):
             self.say(event.worker.result)
+
+    def on_data_table_row_selected(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Enter on a row: the table takes Enter before the screen's binding sees it."""
+        event.stop()
+        self.action_open_run()
 
     def action_open_run(self) -> None:
         run = self._selected()
@@ -103,13 +122,12 @@ class RunsScreen(Screen[None]):
         if run is None:
             self.say("Select a run first.")
             return
-        from scaletui.errors import UserError
         from scaletui.tui.screens.replay import open_replay
 
         try:
             self.app.push_screen(open_replay(self.engine, run.results_dir))
         except UserError as e:
-            self.say(str(e))
+            self.say(str(e), True)
 
     def action_rerun(self) -> None:
         run = self._selected()

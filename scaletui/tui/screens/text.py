@@ -1,4 +1,7 @@
-"""A full-screen text view for logs and descriptions: scroll with the arrows or PgUp/PgDn, `r` reloads, Esc back."""
+"""A full-screen text view for logs and descriptions: scroll with the arrows or PgUp/PgDn, `r` reloads, Esc back.
+
+A log opens at its end (the latest lines); a description at its top.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +21,14 @@ class TextScreen(Screen[None]):
     TextScreen > RichLog { height: 1fr; }
     """
 
-    def __init__(self, title: str, load: Callable[[], str]) -> None:
+    def __init__(self, title: str, load: Callable[[], str], end: bool = False) -> None:
         super().__init__()
         self.title_text = title
         self.load = load
+        self.end = end
 
     def compose(self) -> ComposeResult:
-        yield Static(self.title_text)
+        yield Static(f"{self.title_text}  (Esc back, r reloads)")
         yield RichLog(wrap=False, markup=False, highlight=False, max_lines=5000)
         yield Footer()
 
@@ -44,5 +48,7 @@ class TextScreen(Screen[None]):
     def _show(self, text: str) -> None:
         log = self.query_one(RichLog)
         log.clear()
-        log.write(Text(text))
+        log.write(Text(text), scroll_end=self.end)
+        if not self.end:
+            log.scroll_home(animate=False)
         log.focus()

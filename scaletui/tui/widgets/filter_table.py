@@ -1,4 +1,8 @@
-"""A DataTable with a k9s-style `/` filter (`!text` inverts), sort by column (`o`), and an empty-state line."""
+"""A DataTable with a k9s-style `/` filter (`!text` inverts), sort by column (`o`), and an empty-state line.
+
+The filter's input is mounted the first time `/` is pressed: most tables are never filtered, and every widget
+composed costs the first frame.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
+
+from scaletui.tui.actions import bindings
 
 Row = tuple[str, Sequence[str | Text]]
 
@@ -34,16 +39,12 @@ def sort_key(cell: str | Text) -> tuple[int, float, str]:
 class FilterTable(Vertical):
     DEFAULT_CSS = """
     FilterTable { height: 1fr; }
-    FilterTable > Input { display: none; height: 1; border: none; padding: 0 1; }
-    FilterTable > Input.-active { display: block; }
+    FilterTable > Input, FilterTable > Input:focus { display: none; height: 1; border: none; padding: 0 1; }
+    FilterTable > Input.-active { display: block; background: $boost; }
     FilterTable > .empty { color: $text-muted; padding: 0 1; height: auto; }
     FilterTable > DataTable { height: 1fr; }
     """
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", id="table.filter"),
-        Binding("o", "sort", "Sort", id="table.sort"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
+    BINDINGS = bindings("table")
 
     def __init__(self, columns: Sequence[str], empty: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -55,7 +56,6 @@ class FilterTable(Vertical):
         self.sort_reverse = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter (!text inverts, Esc clears)")
         yield Static(self.empty_text, classes="empty")
         table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self.columns)
@@ -105,8 +105,19 @@ class FilterTable(Vertical):
             empty.update(f"filter /{self.query_text}: {len(shown)} of {len(self.rows)}" if self.query_text else "")
         empty.display = bool(not self.rows or not shown or self.query_text)
 
-    def action_filter(self) -> None:
-        box = self.query_one(Input)
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Esc clears a filter only when there is one; otherwise it goes on to the screen (back, close)."""
+        if action == "clear_filter":
+            return bool(self.query_text) or bool(self.query(Input) and self.query_one(Input).has_class("-active"))
+        return True
+
+    async def action_filter(self) -> None:
+        boxes = self.query(Input)
+        if boxes:
+            box = boxes.first(Input)
+        else:
+            box = Input(placeholder="filter: text, or !text to hide matches; Enter keeps it, Esc clears")
+            await self.mount(box, before=0)
         box.add_class("-active")
         box.focus()
 
@@ -122,9 +133,9 @@ class FilterTable(Vertical):
         self._render_rows()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one(Input)
-        box.value = ""
-        box.remove_class("-active")
+        for box in self.query(Input):
+            box.value = ""
+            box.remove_class("-active")
         self.query_text = ""
         self._render_rows()
         self.table.focus()
@@ -137,10 +148,10 @@ class FilterTable(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not event.value:
-            self.query_one(Input).remove_class("-active")
+            event.input.remove_class("-active")
         self.table.focus()
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
-        if event.key == "escape" and self.query_one(Input).has_focus:
+        if event.key == "escape" and any(box.has_focus for box in self.query(Input)):
             event.stop()
             self.action_clear_filter()

@@ -1,17 +1,38 @@
-"""The header: session, platform and job state in one line, and the latest notice or error under it."""
+"""The status line: session, platform and job state; the message line: the latest notice or error under the panes.
+
+Both wrap rather than cut: at 80 columns the status line takes a second row when it must, and a message takes up
+to three rows, so no sentence loses its end.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
 from scaletui.config.units import format_duration
-from scaletui.session.model import Session
+
+if TYPE_CHECKING:
+    from scaletui.cluster.base import Instance
+    from scaletui.session.model import Session
+    from scaletui.tui.theming import Palette
+
+SEP = " │ "
 
 
-def summary(session: Session, now: float) -> Text:
-    """Compact enough for 80 columns: the parts most often needed come first."""
-    text = Text.assemble((session.name, "bold"))
+def slots_in_use(instances: Sequence[Instance]) -> tuple[int, int] | None:
+    """Slots used and offered by the TaskManagers, as Flink reports them; None before the first report."""
+    tms = [i for i in instances if i.role == "taskmanager" and i.slots_total is not None]
+    if not tms:
+        return None
+    return sum(i.slots_used or 0 for i in tms), sum(i.slots_total or 0 for i in tms)
+
+
+def summary(session: Session, now: float, palette: Palette, instances: Sequence[Instance] = ()) -> Text:
+    """The parts most often needed come first; each part is kept whole so wrapping breaks between parts."""
+    parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
         r = live[0]
@@ -19,43 +40,63 @@ def summary(session: Session, now: float) -> Text:
         if r.walltime_s and r.started_at:
             left = " " + format_duration(max(0.0, r.started_at + r.walltime_s - now))
         more = f" +{len(live) - 1}" if len(live) > 1 else ""
-        text.append(f" │ {r.platform} {r.state}{left}{more}")
-    text.append(" │ cluster ", "dim")
-    text.append(session.cluster.backend if session.cluster.backend != "none" else "off")
+        parts.append(Text(f"{r.platform} {r.state}{left}{more}"))
+    backend = session.cluster.backend
+    parts.append(Text.assemble(("cluster ", "dim"), backend if backend != "none" else "off"))
     job = session.job
-    text.append(" │ job ", "dim")
     if job.job_id:
-        text.append(f"{job.state.lower()} {sum(op.parallelism for op in job.operators)} slots")
+        slots = slots_in_use(instances)
+        used = f", {slots[0]}/{slots[1]} slots" if slots else ""
+        parts.append(
+            Text.assemble(("job ", "dim"), (f"{job.state.lower()}{used}", palette.style(job_state(job.state))))
+        )
     else:
-        text.append("none")
+        parts.append(Text.assemble(("job ", "dim"), "none"))
     if session.strategy.name != "none":
-        flags = " (dry)" if session.strategy.dry_run else ""
+        flags = " (dry-run)" if session.strategy.dry_run else ""
         flags += " (paused)" if session.strategy.paused else ""
-        text.append(f" │ {session.strategy.name}{flags}")
+        parts.append(Text(f"{session.strategy.name}{flags}", style=palette.style("decision")))
     if session.faults:
-        text.append(f" │ {len(session.faults)} fault{'s' if len(session.faults) > 1 else ''}", "bold red")
-    return text
+        count = len(session.faults)
+        parts.append(
+            Text(f"{count} fault{'s' if count > 1 else ''} active", style=palette.style("fault-active", "bold"))
+        )
+    return Text(SEP).join(parts)
+
+
+def job_state(state: str) -> str:
+    """A Flink job state's semantic colour."""
+    return {"RUNNING": "ok", "FAILED": "fail", "FAILING": "fail", "CANCELED": "pending", "FINISHED": "pending"}.get(
+        state.upper(), "warn"
+    )
 
 
 class StatusBar(Static):
     DEFAULT_CSS = """
-    StatusBar { height: 1; background: $panel; color: $foreground; padding: 0 1; }
+    StatusBar { height: auto; max-height: 2; background: $panel; color: $foreground; padding: 0 1; }
     """
 
-    def show(self, session: Session, now: float) -> None:
-        self.update(summary(session, now))
+    def __init__(self, session_name: str, *, id: str | None = None) -> None:
+        super().__init__(Text(session_name, style="bold"), id=id)
+        self.instances: Sequence[Instance] = ()
+
+    def show(self, session: Session, now: float, palette: Palette) -> None:
+        self.update(summary(session, now, palette, self.instances))
 
 
 class MessageLine(Static):
-    """The last notice, warning or error: one sentence, and what to do."""
+    """The last notice, warning or error: one sentence, and what to do, wrapped rather than cut."""
+
+    message = ""
 
     DEFAULT_CSS = """
-    MessageLine { height: 1; padding: 0 1; color: $text-muted; }
-    MessageLine.-error { color: $error; }
-    MessageLine.-warning { color: $warning; }
+    MessageLine { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
+    MessageLine.-error { color: $state-fail; text-style: bold; }
+    MessageLine.-warning { color: $state-warn; }
     """
 
     def say(self, message: str, level: str = "info") -> None:
         self.set_class(level == "error", "-error")
         self.set_class(level == "warning", "-warning")
-        self.update(Text(message, overflow="ellipsis", no_wrap=True))
+        self.message = message
+        self.update(Text(message))

@@ -1,0 +1,172 @@
+"""The README walkthrough's problems, each replayed with keys: the run history that could not be left and blanked its
+errors, the fault table pushed off screen, the load dialog that forgot the load and the input, the header's slot
+count, and the questions before stopping or quitting, the notices when a fault ends, and why a network fault on one
+TaskManager shows nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from scaletui.cluster.base import Instance
+from scaletui.engine import Engine
+from scaletui.session.model import FaultRecord, OperatorRecord, Session
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
+from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.screens.runs import RunsScreen
+from scaletui.tui.theming import Palette
+from scaletui.tui.widgets.status import summary
+from tests.tui.pilot import message, screen_text, wait_for
+
+
+async def test_the_run_history_is_left_by_esc_pane_keys_command_line_and_palette(engine: Engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for leave in (["escape"], ["4"], ["colon", *"plots", "enter"], ["ctrl+p", *"pane: chaos", "enter"]):
+            await pilot.press("R")
+            await pilot.pause()
+            assert isinstance(app.screen, RunsScreen)
+            footer = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+            assert "Back" in footer, "the footer shows the way back"
+            await pilot.press(*leave)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert app.screen is app.main_screen(), f"{leave} left the run history"
+        assert app.active_pane == "chaos"
+
+
+async def test_the_run_history_keeps_its_error_and_quit_asks_while_a_cluster_runs(sim_engine: Engine) -> None:
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+        await pilot.press("R", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the experiment chooser", 20)
+        await pilot.press("ctrl+s")
+        runs = app.screen_stack[-1]
+        assert isinstance(runs, RunsScreen)
+        await runs.workers.wait_for_complete()
+        await pilot.pause()
+        said = str(runs.query_one("#runs-message", Static).render())
+        assert "A cluster started by hand is running. Stop it (S in the Pods pane) first." in said
+        runs.refresh_runs()
+        runs.refresh_runs()
+        assert str(runs.query_one("#runs-message", Static).render()) == said, "the refresh blanked the error"
+        await pilot.press("escape", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and "cluster started here will be stopped" in app.screen.question
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.is_running and sim_engine.live.is_open
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not app.is_running
+
+
+@pytest.mark.parametrize("width", [80, 100])
+async def test_the_fault_table_keeps_backend_and_left_with_two_targets(engine: Engine, width: int) -> None:
+    fault = FaultRecord(
+        id="f-0002",
+        kind="delay",
+        targets=["taskmanager-1", "taskmanager-2"],
+        params={"latency_ms": 200, "jitter_ms": 20},
+        started_at=1.0,
+        expires_at=4e9,
+    )
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await pilot.press("5")
+        chaos = app.pane("chaos")
+        chaos.show_session(engine.store.session.model_copy(update={"faults": [fault]}))
+        chaos.show_latency(["jobmanager", "taskmanager-1", "taskmanager-2"], {("jobmanager", "taskmanager-1"): 0.4})
+        await pilot.pause()
+        lines = screen_text(app)
+        header = next(line for line in lines if "Backend" in line)
+        row = next(line for line in lines if "f-0002" in line)
+        assert "Left" in header and "local" in row and "s " in row.split("delay")[1], row
+        assert "taskmanager-1, taskmanager-2" in row or width < 100
+        for name in ("jobmanager", "taskmanager-1", "taskmanager-2"):
+            assert any(line.lstrip().split(" ", 1)[-1].startswith(name) for line in lines), f"{name} cut"
+
+
+async def test_the_load_dialog_opens_on_the_load_and_keeps_what_was_typed(engine: Engine) -> None:
+    engine.store.update(lambda s: setattr(s.job, "load_profile", {"profile": "sine", "mean": 400, "amplitude": 100,
+                                                                   "period": "1m"}))  # fmt: skip
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4", "l")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.values() == {"profile": "sine", "params": 'mean = 400, amplitude = 100, period = "1m"'}
+        hint = str(form.query_one(".hint", Static).render())
+        assert "step: rate = 200, steps = [" in hint and "ramp: start" in hint, "every profile's syntax up front"
+        typed = 'mean = 400, amplitude = 100, period = "1m", phase = [1'
+        form.query_one("#field-params").value = typed  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form, "an error keeps the dialog open"
+        assert form.values()["params"] == typed
+        error = str(form.query_one("#form-error", Static).render())
+        assert error.endswith(").") and "at character" in error, "the whole error, not cut"
+        form.query_one("#field-params").value = "mean = 400, amplitude = 100, perod = 60"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is form and "period" in str(form.query_one("#form-error", Static).render())
+
+
+def test_the_header_counts_slots_in_use_not_the_sum_of_parallelism(engine: Engine) -> None:
+    def change(s: Session) -> None:
+        s.job.job_id, s.job.state = "a1b2", "RUNNING"
+        s.job.operators = [
+            OperatorRecord(name=n, parallelism=p) for n, p in (("source", 1), ("expensive", 3), ("sink", 1))
+        ]
+
+    engine.store.update(change)
+    instances = [
+        Instance("taskmanager-1", "taskmanager", "running", slots_used=2, slots_total=2),
+        Instance("taskmanager-2", "taskmanager", "running", slots_used=1, slots_total=2),
+    ]
+    text = summary(engine.store.session, 0.0, Palette({}), instances).plain
+    assert "job running, 3/4 slots" in text and "5 slots" not in text
+
+
+async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_explained(sim_engine: Engine) -> None:
+    """The simulator has no fault injection: the Chaos pane's dialog says so in one sentence. A real process paused
+    through the session's ledger expires and is reverted; the Chaos pane says that too."""
+    from scaletui.chaos.local import LocalFaults
+
+    sleeper = subprocess.Popen(["sleep", "120"])
+    app = ScaletuiApp(sim_engine)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("3", "s")
+            await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+            await wait_for(pilot, lambda: app.pane("pods").instances, "the instances")
+            chaos = app.pane("chaos")
+            assert sum(i.role == "taskmanager" for i in app.pane("pods").instances) == 1
+            assert "in memory, not over the network" in chaos.one_taskmanager_note("delay")  # type: ignore[attr-defined]
+            assert chaos.one_taskmanager_note("kill") == ""  # type: ignore[attr-defined]
+            await pilot.press("5", "f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the fault dialog", 20)
+            form = app.screen
+            form.query_one("#field-kind").value = "pause"  # type: ignore[attr-defined]
+            await pilot.pause()
+            assert form.query_one("#field-params").value == "", "the kind's parameters follow the kind"  # type: ignore[attr-defined]
+            form.query_one("#field-targets").value = f"pid:{sleeper.pid}"  # type: ignore[attr-defined]
+            form.query_one("#field-duration").value = "1s"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda: "No fault injection on the simulator platform" in message(app), "refused")
+            sim_engine.faults.attach("this machine", (LocalFaults(),), lambda: [])
+            sim_engine.faults.fire("pause", [f"pid:{sleeper.pid}"], 1.0)
+            await wait_for(pilot, lambda: "expired and was reverted" in message(app), "the expiry notice", 60)
+            assert Path(f"/proc/{sleeper.pid}/stat").read_text().split(")")[1].split()[0] != "T", "resumed"
+    finally:
+        sleeper.kill()
+        sleeper.wait()
