@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from scaletui.chaos import procs
 from scaletui.cluster.base import Instance
@@ -47,6 +48,13 @@ MATRIX = LatencyMatrix(
     ts=PINNED,
     source="probe",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An input's cursor blinks every 0.5 s: on a loaded machine the picture could be taken in either phase (the
+    filter snapshot failed in CI that way). Every key shows the cursor again, so without the blink it is always on."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
 
 
 def own_faults(path: Path) -> None:
