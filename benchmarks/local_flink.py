@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.config.models import JobSpec
 from scaletui.errors import UserError
 from scaletui.flink.cluster_config import ClusterSettings

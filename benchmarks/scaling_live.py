@@ -35,7 +35,7 @@ class LiveRun:
 def run_live(
     strategies: list[str], conf_dir: Path, cache: str, low: float, high: float, seconds: float
 ) -> list[LiveRun]:
-    from scaletui.cluster.local import LocalClusterBackend
+    from scaletui.cluster.standalone.backend import LocalClusterBackend
     from scaletui.flink.cluster_config import ClusterSettings
 
     spec = JobSpec.model_validate({"taskmanagers": 2, "slots_per_taskmanager": 2, "window_s": 1.0})

@@ -45,7 +45,7 @@ class FaultControl:
         with self._lock:
             if self._ledger is None:
                 from scaletui.chaos.ledger import ChaosLedger
-                from scaletui.chaos.local import LocalFaults
+                from scaletui.chaos.process_faults import LocalFaults
 
                 self._ledger = ChaosLedger(self.journal, self.bus, [LocalFaults()], self._targets, clock=time.time)
                 self._ledger.start()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from scaletui.cluster.base import JobInfo
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.config.models import JobSpec, PlatformFile
 from scaletui.engine.capabilities import Capabilities
 from scaletui.errors import JobError
@@ -134,7 +134,7 @@ def local_capabilities(
     backend: LocalClusterBackend, bus: EventBus, platform: str = "local", owns_cluster: bool = False
 ) -> Capabilities:
     """The set over a started backend; closing it stops (or leaves running) only a cluster it owns."""
-    from scaletui.chaos.local import LocalFaults
+    from scaletui.chaos.process_faults import LocalFaults
 
     job_control = LocalJob(backend, bus)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from scaletui.chaos.ledger import ChaosLedger
-from scaletui.chaos.local import LocalFaults
+from scaletui.chaos.process_faults import LocalFaults
 from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import Event, EventBus
 from scaletui.session.store import SessionStore

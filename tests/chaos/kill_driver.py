@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scaletui.chaos.chaosmesh import ChaosMeshFaults
 from scaletui.chaos.ledger import ChaosLedger
-from scaletui.chaos.local import LocalFaults
+from scaletui.chaos.process_faults import LocalFaults
 from scaletui.cluster.base import Instance
 from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import EventBus

@@ -6,14 +6,14 @@ import shutil
 
 import pytest
 
-from scaletui.chaos import local
-from scaletui.chaos.local import LocalFaults
+from scaletui.chaos import process_faults
+from scaletui.chaos.process_faults import LocalFaults
 from scaletui.errors import PlatformError
 
 
 @pytest.mark.parametrize("kind", ["delay", "loss", "bandwidth"])
 def test_network_faults_without_root(monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
-    monkeypatch.setattr(local.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(process_faults.os, "geteuid", lambda: 1000)
     with pytest.raises(PlatformError) as err:
         LocalFaults().check(kind)
     assert err.value.message == "Network faults need root to change tc and iptables rules."
@@ -21,23 +21,23 @@ def test_network_faults_without_root(monkeypatch: pytest.MonkeyPatch, kind: str)
 
 
 def test_signal_faults_need_no_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(process_faults.os, "geteuid", lambda: 1000)
     LocalFaults().check("pause")
     LocalFaults().check("kill")
 
 
 def test_missing_stress_ng_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.which
-    monkeypatch.setattr(local.shutil, "which", lambda name: None if name == "stress-ng" else real(name))
+    monkeypatch.setattr(process_faults.shutil, "which", lambda name: None if name == "stress-ng" else real(name))
     with pytest.raises(PlatformError, match="stress-ng") as err:
         LocalFaults().check("cpu-stress")
     assert err.value.hint == "Install it: apt-get install -y stress-ng."
 
 
 def test_delay_without_netem_or_netfilterqueue(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(local.tc, "netem_available", lambda: False)
-    monkeypatch.setattr(local, "find_spec", lambda name: None)
+    monkeypatch.setattr(process_faults.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(process_faults.tc, "netem_available", lambda: False)
+    monkeypatch.setattr(process_faults, "find_spec", lambda name: None)
     with pytest.raises(PlatformError, match="no sch_netem") as err:
         LocalFaults().check("delay")
     assert "NetfilterQueue" in err.value.hint

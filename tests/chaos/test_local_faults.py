@@ -134,7 +134,7 @@ def test_one_delay_fault_on_two_instances_sharing_a_namespace(
 ) -> None:
     """Two TaskManagers in one namespace (as local Flink runs them): one delay queue serves both targets, since an
     NFQUEUE number can be bound once; both are delayed, and the revert leaves nothing."""
-    from scaletui.chaos.local import LocalFaults
+    from scaletui.chaos.process_faults import LocalFaults
     from tests.chaos.realenv import start_echo
 
     second = start_echo(echo.sandbox, "tm-2")  # type: ignore[attr-defined]
@@ -187,7 +187,7 @@ def test_partition_cuts_traffic_between_target_and_peer_then_revert_restores(
     import subprocess
     import sys
 
-    from scaletui.chaos.local import LocalFaults
+    from scaletui.chaos.process_faults import LocalFaults
     from scaletui.cluster.base import Instance
 
     sandbox = echo.sandbox  # type: ignore[attr-defined]
@@ -239,7 +239,7 @@ def test_memory_stress_holds_memory_then_revert_frees_it(ledger: ChaosLedger, ec
 
 
 def test_selection_mode_fixed_hits_that_many_targets(store, bus, echo: EchoInstance) -> None:  # type: ignore[no-untyped-def]
-    from scaletui.chaos.local import LocalFaults
+    from scaletui.chaos.process_faults import LocalFaults
     from tests.chaos.realenv import start_echo
 
     second = start_echo(echo.sandbox, "tm-2")  # type: ignore[attr-defined]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 
 from scaletui.chaos.ledger import ChaosLedger
-from scaletui.chaos.local import LocalFaults
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.chaos.process_faults import LocalFaults
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import EventBus
 from scaletui.latency.probe import ProbeLatency

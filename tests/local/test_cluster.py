@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.errors import PlatformError
 from scaletui.events import ClusterChanged
 from scaletui.flink.cluster_config import ClusterSettings, port_is_free
 from scaletui.flink.install import FlinkHome
-from scaletui.flink.local_cluster import LocalFlinkCluster
 from scaletui.flink.processes import pid_alive
+from scaletui.flink.standalone import LocalFlinkCluster
 from scaletui.session.store import SessionStore
 from tests.recording import recorded
 

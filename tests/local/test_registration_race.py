@@ -20,7 +20,7 @@ import pytest
 
 from scaletui.flink.cluster_config import ClusterSettings
 from scaletui.flink.install import FlinkHome
-from scaletui.flink.local_cluster import LocalFlinkCluster
+from scaletui.flink.standalone import LocalFlinkCluster
 
 
 class RegistrationReplies:

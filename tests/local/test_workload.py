@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.config.models import JobSpec
 from scaletui.errors import JobError
 from scaletui.metrics.model import JobSample

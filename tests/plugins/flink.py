@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.cluster.local import LocalClusterBackend
+from scaletui.cluster.standalone.backend import LocalClusterBackend
 from scaletui.config.models import JobSpec
 from scaletui.events import EventBus
 from scaletui.flink.cluster_config import ClusterSettings, port_is_free

@@ -23,8 +23,8 @@ from typing import Any
 import jsonschema
 
 from scaletui.chaos.backend import PlannedFault
-from scaletui.chaos.local import LocalFaults
 from scaletui.chaos.params import parse
+from scaletui.chaos.process_faults import LocalFaults
 from scaletui.cluster.base import Instance
 from tests.chaos.chaos_mesh_webhook import denials, go_parse_duration
 from tests.fakes.k8s import status

@@ -21,7 +21,7 @@ from scaletui.cluster.base import Instance
 from scaletui.flink import processes
 from scaletui.flink.cluster_config import ClusterSettings
 from scaletui.flink.install import FlinkHome
-from scaletui.flink.local_cluster import LocalFlinkCluster
+from scaletui.flink.standalone import LocalFlinkCluster
 from tests.fakes.k8s import iso, make_pod
 from tests.testbed.apiserver import StandinApi
 

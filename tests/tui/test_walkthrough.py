@@ -140,7 +140,7 @@ def test_the_header_counts_slots_in_use_not_the_sum_of_parallelism(engine: Engin
 async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_explained(sim_engine: Engine) -> None:
     """The simulator has no fault injection: the Chaos pane's dialog says so in one sentence. A real process paused
     through the session's ledger expires and is reverted; the Chaos pane says that too."""
-    from scaletui.chaos.local import LocalFaults
+    from scaletui.chaos.process_faults import LocalFaults
 
     sleeper = subprocess.Popen(["sleep", "120"])
     app = ScaletuiApp(sim_engine)

@@ -9,7 +9,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any
 
-from scaletui.cluster.local_actuation import DowntimeProbe
+from scaletui.cluster.standalone.downtime import DowntimeProbe
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent
 from scaletui.flink import job_submit

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 
 from scaletui.cluster.base import Instance, InstanceState
 from scaletui.errors import PlatformError
-from scaletui.flink.local_cluster import LocalFlinkCluster
 from scaletui.flink.proc_stats import ProcStats
 from scaletui.flink.processes import exited
+from scaletui.flink.standalone import LocalFlinkCluster
 
 
 def list_instances(cluster: LocalFlinkCluster, stats: ProcStats, restarts: Mapping[str, int]) -> list[Instance]:

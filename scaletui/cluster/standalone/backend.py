@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from scaletui.cluster.base import Instance, JobInfo
-from scaletui.cluster.local_actuation import DowntimeProbe, stop_with_savepoint
-from scaletui.cluster.local_instances import list_instances
+from scaletui.cluster.standalone.downtime import DowntimeProbe, stop_with_savepoint
+from scaletui.cluster.standalone.instances import list_instances
 from scaletui.config.models import JobSpec
 from scaletui.errors import JobError, PlatformError
 from scaletui.events import ActuationEvent, ClusterChanged, ErrorEvent, EventBus, JobChanged
@@ -23,10 +23,10 @@ from scaletui.flink import job_submit
 from scaletui.flink.cluster_config import ClusterSettings
 from scaletui.flink.install import FlinkHome, FlinkInstall
 from scaletui.flink.job_graph import describe_job, running_job
-from scaletui.flink.local_cluster import LocalFlinkCluster, Recovery, RecoveryChoice
 from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.proc_stats import ProcStats
 from scaletui.flink.processes import FlinkProcess
+from scaletui.flink.standalone import LocalFlinkCluster, Recovery, RecoveryChoice
 from scaletui.metrics.model import JobSample
 from scaletui.workload.jobjar import workload_jar
 
