@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scaletui.doctor import Finding
+    from scaletui.machine_checks import Finding
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -46,7 +46,7 @@ def format_findings(findings: list[Finding]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from scaletui.doctor import DoctorContext, all_required_ok, run_checks
+    from scaletui.machine_checks import DoctorContext, all_required_ok, run_checks
 
     findings = run_checks(DoctorContext.from_app_config(getattr(args, "config", None)))
     ok = all_required_ok(findings)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.doctor import CHECKS, DoctorContext, Finding, all_required_ok, run_checks
+from scaletui.machine_checks import CHECKS, DoctorContext, Finding, all_required_ok, run_checks
 
 REQUIRED = {"python", "java", "javac", "loopback ports", "ansible-playbook", "ansible-runner"}
 
