@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -56,6 +57,9 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any], where: str) -> 
             f"{where}: key params.{key} expected {expected}, got {value!r}.", "Fix the strategy's parameters."
         )
 
+    optional = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(optional) == 1:
+        tp = optional[0]  # an optional parameter: absent means unset, given means checked as its type
     if meta.get("duration"):
         try:
             value = parse_duration(value)
