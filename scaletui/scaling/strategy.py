@@ -59,7 +59,9 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any], where: str) -> 
 
     optional = [a for a in typing.get_args(tp) if a is not type(None)]
     if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(optional) == 1:
-        tp = optional[0]  # an optional parameter: absent means unset, given means checked as its type
+        if value is None:
+            return None  # an optional parameter left unset (TOML cannot say None; a caller passing one can)
+        tp = optional[0]
     if meta.get("duration"):
         try:
             value = parse_duration(value)
