@@ -23,6 +23,7 @@ VERB_MODULES: tuple[str, ...] = (
     "sync",
     "export",
     "plot",
+    "scalability",
 )
 
 
