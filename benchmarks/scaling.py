@@ -262,12 +262,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-plots", action="store_true")
     ap.add_argument("--no-overtrust", action="store_true", help="skip the linear model's over-trust table")
     ap.add_argument("--live", action="store_true", help="also the step and spike on real local Flink (long)")
-    ap.add_argument("--live-strategies", default="predictive,threshold,flink-operator*,flink-operator")
+    ap.add_argument("--live-strategies", default="predictive,transscale,threshold,flink-operator*,flink-operator")
     ap.add_argument("--live-duration", default="10m", help="length of each live run (step, then spike)")
+    ap.add_argument("--live-low", type=float, default=150.0, help="live base rate (r/s)")
+    ap.add_argument("--live-high", type=float, default=600.0, help="live step and spike rate (r/s)")
+    ap.add_argument("--live-cost-ms", type=float, default=2.0, help="CPU ms per record of the expensive operator")
     ap.add_argument("--cache", default="~/.cache/scaletui", help="where Flink is cached (FLINK_HOME wins)")
     args = ap.parse_args(argv)
     try:
         args.duration = parse_duration(args.duration)
+        args.live_seconds = parse_duration(args.live_duration)
         profiles = {name: build_profile(LoadSpec.model_validate(LOADS[name])) for name in args.loads.split(",") if name}
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
         for shape in (x for x in args.shapes.split(",") if x):
@@ -317,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         from scaling_live import compare_live
 
         try:
-            print(compare_live(args, [s for s in args.live_strategies.split(",") if s]))
+            live = [s for s in args.live_strategies.split(",") if s and s != "schedule"]
+            print(compare_live(args, live, lambda name: make_strategy(name, [])))
         except UserError as e:
             print(f"error: {e}", file=sys.stderr)
             return 3

@@ -107,12 +107,11 @@ class PredictiveStrategy(Strategy):
 
     @staticmethod
     def _cpu_share(obs: Observation, op: OperatorObservation) -> float | None:
-        """CPU used over CPU available on the busiest node hosting the operator (all nodes when placement is
-        unknown)."""
-        if not obs.node_cpu:
-            return None
-        hosts = set(obs.slot_nodes[: op.parallelism]) if obs.slot_nodes else set(obs.node_cpu)
-        shares = [obs.node_cpu[n] for n in hosts if n in obs.node_cpu]
+        """CPU used over CPU available on the busiest node hosting the operator, where the backend says which node
+        hosts which slot (the simulator; not local Flink, whose TaskManagers' JVM load includes their own upkeep)."""
+        if not obs.node_cpu or not obs.slot_nodes:
+            return None  # without the placement, a TaskManager's CPU cannot be put on an operator
+        shares = [obs.node_cpu[n] for n in set(obs.slot_nodes[: op.parallelism]) if n in obs.node_cpu]
         return max(shares) if shares else None
 
     def decide(self, obs: Observation) -> Decision:
