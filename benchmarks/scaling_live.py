@@ -75,10 +75,10 @@ class Outcome:
         return sum(a for a, _ in pairs) / wanted if wanted else None
 
 
-def live_loads(low: float, high: float) -> dict[str, LoadProfile]:
+def live_loads(low: float, high: float, at: float = 60.0) -> dict[str, LoadProfile]:
     return {
-        "step": StepProfile(low, ((60.0, high),)),
-        "spike": SpikeProfile(low, high, at=60.0, duration=60.0, every=180.0),
+        "step": StepProfile(low, ((at, high),)),
+        "spike": SpikeProfile(low, high, at=at, duration=60.0, every=180.0),
     }
 
 
@@ -214,10 +214,12 @@ def compare(
     slo_ms: float,
     config: SimConfig | None = None,
     loads: tuple[str, ...] = ("step", "spike"),
+    at: float = 60.0,
 ) -> tuple[str, dict[str, tuple[list[Outcome], list[Outcome]]]]:
-    """Every strategy on every load, live on `backend` and on the simulator; the side-by-side tables."""
+    """Every strategy on every load (the change at `at` seconds), live on `backend` and on the simulator; the
+    side-by-side tables."""
     config = config or local_config(taskmanagers=2)
-    profiles = live_loads(low, high)
+    profiles = live_loads(low, high, at)
     results: dict[str, tuple[list[Outcome], list[Outcome]]] = {}
     tables = []
     for load in loads:
