@@ -143,7 +143,7 @@ class PredictiveStrategy(Strategy):
                 lambda rate: self._sizing(obs, rate, share),
                 lambda vec, rate: self._covers(obs, vec, rate, share),
                 p.rescale_cost,
-                lambda vec: self._may_shrink_to(obs, vec, share, queued, level),
+                lambda vec, k: self._may_shrink_to(obs, vec, share, queued, level, k * p.epoch),
                 change_extra=self.lead[False] / p.drain_time,
             )
             needed = self.taskmanagers_for(chosen.first, obs)
@@ -184,21 +184,25 @@ class PredictiveStrategy(Strategy):
         return True
 
     def _may_shrink_to(
-        self, obs: Observation, vec: dict[str, int], share: dict[str, float], queued: float, level: float
+        self, obs: Observation, vec: dict[str, int], share: dict[str, float], queued: float, level: float, at: float
     ) -> bool:
-        """Lazy scale-down: fewer slots only with nothing queued, and only once the rate has stayed under what
-        `vec` sustains (with down_margin) for down_delay / (slots saved)."""
+        """Lazy scale-down, `at` seconds from now: fewer slots only once the rate has stayed under what `vec`
+        sustains (with down_margin) for down_delay / (slots saved), counting the rates seen and, for a future
+        epoch, those forecast up to it; now, also only with nothing queued."""
         p = self.params
         saved = max(obs.parallelism.values()) - max(vec.values())
         if saved <= 0:
             return True
-        if queued >= p.drain_threshold * max(level, 1.0):
+        if at <= 0 and queued >= p.drain_threshold * max(level, 1.0):
             return False
         quiet = p.down_delay / saved  # seconds
-        recent = self.forecast.recent_max(quiet)
-        if recent is None or self.forecast.span() < quiet:
+        past = quiet - at
+        if past > 0 and self.forecast.span() < past:
             return False
-        return self._covers(obs, vec, recent * (1 + p.down_margin), share)
+        seen = self.forecast.recent_max(past) if past > 0 else None
+        ahead = self.forecast.peak_between(max(0.0, -past), at) if at > 0 else None
+        highest = max(x for x in (seen, ahead, 0.0) if x is not None)
+        return self._covers(obs, vec, highest * (1 + p.down_margin), share)
 
     def _queued(self, obs: Observation, level: float) -> float:
         """Records waiting beyond normal: the source backlog, or what the latest p99 latency beyond drain_threshold

@@ -31,12 +31,14 @@ def plan(
     sizing: Callable[[float], dict[str, int]],
     covers: Callable[[dict[str, int], float], bool],
     rescale_cost: float,
-    first_floor: Callable[[dict[str, int]], bool] = lambda v: True,
+    allowed: Callable[[dict[str, int], int], bool] = lambda v, k: True,
     change_extra: float = 0.0,
 ) -> Plan:
     """`needs`: source rate per epoch; `sizing(rate)`: the least vector covering it; `covers(vector, rate)`;
-    `first_floor(vector)`: whether a vector may be chosen now at all (lazy scale-down); `change_extra`: the share
-    of the rate a vector must cover on top in an epoch it is entered in (the restart's backlog to catch up)."""
+    `allowed(vector, epoch)`: whether a vector with fewer slots than now may run in that epoch (lazy scale-down,
+    judged on the rates seen and forecast up to it, so the plan does not keep deferring a scale-down it may never
+    take); `change_extra`: the share of the rate a vector must cover on top in an epoch it is entered in (the
+    restart's backlog to catch up)."""
     candidates: dict[Vector, dict[str, int]] = {}
     for v in [dict(current)] + [sizing(r * f) for r in sorted(set(needs)) for f in (1.0, 1.0 + change_extra)]:
         full = {**current, **v}
@@ -48,18 +50,23 @@ def plan(
         return max((p for _, p in key), default=1)
 
     here = tuple(sorted(current.items()))
+    now_slots = slots(here)
+
+    def may_run(key: Vector, epoch: int) -> bool:
+        return slots(key) >= now_slots or allowed(candidates[key], epoch)
+
     best: dict[Vector, tuple[float, tuple[Vector, ...]]] = {}
     for key in keys:
         vec = candidates[key]
-        if key != here and (not covers(vec, needs[0] * (1 + change_extra)) or not first_floor(vec)):
+        if key != here and (not covers(vec, needs[0] * (1 + change_extra)) or not may_run(key, 0)):
             continue
         if key == here and not covers(vec, needs[0]):
             continue
         best[key] = ((0.0 if key == here else rescale_cost) + epoch_s * slots(key), (key,))
-    for need in needs[1:]:
+    for epoch, need in enumerate(needs[1:], start=1):
         nxt: dict[Vector, tuple[float, tuple[Vector, ...]]] = {}
         for key in keys:
-            if not covers(candidates[key], need):
+            if not covers(candidates[key], need) or not may_run(key, epoch):
                 continue
             entered = covers(candidates[key], need * (1 + change_extra))
             options = [
