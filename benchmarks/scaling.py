@@ -3,7 +3,9 @@
 Every strategy (its conf/strategies/<name>.toml, plus "flink-operator*", the operator's rule with windows short
 enough for an hour-long run, and "schedule", fed a plan made from the oracle with 10 % headroom, as a bound) drives
 a simulated cluster of 2-core nodes calibrated to the local Flink figures, through the same control loop the app
-uses, on the loads step, ramp, sine, spike and every --trace CSV (t,rate). Per strategy and load:
+uses, on the loads step, ramp, sine, spike, on traces generated from a seed (scaling_traces: diurnal, bursts,
+flash crowds, slow drift, noise; --seeds picks them, by default seeds no strategy was tuned on) and every --trace
+CSV (t,rate). Per strategy and load:
 
   dec->oracle   mean applied decisions from the moment the job falls below the oracle parallelism until it is back
                 at or above it (episodes that end because the load fell are not counted; "-" when none;
@@ -14,25 +16,31 @@ uses, on the loads step, ramp, sine, spike and every --trace CSV (t,rate). Per s
   lin.trust     for scale-ups of the expensive operator: capacity a linear busy-time model predicted (true rate
                 before x new/old parallelism) over the capacity measured after; > 1 means extra slots were
                 over-trusted
+  TM-s/orc      TaskManager-seconds over the oracle's (TaskManagers for its slots): what keeping TaskManagers
+                warm costs, which slot-seconds do not show
   vs flink-op   SLO-violation seconds and slot-seconds over those of flink-operator on the same load
 
-    .venv/bin/python benchmarks/scaling.py [--trace FILE.csv ...] [--out benchmarks/out] [--duration 1h] [--live]
+Then the verdict (scaling_verdict): every strategy against issue 15's bar per load, its mean and its worst load,
+beside the clairvoyant bound of what any strategy could reach on slots under the rescale bar.
 
---live adds a short step load on real local Flink (2 TaskManagers x 2 slots) for --live-strategies.
+    .venv/bin/python benchmarks/scaling.py [--seeds 101] [--shapes diurnal,...] [--trace FILE.csv ...]
+        [--jobs 2] [--out benchmarks/out] [--duration 1h] [--live]
+
+--live then runs the top strategies and flink-operator on a short step and spike on real local Flink and on the
+simulator calibrated to this machine, and prints both rankings side by side (scaling_live).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaletui.cluster.simulator import SimulatedCluster
-from scaletui.cluster.simulator.model import NodeSpec, SimConfig, cluster_config
+from scaletui.cluster.simulator.model import SimConfig, cluster_config
 from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.config.models import LoadSpec, StrategySpec
 from scaletui.config.units import parse_duration
@@ -43,6 +51,11 @@ from scaletui.scaling.registry import create_strategy, load_strategy
 from scaletui.scaling.strategy import Strategy
 from scaletui.workload.profiles import LoadProfile, build_profile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark modules, also when loaded by path
+import scaling_traces  # noqa: E402
+from scaling_plot import dedicated, plot  # noqa: E402
+from scaling_verdict import Ratios, clairvoyant_slot_ratio, fmt, ratios, verdict_table  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 LOADS: dict[str, dict] = {
     "step": {"profile": "step", "rate": 300, "steps": [["5m", 900], ["25m", 1300], ["45m", 500]]},
@@ -51,7 +64,16 @@ LOADS: dict[str, dict] = {
     "spike": {"profile": "spike", "rate": 400, "peak": 1200, "at": "15m", "duration": "2m", "every": "20m"},
 }
 FAST_FLINK = {"metrics_window": "2m", "stabilization_interval": "1m", "scale_down_interval": "10m"}
-STRATEGIES = ("transscale", "ds2", "flink-operator", "flink-operator*", "slo-thesis", "threshold", "schedule")
+STRATEGIES = (
+    "predictive",
+    "transscale",
+    "ds2",
+    "flink-operator",
+    "flink-operator*",
+    "slo-thesis",
+    "threshold",
+    "schedule",
+)
 
 
 @dataclass
@@ -63,6 +85,7 @@ class Run:
     p99: list[float | None] = field(default_factory=list)
     slots: list[int] = field(default_factory=list)
     oracle_slots: list[int] = field(default_factory=list)
+    taskmanagers: list[int] = field(default_factory=list)
     below_oracle: list[bool] = field(default_factory=list)
     decisions: list[DecisionEvent] = field(default_factory=list)
     wall_s: float = 0.0
@@ -124,6 +147,7 @@ def run_one(
         run.p99.append(sample.latency_ms.get("p99"))
         run.slots.append(max(par.values()))
         run.oracle_slots.append(max(oracle.values()) if oracle else run.slots[-1])
+        run.taskmanagers.append(sim.engine.taskmanagers + len(sim.engine.pending_taskmanagers))
         run.below_oracle.append(any(par[k] < v for k, v in oracle.items()))
         sim.clock.sleep(1.0, cancel)
     run.wall_s = time.perf_counter() - started
@@ -141,9 +165,10 @@ class Score:
     oscillations: int
     linear_trust: float | None
     slot_s: float
+    tm_ratio: float
 
 
-def score(run: Run, slo_ms: float) -> Score:
+def score(run: Run, slo_ms: float, spt: int = 2) -> Score:
     applied = [d for d in run.decisions if d.applied]
     slo_s = sum(1 for v in run.p99 if v is None or v > slo_ms)
     episodes: list[int] = []
@@ -173,6 +198,7 @@ def score(run: Run, slo_ms: float) -> Score:
         oscillations=oscillations,
         linear_trust=linear_trust(run.decisions),
         slot_s=float(sum(run.slots)),
+        tm_ratio=sum(run.taskmanagers) / max(1, sum(-(-o // spt) for o in run.oracle_slots)),
     )
 
 
@@ -194,13 +220,9 @@ def linear_trust(decisions: list[DecisionEvent], op: str = "expensive") -> float
     return sum(ratios) / len(ratios) if ratios else None
 
 
-def fmt(x: float | None, spec: str = ".2f") -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
-
-
 def table(scores: dict[tuple[str, str], Score], loads: list[str], strategies: list[str]) -> str:
     head = f"{'strategy':<16}{'load':<10}{'dec->oracle':>12}{'SLO-viol s':>11}{'slot-s/orc':>11}{'rescales':>9}"
-    head += f"{'oscill.':>8}{'lin.trust':>10}{'SLO vs fop':>11}{'slot vs fop':>12}"
+    head += f"{'oscill.':>8}{'lin.trust':>10}{'TM-s/orc':>9}{'SLO vs fop':>11}{'slot vs fop':>12}"
     lines = [head, "-" * len(head)]
     for load in loads:
         ref = scores.get(("flink-operator", load))
@@ -211,72 +233,53 @@ def table(scores: dict[tuple[str, str], Score], loads: list[str], strategies: li
             reach = fmt(s.to_oracle, ".1f") if not s.open_below else (fmt(s.to_oracle, ".1f") + "+never").lstrip("-")
             lines.append(
                 f"{name:<16}{load:<10}{reach:>12}{s.slo_s:>11}{s.slot_ratio:>11.2f}{s.rescales:>9}"
-                f"{s.oscillations:>8}{fmt(s.linear_trust):>10}{fmt(slo_vs):>11}{fmt(slot_vs):>12}"
+                f"{s.oscillations:>8}{fmt(s.linear_trust):>10}{s.tm_ratio:>9.2f}{fmt(slo_vs):>11}{fmt(slot_vs):>12}"
             )
         lines.append("")
     return "\n".join(lines)
 
 
-def plot(load: str, runs: list[Run], out: Path, slo_ms: float) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_rate, ax_slots, ax_lat) = plt.subplots(3, 1, figsize=(11, 9), sharex=True)
-    first = runs[0]
-    ax_rate.plot([t / 60 for t in first.t], first.target, color="black")
-    ax_rate.set_ylabel("target rate (r/s)")
-    ax_slots.plot([t / 60 for t in first.t], first.oracle_slots, color="black", linewidth=3, alpha=0.4, label="oracle")
-    for run in runs:
-        line = ax_slots.plot([t / 60 for t in run.t], run.slots, label=run.strategy, linewidth=1)[0]
-        for d in run.decisions:
-            if d.applied:
-                ax_slots.axvline(d.ts / 60, color=line.get_color(), alpha=0.15, linewidth=0.8)
-        ax_lat.plot([t / 60 for t in run.t], [v if v is not None else float("nan") for v in run.p99], linewidth=0.8)
-    ax_slots.set_ylabel("slots used")
-    ax_slots.legend(fontsize=7, ncol=4)
-    ax_lat.axhline(slo_ms, color="red", linestyle="--", linewidth=0.8)
-    ax_lat.set_yscale("log")
-    ax_lat.set_ylabel("p99 latency (ms)")
-    ax_lat.set_xlabel("minutes")
-    fig.suptitle(f"scaling strategies on the {load} load (simulator, decisions as vertical lines)")
-    fig.tight_layout()
-    path = out / f"scaling-{load}.png"
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
-
-
-def dedicated(config: SimConfig) -> SimConfig:
-    """The same cluster with 4-core nodes: two slots per node scale linearly."""
-    nodes = tuple(NodeSpec(n.name, speedup=((1.0, 1.0), (4.0, 4.0)), delay_ms=n.delay_ms) for n in config.nodes)
-    return replace(config, nodes=nodes)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--trace", action="append", default=[], help="a t,rate CSV to replay as one more load")
+    ap.add_argument("--shapes", default=",".join(scaling_traces.SHAPES), help="generated trace shapes ('' for none)")
+    ap.add_argument(
+        "--seeds",
+        default=",".join(str(s) for s in scaling_traces.HELD_OUT_SEEDS),
+        help="seeds of the generated traces (default: held out, never tuned on)",
+    )
+    ap.add_argument("--write-traces", metavar="DIR", help="also write the generated traces as t,rate CSVs here")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="where the PNG per load goes")
     ap.add_argument("--duration", default="1h", help="simulated length of each run (default 1h)")
     ap.add_argument("--nodes", type=int, default=4, help="2-core nodes, one TaskManager of 2 slots each")
     ap.add_argument("--delay-ms", type=float, default=0.0, help="network delay each node adds")
     ap.add_argument("--slo-ms", type=float, default=1000.0, help="p99 latency bound for SLO-violation seconds")
     ap.add_argument("--dt", type=float, default=0.2, help="simulation step in seconds")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1, help="seed of the simulator's measurement noise")
+    ap.add_argument("--jobs", type=int, default=1, help="simulations run in parallel processes")
     ap.add_argument("--strategies", default=",".join(STRATEGIES))
     ap.add_argument("--loads", default=",".join(LOADS))
     ap.add_argument("--no-plots", action="store_true")
-    ap.add_argument("--live", action="store_true", help="also a short step load on real local Flink (minutes)")
-    ap.add_argument("--live-strategies", default="transscale,ds2")
-    ap.add_argument("--live-low", type=float, default=150.0)
-    ap.add_argument("--live-high", type=float, default=600.0)
-    ap.add_argument("--live-duration", default="4m")
+    ap.add_argument("--no-overtrust", action="store_true", help="skip the linear model's over-trust table")
+    ap.add_argument("--live", action="store_true", help="also the step and spike on real local Flink (long)")
+    ap.add_argument("--live-strategies", default="predictive,transscale,threshold,flink-operator*,flink-operator")
+    ap.add_argument("--live-duration", default="10m", help="length of each live run (step, then spike)")
+    ap.add_argument("--live-low", type=float, default=150.0, help="live base rate (r/s)")
+    ap.add_argument("--live-high", type=float, default=600.0, help="live step and spike rate (r/s)")
+    ap.add_argument("--live-cost-ms", type=float, default=2.0, help="CPU ms per record of the expensive operator")
     ap.add_argument("--cache", default="~/.cache/scaletui", help="where Flink is cached (FLINK_HOME wins)")
     args = ap.parse_args(argv)
     try:
         args.duration = parse_duration(args.duration)
+        args.live_seconds = parse_duration(args.live_duration)
         profiles = {name: build_profile(LoadSpec.model_validate(LOADS[name])) for name in args.loads.split(",") if name}
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        for shape in (x for x in args.shapes.split(",") if x):
+            for seed in seeds:
+                profiles[f"{shape}-{seed}"] = scaling_traces.profile(shape, seed, args.duration)
+                if args.write_traces:
+                    Path(args.write_traces).mkdir(parents=True, exist_ok=True)
+                    scaling_traces.write_csv(shape, seed, args.duration, Path(args.write_traces))
         for path in args.trace:
             profiles[Path(path).stem] = build_profile(LoadSpec.model_validate({"profile": "replay", "file": path}))
     except (UserError, ValueError, KeyError) as e:
@@ -284,50 +287,84 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     strategies = [s for s in args.strategies.split(",") if s]
     config = cluster_config(nodes=args.nodes, delay_ms=args.delay_ms, dt=args.dt, seed=args.seed)
-    cache: dict[int, dict[str, int] | None] = {}
-    scores: dict[tuple[str, str], Score] = {}
+    jobs = [(name, load, profile, config, args) for load, profile in profiles.items() for name in strategies]
+    started = time.perf_counter()
+    if args.jobs > 1 and len(jobs) > 1:
+        from multiprocessing import Pool
+
+        with Pool(args.jobs) as pool:
+            done = pool.starmap(run_cached, jobs)
+    else:
+        done = [run_cached(*job) for job in jobs]
+    wall = time.perf_counter() - started
+    scores = {(run.strategy, run.load): score(run, args.slo_ms, config.slots_per_taskmanager) for run in done}
     runs: dict[str, list[Run]] = {}
-    wall = 0.0
-    for load, profile in profiles.items():
-        for name in strategies:
-            run = run_one(name, load, profile, config, args, cache)
-            wall += run.wall_s
-            scores[(name, load)] = score(run, args.slo_ms)
-            runs.setdefault(load, []).append(run)
+    for run in done:
+        runs.setdefault(run.load, []).append(run)
     if scores:
+        cpu = sum(run.wall_s for run in done)
         print(
-            f"simulated {len(scores)} runs of {args.duration / 60:.0f} min on {args.nodes} 2-core nodes in {wall:.0f} s"
+            f"simulated {len(scores)} runs of {args.duration / 60:.0f} min on {args.nodes} 2-core nodes in "
+            f"{wall:.0f} s ({args.jobs} process(es); about {args.duration * len(scores) / max(cpu, 1e-9):.0f}x "
+            "faster than real time each)\n"
         )
-        print(f"(about {args.duration * len(scores) / max(wall, 1e-9):.0f}x faster than real time)\n")
         print(table(scores, list(profiles), strategies))
         print("flink-operator* = flink-operator with " + ", ".join(f"{k}={v}" for k, v in FAST_FLINK.items()))
         print(
             "schedule = the schedule strategy fed a plan made from the oracle "
             "(every minute, the next 70 s's peak + 10 %)\n"
         )
-    overtrust(config, args, profiles)
+        print(verdict(scores, runs, list(profiles), strategies, config) + "\n")
+    if not args.no_overtrust:
+        overtrust(config, args, profiles)
     if args.live:
-        from scaling_live import live_table, run_live
+        from scaling_live import compare_live
 
         try:
-            live = run_live(
-                [s for s in args.live_strategies.split(",") if s],
-                ROOT / "conf",
-                args.cache,
-                args.live_low,
-                args.live_high,
-                parse_duration(args.live_duration),
-            )
+            live = [s for s in args.live_strategies.split(",") if s and s != "schedule"]
+            print(compare_live(args, live, lambda name: make_strategy(name, [])))
         except UserError as e:
             print(f"error: {e}", file=sys.stderr)
             return 3
-        print(live_table(live, args.live_high, args.slo_ms) + "\n")
     if not args.no_plots:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         for load, load_runs in runs.items():
             print(f"plot: {plot(load, load_runs, out, args.slo_ms)}")
     return 0
+
+
+def run_cached(name: str, load: str, profile: LoadProfile, config: SimConfig, args: argparse.Namespace) -> Run:
+    """One run with this process's oracle cache (the oracle is a search; rates repeat across runs)."""
+    return run_one(name, load, profile, config, args, _ORACLE_CACHE)
+
+
+_ORACLE_CACHE: dict[int, dict[str, int] | None] = {}
+
+
+def verdict(
+    scores: dict[tuple[str, str], Score],
+    runs: dict[str, list[Run]],
+    loads: list[str],
+    strategies: list[str],
+    config: SimConfig,
+) -> str:
+    slo = {load: {s: scores[(s, load)].slo_s for s in strategies} for load in loads}
+    max_slots = config.max_taskmanagers * config.slots_per_taskmanager
+    bound = {}
+    for load in loads:
+        ds2 = scores.get(("ds2", load))
+        if ds2 is not None and runs.get(load):
+            bound[load] = clairvoyant_slot_ratio(runs[load][0].oracle_slots, int(0.4 * ds2.rescales), max_slots)
+
+    def get(name: str, load: str) -> Ratios | None:
+        s = scores.get((name, load))
+        ds2 = scores.get(("ds2", load))
+        if s is None:
+            return None
+        return ratios(slo[load], s.slot_ratio, s.rescales, name, None if ds2 is None else ds2.rescales)
+
+    return verdict_table(loads, strategies, get, bound)
 
 
 def overtrust(config: SimConfig, args: argparse.Namespace, profiles: dict[str, LoadProfile]) -> None:

@@ -1,109 +1,266 @@
-"""The --live part of benchmarks/scaling.py: a short step load on real local Flink, the same control loop.
+"""The --live part of benchmarks/scaling.py: the same strategies on real local Flink and on the simulator calibrated
+to this machine, the same short loads, both rankings side by side.
 
-One local cluster (2 TaskManagers x 2 slots on loopback) runs the workload job; for each strategy the job goes back
-to parallelism 1, the load steps from --live-low to --live-high records/s after a minute, and the loop (wall clock)
-decides every 10 s over a 10 s window. The oracle is not known on real hardware: "oracle" here is the simulator's
-estimate for this machine (`sim.model.local_config`), shown as such.
+Loads (rates for the workload job's expensive operator at --live-cost-ms on this 2-core machine): a step from
+--live-low to --live-high a minute in, and a spike to --live-high for a minute every three. Each strategy starts
+at parallelism 1 with 2 TaskManagers x 2 slots and is driven by the app's control loop (a decision every 10 s over
+a 10 s window, 20 s cooldown) on the wall clock live and on simulated time in the simulator
+(`model.local_config`, 2 TaskManagers). Per run: SLO-violation seconds (p99 above --slo-ms, or unmeasured while the
+job restarts) and slot-seconds (the widest operator's parallelism each second).
+
+Ranking: by how many other strategies dominate a strategy (no worse on both, better on one), then by SLO-violation
+seconds, then by slot-seconds. Agreement: the share of strategy pairs the two rankings order the same way.
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
+from typing import Any
 
-from scaletui.cluster.simulator.model import local_config
-from scaletui.cluster.simulator.oracle import oracle_parallelism
+from scaletui.cluster.simulator import SimulatedCluster
+from scaletui.cluster.simulator.model import SimConfig, local_config
 from scaletui.config.models import JobSpec, StrategySpec
 from scaletui.events import DecisionEvent, EventBus
 from scaletui.scaling.controller import ScalingController
-from scaletui.scaling.registry import load_strategy
-from scaletui.workload.profiles import StepProfile
+from scaletui.workload.profiles import LoadProfile, SpikeProfile, StepProfile
+
+LOOP = {"interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2, "max_slots": 4}
 
 
 @dataclass
-class LiveRun:
+class Outcome:
     strategy: str
+    load: str
     p99: list[float | None] = field(default_factory=list)
     slots: list[int] = field(default_factory=list)
     achieved: list[float | None] = field(default_factory=list)
+    target: list[float] = field(default_factory=list)
     decisions: list[DecisionEvent] = field(default_factory=list)
+    rescaled_at: list[int] = field(default_factory=list)
+    """Second (index into the series) of each applied decision."""
+
+    def gaps(self) -> list[int]:
+        """Seconds without a latency figure from each rescale on (the job restarting, then no window result yet)."""
+        out = []
+        for i in self.rescaled_at:
+            n = 0
+            while i + n < len(self.p99) and self.p99[i + n] is None:
+                n += 1
+            out.append(n)
+        return out
+
+    def slo_s(self, slo_ms: float) -> int:
+        return sum(1 for v in self.p99 if v is None or v > slo_ms)
+
+    @property
+    def slot_s(self) -> int:
+        return sum(self.slots)
+
+    @property
+    def rescales(self) -> int:
+        return sum(1 for d in self.decisions if d.applied)
+
+    @property
+    def throughput(self) -> float | None:
+        pairs = [(a, t) for a, t in zip(self.achieved, self.target) if a is not None and t > 0]
+        wanted = sum(t for _, t in pairs)
+        return sum(a for a, _ in pairs) / wanted if wanted else None
+
+
+def live_loads(low: float, high: float, at: float = 60.0) -> dict[str, LoadProfile]:
+    return {
+        "step": StepProfile(low, ((at, high),)),
+        "spike": SpikeProfile(low, high, at=at, duration=60.0, every=180.0),
+    }
+
+
+def simulate(
+    name: str, load: str, profile: LoadProfile, config: SimConfig, seconds: float, make: Callable[[str], Any]
+) -> Outcome:
+    sim = SimulatedCluster(config, profile)
+    bus = EventBus()
+    out = Outcome(name, load)
+    bus.subscribe(lambda e: out.decisions.append(e), DecisionEvent)  # type: ignore[arg-type]
+    spec = StrategySpec.model_validate({"name": name.rstrip("*"), **LOOP})
+    ctl = ScalingController(sim, make(name), spec, bus, clock=sim.clock)
+    cancel = threading.Event()
+    while sim.now < seconds:
+        before = out.rescales
+        ctl.tick()
+        if out.rescales > before:
+            out.rescaled_at.append(len(out.p99))
+        sample = sim.sample()
+        out.p99.append(sample.latency_ms.get("p99"))
+        out.slots.append(max(sim.engine.parallelism.values()))
+        out.achieved.append(sample.achieved_rate)
+        out.target.append(sim.target_rate())
+        sim.clock.sleep(1.0, cancel)
+    return out
 
 
 def run_live(
-    strategies: list[str], conf_dir: Path, cache: str, low: float, high: float, seconds: float
-) -> list[LiveRun]:
-    from scaletui.cluster.standalone.backend import LocalClusterBackend
-    from scaletui.flink.cluster_config import ClusterSettings
-
-    spec = JobSpec.model_validate({"taskmanagers": 2, "slots_per_taskmanager": 2, "window_s": 1.0})
-    runs: list[LiveRun] = []
-    with tempfile.TemporaryDirectory(prefix="scaletui-live-") as tmp:
-        bus = EventBus()
-        backend = LocalClusterBackend.create(cache, Path(tmp), bus, settings=ClusterSettings(slots_per_taskmanager=2))
-        try:
-            backend.start(2)
-            backend.submit_job(spec, rate=low)
-            for name in strategies:
-                runs.append(_one(backend, bus, name, conf_dir, low, high, seconds))
-        finally:
-            backend.stop()
-    return runs
-
-
-def _one(backend, bus: EventBus, name: str, conf_dir: Path, low: float, high: float, seconds: float) -> LiveRun:  # type: ignore[no-untyped-def]
+    backend: Any, bus: EventBus, name: str, load: str, profile: LoadProfile, seconds: float, make: Any
+) -> Outcome:
+    """One strategy on the running workload job: back to parallelism 1 on 2 TaskManagers, then the load."""
     info = backend.job()
     reset = {op.name: 1 for op in info.operators if op.parallelism != 1} if info else {}
     if reset:
         backend.set_parallelism(reset)
-    backend.set_target_rate(low)
-    _wait_fresh(backend, 20.0)
-    run = LiveRun(name)
-    unsubscribe = bus.subscribe(lambda e: run.decisions.append(e), DecisionEvent)  # type: ignore[arg-type]
-    spec = StrategySpec.model_validate(
-        {"name": name, "interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2,
-         "max_slots": 4}
-    )  # fmt: skip
-    controller = ScalingController(backend, load_strategy(spec, conf_dir), spec, bus)
-    profile = StepProfile(low, ((60.0, high),))
+    if len(backend.cluster.taskmanager_names()) != 2:
+        backend.set_taskmanagers(2)
+    backend.set_target_rate(profile.rate_at(0))
+    _wait_fresh(backend, 30.0)
+    out = Outcome(name, load)
+    unsubscribe = bus.subscribe(lambda e: out.decisions.append(e), DecisionEvent)  # type: ignore[arg-type]
+    spec = StrategySpec.model_validate({"name": name.rstrip("*"), **LOOP})
+    controller = ScalingController(backend, make(name), spec, bus)
     start = time.monotonic()
-    cancel = threading.Event()
+    tick = threading.Event()
     try:
-        while (elapsed := time.monotonic() - start) < seconds:
-            backend.set_target_rate(profile.rate_at(elapsed))
+        for second in range(int(seconds) + 1):
+            elapsed = time.monotonic() - start
+            if elapsed >= seconds:
+                break
+            rate = profile.rate_at(elapsed)
+            backend.set_target_rate(rate)
+            before = out.rescales
             controller.tick()
+            if out.rescales > before:
+                out.rescaled_at.append(len(out.p99))
             sample = backend.sample()
-            run.p99.append(sample.latency_ms.get("p99"))
-            run.achieved.append(sample.achieved_rate)
-            run.slots.append(max(sample.parallelism.values(), default=1))
-            cancel.wait(max(0.0, 1.0 - (time.monotonic() - start - elapsed)))
+            out.p99.append(None if sample.stale else sample.latency_ms.get("p99"))
+            out.slots.append(max(sample.parallelism.values(), default=1))
+            out.achieved.append(sample.achieved_rate)
+            out.target.append(rate)
+            tick.wait(max(0.0, start + second + 1 - time.monotonic()))
     finally:
         unsubscribe()
-    return run
+    return out
 
 
-def _wait_fresh(backend, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def _wait_fresh(backend: Any, seconds: float) -> None:
+    """Until the job reports fresh metrics with a source rate (after a rescale or submit), or `seconds` pass."""
     deadline = time.monotonic() + seconds
+    pause = threading.Event()
     while time.monotonic() < deadline:
-        time.sleep(0.5)
         s = backend.sample()
         if not s.stale and s.achieved_rate:
-            break
+            return
+        pause.wait(0.5)
 
 
-def live_table(runs: list[LiveRun], high: float, slo_ms: float) -> str:
-    oracle = oracle_parallelism(local_config(), high) or {}
-    lines = [
-        f"live: local Flink, step to {high:.0f} r/s; simulator's oracle estimate for this machine: "
-        f"expensive={oracle.get('expensive', '?')}",
-        f"{'strategy':<16}{'SLO-viol s':>11}{'slot-s':>8}{'rescales':>9}{'final p(expensive)':>20}  last reason",
-    ]
-    for run in runs:
-        applied = [d for d in run.decisions if d.applied]
-        viol = sum(1 for v in run.p99 if v is None or v > slo_ms)
-        final = applied[-1].parallelism.get("expensive", 1) if applied else 1
-        reason = run.decisions[-1].reason[:70] if run.decisions else "-"
-        lines.append(f"{run.strategy:<16}{viol:>11}{sum(run.slots):>8}{len(applied):>9}{final:>20}  {reason}")
+def ranking(outcomes: list[Outcome], slo_ms: float) -> dict[str, int]:
+    """Strategy -> rank (1 best): dominated-by count, then SLO-violation seconds, then slot-seconds."""
+
+    def dominated(o: Outcome) -> int:
+        a = (o.slo_s(slo_ms), o.slot_s)
+        return sum(
+            1
+            for x in outcomes
+            if x is not o and x.slo_s(slo_ms) <= a[0] and x.slot_s <= a[1] and (x.slo_s(slo_ms), x.slot_s) != a
+        )
+
+    order = sorted(outcomes, key=lambda o: (dominated(o), o.slo_s(slo_ms), o.slot_s))
+    return {o.strategy: i + 1 for i, o in enumerate(order)}
+
+
+def agreement(a: dict[str, int], b: dict[str, int]) -> float:
+    pairs = list(combinations(sorted(a), 2))
+    if not pairs:
+        return 1.0
+    same = sum(1 for x, y in pairs if (a[x] < a[y]) == (b[x] < b[y]))
+    return same / len(pairs)
+
+
+def side_by_side(load: str, sim: list[Outcome], live: list[Outcome], slo_ms: float) -> str:
+    rs, rl = ranking(sim, slo_ms), ranking(live, slo_ms)
+    head = f"{'strategy':<16}{'sim rank':>9}{'SLO-viol s':>11}{'slot-s':>8}{'resc':>5}   {'live rank':>9}"
+    head += f"{'SLO-viol s':>11}{'slot-s':>8}{'resc':>5}{'thru':>6}"
+    lines = [f"{load}: simulator (local_config) | real local Flink", head, "-" * len(head)]
+    by_live = {o.strategy: o for o in live}
+    for o in sorted(sim, key=lambda o: rs[o.strategy]):
+        v = by_live[o.strategy]
+        thru = "-" if v.throughput is None else f"{v.throughput:.2f}"
+        lines.append(
+            f"{o.strategy:<16}{rs[o.strategy]:>9}{o.slo_s(slo_ms):>11}{o.slot_s:>8}{o.rescales:>5}   "
+            f"{rl[o.strategy]:>9}{v.slo_s(slo_ms):>11}{v.slot_s:>8}{v.rescales:>5}{thru:>6}"
+        )
+    lines.append(f"ranking agreement: {agreement(rs, rl):.0%} of strategy pairs in the same order")
+    gap_sim, gap_live = [g for o in sim for g in o.gaps()], [g for o in live for g in o.gaps()]
+    if gap_live:
+        lines.append(
+            f"seconds without latency after a rescale: live median {statistics.median(gap_live):g} "
+            f"(max {max(gap_live)}), simulator median {statistics.median(gap_sim) if gap_sim else '-'}"
+        )
     return "\n".join(lines)
+
+
+def compare(
+    backend: Any,
+    bus: EventBus,
+    strategies: list[str],
+    make: Callable[[str], Any],
+    low: float,
+    high: float,
+    seconds: float,
+    slo_ms: float,
+    config: SimConfig | None = None,
+    loads: tuple[str, ...] = ("step", "spike"),
+    at: float = 60.0,
+) -> tuple[str, dict[str, tuple[list[Outcome], list[Outcome]]]]:
+    """Every strategy on every load (the change at `at` seconds), live on `backend` and on the simulator; the
+    side-by-side tables."""
+    config = config or local_config(taskmanagers=2)
+    profiles = live_loads(low, high, at)
+    results: dict[str, tuple[list[Outcome], list[Outcome]]] = {}
+    tables = []
+    for load in loads:
+        sim = [simulate(s, load, profiles[load], config, seconds, make) for s in strategies]
+        live = [run_live(backend, bus, s, load, profiles[load], seconds, make) for s in strategies]
+        results[load] = (sim, live)
+        tables.append(side_by_side(load, sim, live, slo_ms))
+    return "\n\n".join(tables), results
+
+
+def compare_live(args: argparse.Namespace, strategies: list[str], make: Callable[[str], Any]) -> str:
+    """`--live`: start a local cluster (2 TaskManagers x 2 slots), run the comparison, stop the cluster."""
+    from scaletui.cluster.local import LocalClusterBackend
+    from scaletui.flink.cluster_config import ClusterSettings
+
+    job = JobSpec.model_validate({"taskmanagers": 2, "slots_per_taskmanager": 2, "cost_ms": args.live_cost_ms})
+    seconds = args.live_seconds
+    load = _machine_load()
+    with tempfile.TemporaryDirectory(prefix="scaletui-live-") as tmp:
+        bus = EventBus()
+        backend = LocalClusterBackend.create(
+            args.cache, Path(tmp), bus, settings=ClusterSettings(slots_per_taskmanager=2)
+        )
+        try:
+            backend.start(2)
+            backend.submit_job(job, rate=args.live_low)
+            text, _ = compare(
+                backend, bus, strategies, make, args.live_low, args.live_high, seconds, args.slo_ms,
+                local_config(cost_ms=args.live_cost_ms, taskmanagers=2),
+            )  # fmt: skip
+        finally:
+            backend.stop()
+    after = _machine_load()
+    return (
+        f"live comparison: {seconds / 60:.0f} min per strategy and load, {args.live_low:g} -> {args.live_high:g} r/s, "
+        f"load average on this machine {load} before and {after} after\n\n" + text + "\n"
+    )
+
+
+def _machine_load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"

@@ -24,6 +24,7 @@ VERB_MODULES: tuple[str, ...] = (
     "export",
     "plot",
     "replay",
+    "scalability",
 )
 
 

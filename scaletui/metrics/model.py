@@ -22,6 +22,8 @@ class OperatorSample:
     idle_ms_per_s: float | None = None
     is_source: bool = False
     keyed_input: bool = False
+    source_partitions: int | None = None
+    """Partitions a source reads (Kafka/Pulsar topic partitions); None when unknown or not partitioned."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ class OperatorObservation:
     is_source: bool = False
     keyed_input: bool = False
     upstream: tuple[str, ...] = ()
+    source_partitions: int | None = None
+    """Partitions the source reads (Kafka/Pulsar), as the Flink operator counts them; None when not a partitioned
+    source (the local workload job's generator has none)."""
 
     @property
     def utilisation(self) -> float | None:
@@ -87,6 +90,12 @@ class Observation:
     backlog: float | None = None
     latency_ms: dict[str, float | None] = field(default_factory=dict)
     p99_series: tuple[float | None, ...] = ()
+    target_series: tuple[float | None, ...] = ()
+    """The target source rate of every sample in the window, oldest first (what forecasting strategies read)."""
+    backlog_series: tuple[float | None, ...] = ()
+    """The source backlog (records not yet read) of every sample in the window, oldest first."""
+    sample_times: tuple[float, ...] = ()
+    """The time of every sample in the window, oldest first."""
     taskmanagers: int | None = None
     total_slots: int | None = None
     free_slots: int | None = None
@@ -215,6 +224,7 @@ def build_observation(
             is_source=latest.is_source or not edges.get(name),
             keyed_input=latest.keyed_input,
             upstream=tuple(edges.get(name, ())),
+            source_partitions=latest.source_partitions,
         )
     keys = sorted({k for s in fresh for k in s.latency_ms})
     node_cpu = {}
@@ -231,6 +241,9 @@ def build_observation(
         backlog=last.backlog,
         latency_ms={k: _mean([s.latency_ms.get(k) for s in fresh]) for k in keys},
         p99_series=tuple(s.latency_ms.get("p99") for s in fresh),
+        target_series=tuple(s.target_rate for s in fresh),
+        backlog_series=tuple(s.backlog for s in fresh),
+        sample_times=tuple(s.ts for s in fresh),
         taskmanagers=last.taskmanagers,
         total_slots=last.total_slots,
         free_slots=last.free_slots,

@@ -10,6 +10,7 @@ from scaletui.config.models import StrategySpec
 from scaletui.errors import ConfigError
 from scaletui.scaling.strategies.ds2 import Ds2Strategy
 from scaletui.scaling.strategies.flink_operator import FlinkOperatorStrategy
+from scaletui.scaling.strategies.predictive import PredictiveStrategy
 from scaletui.scaling.strategies.schedule import ScheduleStrategy
 from scaletui.scaling.strategies.slo_thesis import SloThesisStrategy
 from scaletui.scaling.strategies.threshold import ThresholdStrategy
@@ -20,6 +21,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
     for cls in (
         TransscaleStrategy,
+        PredictiveStrategy,
         Ds2Strategy,
         FlinkOperatorStrategy,
         SloThesisStrategy,

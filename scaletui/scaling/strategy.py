@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
@@ -56,6 +57,11 @@ def _coerce(key: str, value: Any, tp: Any, meta: dict[str, Any], where: str) -> 
             f"{where}: key params.{key} expected {expected}, got {value!r}.", "Fix the strategy's parameters."
         )
 
+    optional = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(optional) == 1:
+        if value is None:
+            return None  # an optional parameter left unset (TOML cannot say None; a caller passing one can)
+        tp = optional[0]
     if meta.get("duration"):
         try:
             value = parse_duration(value)

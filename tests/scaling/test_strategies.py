@@ -173,3 +173,33 @@ def test_unknown_and_ill_typed_params_name_the_key() -> None:
         create_strategy("flink-operator", {"metrics_window": "forever"})
     with pytest.raises(ConfigError, match="strategy.name"):
         create_strategy("magic")
+
+
+def test_flink_operator_holds_still_while_processing_backlog_and_aligns_sources_to_partitions() -> None:
+    from dataclasses import replace
+
+    params = FlinkOperatorParams(
+        metrics_window=10, stabilization_interval=0, scale_down_interval=0, catch_up_duration=0, restart_time=0
+    )
+    # expensive: true rate 400 / 0.2 = 2000 r/s on 4 instances for a 400 r/s target: far under the lower bound
+    base = chain(400, 4, 400, 200)
+    assert FlinkOperatorStrategy(params).decide(base).parallelism["expensive"] < 4
+    # the same with 10 minutes of input waiting at the source: the operator is processing backlog, no scale-down
+    lagging = replace(base, backlog=400 * 600.0)
+    d = FlinkOperatorStrategy(params).decide(lagging)
+    assert d.parallelism["expensive"] == 4 and "within" in d.reason
+    # a source reading 6 partitions at 1000 r/s true rate per instance, target 2500: 2500/0.7/1000 = 3.6 -> 4,
+    # aligned up to 6 (4 does not divide 6, and 6 is the next parallelism that does)
+    ops = dict(base.operators)
+    ops["source"] = replace(op("source", rate=1000, busy=1000), source_partitions=6)
+    d = FlinkOperatorStrategy(params).decide(replace(base, operators=ops, target_rate=2500))
+    assert d.parallelism["source"] == 6
+
+
+def test_flink_operator_exposes_utilisation_bounds_and_observed_scalability() -> None:
+    s = create_strategy(
+        "flink-operator", {"utilization_max": 0.9, "utilization_min": 0.2, "observed_scalability": True}
+    )
+    assert s.options.utilization_max == 0.9 and s.options.utilization_min == 0.2  # type: ignore[attr-defined]
+    assert s.options.observed_scalability  # type: ignore[attr-defined]
+    assert create_strategy("flink-operator").options.utilization_max is None  # type: ignore[attr-defined]

@@ -258,7 +258,7 @@ class FlowEngine:
                 keyed_input=op.keyed_input,
             )
         latency: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
-        if self.b_running > 0:
+        if self.b_running > 0 and self.t >= self.down_until + cfg.latency_gap_s - 1e-6:
             f = max(0.0, self._noise())
             latency = {k: v / self.b_running * f for k, v in zip(("p50", "p95", "p99"), self.b_lat)}
         nodes = {

@@ -79,6 +79,9 @@ class SimConfig:
     """From starting a TaskManager until its slots are registered (14-26 s measured)."""
     delay_penalty_per_ms: float = 0.005
     """Capacity lost per ms of worst network delay to the other nodes in use (0.005: 20 ms costs 10 %)."""
+    latency_gap_s: float = 0.0
+    """After a restart, end-to-end latency stays unmeasured this long: a sink that reports percentiles over its
+    window results has none until the first windows close again (local Flink: ~10 s, see local_config)."""
     noise: float = 0.03
     """Relative standard deviation of the measurement noise on rates, busy time and latency."""
     seed: int = 0
@@ -154,8 +157,15 @@ def default_job(cost_ms: float = 2.0, max_parallelism: int = 32) -> tuple[Operat
     )
 
 
+LOCAL_LATENCY_GAP_S = 10.0
+"""Seconds without a latency figure after a rescale of the local workload job, measured by benchmarks/scaling.py
+--live (the sink's 5 s window results, plus the collector's fresh counters after the restart)."""
+
+
 def local_config(cost_ms: float = 2.0, **kwargs: object) -> SimConfig:
-    """This machine as measured: one 2-core node, TaskManagers of 2 slots (more slots add little capacity)."""
+    """This machine as measured: one 2-core node, TaskManagers of 2 slots (more slots add little capacity), and
+    the latency gap after a rescale seen live."""
+    kwargs.setdefault("latency_gap_s", LOCAL_LATENCY_GAP_S)
     return SimConfig(operators=default_job(cost_ms), nodes=(NodeSpec("localhost"),), max_taskmanagers=2, **kwargs)  # type: ignore[arg-type]
 
 

@@ -32,6 +32,10 @@ class FlinkOperatorParams:
     """job.autoscaler.utilization.target: busy share each vertex is sized for."""
     utilization_boundary: float = field(default=0.3, metadata={"min": 0.0, "max": 1.0})
     """job.autoscaler.target.utilization.boundary: no rescale while every vertex is within target +- boundary."""
+    utilization_max: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    """job.autoscaler.utilization.max: the upper bound instead of target + boundary (unset: target + boundary)."""
+    utilization_min: float | None = field(default=None, metadata={"min": 0.0, "max": 1.0})
+    """job.autoscaler.utilization.min: the lower bound instead of target - boundary (unset: target - boundary)."""
     metrics_window: float = field(default=900.0, metadata={"duration": True})
     """job.autoscaler.metrics.window: metrics are averaged over this window, which must be full to decide."""
     stabilization_interval: float = field(default=300.0, metadata={"duration": True})
@@ -55,7 +59,20 @@ class FlinkOperatorParams:
     effectiveness_threshold: float = field(default=0.1, metadata={"min": 0.0, "max": 1.0})
     """job.autoscaler.scaling.effectiveness.threshold: share of the promised gain a scale-up must deliver."""
     alignment: str = field(default="BALANCED", metadata={"choices": ALIGNMENTS})
-    """job.autoscaler.scaling.parallelism-alignment.mode for keyed vertices (key groups = max parallelism)."""
+    """job.autoscaler.scaling.parallelism-alignment.mode for keyed vertices (key groups = max parallelism) and
+    sources (their partition count, where the job reports one)."""
+    observed_scalability: bool = False
+    """job.autoscaler.observed-scalability.enabled: divide the scale factor by the scaling coefficient fitted to
+    past rescales (true rate against parallelism) instead of assuming linear scaling."""
+    observed_scalability_min_observations: int = field(default=3, metadata={"min": 1})
+    """job.autoscaler.observed-scalability.min-observations: past rescales needed before the coefficient is used."""
+    observed_scalability_coefficient_min: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    """job.autoscaler.observed-scalability.coefficient-min: the fitted coefficient is kept at or above this."""
+    history_max_count: int = field(default=3, metadata={"min": 1})
+    """job.autoscaler.history.max.count: past rescales kept per vertex (for effectiveness and scalability)."""
+    backlog_lag_threshold: float = field(default=300.0, metadata={"duration": True})
+    """job.autoscaler.backlog-processing.lag-threshold: while the source backlog holds more than this many seconds
+    of input, the job is processing backlog: vertices may run at full utilisation and none is scaled down."""
 
     def options(self) -> ScalerOptions:
         return ScalerOptions(
@@ -71,6 +88,11 @@ class FlinkOperatorParams:
             effectiveness_detection=self.effectiveness_detection,
             effectiveness_threshold=self.effectiveness_threshold,
             alignment=self.alignment,
+            utilization_max=self.utilization_max,
+            utilization_min=self.utilization_min,
+            observed_scalability=self.observed_scalability,
+            observed_scalability_min_observations=self.observed_scalability_min_observations,
+            observed_scalability_coefficient_min=self.observed_scalability_coefficient_min,
         )
 
 
@@ -136,14 +158,18 @@ class FlinkOperatorStrategy(Strategy):
 
     def applied(self, decision: Decision, obs: Observation, at: float) -> None:
         for name, summary in self._pending.items():
-            self.history.setdefault(name, []).append(summary)
+            kept = self.history.setdefault(name, [])
+            kept.append(summary)
+            del kept[: -self.params.history_max_count]
         self._pending = {}
         self.delayed.clear_all()
         self.window = []
         self.last_rescale = at
 
     def _evaluate(self, obs: Observation) -> dict[str, VertexMetrics]:
-        """Window averages per vertex, the way ScalingMetricEvaluator derives them."""
+        """Window averages per vertex, the way ScalingMetricEvaluator derives them: the source's partition count
+        (ScalingMetricCollector reads it from the Kafka/Pulsar metric names; the job's samples carry it where the
+        collector knows it) and the backlog state (lag over the input rate beyond the lag threshold)."""
         n = len(self.window)
         target = [o.target_rate for o in self.window if o.target_rate is not None]
         source_rate = sum(target) / len(target) if target else None
@@ -151,6 +177,16 @@ class FlinkOperatorStrategy(Strategy):
         catch_up = backlog / self.options.catch_up_duration_s if self.options.catch_up_duration_s > 0 else 0.0
         required = obs.required_rates(source_rate)
         catch_up_rates = obs.required_rates(catch_up)
+        inputs = [
+            rate
+            for o in self.window
+            for op in o.operators.values()
+            if op.is_source and (rate := op.processed_rate) is not None
+        ]
+        input_rate = sum(inputs) / len(inputs) if inputs else None
+        processing_backlog = (
+            input_rate is not None and input_rate > 0 and backlog / input_rate > self.params.backlog_lag_threshold
+        )
         out = {}
         for name, op in obs.operators.items():
             rates = [o.operators[name].true_rate() for o in self.window if name in o.operators]
@@ -163,6 +199,8 @@ class FlinkOperatorStrategy(Strategy):
                 target_data_rate=float("nan") if target_rate is None else target_rate,
                 max_parallelism=op.max_parallelism,
                 catch_up_data_rate=catch_up_rates.get(name) or 0.0,
+                num_source_partitions=(op.source_partitions or 0) if op.is_source else 0,
                 hash_input=op.keyed_input,
+                processing_backlog=processing_backlog,
             )
         return out

@@ -1,0 +1,94 @@
+"""`scaletui scalability EXPERIMENT --loads 200,400,...`: Theodolite's demand metric for an experiment."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "scalability",
+        help="the least parallelism that holds the SLO at each load (Theodolite's demand metric)",
+        description="For each load level, find by short runs of EXPERIMENT on its platform (simulator, local or "
+        "testbed) the least parallelism, and the TaskManagers its slots need, that holds the experiment's [slo]. "
+        "Each trial is the experiment at a constant load with fixed parallelism and no autoscaler. Writes "
+        "demand.csv, demand.json, trials.csv, demand.png and report.md, and answers 'how many slots at N r/s'.",
+    )
+    parser.add_argument("experiment", metavar="EXPERIMENT", help="an experiment file with an [slo] table")
+    parser.add_argument("--loads", required=True, help="load levels in records/s, comma-separated: 200,400,800")
+    parser.add_argument("--search", choices=("linear", "binary"), default="linear", help="search strategy")
+    parser.add_argument(
+        "--no-restrict",
+        dest="restrict",
+        action="store_false",
+        help="search every load from parallelism 1 (default: start at the demand of the load below)",
+    )
+    parser.add_argument("--operators", default="", help="operators whose parallelism is the resource (comma list)")
+    parser.add_argument("--max-parallelism", type=int, help="largest parallelism to try (default: the guard rail)")
+    parser.add_argument("--duration", help='length of each trial, e.g. "90s" (default: the experiment\'s)')
+    parser.add_argument("--warmup", default="30s", help="start of each trial left out of the lag and rate checks")
+    parser.add_argument("--min-throughput", type=float, default=0.95, help="achieved/target rate a trial needs")
+    parser.add_argument(
+        "--max-lag-slope", type=float, default=0.0, help="records/s the backlog may grow by (0: 1 %% of the load)"
+    )
+    parser.add_argument("--out", metavar="DIR", help="where results go (default: results/<session>/scalability-...)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    import signal
+    import sys
+    import threading
+    from pathlib import Path
+
+    from scaletui.config.loader import load_app_config
+    from scaletui.config.units import parse_duration
+    from scaletui.engine import Engine
+    from scaletui.engine.prepare import prepare_experiment
+    from scaletui.errors import ConfigError
+    from scaletui.scalability.benchmark import BenchmarkPlan, run_benchmark
+
+    try:
+        loads = tuple(float(x) for x in args.loads.split(",") if x.strip())
+        duration = parse_duration(args.duration) if args.duration else None
+        warmup = parse_duration(args.warmup)
+    except ValueError:
+        raise ConfigError(
+            f"--loads {args.loads!r} / --duration / --warmup: expected numbers like 200,400 and durations like 90s."
+        ) from None
+    config = load_app_config(args.config)
+    prepared = prepare_experiment(args.experiment, config.paths.conf)
+    plan = BenchmarkPlan(
+        loads=loads,
+        search=args.search,
+        restrict=args.restrict,
+        operators=tuple(x for x in args.operators.split(",") if x),
+        duration=duration,
+        warmup=warmup,
+        max_parallelism=args.max_parallelism,
+        min_throughput=args.min_throughput,
+        max_lag_slope=args.max_lag_slope,
+    )
+    engine = Engine(config, args.session)
+    cancel = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    try:
+        result, out, written = run_benchmark(
+            engine, prepared, Path(config.paths.conf), plan, cancel, Path(args.out) if args.out else None
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        engine.close()
+    print("demand:")
+    for point in result.points:
+        print(f"  {result.answer(point.load)}")
+    print(f"results: {out} ({', '.join(p.name for p in written)})")
+    missing = [p.load for p in result.points if p.parallelism is None]
+    if missing:
+        print(
+            f"scaletui: no parallelism up to {result.max_parallelism} held the SLO at "
+            f"{', '.join(f'{x:g}' for x in missing)} r/s.",
+            file=sys.stderr,
+        )
+    return 0

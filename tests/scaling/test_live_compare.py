@@ -1,0 +1,40 @@
+"""The short version of `benchmarks/scaling.py --live` on the session's real Flink cluster: one strategy, a load
+step, live and on the simulator, the side-by-side table. The full comparison (four strategies, a step and a spike,
+ten minutes each) is CPU-sensitive and runs by hand; its figures are in the issue's closing note."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from scaletui.cluster.simulator.model import local_config
+from scaletui.events import EventBus
+from scaletui.scaling.registry import create_strategy
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+from scaling_live import compare  # noqa: E402
+
+
+def test_live_and_simulated_step_side_by_side(flink_job) -> None:  # type: ignore[no-untyped-def]
+    # the test job costs 0.5 ms per record: one slot takes ~1800 r/s alone, less on a busy machine; 3000 saturates it
+    text, results = compare(
+        flink_job,
+        EventBus(),
+        ["predictive"],
+        lambda name: create_strategy(name),
+        low=150.0,
+        high=3000.0,
+        seconds=70.0,
+        slo_ms=1000.0,
+        config=local_config(cost_ms=0.5, taskmanagers=2),
+        loads=("step",),
+        at=15.0,
+    )
+    sim, live = results["step"]
+    assert "simulator (local_config) | real local Flink" in text and "ranking agreement: 100%" in text
+    row = [line for line in text.splitlines() if line.startswith("predictive")][0].split()
+    assert len(row) == 10  # strategy, then rank, SLO-viol s, slot-s, rescales for each side, then throughput
+    assert len(live[0].p99) >= 60 and any(v is not None for v in live[0].p99)
+    assert live[0].rescales >= 1 and max(live[0].slots) > 1, "the saturating step was not scaled up live"
+    assert sim[0].rescales >= 1 and max(sim[0].slots) > 1

@@ -1,0 +1,96 @@
+"""The scalability benchmark: Theodolite's search strategies on a known demand, and the verb end to end on the
+simulator, whose demand must be the oracle's least parallelism (the simulator's own model)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from scaletui.cli import main
+from scaletui.cluster.simulator.model import cluster_config
+from scaletui.cluster.simulator.oracle import oracle_parallelism
+from scaletui.scalability.search import DemandSearch
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def demand_of(load: float) -> int:
+    """A monotone demand: one resource per 100 r/s, started."""
+    return -(-int(load) // 100)
+
+
+@pytest.mark.parametrize("kind", ["linear", "binary"])
+@pytest.mark.parametrize("restrict", [True, False])
+def test_every_search_finds_the_least_resources(kind: str, restrict: bool) -> None:
+    asked: list[tuple[float, int]] = []
+
+    def trial(load: float, r: int) -> bool:
+        asked.append((load, r))
+        return r >= demand_of(load)
+
+    search = DemandSearch(range(1, 11), trial, kind, restrict)  # type: ignore[arg-type]
+    loads = [150.0, 420.0, 430.0, 900.0, 1500.0]
+    assert search.demand(loads) == {150.0: 2, 420.0: 5, 430.0: 5, 900.0: 9, 1500.0: None}
+    assert len(asked) == len(set(asked))  # no trial is run twice
+
+
+def test_lower_bound_restriction_saves_trials() -> None:
+    counts = {}
+    for restrict in (True, False):
+        n = 0
+
+        def trial(load: float, r: int) -> bool:
+            nonlocal n
+            n += 1
+            return r >= demand_of(load)
+
+        DemandSearch(range(1, 11), trial, "linear", restrict).demand([300.0, 600.0, 900.0])
+        counts[restrict] = n
+    # linear from 1: 3 + 6 + 9 trials; restricted: 3, then 3..6 (4), then 6..9 (4)
+    assert counts == {False: 18, True: 11}
+
+
+def test_scalability_verb_on_the_simulator_finds_the_oracle(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path / "home"))
+    experiment = tmp_path / "sim.toml"
+    experiment.write_text(
+        '[experiment]\nname = "sim-demand"\nplatform = "simulator"\nduration = "2m"\n'
+        "[job]\ntaskmanagers = 1\nslots_per_taskmanager = 2\nparallelism = { expensive = 1 }\n"
+        '[load]\nprofile = "constant"\nrate = 100\n'
+        "[slo]\np99_latency_ms = 1000\nmin_fraction = 0.9\n"
+    )
+    out = tmp_path / "out"
+    args = ["scalability", str(experiment), "--loads", "300,900", "--duration", "60s", "--warmup", "15s"]
+    assert main(args + ["--search", "binary", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    config = cluster_config(nodes=4)
+    expected = {load: oracle_parallelism(config, load)["expensive"] for load in (300, 900)}  # type: ignore[index]
+    rows = list(csv.DictReader((out / "demand.csv").open()))
+    assert {float(r["load"]): int(r["parallelism"]) for r in rows} == expected
+    assert f"900 r/s: parallelism {expected[900]} of expensive" in printed
+    doc = json.loads((out / "demand.json").read_text())
+    assert doc["metric"] == "demand" and doc["search"] == "binary" and doc["lower_bound_restriction"]
+    trials = list(csv.DictReader((out / "trials.csv").open()))
+    assert any(t["held"] == "False" and "backlog grew" in t["why"] for t in trials)
+    assert (out / "demand.png").stat().st_size > 5_000
+    assert "| 900 |" in (out / "report.md").read_text()
+    assert len(list((out / "runs").glob("*/*/metrics.csv"))) == len(trials)  # every trial is an ordinary run
+
+
+def test_an_experiment_without_slo_is_one_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path / "home"))
+    experiment = tmp_path / "no-slo.toml"
+    experiment.write_text(
+        '[experiment]\nname = "x"\nplatform = "simulator"\nduration = "1m"\n[load]\nprofile = "constant"\nrate = 1\n'
+    )
+    assert main(["scalability", str(experiment), "--loads", "300", "--out", str(tmp_path / "o")]) == 2
+    assert "has no [slo] table" in capsys.readouterr().err
