@@ -10,7 +10,13 @@ still ends the fault at the requested time, the resource's duration is only the 
 scaletui is gone, so rounding up never cuts a fault short. A duration beyond Go's largest (about 292 years) is
 refused with one sentence before anything is created.
 
-The delete is recorded before the create, and deleting a resource that is already gone counts as done.
+The delete is recorded before the create, and deleting a resource that is already gone counts as done. The
+recorded delete names the kubeconfig it was made with, so a scaletui restarted after a kill -9 can delete what its
+predecessor left before it connects to anything (`ChaosMeshFaults.for_recovery()`).
+
+Consul sees only the network of its own agents: a network fault on pods also covers the Consul client pods of the
+nodes those pods run on (`companions`, namespace `consul`), as Scalehub does, so the latency matrix shows what the
+job sees. Only for selection mode "all": with a mode that picks among the pods, adding agents would change the pick.
 """
 
 from __future__ import annotations
@@ -57,13 +63,24 @@ def go_duration(seconds: float) -> str:
     return f"{max(1, math.ceil(seconds))}s"
 
 
-def resource(fault: PlannedFault, namespace: str, peers: tuple[str, ...] = ()) -> dict[str, Any]:
+NETWORK = (DelayParams, LossParams, BandwidthParams, PartitionParams)
+Companions = Callable[[tuple[Instance, ...]], dict[str, list[str]]]
+"""Target pods -> more pods to put in a network fault's selector, by namespace (Consul's agents on their nodes)."""
+
+
+def resource(
+    fault: PlannedFault, namespace: str, peers: tuple[str, ...] = (), also: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
     """The Chaos Mesh resource for `fault`, aimed at its target pods (by name) in `namespace`; `peers` are the pod
-    names on the other side of a partition."""
+    names on the other side of a partition; `also` more pods by namespace (network faults in mode "all" only)."""
     p = fault.params
+    pods: dict[str, list[str]] = {namespace: [t.name for t in fault.targets]}
+    if also and isinstance(p, NETWORK) and getattr(p, "mode", "all") == "all":
+        for ns, names in also.items():
+            pods[ns] = sorted(set(pods.get(ns, [])) | set(names))
     spec: dict[str, Any] = {
         "mode": getattr(p, "mode", "all"),
-        "selector": {"pods": {namespace: [t.name for t in fault.targets]}},
+        "selector": {"pods": pods},
         "duration": go_duration(fault.duration),
     }
     if getattr(p, "value", None) is not None:
@@ -140,11 +157,23 @@ class ChaosMeshFaults:
 
     name = "chaos-mesh"
 
-    def __init__(self, api: Any, namespace: str, instances: Callable[[], list[Instance]] | None = None) -> None:
+    def __init__(
+        self,
+        api: Any,
+        namespace: str,
+        instances: Callable[[], list[Instance]] | None = None,
+        kubeconfig: str = "",
+        context: str | None = None,
+        companions: Companions | None = None,
+    ) -> None:
         self.api = api
         self.namespace = namespace
         self.instances = instances
         """The pods as instances, to resolve a partition's peers ("role:jobmanager"); without it, plain pod names."""
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.companions = companions
+        self._apis: dict[tuple[str, str | None], Any] = {}
 
     @classmethod
     def from_kubeconfig(
@@ -153,31 +182,38 @@ class ChaosMeshFaults:
         namespace: str,
         context: str | None = None,
         instances: Callable[[], list[Instance]] | None = None,
+        companions: Companions | None = None,
     ) -> ChaosMeshFaults:
-        from kubernetes import client
+        return cls(_custom_api(kubeconfig, context), namespace, instances, str(kubeconfig), context, companions)
 
-        from scaletui.cluster.kubernetes.client import api_client
-
-        return cls(client.CustomObjectsApi(api_client(kubeconfig, context)), namespace, instances)
+    @classmethod
+    def for_recovery(cls) -> ChaosMeshFaults:
+        """Undoes recorded deletes with the kubeconfig each one names; injects nothing (no cluster is attached)."""
+        return cls(None, "")
 
     def check(self, kind: str) -> None:
         """Every fault kind exists in Chaos Mesh; reachability shows at create time."""
+        if self.api is None:
+            raise PlatformError("No Kubernetes cluster is attached for Chaos Mesh faults.", "Start a run first.")
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
+        self.check(fault.kind)
         peers = self._peers(fault.params.peers) if isinstance(fault.params, PartitionParams) else ()
-        doc = resource(fault, self.namespace, peers)
+        also = self.companions(fault.targets) if self.companions is not None else None
+        doc = resource(fault, self.namespace, peers, also)
         validate(doc)
         plural = PLURALS[doc["kind"]]
-        write_ahead(
-            {
-                "op": "k8s-delete",
-                "group": GROUP,
-                "version": VERSION,
-                "namespace": self.namespace,
-                "plural": plural,
-                "name": doc["metadata"]["name"],
-            }
-        )
+        step = {
+            "op": "k8s-delete",
+            "group": GROUP,
+            "version": VERSION,
+            "namespace": self.namespace,
+            "plural": plural,
+            "name": doc["metadata"]["name"],
+        }
+        if self.kubeconfig:
+            step |= {"kubeconfig": self.kubeconfig, "context": self.context or ""}
+        write_ahead(step)
         self._call(
             "create", lambda: self.api.create_namespaced_custom_object(GROUP, VERSION, self.namespace, plural, doc)
         )
@@ -188,13 +224,29 @@ class ChaosMeshFaults:
                 f"Unknown Chaos Mesh undo step {step['op']!r} in the fault ledger.",
                 "Delete the resource by hand with kubectl.",
             )
+        api = self._api_for(step)
         self._call(
             "delete",
-            lambda: self.api.delete_namespaced_custom_object(
+            lambda: api.delete_namespaced_custom_object(
                 step["group"], step["version"], step["namespace"], step["plural"], step["name"]
             ),
             missing_ok=True,
         )
+
+    def _api_for(self, step: dict[str, Any]) -> Any:
+        """This backend's client, or (recovering) one for the kubeconfig the step was recorded with."""
+        if self.api is not None:
+            return self.api
+        kubeconfig = str(step.get("kubeconfig", ""))
+        if not kubeconfig:
+            raise PlatformError(
+                f"The Chaos Mesh resource {step['name']} was recorded without its kubeconfig.",
+                f"Delete it by hand: kubectl -n {step['namespace']} delete {step['plural']} {step['name']}",
+            )
+        key = (kubeconfig, step.get("context") or None)
+        if key not in self._apis:
+            self._apis[key] = _custom_api(*key)
+        return self._apis[key]
 
     def _peers(self, specs: tuple[str, ...]) -> tuple[str, ...]:
         if self.instances is not None:
@@ -244,3 +296,11 @@ class ChaosMeshFaults:
                 f"The Kubernetes API server did not answer ({type(e).__name__}).",
                 "Check that the cluster is up; the revert is retried.",
             ) from None
+
+
+def _custom_api(kubeconfig: str, context: str | None) -> Any:
+    from kubernetes import client
+
+    from scaletui.cluster.kubernetes.client import api_client
+
+    return client.CustomObjectsApi(api_client(kubeconfig, context))

@@ -1,7 +1,10 @@
 """Scalehub's verbs over the same engine calls as the TUI: provision, destroy, deploy, delete, reload, tokens.
 
 `provision [PLATFORM]` reserves (and, like Scalehub, runs the infrastructure stage unless --no-setup);
-`destroy [PLATFORM]` releases; `deploy|delete|reload APP` runs one application's playbook, or a whole stage.
+`destroy [PLATFORM]` releases every reservation still holding machines or a job, whatever state it was left in;
+`extend PLATFORM DURATION` adds walltime; `deploy|delete|reload APP` runs one application's playbook, or a stage.
+An error already printed by the engine (a failed reservation) is not printed a second time; when anything fails
+after the machines are held, the verb says they stay reserved and how to release them.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import TYPE_CHECKING, Any
+
+from scaletui.errors import UserError
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -19,6 +24,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("platforms", nargs="*", help="platform names (default: every file in conf/platforms but local)")
     p.add_argument("--no-setup", action="store_true", help="reserve only; skip the infrastructure stage")
     p.set_defaults(func=provision)
+    p = sub.add_parser("extend", help="add walltime to a reservation (Grid5000)")
+    p.add_argument("platform")
+    p.add_argument("duration", help='how much more, e.g. "1h", "30m", "01:30:00"')
+    p.set_defaults(func=extend)
     p = sub.add_parser("destroy", help="release reserved platforms (all when none is named)")
     p.add_argument("platforms", nargs="*")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -52,16 +61,41 @@ def provision(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
         names = args.platforms or [n for n in engine.testbed.platforms() if n not in ("local", "simulator")]
         for name in names:
-            print(engine.testbed.reserve(name))
-            if not args.no_setup:
-                print(engine.testbed.run_checked("infrastructure"))
+            try:
+                print(engine.testbed.reserve(name))
+                if not args.no_setup:
+                    print(engine.testbed.run_checked("infrastructure"))
+            except UserError as e:
+                return _failed(engine, name, e)
+        return 0
+
+
+def _failed(engine: Engine, name: str, error: UserError) -> int:
+    """Say the error unless the engine did, then what stays booked."""
+    from scaletui.engine.reservations import was_reported
+
+    if not was_reported(error):
+        print(f"scaletui: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"  {error.hint}", file=sys.stderr)
+    kept = engine.testbed.kept(name)
+    if kept:
+        print(f"scaletui: {kept}", file=sys.stderr)
+    return error.exit_code
+
+
+def extend(args: argparse.Namespace) -> int:
+    from scaletui.engine.testbed import extra_time
+
+    seconds = extra_time(args.duration)  # a bad duration is refused before the session opens
+    with _engine(args) as engine:
+        print(engine.testbed.extend(args.platform, seconds))
         return 0
 
 
 def destroy(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
-        live = [r.platform for r in engine.store.session.reservations if r.state in ("waiting", "running")]
-        names = args.platforms or live
+        names = args.platforms or engine.testbed.holding()
         if not names:
             print("No reservation to release.")
             return 0

@@ -130,6 +130,10 @@ class ExperimentInfo(Strict):
 
 class JobSpec(Strict):
     kind: Literal["workload"] = "workload"
+    source: Literal["workload", "application"] = "workload"
+    """On a testbed: "workload" submits scaletui's workload job to Flink on Kubernetes (its rate set through the
+    loadgen app's rate service: every load profile); "application" attaches to the job the application stage
+    deployed (its Theodolite generator scaled in whole replicas). Local Flink and the simulator run the workload."""
     taskmanagers: int = Field(1, ge=1, le=64)
     slots_per_taskmanager: int = Field(2, ge=1, le=64)
     parallelism: dict[str, int] = Field(default_factory=dict)

@@ -20,7 +20,7 @@ from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.context import EngineContext
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.engine.run import Run, RunPlan
-from scaletui.errors import UserError
+from scaletui.errors import ConfigError, UserError
 from scaletui.events import ClusterChanged, ErrorEvent, Event, Progress, RunChanged
 
 if TYPE_CHECKING:
@@ -52,6 +52,12 @@ def open_capabilities(
     """The capability set of the experiment's platform, by its kind."""
     pf, job = prepared.platform, prepared.experiment.job
     kind = pf.platform.type
+    if kind in ("simulator", "local") and job.source != "workload":
+        raise ConfigError(
+            f"{prepared.path}: key job.source is {job.source!r}, which needs a testbed; the {kind} platform runs "
+            "scaletui's workload job only.",
+            'Remove job.source, or set it to "workload".',
+        )
     if kind == "simulator":
         from scaletui.engine.simulator_set import open_simulator
 
@@ -68,7 +74,7 @@ def open_capabilities(
         return caps
     from scaletui.engine.testbed_set import open_testbed
 
-    return open_testbed(pf, ctx.kubeconfig(), ctx.bus)
+    return open_testbed(pf, job, ctx.kubeconfig(), ctx.bus, ctx.cache_dir, cancel, ctx.notice)
 
 
 class ExperimentRun:
@@ -98,6 +104,8 @@ class ExperimentRun:
         self.latency: LatencyMonitor | None = None
         self._hand: HandTimeline | None = None
         self._unwatch: list[Callable[[], None]] = []
+        self.held = ""
+        """The reserved platform this run holds (a testbed's name once held), for telling what stays booked."""
 
     @property
     def name(self) -> str:
@@ -155,14 +163,19 @@ class ExperimentRun:
             if cancel.is_set() and not self.live:
                 status, exit_code, message = "interrupted", 130, "interrupted; partial results kept"
         except UserError as e:
-            status, exit_code, message = "failed", e.exit_code, str(e)
-            ctx.bus.publish(ErrorEvent(source="experiment", message=e.message, hint=e.hint))
+            from scaletui.engine.reservations import was_reported
+
+            status, exit_code, message = "failed", e.exit_code, "" if was_reported(e) else str(e)
+            if not was_reported(e):
+                ctx.bus.publish(ErrorEvent(source="experiment", message=e.message, hint=e.hint))
         except Exception as e:
             log.exception("run %s failed", self.prepared.name)
             status, exit_code, message = "failed", 1, f"internal error: {e} (see {ctx.log_file})"
             ctx.bus.publish(ErrorEvent(source="experiment", message=message))
         finally:
             self._teardown(hand)
+            if status == "failed" and self.held and (kept := ctx.testbed.kept(self.held)):
+                ctx.notice(kept, "warning")
             ctx.runs.release(self)
             self.ready.set()
         results = recorder.close(status)
@@ -182,14 +195,15 @@ class ExperimentRun:
         return RunResult(status, exit_code, results, message, summary)
 
     def _open(self, cancel: threading.Event) -> None:
-        """Reserve (testbeds), run the named stages, then open the platform's capability set."""
+        """Hold the machines (testbeds: re-attach to the recorded reservation, else reserve), run the named stages,
+        then open the platform's capability set."""
         ctx, exp = self.ctx, self.prepared.experiment
         name = exp.experiment.platform
         self._step("platform", f"opening platform {name}")
         if self.prepared.platform.platform.type not in ("local", "simulator"):
-            reserved = ctx.store.read(lambda s: [r.platform for r in s.reservations if r.state == "running"])
-            if name not in reserved:
-                ctx.notice(ctx.testbed.reserve(name))
+            message, _ = ctx.testbed.hold(name)
+            ctx.notice(message)
+            self.held = name
         if exp.experiment.stages:
             self._step("stages", ctx.testbed.run_stages(exp.experiment.stages, cancel))
         self.caps = open_capabilities(ctx, self.prepared, cancel, realtime=self.live, recovery=self.recovery)

@@ -2,7 +2,8 @@
 
 At engine start, faults left by a scaletui that died are reverted before anything else. On quit, everything still
 active is reverted. The ledger (and the chaos package) load only when the session has or fires a fault. Which
-backends can inject (local processes, Chaos Mesh) comes from the capability set of the run that attaches.
+backends can inject (local processes, Chaos Mesh) comes from the capability set of the run that attaches; before
+one does, Chaos Mesh resources a dead scaletui left are deleted with the kubeconfig their ledger entry names.
 """
 
 from __future__ import annotations
@@ -44,10 +45,12 @@ class FaultControl:
     def ledger(self) -> ChaosLedger:
         with self._lock:
             if self._ledger is None:
+                from scaletui.chaos.chaosmesh import ChaosMeshFaults
                 from scaletui.chaos.ledger import ChaosLedger
                 from scaletui.chaos.process_faults import LocalFaults
 
-                self._ledger = ChaosLedger(self.journal, self.bus, [LocalFaults()], self._targets, clock=time.time)
+                backends: list[FaultBackend] = [LocalFaults(instances=self._targets), ChaosMeshFaults.for_recovery()]
+                self._ledger = ChaosLedger(self.journal, self.bus, backends, self._targets, clock=time.time)
                 self._ledger.start()
             return self._ledger
 

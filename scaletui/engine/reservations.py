@@ -18,6 +18,7 @@ from scaletui.config.loader import load_platform
 from scaletui.errors import PlatformError, UserError
 from scaletui.events import ErrorEvent, EventBus, InventoryChanged, Progress, ReservationChanged
 from scaletui.platforms.base import Inventory, InventoryHost, Platform, PlatformStatus, ReservationCancelled
+from scaletui.platforms.enos_errors import detail, reason
 from scaletui.platforms.inventory import write_inventory
 from scaletui.platforms.registry import create_platform
 from scaletui.session.model import Node, Reservation
@@ -28,11 +29,28 @@ log = logging.getLogger(__name__)
 WARN_BEFORE_EXPIRY_S = 600
 
 
+def reported(error: UserError) -> UserError:
+    """Mark an error as already said on the bus, so the faces that catch it do not say it again."""
+    error.reported = True  # type: ignore[attr-defined]
+    return error
+
+
+def was_reported(error: BaseException) -> bool:
+    return bool(getattr(error, "reported", False))
+
+
 def remaining_s(reservation: Reservation, now: float | None = None) -> float | None:
     """Seconds of walltime left, or None when the reservation has no walltime or has not started."""
     if not reservation.walltime_s or not reservation.started_at:
         return None
     return max(0.0, reservation.started_at + reservation.walltime_s - (now or time.time()))
+
+
+def holds_machines(reservation: Reservation) -> bool:
+    """Machines or a testbed job are still held: reserved or on the way, or failed with its job not given back."""
+    return reservation.state in ("reserving", "waiting", "running") or (
+        reservation.state == "failed" and bool(reservation.job_id)
+    )
 
 
 def expiring(reservation: Reservation, now: float | None = None, warn_s: float = WARN_BEFORE_EXPIRY_S) -> bool:
@@ -165,16 +183,13 @@ class ReservationFlow:
             self._progress(platform, e.message, None, done=True)
             return self._record(platform, state="released", message="cancelled")
         except UserError as e:
-            self._record(platform, state="failed", message=e.message)
-            self._progress(platform, e.message, None, done=True)
-            self.bus.publish(ErrorEvent(message=e.message, hint=e.hint, source=f"platform:{name}"))
+            self._failed(platform, e)
             raise
         except Exception as e:
-            log.exception("reservation of %s failed", name)
-            message = f"reservation of {name} failed: {e}"
-            self._record(platform, state="failed", message=message)
-            self._progress(platform, message, None, done=True)
-            raise PlatformError(message, "See the session log for details.") from e
+            log.error("reservation of %s failed:\n%s", name, detail(e))
+            error = PlatformError(f"The reservation of {name} failed: {reason(e)}.", "The session log has the details.")
+            self._failed(platform, error)
+            raise error from None
         status = platform.status()
         fields = self._status_fields(status)
         fields["state"] = "running"
@@ -182,6 +197,15 @@ class ReservationFlow:
         self.write_inventory()
         self._progress(platform, f"{name}: {len(inventory.hosts)} machine(s) ready", 1.0, done=True)
         return reservation
+
+    def _failed(self, platform: Platform, error: UserError) -> None:
+        """Record a failed reservation (released if the platform gave its job back) and say it, once."""
+        known = getattr(platform, "known_status", None)
+        released = isinstance(known, PlatformStatus) and known.state == "released"
+        self._record(platform, state="released" if released else "failed", message=error.message)
+        self._progress(platform, f"{platform.name}: reservation failed", None, done=True)
+        self.bus.publish(ErrorEvent(message=error.message, hint=error.hint, source=f"platform:{platform.name}"))
+        reported(error)
 
     def status(self, name: str) -> Reservation:
         """Ask the testbed where the reservation stands and record it."""

@@ -10,13 +10,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scaletui.config.units import format_duration
 from scaletui.errors import UserError
 from scaletui.events import EventBus
+from scaletui.session.model import Reservation
 from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
     from scaletui.engine.reservations import ReservationFlow
-    from scaletui.session.model import Reservation
     from scaletui.stages.runner import StageResult, StagesRunner
 
 
@@ -65,9 +66,52 @@ class TestbedControl:
             f"{name}: {r.state}" + (f", job {r.job_id}" if r.job_id else "") + (f" ({r.message})" if r.message else "")
         )
 
+    def hold(self, name: str) -> tuple[str, bool]:
+        """The platform's machines for a run: re-attach to the reservation the session records (asking the testbed
+        whether it still runs), else reserve. Returns what was done, and whether a new reservation was made."""
+        from scaletui.engine.reservations import remaining_s
+
+        recorded = self._recorded(name)
+        if recorded is not None and recorded.state in ("reserving", "waiting", "running"):
+            r = self.flow.status(name)
+            if r.state == "running":
+                left = remaining_s(r)
+                when = f", {format_duration(left)} of walltime left" if left is not None else ""
+                return f"Re-attached to {name}" + (f" (job {r.job_id}{when})" if r.job_id else "") + ".", False
+        return self.reserve(name), True
+
+    def kept(self, name: str) -> str:
+        """What a user must know when a run on a reserved platform fails: the machines stay booked, and how to
+        give them back ("" when nothing is held)."""
+        from scaletui.engine.reservations import holds_machines
+
+        r = self._recorded(name)
+        if r is None or not holds_machines(r):
+            return ""
+        job = f" (job {r.job_id})" if r.job_id else ""
+        return f"{name}{job} stays reserved: release it with `scaletui destroy {name} --yes` when done."
+
+    def holding(self) -> list[str]:
+        """Every platform of the session still holding machines or a job, whatever state it was left in."""
+        from scaletui.engine.reservations import holds_machines
+
+        return [r.platform for r in self.store.session.reservations if holds_machines(r)]
+
     def release(self, name: str) -> str:
         r = self.flow.release(name, confirmed=True)
         return f"{name}: {r.state}."
+
+    def extend(self, name: str, by: str | int) -> str:
+        """Add walltime: `by` in seconds, or as written ("1h", "30m", "01:30:00")."""
+        from scaletui.engine.reservations import remaining_s
+
+        r = self.flow.extend(name, extra_time(by))
+        left = remaining_s(r)
+        when = f"; {format_duration(left)} left" if left is not None else ""
+        return f"{name}: walltime {format_duration(r.walltime_s)}{when}."
+
+    def _recorded(self, name: str) -> Reservation | None:
+        return next((r for r in self.store.session.reservations if r.platform == name), None)
 
     def refresh(self) -> str:
         names = [r.platform for r in self.store.session.reservations if r.state in ("waiting", "running")]
@@ -123,3 +167,23 @@ class TestbedControl:
             event = event or threading.Event()
             self._cancels[step] = event
             return event
+
+
+def extra_time(by: str | int) -> int:
+    """Seconds of extra walltime from 5400, "1h30m" or "01:30[:00]"; one sentence when it is none of these."""
+    from scaletui.config.units import parse_duration
+
+    text = str(by).strip()
+    try:
+        if ":" in text:
+            parts = [int(p) for p in text.split(":")]
+            if len(parts) not in (2, 3):
+                raise ValueError(text)
+            seconds = parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) == 3 else 0)
+        else:
+            seconds = int(parse_duration(int(text) if text.isdigit() else text))
+    except ValueError:
+        raise UserError(f"{text!r} is not an amount of time.", 'Give e.g. "1h", "30m" or "01:30:00".') from None
+    if seconds <= 0:
+        raise UserError(f"{text!r} adds no time.", 'Give e.g. "1h", "30m" or "01:30:00".')
+    return seconds

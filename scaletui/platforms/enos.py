@@ -5,19 +5,23 @@ Credentials stay where EnosLib reads them (~/.python-grid5000.yaml, the OpenStac
 
 Grid5000-family reservations are split so cancel works: submit (EnosLib `async_init`), poll the job with the cancel
 event, then `init()` which re-attaches to the job by name, fetches the nodes and grants root access. A cancel
-while waiting deletes the job, so nothing is left behind.
+while waiting deletes the job, so nothing is left behind. When anything fails once the job runs (SSH to the nodes
+unreachable, a key missing), the job is released, or kept with `on_setup_failure = "keep"`; either way the error
+says which, and how to release or retry. Errors are one sentence (enos_errors.py); the full text goes to the log.
 """
 
 from __future__ import annotations
 
+import logging
 import shlex
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from typing import Any
 
 from scaletui.config.models import PlatformFile
-from scaletui.errors import PlatformError
+from scaletui.errors import ConfigError, PlatformError
 from scaletui.platforms.base import (
     ROLE_KEYS,
     Inventory,
@@ -29,7 +33,10 @@ from scaletui.platforms.base import (
     no_progress,
 )
 from scaletui.platforms.enos_conf import build_configuration, provider_class
+from scaletui.platforms.enos_errors import detail, reason
 
+log = logging.getLogger(__name__)
+SETUP_FAILURE = ("release", "keep")
 G5K_FAMILY = ("Grid5000", "VagrantG5k")
 OAR_STATES: dict[str, ReservationState] = {
     "waiting": "waiting",
@@ -118,6 +125,11 @@ class EnosPlatform:
         self.name = pf.platform.name
         self.type = pf.platform.type
         self.can_extend = self.type in G5K_FAMILY
+        self.on_setup_failure = str(pf.settings.get("on_setup_failure", "release"))
+        if self.on_setup_failure not in SETUP_FAILURE:
+            raise ConfigError(
+                f"{self.source}: key settings.on_setup_failure expected release or keep, got {self.on_setup_failure!r}."
+            )
         self.poll_s = poll_s
         self._conf: Any = None
         self._provider: Any = None
@@ -135,6 +147,9 @@ class EnosPlatform:
 
     def provider(self) -> Any:
         if self._provider is None:
+            from enoslib.config import set_config
+
+            set_config(ansible_stdout="noop")  # EnosLib's own console output would break the TUI's screen
             self._provider = provider_class(self.type)(self.configuration())
         return self._provider
 
@@ -150,16 +165,10 @@ class EnosPlatform:
         progress("getting the nodes ready", 0.8)
         try:
             roles, _networks = provider.init()
-        except PlatformError:
-            raise
         except Exception as e:
-            self._status = PlatformStatus(
-                state="failed", site=self._status.site, cluster=self._status.cluster, message=str(e)
-            )
-            raise PlatformError(
-                f"{self.type} could not provide the machines of {self.name}: {e}.",
-                "See the session log for EnosLib's details.",
-            ) from e
+            log.error("%s could not provide the machines of %s:\n%s", self.type, self.name, detail(e))
+            failed = f"{self.type} could not set up the machines of {self.name}: {reason(e)}."
+            raise self._setup_failed(failed) from None
         if self.type in G5K_FAMILY:
             self._status = self.status()
         else:
@@ -176,6 +185,27 @@ class EnosPlatform:
             check_ssh(inventory)
         progress("machines ready", 1.0)
         return inventory
+
+    def _setup_failed(self, sentence: str) -> PlatformError:
+        """What failed after the job was granted: release the job (or keep it, as configured), and say which."""
+        job = self._status.job_id
+        if self.type not in G5K_FAMILY or not job:
+            self._status = replace(self._status, state="failed", message=sentence)
+            return PlatformError(sentence, "The session log has the full error.")
+        keep = f"release it with: scaletui destroy {self.name} --yes"
+        if self.on_setup_failure == "keep":
+            self._status = replace(self._status, state="failed", message=f"{sentence} Job {job} kept.")
+            return PlatformError(
+                f"{sentence} Job {job} is kept (settings.on_setup_failure).",
+                f"Fix it and reserve {self.name} again (it re-attaches to job {job}), or {keep}",
+            )
+        try:
+            self.release()
+        except PlatformError as e:
+            self._status = replace(self._status, state="failed", message=f"{sentence} Job {job} kept.")
+            return PlatformError(f"{sentence} Job {job} could not be released ({e.message}).", f"Retry: {keep}")
+        self._status = replace(self._status, message=f"{sentence} Job {job} released.")
+        return PlatformError(f"{sentence} Job {job} was released.", f"Fix it and reserve {self.name} again.")
 
     def status(self) -> PlatformStatus:
         if self.type not in G5K_FAMILY or self._status.state in ("none", "released"):
@@ -211,7 +241,10 @@ class EnosPlatform:
             try:
                 job.walltime_change.create({"walltime": f"+{hours:02d}:{rest // 60:02d}"})
             except Exception as e:
-                raise PlatformError(f"Grid5000 refused to extend job {job.uid}: {e}.") from e
+                log.error("walltime change of job %s refused:\n%s", job.uid, detail(e))
+                raise PlatformError(
+                    f"Grid5000 refused to extend job {job.uid}: {reason(e)}.", "The session log has the full error."
+                ) from None
         self._status = self.status()
         return self._status
 
@@ -221,10 +254,11 @@ class EnosPlatform:
         except PlatformError:
             raise
         except Exception as e:
+            log.error("releasing %s failed:\n%s", self.name, detail(e))
             raise PlatformError(
-                f"{self.type} could not release {self.name}: {e}.",
+                f"{self.type} could not release {self.name}: {reason(e)}.",
                 "Check the testbed's web interface and delete the job there.",
-            ) from e
+            ) from None
         self._status = PlatformStatus(
             state="released", site=self._status.site, cluster=self._status.cluster, job_id=self._status.job_id
         )
@@ -247,10 +281,11 @@ class EnosPlatform:
         try:
             provider.async_init()
         except Exception as e:
+            log.error("Grid5000 refused the reservation of %s:\n%s", self.name, detail(e))
             raise PlatformError(
-                f"Grid5000 refused the reservation of {self.name}: {e}.",
+                f"Grid5000 refused the reservation of {self.name}: {reason(e)}.",
                 "Check the site, cluster, queue and walltime, or pick a reservation date.",
-            ) from e
+            ) from None
         jobs = list(provider.driver.jobs)
         started = time.monotonic()
         while True:

@@ -117,6 +117,7 @@ G5K_KEYS = {
     "networks",
     "clusters",
     "vms_per_node",
+    "on_setup_failure",
 }
 
 

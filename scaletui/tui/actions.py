@@ -56,6 +56,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("res.reserve", "n", "reserve", "Reserve", "reservations", "reservations: reserve a platform"),
     Action("res.release", "x", "release", "Release", "reservations", "reservations: release the selected"),
     Action("res.refresh", "r", "refresh", "Refresh", "reservations", "reservations: refresh status"),
+    Action("res.extend", "e", "extend", "Extend", "reservations", "reservations: extend the selected's walltime"),
     Action("stages.run", "r", "run_stage", "Run", "stages", "stages: run the selected stage or deploy the app"),
     Action("stages.delete", "d", "delete_app", "Delete", "stages", "stages: delete the selected application"),
     Action("stages.reload", "l", "reload_app", "Reload", "stages", "stages: reload the selected application"),

@@ -1,8 +1,10 @@
 """One contract, every capability set: what a set offers behaves the same on each platform, and what it lacks is said.
 
-Runs against the simulator's set and the local set (over the session's shared real Flink cluster, its job running);
-the testbed's set joins with its loopback stand-in. Each capability a set has is exercised through the protocol the
-run loop uses; each it lacks must be named by `missing()` and refused with one sentence naming the platform.
+Runs against the simulator's set, the local set (over the session's shared real Flink cluster, its job running) and
+the testbed's set over the loopback K3S stand-in (tests/testbed/standin.py: the Kubernetes API and Consul as HTTP
+stand-ins in front of real Flink processes, a real VictoriaMetrics), its workload job submitted through the set's
+own job control. Each capability a set has is exercised through the protocol the run loop uses; each it lacks must
+be named by `missing()` and refused with one sentence naming the platform.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,13 +26,43 @@ from scaletui.events import Event, EventBus, LoadChanged, MetricsEvent
 from scaletui.scaling.strategy import Strategy
 from scaletui.workload.profiles import ConstantProfile
 from tests.recording import journal
+from tests.testbed.conftest import standin  # noqa: F401 - the stand-in fixture, shared with tests/testbed
 
 SIM_PLATFORM = PlatformFile.model_validate({"platform": {"name": "simulator", "type": "simulator"}})
 SIM_JOB = JobSpec(taskmanagers=2, slots_per_taskmanager=2, parallelism={"expensive": 1})
 
 
-@pytest.fixture(params=["simulator", pytest.param("local", marks=pytest.mark.flink)])
+TESTBED_PLATFORM = PlatformFile.model_validate({"platform": {"name": "testbed", "type": "Static"}})
+TESTBED_JOB = JobSpec(taskmanagers=2, cost_ms=0.5, window_s=1.0, keys=16)
+
+
+@pytest.fixture(scope="module")
+def testbed_caps(standin: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Capabilities]:  # noqa: F811
+    """One testbed set for the module (submitting the job and starting a TaskManager pod cost a minute here),
+    closed with stop: the job cancelled and the TaskManager Deployment given back its replicas."""
+    from scaletui.engine.testbed_set import open_testbed
+    from tests.plugins.flink import flink_cache
+
+    kubeconfig = Path(standin.kubeconfig(tmp_path_factory.mktemp("contract-kube") / "kubeconfig"))
+    opened = open_testbed(TESTBED_PLATFORM, TESTBED_JOB, kubeconfig, EventBus(), flink_cache(), threading.Event())
+    try:
+        opened.require_job().submit(TESTBED_JOB, 150.0, threading.Event())
+        yield opened
+    finally:
+        opened.close(stop_cluster=True)
+
+
+@pytest.fixture(
+    params=[
+        "simulator",
+        pytest.param("local", marks=pytest.mark.flink),
+        pytest.param("testbed", marks=[pytest.mark.flink, pytest.mark.timeout(600)]),
+    ]
+)
 def caps(request: pytest.FixtureRequest) -> Iterator[Capabilities]:
+    if request.param == "testbed":
+        yield request.getfixturevalue("testbed_caps")
+        return
     if request.param == "simulator":
         from scaletui.engine.simulator_set import open_simulator
 

@@ -1,5 +1,6 @@
-"""Flink REST replies in Flink's own JSON shapes (/jobs/overview, /jobs/{id}, /overview, resource requirements),
-served behind the fake API server's service proxy."""
+"""Flink REST replies in Flink's own JSON shapes (/jobs/overview, /jobs/{id}, /jobs/{id}/plan, /overview, resource
+requirements), served behind the fake API server's service proxy. Each vertex after the first reads the one before
+it through a HASH edge (a keyBy), as the plan's `inputs` say."""
 
 from __future__ import annotations
 
@@ -45,6 +46,15 @@ class FakeFlinkRest:
                     for vid, (name, p) in self.vertices.items()
                 ],
             }
+        if path == f"/jobs/{self.job_id}/plan":
+            ids = list(self.vertices)
+            nodes = [
+                {"id": vid, "parallelism": p, "operator": "", "description": name,
+                 "inputs": [{"num": 0, "id": ids[n - 1], "ship_strategy": "HASH", "exchange": "pipelined_bounded"}]
+                 if n else []}
+                for n, (vid, (name, p)) in enumerate(self.vertices.items())
+            ]  # fmt: skip
+            return 200, {"plan": {"jid": self.job_id, "name": "workload", "type": "STREAMING", "nodes": nodes}}
         if path == "/overview":
             return 200, {
                 "taskmanagers": self.taskmanagers,

@@ -23,7 +23,9 @@ model and its Swagger doc) and the list wrapper `{total, offset, items}` of `app
 the walltime change body follows `app/models/grid5000/job_walltime.rb`.
 
 A job waits `polls_until_running` GETs of itself before running; `hold = True` keeps new jobs waiting forever
-(to test cancel). Every request is recorded in `requests` for assertions.
+(to test cancel). A submission whose `reservation` date (Europe/Paris) has passed is refused with 400 and OAR's
+"Reservation too old" (the words EnosLib looks for; the rest of that reply's wording is this fake's own). Every
+request is recorded in `requests` for assertions.
 """
 
 from __future__ import annotations
@@ -199,6 +201,9 @@ class FakeGrid5000:
     def _submit(self, site: str, body: Any) -> tuple[int, Any]:
         if not isinstance(body, dict) or "resources" not in body or "command" not in body:
             return 400, {"code": 400, "message": "you must give a :command to execute on launch"}
+        if body.get("reservation") and _paris_epoch(str(body["reservation"])) < time.time():
+            return 400, {"code": 400, "title": "Bad Request",
+                         "message": f"Reservation too old: {body['reservation']} has passed"}  # fmt: skip
         walltime = re.search(r"walltime=(\d+):(\d\d)(?::(\d\d))?", body["resources"])
         nodes: list[str] = []
         for cluster, count in re.findall(r"cluster='(\w[\w-]*)'\}/nodes=(\d+)", body["resources"]):
@@ -259,3 +264,13 @@ class FakeGrid5000:
             {"rel": "parent", "href": f"/stable/sites/{job['site']}", "type": "application/vnd.grid5000.item+json"},
         ]
         return out
+
+
+def _paris_epoch(text: str) -> float:
+    """ "2020-01-01 19:00:00" in Europe/Paris (how OAR reads a reservation date), or a Unix time as text."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if text.strip().isdigit():
+        return float(text)
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=ZoneInfo("Europe/Paris")).timestamp()

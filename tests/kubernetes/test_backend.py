@@ -107,7 +107,8 @@ def test_job_and_parallelism_through_the_service_proxy(cluster: KubernetesCluste
     flink = fake.proxy
     assert isinstance(flink, FakeFlinkRest)
     job = cluster.job()
-    assert job is not None and job.parallelism == {"Source: numbers": 1, "expensive": 2}
+    assert job is not None and job.parallelism == {"numbers": 1, "expensive": 2}  # named as on local Flink
+    assert [(op.is_source, op.keyed_input) for op in job.operators] == [(True, False), (False, True)]
     event = cluster.set_parallelism({"expensive": 4})
     assert (event.before, event.after, event.ok) == ({"expensive": 2}, {"expensive": 4}, True)
     assert event.downtime_s is None  # this fake has no metrics: not measured, never assumed

@@ -27,12 +27,14 @@ import httpx
 from tests.fakes.k8s import FakeKubernetes, _Handler, iso, status
 
 
-def service(name: str, namespace: str, port: int, labels: dict[str, str]) -> dict[str, Any]:
+def service(
+    name: str, namespace: str, port: int, labels: dict[str, str], cluster_ip: str = "10.43.0.10"
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "namespace": namespace, "labels": labels, "uid": f"uid-svc-{name}"},
-        "spec": {"type": "ClusterIP", "clusterIP": "10.43.0.10", "selector": labels,
+        "spec": {"type": "ClusterIP", "clusterIP": cluster_ip, "selector": labels,
                  "ports": [{"name": "http", "port": port, "targetPort": port, "protocol": "TCP"}]},
     }  # fmt: skip
 
@@ -64,8 +66,12 @@ class StandinApi(FakeKubernetes):
                      "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": name}]}}},
         }  # fmt: skip
 
-    def add_service(self, name: str, namespace: str, port: int, labels: dict[str, str], backend: str) -> None:
-        self.services[name] = service(name, namespace, port, labels)
+    def add_service(
+        self, name: str, namespace: str, port: int, labels: dict[str, str], backend: str, cluster_ip: str = "10.43.0.10"
+    ) -> None:
+        """`cluster_ip` is where pods reach it; 127.0.0.1 (with the backend's real port) when the stand-in's real
+        processes must reach it themselves, as pods reach a ClusterIP."""
+        self.services[name] = service(name, namespace, port, labels, cluster_ip)
         self.backends[name] = backend.rstrip("/")
 
     def replicas(self, name: str) -> int:

@@ -89,7 +89,7 @@ class ChaosEnactor:
     def _enact(self, key: str, doc: dict[str, Any]) -> None:
         spec = doc["spec"]
         kind, params = _fault_of(doc["kind"], spec)
-        wanted = set(next(iter(spec["selector"].get("pods", {}).values()), []))
+        wanted = {name for names in spec["selector"].get("pods", {}).values() for name in names}
         targets = tuple(p for p in self.pods() if p.name in wanted)
         duration = go_parse_duration(spec["duration"]) / 1e9 if spec.get("duration") else 3600.0
         fault = PlannedFault(secrets.token_hex(6), kind, targets, parse(kind, params), duration)

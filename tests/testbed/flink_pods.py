@@ -5,7 +5,8 @@ until the TaskManager registers with the JobManager, Ready after; terminating wh
 
 A reconciler thread plays the ReplicaSet controller and the kubelet: it starts or stops TaskManager processes until
 their count is the Deployment's replicas (newest first out), and replaces a TaskManager whose process died (a
-PodChaos pod-kill), as Kubernetes replaces a killed pod. Each TaskManager pod is placed on its own worker node.
+PodChaos pod-kill), as Kubernetes replaces a killed pod. Each TaskManager pod is placed on its own worker node and
+has one task slot, so an operator scaled up needs another TaskManager pod, as on a testbed sized by its machines.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class FlinkPods:
 
     def __init__(self, api: StandinApi, home: FlinkHome, directory: Path, workers: int = 3) -> None:
         self.api = api
-        self.cluster = LocalFlinkCluster(home, directory, ClusterSettings(slots_per_taskmanager=2, extra=PROMETHEUS))
+        self.cluster = LocalFlinkCluster(home, directory, ClusterSettings(slots_per_taskmanager=1, extra=PROMETHEUS))
         self.workers = workers
         self.pods: dict[str, str] = {}
         """Pod name -> process name."""

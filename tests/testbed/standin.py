@@ -88,7 +88,8 @@ class K3sStandin:
         self.api.put_pod(make_pod("rate-service-5d9c7", "scaletui", labels, node="worker-1", ip="127.0.0.1",
                                   container="rate-service"))  # fmt: skip
         self.api.add_deployment("rate-service", "scaletui", labels, 1)
-        self.api.add_service("rate-service", "scaletui", 8080, labels, self.rate_url)
+        # the workload job's source (a real TaskManager process here) polls it at the Service's cluster IP and port
+        self.api.add_service("rate-service", "scaletui", self.rate_port, labels, self.rate_url, cluster_ip="127.0.0.1")
         self._pids.add(self.rate_service.pid)
 
     @property

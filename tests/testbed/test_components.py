@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,13 +22,14 @@ from scaletui.chaos.chaosmesh import ChaosMeshFaults
 from scaletui.chaos.ledger import ChaosLedger
 from scaletui.cluster.kubernetes import KubernetesCluster, KubernetesSettings
 from scaletui.cluster.kubernetes.load import RateServiceLoad, ReplicaLoad
-from scaletui.config.models import JobSpec, LoadSpec
+from scaletui.config.models import JobSpec, LoadSpec, PlatformFile
 from scaletui.engine.reducer import SessionFaultJournal
+from scaletui.errors import PlatformError
 from scaletui.events import EventBus
 from scaletui.latency.coordinates import ConsulLatency
 from scaletui.metrics.victoria import VictoriaTelemetry
 from scaletui.session.store import SessionStore
-from scaletui.workload.profiles import build_profile
+from scaletui.workload.profiles import ConstantProfile, build_profile
 from tests.chaos.realenv import wait_for
 from tests.testbed.conftest import root_only
 from tests.testbed.standin import K3sStandin
@@ -102,13 +104,14 @@ def test_actuation_sets_parallelism_and_taskmanagers_with_downtime_measured(
 ) -> None:
     load.set_rate(150.0)
     assert wait_for(lambda: produced_near(load, 150.0), timeout=60)
+    grow = cluster.set_taskmanagers(2)  # one slot per TaskManager pod: a second one for the second subtask
+    assert grow.ok and standin.api.replicas("flink-taskmanager") == 2
+    assert len([i for i in cluster.instances() if i.role == "taskmanager"]) == 2
     event = cluster.set_parallelism({"expensive": 2})
     job = cluster.job()
     assert event.ok and job is not None and job.parallelism["expensive"] == 2
     assert event.downtime_s is not None and event.downtime_s < 60
-    grow = cluster.set_taskmanagers(2)
-    assert grow.ok and standin.api.replicas("flink-taskmanager") == 2
-    assert len([i for i in cluster.instances() if i.role == "taskmanager"]) == 2
+    cluster.set_parallelism({"expensive": 1})
     shrink = cluster.set_taskmanagers(1)
     took = [(e.ended or 0) - e.started for e in (event, grow, shrink)]
     print(f"\nK8S ACTUATION: parallelism 1->2 in {took[0]:.1f} s, downtime {event.downtime_s:.1f} s; "
@@ -122,6 +125,37 @@ def test_replica_load_is_quantised_and_says_so(cluster: KubernetesCluster, stand
     gen.set_rate(34_000)
     assert standin.api.replicas("loadgen") == 3 and cluster.target_rate == 30_000
     assert "3 generator replica(s) x 10000 records/s = 30000 records/s (quantised" in gen.describe()
+
+
+def test_the_application_source_attaches_to_its_job_and_drives_its_generator(
+    cluster: KubernetesCluster, load: RateServiceLoad, standin: K3sStandin
+) -> None:
+    """`[job] source = "application"`: the testbed set attaches to the job that runs (here the module's workload job
+    stands in for the application stage's) and drives the Theodolite generator's replicas, its per-replica rate read
+    from the generator Deployment's own settings; the job is never cancelled from scaletui."""
+    from scaletui.engine.testbed_set import open_testbed
+    from tests.plugins.flink import flink_cache
+
+    standin.api.add_deployment("loadgen", "scaletui", {"app": "loadgen"}, 1)
+    container = standin.api.deployments["loadgen"]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "NUM_SENSORS", "value": "10000"}, {"name": "PERIOD_MS", "value": "1000"}]
+    running = cluster.job()
+    assert running is not None
+    spec = JobSpec(source="application")
+    platform = PlatformFile.model_validate({"platform": {"name": "testbed", "type": "Static"}})
+    kubeconfig = Path(cluster.settings.kubeconfig)
+    caps = open_testbed(platform, spec, kubeconfig, EventBus(), flink_cache(), threading.Event())
+    try:
+        assert caps.require_job().submit(spec, 0.0, threading.Event()).job_id == running.job_id
+        caps.require_load().set_profile(ConstantProfile(34_000.0), time.time())
+        assert standin.api.replicas("loadgen") == 3
+        assert "3 generator replica(s) x 10000 records/s" in caps.require_load().how
+        with pytest.raises(PlatformError, match="belongs to the application stage"):
+            caps.require_job().cancel()
+    finally:
+        caps.close(stop_cluster=True)
+    still = cluster.job()
+    assert still is not None and still.job_id == running.job_id
 
 
 def test_consul_matrix_and_node_telemetry_through_the_proxy(cluster: KubernetesCluster) -> None:

@@ -3,9 +3,10 @@
 Instances are the Flink pods, kept current by a PodWatcher. TaskManager count is the TaskManager Deployment's
 replicas; operator parallelism goes through Flink's REST API (adaptive scheduler resource requirements), reached at
 a given URL or, from outside the cluster, through the API server's service proxy with the kubeconfig's credentials
-(actuation.py times both as local Flink does). Metrics are local Flink's own collector over that same REST API:
-counter-based per-operator rates, busy and back-pressured time, latency, and a Kafka source's pending records.
-Any other in-cluster HTTP service (Consul, VictoriaMetrics, the rate service) is reached with `service_http`.
+(actuation.py times both as local Flink does). Metrics are local Flink's own collector over that same REST API
+(counter-based per-operator rates, busy and back-pressured time, latency), publishing each sample on the bus once
+started, with the nodes' telemetry from VictoriaMetrics when attached (metrics.py). Any other in-cluster HTTP service
+(Consul, VictoriaMetrics, the rate service) is reached with `service_http`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from typing import Any
 
 import httpx
 
-from scaletui.cluster.base import Instance, JobInfo, OperatorInfo
+from scaletui.cluster.base import Instance, JobInfo
 from scaletui.cluster.kubernetes import describe as pod_text
 from scaletui.cluster.kubernetes.client import api_client, http_client
+from scaletui.cluster.kubernetes.metrics import KubernetesCollector, NodeTelemetry
 from scaletui.cluster.kubernetes.pods import PodEvent, PodView, PodWatcher, pod_view
 from scaletui.errors import JobError, PlatformError
 from scaletui.events import ActuationEvent, EventBus
-from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.rest import FlinkRestClient
 from scaletui.metrics.model import JobSample
 
@@ -65,7 +66,8 @@ class KubernetesCluster:
         self.apps: Any = None
         self.watcher: PodWatcher | None = None
         self._rest: FlinkRestClient | None = None
-        self._collector: FlinkMetricsCollector | None = None
+        self._collector: KubernetesCollector | None = None
+        self._keyed: dict[str, set[str]] = {}
         self.target_rate: float | None = None
         """The load the engine set (the load control keeps it); what downtime is measured against."""
 
@@ -175,11 +177,31 @@ class KubernetesCluster:
         return http_client(self.api, f"/api/v1/namespaces/{namespace}/services/{where}/proxy/")
 
     @property
-    def collector(self) -> FlinkMetricsCollector:
-        """Local Flink's metrics collector over this cluster's REST API (one per cluster)."""
+    def collector(self) -> KubernetesCollector:
+        """Local Flink's metrics collector over this cluster's REST API (one per cluster); once started, it
+        publishes every sample on the bus."""
         if self._collector is None:
-            self._collector = FlinkMetricsCollector(self.rest, self.job_id, lambda: self.target_rate, bus=None)
+            self._collector = KubernetesCollector(self.rest, self.job_id, lambda: self.target_rate, bus=self.bus)
         return self._collector
+
+    def attach_telemetry(self, telemetry: NodeTelemetry) -> None:
+        """Per-node telemetry (VictoriaMetrics) for the samples' `nodes` from now on."""
+        self.collector.telemetry = telemetry
+
+    def service(self, namespace: str, name: str) -> Any:
+        """The Service object (a `V1Service`), to find its cluster IP and ports."""
+        return self._api(
+            f"read service {namespace}/{name}",
+            lambda: self.core.read_namespaced_service(name, namespace, _request_timeout=10),
+        )
+
+    def pod_names(self, namespace: str, label_selector: str) -> list[tuple[str, str]]:
+        """(pod name, node name) of the running pods a selector picks in another namespace (Consul's agents)."""
+        reply = self._api(
+            f"list pods in {namespace}",
+            lambda: self.core.list_namespaced_pod(namespace, label_selector=label_selector, _request_timeout=10),
+        )
+        return [(p.metadata.name, p.spec.node_name or "") for p in reply.items if p.metadata.deletion_timestamp is None]
 
     def job_id(self) -> str | None:
         try:
@@ -193,32 +215,46 @@ class KubernetesCluster:
         return jobs[0] if jobs else None
 
     def job(self) -> JobInfo | None:
+        """The running job, its operators named as on local Flink ("Source: source" -> "source")."""
+        from scaletui.flink.job_graph import job_info
+
         overview = self._running_job()
         if overview is None:
             return None
-        detail = self.rest.job(overview["jid"])
-        ops = tuple(
-            OperatorInfo(
-                name=v["name"],
-                vertex_id=v["id"],
-                parallelism=int(v["parallelism"]),
-                max_parallelism=int(v.get("maxParallelism", v["parallelism"])),
-                is_source=n == 0,
-            )
-            for n, v in enumerate(detail.get("vertices", []))
-        )
-        return JobInfo(job_id=detail["jid"], name=detail["name"], state=detail["state"], operators=ops)
+        job_id = str(overview["jid"])
+        return job_info(self.rest.job(job_id), self.keyed(job_id))
+
+    def keyed(self, job_id: str) -> set[str]:
+        """The job's vertices fed by a keyBy (read once per job from its plan)."""
+        from scaletui.flink.job_graph import keyed_vertices
+
+        if job_id not in self._keyed:
+            self._keyed = {job_id: keyed_vertices(self.rest.job_plan(job_id))}
+        return self._keyed[job_id]
+
+    def taskmanager_replicas(self) -> int:
+        """The TaskManager Deployment's wanted replicas (its scale)."""
+        s = self.settings
+        scale = self._api(
+            "read the TaskManagers' scale",
+            lambda: self.apps.read_namespaced_deployment_scale(s.taskmanager_deployment, s.namespace,
+                                                               _request_timeout=10),
+        )  # fmt: skip
+        return int(scale.spec.replicas or 0)
 
     def latest(self) -> JobSample:
-        """The MetricsSource view of `sample`."""
-        return self.sample()
+        """The MetricsSource view: the collector's last sample while it is fresh (it publishes each), else one now."""
+        latest = self._collector.latest() if self._collector is not None else None
+        if latest is None or time.time() - latest.ts > 2 * self.collector.interval_s + 1:
+            return self.sample()
+        return latest
 
     def sample(self) -> JobSample:
         """One measurement now: per-operator rates, busy/back-pressured time, latency and lag (stale if Flink's
         REST API is unreachable)."""
         return self.collector.poll()
 
-    def start_metrics(self) -> FlinkMetricsCollector:
+    def start_metrics(self) -> KubernetesCollector:
         """Measure every second in a thread (what actuation timing and a live view read); returns the collector."""
         self.collector.start()
         return self.collector

@@ -16,6 +16,7 @@ collector as local Flink), never the rate asked for.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,18 +34,29 @@ RATE_PORT = 8080
 
 
 class RateServiceLoad:
-    """The rate service of the loadgen role, reached through the API server's proxy."""
+    """The rate service of the loadgen role, reached through the API server's proxy. Its Service says where the
+    job's source reaches it from inside the cluster (cluster IP and port), so no cluster DNS is assumed."""
 
-    def __init__(self, cluster: KubernetesCluster, namespace: str | None = None, port: int = RATE_PORT) -> None:
+    def __init__(self, cluster: KubernetesCluster, namespace: str | None = None) -> None:
         self.cluster = cluster
         self.namespace = namespace or cluster.settings.namespace
-        self.port = port
-        self.http = cluster.service_http(self.namespace, RATE_SERVICE, port)
+        try:
+            service = cluster.service(self.namespace, RATE_SERVICE)
+        except PlatformError as e:
+            raise PlatformError(
+                f"No {RATE_SERVICE} Service in namespace {self.namespace}: {e.message}",
+                'Deploy the loadgen app (application stage, "app:loadgen"): every load profile goes through it.',
+            ) from None
+        ports = service.spec.ports or []
+        self.port = int(ports[0].port) if ports else RATE_PORT
+        ip = service.spec.cluster_ip
+        self.host = ip if ip and ip != "None" else f"{RATE_SERVICE}.{self.namespace}.svc"
+        self.http = cluster.service_http(self.namespace, RATE_SERVICE, self.port)
 
     @property
     def in_cluster_url(self) -> str:
         """Where the job's source polls the rate from inside the cluster."""
-        return f"http://{RATE_SERVICE}.{self.namespace}.svc:{self.port}/rate"
+        return f"http://{self.host}:{self.port}/rate"
 
     def set_rate(self, rate: float) -> None:
         if not rate >= 0:
@@ -69,7 +81,13 @@ class RateServiceLoad:
         return self.cluster.collector.source_rate().records_out_per_s
 
     def submit(
-        self, jar: Path, spec: JobSpec, rate: float, rate_url: str | None = None, timeout_s: float = 180.0
+        self,
+        jar: Path,
+        spec: JobSpec,
+        rate: float,
+        rate_url: str | None = None,
+        timeout_s: float = 180.0,
+        cancel: threading.Event | None = None,
     ) -> str:
         """Upload the workload jar through the proxied REST API and run it reading its rate from the service;
         returns the job id once every vertex runs."""
@@ -79,10 +97,10 @@ class RateServiceLoad:
         args = job_submit.workload_args(spec, Path("/dev/null"), rate)
         at = args.index("--rate-file")
         args[at : at + 2] = ["--rate-url", rate_url or self.in_cluster_url]
-        return job_submit.run_and_wait(rest, jar_id, args, timeout_s)
+        return job_submit.run_and_wait(rest, jar_id, args, timeout_s, cancel=cancel)
 
     def describe(self) -> str:
-        return "load: any rate through the rate service (every profile), measured at the job's source"
+        return "the loadgen role's rate service (any rate, every profile)"
 
     def close(self) -> None:
         self.http.close()
@@ -98,6 +116,25 @@ class ReplicaLoad:
         self.per_replica = per_replica
         self.deployment = deployment
         self.replicas = 0
+
+    @classmethod
+    def from_deployment(cls, cluster: KubernetesCluster, deployment: str = "loadgen") -> ReplicaLoad:
+        """The per-replica rate read from the generator's own settings (NUM_SENSORS records every PERIOD_MS, as the
+        loadgen role sets them from loadgen_rate), so it is never configured twice."""
+        s = cluster.settings
+        found = cluster.api_call(
+            "read the load generator",
+            lambda: cluster.apps.read_namespaced_deployment(deployment, s.namespace, _request_timeout=10),
+        )
+        env = {e.name: e.value for c in found.spec.template.spec.containers for e in (c.env or []) if e.value}
+        try:
+            per_replica = float(env["NUM_SENSORS"]) * 1000.0 / float(env.get("PERIOD_MS", "1000"))
+        except (KeyError, ValueError):
+            raise PlatformError(
+                f"The {deployment} Deployment does not say its rate (NUM_SENSORS and PERIOD_MS).",
+                "Deploy it with the loadgen role (application stage).",
+            ) from None
+        return cls(cluster, per_replica, deployment)
 
     def set_rate(self, rate: float) -> None:
         """Scale to the replica count nearest `rate` (at least one while any load is asked)."""
@@ -117,6 +154,6 @@ class ReplicaLoad:
 
     def describe(self) -> str:
         return (
-            f"load: {self.replicas} generator replica(s) x {self.per_replica:g} records/s = "
-            f"{self.replicas * self.per_replica:g} records/s (quantised to whole replicas), measured at the source"
+            f"{self.replicas} generator replica(s) x {self.per_replica:g} records/s = "
+            f"{self.replicas * self.per_replica:g} records/s (quantised to whole replicas)"
         )

@@ -208,6 +208,8 @@ class PodWatcher:
             self.on_change(pods)
 
     def _lost(self, why: str) -> None:
+        if self._stop.is_set():
+            return  # the stream was closed by `stop()`, not lost
         if self.connected or self.failures == 0:
             self.bus.publish(
                 ErrorEvent(

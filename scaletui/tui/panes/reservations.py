@@ -104,6 +104,20 @@ class ReservationsPane(Pane):
 
         self.app.push_screen(FormScreen("Release", fields), done)
 
+    def action_extend(self) -> None:
+        name = self.query_one(FilterTable).selected_key()
+        if name is None:
+            self.scaletui.say("No reservation selected.")
+            return
+        fields = [FormField("by", f"Add to {name}'s walltime (1h, 30m, 01:30:00)", "1h")]
+
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                by = values["by"]
+                self.run_intent(f"extending {name}", lambda: self.engine.testbed.extend(name, by), group=f"res-{name}")
+
+        self.app.push_screen(FormScreen("Extend the walltime", fields), done)
+
     def action_refresh(self) -> None:
         self.run_intent("refreshing reservations", self.engine.testbed.refresh, group="res-refresh")
 
