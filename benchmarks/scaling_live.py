@@ -232,7 +232,7 @@ def compare(
 
 def compare_live(args: argparse.Namespace, strategies: list[str], make: Callable[[str], Any]) -> str:
     """`--live`: start a local cluster (2 TaskManagers x 2 slots), run the comparison, stop the cluster."""
-    from scaletui.cluster.local import LocalClusterBackend
+    from scaletui.cluster.standalone.backend import LocalClusterBackend
     from scaletui.flink.cluster_config import ClusterSettings
 
     job = JobSpec.model_validate({"taskmanagers": 2, "slots_per_taskmanager": 2, "cost_ms": args.live_cost_ms})

@@ -131,7 +131,7 @@ class TrialRunner:
         path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         variant = prepare_experiment(path, self.conf_dir)
         started = time.monotonic()
-        outcome = ExperimentRun(self.engine, variant, self.out_dir / "runs").execute(self.cancel)
+        outcome = ExperimentRun(self.engine.ctx, variant, self.out_dir / "runs").execute(self.cancel)
         wall = time.monotonic() - started
         if outcome.status == "interrupted":
             raise UserError("The scalability benchmark was interrupted.", "Partial results are in the output.")
