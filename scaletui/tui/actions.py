@@ -1,4 +1,6 @@
-"""Every key of the app, declared once: bindings, the footer, the `?` help screen and the palette read this table.
+"""Every intent of the app, declared once: bindings, the footer, the `?` help screen, the palette and the `:` line
+read this table. An intent's `needs` says when it is possible (tui/availability.py): the palette offers only those,
+and a key or verb pressed when it is not says why. Adding an intent is one entry here (and its action method).
 
 Users remap by id in conf/scaletui.toml (`[keymap] "chaos.fire" = "F"`), which Textual applies through Binding ids.
 The footer label (`description`) is short so that a pane's main keys fit in 80 columns; help and palette show the
@@ -24,6 +26,17 @@ class Action:
     """Long text in `noun: verb` form for help and palette; empty keeps it out of the palette."""
     show: bool = True
     """Shown in the footer."""
+    verb: str = ""
+    """The `:` line's verb with its parameters, e.g. "rescale OPERATOR N"; run intents among them are parsed into
+    the engine's timeline steps (tui/intent_parser.py), so `:` and an experiment file's timeline say the same."""
+    needs: str = ""
+    """When it is possible: "" always; "table" (the pane shows one); "run" (a cluster is running); "strategy" (an
+    autoscaler runs); "fault" (one is active); or a capability of the running platform: "actuation", "job",
+    "load", "faults"."""
+
+    @property
+    def verb_word(self) -> str:
+        return self.verb.split(" ", 1)[0]
 
 
 PANES = ("reservations", "stages", "pods", "plots", "chaos")
@@ -33,26 +46,45 @@ PALETTE_SCOPES = ("app", "table", *PANES)
 """Scopes the palette offers from the main screen (the run history's keys act on its own screen)."""
 
 
+VERB_OF_PANE = {"reservations": "res", "stages": "stages", "pods": "pods", "plots": "plots", "chaos": "chaos"}
+ALIASES = {"reservations": "res", "po": "pods", "faults": "chaos", "quit": "q", "h": "help", "dash": "layout",
+           "tms": "taskmanagers", "dry": "dry-run"}  # fmt: skip
+
+
 def _pane(name: str) -> Action:
     index = PANES.index(name) + 1
     title = PANE_TITLES[name]
-    return Action(f"app.pane.{name}", str(index), f"app.pane('{name}')", title, "app", f"pane: {title.lower()}", False)
+    return Action(
+        f"app.pane.{name}", str(index), f"app.pane('{name}')", title, "app", f"pane: {title.lower()}", False,
+        verb=VERB_OF_PANE[name],
+    )  # fmt: skip
 
 
+# fmt: off
 ACTIONS: tuple[Action, ...] = (
     *(_pane(name) for name in PANES),
-    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)"),
-    Action("app.command", "colon", "app.command_line", "Cmd", "app", "app: command line (:pods, :q)", show=False),
+    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)", verb="help"),
+    Action("app.command", "colon", "app.command_line", "Cmd", "app", "app: command line (:pods, :rescale OP N)",
+           show=False),
     Action("app.palette", "ctrl+p", "app.command_palette", "Palette", "app", "", show=False),
-    Action("app.runs", "R", "app.runs", "Runs", "app", "runs: history, summaries, start an experiment", show=False),
-    Action("app.layout", "L", "app.toggle_layout", "Layout", "app", "app: dashboard or tabs", show=False),
-    Action("app.theme", "ctrl+t", "app.next_theme", "Theme", "app", "app: next theme", show=False),
-    Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit (asks while a cluster or run is live)", False),
-    Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)", False),
+    Action("app.runs", "R", "app.runs", "Runs", "app", "runs: history, summaries, start an experiment", show=False,
+           verb="runs"),
+    Action("app.layout", "L", "app.toggle_layout", "Layout", "app", "app: dashboard or tabs", show=False,
+           verb="layout auto|tabs|dashboard"),
+    Action("app.theme", "ctrl+t", "app.next_theme", "Theme", "app", "app: next theme", show=False,
+           verb="theme NAME"),
+    Action("app.cancel", "ctrl+g", "app.cancel_work", "Cancel work", "app",
+           "app: cancel the focused pane's running work (a cluster starting, a stage)", show=False),
+    Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit (asks while a cluster or run is live)", False,
+           verb="q"),
+    Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)", False,
+           needs="table"),
     Action(
-        "table.sort", "o", "sort", "Sort", "table", "table: sort by the cursor's column (again: reverse, off)", False
+        "table.sort", "o", "sort", "Sort", "table", "table: sort by the cursor's column (again: reverse, off)", False,
+        needs="table",
     ),
-    Action("table.clear", "escape", "clear_filter", "Clear filter", "table", "table: clear the filter", False),
+    Action("table.clear", "escape", "clear_filter", "Clear filter", "table", "table: clear the filter", False,
+           needs="table"),
     Action("res.reserve", "n", "reserve", "Reserve", "reservations", "reservations: reserve a platform"),
     Action("res.release", "x", "release", "Release", "reservations", "reservations: release the selected"),
     Action("res.refresh", "r", "refresh", "Refresh", "reservations", "reservations: refresh status"),
@@ -63,21 +95,34 @@ ACTIONS: tuple[Action, ...] = (
     Action("stages.cancel", "c", "cancel_stage", "Cancel", "stages", "stages: cancel the running stage"),
     Action("pods.start", "s", "start_cluster", "Start", "pods", "cluster: start"),
     Action("pods.stop", "S", "stop_cluster", "Stop", "pods", "cluster: stop (asks first)"),
-    Action("pods.add_tm", "plus", "add_taskmanager", "+TM", "pods", "cluster: add a TaskManager"),
-    Action("pods.remove_tm", "minus", "remove_taskmanager", "-TM", "pods", "cluster: remove a TaskManager"),
-    Action("pods.submit", "j", "submit_job", "Submit", "pods", "job: submit"),
-    Action("pods.cancel_job", "J", "cancel_job", "Cancel", "pods", "job: cancel"),
+    Action("pods.add_tm", "plus", "add_taskmanager", "+TM", "pods", "cluster: add a TaskManager", needs="actuation"),
+    Action("pods.remove_tm", "minus", "remove_taskmanager", "-TM", "pods", "cluster: remove a TaskManager",
+           needs="actuation"),
+    Action("pods.taskmanagers", "", "", "TMs", "pods", "cluster: set the TaskManager count", verb="taskmanagers N",
+           needs="actuation"),
+    Action("pods.submit", "j", "submit_job", "Submit", "pods", "job: submit", verb="submit", needs="job"),
+    Action("pods.cancel_job", "J", "cancel_job", "Cancel", "pods", "job: cancel", verb="cancel-job", needs="job"),
     Action("pods.logs", "l", "logs", "Logs", "pods", "pods: log of the selected instance"),
     Action("pods.describe", "d", "describe", "Describe", "pods", "pods: describe the selected instance"),
     Action("pods.capacity", "c", "toggle_capacity", "Capacity", "pods", "capacity: what each node can still take"),
-    Action("plots.load", "l", "load_profile", "Load", "plots", "load: change profile or rate"),
-    Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator"),
-    Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy"),
-    Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume"),
-    Action("plots.dry", "d", "toggle_dry_run", "Dry-run", "plots", "scaling: toggle dry-run"),
-    Action("chaos.fire", "f", "fire", "Fire", "chaos", "chaos: fire a fault"),
-    Action("chaos.revert", "x", "revert", "Revert", "chaos", "chaos: revert the selected fault"),
-    Action("chaos.revert_all", "X", "revert_all", "Revert all", "chaos", "chaos: revert every fault"),
+    Action("plots.load", "l", "load_profile", "Load", "plots", "load: change profile or rate", needs="load",
+           verb="load PROFILE RATE [RATE@TIME ...] [key=value ...]"),
+    Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator", needs="actuation",
+           verb="rescale OPERATOR N"),
+    Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy", needs="run",
+           verb="strategy NAME"),
+    Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume", needs="strategy"),
+    Action("scaling.pause", "", "", "Pause", "plots", "scaling: pause the autoscaler", verb="pause",
+           needs="strategy"),
+    Action("scaling.resume", "", "", "Resume", "plots", "scaling: resume the autoscaler", verb="resume",
+           needs="strategy"),
+    Action("plots.dry", "d", "toggle_dry_run", "Dry-run", "plots", "scaling: toggle dry-run", needs="strategy",
+           verb="dry-run on|off"),
+    Action("chaos.fire", "f", "fire", "Fire", "chaos", "chaos: fire a fault", needs="faults",
+           verb="fault KIND TARGETS [VALUE] DURATION [key=value ...]"),
+    Action("chaos.revert", "x", "revert", "Revert", "chaos", "chaos: revert the selected fault", needs="fault",
+           verb="revert [FAULT_ID|all]"),
+    Action("chaos.revert_all", "X", "revert_all", "Revert all", "chaos", "chaos: revert every fault", needs="fault"),
     Action("runs.back", "escape", "back", "Back", "runs", "runs: back to the panes (or 1-5, :, ctrl+p)"),
     Action("runs.open", "enter", "open_run", "Open", "runs", "runs: open the selected run's summary and plots"),
     Action("runs.replay", "v", "replay_run", "Replay", "runs", "runs: replay the selected run through the panes"),
@@ -85,6 +130,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("runs.new", "n", "new_run", "New run", "runs", "runs: start an experiment from conf/experiments/"),
     Action("runs.cancel", "x", "cancel_run", "Cancel run", "runs", "runs: cancel the experiment in progress"),
 )
+# fmt: on
 
 
 def bindings(scope: str) -> list[Binding]:
@@ -93,7 +139,7 @@ def bindings(scope: str) -> list[Binding]:
     return [
         Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.key.startswith("ctrl+"))
         for a in ACTIONS
-        if a.scope == scope
+        if a.scope == scope and a.key
     ]
 
 
@@ -102,6 +148,11 @@ def by_id(action_id: str) -> Action:
         if a.id == action_id:
             return a
     raise KeyError(action_id)
+
+
+def by_verb(word: str) -> Action | None:
+    word = ALIASES.get(word.lower(), word.lower())
+    return next((a for a in ACTIONS if a.verb and a.verb_word == word), None)
 
 
 def key_label(key: str) -> str:
@@ -114,4 +165,5 @@ def key_label(key: str) -> str:
         "space": "space",
         "enter": "enter",
         "escape": "Esc",
+        "": "-",
     }.get(key, key)

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from scaletui.errors import UserError
-from scaletui.tui import clock
+from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
@@ -123,8 +123,12 @@ class ScaletuiApp(App[int]):
         return Engine(load_app_config(config_file), self.boot.session)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler of worker outcomes: the panes' intent workers bubble up to here."""
         if event.worker.group == "history" and event.state == WorkerState.SUCCESS and event.worker.result:
             self.pane("plots").redraw()  # type: ignore[attr-defined]
+        if event.worker.group not in ("engine", "history"):
+            dispatch.report_worker(self, event.worker, event.state)
+            return
         if event.worker.group != "engine":
             return
         if event.state == WorkerState.SUCCESS:
@@ -340,38 +344,24 @@ class ScaletuiApp(App[int]):
         self.push_screen(HelpScreen(self.boot.keymap))
 
     def action_command_line(self) -> None:
+        self.open_command_line()
+
+    def open_command_line(self, text: str = "") -> None:
         from scaletui.tui.screens.command_line import CommandLineScreen
 
-        self.push_screen(CommandLineScreen(), self.run_command_line)
+        self.push_screen(CommandLineScreen(text), self.run_command_line)
 
     def run_command_line(self, line: str | None) -> None:
-        from scaletui.tui.commands import resolve
-
-        if not line:
-            return
-        try:
-            action, args = resolve(line)
-        except ValueError as e:
-            self.say(str(e), "error")
-            return
-        if action == "set_theme":
-            self.action_set_theme(*args[:1])
-        elif action == "set_layout":
-            if not args or args[0] not in ("auto", "tabs", "dashboard"):
-                self.say(":layout takes auto, tabs or dashboard.", "error")
-            else:
-                self.set_layout(args[0])
-        else:
-            self.call_later(self.run_action, action)
+        dispatch.run_command_line(self, line)
 
     def run_palette_action(self, action: Action) -> None:
-        self.back_to_main()
-        if action.scope in ("app", "table"):
-            target: Any = self if action.scope == "app" else self.pane(self.active_pane).query("FilterTable").first()
-            self.call_later(target.run_action, action.action)
-            return
-        self.show_pane(action.scope)
-        self.call_later(self.pane(action.scope).run_action, action.action)
+        dispatch.run_palette_action(self, action)
+
+    def action_cancel_work(self) -> None:
+        """ctrl+g: the focused pane's running work (a cluster starting, a stage) gets its cancel event."""
+        cancelled = self.pane(self.active_pane).cancel_work()
+        what = ", ".join(cancelled) if cancelled else "nothing: no work of this pane is running"
+        self.say(f"Cancelling {what}.")
 
     async def action_quit(self) -> None:
         """Quitting stops a cluster started by hand and cancels a running experiment: ask first."""

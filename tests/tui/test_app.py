@@ -36,7 +36,7 @@ async def test_command_line_verbs_and_unknown_verb(engine) -> None:
         assert app.active_pane == "chaos"
         await pilot.press("colon", *"bogus", "enter")
         await pilot.pause()
-        assert "unknown command :bogus" in message(app)
+        assert "Unknown command :bogus" in message(app)
 
 
 async def test_help_lists_every_action_and_closes(engine) -> None:

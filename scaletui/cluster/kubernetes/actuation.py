@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scaletui.cluster.standalone.downtime import DowntimeProbe
 from scaletui.errors import JobError
@@ -15,7 +15,38 @@ from scaletui.events import ActuationEvent
 from scaletui.flink import job_submit
 
 if TYPE_CHECKING:
-    from scaletui.cluster.kubernetes.backend import KubernetesCluster
+    from scaletui.cluster.base import JobInfo
+    from scaletui.cluster.kubernetes.metrics import KubernetesCollector
+    from scaletui.cluster.kubernetes.pods import PodView
+    from scaletui.events import EventBus
+    from scaletui.flink.rest import FlinkRestClient
+
+
+class DeploymentSettings(Protocol):
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def taskmanager_deployment(self) -> str: ...
+    @property
+    def rescale_timeout_s(self) -> float: ...
+
+
+class KubernetesCluster(Protocol):
+    """What actuation uses of the Kubernetes backend (a Protocol: the backend imports this module, not the reverse)."""
+
+    bus: EventBus
+    target_rate: float | None
+    apps: Any
+
+    @property
+    def settings(self) -> DeploymentSettings: ...
+    @property
+    def rest(self) -> FlinkRestClient: ...
+    @property
+    def collector(self) -> KubernetesCollector: ...
+    def job(self) -> JobInfo | None: ...
+    def pods(self) -> list[PodView]: ...
+    def api_call(self, what: str, call: Any) -> Any: ...
 
 
 class KubernetesDowntime(DowntimeProbe):

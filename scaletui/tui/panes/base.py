@@ -6,16 +6,15 @@ and until then their keys are shown disabled.
 
 from __future__ import annotations
 
-import logging
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.containers import Vertical
 from textual.events import DescendantFocus, Focus
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from scaletui.errors import UserError
-from scaletui.tui import clock
+from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import PANE_TITLES, PANES, bindings
 
 if TYPE_CHECKING:
@@ -23,10 +22,16 @@ if TYPE_CHECKING:
     from scaletui.engine.view import RunView
     from scaletui.events import Event
     from scaletui.session.model import Session
-    from scaletui.tui.app import ScaletuiApp
     from scaletui.tui.theming import Palette
 
-log = logging.getLogger(__name__)
+
+class PaneHost(dispatch.Host, Protocol):
+    """What a pane asks of the app (a Protocol: panes do not import the app, which composes them)."""
+
+    @property
+    def palette(self) -> Palette: ...
+
+    def pane_focused(self, name: str) -> None: ...
 
 
 class Pane(Vertical):
@@ -44,6 +49,7 @@ class Pane(Vertical):
         super().__init__(id=f"pane-{self.pane_id}")
         self.border_title = f"{PANES.index(self.pane_id) + 1} {PANE_TITLES[self.pane_id]}"
         self._view = view
+        self._cancels: dict[Worker[Any], threading.Event] = {}
 
     @property
     def view(self) -> RunView:
@@ -54,7 +60,7 @@ class Pane(Vertical):
         return self._view
 
     @property
-    def scaletui(self) -> ScaletuiApp:
+    def scaletui(self) -> PaneHost:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -93,20 +99,27 @@ class Pane(Vertical):
     def on_focus(self, event: Focus) -> None:
         self.scaletui.pane_focused(self.pane_id)
 
-    def run_intent(self, description: str, call: Callable[[], Any], group: str | None = None) -> Worker[Any] | None:
-        """Run a blocking engine call in a named thread worker; its errors reach the message line, not a traceback."""
+    def run_intent(
+        self,
+        description: str,
+        call: Callable[[], Any] | Callable[[threading.Event], Any],
+        group: str | None = None,
+        cancellable: bool = False,
+    ) -> Worker[Any] | None:
+        """Run a blocking engine call in a named thread worker; its outcome reaches the message line (dispatch). A
+        `cancellable` call receives a real cancel event, which ctrl+g sets (`cancel_work`)."""
         if not self.view.interactive:
             self.scaletui.say("This is a replay: it shows what happened and changes nothing.")
             return None
+        cancel = threading.Event()
 
         def work() -> Any:
-            worker = get_current_worker()
-            if worker.is_cancelled:
+            if get_current_worker().is_cancelled:
                 return None
-            return call()
+            return call(cancel) if cancellable else call()  # type: ignore[call-arg]
 
         self.scaletui.say(f"{description}...")
-        return self.run_worker(
+        worker = self.run_worker(
             work,
             name=description,
             group=group or self.pane_id,
@@ -115,18 +128,23 @@ class Pane(Vertical):
             exclusive=group is not None,
             exit_on_error=False,
         )
+        if cancellable:
+            self._cancels[worker] = cancel
+        return worker
+
+    def cancel_work(self) -> list[str]:
+        """Set the cancel event of this pane's running cancellable work; what was cancelled, by name."""
+        names = []
+        for worker, cancel in list(self._cancels.items()):
+            if worker.is_finished:
+                del self._cancels[worker]
+            elif not cancel.is_set():
+                cancel.set()
+                names.append(worker.name)
+        return names
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         event.stop()
-        worker = event.worker
-        if event.state == WorkerState.ERROR:
-            err = worker.error
-            if isinstance(err, UserError):
-                log.warning("%s: %s", worker.name, err)
-                self.scaletui.say(str(err), "error")
-            else:
-                log.error("%s failed", worker.name, exc_info=err)
-                self.scaletui.say(f"{worker.name} failed: {err}. Details in {self.engine.log_file}.", "error")
-        elif event.state == WorkerState.SUCCESS:
-            result = worker.result
-            self.scaletui.say(result if isinstance(result, str) else f"{worker.name}: done.")
+        if event.worker.is_finished:
+            self._cancels.pop(event.worker, None)
+        dispatch.report_worker(self.scaletui, event.worker, event.state)

@@ -154,7 +154,12 @@ class PodsPane(Pane):
 
     def action_start_cluster(self) -> None:
         if not self.engine.leftover_cluster():
-            self.run_intent("starting the cluster", self.engine.live.start, group="cluster")
+            self.run_intent(
+                "starting the cluster (ctrl+g cancels)",
+                lambda cancel: self.engine.live.start(cancel=cancel),
+                group="cluster",
+                cancellable=True,
+            )
             return
         names = ", ".join(p.name for p in self.engine.store.session.cluster.processes)
         fields = [
@@ -165,7 +170,10 @@ class PodsPane(Pane):
             if values is not None:
                 choice = values["choice"]
                 self.run_intent(
-                    "starting the cluster", lambda: self.engine.live.start(recovery=choice), group="cluster"
+                    "starting the cluster (ctrl+g cancels)",
+                    lambda cancel: self.engine.live.start(cancel=cancel, recovery=choice),
+                    group="cluster",
+                    cancellable=True,
                 )
 
         hint = "adopt: keep them and their job; stop: stop them and start a fresh cluster."

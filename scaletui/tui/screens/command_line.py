@@ -1,4 +1,4 @@
-"""`:` opens a one-line prompt at the bottom; Enter runs the verb, Esc cancels."""
+"""`:` opens a one-line prompt at the bottom; Enter runs the verb (tui/intent_parser.py), Esc cancels."""
 
 from __future__ import annotations
 
@@ -15,8 +15,14 @@ class CommandLineScreen(ModalScreen[str | None]):
     CommandLineScreen > Input { dock: bottom; width: 100%; border: tall $primary; }
     """
 
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
+
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=":pods :stages :chaos :plots :res :theme NAME :help :q")
+        yield Input(
+            self.text, placeholder=":rescale OP N  :load step 300 900@5m  :fault delay T 100ms 30s  ? lists all"
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -1,4 +1,4 @@
-"""`?`: every key of the app, grouped by pane, read from the actions table (so it cannot drift)."""
+"""`?`: every key and `:` verb of the app, grouped by pane, read from the actions table (so it cannot drift)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label
-from scaletui.tui.commands import COMMANDS
 
 
 def help_table(keymap: dict[str, str]) -> Table:
@@ -26,9 +25,11 @@ def help_table(keymap: dict[str, str]) -> Table:
             table.add_row(key_label(keymap.get(a.id, a.key)), a.palette or a.description)
     table.add_row("[u]Dialogs[/u]", "")
     table.add_row("Esc", "close a dialog, a text view or the run history")
-    table.add_row("[u]Commands (:)[/u]", "")
-    for name, (_, doc) in COMMANDS.items():
-        table.add_row(f":{name}", doc)
+    table.add_row("[u]Commands (:)[/u]", "the same steps as an experiment file's timeline")
+    for a in ACTIONS:
+        if a.verb:
+            table.add_row(f":{a.verb_word}", f":{a.verb}  {a.palette or a.description}")
+    table.add_row("", "e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
     return table
 
 
