@@ -219,7 +219,10 @@ class EnosPlatform:
                 job_id=self._status.job_id,
                 message="the job is no longer on the testbed",
             )
-        job = jobs[0]
+        return self._oar_status(jobs[0])
+
+    def _oar_status(self, job: Any) -> PlatformStatus:
+        """A Grid5000 job as python-grid5000 describes it (state, site, walltime), as this platform's status."""
         return PlatformStatus(
             state=OAR_STATES.get(job.state, "waiting"),
             job_id=str(job.uid),
@@ -294,15 +297,7 @@ class EnosPlatform:
             states = [job.state for job in jobs]
             first = jobs[0] if jobs else None
             if first is not None:
-                self._status = PlatformStatus(
-                    state=OAR_STATES.get(first.state, "waiting"),
-                    job_id=str(first.uid),
-                    site=str(first.site),
-                    cluster=self._status.cluster,
-                    walltime_s=int(getattr(first, "walltime", 0) or 0),
-                    started_at=float(getattr(first, "started_at", 0) or 0),
-                    message=f"OAR state {first.state}",
-                )
+                self._status = self._oar_status(first)
             if "error" in states:
                 raise PlatformError(
                     f"Grid5000 put the job of {self.name} in error.",
