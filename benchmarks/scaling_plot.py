@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from scaletui.cluster.simulator.model import NodeSpec, SimConfig
+from scaletui.events import DecisionEvent
 
-if TYPE_CHECKING:
-    from scaling import Run
+
+class Run(Protocol):
+    """What a plot reads of one strategy's run (scaling.py's Run; a Protocol, so this module does not import it)."""
+
+    strategy: str
+    t: list[float]
+    target: list[float]
+    p99: list[float | None]
+    slots: list[int]
+    oracle_slots: list[int]
+    decisions: list[DecisionEvent]
 
 
 def plot(load: str, runs: list[Run], out: Path, slo_ms: float) -> Path:
