@@ -145,15 +145,21 @@ class Run:
             )
 
     def begin(self) -> None:
-        """Start the clock, the load and the strategy; submit the job unless the timeline does."""
-        self.started_at = self.clock.now()
+        """Submit the job unless the timeline does, then start the clock, the load and the strategy.
+
+        The clock starts once the job runs: a submission can take a minute on a testbed (the jar through the API
+        server's proxy, TaskManager pods scheduled), and the file's times (load steps, faults, the duration) are
+        the job's, not the submission's. The profile's first rate is set before, for the job to start at it."""
         if self.caps.load is not None:
-            self.caps.load.set_profile(self.profile, self.started_at)
+            self.caps.load.set_profile(self.profile, self.clock.now())
         submit_later = any(isinstance(s, SubmitStep) for s in self.plan.steps)
         if self.caps.job is not None and self.plan.submit_job and not submit_later:
             self._submit()
         elif self.caps.job is None or self.caps.cluster.job() is not None:
             self.job_submitted = True  # the platform's own job, or one a crashed scaletui left running
+        self.started_at = self.clock.now()
+        if self.caps.load is not None:
+            self.caps.load.set_profile(self.profile, self.started_at)
         if self.plan.initial_strategy is not None:
             self._start_controller(self.plan.initial_strategy, self.plan.strategy)
 

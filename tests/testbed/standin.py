@@ -142,6 +142,12 @@ class K3sStandin:
         left += [f"pid {p.pid} ({p.args[0]})" for p in self.victoria.procs if p.poll() is None]
         ports = [self.api.port, self.victoria.port, self.victoria.exporter_port, self.consul.http.port, self.rate_port]
         left += [f"port {p}" for p in ports if p and _listening(p)]
+        return left + self.fault_leftovers()
+
+    def fault_leftovers(self) -> list[str]:
+        """What the Chaos Mesh resources left enacted: resources not lifted, their rules, fault processes and a qdisc
+        (what a test asks mid-session, while the stand-in's own processes rightly run)."""
+        left = [f"enacted {key}" for key in self.chaos.enacted]
         for record in self.chaos.history:
             left += [f"rule {r}" for r in netfilter.tagged_rules(NetnsRef(), f"scaletui:{record.fault.id}")]
             left += [f"fault process {p}" for p in procs.marked_pids(record.fault.id)]
