@@ -65,7 +65,7 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
 
 
 async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
-    """A NaN gauge once crashed plotext's legend and with it the whole app; such values are left out of the plot."""
+    """A NaN gauge once crashed plotext's legend and with it the whole app; such values break the line instead."""
     from scaletui.events import MetricsEvent
     from scaletui.metrics.model import JobSample, OperatorSample
 
@@ -86,6 +86,6 @@ async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
         drawn = lambda: len(engine.series.series("rate.target")[0]) == 3 and plots.plots  # noqa: E731
         await wait_for(pilot, drawn, "the plots to be drawn")
         for plot in plots.plots.values():
-            plot.plt.build()
+            plot.build(plot.size.width, plot.size.height)
         await pilot.pause()
         assert app.is_running and app._exception is None

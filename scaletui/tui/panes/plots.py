@@ -1,14 +1,14 @@
-"""Plots: throughput (target vs achieved), latency, parallelism and busy time, with fault windows marked.
+"""Plots: throughput (target, source and processed rates), latency, parallelism and busy time over the last
+`PLOT_WINDOW_S`, against time since the run's start, with fault windows shaded and decisions marked and labelled.
 
 The samples are the engine's series (or a replay's): this pane keeps none of its own, and redraws on a timer only
-when it is shown and the series moved. textual-plotext costs ~1 s to import, so the plots are built the first time
-this pane is shown with data.
+when it is shown and the series moved (or the theme changed). The charts (widgets/chart.py) downsample to their
+own width and cache their rows, so a redraw a second with a full window costs about a millisecond a chart.
 """
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Grid
@@ -18,11 +18,19 @@ from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen
+from scaletui.tui.theming import Palette, rich_colour
+from scaletui.tui.widgets.chart import Chart, ChartData, Line, Marker, Span
 
 if TYPE_CHECKING:
-    from scaletui.engine.view import RunView
+    from rich.style import Style
 
-HISTORY_S = 600.0
+    from scaletui.engine.view import RunView
+    from scaletui.events import DecisionEvent
+
+PLOT_WINDOW_S = 600.0
+"""The plots show the last ten minutes; the engine's series keep an hour."""
+LINE_COLOURS = ("primary", "success", "warning", "secondary", "accent", "foreground")
+"""Theme variables the lines take in turn."""
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
 
 
@@ -55,8 +63,11 @@ class PlotsPane(Pane, can_focus=True):
 
     def __init__(self, view: RunView | None = None) -> None:
         super().__init__(view)
-        self.plots: dict[str, Any] = {}
+        self.plots: dict[str, Chart] = {}
         self._drawn = -1
+        self._palette: Palette | None = None
+        self._origin: float | None = None
+        self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="headline")
@@ -69,9 +80,15 @@ class PlotsPane(Pane, can_focus=True):
     def _tick(self) -> None:
         if not self.is_active:
             return
-        self.query_one("#scaling-line", Static).update(self.scaling_line())
-        if self.view.series.version != self._drawn:
+        self._say("#scaling-line", self.scaling_line())
+        if self.view.series.version != self._drawn or self.palette is not self._palette:
             self.redraw()
+
+    def _say(self, where: str, text: str) -> None:
+        """Update a line only when its text changed (an update lays the pane out again)."""
+        if self._texts.get(where) != text:
+            self._texts[where] = text
+            self.query_one(where, Static).update(text)
 
     def scaling_line(self) -> str:
         """Active strategy, what it does now (rescaling, or the time to its next decision) and its last decision."""
@@ -144,53 +161,114 @@ class PlotsPane(Pane, can_focus=True):
         self.redraw()
 
     def _build(self) -> None:
-        from textual_plotext import PlotextPlot
-
         grid = self.query_one("#plot-grid", Grid)
         for name in ("throughput", "latency", "parallelism", "busy"):
-            plot = PlotextPlot(id=f"plot-{name}")
+            plot = Chart(id=f"plot-{name}")
             self.plots[name] = plot
             grid.mount(plot)
 
     def redraw(self) -> None:
-        self.query_one("#scaling-line", Static).update(self.scaling_line())
+        self._say("#scaling-line", self.scaling_line())
         series = self.view.series
         last = series.last_sample
         if last is None:
+            self._origin = None
             return
-        self._drawn = series.version
-        self.query_one("#headline", Static).update(headline(last))
+        self._drawn, self._palette = series.version, self.palette
+        self._say("#headline", headline(last))
         if not self.plots:
             self._build()
-            self.call_after_refresh(self.redraw)
-            return
-        since = last.ts - HISTORY_S
+        end = last.ts
+        since = end - PLOT_WINDOW_S
+        origin = self._run_start(end)
+        styles = self._line_styles()
+        spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
+        markers = tuple(Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since)
         ops = list(series.operators)
-        self._plot("throughput", "records/s", {"target": "rate.target", "achieved": "rate.source"}, since, last.ts)
-        self._plot("latency", "latency ms", {q: f"latency.{q}" for q in ("p50", "p99")}, since, last.ts)
-        self._plot("parallelism", "parallelism", {op: f"op.{op}.parallelism" for op in ops}, since, last.ts)
-        self._plot("busy", "busy ms/s", {op: f"op.{op}.busy" for op in ops}, since, last.ts)
+        rates = {"target": "rate.target", "source": "rate.source"}
+        bottleneck = self._bottleneck(last)
+        if bottleneck is not None:
+            rates[f"{bottleneck} in"] = f"op.{bottleneck}.in"
+        charts = {
+            "throughput": ("r/s", rates, False, None),
+            "latency": ("latency ms", {q: f"latency.{q}" for q in ("p50", "p99")}, False, None),
+            "parallelism": ("parallelism", {op: f"op.{op}.parallelism" for op in ops}, True, None),
+            "busy": ("busy ms/s", {op: f"op.{op}.busy" for op in ops}, False, 1000.0),
+        }
+        shade, marker, axis = self._chart_styles()
+        for name, (title, keys, integer, ceiling) in charts.items():
+            lines = []
+            for i, (label, key) in enumerate(keys.items()):
+                ts, vs = series.series(key, since)
+                if integer and vs and vs[-1] == vs[-1]:
+                    label = f"{label} {vs[-1]:.0f}"
+                lines.append(Line(label, ts, vs, styles[i % len(styles)]))
+            chart = self.plots[name]
+            chart.shade, chart.marker_style, chart.axis_style = shade, marker, axis
+            chart.show(ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling))
 
-    def _plot(self, name: str, title: str, lines: dict[str, str], since: float, end: float) -> None:
+    @staticmethod
+    def _bottleneck(sample: JobSample) -> str | None:
+        """The busiest operator that is not a source: its input is the rate the job processes."""
+        busy = {n: op.busy_ms_per_s or 0.0 for n, op in sample.operators.items() if not op.is_source}
+        return max(busy, key=lambda n: busy[n]) if busy else None
+
+    def _run_start(self, end: float) -> float:
+        """Time zero of the axis: the run's first sample, remembered once the series' hour has rolled past it."""
         series = self.view.series
-        plot = self.plots[name]
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.title(title)
-        top = 0.0
-        for label, key in lines.items():
-            ts, vs = series.series(key, since)
-            pts = [(t - since, v) for t, v in zip(ts, vs) if math.isfinite(v)]
-            if pts:
-                plt.plot([p[0] for p in pts], [p[1] for p in pts], label=label)
-                top = max(top, max(p[1] for p in pts))
-        for span in series.fault_spans():
-            x1 = (span.end if span.end is not None else end) - since
-            if x1 >= 0 and top > 0:
-                plt.vertical_line(max(0.0, span.start - since), color=self.palette.plot("fault-active"))
-                plt.vertical_line(x1, color=self.palette.plot("fault-active"))
-        for decision in series.decisions_between(since):
-            if decision.applied:
-                plt.vertical_line(decision.ts - since, color=self.palette.plot("decision"))
-        plot.refresh()
+        ts, _ = series.series("rate.target")
+        if not ts:
+            return self._origin if self._origin is not None else end
+        if len(ts) < series.history_s or self._origin is None or ts[0] < self._origin:
+            self._origin = ts[0]
+        return self._origin
+
+    def _line_styles(self) -> list[Style]:
+        from rich.style import Style
+
+        if self.palette.no_color:
+            return [Style(bold=True), Style(), Style(dim=True), Style(italic=True)]
+        variables = self.app.theme_variables
+        return [Style(color=rich_colour(variables.get(v, "")) or None) for v in LINE_COLOURS]
+
+    def _chart_styles(self) -> tuple[Style, Style, Style]:
+        """The fault shade (the fault colour faded into the background; grey in 16 colours; reverse without
+        colour), the decision markers' style and the axes'."""
+        from rich.style import Style
+        from textual.color import Color
+
+        palette = self.palette
+        marker = Style.parse(palette.style("decision", "bold"))
+        if palette.no_color:
+            return Style(reverse=True), marker, Style()
+        fault = palette.colours.get("fault-active", "")
+        background = self.app.theme_variables.get("surface", "")
+        if fault.startswith("ansi_") or not fault or not background or background.startswith("ansi_"):
+            shade = Style(bgcolor="bright_black")
+        else:
+            shade = Style(bgcolor=Color.parse(background).blend(Color.parse(fault), 0.3).hex)
+        return shade, marker, Style(dim=True)
+
+
+def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
+    """Each applied decision's time and what it changed in a few characters: "↑3" (an operator to 3), "↓1",
+    "TM2". A decision recorded without its "from" is compared with the decision before it."""
+    marks: list[tuple[float, str]] = []
+    prev: dict[str, int] = {}
+    prev_tms: int | None = None
+    for d in decisions:
+        before = d.before or prev
+        tms_before = d.taskmanagers_before if d.taskmanagers_before is not None else prev_tms
+        if d.applied:
+            changed = [
+                (abs(to - before[k]), k, to) for k, to in d.parallelism.items() if k in before and before[k] != to
+            ]
+            if changed:
+                _, name, to = max(changed)
+                marks.append((d.ts, f"{'↑' if to > before[name] else '↓'}{to}"))
+            elif d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before:
+                marks.append((d.ts, f"TM{d.taskmanagers}"))
+            else:
+                marks.append((d.ts, ""))
+        prev, prev_tms = dict(d.parallelism), d.taskmanagers
+    return marks
