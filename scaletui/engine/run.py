@@ -160,6 +160,9 @@ class Run:
         self.started_at = self.clock.now()
         if self.caps.load is not None:
             self.caps.load.set_profile(self.profile, self.started_at)
+            # The session keeps the load now applied, so the load dialog opens on it, not on an example.
+            spec = self.load_spec.model_dump()
+            self.bus.publish(LoadChanged(ts=self.started_at, source="run", spec=spec))
         if self.plan.initial_strategy is not None:
             self._start_controller(self.plan.initial_strategy, self.plan.strategy)
 

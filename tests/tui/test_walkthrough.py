@@ -170,3 +170,17 @@ async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_exp
     finally:
         sleeper.kill()
         sleeper.wait()
+
+
+async def test_the_load_dialog_opens_on_the_load_a_fresh_live_run_applies(sim_engine: Engine) -> None:
+    """Walkthrough at 100x30: on a fresh session `s` runs conf/experiments/local-constant.toml's load (200 r/s), and
+    `l` opened on the dialog's example (constant, rate = 300) instead of the load the plots showed."""
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+        await wait_for(pilot, lambda: sim_engine.store.session.job.load_profile, "the applied load in the session")
+        await pilot.press("4", "l")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
+        assert app.screen.values() == {"profile": "constant", "params": "rate = 200"}  # type: ignore[attr-defined]
+        await pilot.press("escape")
