@@ -328,9 +328,9 @@ class Run:
         while not self.cancel.is_set():
             step_began = self.clock.now()
             elapsed = step_began - self.started_at
+            self._apply_due(elapsed)
             if self.plan.duration is not None and elapsed >= self.plan.duration:
                 break
-            self._apply_due(elapsed)
             self._step(step_began)
             if step_began - last_instances >= self.plan.instances_every_s:
                 last_instances = step_began
@@ -364,7 +364,10 @@ class Run:
                     self._apply_queue(self.elapsed())
 
     def _apply_due(self, elapsed: float) -> None:
-        while self._pending and self._pending[0].at <= elapsed + AT_TOLERANCE_S:
+        """The steps due by now, in order. A step that a slow one before it (a TaskManager start) made late still
+        runs, late rather than never, and so does one due before the run's end that the end overtook."""
+        end = self.plan.duration if self.plan.duration is not None else math.inf
+        while self._pending and self._pending[0].at <= min(max(elapsed, self.elapsed()), end) + AT_TOLERANCE_S:
             step = self._pending.popleft()
             try:
                 said = self.apply(step)
