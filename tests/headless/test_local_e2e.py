@@ -80,6 +80,7 @@ def test_local_experiment_end_to_end(tmp_path: Path) -> None:
         assert (run / name).is_file(), name
     rows = [r for r in csv.DictReader((run / "metrics.csv").open()) if r["operator"] == "source"]
     low = [r for r in rows if 5 <= float(r["t_s"]) <= 19 and r["achieved_rate"]]  # before the fault at 20 s
+    assert low, f"no source rate measured between 5 s and the fault at 20 s: {[r['t_s'] for r in rows][:20]}"
     achieved = sum(float(r["achieved_rate"]) for r in low) / len(low)
     assert abs(achieved - 100) <= 10, f"achieved {achieved:.1f}/s at a target of 100/s"
     decisions = [json.loads(line) for line in (run / "decisions.jsonl").read_text().splitlines()]
