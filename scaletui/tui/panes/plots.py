@@ -179,8 +179,8 @@ class PlotsPane(Pane, can_focus=True):
         if not self.plots:
             self._build()
         end = last.ts
-        since = end - PLOT_WINDOW_S
         origin = self._run_start(end)
+        since = max(end - PLOT_WINDOW_S, min(origin, end - 1.0))  # the window grows from the start until full
         styles = self._line_styles()
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         markers = tuple(Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since)

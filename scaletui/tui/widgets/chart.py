@@ -61,7 +61,7 @@ class ChartData:
     spans: tuple[Span, ...] = ()
     markers: tuple[Marker, ...] = ()
     integer: bool = False
-    """Whole numbers (parallelism): the scale ends one above the largest, and the labels are whole."""
+    """Whole numbers (parallelism): the scale ends half a step above the largest, and the labels are whole."""
     ceiling: float | None = None
     """The most the values can be (busy time: 1000 ms/s); the scale stops there."""
 
@@ -74,7 +74,7 @@ def robust_top(lines: Sequence[Line], start: float, end: float, integer: bool = 
     recent = [v for line in lines for t, v in zip(line.ts, line.vs) if t >= recent_from and math.isfinite(v)]
     top = max(values[min(len(values) - 1, int(len(values) * 0.98))], max(recent, default=0.0))
     if integer:
-        return float(max(1, math.ceil(top)) + 1)
+        return max(1, math.ceil(top)) + 0.5
     return nice(top * 1.1) if top > 0 else 1.0
 
 
@@ -296,7 +296,7 @@ class Chart(Widget):
         label_w = len(clock_label(data.end - data.origin)) + 2
         step = next((s for s in TICK_STEPS if cols * s / span >= label_w), TICK_STEPS[-1])
         chars = [" "] * width
-        t = math.ceil((data.start - data.origin) / step) * step
+        t = max(0, math.ceil((data.start - data.origin) / step)) * step
         free = 0
         while t + data.origin <= data.end:
             c = AXIS_W + int((t + data.origin - data.start) / span * cols)
