@@ -1,7 +1,7 @@
-"""NOT COLLECTED YET (issue 14, item 5, open): this file never passed. In its one complete headless run, on a
-machine at load ~24, the second TaskManager pod took 94 s to start and the run's timeline steps waited behind that
-actuation (the run loop now applies a step that a slow one made late: tests/engine/test_run_loop.py). Rename it back to
-test_e2e.py once `pytest tests/testbed/test_e2e.py` passes beside `stress-ng --cpu 1`.
+"""NOT COLLECTED YET (issue 14, item 5, open). It passed its three parts twice in the work tree (369 s on a quiet
+machine; 408 s beside a loaded make test at load ~17) and failed once in a clean clone beside a loaded make test:
+"no latency matrix between 99 and 113 s" (its times are fixed, not waits with deadlines). Rename it back to
+test_e2e.py once its times are conditions with deadlines and it passes beside `stress-ng --cpu 1`.
 
 The testbed loop, whole, as a user runs it: conf/experiments/testbed-step-transscale.toml on Grid5000, with the
 Kubernetes API, Consul and Grid5000 as loopback fakes with real insides (tests/testbed/standin.py: real Flink
