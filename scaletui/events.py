@@ -144,6 +144,8 @@ class StrategyChanged(Event):
     paused: bool = False
     dry_run: bool = False
     message: str = ""
+    settings: str = ""
+    """Its parameters in one line (`ControllerStatus.settings`), so a replay shows them too."""
 
 
 @dataclass(frozen=True, kw_only=True)

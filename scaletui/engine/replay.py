@@ -85,6 +85,7 @@ class ReplayPlayer:
             dry_run=bool(s and s.dry_run),
             next_decision_in=None,
             last_decision=last,
+            settings=s.settings if s is not None else "",
         )
 
     def capacity(self) -> None:

@@ -314,7 +314,7 @@ class Run:
             self.bus.publish(
                 StrategyChanged(
                     ts=self.clock.now(), source="run", name=status.strategy, paused=status.paused,
-                    dry_run=status.dry_run, message=status.pause_reason,
+                    dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
                 )
             )  # fmt: skip
 

@@ -12,6 +12,7 @@ simulator's clock in simulations, where sleeping advances simulated time.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import deque
@@ -44,6 +45,8 @@ class ControllerStatus:
     last_decision: DecisionEvent | None
     acting: str = ""
     """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
+    settings: str = ""
+    """The loop's and the strategy's parameters in one line ("every 10s over 10s, cooldown 20s, ...")."""
 
 
 class ScalingController:
@@ -165,7 +168,22 @@ class ScalingController:
                 next_decision_in=self.time_to_next_decision(),
                 last_decision=self._last_decision,
                 acting=self._acting,
+                settings=self.settings(),
             )
+
+    def settings(self) -> str:
+        """What this loop runs with, for the strategy line: the experiment's loop bounds, then the strategy's own
+        parameters as `key=value`."""
+        spec = self.spec
+        loop = (
+            f"every {spec.interval:g}s over {spec.window:g}s, cooldown {spec.cooldown:g}s, "
+            f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
+        )
+        params = self._strategy.params
+        if not dataclasses.is_dataclass(params):
+            return loop
+        values = " ".join(f"{f.name}={_param_text(getattr(params, f.name))}" for f in dataclasses.fields(params))
+        return f"{loop}; {values}" if values else loop
 
     # --- the loop ----------------------------------------------------------------------------------------
 
@@ -347,6 +365,14 @@ class ScalingController:
             for event in events:
                 self.bus.publish(event)
         return events
+
+
+def _param_text(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return ",".join(_param_text(v) for v in value)
+    return str(value)
 
 
 def _acting_text(changes: dict[str, int], obs: Observation, taskmanagers: int | None) -> str:

@@ -41,7 +41,10 @@ class Action:
 
 PANES = ("reservations", "stages", "pods", "plots", "chaos")
 PANE_TITLES = {"reservations": "Reservations", "stages": "Stages", "pods": "Pods", "plots": "Plots", "chaos": "Chaos"}
-SCOPE_TITLES = {"app": "Everywhere", "table": "In any table", **PANE_TITLES, "runs": "Run history (R)"}
+SCOPE_TITLES = {
+    "app": "Everywhere", "table": "In any table", **PANE_TITLES, "runs": "Run history (R)",
+    "decisions": "Decision history (h in Plots)",
+}  # fmt: skip
 PALETTE_SCOPES = ("app", "table", *PANES)
 """Scopes the palette offers from the main screen (the run history's keys act on its own screen)."""
 
@@ -111,6 +114,8 @@ ACTIONS: tuple[Action, ...] = (
            verb="rescale OPERATOR N"),
     Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy", needs="run",
            verb="strategy NAME"),
+    Action("plots.decisions", "h", "decisions", "Decisions", "plots",
+           "scaling: decision history (every decision, its numbers and reason)", verb="decisions"),
     Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume", needs="strategy"),
     Action("scaling.pause", "", "", "Pause", "plots", "scaling: pause the autoscaler", verb="pause",
            needs="strategy"),
@@ -123,6 +128,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("chaos.revert", "x", "revert", "Revert", "chaos", "chaos: revert the selected fault", needs="fault",
            verb="revert [FAULT_ID|all]"),
     Action("chaos.revert_all", "X", "revert_all", "Revert all", "chaos", "chaos: revert every fault", needs="fault"),
+    Action("decisions.back", "escape", "back", "Back", "decisions", "decisions: back to the panes"),
     Action("runs.back", "escape", "back", "Back", "runs", "runs: back to the panes (or 1-5, :, ctrl+p)"),
     Action("runs.open", "enter", "open_run", "Open", "runs", "runs: open the selected run's summary and plots"),
     Action("runs.replay", "v", "replay_run", "Replay", "runs", "runs: replay the selected run through the panes"),

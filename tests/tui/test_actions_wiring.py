@@ -11,10 +11,17 @@ import pytest
 from scaletui.tui.actions import ACTIONS, Action
 from scaletui.tui.app import PANE_CLASSES, ScaletuiApp
 from scaletui.tui.intent_parser import STEPS
+from scaletui.tui.screens.decisions import DecisionsScreen
 from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.widgets.filter_table import FilterTable
 
-OWNERS: dict[str, type] = {"app": ScaletuiApp, "table": FilterTable, "runs": RunsScreen, **PANE_CLASSES}
+OWNERS: dict[str, type] = {
+    "app": ScaletuiApp,
+    "table": FilterTable,
+    "runs": RunsScreen,
+    "decisions": DecisionsScreen,
+    **PANE_CLASSES,
+}
 
 
 @pytest.mark.parametrize("action", ACTIONS, ids=lambda a: a.id)

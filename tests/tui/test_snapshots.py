@@ -125,6 +125,7 @@ DIALOGS: dict[str, list[str]] = {
     "load": ["4", "l"],
     "rescale": ["4", "p"],
     "strategy": ["4", "a"],
+    "decisions": ["4", "h"],
     "fire_fault": ["5", "f"],
     "runs": ["R"],
     "new_run": ["R", "n"],

@@ -184,3 +184,89 @@ async def test_the_load_dialog_opens_on_the_load_a_fresh_live_run_applies(sim_en
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
         assert app.screen.values() == {"profile": "constant", "params": "rate = 200"}  # type: ignore[attr-defined]
         await pilot.press("escape")
+
+
+async def test_the_rescale_dialog_opens_on_the_running_parallelism(sim_engine: Engine) -> None:
+    """Walkthrough: `p` always opened on "2", whatever ran; it opens on the operator's parallelism now and follows
+    the operator chosen."""
+    from textual.widgets import Select
+
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+        await wait_for(pilot, lambda: sim_engine.series.last_sample is not None, "a first sample")
+        await pilot.press("4", "p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the rescale dialog")
+        assert app.screen.values() == {"operator": "expensive", "parallelism": "1"}  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        sim_engine.live.rescale("expensive", 2)
+        await wait_for(
+            pilot,
+            lambda: (s := sim_engine.series.last_sample) is not None and s.operators["expensive"].parallelism == 2,
+            "expensive running at 2",
+        )
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the rescale dialog")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.values() == {"operator": "expensive", "parallelism": "2"}
+        form.query_one("#field-operator", Select).value = "parse"
+        await pilot.pause()
+        assert form.values() == {"operator": "parse", "parallelism": "1"}
+        await pilot.press("escape")
+
+
+async def test_every_decision_is_on_the_history_screen_and_the_parameters_on_the_strategy_line(
+    sim_engine: Engine,
+) -> None:
+    """Walkthrough: the decision line was cut, only the last decision was visible and no strategy parameter was
+    shown. `h` in Plots lists every decision, and shows the highlighted one whole."""
+    from scaletui.events import DecisionEvent
+    from scaletui.tui.screens.decisions import DecisionsScreen
+
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+        await wait_for(pilot, lambda: sim_engine.series.last_sample is not None, "a first sample")
+        await app.workers.wait_for_complete()
+        sim_engine.live.set_strategy("transscale")
+        await pilot.press("4")
+        plots = app.pane("plots")
+        await wait_for(pilot, lambda: "headroom=0.1" in plots.scaling_params(), "the strategy's parameters")  # type: ignore[attr-defined]
+        assert "every 10s" in plots.scaling_params()  # type: ignore[attr-defined]
+        now = sim_engine.series.last_sample.ts  # type: ignore[union-attr]
+        long_reason = "expensive 1->3 (needs 3 for 640 r/s at 230 r/s per task, headroom 10 %)" + " and more" * 8
+        ops = {"source": 1, "expensive": 1, "sink": 1}
+        for i, (to, applied, dry) in enumerate([(1, False, False), (3, True, False), (2, False, True)]):
+            sim_engine.bus.publish(DecisionEvent(
+                ts=now + i, source="scaling", strategy="transscale", parallelism={**ops, "expensive": to},
+                taskmanagers=2 if to == 3 else 1, taskmanagers_before=1, reason=long_reason if to == 3 else "keep",
+                applied=applied, dry_run=dry, before=ops if i < 2 else {**ops, "expensive": 3}, rescale_s=4.5,
+                inputs={"target_rate": 640.0, "achieved_rate": 410.0, "latency_ms": {"p99": 1234.0}},
+            ))  # fmt: skip
+        await wait_for(pilot, lambda: len(sim_engine.series.decisions_between(now)) == 3, "the decisions in the series")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(app.screen, DecisionsScreen), "the decision history")
+        text = "\n".join(screen_text(app))
+        assert "expensive 1→3, TMs 1→2" in text and "dry-run" in text and "expensive 3→2" in text, text
+        assert "headroom=0.1" in text, "the parameters are on the history screen too"
+        await pilot.press("up")
+        await pilot.pause()
+        text = "\n".join(screen_text(app))
+        assert "applied: yes in 4.5s" in text and "and more and more" in text and "p99 1,234ms" in text, text
+        assert text.count("and more") >= 8 or "more and more and more" in text.replace("\n ", " ")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.main_screen()
+
+
+def test_the_chaos_table_shows_the_parameters_as_typed() -> None:
+    """Walkthrough: the Params column read `value=None` for a delay."""
+    from scaletui.tui.panes.chaos import fault_row
+
+    fault = FaultRecord(id="f-0001", kind="delay", targets=["taskmanager-1"], started_at=1.0, expires_at=31.0,
+                        params={"latency_ms": 50.0, "jitter_ms": 5, "value": None})  # fmt: skip
+    _, cells = fault_row(fault, 1.0, Palette.of({}, no_color=True))
+    assert cells[-1] == "latency_ms=50 jitter_ms=5"

@@ -45,9 +45,14 @@ ONE_TASKMANAGER = (
 EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
 
 
+def param_text(value: object) -> str:
+    """A fault parameter as typed: 50 rather than 50.0."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def fault_row(f: FaultRecord, now: float, palette: Palette) -> Row:
     left = max(0.0, f.expires_at - now)
-    params = " ".join(f"{k}={v}" for k, v in f.params.items())
+    params = " ".join(f"{k}={param_text(v)}" for k, v in f.params.items() if v is not None and v != "")
     kind = Text(f.kind, style=palette.style("fault-active", "bold"))
     return f.id, [f.id, kind, f"{left:.0f}s", f.backend, ", ".join(f.targets) or "-", params or "-"]
 

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
-from scaletui.tui.screens.form import FormField, FormScreen
+from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette, rich_colour
 from scaletui.tui.widgets.chart import Chart, ChartData, Line, Marker, Span
 
@@ -57,6 +57,8 @@ class PlotsPane(Pane, can_focus=True):
     PlotsPane #headline { height: auto; padding: 0 1; }
     PlotsPane #scaling-line { height: auto; max-height: 3; padding: 0 1; }
     PlotsPane #scaling-line { color: $text-muted; }
+    PlotsPane #scaling-params { height: auto; max-height: 1; padding: 0 1; color: $text-muted; }
+    PlotsPane #scaling-params { text-wrap: nowrap; text-overflow: ellipsis; }
     PlotsPane Grid { grid-size: 2 2; height: 1fr; }
     PlotsPane #plots-empty { padding: 1 1; color: $text-muted; }
     """
@@ -72,6 +74,7 @@ class PlotsPane(Pane, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static(EMPTY, id="headline")
         yield Static("", id="scaling-line")
+        yield Static("", id="scaling-params")
         yield Grid(id="plot-grid")
 
     def engine_ready(self) -> None:
@@ -81,14 +84,17 @@ class PlotsPane(Pane, can_focus=True):
         if not self.is_active:
             return
         self._say("#scaling-line", self.scaling_line())
+        self._say("#scaling-params", self.scaling_params())
         if self.view.series.version != self._drawn or self.palette is not self._palette:
             self.redraw()
 
     def _say(self, where: str, text: str) -> None:
-        """Update a line only when its text changed (an update lays the pane out again)."""
-        if self._texts.get(where) != text:
+        """Update a line only when its text changed; lay the pane out again only when its text may wrap
+        differently (not when only digits changed in place, "next decision in 12s" -> "11s", as every second)."""
+        before = self._texts.get(where)
+        if before != text:
             self._texts[where] = text
-            self.query_one(where, Static).update(text)
+            self.query_one(where, Static).update(text, layout=before is None or not same_shape(before, text))
 
     def scaling_line(self) -> str:
         """Active strategy, what it does now (rescaling, or the time to its next decision) and its last decision."""
@@ -108,6 +114,11 @@ class PlotsPane(Pane, can_focus=True):
         tail = f" | last: {last.reason}" if last is not None else ""
         return f"{status.strategy} {state}{now}{tail}"
 
+    def scaling_params(self) -> str:
+        """The autoscaler's parameters on one line (cut with an ellipsis when narrow; `h` shows them whole)."""
+        status = self.view.strategy_status()
+        return f"params: {status.settings}" if status is not None and status.settings else ""
+
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_load_profile(self) -> None:
@@ -120,11 +131,13 @@ class PlotsPane(Pane, can_focus=True):
         self.app.push_screen(load_form(self.view.session().job.load_profile), done)
 
     def action_rescale(self) -> None:
-        job = self.view.session().job
-        names = tuple(op.name for op in job.operators) or ("expensive",)
+        current = self._parallelism()
+        names = tuple(current) or ("expensive",)
+        chosen = "expensive" if "expensive" in current else (self._bottleneck_now() or names[0])
+        now = {name: str(p) for name, p in current.items()}
         fields = [
-            FormField("operator", "Operator", "expensive", names),
-            FormField("parallelism", "Parallelism", "2"),
+            FormField("operator", "Operator", chosen, names),
+            FormField("parallelism", "Parallelism (now)", now.get(chosen, "1")),
         ]
 
         def done(values: dict[str, str] | None) -> None:
@@ -137,7 +150,21 @@ class PlotsPane(Pane, can_focus=True):
 
             self.run_intent("rescaling", call, group="rescale")
 
-        self.app.push_screen(FormScreen("Set an operator's parallelism (pauses the autoscaler)", fields), done)
+        title = "Set an operator's parallelism (pauses the autoscaler)"
+        self.app.push_screen(FormScreen(title, fields, linked=Linked("operator", "parallelism", now)), done)
+
+    def _parallelism(self) -> dict[str, int]:
+        """Each operator's parallelism now: the last sample's (what Flink runs), else the session's job record."""
+        last = self.view.series.last_sample
+        if last is not None and last.operators:
+            live = {n: op.parallelism for n, op in last.operators.items() if op.parallelism}
+            if live:
+                return live
+        return {op.name: op.parallelism for op in self.view.session().job.operators}
+
+    def _bottleneck_now(self) -> str | None:
+        last = self.view.series.last_sample
+        return self._bottleneck(last) if last is not None else None
 
     def action_strategy(self) -> None:
         from scaletui.scaling.registry import strategy_names
@@ -150,6 +177,13 @@ class PlotsPane(Pane, can_focus=True):
                 self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(values["name"]), "scaling")
 
         self.app.push_screen(FormScreen("Autoscaling strategy", fields), done)
+
+    def action_decisions(self) -> None:
+        from scaletui.tui.screens.decisions import DecisionsScreen
+
+        status = self.view.strategy_status()
+        settings = f"{status.strategy}: {status.settings}" if status is not None and status.settings else ""
+        self.app.push_screen(DecisionsScreen(self.view, lambda: self._origin, settings))
 
     def action_toggle_loop(self) -> None:
         self.run_intent("pausing or resuming", self.engine.live.toggle_pause, group="scaling")
@@ -169,6 +203,7 @@ class PlotsPane(Pane, can_focus=True):
 
     def redraw(self) -> None:
         self._say("#scaling-line", self.scaling_line())
+        self._say("#scaling-params", self.scaling_params())
         series = self.view.series
         last = series.last_sample
         if last is None:
@@ -204,7 +239,7 @@ class PlotsPane(Pane, can_focus=True):
                     label = f"{label} {vs[-1]:.0f}"
                 lines.append(Line(label, ts, vs, styles[i % len(styles)]))
             chart = self.plots[name]
-            chart.shade, chart.marker_style, chart.axis_style = shade, marker, axis
+            chart.use_styles(shade, marker, axis)
             chart.show(ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling))
 
     @staticmethod
@@ -216,11 +251,11 @@ class PlotsPane(Pane, can_focus=True):
     def _run_start(self, end: float) -> float:
         """Time zero of the axis: the run's first sample, remembered once the series' hour has rolled past it."""
         series = self.view.series
-        ts, _ = series.series("rate.target")
-        if not ts:
+        first = series.first_time("rate.target")
+        if first is None:
             return self._origin if self._origin is not None else end
-        if len(ts) < series.history_s or self._origin is None or ts[0] < self._origin:
-            self._origin = ts[0]
+        if series.count("rate.target") < series.history_s or self._origin is None or first < self._origin:
+            self._origin = first
         return self._origin
 
     def _line_styles(self) -> list[Style]:
@@ -248,6 +283,11 @@ class PlotsPane(Pane, can_focus=True):
         else:
             shade = Style(bgcolor=Color.parse(background).blend(Color.parse(fault), 0.3).hex)
         return shade, marker, Style(dim=True)
+
+
+def same_shape(a: str, b: str) -> bool:
+    """Whether `b` is `a` with only digits changed into digits: it takes the same cells and wraps the same."""
+    return len(a) == len(b) and all(x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b))
 
 
 def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:

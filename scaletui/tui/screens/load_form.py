@@ -69,7 +69,7 @@ def load_form(load_profile: dict[str, Any]) -> FormScreen:
     ]
     hint = "\n".join(f"{name}: {EXAMPLES[name]}" for name in BUILDERS if name in EXAMPLES)
     return FormScreen(
-        "Load profile (now: the current load)",
+        "Change the load (the fields show the one applied now)",
         fields,
         hint,
         check=load_spec,
