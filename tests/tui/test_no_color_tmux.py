@@ -165,6 +165,12 @@ def test_no_color_screens_are_readable(no_color_app: tuple[Tmux, Tmux]) -> None:
         screens[title] = small.wait_for(shows, active_tab=title)
     small.keys("?")
     screens["help"] = small.wait_for("scaletui keys")
+    small.keys("Escape")
+    small.wait_for("Press ? for every key")
+    small.keys("4")
+    small.wait_for("No metrics yet", active_tab="4 Plots")
+    small.keys("h")
+    screens["decisions"] = small.wait_for("No decision yet")
     screens["dashboard"] = wide.wait_for("Press ? for every key")
     plain = SGR.sub("", screens["dashboard"])
     assert "No reservation yet" in plain and "Cluster stopped" in plain and "No active fault" in plain, plain
