@@ -1,7 +1,28 @@
-"""NOT COLLECTED YET (issue 14, item 5, open). It passed its three parts twice in the work tree (369 s on a quiet
-machine; 408 s beside a loaded make test at load ~17) and failed once in a clean clone beside a loaded make test:
-"no latency matrix between 99 and 113 s" (its times are fixed, not waits with deadlines). Rename it back to
-test_e2e.py once its times are conditions with deadlines and it passes beside `stress-ng --cpu 1`.
+"""NOT COLLECTED YET (issue 14, item 5; the file name is the maintainer's call). History: it passed twice in the work
+tree (369 s quiet; 408 s beside a loaded make test) and failed once in a clean clone under load ("no latency matrix
+between 99 and 113 s"): the fault, due at 55 s of a 100 s run, fired ~38 s late because the run loop applies
+timeline steps only between its own steps and a scale-up's step (a second TaskManager pod's start, then the
+throughput back) lasted that long; the fault window computed from the plan lay past the run's end.
+
+Now: every window is read from what the run recorded (the step where the rate service got it, the fault from its
+`injected` to its `expired` entry in faults.jsonl, the run's end in run.json), and a fault reverted at the run's end
+before it expired fails with the scale-up's timeline; the fault is due at 40 s of a 120 s run, so it is observed
+whole even when a slow scale-up makes it fire 50 s late (LATEST_FAULT_S); waits have deadlines (the settled state
+after each run included). The stand-in raises a starting TaskManager pod's CPU priority until it registers (a
+testbed pod has its node's CPUs): from the scale to Ready took 43 and 85 s without it at load 17-27, 22-36 s with it
+at load ~17, and still ~31 s at load 5-8 (Flink's script and its BashJavaUtils JVM ~13 s, the TaskManager JVM ~17
+s), so the fault fires ~20 s late in most runs (injected at 60-63 s; on time at 41 s once). Runs of the whole
+module, each beside `stress-ng --cpu 1`: 574 s (150 s runs, no priority; a loaded make test too, load 13-27, all
+passed), 503 s (120 s runs, make test too, load 14-20, all passed), 423 s (120 s runs, make test over, load 4-10,
+all passed). Figures of each part are printed with -s.
+
+Product behaviour it has to live with (product code, not changed here): the scaling controller acts inside
+the run loop's step (scaletui/engine/run.py Run._step -> ScalingController.tick -> _act), so faults, load steps
+and the run's end wait for a rescale; Kubernetes set_taskmanagers (scaletui/cluster/kubernetes/actuation.py) waits
+for the throughput to be back at the target although adding a TaskManager ahead of a parallelism change does not
+raise it (the local backend passes `uninterrupted`); Transscale records an MST of 0 (scaletui/scaling/strategies/
+transscale.py record: rate 0 with busy time >= min_busy_ms) and then scales that operator (sink, parse) to its
+maximum, a TaskManager included, even at 100 records/s.
 
 The testbed loop, whole, as a user runs it: conf/experiments/testbed-step-transscale.toml on Grid5000, with the
 Kubernetes API, Consul and Grid5000 as loopback fakes with real insides (tests/testbed/standin.py: real Flink
@@ -9,12 +30,12 @@ JobManager and TaskManager processes as pods, Chaos Mesh resources enacted as re
 measured from real agent processes, a real VictoriaMetrics; tests/fakes/g5k.py: the Grid5000 REST API EnosLib and
 python-grid5000 talk to).
 
-What differs from a Grid5000 run, and only that, is overridden in a copy of the experiment file: shorter times (a
-100 s run instead of 10 minutes, a lower step a loaded 2-core machine can take), at most 2 TaskManager pods, and no
-stages (the stand-in is the cluster the stages would have deployed; its kubeconfig is put where the orchestration
-stage fetches it, the session's directory). The platform file is conf/platforms/g5k.toml with one role fewer (the
-fake's reference has three paravance nodes), and EnosLib's `sudo-g5k` over SSH is the one step replaced (there are
-no nodes to SSH to; tests/platforms/test_g5k_flow.py says the same).
+What differs from a Grid5000 run, and only that, is overridden in a copy of the experiment file: shorter times (a 120 s
+run instead of 10 minutes, 100 s in part 3; a lower step a loaded 2-core machine can take), at most 2 TaskManager pods,
+and no stages (the stand-in is the cluster the stages would have deployed; its kubeconfig is put where the orchestration
+stage fetches it, the session's directory). The platform file is conf/platforms/g5k.toml with one role fewer (the fake's
+reference has three paravance nodes), and EnosLib's `sudo-g5k` over SSH is the one step replaced (there are no nodes to
+SSH to; tests/platforms/test_g5k_flow.py says the same).
 
 One session for the whole module, as a user's: the first run reserves the Grid5000 job, the others re-attach to it,
 and the last test releases it.
@@ -67,10 +88,21 @@ LAUNCH = (
     "from scaletui.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
-STEP_AT, FAULT_AT, FAULT_FOR = 15.0, 55.0, 20.0
+STEP_AT, FAULT_AT, FAULT_FOR, DURATION = 15.0, 40.0, 20.0, 120.0
+"""The load step, the NetworkChaos delay and the run's length, in seconds from the run's start. The run loop applies
+a timeline step (the fault) only between its own steps, and the step of a scale-up lasts until the new TaskManager
+pod is ready, the job runs on it and its throughput is back (see the module docstring): a fault due while the
+scale-up runs fires when the scale-up ends. So the fault is due early (right after a quick scale-up), and the run is
+long enough for the fault to be observed whole even when it fires as late as LATEST_FAULT_S."""
+LATEST_FAULT_S = DURATION - FAULT_FOR - 10.0
+"""The latest the fault may fire and still be observed whole before the run's end (10 s of margin: its expiry, the
+run loop's last step, the last samples); a scale-up that ends later is said as such."""
+MATRIX_SETTLE_S = 6.0
+"""Consul's coordinates move to a new RTT over a few of its rounds: the latency matrix under the fault is read from this
+long after its injection to its expiry (as recorded in faults.jsonl)."""
 TESTBED_TIMES = {
     'stages = ["infrastructure", "orchestration", "application"]': "stages = []",
-    'duration = "10m"': 'duration = "100s"',
+    'duration = "10m"': f'duration = "{DURATION:.0f}s"',
     "rate = 200": "rate = 100",
     'steps = [["2m", 800]]': f'steps = [["{STEP_AT:.0f}s", 600]]',
     'interval = "15s"': 'interval = "5s"',
@@ -199,12 +231,15 @@ def testbed(
 @dataclass
 class FlinkWatch:
     """Flink's REST API and the TaskManager Deployment seen from the testbed side (not through scaletui), every
-    half second: when `expensive` first runs at 2 in a RUNNING job, and the Deployment's replicas over time."""
+    half second: when `expensive` first runs at 2 in a RUNNING job, and the TaskManagers over time (the Deployment's
+    replicas, its Ready pods, the TaskManagers registered with the JobManager)."""
 
     standin: K3sStandin
     expensive_at_2: float | None = None
     """time.time() when Flink first said the job's expensive vertex runs at parallelism 2 (all subtasks RUNNING)."""
     replicas: list[tuple[float, int]] = field(default_factory=list)
+    taskmanagers: list[tuple[float, int, int, int]] = field(default_factory=list)
+    """(time.time(), replicas, Ready TaskManager pods, registered TaskManagers) at each change."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -218,6 +253,10 @@ class FlinkWatch:
         assert self._thread is not None
         self._thread.join(timeout=20)
 
+    def first(self, replicas: int = 2, ready: int = 0, registered: int = 0) -> float | None:
+        """When the TaskManagers first reached these counts (time.time()), or None."""
+        return next((t for t, r, p, g in self.taskmanagers if r >= replicas and p >= ready and g >= registered), None)
+
     def _run(self) -> None:
         rest = self.standin.flink.cluster.rest_url
         with httpx.Client(timeout=5) as http:
@@ -225,6 +264,16 @@ class FlinkWatch:
                 replicas = self.standin.api.replicas("flink-taskmanager")
                 if not self.replicas or self.replicas[-1][1] != replicas:
                     self.replicas.append((time.time(), replicas))
+                ready = sum(1 for doc in list(self.standin.api.pods.values())
+                            if doc["metadata"]["name"].startswith("flink-taskmanager-")
+                            and any(c["type"] == "Ready" and c["status"] == "True"
+                                    for c in doc["status"].get("conditions", [])))  # fmt: skip
+                try:
+                    registered = int(http.get(f"{rest}/overview").json()["taskmanagers"])
+                except (httpx.HTTPError, KeyError, ValueError):
+                    registered = self.taskmanagers[-1][3] if self.taskmanagers else 0
+                if not self.taskmanagers or self.taskmanagers[-1][1:] != (replicas, ready, registered):
+                    self.taskmanagers.append((time.time(), replicas, ready, registered))
                 if self.expensive_at_2 is not None:
                     continue
                 try:
@@ -300,21 +349,52 @@ class Figures:
     matrix_during: float
     p99_before: float | None
     p99_during: float | None
+    injected_s: float
+    expired_s: float
+    end_s: float
+    rescale: str
+    """Where the scale-up's time went, from actuations.jsonl and the testbed side."""
 
     def line(self, face: str) -> str:
         p99 = (f"; p99 end-to-end {self.p99_before:.0f} -> {self.p99_during:.0f} ms"
                if self.p99_before is not None and self.p99_during is not None else "")  # fmt: skip
-        flink = f" ({self.flink_s:.1f} s by Flink's REST API)" if self.flink_s is not None else ""
+        flink = f" ({self.flink_s - self.step_s:.1f} s by Flink's REST API)" if self.flink_s is not None else ""
         return (f"E2E TESTBED ({face}): load step at {self.step_s:.1f} s; scale-up decision "
                 f"{self.decision_s - self.step_s:.1f} s after it; expensive at 2 running "
-                f"{self.running_s - self.step_s:.1f} s after it{flink}; latency matrix (faulted nodes' pairs, "
-                f"median RTT) {self.matrix_before:.1f} -> {self.matrix_during:.1f} ms under the "
-                f"NetworkChaos delay{p99}")  # fmt: skip
+                f"{self.running_s - self.step_s:.1f} s after it{flink}; scale-up: {self.rescale}; delay due at "
+                f"{FAULT_AT:.0f} s, injected at {self.injected_s:.1f} s, expired at {self.expired_s:.1f} s, run ended "
+                f"at {self.end_s:.1f} s; latency matrix (faulted nodes' pairs, median RTT) {self.matrix_before:.1f} "
+                f"-> {self.matrix_during:.1f} ms under the NetworkChaos delay{p99}")  # fmt: skip
+
+
+def rescale_timeline(actuations: list[dict[str, Any]], watch: FlinkWatch, bed: Testbed, origin: float) -> str:
+    """Each actuation's issue, in effect and throughput back (the run loop waits for all three), and the new
+    TaskManager pod as the testbed saw it (the Deployment at 2 replicas, the process launched, registered with the
+    JobManager, the pod Ready), in seconds from the run's start."""
+
+    def t(ts: float | None) -> str:
+        return "-" if ts is None else f"{ts - origin:.1f}"
+
+    parts = []
+    for a in actuations:
+        if a["message"] == "issued":
+            continue
+        back = a["started"] + a["downtime_s"] if a.get("downtime_s") is not None else None
+        parts.append(f"{a['kind']} issued {t(a['started'])}, in effect {t(a.get('ended'))}, throughput back "
+                     f"{t(back)} ({a['message']})")  # fmt: skip
+    scaled = next((at for at, replicas in watch.replicas if replicas >= 2), None)
+    starts = [(at, what) for at, _, what in bed.standin.start_priority if scaled is not None and at >= scaled - 1]
+    launched = next((at for at, what in starts if what == "raised"), None)
+    registered = next((at for at, what in starts if what == "normal"), None)
+    parts.append(f"Deployment at 2 {t(scaled)}, pod 2 launched {t(launched)}, registered {t(registered)}, "
+                 f"Ready {t(watch.first(ready=2))}")  # fmt: skip
+    return "; ".join(parts)
 
 
 def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
     """What a complete testbed run leaves: throughput, latency, the decision and the rescale, the fault created,
-    enacted and deleted, the latency matrix and every node's telemetry."""
+    enacted and deleted, the latency matrix and every node's telemetry. Every window is the recorded one: the
+    step where the rate service got it, the fault from its injection to its expiry, the run to its end."""
     meta = json.loads((run / "run.json").read_text())
     assert meta["status"] == "done", meta
     for name in ("metrics.csv", "latency.csv", "nodes.csv", "node_latency.csv", "decisions.jsonl",
@@ -322,6 +402,7 @@ def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
         assert (run / name).is_file(), name
     metrics = rows(run, "metrics.csv")
     origin = statistics.median(float(r["ts"]) - float(r["t_s"]) for r in metrics)
+    end = meta["ended_at"] - origin
     source = [r for r in metrics if r["operator"] == "source" and r["achieved_rate"] and r["stale"] == "0"]
     low = [float(r["achieved_rate"]) for r in source if 5 <= float(r["t_s"]) < STEP_AT]
     assert low and abs(statistics.median(low) - 100) <= 25, f"throughput before the step: {low}"
@@ -333,7 +414,7 @@ def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
     decisions = jsonl(run, "decisions.jsonl")
     ups = [d for d in decisions if d["applied"] and d["parallelism"].get("expensive", 1) >= 2]
     assert ups, f"no scale-up of expensive: {[d['reason'] for d in decisions]}"
-    decision = ups[0]["ts"] - origin
+    decision = ups[0]["ts"] - origin - (ups[0]["rescale_s"] or 0)  # the event is published once the rescale ends
     assert decision >= step - 1
     at_2 = [r for r in metrics if r["operator"] == "expensive" and r["parallelism"] == "2" and r["stale"] == "0"]
     assert at_2, "no sample of expensive running at 2"
@@ -343,10 +424,20 @@ def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
     assert any(a["kind"] == "parallelism" and a["ok"] for a in actuations), actuations
     assert 2 in [r for _, r in watch.replicas], f"the TaskManager Deployment never had 2 replicas: {watch.replicas}"
     assert watch.expensive_at_2 is not None, "Flink's REST API never showed expensive running at 2"
+    rescale = rescale_timeline(actuations, watch, bed, origin)
 
     faults = jsonl(run, "faults.jsonl")
-    assert [f["action"] for f in faults][0] == "injected" and faults[-1]["action"] in ("expired", "reverted"), faults
+    assert [f["action"] for f in faults][0] == "injected", faults
     injected = faults[0]
+    injected_t = injected["ts"] - origin
+    over = [f for f in faults if f["fault_id"] == injected["fault_id"] and f["action"] in ("expired", "reverted")]
+    assert over and faults[-1] is over[-1], faults
+    expired_t = over[0]["ts"] - origin
+    assert over[0]["action"] == "expired", (
+        f"the delay due at {FAULT_AT:.0f} s was injected at {injected_t:.1f} s and reverted at {expired_t:.1f} s by "
+        f"the run's end ({end:.1f} s) before it expired: the run loop fires it only after the scale-up's step, "
+        f"which ended later than the {LATEST_FAULT_S:.0f} s the run leaves room for ({rescale})"
+    )
     faulted = set(injected["targets"])
     assert faulted and all(t.startswith("flink-taskmanager-") for t in faulted), faulted
     enacted = [r for r in bed.standin.chaos.history if r.key.startswith("NetworkChaos/")
@@ -357,18 +448,17 @@ def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
     nodes = rows(run, "nodes.csv")
     assert {"worker-1", "worker-2"} <= {r["node"] for r in nodes}, "no node telemetry from VictoriaMetrics"
     assert any(r["cpu_cores"] and r["memory_bytes"] for r in nodes)
-    injected_t = injected["ts"] - origin
     fault_nodes = {n for n in ("worker-1", "worker-2", "worker-3")
                    if any(r.fault.targets and n in {t.node for t in r.fault.targets} for r in enacted)}  # fmt: skip
     matrix = [r for r in rows(run, "node_latency.csv") if {r["a"], r["b"]} & fault_nodes and r["a"] != r["b"]]
 
     def median_rtt(lo: float, hi: float) -> float:
         values = [float(r["rtt_ms"]) for r in matrix if lo <= float(r["t_s"]) < hi]
-        assert values, f"no latency matrix between {lo:.0f} and {hi:.0f} s"
+        assert values, f"no latency matrix between {lo:.0f} and {hi:.0f} s (the run ended at {end:.0f} s)"
         return statistics.median(values)
 
     before = median_rtt(0, injected_t)
-    during = median_rtt(injected_t + 6, injected_t + FAULT_FOR)
+    during = median_rtt(injected_t + MATRIX_SETTLE_S, expired_t)
     assert during > before + 25, f"the delay did not show in the latency matrix: {before:.1f} -> {during:.1f} ms"
 
     latency = [r for r in rows(run, "latency.csv") if r["stat"] == "p99"]
@@ -380,7 +470,7 @@ def check_results(run: Path, watch: FlinkWatch, bed: Testbed) -> Figures:
 
     flink_s = watch.expensive_at_2 - origin if watch.expensive_at_2 else None
     return Figures(step, decision, running, flink_s, before, during, p99(injected_t - 15, injected_t),
-                   p99(injected_t + 5, injected_t + FAULT_FOR))  # fmt: skip
+                   p99(injected_t + 5, expired_t), injected_t, expired_t, end, rescale)  # fmt: skip
 
 
 def newest_run(bed: Testbed, before: set[Path]) -> Path:
@@ -393,13 +483,25 @@ def runs_now(bed: Testbed) -> set[Path]:
     return set(bed.results.iterdir()) if bed.results.is_dir() else set()
 
 
-def settled(bed: Testbed) -> None:
-    """After a run with teardown "stop": no job runs, one TaskManager, no fault enacted, nothing of Chaos Mesh."""
+def settled(bed: Testbed, timeout: float = 90) -> None:
+    """After a run with teardown "stop": no job runs, one TaskManager, no fault enacted, nothing of Chaos Mesh (waited
+    for: the last TaskManager pod stops with a grace period, which a loaded machine stretches)."""
     rest = bed.standin.flink.cluster.rest_url
-    assert wait_for(lambda: bed.standin.api.replicas("flink-taskmanager") == 1, timeout=30)
-    jobs = httpx.get(f"{rest}/jobs/overview", timeout=10).json()["jobs"]
-    assert not [j for j in jobs if j["state"] in ("RUNNING", "CREATED", "RESTARTING")], jobs
-    assert bed.chaos() == [] and bed.standin.fault_leftovers() == []
+    state: dict[str, Any] = {}
+
+    def quiet() -> bool:
+        try:
+            jobs = httpx.get(f"{rest}/jobs/overview", timeout=10).json()["jobs"]
+        except httpx.HTTPError as e:
+            state["jobs"] = repr(e)
+            return False
+        state.update(replicas=bed.standin.api.replicas("flink-taskmanager"), pods=len(bed.standin.flink.pods),
+                     jobs=[j for j in jobs if j["state"] in ("RUNNING", "CREATED", "RESTARTING", "CANCELLING")],
+                     chaos=bed.chaos(), faults=bed.standin.fault_leftovers())  # fmt: skip
+        return (state["replicas"] == 1 and state["pods"] == 2 and not state["jobs"] and not state["chaos"]
+                and not state["faults"])  # fmt: skip
+
+    assert wait_for(quiet, timeout=timeout, interval=0.5), f"not settled within {timeout:.0f} s: {state}"
 
 
 def fault_active(bed: Testbed) -> bool:
@@ -436,6 +538,7 @@ async def test_the_same_through_the_tui_by_keys(testbed: Testbed) -> None:
 
     testbed.experiment("testbed-step-transscale", overridden())
     before = runs_now(testbed)
+    started = time.monotonic()
     engine = Engine(load_app_config(str(testbed.config)), SESSION)
     known = len(engine.store.session.runs)
     try:
@@ -463,12 +566,15 @@ async def test_the_same_through_the_tui_by_keys(testbed: Testbed) -> None:
         engine.close()
     figures = check_results(newest_run(testbed, before), watch, testbed)
     settled(testbed)
-    print(f"\n{figures.line('TUI')}")
+    print(f"\n{figures.line('TUI')}; the run took {time.monotonic() - started:.0f} s")
 
 
 def test_sigkill_mid_fault_then_restart_reattaches_cleans_up_and_survives_an_api_outage(testbed: Testbed) -> None:
-    # the fault early (before the step), so scaletui dies while its resource is active and before any rescale
-    path = testbed.experiment("testbed-step-transscale", overridden(**{'at = "6m"': 'at = "8s"'}))
+    # the fault early (before the step), so scaletui dies while its resource is active and before any rescale; the
+    # restarted run's own delay fires on time too (nothing runs long in the loop before the scale-up), and 100 s
+    # leave room for the outage after it and for fresh samples after the outage
+    times = {'at = "6m"': 'at = "8s"', 'duration = "10m"': 'duration = "100s"'}
+    path = testbed.experiment("testbed-step-transscale", overridden(**times))
     job = testbed.job() if testbed.g5k.jobs else None
     killed = Scaletui(testbed, "--script", str(path))
     try:
