@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from array import array
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -41,17 +42,30 @@ class Ring:
         self._head = (self._head + 1) % self.capacity
         self._size = min(self._size + 1, self.capacity)
 
+    def _segments(self) -> tuple[tuple[int, int], ...]:
+        """The stored slots oldest first, as at most two contiguous index ranges of the arrays."""
+        if self._size < self.capacity:
+            return ((0, self._size),)
+        return ((self._head, self.capacity), (0, self._head))
+
     def items(self, since: float = -math.inf, until: float = math.inf) -> tuple[list[float], list[float]]:
-        """Times and values from `since` to `until`, oldest first."""
-        start = (self._head - self._size) % self.capacity
-        order = [(start + i) % self.capacity for i in range(self._size)]
-        ts, vs = [], []
-        for i in order:
-            t = self._t[i]
-            if since <= t <= until:
-                ts.append(t)
-                vs.append(self._v[i])
+        """Times and values from `since` to `until`, oldest first (the times only grow: a bisection and slices,
+        not a walk over the whole buffer)."""
+        ts: list[float] = []
+        vs: list[float] = []
+        for lo, hi in self._segments():
+            a = bisect_left(self._t, since, lo, hi) if since > -math.inf else lo
+            b = bisect_right(self._t, until, a, hi) if until < math.inf else hi
+            if a < b:
+                ts.extend(self._t[a:b])
+                vs.extend(self._v[a:b])
         return ts, vs
+
+    def first(self) -> tuple[float, float] | None:
+        if not self._size:
+            return None
+        i = (self._head - self._size) % self.capacity
+        return self._t[i], self._v[i]
 
     def last(self) -> tuple[float, float] | None:
         if not self._size:
@@ -105,6 +119,9 @@ class SeriesStore:
         self.faults: dict[str, FaultSpan] = {}
         self.last_sample: JobSample | None = None
         self.version = 0
+        self.epoch = 0
+        """Moves when the series are cleared: within one epoch they only grow (and lose their oldest points), so a
+        face may keep what it computed from the points it already had."""
         self._max_events = max_events
         self._lock = threading.Lock()
         self._unsubscribe: list[Callable[[], None]] = []
@@ -128,6 +145,7 @@ class SeriesStore:
             self.faults.clear()
             self.last_sample = None
             self.version += 1
+            self.epoch += 1
 
     # --- writing -------------------------------------------------------------------------------------------------
 
@@ -184,10 +202,23 @@ class SeriesStore:
             point = ring.last() if ring is not None else None
         return None if point is None or math.isnan(point[1]) else point[1]
 
+    def count(self, name: str) -> int:
+        """How many points the series holds (at most `history_s`)."""
+        with self._lock:
+            ring = self._series.get(name)
+            return len(ring) if ring is not None else 0
+
+    def first_time(self, name: str) -> float | None:
+        """The time of the oldest point the series holds."""
+        with self._lock:
+            ring = self._series.get(name)
+            point = ring.first() if ring is not None else None
+        return None if point is None else point[0]
+
     def span(self) -> tuple[float, float] | None:
         """The first and last time any series holds."""
         with self._lock:
-            firsts = [r.items()[0][0] for r in self._series.values() if len(r)]
+            firsts = [p[0] for r in self._series.values() if (p := r.first()) is not None]
             lasts = [p[0] for r in self._series.values() if (p := r.last()) is not None]
         return (min(firsts), max(lasts)) if firsts else None
 

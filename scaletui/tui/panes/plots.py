@@ -216,6 +216,9 @@ class PlotsPane(Pane, can_focus=True):
         end = last.ts
         origin = self._run_start(end)
         since = max(end - PLOT_WINDOW_S, min(origin, end - 1.0))  # the window grows from the start until full
+        # A chart starts its window on a dot column's boundary at or before `since` (at most an eighth of the window
+        # before it); the points from there on keep its first column whole and the same from one second to the next.
+        fetch_from = since - (end - since) / 8 - 1.0
         styles = self._line_styles()
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         markers = tuple(Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since)
@@ -234,13 +237,14 @@ class PlotsPane(Pane, can_focus=True):
         for name, (title, keys, integer, ceiling) in charts.items():
             lines = []
             for i, (label, key) in enumerate(keys.items()):
-                ts, vs = series.series(key, since)
+                ts, vs = series.series(key, fetch_from)
                 if integer and vs and vs[-1] == vs[-1]:
                     label = f"{label} {vs[-1]:.0f}"
                 lines.append(Line(label, ts, vs, styles[i % len(styles)]))
             chart = self.plots[name]
             chart.use_styles(shade, marker, axis)
-            chart.show(ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling))
+            data = ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling, series.epoch)
+            chart.show(data)
 
     @staticmethod
     def _bottleneck(sample: JobSample) -> str | None:
