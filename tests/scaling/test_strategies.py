@@ -103,6 +103,16 @@ def test_transscale_scales_down_while_margin_holds_and_uses_the_delay() -> None:
     assert t.decide(o).parallelism["expensive"] == 3  # MST(3) = 1500 - 200 = 1300
 
 
+def test_transscale_takes_no_capacity_from_an_operator_that_processed_nothing() -> None:
+    """Seen in the testbed e2e: a sink busy >= min_busy_ms with a processed rate of 0 (its input stalled) recorded
+    MST = 0, the fit then predicted 0 at every parallelism, and Transscale asked "sink 1->32" at 100 r/s."""
+    s = create_strategy("transscale")
+    ops = {**chain(100, 1, 100, 200).operators, "sink": op("sink", rate=0.0, busy=150.0)}
+    d = s.decide(obs(*ops.values(), target=100))
+    assert d.parallelism["sink"] == 1, d.reason
+    assert s.model("sink") is None  # type: ignore[attr-defined]
+
+
 def test_threshold_follows_the_hpa_formula_and_tolerance() -> None:
     s = ThresholdStrategy()
     # busy 950 / target 700 = 1.357 -> ceil(2 * 1.357) = 3; window 700/700 within tolerance

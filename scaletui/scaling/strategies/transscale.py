@@ -117,7 +117,7 @@ class TransscaleStrategy(Strategy):
     def record(self, obs: Observation) -> None:
         for op in obs.operators.values():
             rate, busy = op.processed_rate, op.busy_ms
-            if rate is None or busy is None or busy < self.params.min_busy_ms:
+            if rate is None or rate <= 0 or busy is None or busy < self.params.min_busy_ms:
                 continue
             mst = rate / (busy / 1000.0)
             d = obs.worst_delay(op.parallelism)
