@@ -226,7 +226,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="scaletui-live-"))
     ready = home / "ready"
     name = f"tui-live-{os.getpid()}"
-    env = f"env -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor SCALETUI_HOME={home}"
+    env = f"env -u NO_COLOR TERM=xterm-256color COLORTERM=truecolor PYTHONPATH={REPO} SCALETUI_HOME={home}"
     command = f"cd {REPO} && {env} {sys.executable} {Path(__file__).resolve()} --app {home}"
     tmux("new-session", "-d", "-s", name, "-x", str(SIZE[0]), "-y", str(SIZE[1]), command)
     try:

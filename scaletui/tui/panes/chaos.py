@@ -119,7 +119,13 @@ class ChaosPane(Pane):
 
     def show_latency(self, names: list[str], matrix: dict[tuple[str, str], float | None]) -> None:
         self.latency, self.latency_names = matrix, names
-        self.query_one("#latency", Static).update(heat_table(names, matrix, self.palette))
+        if self.is_active:
+            self.query_one("#latency", Static).update(heat_table(names, matrix, self.palette))
+
+    def on_show(self) -> None:
+        """A hidden pane keeps the probes it was sent and draws them when it is shown."""
+        if self.latency_names:
+            self.show_latency(self.latency_names, self.latency)
 
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, FaultEvent):

@@ -232,4 +232,10 @@ class PodsPane(Pane):
         where they would bury the answer to the key that made them."""
         if isinstance(event, ClusterChanged):
             self.instances = list(event.instances)
+            if self.is_active:
+                self._draw()
+
+    def on_show(self) -> None:
+        """A hidden pane keeps the instances it was sent and draws them when it is shown."""
+        if self._view is not None or self.scaletui.engine_ready:
             self._draw()

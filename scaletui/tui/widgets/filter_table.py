@@ -36,6 +36,19 @@ def sort_key(cell: str | Text) -> tuple[int, float, str]:
         return (1, 0.0, plain.lower())
 
 
+def same_cell(a: str | Text, b: str | Text) -> bool:
+    if isinstance(a, Text) and isinstance(b, Text):
+        return a.plain == b.plain and str(a.style) == str(b.style) and a.spans == b.spans
+    return type(a) is type(b) and a == b
+
+
+def same_rows(a: Sequence[Row], b: Sequence[Row]) -> bool:
+    return len(a) == len(b) and all(
+        ka == kb and len(ca) == len(cb) and all(same_cell(x, y) for x, y in zip(ca, cb, strict=True))
+        for (ka, ca), (kb, cb) in zip(a, b, strict=True)
+    )
+
+
 class FilterTable(Vertical):
     DEFAULT_CSS = """
     FilterTable { height: 1fr; }
@@ -70,7 +83,11 @@ class FilterTable(Vertical):
         self._render_rows()
 
     def set_rows(self, rows: Iterable[Row]) -> None:
-        self.rows = list(rows)
+        """Tables are refreshed every second: rows that read the same keep the table as it is (and its cursor)."""
+        rows = list(rows)
+        if self.is_mounted and same_rows(rows, self.rows):
+            return
+        self.rows = rows
         self._render_rows()
 
     def selected_key(self) -> str | None:

@@ -79,9 +79,15 @@ class StatusBar(Static):
     def __init__(self, session_name: str, *, id: str | None = None) -> None:
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
+        self._shown: tuple[str, str, tuple[tuple[int, int, str], ...]] | None = None
 
     def show(self, session: Session, now: float, palette: Palette) -> None:
-        self.update(summary(session, now, palette, self.instances))
+        """Refreshed every second: a line that reads the same is not laid out and painted again."""
+        text = summary(session, now, palette, self.instances)
+        shown = (text.plain, str(text.style), tuple((s.start, s.end, str(s.style)) for s in text.spans))
+        if shown != self._shown:
+            self._shown = shown
+            self.update(text)
 
 
 class MessageLine(Static):
