@@ -7,6 +7,7 @@ from functools import cache
 from typing import Annotated, Any
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SCALE = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -20,6 +21,8 @@ def parse_duration(value: Any) -> float:
         return float(value)
     if isinstance(value, str):
         text = value.strip().replace(" ", "")
+        if _NUMBER.fullmatch(text):  # typed in a dialog or on the `:` line, a number is seconds as in TOML
+            return float(text)
         if text and _PART.sub("", text) == "":
             return sum(float(n) * _SCALE[u] for n, u in _PART.findall(text))
     raise ValueError('a duration like 90, "90s", "3m" or "1h30m"')

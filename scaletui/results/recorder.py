@@ -31,6 +31,7 @@ from scaletui.events import (
     JobChanged,
     LatencyEvent,
     LoadChanged,
+    LocalClusterChanged,
     MetricsEvent,
     StageStateChanged,
     StageTask,
@@ -120,7 +121,8 @@ class RunRecorder:
         self.run_id = self.run_dir.name
         if source is not None:
             shutil.copyfile(source, self.run_dir / layout.EXPERIMENT)
-        write_json_atomic(self.run_dir / layout.VERSIONS, collect_versions(flink_version, playbooks_dir))
+        self._versions = collect_versions(flink_version, playbooks_dir)
+        write_json_atomic(self.run_dir / layout.VERSIONS, self._versions)
         self._meta: dict[str, Any] = {
             "run_id": self.run_id,
             "session": session,
@@ -192,6 +194,10 @@ class RunRecorder:
             if isinstance(event, ClusterChanged):
                 self._record_instances(event)
                 return
+            if isinstance(event, LocalClusterChanged) and event.flink_version and not self._versions["flink"]:
+                # a live session records from the cluster's start, before Flink has said its version
+                self._versions["flink"] = event.flink_version
+                write_json_atomic(self.run_dir / layout.VERSIONS, self._versions)
             for kinds, name in _JSONL_FOR:
                 if isinstance(event, kinds):
                     self._files[name].write(event_json(event, self.origin) + "\n")

@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from scaletui.config.models import SloSpec
+from scaletui.config.units import format_duration
 from scaletui.errors import ConfigError
 from scaletui.results import layout
 
@@ -117,8 +118,18 @@ class RunData:
 
     @property
     def strategy(self) -> str:
+        """The strategy the run began with, then each one its timeline switched to (a live session's `a` presses):
+        "none, transscale from 1m38s"."""
         spec = self.experiment.get("strategy", {})
-        return str(spec.get("name", "none")) if isinstance(spec, dict) else "none"
+        current = str(spec.get("name", "none")) if isinstance(spec, dict) else "none"
+        parts = [current]
+        timeline = self.experiment.get("timeline", [])
+        for step in timeline if isinstance(timeline, list) else []:
+            if isinstance(step, dict) and step.get("do") == "strategy" and step.get("name", current) != current:
+                current = str(step["name"])
+                at = step.get("at", 0)
+                parts.append(f"{current} from {format_duration(float(at) if isinstance(at, (int, float)) else 0.0)}")
+        return ", ".join(parts)
 
     @property
     def start(self) -> float:

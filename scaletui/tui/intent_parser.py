@@ -154,8 +154,16 @@ def _load(args: list[str]) -> TimelineStep:
     return LoadStep(do="load", load=load)
 
 
+def _milliseconds(value: str) -> float:
+    """`100ms`, `0.2s`, or a bare `100`, which is milliseconds as the parameter's name says."""
+    bare = value.removesuffix("ms")
+    if bare.replace(".", "", 1).isdigit():
+        return float(bare)
+    return parse_duration(value) * 1000
+
+
 UNIT_PARAMS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "delay": ("latency_ms", lambda v: float(v.removesuffix("ms")) if v.endswith("ms") else parse_duration(v) * 1000),
+    "delay": ("latency_ms", lambda v: _milliseconds(v)),
     "loss": ("percent", lambda v: float(v.removesuffix("%"))),
     "bandwidth": ("rate", str),
     "cpu-stress": ("load", lambda v: int(v.removesuffix("%"))),

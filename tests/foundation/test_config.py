@@ -69,13 +69,23 @@ def test_missing_file_is_one_sentence(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "seconds"), [(90, 90.0), ("90s", 90.0), ("3m", 180.0), ("1h30m", 5400.0), ("500ms", 0.5), (1.5, 1.5)]
+    ("value", "seconds"),
+    [
+        (90, 90.0),
+        ("90s", 90.0),
+        ("3m", 180.0),
+        ("1h30m", 5400.0),
+        ("500ms", 0.5),
+        (1.5, 1.5),
+        ("15", 15.0),
+        (" 2.5 ", 2.5),
+    ],
 )
 def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["", "3 weeks", "m5", True, -1, "5x"])
+@pytest.mark.parametrize("value", ["", "3 weeks", "m5", True, -1, "5x", "-5", "1.", "15 s 3"])
 def test_bad_durations(value: object) -> None:
     with pytest.raises(ValueError):
         parse_duration(value)

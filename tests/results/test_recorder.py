@@ -182,3 +182,17 @@ def test_a_sample_without_operators_keeps_its_job_values(tmp_path: Path) -> None
     assert "parquet_error" not in meta
     table = pq.read_table(run_dir / "metrics.parquet")
     assert table.num_rows == 4 and table.column("operator").to_pylist()[0] is None
+
+
+def test_a_live_recording_learns_the_flink_version_when_the_cluster_says_it(tmp_path: Path) -> None:
+    """A live session's recorder starts with the cluster, before Flink answered: the report said "Flink —"."""
+    from scaletui.events import LocalClusterChanged
+
+    bus = EventBus()
+    recorder = RunRecorder(tmp_path, "s", experiment_name="live", bus=bus)
+    assert json.loads((recorder.run_dir / layout.VERSIONS).read_text())["flink"] is None
+    bus.publish(LocalClusterChanged(source="cluster", processes=(), rest_url="http://127.0.0.1:1", flink_home="/x",
+                                    flink_version="2.3.0"))  # fmt: skip
+    run_dir = recorder.close(parquet=False)
+    assert json.loads((run_dir / layout.VERSIONS).read_text())["flink"] == "2.3.0"
+    assert "Flink 2.3.0" in (run_dir / layout.REPORT).read_text()

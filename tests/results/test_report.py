@@ -84,3 +84,18 @@ def test_run_without_faults_decisions_or_latency(tmp_path: Path) -> None:
     assert "| throughput achieved (mean) | 500.0 rec/s (100.0% of target) |" in text
     assert "| latency p99 | — |" in text and "| slot-seconds | 4.0 |" in text
     assert "## Faults" not in text and "| SLO" not in text
+
+
+def test_the_report_names_every_strategy_the_timeline_switched_to(tmp_path: Path) -> None:
+    """A live session begun with no autoscaler and `a` pressed later: the report said "strategy: none"."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / layout.RUN_META).write_text('{"run_id": "run", "status": "done"}')
+    (run_dir / layout.EXPERIMENT).write_text(
+        '[experiment]\nname = "live"\nduration = 600\n[strategy]\nname = "none"\n'
+        '[[timeline]]\nat = 98.1\ndo = "strategy"\nname = "transscale"\n'
+        '[[timeline]]\nat = 130\ndo = "strategy"\nname = "transscale"\n'
+        '[[timeline]]\nat = 400\ndo = "strategy"\nname = "ds2"\n'
+    )
+    data = load_run(run_dir)
+    assert data.strategy == "none, transscale from 1m38s, ds2 from 6m40s"

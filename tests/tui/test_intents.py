@@ -32,6 +32,9 @@ def test_verbs_become_timeline_steps() -> None:
     assert (fault.kind, fault.targets, fault.duration, fault.params) == (
         "delay", ["taskmanager-1"], 30.0, {"latency_ms": 100.0},
     )  # fmt: skip
+    for bare, ms in (("100", 100.0), ("0.2s", 200.0)):  # a bare number is the parameter's milliseconds
+        step = parse(f":fault delay taskmanager-1 {bare} 30").step
+        assert isinstance(step, FaultStep) and step.params == {"latency_ms": ms} and step.duration == 30.0
     loss = parse(":fault loss role:taskmanager 5% 1m correlation=25").step
     assert isinstance(loss, FaultStep) and loss.params == {"percent": 5.0, "correlation": 25}
     assert parse(":pods").step is None and parse(":theme light").args == ("light",)

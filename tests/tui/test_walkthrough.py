@@ -158,9 +158,11 @@ async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_exp
             form = app.screen
             form.query_one("#field-kind").value = "pause"  # type: ignore[attr-defined]
             await pilot.pause()
-            assert form.query_one("#field-params").value == "", "the kind's parameters follow the kind"  # type: ignore[attr-defined]
+            params = form.query_one("#field-params")
+            assert params.value == "", "the kind's parameters follow the kind"  # type: ignore[attr-defined]
+            assert params.placeholder == "none for pause", "the empty field showed the delay's example"  # type: ignore[attr-defined]
             form.query_one("#field-targets").value = f"pid:{sleeper.pid}"  # type: ignore[attr-defined]
-            form.query_one("#field-duration").value = "1s"  # type: ignore[attr-defined]
+            form.query_one("#field-duration").value = "1"  # type: ignore[attr-defined]  # a number typed is seconds
             await pilot.press("ctrl+s")
             await wait_for(pilot, lambda: "No fault injection on the simulator platform" in message(app), "refused")
             sim_engine.faults.attach("this machine", (LocalFaults(),), lambda: [])

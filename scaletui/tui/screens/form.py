@@ -105,8 +105,10 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         if link is None or event.select.id != f"field-{link.source}":
             return
         target = self.query_one(f"#field-{link.target}", Input)
+        example = link.examples.get(str(event.value), "")
+        target.placeholder = example or f"none for {event.value}"
         if not target.value.strip() or target.value in link.examples.values():
-            target.value = link.examples.get(str(event.value), "")
+            target.value = example
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
