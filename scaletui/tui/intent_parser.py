@@ -163,7 +163,7 @@ def _milliseconds(value: str) -> float:
 
 
 UNIT_PARAMS: dict[str, tuple[str, Callable[[str], Any]]] = {
-    "delay": ("latency_ms", lambda v: _milliseconds(v)),
+    "delay": ("latency_ms", _milliseconds),
     "loss": ("percent", lambda v: float(v.removesuffix("%"))),
     "bandwidth": ("rate", str),
     "cpu-stress": ("load", lambda v: int(v.removesuffix("%"))),

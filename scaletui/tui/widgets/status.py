@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from scaletui.config.units import format_duration
+from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
@@ -79,14 +80,13 @@ class StatusBar(Static):
     def __init__(self, session_name: str, *, id: str | None = None) -> None:
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
-        self._shown: tuple[str, str, tuple[tuple[int, int, str], ...]] | None = None
+        self._shown: Text | None = None
 
     def show(self, session: Session, now: float, palette: Palette) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
         text = summary(session, now, palette, self.instances)
-        shown = (text.plain, str(text.style), tuple((s.start, s.end, str(s.style)) for s in text.spans))
-        if shown != self._shown:
-            self._shown = shown
+        if self._shown is None or not same_cell(text, self._shown):
+            self._shown = text
             self.update(text)
 
 
