@@ -21,7 +21,7 @@ CSV (t,rate). Per strategy and load:
   vs flink-op   SLO-violation seconds and slot-seconds over those of flink-operator on the same load
 
 Then the verdict (scaling_verdict): every strategy against issue 15's bar per load, its mean and its worst load,
-beside the clairvoyant bound of what any strategy could reach on slots under the rescale bar.
+beside what the best schedule knowing the whole trace reaches under the same rescale count (scaling_hindsight).
 
     .venv/bin/python benchmarks/scaling.py [--seeds 101] [--shapes diurnal,...] [--trace FILE.csv ...]
         [--jobs 2] [--out benchmarks/out] [--duration 1h] [--live]
@@ -53,8 +53,9 @@ from scaletui.workload.profiles import LoadProfile, build_profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark modules, also when loaded by path
 import scaling_traces  # noqa: E402
+from scaling_hindsight import yardstick  # noqa: E402
 from scaling_plot import dedicated, plot  # noqa: E402
-from scaling_verdict import Ratios, clairvoyant_slot_ratio, fmt, ratios, verdict_table  # noqa: E402
+from scaling_verdict import SLO_BAR, SLOT_BAR, Ratios, fmt, ratios, verdict_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADS: dict[str, dict] = {
@@ -289,13 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     config = cluster_config(nodes=args.nodes, delay_ms=args.delay_ms, dt=args.dt, seed=args.seed)
     jobs = [(name, load, profile, config, args) for load, profile in profiles.items() for name in strategies]
     started = time.perf_counter()
-    if args.jobs > 1 and len(jobs) > 1:
-        from multiprocessing import Pool
-
-        with Pool(args.jobs) as pool:
-            done = pool.starmap(run_cached, jobs)
-    else:
-        done = [run_cached(*job) for job in jobs]
+    done = _pool_map(run_cached, jobs, args.jobs)
     wall = time.perf_counter() - started
     scores = {(run.strategy, run.load): score(run, args.slo_ms, config.slots_per_taskmanager) for run in done}
     runs: dict[str, list[Run]] = {}
@@ -314,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             "schedule = the schedule strategy fed a plan made from the oracle "
             "(every minute, the next 70 s's peak + 10 %)\n"
         )
-        print(verdict(scores, runs, list(profiles), strategies, config) + "\n")
+        print(verdict(scores, runs, list(profiles), strategies, config, profiles, args) + "\n")
     if not args.no_overtrust:
         overtrust(config, args, profiles)
     if args.live:
@@ -348,14 +343,21 @@ def verdict(
     loads: list[str],
     strategies: list[str],
     config: SimConfig,
+    profiles: dict[str, LoadProfile],
+    args: argparse.Namespace,
 ) -> str:
     slo = {load: {s: scores[(s, load)].slo_s for s in strategies} for load in loads}
-    max_slots = config.max_taskmanagers * config.slots_per_taskmanager
-    bound = {}
+    jobs = []
     for load in loads:
         ds2 = scores.get(("ds2", load))
-        if ds2 is not None and runs.get(load):
-            bound[load] = clairvoyant_slot_ratio(runs[load][0].oracle_slots, int(0.4 * ds2.rescales), max_slots)
+        rules = [slo[load][r] for r in ("threshold", "slo-thesis") if r in slo[load]]
+        if ds2 is None or not rules or not runs.get(load):
+            continue
+        rates = [profiles[load].rate_at(t) for t in range(int(args.duration))]
+        oracle_s = float(sum(runs[load][0].oracle_slots))
+        jobs.append((rates, config, int(0.4 * ds2.rescales + 1e-9), SLO_BAR * min(rules), SLOT_BAR, oracle_s))
+    cells = _pool_map(_yardstick_cell, jobs, args.jobs)
+    hindsight = dict(zip([load for load in loads if ("ds2", load) in scores and runs.get(load)], cells))
 
     def get(name: str, load: str) -> Ratios | None:
         s = scores.get((name, load))
@@ -364,7 +366,29 @@ def verdict(
             return None
         return ratios(slo[load], s.slot_ratio, s.rescales, name, None if ds2 is None else ds2.rescales)
 
-    return verdict_table(loads, strategies, get, bound)
+    table = verdict_table(loads, strategies, get, hindsight)
+    within = sum(1 for cell in hindsight.values() if cell not in ("out", "open"))
+    if hindsight:
+        table += (
+            f"\nhindsight: the whole bar is within reach of a schedule that knows the trace on {within} of "
+            f"{len(hindsight)} loads"
+        )
+    return table
+
+
+def _yardstick_cell(
+    rates: list[float], config: SimConfig, rescales: int, slo_budget: float, slot_bar: float, oracle_s: float
+) -> str:
+    return yardstick(rates, config, rescales, slo_budget, slot_bar, oracle_s)[0]
+
+
+def _pool_map(fn, jobs: list[tuple], processes: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+    if processes > 1 and len(jobs) > 1:
+        from multiprocessing import Pool
+
+        with Pool(processes) as pool:
+            return pool.starmap(fn, jobs)
+    return [fn(*job) for job in jobs]
 
 
 def overtrust(config: SimConfig, args: argparse.Namespace, profiles: dict[str, LoadProfile]) -> None:

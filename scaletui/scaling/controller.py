@@ -262,11 +262,15 @@ class ScalingController:
     def _observe(self, window: list[JobSample]) -> Observation | None:
         topo = self.topology
         measured = self.latency() if self.latency is not None else None
+        spec, last = self.spec, window[-1]
+        spt = last.total_slots // last.taskmanagers if last.total_slots and last.taskmanagers else None
+        slot_limit = min(spec.max_parallelism, spec.max_slots, spec.max_taskmanagers * spt if spt else spec.max_slots)
         return build_observation(
             window,
             edges=topo.edges() if topo else None,
             slot_nodes=topo.slot_nodes() if topo else (),
             latency_matrix=measured if measured is not None else topo.latency_matrix() if topo else None,
+            slot_limit=slot_limit,
         )
 
     def guard(self, decision: Decision, obs: Observation) -> tuple[Decision, list[str]]:

@@ -103,6 +103,9 @@ class Observation:
     """Node -> CPU used over CPU available (0..1), where the backend reports both."""
     slot_nodes: tuple[str, ...] = ()
     latency_matrix: dict[str, dict[str, float]] | None = None
+    slot_limit: int | None = None
+    """The most slots the experiment's guard rails let the job use (max parallelism, slots, TaskManagers), where the
+    control loop knows them: a strategy that plans ahead plans within them."""
 
     @property
     def parallelism(self) -> dict[str, int]:
@@ -194,6 +197,7 @@ def build_observation(
     edges: dict[str, tuple[str, ...]] | None = None,
     slot_nodes: tuple[str, ...] = (),
     latency_matrix: dict[str, dict[str, float]] | None = None,
+    slot_limit: int | None = None,
 ) -> Observation | None:
     """Average a window of samples; None when the window holds no fresh sample with operators."""
     fresh = [s for s in samples if not s.stale and s.operators]
@@ -250,6 +254,7 @@ def build_observation(
         node_cpu=node_cpu,
         slot_nodes=slot_nodes,
         latency_matrix=latency_matrix,
+        slot_limit=slot_limit,
     )
 
 

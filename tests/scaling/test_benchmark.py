@@ -1,5 +1,5 @@
 """benchmarks/scaling.py end to end on short runs: the table, a generated and a replayed trace, the verdict, a plot,
-and a bad trace; the clairvoyant bound and the trace generator on their own."""
+and a bad trace; the hindsight yardstick and the trace generator on their own."""
 
 from __future__ import annotations
 
@@ -48,14 +48,22 @@ def test_bad_trace_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "line 2 expected numbers" in capsys.readouterr().err
 
 
-def test_clairvoyant_bound_counts_the_changes_it_may_make() -> None:
-    from scaling_verdict import clairvoyant_slot_ratio
+def test_hindsight_follows_a_burst_when_it_may_rescale_and_proves_the_bar_out_of_reach_when_not() -> None:
+    from scaling_hindsight import hindsight
 
-    # the oracle needs 1 slot, then 3 for 10 s, then 1: with two changes a schedule follows it exactly,
-    # with none it must hold 3 slots throughout
-    oracle = [1] * 20 + [3] * 10 + [1] * 20
-    assert clairvoyant_slot_ratio(oracle, 2, 8) == 1.0
-    assert clairvoyant_slot_ratio(oracle, 0, 8) == 150 / 70
+    # 300 r/s, a burst to 800 from 200 s to 400 s, 300 again; capacity 500 / 600 / 900 r/s at 1 / 2 / 3 slots
+    rates = [800.0 if 200 <= t < 400 else 300.0 for t in range(600)]
+    mst = [500.0, 600.0, 900.0]
+    oracle = 400 * 1 + 200 * 3
+    two = hindsight(rates, mst, max_rescales=2, oracle_slot_s=oracle)
+    verdict, point = two.verdict(slot_bar=1.1, slo_budget=20)
+    assert verdict == "reachable" and point is not None
+    # up and down once each: each restart stops the job for 2 s (counted as violations), nothing else is late
+    assert point.rescales == 2 and 4 <= point.slo_s <= 12 and point.slot_s <= 1.1 * oracle
+    none = hindsight(rates, mst, max_rescales=0, oracle_slot_s=oracle)
+    verdict, point = none.verdict(slot_bar=1.1, slo_budget=20)
+    # without a rescale the job either holds 3 slots throughout (1.8x the oracle) or queues 60 000 records
+    assert verdict == "out of reach" and point is not None and point.rescales == 0
 
 
 def test_generated_traces_depend_on_shape_and_seed_only() -> None:

@@ -48,6 +48,8 @@ class CapacityModel:
     min_util: float = 0.15
     memory: float = 0.8
     """Weight kept by the previous mean at a parallelism when a new measurement arrives."""
+    trust_util: float = 0.5
+    """A parallelism measured at no more than this share of its capacity is capped by the well-used ones."""
     points: dict[int, Measured] = field(default_factory=dict)
 
     def observe(self, p: int, rate: float, busy: float, cpu_share: float | None, t: float) -> float | None:
@@ -69,7 +71,9 @@ class CapacityModel:
         """(alpha, beta) of MST(p) = alpha * p^beta by weighted least squares in log space; None before any point."""
         if not self.points:
             return None
-        pts = [(math.log(p), math.log(m.mst), m.weight) for p, m in self.points.items() if m.mst > 0]
+        sure = {p: m for p, m in self.points.items() if m.best_util >= self.trust_util}
+        use = sure if sure else self.points  # lightly used points would teach near-linear scaling
+        pts = [(math.log(p), math.log(m.mst), m.weight) for p, m in use.items() if m.mst > 0]
         if len(pts) == 1:
             lp, lm, _ = pts[0]
             return math.exp(lm - self.beta_prior * lp), self.beta_prior
@@ -96,16 +100,29 @@ class CapacityModel:
 
     def _at(self, q: int, known: list[int], beta: float) -> float:
         if q in self.points:
-            return self.points[q].mst
+            return self._trusted(q, beta)
         below = [k for k in known if k < q]
         above = [k for k in known if k > q]
         if below and above:
             a, b = below[-1], above[0]
-            ma, mb = self.points[a].mst, self.points[b].mst
+            ma, mb = self._trusted(a, beta), self._trusted(b, beta)
             local = math.log(mb / ma) / math.log(b / a) if ma > 0 and mb > 0 else beta
             return ma * (q / a) ** local
         anchor = below[-1] if below else above[0]
-        return self.points[anchor].mst * (q / anchor) ** beta
+        return self._trusted(anchor, beta) * (q / anchor) ** beta
+
+    def _trusted(self, p: int, beta: float) -> float:
+        """The MST measured at p; where it was only measured lightly used, at most what the nearest well-used
+        parallelism extrapolates to: a lightly used instance runs at a whole core while its neighbours idle, so
+        busy time promises capacity that shared nodes do not have once every instance works."""
+        m = self.points[p]
+        if m.best_util >= self.trust_util:
+            return m.mst
+        sure = [k for k, x in self.points.items() if x.best_util >= self.trust_util]
+        if not sure:
+            return m.mst
+        k = min(sure, key=lambda x: abs(math.log(x / p)))
+        return min(m.mst, self.points[k].mst * (p / k) ** beta)
 
     def smallest_covering(self, rate: float, limit: int) -> int:
         """The least parallelism up to `limit` whose predicted MST covers `rate` (`limit` when none does)."""

@@ -1,4 +1,4 @@
-"""Predictive: plan the parallelism for the rate expected over the next minutes, from capacities it has measured.
+"""Predictive: plan the slots for the next minutes over the job's queue, from capacities it has measured.
 
 What it does, and where each part comes from:
 
@@ -6,33 +6,39 @@ What it does, and where each part comes from:
   (Scalehub's scaler; beta fitted, so the sublinear scaling of shared nodes is learned), measured at every
   parallelism an operator has run at and reused there, as ContTune (Lian et al., VLDB 2023) keeps its (parallelism,
   processing ability) observations per operator; never falling as p grows (StreamTune, Han et al., 2025: the
-  monotonic constraint); with node CPU correcting busy time on shared nodes, where DS2's linear model (Kalavri et
-  al., OSDI 2018) over-trusts extra slots.
-- It forecasts (`rate_forecast`): the rate now plus a damped trend, since a decision pays off only after the metrics
-  window, the rescale downtime and the catch-up.
-- It plans (`rescale_plan`): the next `plan_horizon` in epochs of `epoch` seconds, least slot-seconds plus
-  `rescale_cost` slot-seconds per rescale, so a rising load is met in fewer, larger steps and a small saving is not
-  worth a restart. ContTune reports ~60 % fewer reconfigurations than DS2 and StreamTune ~30 % by not re-deciding
-  from scratch every window; this is the same aim, reached by pricing each reconfiguration.
-- It drains backlog: records queued (the source backlog, or p99 latency times the rate where queues between
-  operators hold them) and those piling up while TaskManagers start are drained within `drain_time`, and a
-  rescale's own downtime is caught up in the epoch it happens (the Flink operator autoscaler's catch-up and
-  restart-time terms, job.autoscaler.catch-up.duration and restart.time, with seconds instead of its 30 minutes).
-- It scales down lazily, in proportion to the saving: to q slots fewer only once the rate has stayed under what q
-  sustains, with `down_margin` to spare, for `down_delay` / q seconds, and with nothing queued. (The Flink
-  operator's users needed a 1 h job.autoscaler.scale-down.interval to stop 20+ rescales a day; one fixed delay
-  either keeps five idle slots as long as one or flaps on one.)
-- TaskManagers stay for `taskmanager_linger` after their slots were last needed: starting one takes 15-25 s
-  (shared/notes/flink-local.md) that a returning load would wait through with a growing backlog.
+  monotonic constraint). A parallelism measured only lightly used is capped by what the well-used ones extrapolate
+  to: busy time promises capacity that shared nodes do not have once every instance works (DS2's linear model,
+  Kalavri et al., OSDI 2018, over-trusts extra slots for the same reason).
+- It plans over the queue (`queue_plan`): for the next `plan_horizon`, in steps of the loop's decision interval, the
+  least slot-seconds + `violation_cost` per second whose queue would break the SLO + `rescale_cost` per rescale,
+  with each rescale's downtime (its input queues up), the cooldown after it, and the TaskManagers it must wait for;
+  only the first step is taken (model predictive control). The Flink operator autoscaler's catch-up and restart-time
+  terms (job.autoscaler.catch-up.duration, restart.time) and its scale-down interval are fixed stand-ins for the
+  trades this one cost makes: how far to overshoot to drain a queue, and whether a scale-down saves enough slots
+  over the horizon to pay for its restart. ContTune reports ~60 % fewer reconfigurations than DS2 and StreamTune
+  ~30 % by not re-deciding from scratch every window; this reaches the same aim by pricing each reconfiguration.
+- Its rate path (`rate_forecast`): per step, the median of the forecast (the rate now plus a damped trend, Holt) and
+  of analogues (Lorenz's method of analogues, k-nearest-neighbour forecasting): earlier moments when the rate was
+  where it is now, and what it did next. A burst's analogues are earlier bursts, whose ends they show; a noisy
+  load's are its wiggles, which revert; a new level has none, and the forecast alone decides.
+- The queue is what the source backlog says, or what the p99 beyond the job's unqueued latency says (queues between
+  operators hold records the source backlog does not show).
+- TaskManagers stay for `taskmanager_linger` after their slots were last needed, with `spare_taskmanagers` more:
+  starting one takes 15-25 s (shared/notes/flink-local.md) that a scale-up would wait through with a growing queue.
+  They change only with a rescale.
+
+How it does, against the other strategies and against what a schedule knowing the trace could reach:
+docs/scaling-benchmark.md.
 """
 
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field
 
 from scaletui.scaling.observation import Decision, Observation, OperatorObservation
-from scaletui.scaling.strategies import rescale_plan
+from scaletui.scaling.strategies import queue_plan
 from scaletui.scaling.strategies.capacity_model import CapacityModel
 from scaletui.scaling.strategies.rate_forecast import RateForecast
 from scaletui.scaling.strategy import Strategy
@@ -40,39 +46,51 @@ from scaletui.scaling.strategy import Strategy
 
 @dataclass(frozen=True)
 class PredictiveParams:
-    headroom: float = field(default=0.03, metadata={"min": 0.0, "max": 2.0})
-    """Plan for the forecast rate times (1 + headroom)."""
+    slo_ms: float = field(default=1000.0, metadata={"min": 1.0})
+    """The latency SLO the plan keeps (p99 end-to-end, ms); the plan counts seconds whose queue would break it."""
+    violation_cost: float = field(default=45.0, metadata={"min": 0.0})
+    """What one second over the SLO costs in the plan, in slot-seconds."""
+    rescale_cost: float = field(default=100.0, metadata={"min": 0.0})
+    """What one rescale costs in the plan on top of its downtime, in slot-seconds (it spends the rescale budget)."""
     plan_horizon: float = field(default=300.0, metadata={"duration": True})
-    """The plan covers the forecast this far ahead."""
-    epoch: float = field(default=30.0, metadata={"duration": True, "min": 1.0})
-    """The plan's step: about the time from one decision to the next one that can act (interval, cooldown,
-    rescale)."""
-    rescale_cost: float = field(default=240.0, metadata={"min": 0.0})
-    """What one rescale costs in the plan, in slot-seconds (its downtime and the catch-up after it)."""
-    drain_time: float = field(default=40.0, metadata={"duration": True, "min": 1.0})
-    """A scale-up also drains, within this long, the backlog expected once the new capacity is in place."""
+    """The plan covers this far ahead."""
+    plan_tail: float = field(default=150.0, metadata={"duration": True})
+    """The slots the plan ends at are priced for this much longer (the job runs on after the horizon)."""
+    epoch: float = field(default=10.0, metadata={"duration": True, "min": 1.0})
+    """The plan's step: the control loop's decision interval."""
+    cooldown: float = field(default=20.0, metadata={"duration": True})
+    """After a rescale the loop decides again only this much later (the experiment's strategy.cooldown)."""
+    scenarios: int = field(default=12, metadata={"min": 0})
+    """Analogues taken from the load's own history beside the forecast (0: the forecast alone)."""
+    scenario_history: float = field(default=1800.0, metadata={"duration": True})
+    """The history the analogues are taken from."""
+    path_quantile: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
+    """The plan's rate path: this quantile, epoch by epoch, of the forecast and the analogue paths (higher plans
+    for more of what the load has done before)."""
+    forecast_weight: float = field(default=0.2, metadata={"min": 0.0, "max": 1.0})
+    """Weight of the forecast path (level and damped trend) against the analogues together."""
     rescale_time: float = field(default=2.0, metadata={"duration": True})
     """Expected time from decision to new capacity without new TaskManagers, until one rescale was measured."""
     taskmanager_start: float = field(default=20.0, metadata={"duration": True})
     """Expected time from decision to new capacity when TaskManagers must start, until one was measured."""
-    drain_threshold: float = field(default=0.5, metadata={"min": 0.0})
-    """Backlog is drained only while it holds at least this many seconds of input."""
-    down_margin: float = field(default=0.2, metadata={"min": 0.0, "max": 5.0})
-    """Scale down only to a parallelism whose MST covers the recent peak times (1 + down_margin): the spare
-    capacity that catches up the rescale's own downtime quickly."""
-    down_delay: float = field(default=60.0, metadata={"duration": True})
-    """Scale down from p to q only once the rate has stayed below what q sustains for down_delay / (p - q): a
-    large saving is taken quickly, a one-slot saving only after the whole delay."""
     taskmanager_linger: float = field(default=1800.0, metadata={"duration": True})
     """TaskManagers stay this long after their slots were last needed."""
+    spare_taskmanagers: int = field(default=1, metadata={"min": 0})
+    """TaskManagers kept started beyond those the slots need, so a scale-up need not wait 15-25 s for one to start
+    (they cost TaskManager-seconds, not slots)."""
+    max_utilisation: float = field(default=0.97, metadata={"min": 0.5, "max": 1.0})
+    """The plan runs an operator at most at this share of its measured capacity: latency climbs steeply near
+    saturation, before any queue shows."""
     beta_prior: float = field(default=0.5, metadata={"min": 0.05, "max": 1.0})
     """Scaling exponent before two parallelisms of an operator have been measured (1.0: linear)."""
-    beta_min: float = field(default=0.3, metadata={"min": 0.05, "max": 1.0})
+    beta_min: float = field(default=0.5, metadata={"min": 0.05, "max": 1.0})
     """The fitted exponent is kept at or above this."""
     min_util: float = field(default=0.15, metadata={"min": 0.01, "max": 1.0})
     """Windows where an operator used less than this share of its capacity measure nothing."""
     trend_window: float = field(default=120.0, metadata={"duration": True})
     """The trend of the target rate is fitted over this last period."""
+    base_latency_quantile: float = field(default=0.2, metadata={"min": 0.0, "max": 0.99})
+    """The job's latency with nothing queued is this quantile of the last five minutes' p99."""
     level_window: float = field(default=1.0, metadata={"duration": True, "min": 1.0})
     """The rate now is the mean target rate of this last period (short: a burst shows at once)."""
 
@@ -89,6 +107,8 @@ class PredictiveStrategy(Strategy):
         self.lead = {False: self.params.rescale_time, True: self.params.taskmanager_start}
         """Measured time from decision to new capacity, without and with TaskManagers to start."""
         self.slot_needs: list[tuple[float, int]] = []
+        self.latencies: deque[tuple[float, float]] = deque()
+        """(time, p99 in s) of the last minutes, for the latency of the job with nothing queued."""
 
     def model(self, name: str) -> CapacityModel:
         if name not in self.models:
@@ -118,117 +138,158 @@ class PredictiveStrategy(Strategy):
         p = self.params
         self.forecast.add(obs.sample_times, obs.target_series)
         self.learn(obs)
+        self._note_latency(obs)
         level = self.forecast.level()
         if level is None:
             level = obs.target_rate
         if level is None:
             return self.keep(obs, "Predictive: no target source rate measured yet")
         share = {name: r or 0.0 for name, r in obs.required_rates(1.0).items()}
-        queued = self._queued(obs, level)
-        epochs = max(1, math.ceil(p.plan_horizon / p.epoch))
-        needs = [
-            max(level if k == 0 else 0.0, self.forecast.peak_between(k * p.epoch, (k + 1) * p.epoch) or level)
-            * (1 + p.headroom)
-            for k in range(epochs)
+        measured = [
+            op.name for op in obs.operators.values() if share.get(op.name, 0.0) > 0 and self.model(op.name).predict(1)
         ]
-        current = dict(obs.parallelism)
-        drain = 0.0
-        for with_tms in (False, True):
-            backlog = self._backlog_at_effect(obs, level, needs[0], queued, self.lead[with_tms])
-            drain = backlog / p.drain_time if backlog >= p.drain_threshold * max(level, 1.0) else 0.0
-            chosen = rescale_plan.plan(
-                current,
-                [needs[0] + drain] + needs[1:],
-                p.epoch,
-                lambda rate: self._sizing(obs, rate, share),
-                lambda vec, rate: self._covers(obs, vec, rate, share),
-                p.rescale_cost,
-                lambda vec, k: self._may_shrink_to(obs, vec, share, queued, level, k * p.epoch),
-                change_extra=self.lead[False] / p.drain_time,
-            )
-            needed = self.taskmanagers_for(chosen.first, obs)
-            if with_tms or needed is None or obs.taskmanagers is None or needed <= obs.taskmanagers:
-                break
-        new = chosen.first
+        if not measured:
+            return self.keep(obs, "Predictive: no operator's capacity measured yet")
+        epochs = max(1, math.ceil(p.plan_horizon / p.epoch))
+        paths = self._scenarios(level, epochs)
+        top = max(max(path.rates) for path in paths)
+        caps = self._capacities(obs, measured, share, 2.0 * max(top, level))
+        current = min(max(obs.parallelism.values()), len(caps))
+        queued = self._queued(obs, level)
+        base = self._base_latency_s()
+        settings = queue_plan.PlanSettings(
+            epoch_s=p.epoch,
+            downtime_s=self.lead[False],
+            cooldown_epochs=max(1, math.ceil((self.lead[False] + p.cooldown) / p.epoch)),
+            slo_s=max(0.05, p.slo_ms / 1000.0 - base),
+            violation_cost=p.violation_cost,
+            rescale_cost=p.rescale_cost,
+            tail_s=p.plan_tail,
+        )
+        spt = obs.slots_per_taskmanager
+        tm_wait = max(0.0, self.lead[True] - self.lead[False])
+        lead = [
+            tm_wait if spt and obs.taskmanagers is not None and -(-s // spt) > obs.taskmanagers else 0.0
+            for s in range(1, len(caps) + 1)
+        ]
+        chosen = queue_plan.plan(caps, current, queued, paths, settings, lead)
+        new = self._sizing(obs, chosen.slots, caps[chosen.slots - 1], share, top)
         tms = self._taskmanagers(new, obs)
+        alternatives = sorted(chosen.costs.items(), key=lambda kv: kv[1])[:3]
         head = (
-            f"Predictive: rate {level:.0f} r/s, epochs need "
-            + "/".join(f"{n:.0f}" for n in needs)
-            + (f", +{drain:.0f} r/s to drain {queued:.0f} queued" if drain else "")
-            + " ; plan slots "
-            + "/".join(str(x) for x in chosen.steps)
+            f"Predictive: rate {level:.0f} r/s, queue {queued:.0f} ({queued / max(level, 1.0):.1f} s), capacity "
+            + "/".join(f"{c:.0f}" for c in caps)
+            + f" at 1..{len(caps)} slots; {len(paths)} rate paths peaking at {top:.0f}; plan cost "
+            + ", ".join(f"{s} slots {c:.0f}" for s, c in alternatives)
         )
         changes = [f"{name} {obs.parallelism[name]}->{q}" for name, q in new.items() if q != obs.parallelism[name]]
         return Decision(new, tms, head + ("; " + ", ".join(changes) if changes else "; keep"))
 
-    def _sizing(self, obs: Observation, rate: float, share: dict[str, float]) -> dict[str, int]:
-        """The least parallelism per operator covering its share of `rate` (unmeasured operators stay)."""
+    def _scenarios(self, level: float, epochs: int) -> list[queue_plan.Scenario]:
+        """One rate path to plan on: per epoch, the `path_quantile` of the forecast (level and damped trend,
+        weight `forecast_weight`) and the analogue paths from the load's own history. One path, not each analogue
+        as its own scenario: a plan per scenario would know that scenario's future after the first step, and so
+        would always find waiting worth it."""
+        p = self.params
+        ahead = tuple(self.forecast.ahead((k + 0.5) * p.epoch) or level for k in range(epochs))
+        history = self.forecast.paths(epochs, p.epoch, p.scenarios, p.scenario_history) if p.scenarios else []
+        if not history:
+            return [queue_plan.Scenario(ahead, 1.0)]
+        rest = (1.0 - p.forecast_weight) / len(history)
+        weighted = [(ahead, p.forecast_weight)] + [(h, rest) for h in history]
+        path = tuple(_quantile([(w[k], weight) for w, weight in weighted], p.path_quantile) for k in range(epochs))
+        return [queue_plan.Scenario(path, 1.0)]
+
+    def _capacities(self, obs: Observation, measured: list[str], share: dict[str, float], enough: float) -> list[float]:
+        """The job's capacity (source records/s) at 1, 2, ... slots: the least of its measured operators' predicted
+        MST over their share of the source rate; up to the first count that covers `enough` (or the operators'
+        max parallelism)."""
+        limit = min(obs.operators[name].max_parallelism for name in measured)
+        if obs.slot_limit is not None:
+            limit = max(1, min(limit, obs.slot_limit))
+        caps: list[float] = []
+        for s in range(1, limit + 1):
+            cap = self.params.max_utilisation * min(
+                (self.model(name).predict(s) or 0.0) / share[name] for name in measured
+            )
+            caps.append(max(cap, caps[-1] if caps else 0.0))
+            if cap >= enough and s >= max(obs.parallelism.values()):
+                break
+        return caps
+
+    def _sizing(
+        self, obs: Observation, slots: int, capacity: float, share: dict[str, float], rate: float
+    ) -> dict[str, int]:
+        """The operators that bound the job at `slots` get `slots`; every other measured one keeps its parallelism
+        while it covers its share of `rate` (growing it only when it must: a change of any operator restarts the
+        job), within `slots`; unmeasured operators stay."""
         out = {}
         for op in obs.operators.values():
             model = self.model(op.name)
             if model.predict(op.parallelism) is None or share.get(op.name, 0.0) <= 0:
+                out[op.name] = min(op.parallelism, slots)
+                continue
+            need = min(capacity, rate) * share[op.name]
+            bound = (model.predict(slots - 1) or 0.0) < capacity * share[op.name] * (1 - 1e-9) if slots > 1 else True
+            if bound:
+                out[op.name] = slots
+            elif (model.predict(op.parallelism) or 0.0) >= need and op.parallelism <= slots:
                 out[op.name] = op.parallelism
             else:
-                out[op.name] = model.smallest_covering(rate * share[op.name], op.max_parallelism)
+                out[op.name] = min(slots, model.smallest_covering(need, slots))
         return out
 
-    def _covers(self, obs: Observation, vec: dict[str, int], rate: float, share: dict[str, float]) -> bool:
-        """Every operator's predicted MST covers its share of `rate`; one at its max parallelism counts as covering
-        (nothing more can be done for it)."""
-        for name, q in vec.items():
-            model = self.model(name)
-            mst = model.predict(q)
-            short = mst is not None and share.get(name, 0.0) > 0 and mst < rate * share[name] * (1 - 1e-9)
-            if short and q < obs.operators[name].max_parallelism:
-                return False
-        return True
+    def _note_latency(self, obs: Observation) -> None:
+        for t, v in zip(obs.sample_times, obs.p99_series):
+            if v is not None and (not self.latencies or t > self.latencies[-1][0]):
+                self.latencies.append((t, v / 1000.0))
+        while self.latencies and self.latencies[0][0] < obs.t - 300.0:
+            self.latencies.popleft()
 
-    def _may_shrink_to(
-        self, obs: Observation, vec: dict[str, int], share: dict[str, float], queued: float, level: float, at: float
-    ) -> bool:
-        """Lazy scale-down, `at` seconds from now: fewer slots only once the rate has stayed under what `vec`
-        sustains (with down_margin) for down_delay / (slots saved), counting the rates seen and, for a future
-        epoch, those forecast up to it; now, also only with nothing queued."""
-        p = self.params
-        saved = max(obs.parallelism.values()) - max(vec.values())
-        if saved <= 0:
-            return True
-        if at <= 0 and queued >= p.drain_threshold * max(level, 1.0):
-            return False
-        quiet = p.down_delay / saved  # seconds
-        past = quiet - at
-        if past > 0 and self.forecast.span() < past:
-            return False
-        seen = self.forecast.recent_max(past) if past > 0 else None
-        ahead = self.forecast.peak_between(max(0.0, -past), at) if at > 0 else None
-        highest = max(x for x in (seen, ahead, 0.0) if x is not None)
-        return self._covers(obs, vec, highest * (1 + p.down_margin), share)
+    def _base_latency_s(self) -> float:
+        """The p99 of the job with nothing queued: a low quantile of the last five minutes' p99, at most half the
+        SLO (the rest is the queue the plan may hold)."""
+        if not self.latencies:
+            return 0.0
+        values = sorted(v for _, v in self.latencies)
+        return min(values[int(len(values) * self.params.base_latency_quantile)], 0.5 * self.params.slo_ms / 1000.0)
 
     def _queued(self, obs: Observation, level: float) -> float:
-        """Records waiting beyond normal: the source backlog, or what the latest p99 latency beyond drain_threshold
-        seconds says is queued (latency times rate), whichever is more; queues between operators hold records the
+        """Records waiting beyond normal: the source backlog, or what the latest p99 beyond the job's unqueued
+        latency says is queued (latency times rate), whichever is more; queues between operators hold records the
         source backlog does not show."""
         p99 = next((v for v in reversed(obs.p99_series) if v is not None), None)
-        excess = 0.0 if p99 is None else max(0.0, p99 / 1000.0 - self.params.drain_threshold)
+        excess = 0.0 if p99 is None else max(0.0, p99 / 1000.0 - self._base_latency_s())
         return max(obs.backlog or 0.0, level * excess)
 
-    def _backlog_at_effect(self, obs: Observation, level: float, soon: float, queued: float, lead: float) -> float:
-        """Queued now, plus what piles up while TaskManagers start (the restart's own backlog is the plan's
-        `change_extra`)."""
-        achieved = obs.achieved_rate if obs.achieved_rate is not None else level
-        waiting = max(0.0, lead - self.lead[False])
-        return queued + max(0.0, soon - achieved) * waiting
-
     def _taskmanagers(self, parallelism: dict[str, int], obs: Observation) -> int | None:
+        """As many as the slots needed in the last `taskmanager_linger`, plus `spare_taskmanagers`; changed only
+        with a rescale (a TaskManager change alone would be one more actuation the job does not need)."""
         needed = self.taskmanagers_for(parallelism, obs)
         if needed is None:
             return None
         self.slot_needs = [(t, n) for t, n in self.slot_needs if obs.t - t < self.params.taskmanager_linger]
         self.slot_needs.append((obs.t, needed))
-        return max(n for _, n in self.slot_needs)
+        if parallelism == obs.parallelism and obs.taskmanagers is not None:
+            return obs.taskmanagers
+        return max(n for _, n in self.slot_needs) + self.params.spare_taskmanagers
 
     def applied(self, decision: Decision, obs: Observation, at: float) -> None:
-        with_tms = (decision.taskmanagers or 0) > (obs.taskmanagers or 0)
-        took = at - obs.t
-        if took > 0:
-            self.lead[with_tms] = 0.5 * self.lead[with_tms] + 0.5 * took
+        """Measure the time from decision to new capacity, with and without TaskManagers to start."""
+        if decision.changes(obs.parallelism):
+            with_tms = (decision.taskmanagers or 0) > (obs.taskmanagers or 0)
+            took = at - obs.t
+            if took > 0:
+                self.lead[with_tms] = 0.5 * self.lead[with_tms] + 0.5 * took
+
+
+def _quantile(values: list[tuple[float, float]], q: float) -> float:
+    """The weighted q-quantile of (value, weight) pairs."""
+    ordered = sorted(values)
+    total = sum(w for _, w in ordered)
+    seen = 0.0
+    for value, weight in ordered:
+        seen += weight
+        if seen >= q * total - 1e-12:
+            return value
+    return ordered[-1][0]

@@ -9,6 +9,7 @@ forecast far ahead does not run away.
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -98,3 +99,53 @@ class RateForecast:
     def recent_max(self, seconds: float) -> float | None:
         recent = self.since(seconds)
         return max(r for _, r in recent) if recent else None
+
+    def paths(
+        self, epochs: int, epoch_s: float, count: int, history_s: float, tolerance: float = 0.15
+    ) -> list[tuple[float, ...]]:
+        """Up to `count` rate paths for the next `epochs`, by the method of analogues (Lorenz 1969; k-nearest-neighbour
+        forecasting): moments of the last `history_s` seconds when the rate was within `tolerance` of its level now,
+        each followed by what the rate did next, scaled to the level now. Inside a burst the analogues are earlier
+        bursts, whose ends they show; on a quiet base they are quiet moments, some followed by a burst; on a new level
+        there are none. Moments a fifth of the horizon apart, the closest first; each path needs half the
+        horizon seen (the rest holds its last epoch)."""
+        level = self.level()
+        if level is None or level <= 0 or len(self.series) < 2:
+            return []
+        times = [t for t, _ in self.series]
+        rates = [r for _, r in self.series]
+        now = times[-1]
+        horizon = epochs * epoch_s
+        candidates = []
+        for i, t in enumerate(times):
+            if t < now - history_s or t > now - horizon / 2:
+                continue
+            base = _mean(rates, times, t - self.level_window, t, max(0, i - 2 * int(self.level_window) - 2))
+            if base is not None and base > 0 and abs(base - level) <= tolerance * level:
+                candidates.append((abs(base - level), t, base))
+        chosen: list[tuple[float, float]] = []
+        for _, t, base in sorted(candidates):
+            if len(chosen) >= count:
+                break
+            if all(abs(t - c) >= max(epoch_s, horizon / 5) for c, _ in chosen):
+                chosen.append((t, base))
+        out = []
+        for t, base in sorted(chosen):
+            i0 = bisect.bisect_right(times, t)
+            path: list[float] = []
+            for k in range(epochs):
+                m = _mean(rates, times, t + k * epoch_s, t + (k + 1) * epoch_s, i0)
+                path.append(level * m / base if m is not None else (path[-1] if path else level))
+            out.append(tuple(path))
+        return out
+
+
+def _mean(rates: list[float], times: list[float], start: float, end: float, hint: int = 0) -> float | None:
+    """Mean rate of the samples in (start, end]."""
+    i = bisect.bisect_right(times, start, lo=hint)
+    total, n = 0.0, 0
+    while i < len(times) and times[i] <= end:
+        total += rates[i]
+        n += 1
+        i += 1
+    return total / n if n else None
