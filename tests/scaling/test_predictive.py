@@ -58,10 +58,11 @@ def forecast(points: list[tuple[float, float]]) -> RateForecast:
 def test_a_ramp_is_extrapolated_and_a_step_is_not() -> None:
     ramp = forecast([(t, 300.0 + 2.0 * t) for t in range(121)])
     assert ramp.trend() == pytest.approx(2.0)
-    assert ramp.ahead(30) == pytest.approx(540 + 60)
+    assert ramp.path(1, 60.0) == pytest.approx((540 + 60,))
     step = forecast([(t, 300.0 if t < 100 else 900.0) for t in range(121)])
-    assert step.trend() == 0.0 and step.ahead(30) == pytest.approx(900)
-    assert step.recent_max(30) == 900 and step.span() == 120
+    assert step.trend() == 0.0
+    assert step.path(3, 10.0) == pytest.approx((900, 900, 900))
+    assert ramp.path(2, 10.0) == pytest.approx((540 + 10, 540 + 30))
 
 
 def test_a_queue_segment_counts_the_seconds_above_the_slo() -> None:
@@ -140,7 +141,7 @@ def test_predictive_scales_up_for_the_rate_and_the_queue_and_down_when_it_pays()
     # MST(4) = 1000 is the least count that keeps up at 97 % use; the plan may take more to drain the queue
     d = s.decide(steady(900, 1, 400, 800, t=100, p99=3000))
     assert d.parallelism["expensive"] >= 4
-    assert "queue 2" in d.reason and "expensive 1->" in d.reason
+    assert "queued 2.5 s" in d.reason and "expensive 1->" in d.reason
     assert d.taskmanagers == s.taskmanagers_for(d.parallelism, steady(900, 1, 400, 800, t=100)) + 1  # one spare
     # the rate falls to 300: one slot carries it with 185 r/s to spare, so the restart's 2 s of input drains in
     # seconds and the slots saved over the next five minutes pay for it at once

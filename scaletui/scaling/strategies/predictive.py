@@ -151,8 +151,8 @@ class PredictiveStrategy(Strategy):
         if not measured:
             return self.keep(obs, "Predictive: no operator's capacity measured yet")
         epochs = max(1, math.ceil(p.plan_horizon / p.epoch))
-        paths = self._scenarios(level, epochs)
-        top = max(max(path.rates) for path in paths)
+        path, analogues = self._rate_path(level, epochs, p.path_quantile)
+        top = max(path)
         caps = self._capacities(obs, measured, share, 2.0 * max(top, level))
         current = min(max(obs.parallelism.values()), len(caps))
         queued = self._queued(obs, level)
@@ -172,33 +172,36 @@ class PredictiveStrategy(Strategy):
             tm_wait if spt and obs.taskmanagers is not None and -(-s // spt) > obs.taskmanagers else 0.0
             for s in range(1, len(caps) + 1)
         ]
-        chosen = queue_plan.plan(caps, current, queued, paths, settings, lead)
+        chosen = queue_plan.plan(caps, current, queued, [queue_plan.Scenario(path, 1.0)], settings, lead)
         new = self._sizing(obs, chosen.slots, caps[chosen.slots - 1], share, top)
         tms = self._taskmanagers(new, obs)
-        alternatives = sorted(chosen.costs.items(), key=lambda kv: kv[1])[:3]
+        others = sorted((c, n) for n, c in chosen.costs.items() if n != chosen.slots)[:2]
+        costs = [(chosen.slots, chosen.costs[chosen.slots])] + [(n, c) for c, n in others]
         head = (
-            f"Predictive: rate {level:.0f} r/s, queue {queued:.0f} ({queued / max(level, 1.0):.1f} s), capacity "
-            + "/".join(f"{c:.0f}" for c in caps)
-            + f" at 1..{len(caps)} slots; {len(paths)} rate paths peaking at {top:.0f}; plan cost "
-            + ", ".join(f"{s} slots {c:.0f}" for s, c in alternatives)
+            f"Predictive: rate {level:.0f} r/s, queued {queued / max(level, 1.0):.1f} s; rate path (forecast"
+            + (f" and {analogues} analogues" if analogues else "")
+            + f") peaks at {top:.0f} r/s within {p.plan_horizon:.0f} s; capacity "
+            + "/".join(f"{c:.0f}" for c in caps[:12])
+            + f" r/s at 1..{min(len(caps), 12)} slots; plan cost (slot-s) "
+            + ", ".join(f"{'keep ' if n == current else ''}{n} slots {c:.0f}" for n, c in costs)
         )
         changes = [f"{name} {obs.parallelism[name]}->{q}" for name, q in new.items() if q != obs.parallelism[name]]
         return Decision(new, tms, head + ("; " + ", ".join(changes) if changes else "; keep"))
 
-    def _scenarios(self, level: float, epochs: int) -> list[queue_plan.Scenario]:
-        """One rate path to plan on: per epoch, the `path_quantile` of the forecast (level and damped trend,
-        weight `forecast_weight`) and the analogue paths from the load's own history. One path, not each analogue
-        as its own scenario: a plan per scenario would know that scenario's future after the first step, and so
-        would always find waiting worth it."""
+    def _rate_path(self, level: float, epochs: int, quantile: float) -> tuple[tuple[float, ...], int]:
+        """The rate path to plan on, and how many analogues went into it: per epoch, the `quantile` of the
+        forecast (level and damped trend, weight `forecast_weight`) and the analogues from the load's own history.
+        One path, not each analogue as a scenario of its own: a plan per scenario would know that scenario's future
+        after its first step, and so would always find waiting worth it."""
         p = self.params
-        ahead = tuple(self.forecast.ahead((k + 0.5) * p.epoch) or level for k in range(epochs))
+        ahead = self.forecast.path(epochs, p.epoch) or (level,) * epochs
         history = self.forecast.paths(epochs, p.epoch, p.scenarios, p.scenario_history) if p.scenarios else []
         if not history:
-            return [queue_plan.Scenario(ahead, 1.0)]
+            return ahead, 0
         rest = (1.0 - p.forecast_weight) / len(history)
         weighted = [(ahead, p.forecast_weight)] + [(h, rest) for h in history]
-        path = tuple(_quantile([(w[k], weight) for w, weight in weighted], p.path_quantile) for k in range(epochs))
-        return [queue_plan.Scenario(path, 1.0)]
+        path = tuple(_quantile([(w[k], weight) for w, weight in weighted], quantile) for k in range(epochs))
+        return path, len(history)
 
     def _capacities(self, obs: Observation, measured: list[str], share: dict[str, float], enough: float) -> list[float]:
         """The job's capacity (source records/s) at 1, 2, ... slots: the least of its measured operators' predicted

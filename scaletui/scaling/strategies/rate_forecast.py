@@ -5,6 +5,9 @@ least-squares slope over `trend_window`, used only when the two halves of that w
 neither more than twice the other), so a step, which has a flat half and a steep one, is not mistaken for a ramp
 and extrapolated; a ramp or the flank of a day-shaped curve is. The trend is damped (Holt's damped trend) so a
 forecast far ahead does not run away.
+
+Beside the forecast, `paths` gives what the load did after earlier moments at the same rate (the method of
+analogues), from the hour of history held.
 """
 
 from __future__ import annotations
@@ -45,10 +48,17 @@ class RateForecast:
             self.series.popleft()
 
     def since(self, seconds: float) -> list[tuple[float, float]]:
+        """The samples of the last `seconds`, oldest first (read from the newest end: the history holds an hour)."""
         if not self.series:
             return []
-        now = self.series[-1][0]
-        return [(t, r) for t, r in self.series if t > now - seconds]
+        start = self.series[-1][0] - seconds
+        out = []
+        for point in reversed(self.series):
+            if point[0] <= start:
+                break
+            out.append(point)
+        out.reverse()
+        return out
 
     def level(self) -> float | None:
         recent = self.since(self.level_window)
@@ -68,37 +78,18 @@ class RateForecast:
             return 0.0
         return whole
 
-    def ahead(self, seconds: float) -> float | None:
-        """The forecast rate `seconds` from the last sample."""
+    def path(self, epochs: int, epoch_s: float) -> tuple[float, ...] | None:
+        """The forecast mean of each of the next `epochs` (at their midpoints)."""
         level = self.level()
         if level is None:
             return None
-        d = self.damping
-        gain = seconds if d >= 1 else d * (1 - d**seconds) / (1 - d)
-        return max(0.0, level + self.trend() * gain)
-
-    def peak(self, seconds: float, step: float = 5.0) -> float | None:
-        """The highest forecast over the next `seconds` (the level itself included)."""
-        level = self.level()
-        if level is None:
-            return None
-        n = max(1, int(seconds / step))
-        return max([level] + [self.ahead(step * k) or 0.0 for k in range(1, n + 1)])
-
-    def span(self) -> float:
-        """Seconds of history held."""
-        return self.series[-1][0] - self.series[0][0] if len(self.series) > 1 else 0.0
-
-    def peak_between(self, start: float, end: float, step: float = 5.0) -> float | None:
-        """The highest forecast from `start` to `end` seconds ahead."""
-        if self.level() is None:
-            return None
-        n = max(1, int((end - start) / step))
-        return max(self.ahead(start + step * k) or 0.0 for k in range(n + 1))
-
-    def recent_max(self, seconds: float) -> float | None:
-        recent = self.since(seconds)
-        return max(r for _, r in recent) if recent else None
+        trend, d = self.trend(), self.damping
+        out = []
+        for k in range(epochs):
+            seconds = (k + 0.5) * epoch_s
+            gain = seconds if d >= 1 else d * (1 - d**seconds) / (1 - d)
+            out.append(max(0.0, level + trend * gain))
+        return tuple(out)
 
     def paths(
         self, epochs: int, epoch_s: float, count: int, history_s: float, tolerance: float = 0.15
