@@ -347,7 +347,7 @@ def verdict(
     args: argparse.Namespace,
 ) -> str:
     slo = {load: {s: scores[(s, load)].slo_s for s in strategies} for load in loads}
-    jobs = []
+    jobs, judged = [], []
     for load in loads:
         ds2 = scores.get(("ds2", load))
         rules = [slo[load][r] for r in ("threshold", "slo-thesis") if r in slo[load]]
@@ -356,8 +356,8 @@ def verdict(
         rates = [profiles[load].rate_at(t) for t in range(int(args.duration))]
         oracle_s = float(sum(runs[load][0].oracle_slots))
         jobs.append((rates, config, int(0.4 * ds2.rescales + 1e-9), SLO_BAR * min(rules), SLOT_BAR, oracle_s))
-    cells = _pool_map(_yardstick_cell, jobs, args.jobs)
-    hindsight = dict(zip([load for load in loads if ("ds2", load) in scores and runs.get(load)], cells))
+        judged.append(load)
+    hindsight = dict(zip(judged, _pool_map(_yardstick_cell, jobs, args.jobs)))
 
     def get(name: str, load: str) -> Ratios | None:
         s = scores.get((name, load))

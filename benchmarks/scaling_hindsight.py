@@ -59,11 +59,6 @@ class Hindsight:
                 return "out of reach", p
         return "open", None
 
-    def best_slots_within(self, slo_budget: float) -> float | None:
-        """Least slot ratio among the hull's points within the SLO budget (None when none is)."""
-        ok = [p.slot_s for p in self.points if p.slo_s <= slo_budget + 1e-9]
-        return min(ok) / self.oracle_slot_s if ok else None
-
 
 def mst_table(config: SimConfig, max_slots: int, top: int = 4000) -> list[float]:
     """Capacity of the job at slots 1..max_slots: the highest rate whose oracle needs at most that many (bisection
@@ -122,12 +117,8 @@ def hindsight(
         if max_rescales > 0 and t + 1 < n_t:
             _rescale(t, r, caps, cost, viol, w, q_records, bin_records, block, downtime_s, slo_s, n_t, arrivals)
         cost, viol = _keep(t, r[t], steps[:, t], cost, viol, w, slots, bin_records, slo_s)
-    if n_t in arrivals:
+    if n_t in arrivals:  # rescales whose cooldown the trace's end cut short
         c2, v2 = arrivals.pop(n_t)
-        better = c2 < cost
-        cost, viol = np.where(better, c2, cost), np.where(better, v2, viol)
-    for t_end in sorted(arrivals):  # blocks that would end past the trace were cut at its end
-        c2, v2 = arrivals[t_end]
         better = c2 < cost
         cost, viol = np.where(better, c2, cost), np.where(better, v2, viol)
     points = []

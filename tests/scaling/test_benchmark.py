@@ -4,6 +4,7 @@ and a bad trace; the hindsight yardstick and the trace generator on their own.""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,8 @@ def test_table_rows_for_every_strategy_and_load(tmp_path: Path, capsys: pytest.C
     assert all(f"\n{load} " in verdict for load in loads)
     summary = [line.split() for line in verdict.splitlines() if line.split()[:1] == ["predictive"]]
     assert summary and summary[0][1].endswith("/3")  # loads met out of the three it ran
+    assert "hindsight" in verdict.splitlines()[1]  # the column of what a schedule knowing the trace reaches
+    assert re.search(r"within reach of a schedule that knows the trace on \d of 3 loads", verdict)
     assert (tmp_path / "out" / "scaling-burst.png").stat().st_size > 10_000
 
 

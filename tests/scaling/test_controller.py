@@ -66,6 +66,19 @@ def test_guard_rails_clamp_parallelism_and_taskmanagers() -> None:
     assert sim.engine.taskmanagers <= 2 and max(sim.job().parallelism.values()) <= 3
 
 
+@pytest.mark.parametrize(
+    ("spec", "limit"), [({"max_parallelism": 3}, 3), ({"max_taskmanagers": 2, "max_slots": 16}, 4)]
+)
+def test_a_strategy_sees_the_slots_the_guard_rails_allow(spec: dict[str, int], limit: int) -> None:
+    sim = SimulatedCluster(linear_cluster(), StepProfile(300, ()))
+    ctl, _, _ = loop("predictive", sim, **spec)
+    seen: list[int | None] = []
+    decide = ctl.strategy.decide
+    ctl.strategy.decide = lambda obs: (seen.append(obs.slot_limit), decide(obs))[1]  # type: ignore[method-assign]
+    ctl.run(threading.Event(), until=40)
+    assert seen and set(seen) == {limit}  # 2 slots per TaskManager: max_taskmanagers 2 -> 4
+
+
 def test_min_parallelism_is_kept() -> None:
     sim = SimulatedCluster(linear_cluster(), StepProfile(100, ()))
     ctl, decisions, _ = loop("ds2", sim, min_parallelism=2, max_parallelism=8)

@@ -9,7 +9,7 @@ import pytest
 from scaletui.scaling.observation import Observation
 from scaletui.scaling.registry import create_strategy
 from scaletui.scaling.strategies.capacity_model import CapacityModel
-from scaletui.scaling.strategies.queue_plan import PlanSettings, Scenario, _segment, plan
+from scaletui.scaling.strategies.queue_plan import PlanSettings, _segment, plan
 from scaletui.scaling.strategies.rate_forecast import RateForecast
 from tests.scaling.helpers import obs, op
 
@@ -78,8 +78,8 @@ CAPS = [500.0, 610.0, 850.0, 1090.0, 1280.0]
 SETTINGS = PlanSettings(epoch_s=10.0, downtime_s=2.0, cooldown_epochs=2, slo_s=0.8, violation_cost=30.0)
 
 
-def flat(rate: float, epochs: int = 30) -> list[Scenario]:
-    return [Scenario((rate,) * epochs, 1.0)]
+def flat(rate: float, epochs: int = 30) -> list[float]:
+    return [rate] * epochs
 
 
 def test_the_plan_scales_up_to_drain_a_queue_and_keeps_a_job_that_copes() -> None:

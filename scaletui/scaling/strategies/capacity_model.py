@@ -13,7 +13,10 @@ Between and beyond measured parallelisms, MST(p) = alpha * p^beta fitted in log 
 (Transscale's model without the delay term; beta learned, so the sublinear scaling of shared nodes is learned
 too), with `beta_prior` until two parallelisms are known. Predictions never fall when p grows (StreamTune's
 monotonic constraint), and a measured parallelism uses its own measurement (ContTune keeps its (parallelism,
-processing ability) observations per operator for the same reason).
+processing ability) observations per operator for the same reason). A parallelism only ever measured lightly used
+(under `trust_util`) is capped by what the well-used ones extrapolate to, and the exponent is fitted on the
+well-used ones alone: an instance with idle neighbours runs at a whole core, so its busy time promises a capacity
+the shared node does not have once every instance works.
 """
 
 from __future__ import annotations

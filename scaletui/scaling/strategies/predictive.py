@@ -60,9 +60,9 @@ class PredictiveParams:
     """The plan's step: the control loop's decision interval."""
     cooldown: float = field(default=20.0, metadata={"duration": True})
     """After a rescale the loop decides again only this much later (the experiment's strategy.cooldown)."""
-    scenarios: int = field(default=12, metadata={"min": 0})
+    analogues: int = field(default=12, metadata={"min": 0})
     """Analogues taken from the load's own history beside the forecast (0: the forecast alone)."""
-    scenario_history: float = field(default=1800.0, metadata={"duration": True})
+    analogue_history: float = field(default=1800.0, metadata={"duration": True})
     """The history the analogues are taken from."""
     path_quantile: float = field(default=0.5, metadata={"min": 0.0, "max": 1.0})
     """The plan's rate path: this quantile, epoch by epoch, of the forecast and the analogue paths (higher plans
@@ -172,7 +172,7 @@ class PredictiveStrategy(Strategy):
             tm_wait if spt and obs.taskmanagers is not None and -(-s // spt) > obs.taskmanagers else 0.0
             for s in range(1, len(caps) + 1)
         ]
-        chosen = queue_plan.plan(caps, current, queued, [queue_plan.Scenario(path, 1.0)], settings, lead)
+        chosen = queue_plan.plan(caps, current, queued, path, settings, lead)
         new = self._sizing(obs, chosen.slots, caps[chosen.slots - 1], share, top)
         tms = self._taskmanagers(new, obs)
         others = sorted((c, n) for n, c in chosen.costs.items() if n != chosen.slots)[:2]
@@ -195,7 +195,7 @@ class PredictiveStrategy(Strategy):
         after its first step, and so would always find waiting worth it."""
         p = self.params
         ahead = self.forecast.path(epochs, p.epoch) or (level,) * epochs
-        history = self.forecast.paths(epochs, p.epoch, p.scenarios, p.scenario_history) if p.scenarios else []
+        history = self.forecast.paths(epochs, p.epoch, p.analogues, p.analogue_history) if p.analogues else []
         if not history:
             return ahead, 0
         rest = (1.0 - p.forecast_weight) / len(history)

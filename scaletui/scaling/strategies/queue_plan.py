@@ -3,14 +3,14 @@
 The job at s slots processes up to `capacity[s]` records/s; what it cannot take queues up (source backlog and the
 queues between operators alike), and a second whose queue holds more than `slo_s` seconds of input breaks the
 latency SLO. A rescale stops the job for `downtime` seconds, so its input queues up too, and the control loop's
-cooldown holds the new parallelism for a while. The plan minimises, over the next epochs, slot-seconds plus
-`violation_cost` slot-seconds per SLO-violation second plus `rescale_cost` per rescale, by a backward dynamic
-programme over (epoch, slots, queue) under each rate scenario at once; the first action with the least expected
-cost is taken, and the next decision plans again with fresh measurements (model predictive control).
+cooldown holds the new parallelism for a while. The plan minimises, over the next epochs of one rate path,
+slot-seconds plus `violation_cost` slot-seconds per SLO-violation second plus `rescale_cost` per rescale, by a
+backward dynamic programme over (epoch, slots, queue); the first action with the least cost is taken, and the next
+decision plans again with fresh measurements (model predictive control).
 
 So the trade-offs the usual rules make by hand fall out of one cost: a scale-up is sized so the queue (the
 restart's own included) drains quickly enough to be worth its slots; a scale-down is taken when the slots it saves
-over the horizon, in the rate scenarios seen lately, outweigh its restart and the risk of having to come back.
+over the horizon outweigh its restart and what the path says about having to come back.
 (Transscale and DS2 size for the rate now; the Flink operator's catch-up and restart-time terms and its scale-down
 interval are fixed stand-ins for the same trade.)
 """
@@ -27,18 +27,11 @@ GRID_POINTS = 41
 
 
 @dataclass(frozen=True)
-class Scenario:
-    rates: tuple[float, ...]
-    """Mean source rate of each epoch ahead (every scenario of one plan has as many)."""
-    weight: float
-
-
-@dataclass(frozen=True)
 class QueuePlan:
     slots: int
     """The slots to run at now (the current count: keep)."""
     costs: dict[int, float]
-    """Expected cost of each first action, by the slots it moves to (the current count: keep)."""
+    """Cost of each first action, by the slots it moves to (the current count: keep)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +45,7 @@ class PlanSettings:
     violation_cost: float = 10.0
     rescale_cost: float = 100.0
     max_queue_s: float = 20.0
+    """The queue grid spans this many seconds of the highest rate ahead (beyond it, values extrapolate)."""
     tail_s: float = 0.0
     """Seconds past the horizon the final slot count is priced for."""
 
@@ -60,19 +54,18 @@ def plan(
     capacity: Sequence[float],
     current: int,
     queued: float,
-    scenarios: Sequence[Scenario],
+    rates: Sequence[float],
     settings: PlanSettings,
     lead_s: Sequence[float] | None = None,
 ) -> QueuePlan:
-    """`capacity[s - 1]`: records/s at s slots; `current`: slots now; `queued`: records queued now; `lead_s[s - 1]`:
-    seconds before a rescale to s can start (TaskManagers to start), during which the job runs as it is."""
+    """`capacity[s - 1]`: records/s at s slots; `current`: slots now; `queued`: records queued now; `rates`: the mean
+    source rate of each epoch ahead; `lead_s[s - 1]`: seconds before a rescale to s can start (TaskManagers to
+    start), during which the job runs as it is. The arrays carry a leading axis of one path."""
     st = settings
     caps = np.asarray(capacity, dtype=float)
     n_s = len(caps)
     lead = np.zeros(n_s) if lead_s is None else np.asarray(lead_s, dtype=float)
-    r = np.maximum(np.asarray([sc.rates for sc in scenarios], dtype=float), 1e-6)  # (scenarios, epochs)
-    weights = np.asarray([sc.weight for sc in scenarios], dtype=float)
-    weights = weights / weights.sum() if weights.sum() > 0 else np.full(len(weights), 1.0 / len(weights))
+    r = np.maximum(np.asarray([rates], dtype=float), 1e-6)  # (1, epochs)
     n_e = r.shape[1]
     top = max(float(r.max()), queued / st.max_queue_s) * st.max_queue_s
     grid = np.linspace(0.0, top, GRID_POINTS)
@@ -82,19 +75,17 @@ def plan(
     for k in range(n_e - 1, -1, -1):
         keep = _keep(caps, grid[None, None, :], r[:, k], st, values[k + 1], step)  # type: ignore[arg-type]
         move = _moves(caps, grid[None, None, None, :], r, k, st, values, lead, step)
-        values[k] = np.minimum(keep, move.min(axis=2))
+        values[k] = np.minimum(keep, move.min(axis=2))  # keep, or the cheapest count to move to
     q0 = np.full((1, 1, 1), float(queued))
-    now = _moves(caps, q0[..., None], r, 0, st, values, lead, step)[:, current - 1, :, 0]  # (scenarios, to)
-    stay = _keep(caps, q0, r[:, 0], st, values[1], step)[:, current - 1, 0]  # type: ignore[arg-type]
-    now[:, current - 1] = stay
-    totals = weights @ now
-    return QueuePlan(int(np.argmin(totals)) + 1, {s + 1: float(totals[s]) for s in range(n_s)})
+    now = _moves(caps, q0[..., None], r, 0, st, values, lead, step)[0, current - 1, :, 0]
+    now[current - 1] = _keep(caps, q0, r[:, 0], st, values[1], step)[0, current - 1, 0]  # type: ignore[arg-type]
+    return QueuePlan(int(np.argmin(now)) + 1, {s + 1: float(now[s]) for s in range(n_s)})
 
 
 def _keep(
     caps: np.ndarray, q: np.ndarray, rate: np.ndarray, st: PlanSettings, after: np.ndarray, step: float
 ) -> np.ndarray:
-    """One epoch at every slot count from queues `q` (scenarios x slots x points), then the plan's value after."""
+    """One epoch at every slot count from queues `q` (path x slots x points), then the plan's value after."""
     rate = rate[:, None, None]
     end, viol = _segment(q, caps[None, :, None], rate, st.epoch_s, st.slo_s)
     slots = np.arange(1, len(caps) + 1, dtype=float)[None, :, None]
@@ -111,7 +102,7 @@ def _moves(
     lead: np.ndarray,
     step: float,
 ) -> np.ndarray:
-    """A rescale decided at epoch k from every slot count to every other, from queues `q` (scenarios x from x to x
+    """A rescale decided at epoch k from every slot count to every other, from queues `q` (path x from x to x
     points): `lead` seconds as before (TaskManagers starting), the downtime, then the new count to the end of the
     cooldown; its cost and the plan's value after. Moving to the same count is not a move (infinite). Targets
     without a lead do not depend on where the move starts, so they are computed once for all."""
@@ -137,6 +128,8 @@ def _block_cost(
     lead: np.ndarray,
     step: float,
 ) -> np.ndarray:
+    """`_moves` for the `targets` given; with `from_axis`, per starting count (the job runs as it was while it
+    waits for TaskManagers), else once for every starting count."""
     n_s = len(caps)
     end_k = min(r.shape[1], k + st.cooldown_epochs)
     slots = np.arange(1, n_s + 1, dtype=float)
@@ -150,15 +143,14 @@ def _block_cost(
     for j in range(k, end_k):
         rate = r[:, j][:, None, None, None]
         start, stop = t, t + st.epoch_s
-        down = np.clip(wait + st.downtime_s, start, stop) - start
+        before = np.clip(wait, start, stop) - start  # seconds of this epoch still waiting for TaskManagers
+        down = np.clip(wait + st.downtime_s, start, stop) - start - before
         if from_axis:
-            before = np.clip(wait, start, stop) - start  # seconds of this epoch still waiting for TaskManagers
-            down = down - before
             queue, v = _segment(queue, cap_from, rate, before, st.slo_s)
             viol = viol + v
         viol = viol + down  # a restarting job reports no latency: every second of it counts
         queue = queue + rate * down
-        queue, v = _segment(queue, cap_to, rate, st.epoch_s - down - (before if from_axis else 0.0), st.slo_s)
+        queue, v = _segment(queue, cap_to, rate, st.epoch_s - down - before, st.slo_s)
         viol = viol + v
         t = stop
     waited = np.minimum(wait, t)
