@@ -1,7 +1,8 @@
 """What the simulator simulates: an operator graph, the nodes that host TaskManagers, and how CPU is shared.
 
 The CPU model is calibrated to shared/notes/flink-local.md: on a 2-core machine an operator at parallelism 2 gives
-~1.4x and at parallelism 4 ~1.5x the throughput of one slot. A node's `speedup` curve says how many single-core
+~1.4x and at parallelism 4 ~1.5x the throughput of one slot (`local_config`, the workload job on this machine,
+uses the curve the live runs measured instead). A node's `speedup` curve says how many single-core
 equivalents `n` busy instances get together; instances share that supply max-min fairly (like the Linux CFS), so
 a busy instance runs at the node's "water level" (a fraction of a core) and Flink's busy time, which is wall time,
 grows accordingly. Network delay between nodes adds latency and lowers capacity linearly (the γ·d term of the
