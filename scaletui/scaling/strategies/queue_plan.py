@@ -60,35 +60,32 @@ def plan(
 ) -> QueuePlan:
     """`capacity[s - 1]`: records/s at s slots; `current`: slots now; `queued`: records queued now; `rates`: the mean
     source rate of each epoch ahead; `lead_s[s - 1]`: seconds before a rescale to s can start (TaskManagers to
-    start), during which the job runs as it is. The arrays carry a leading axis of one path."""
+    start), during which the job runs as it is."""
     st = settings
     caps = np.asarray(capacity, dtype=float)
     n_s = len(caps)
     lead = np.zeros(n_s) if lead_s is None else np.asarray(lead_s, dtype=float)
-    r = np.maximum(np.asarray([rates], dtype=float), 1e-6)  # (1, epochs)
-    n_e = r.shape[1]
+    r = np.maximum(np.asarray(rates, dtype=float), 1e-6)
+    n_e = len(r)
     top = max(float(r.max()), queued / st.max_queue_s) * st.max_queue_s
     grid = np.linspace(0.0, top, GRID_POINTS)
     step = float(grid[1])
     values: list[np.ndarray | None] = [None] * (n_e + 1)
-    values[n_e] = _terminal(caps, grid, r[:, -1], st)
+    values[n_e] = _terminal(caps, grid, float(r[-1]), st)
     for k in range(n_e - 1, -1, -1):
-        keep = _keep(caps, grid[None, None, :], r[:, k], st, values[k + 1], step)  # type: ignore[arg-type]
-        move = _moves(caps, grid[None, None, None, :], r, k, st, values, lead, step)
-        values[k] = np.minimum(keep, move.min(axis=2))  # keep, or the cheapest count to move to
-    q0 = np.full((1, 1, 1), float(queued))
-    now = _moves(caps, q0[..., None], r, 0, st, values, lead, step)[0, current - 1, :, 0]
-    now[current - 1] = _keep(caps, q0, r[:, 0], st, values[1], step)[0, current - 1, 0]  # type: ignore[arg-type]
+        keep = _keep(caps, grid[None, :], float(r[k]), st, values[k + 1], step)  # type: ignore[arg-type]
+        move = _moves(caps, grid[None, None, :], r, k, st, values, lead, step)
+        values[k] = np.minimum(keep, move.min(axis=1))  # keep, or the cheapest count to move to
+    q0 = np.full((1, 1), float(queued))
+    now = _moves(caps, q0[..., None], r, 0, st, values, lead, step)[current - 1, :, 0]
+    now[current - 1] = _keep(caps, q0, float(r[0]), st, values[1], step)[current - 1, 0]  # type: ignore[arg-type]
     return QueuePlan(int(np.argmin(now)) + 1, {s + 1: float(now[s]) for s in range(n_s)})
 
 
-def _keep(
-    caps: np.ndarray, q: np.ndarray, rate: np.ndarray, st: PlanSettings, after: np.ndarray, step: float
-) -> np.ndarray:
-    """One epoch at every slot count from queues `q` (path x slots x points), then the plan's value after."""
-    rate = rate[:, None, None]
-    end, viol = _segment(q, caps[None, :, None], rate, st.epoch_s, st.slo_s)
-    slots = np.arange(1, len(caps) + 1, dtype=float)[None, :, None]
+def _keep(caps: np.ndarray, q: np.ndarray, rate: float, st: PlanSettings, after: np.ndarray, step: float) -> np.ndarray:
+    """One epoch at every slot count from queues `q` (slots x points), then the plan's value after."""
+    end, viol = _segment(q, caps[:, None], rate, st.epoch_s, st.slo_s)
+    slots = np.arange(1, len(caps) + 1, dtype=float)[:, None]
     return slots * st.epoch_s + st.violation_cost * viol + _lookup(after, end, step)
 
 
@@ -102,17 +99,17 @@ def _moves(
     lead: np.ndarray,
     step: float,
 ) -> np.ndarray:
-    """A rescale decided at epoch k from every slot count to every other, from queues `q` (path x from x to x
-    points): `lead` seconds as before (TaskManagers starting), the downtime, then the new count to the end of the
-    cooldown; its cost and the plan's value after. Moving to the same count is not a move (infinite). Targets
-    without a lead do not depend on where the move starts, so they are computed once for all."""
+    """A rescale decided at epoch k from every slot count to every other, from queues `q` (from x to x points):
+    `lead` seconds as before (TaskManagers starting), the downtime, then the new count to the end of the cooldown;
+    its cost and the plan's value after. Moving to the same count is not a move (infinite). Targets without a lead
+    do not depend on where the move starts, so they are computed once for all."""
     n_s = len(caps)
-    out = np.empty((r.shape[0], n_s, n_s, q.shape[-1]))
+    out = np.empty((n_s, n_s, q.shape[-1]))
     waits = lead > 0
     for group, from_axis in ((~waits, False), (waits, True)):
         if group.any():
-            out[:, :, group, :] = _block_cost(caps, group, from_axis, q, r, k, st, values, lead, step)
-    same = np.eye(n_s, dtype=bool)[None, :, :, None]
+            out[:, group, :] = _block_cost(caps, group, from_axis, q, r, k, st, values, lead, step)
+    same = np.eye(n_s, dtype=bool)[:, :, None]
     return np.where(same, np.inf, out)
 
 
@@ -131,17 +128,17 @@ def _block_cost(
     """`_moves` for the `targets` given; with `from_axis`, per starting count (the job runs as it was while it
     waits for TaskManagers), else once for every starting count."""
     n_s = len(caps)
-    end_k = min(r.shape[1], k + st.cooldown_epochs)
+    end_k = min(len(r), k + st.cooldown_epochs)
     slots = np.arange(1, n_s + 1, dtype=float)
-    cap_from = caps[None, :, None, None] if from_axis else 0.0
-    cap_to = caps[targets][None, None, :, None]
-    wait = lead[targets][None, None, :, None]
-    shape = (r.shape[0], n_s if from_axis else 1, int(targets.sum()), q.shape[-1])
+    cap_from = caps[:, None, None] if from_axis else 0.0
+    cap_to = caps[targets][None, :, None]
+    wait = lead[targets][None, :, None]
+    shape = (n_s if from_axis else 1, int(targets.sum()), q.shape[-1])
     queue = np.broadcast_to(q, shape).astype(float)
     viol = np.zeros(shape)
     t = 0.0
     for j in range(k, end_k):
-        rate = r[:, j][:, None, None, None]
+        rate = float(r[j])
         start, stop = t, t + st.epoch_s
         before = np.clip(wait, start, stop) - start  # seconds of this epoch still waiting for TaskManagers
         down = np.clip(wait + st.downtime_s, start, stop) - start - before
@@ -154,17 +151,17 @@ def _block_cost(
         viol = viol + v
         t = stop
     waited = np.minimum(wait, t)
-    slot_s = slots[targets][None, None, :, None] * (t - waited)
+    slot_s = slots[targets][None, :, None] * (t - waited)
     if from_axis:
-        slot_s = slot_s + slots[None, :, None, None] * waited
+        slot_s = slot_s + slots[:, None, None] * waited
     value = values[end_k]
     assert value is not None
-    after_value = _lookup(np.broadcast_to(value[:, None, targets, :], shape[:3] + value.shape[-1:]), queue, step)
+    after_value = _lookup(np.broadcast_to(value[None, targets, :], shape[:2] + value.shape[-1:]), queue, step)
     return st.rescale_cost + slot_s + st.violation_cost * viol + after_value
 
 
 def _segment(
-    q: np.ndarray, cap: np.ndarray | float, rate: np.ndarray, seconds: np.ndarray | float, slo_s: float
+    q: np.ndarray, cap: np.ndarray | float, rate: np.ndarray | float, seconds: np.ndarray | float, slo_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The queue after `seconds` at capacity `cap`, and the seconds in between with more than `slo_s` of input queued
     (the queue moves linearly and stops at 0): it crosses the limit at x = (limit - q) / growth, so a growing queue
@@ -187,11 +184,10 @@ def _lookup(value: np.ndarray, q: np.ndarray, step: float) -> np.ndarray:
     return lo + (hi - lo) * frac
 
 
-def _terminal(caps: np.ndarray, grid: np.ndarray, rate: np.ndarray, st: PlanSettings) -> np.ndarray:
+def _terminal(caps: np.ndarray, grid: np.ndarray, rate: float, st: PlanSettings) -> np.ndarray:
     """After the horizon: the SLO seconds left while the queue drains at each slot count (slow drains cost most),
     and the slots held on for `tail_s` more (the job runs on after the horizon: a plan that ends wide pays for it)."""
-    rate = rate[:, None, None]
-    spare = np.maximum(caps[None, :, None] - rate, 0.05 * rate)
-    excess = np.maximum(0.0, grid[None, None, :] - rate * st.slo_s)
-    slots = np.arange(1, len(caps) + 1, dtype=float)[None, :, None]
+    spare = np.maximum(caps[:, None] - rate, 0.05 * rate)
+    excess = np.maximum(0.0, grid[None, :] - rate * st.slo_s)
+    slots = np.arange(1, len(caps) + 1, dtype=float)[:, None]
     return st.violation_cost * excess / spare + slots * st.tail_s
