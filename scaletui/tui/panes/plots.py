@@ -19,7 +19,8 @@ from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette, rich_colour
-from scaletui.tui.widgets.chart import Chart, ChartData, Line, Marker, Span
+from scaletui.tui.widgets.chart import Chart
+from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span
 
 if TYPE_CHECKING:
     from rich.style import Style

@@ -10,11 +10,8 @@ the last is the time axis, as time since `origin` (the run's start).
 
 from __future__ import annotations
 
-import heapq
 import math
-from bisect import bisect_left
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,115 +19,13 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from scaletui.tui.widgets.chart_columns import ColumnSums
+from scaletui.tui.widgets.chart_data import ChartData, clock_label, robust_top, short
+
 BRAILLE = 0x2800
 DOT = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
 """Braille dot bits by (row within the cell, column within the cell)."""
 AXIS_W = 6
-RECENT = 0.1
-"""The latest fraction of the window always fits the scale whole."""
-
-
-@dataclass(frozen=True)
-class Line:
-    label: str
-    ts: Sequence[float]
-    vs: Sequence[float]
-    style: Style = field(default_factory=Style)
-
-
-@dataclass(frozen=True)
-class Span:
-    """A shaded stretch of time (a fault window); `end` None while it lasts."""
-
-    start: float
-    end: float | None
-
-
-@dataclass(frozen=True)
-class Marker:
-    """A labelled vertical line at a time (a decision)."""
-
-    at: float
-    label: str
-
-
-@dataclass(frozen=True)
-class ChartData:
-    title: str
-    lines: tuple[Line, ...]
-    start: float
-    end: float
-    origin: float
-    spans: tuple[Span, ...] = ()
-    markers: tuple[Marker, ...] = ()
-    integer: bool = False
-    """Whole numbers (parallelism): the scale ends half a step above the largest, and the labels are whole."""
-    ceiling: float | None = None
-    """The most the values can be (busy time: 1000 ms/s); the scale stops there."""
-    generation: object = None
-    """Set (the series store's `epoch`) when the lines only grew since the last `show` with the same generation:
-    the chart then keeps the columns it already summed and adds only the newest points."""
-
-
-def robust_top(lines: Sequence[Line], start: float, end: float, integer: bool = False) -> float:
-    """The points from `start` on (a line may hold a few before, for its first column): the larger of their 98th
-    percentile and the maximum of the latest `RECENT` of the window, then a little headroom."""
-    isfinite = math.isfinite
-    values: list[float] = []
-    recent_top = 0.0
-    recent_from = end - (end - start) * RECENT
-    for line in lines:
-        ts, vs = line.ts, line.vs
-        i = bisect_left(ts, start) if ts and ts[0] < start else 0
-        values.extend(filter(isfinite, vs[i:] if i else vs))
-        j = bisect_left(ts, recent_from, i)
-        recent_top = max(recent_top, max(filter(isfinite, vs[j:]), default=0.0))
-    if not values:
-        return 1.0
-    rank = len(values) - min(len(values) - 1, int(len(values) * 0.98))  # the percentile's rank from the top
-    top = max(heapq.nlargest(rank, values)[-1], recent_top)
-    if integer:
-        return max(1, math.ceil(top)) + 0.5
-    return nice(top * 1.1) if top > 0 else 1.0
-
-
-def nice(value: float) -> float:
-    """The next round number at or above `value`: 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times a power of ten."""
-    exp = 10 ** math.floor(math.log10(value))
-    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if value <= step * exp:
-            return step * exp
-    return 10 * exp
-
-
-def short(value: float) -> str:
-    """A y label in at most 5 characters: 950, 1.2k, 34k, 1.5M."""
-    for div, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= div:
-            v = value / div
-            return f"{v:.1f}{suffix}" if v < 10 and v != int(v) else f"{v:.0f}{suffix}"
-    return f"{value:.1f}" if 0 < abs(value) < 10 and value != int(value) else f"{value:.0f}"
-
-
-def clock_label(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
-Summary = tuple[float, float, float, float, bool] | None
-"""A dot column's least, most, first and last finite value and whether a value was missing; None when empty."""
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """A line's complete columns from the last build, for the next one of the same `key`."""
-
-    key: tuple[object, ...]
-    closed: tuple[Summary, ...]
-    points: int
-    """How many points those columns hold, from the first at `first_t` to the last at `last_t`."""
-    first_t: float
-    last_t: float
 
 
 TICK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -154,11 +49,9 @@ class Chart(Widget):
         self._row_cache: dict[tuple[object, ...], Strip] = {}
         self._prev_cache: dict[tuple[object, ...], Strip] = {}
         self._legend: dict[tuple[object, ...], list[Strip]] = {}
-        self._summary_cache: dict[int, _Kept] = {}
-        self._next_summaries: dict[int, _Kept] = {}
+        self._columns = ColumnSums()
         self._drawn_cache: dict[int, tuple[object, int, dict[tuple[int, int], int], int, int]] = {}
         self._next_drawn: dict[int, tuple[object, int, dict[tuple[int, int], int], int, int]] = {}
-        self._reused_columns = 0
 
     def show(self, data: ChartData) -> None:
         """Draw `data`: the rows are rebuilt now and only those that differ from what is on screen are refreshed
@@ -235,10 +128,12 @@ class Chart(Widget):
         colour = [[-1] * cols for _ in range(rows_n)]
         """Which line coloured each cell (the last drawn over it), -1 for none."""
         dots_h = rows_n * 4
-        self._next_summaries, self._next_drawn = {}, {}
+        self._columns.begin()
+        self._next_drawn = {}
         for index, line in enumerate(data.lines):
             self._draw(index, line, cells, colour, start, span, top, dots_h, dots_w, data.generation)
-        self._summary_cache, self._drawn_cache = self._next_summaries, self._next_drawn
+        self._columns.end()
+        self._drawn_cache = self._next_drawn
         shaded = [False] * cols
         for sp in data.spans:
             a = max(0, math.floor(col_of(sp.start)))
@@ -297,95 +192,17 @@ class Chart(Widget):
             labels[(dots_h - 1 - y) // 4] = str(k)
         return labels
 
-    @staticmethod
-    def _columns(ts: Sequence[float], start: float, span: float, dots_w: int, i_from: int, x_from: int) -> list[int]:
-        """Where each dot column's points begin in `ts` (sorted), then its end: column x holds
-        ts[bounds[x]:bounds[x + 1]], from column `x_from` (whose first point is ts[i_from]) on; the last column takes
-        anything after the window. A bisection at each column's start time, checked against the column a point is
-        drawn in."""
-        n = len(ts)
-        cols = dots_w // 2
-        dot_s = span / dots_w
-
-        def x_of(t: float) -> int:
-            return min(max(int((t - start) / span * cols * 2), 0), dots_w - 1)
-
-        bounds = [i_from] * (dots_w + 1)
-        bounds[dots_w] = n
-        if i_from >= n:
-            return bounds
-        x0, x1 = x_of(ts[i_from]), x_of(ts[-1])
-        lo = i_from
-        for x in range(max(x0, x_from) + 1, dots_w):
-            if x > x1:
-                bounds[x] = n
-                continue
-            i = bisect_left(ts, start + x * dot_s, lo)
-            while i > lo and x_of(ts[i - 1]) >= x:
-                i -= 1
-            while i < n and x_of(ts[i]) < x:
-                i += 1
-            bounds[x] = lo = i
-        return bounds
-
-    def _summaries(
-        self, index: int, line: Line, start: float, span: float, dots_w: int, generation: object
-    ) -> list[Summary]:
-        """Each dot column's points of `line` from `start` on, summed up: the least, the most, the first and the last
-        finite value and whether one was missing; None for a column without points. With a `generation`, the
-        columns before the last point's were complete and are kept for the next show of the same generation, window
-        and width; only the newest columns are summed again."""
-        ts, vs = line.ts, line.vs
-        n = len(ts)
-        i0 = bisect_left(ts, start) if n and ts[0] < start else 0
-        key = (generation, line.label, start, span, dots_w)
-        x_from, i_from = 0, i0
-        sums: list[Summary] = []
-        self._reused_columns = 0
-        kept = self._summary_cache.get(index) if generation is not None else None
-        if kept is not None and kept.key == key:
-            k = kept.points
-            if k == 0 or (i0 + k <= n and ts[i0] == kept.first_t and ts[i0 + k - 1] == kept.last_t):
-                x_from, i_from = len(kept.closed), i0 + k
-                sums.extend(kept.closed)
-                self._reused_columns = x_from
-        bounds = self._columns(ts, start, span, dots_w, i_from, x_from)
-        isfinite = math.isfinite
-        last_x = x_from - 1  # the last column holding points, among those summed here
-        for x in range(x_from, dots_w):
-            a, b = bounds[x], bounds[x + 1]
-            if a >= b:
-                sums.append(None)
-                continue
-            last_x = x
-            seg = vs[a:b]
-            if isfinite(sum(seg)):
-                sums.append((min(seg), max(seg), seg[0], seg[-1], False))
-                continue
-            finite = [v for v in seg if isfinite(v)]
-            if finite:
-                sums.append((min(finite), max(finite), finite[0], finite[-1], len(finite) < len(seg)))
-            else:
-                sums.append((math.nan, math.nan, math.nan, math.nan, True))
-        if generation is not None and last_x >= x_from:
-            # the columns before the last point's are complete: later points land in it or after it
-            points = bounds[last_x] - i0
-            first_t = ts[i0] if points else math.nan
-            last_t = ts[i0 + points - 1] if points else math.nan
-            self._next_summaries[index] = _Kept(key, tuple(sums[:last_x]), points, first_t, last_t)
-        return sums
-
     def _draw(self, index, line, cells, colour, start, span, top, dots_h, dots_w, generation) -> None:  # type: ignore[no-untyped-def]
         """Each dot column gets the min..max of its points, joined to the previous point; a missing value (NaN)
         breaks the line. The dots of the complete columns are kept with their summaries (for the same scale), so a
         second more of a full window draws the newest columns only."""
-        sums = self._summaries(index, line, start, span, dots_w, generation)
-        closed = self._next_summaries.get(index)
+        sums = self._columns.sums(index, line, start, span, dots_w, generation)
+        closed = self._columns.closed(index)
         scale = dots_h / top if top > 0 else 0.0
         top_dot = dots_h - 1
         key = (closed.key if closed is not None else None, scale, top_dot)
         kept = self._drawn_cache.get(index)
-        reused = self._reused_columns
+        reused = self._columns.reused
         if kept is not None and closed is not None and kept[0] == key and kept[1] <= reused:
             _, x_from, painted, px, py = kept  # the previous build's, not needed after this one
         else:
