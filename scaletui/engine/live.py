@@ -107,7 +107,7 @@ class LiveSession:
             result = self.result
             raise UserError(result.message if result is not None else "The cluster could not start.")
         run = experiment.run
-        if run is not None and run.controller is not None and was_paused:
+        if run is not None and run.autoscaler.controller is not None and was_paused:
             self.do(PauseStep(do="pause"))
         caps = experiment.caps
         gaps = f" This platform has {'; '.join(caps.missing())}." if caps is not None and caps.missing() else ""

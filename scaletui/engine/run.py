@@ -36,7 +36,8 @@ from scaletui.config.models import (
     TaskManagersStep,
     TimelineStep,
 )
-from scaletui.engine.capabilities import Capabilities, ScalingTarget, one_way_ms
+from scaletui.engine.autoscaler import RunAutoscaler
+from scaletui.engine.capabilities import Capabilities
 from scaletui.errors import JobError, UserError
 from scaletui.events import (
     ClusterChanged,
@@ -46,14 +47,13 @@ from scaletui.events import (
     LoadChanged,
     Notice,
     Progress,
-    StrategyChanged,
 )
 from scaletui.scaling.strategy import Strategy
 from scaletui.workload.profiles import LoadProfile
 
 if TYPE_CHECKING:
     from scaletui.engine.faults import FaultControl
-    from scaletui.scaling.controller import ControllerStatus, ScalingController
+    from scaletui.scaling.controller import ControllerStatus
 
 log = logging.getLogger(__name__)
 STEP_S = 1.0
@@ -103,10 +103,9 @@ class Run:
         self.plan = plan
         self.bus = bus
         self.faults = faults
-        self.load_strategy = load_strategy
         self.on_step = on_step
         self.clock = caps.clock
-        self.controller: ScalingController | None = None
+        self.autoscaler = RunAutoscaler(caps, plan.strategy, bus, load_strategy)
         self.load_spec = plan.load
         self.profile = plan.profile
         self.started_at: float | None = None
@@ -164,7 +163,7 @@ class Run:
             spec = self.load_spec.model_dump()
             self.bus.publish(LoadChanged(ts=self.started_at, source="run", spec=spec))
         if self.plan.initial_strategy is not None:
-            self._start_controller(self.plan.initial_strategy, self.plan.strategy)
+            self.autoscaler.start(self.plan.initial_strategy, self.plan.strategy)
 
     # --- what the faces read -------------------------------------------------------------------------------------
 
@@ -172,7 +171,7 @@ class Run:
         return 0.0 if self.started_at is None else self.clock.now() - self.started_at
 
     def strategy_status(self) -> ControllerStatus | None:
-        return self.controller.status() if self.controller is not None else None
+        return self.autoscaler.status()
 
     # --- intents -------------------------------------------------------------------------------------------------
 
@@ -198,19 +197,11 @@ class Run:
             case TaskManagersStep():
                 return self._taskmanagers(step.count)
             case StrategyStep():
-                return self._strategy(step.name)
+                return self.autoscaler.choose(step.name)
             case PauseStep() | ResumeStep():
-                controller = self._require_controller()
-                if isinstance(step, PauseStep):
-                    controller.pause()
-                else:
-                    controller.resume()
-                self._publish_strategy()
-                return "Autoscaler paused." if isinstance(step, PauseStep) else "Autoscaler resumed."
+                return self.autoscaler.pause(isinstance(step, PauseStep))
             case DryRunStep():
-                self._require_controller().set_dry_run(step.on)
-                self._publish_strategy()
-                return "Dry-run on: decisions are shown, not applied." if step.on else "Dry-run off: decisions apply."
+                return self.autoscaler.dry_run(step.on)
             case FaultStep():
                 targets = list(step.targets) or ["role:taskmanager"]
                 return self.faults.fire(step.kind, targets, step.duration, dict(step.params))
@@ -241,15 +232,9 @@ class Run:
         self.job_submitted = True
         return f"Job submitted ({info.job_id[:8]})."
 
-    def _manual(self, what: str) -> None:
-        """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers)."""
-        if self.controller is not None and not self.controller.status().paused:
-            self.controller.note_manual_change(what)
-            self._publish_strategy()
-
     def _rescale(self, operator: str, parallelism: int) -> str:
         actuation = self.caps.require_actuation()
-        self._manual(f"{operator} set to {parallelism} by hand")
+        self.autoscaler.note_manual(f"{operator} set to {parallelism} by hand")
         event = actuation.set_parallelism({operator: parallelism})
         before = event.before.get(operator) if isinstance(event.before, dict) else event.before
         info = self.caps.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
@@ -264,59 +249,9 @@ class Run:
     def _taskmanagers(self, count: int) -> str:
         actuation = self.caps.require_actuation()
         current = len([i for i in self.caps.cluster.instances() if i.role == "taskmanager"])
-        self._manual(f"TaskManagers set to {count} by hand")
+        self.autoscaler.note_manual(f"TaskManagers set to {count} by hand")
         actuation.set_taskmanagers(count)
         return f"TaskManagers: {current} -> {count}."
-
-    def _strategy(self, name: str) -> str:
-        if name == "none":
-            if self.controller is not None:
-                self.controller = None
-            self.bus.publish(StrategyChanged(ts=self.clock.now(), source="run", name="none", message="autoscaling off"))
-            return "Autoscaling off."
-        spec = self.plan.strategy.model_copy(update={"name": name})
-        strategy = self.load_strategy(spec)
-        if self.controller is None:
-            return self._start_controller(strategy, spec)
-        self.controller.set_strategy(strategy)
-        self._publish_strategy()
-        return f"Strategy {name}."
-
-    def _start_controller(self, strategy: Strategy, spec: StrategySpec) -> str:
-        from scaletui.scaling.controller import ScalingController
-
-        actuation = self.caps.actuation
-        if actuation is None:
-            raise UserError(f"No autoscaling on the {self.caps.platform} platform: it has no rescaling.")
-        target = ScalingTarget(self.caps.cluster, self.caps.metrics, actuation, self.bus)
-        latency = self.caps.latency
-        self.controller = ScalingController(
-            target,
-            strategy,
-            spec,
-            bus=self.bus,
-            clock=self.clock,
-            topology=self.caps.topology,
-            latency=(lambda: one_way_ms(latency.matrix())) if latency is not None else None,
-        )
-        self._publish_strategy()
-        mode = "dry-run, " if spec.dry_run else ""
-        return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
-
-    def _require_controller(self) -> ScalingController:
-        if self.controller is None:
-            raise UserError("No autoscaler is running.", "Choose a strategy first (a in Plots).")
-        return self.controller
-
-    def _publish_strategy(self) -> None:
-        status = self.strategy_status()
-        if status is not None:
-            self.bus.publish(
-                StrategyChanged(
-                    ts=self.clock.now(), source="run", name=status.strategy, paused=status.paused,
-                    dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
-                )
-            )  # fmt: skip
 
     # --- the loop ------------------------------------------------------------------------------------------------
 
@@ -406,8 +341,7 @@ class Run:
         try:
             if self.caps.load is not None:
                 self.caps.load.tick(now)
-            if self.controller is not None:
-                self.controller.tick()
+            self.autoscaler.tick()
         except UserError as e:
             self.bus.publish(ErrorEvent(source="run", message=e.message, hint=e.hint))
         except Exception as e:
