@@ -19,10 +19,14 @@ class FakeFlinkRest:
         }
     )
     taskmanagers: int = 2
+    running: bool = True
+    """False: the cluster runs no job (before the first submission)."""
     puts: list[dict[str, Any]] = field(default_factory=list)
 
     def __call__(self, method: str, path: str, body: Any) -> tuple[int, Any]:
         path = path.split("?")[0]
+        if path == "/jobs/overview" and not self.running:
+            return 200, {"jobs": []}
         if path == "/jobs/overview":
             return 200, {
                 "jobs": [
@@ -60,7 +64,7 @@ class FakeFlinkRest:
                 "taskmanagers": self.taskmanagers,
                 "slots-total": 2 * self.taskmanagers,
                 "slots-available": 2 * self.taskmanagers - sum(p for _, p in self.vertices.values()),
-                "jobs-running": 1,
+                "jobs-running": int(self.running),
                 "flink-version": "1.20.0",
             }
         if path == f"/jobs/{self.job_id}/resource-requirements":

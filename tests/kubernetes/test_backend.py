@@ -106,6 +106,26 @@ def test_taskmanagers_scale_through_the_deployment(cluster: KubernetesCluster, f
     assert (event.downtime_s, event.message) == (0.0, "done; the job kept running")
 
 
+def test_taskmanagers_scaled_before_any_job_return_once_the_pods_register(
+    cluster: KubernetesCluster, fake: FakeKubernetes
+) -> None:
+    """A testbed submission sets the TaskManager count first, before the job exists; that once waited the whole
+    `rescale_timeout_s` (180 s on a testbed) for a source rate that no job produces."""
+    flink = fake.proxy
+    assert isinstance(flink, FakeFlinkRest)
+    flink.running = False
+
+    def controller(name: str, replicas: int) -> None:
+        fake.put_pod(make_pod("flink-taskmanager-r1", labels={"app": "flink", "component": "taskmanager"}))
+        flink.taskmanagers = replicas
+
+    fake.on_scale = controller
+    assert cluster.job() is None
+    event = cluster.set_taskmanagers(2)
+    assert (event.kind, event.before, event.after, event.ok) == ("taskmanagers", 1, 2, True)
+    assert (event.downtime_s, event.message) == (0.0, "done; no job runs, so none was interrupted")
+
+
 def test_job_and_parallelism_through_the_service_proxy(cluster: KubernetesCluster, fake: FakeKubernetes) -> None:
     flink = fake.proxy
     assert isinstance(flink, FakeFlinkRest)

@@ -9,7 +9,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from scaletui.cluster.standalone.downtime import DowntimeProbe
+from scaletui.cluster.standalone.downtime import KEPT_RUNNING, NO_JOB, DowntimeProbe
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent
 from scaletui.flink import job_submit
@@ -107,11 +107,14 @@ def set_taskmanagers(cluster: KubernetesCluster, count: int) -> ActuationEvent:
     attempts_before = _attempts(cluster, job.job_id) if job is not None else None
     timing = probe(cluster, "taskmanagers", s.taskmanager_deployment, before, count)
 
-    def uninterrupted() -> bool:
-        """The job's tasks did not restart: its throughput never dropped, so there is nothing to wait back for (an
-        operator that is saturated, the reason for adding a TaskManager ahead of a rescale, never reaches 90 % of
-        its target and the wait would run to `rescale_timeout_s`)."""
-        return job is not None and attempts_before is not None and _attempts(cluster, job.job_id) == attempts_before
+    def unaffected() -> str:
+        """Why no throughput need come back: no job runs, or its tasks did not restart (its throughput never
+        dropped; an operator that is saturated, the reason for adding a TaskManager ahead of a rescale, never
+        reaches 90 % of its target and the wait would run to `rescale_timeout_s`)."""
+        if job is None:
+            return NO_JOB
+        kept = attempts_before is not None and _attempts(cluster, job.job_id) == attempts_before
+        return KEPT_RUNNING if kept else ""
 
     def apply() -> float:
         cluster.api_call(
@@ -134,7 +137,7 @@ def set_taskmanagers(cluster: KubernetesCluster, count: int) -> ActuationEvent:
             "See the pods' events (d in the Pods pane).",
         )
 
-    return timing.finish(apply, uninterrupted)
+    return timing.finish(apply, unaffected)
 
 
 def _attempts(cluster: KubernetesCluster, job_id: str) -> tuple[object, ...] | None:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from scaletui.cluster.base import Instance, JobInfo
-from scaletui.cluster.standalone.downtime import DowntimeProbe, stop_with_savepoint
+from scaletui.cluster.standalone.downtime import KEPT_RUNNING, NO_JOB, DowntimeProbe, stop_with_savepoint
 from scaletui.cluster.standalone.instances import list_instances
 from scaletui.config.models import JobSpec
 from scaletui.errors import JobError, PlatformError
@@ -256,14 +256,13 @@ class LocalClusterBackend:
                     return job_submit.wait_running(self.cluster.rest, self._job_id, 90.0)
                 return time.monotonic()
 
-            def uninterrupted() -> bool:
-                return (
-                    before is not None
-                    and job_id is not None
-                    and job_submit.attempts(self.cluster.rest, job_id) == before
-                )
+            def unaffected() -> str:
+                if job_id is None:
+                    return NO_JOB
+                kept = before is not None and job_submit.attempts(self.cluster.rest, job_id) == before
+                return KEPT_RUNNING if kept else ""
 
-            event = probe.finish(apply, uninterrupted)
+            event = probe.finish(apply, unaffected)
         if self._job_id is not None:
             self._job_changed(f"{count} TaskManagers")
         return event

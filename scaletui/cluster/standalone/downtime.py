@@ -16,6 +16,8 @@ from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.rest import FlinkRestClient
 
 TOLERANCE = 0.10
+KEPT_RUNNING = "the job kept running"
+NO_JOB = "no job runs, so none was interrupted"
 
 
 class DowntimeProbe:
@@ -44,20 +46,22 @@ class DowntimeProbe:
         return ActuationEvent(source="cluster.local", kind=self.kind, target=self.target, before=self.before,
                               after=self.after, started=self.started, **changes)  # fmt: skip
 
-    def finish(self, apply: Callable[[], float], uninterrupted: Callable[[], bool] | None = None) -> ActuationEvent:
+    def finish(self, apply: Callable[[], float], unaffected: Callable[[], str] | None = None) -> ActuationEvent:
         """`apply` makes the change and returns the monotonic time it was in effect.
 
-        `uninterrupted`, if given and true after the change, says Flink kept every task running (no restart): the
-        downtime is then 0 and we do not wait on metrics, which Flink's fetcher can hold back for a while after a
-        TaskManager leaves."""
+        `unaffected`, if given, is asked after the change why there is no throughput to wait back for ("" when there
+        is): Flink kept every task running (no restart), or no job runs at all. The downtime is then 0 and we do
+        not wait on metrics, which Flink's fetcher can hold back for a while after a TaskManager leaves, and which
+        never come without a job (the wait would run to the deadline)."""
         try:
             in_effect = apply()
         except UserError as e:
             self.bus.publish(self._event(ended=time.time(), ok=False, message=e.message))
             raise
         ended = self.started + (in_effect - self._t0)
-        if uninterrupted is not None and uninterrupted():
-            event = self._event(ended=ended, downtime_s=0.0, message="done; the job kept running")
+        why = unaffected() if unaffected is not None else ""
+        if why:
+            event = self._event(ended=ended, downtime_s=0.0, message=f"done; {why}")
             self.bus.publish(event)
             return event
         recovered = self.wait_for_target(in_effect)
