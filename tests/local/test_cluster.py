@@ -127,3 +127,17 @@ def test_add_and_remove_a_taskmanager(flink_job: LocalClusterBackend) -> None:
     shrink = flink_job.set_taskmanagers(2)
     assert shrink.after == 2 and flink_job.cluster.taskmanager_names() == ["taskmanager-1", "taskmanager-2"]
     assert wait_until(lambda: flink_job.cluster.rest.overview()["taskmanagers"] == 2, 30)
+
+
+def test_a_taskmanager_added_before_any_job_is_in_effect_once_registered(flink_cluster: LocalClusterBackend) -> None:
+    """A TaskManager added before the job is submitted (+ in Pods, a live session's first minute) once held the run
+    loop for the whole downtime deadline (60 s), waiting for a source rate no job produces."""
+    if flink_cluster.job() is not None:
+        flink_cluster.cancel_job()
+    try:
+        grow = flink_cluster.set_taskmanagers(3)
+        assert (grow.before, grow.after, grow.ok) == (2, 3, True)
+        assert (grow.downtime_s, grow.message) == (0.0, "done; no job runs, so none was interrupted")
+    finally:
+        flink_cluster.set_taskmanagers(2)
+    assert flink_cluster.cluster.taskmanager_names() == ["taskmanager-1", "taskmanager-2"]
