@@ -132,7 +132,10 @@ class PodsPane(Pane):
 
     def show_session(self, session: Session) -> None:
         job = session.job
-        if job.job_id:
+        left = ", ".join(p.name for p in session.cluster.processes) if self.engine.leftover_cluster() else ""
+        if left:
+            text = f"A crashed scaletui left Flink running ({left}). Press s to adopt or stop it."
+        elif job.job_id:
             ops = "  ".join(f"{op.name}×{op.parallelism}" for op in job.operators)
             text = f"job {job.name} {job.state} ({job.job_id[:8]})  {ops}  TaskManagers {job.taskmanagers}"
         elif session.cluster.backend != "none":
@@ -146,6 +149,8 @@ class PodsPane(Pane):
         if session.cluster.backend == "none":
             self.instances = []
             table.set_empty(EMPTY)
+        elif left and not self.instances:
+            table.set_empty("No instances shown until the cluster left running is adopted (s).")
         elif not self.instances:
             table.set_empty(f"Waiting for the {session.cluster.backend} cluster's instances...")
         self._draw()
