@@ -12,6 +12,10 @@ from scaletui.errors import ConfigError
 
 OperatorPlacement = Callable[[str], list[str]]
 """Operator name -> names of the instances running its subtasks (from the cluster backend, when it knows)."""
+NOT_IN_SERVICE = ("stopped", "starting")
+"""States a role target leaves out: a role names the instances serving when the fault fires. One still starting (a
+TaskManager not yet registered, a pod not yet Ready) is treated like one started later: it holds no connections yet
+to delay or cut, and on a testbed it is mid-rescale, not part of the job."""
 
 
 def resolve(
@@ -42,7 +46,7 @@ def _one(
 ) -> list[Instance]:
     kind, _, value = spec.partition(":")
     if kind == "role" and value:
-        return [i for i in instances if i.role == value and i.state != "stopped"]
+        return [i for i in instances if i.role == value and i.state not in NOT_IN_SERVICE]
     if kind == "pid" and value.isdigit():
         pid = int(value)
         same = [i for i in instances if i.pid == pid]
@@ -58,6 +62,12 @@ def _one(
             )
         return [by_name[n] for n in operators(value) if n in by_name]
     return [by_name[spec]] if spec in by_name else []
+
+
+def left_out(specs: Sequence[str], instances: Sequence[Instance]) -> list[str]:
+    """The instances a role target in `specs` leaves out because they are still starting, to say so."""
+    roles = {value for kind, _, value in (s.partition(":") for s in specs) if kind == "role" and value}
+    return [i.name for i in instances if i.role in roles and i.state == "starting"]
 
 
 def select(

@@ -82,8 +82,12 @@ class FaultControl:
         if not self._backends:
             raise UserError(f"No fault injection on the {self._platform} platform.")
         backend = self._backends[0].name
+        from scaletui.chaos.targets import left_out
+
         fault = self.ledger.fire(kind, targets, duration, params or {}, backend=backend)
-        return f"Fault {fault.id}: {kind} on {', '.join(fault.targets)} for {duration:g}s."
+        starting = [n for n in left_out(targets, self.ledger.instances()) if n not in fault.targets]
+        aside = f" ({', '.join(starting)} still starting: not faulted)" if starting else ""
+        return f"Fault {fault.id}: {kind} on {', '.join(fault.targets)} for {duration:g}s{aside}."
 
     def revert(self, fault_id: str) -> str:
         if self.ledger.revert(fault_id):

@@ -187,6 +187,33 @@ def test_fire_creates_and_revert_deletes(fake: FakeKubernetes, tmp_path: Path) -
     assert ledger.close() == 0
 
 
+def test_a_role_names_the_pods_serving_when_the_fault_fires_and_says_which_one_still_starts(
+    fake: FakeKubernetes, tmp_path: Path
+) -> None:
+    """A TaskManager pod the autoscaler is still starting (Running, not Ready) holds no connections yet: a fault due
+    meanwhile goes to the serving pods, and its message says which was left out. Seen on the testbed stand-in once
+    faults stopped waiting for rescales: the delay named the starting pod, which had no traffic to delay."""
+    from scaletui.engine.faults import FaultControl
+
+    starting = Instance(name="flink-taskmanager-c", role="taskmanager", state="starting")
+    control = FaultControl(SessionFaultJournal(SessionStore.open(tmp_path / "s")), EventBus())
+    control.attach("g5k", (backend(fake, tmp_path),), lambda: [*PODS, starting])
+    try:
+        said = control.fire("delay", ["role:taskmanager"], 60, {"latency_ms": 50})
+        assert said.endswith("delay on flink-taskmanager-a, flink-taskmanager-b for 60s (flink-taskmanager-c still "
+                             "starting: not faulted)."), said  # fmt: skip
+        (created,) = fake.custom(chaosmesh.GROUP, chaosmesh.VERSION, "flink", "networkchaos").values()
+        assert "flink-taskmanager-c" not in json.dumps(created["spec"]["selector"]), created["spec"]["selector"]
+        said = control.fire("kill", ["flink-taskmanager-c"], 10, {})
+        assert "not faulted" not in said, "a pod named by hand is faulted whatever its state"
+        with pytest.raises(ConfigError, match="matches no running instance"):
+            ledger = ChaosLedger(SessionFaultJournal(SessionStore.open(tmp_path / "t")), EventBus(),
+                                 [backend(fake, tmp_path)], instances=lambda: [starting])  # fmt: skip
+            ledger.fire("delay", ["role:taskmanager"], 60, {"latency_ms": 50})
+    finally:
+        control.close()
+
+
 def test_a_fault_chaos_mesh_cannot_express_is_one_sentence_and_nothing_is_created(
     fake: FakeKubernetes, tmp_path: Path
 ) -> None:
