@@ -1,7 +1,10 @@
 """The run's autoscaler: the controller that strategy steps start, swap, pause and turn off.
 
 It lives apart from the run loop so the loop reads as what it does each second; every call still comes from the
-loop's thread (a step from the timeline or an intent from the app), so it needs no lock.
+loop's thread (a step from the timeline or an intent from the app), so it needs no lock. On a wall clock the
+controller's actuations run in one `ActuationThread` beside the loop: a rescale that takes a minute no longer holds
+the timeline's faults and load steps, nor the user's keys. What must not overlap it (a rescale or TaskManager change
+by hand, a job submitted or cancelled, the run's end) waits for it with `wait_idle`.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ from typing import TYPE_CHECKING
 from scaletui.config.models import StrategySpec
 from scaletui.engine.capabilities import Capabilities, ScalingTarget, one_way_ms
 from scaletui.errors import UserError
-from scaletui.events import EventBus, StrategyChanged
+from scaletui.events import EventBus, Notice, StrategyChanged
 from scaletui.scaling.strategy import Strategy
 
 if TYPE_CHECKING:
-    from scaletui.scaling.controller import ControllerStatus, ScalingController
+    from scaletui.scaling.controller import ActuationThread, ControllerStatus, ScalingController
+
+IDLE_WAIT_S = 900.0
+"""The longest wait for the autoscaler's actuation: every backend bounds its own (a testbed's rescale_timeout_s, 180 s
+by default; the local cluster's 90 s), so this only catches one that never returns."""
 
 
 class RunAutoscaler:
@@ -36,6 +43,11 @@ class RunAutoscaler:
         self.bus = bus
         self.load_strategy = load_strategy
         self.controller: ScalingController | None = None
+        self.actuation: ActuationThread | None = None
+        if not caps.virtual_time:
+            from scaletui.scaling.controller import ActuationThread
+
+            self.actuation = ActuationThread()
 
     def status(self) -> ControllerStatus | None:
         return self.controller.status() if self.controller is not None else None
@@ -56,6 +68,7 @@ class RunAutoscaler:
             clock=self.caps.clock,
             topology=self.caps.topology,
             latency=(lambda: one_way_ms(latency.matrix())) if latency is not None else None,
+            actuation_thread=self.actuation,
         )
         self._publish()
         mode = "dry-run, " if spec.dry_run else ""
@@ -96,6 +109,22 @@ class RunAutoscaler:
         if self.controller is not None and not self.controller.status().paused:
             self.controller.note_manual_change(what)
             self._publish()
+
+    def wait_idle(self, before: str) -> None:
+        """Let the autoscaler's running actuation end before `before` ("the run ends"), saying so when it must wait."""
+        if self.actuation is None or not self.actuation.busy():
+            return
+        status = self.status()
+        acting = status.acting if status is not None and status.acting else "rescaling"
+        self.bus.publish(
+            Notice(ts=self.caps.clock.now(), source="run",
+                   message=f"Waiting for the autoscaler ({acting}) to finish before {before}.")
+        )  # fmt: skip
+        if not self.actuation.wait(IDLE_WAIT_S):
+            raise UserError(
+                f"The autoscaler's actuation ({acting}) has not ended after {IDLE_WAIT_S:.0f}s.",
+                "See the Pods pane and the session log; the platform may be stuck.",
+            )
 
     def tick(self) -> None:
         if self.controller is not None:

@@ -2,9 +2,11 @@
 
 Every second of the platform's clock it applies what is due (timeline steps of the experiment file, then intents a
 user sent from the app), drives the load, ticks the autoscaler, and watches the job. A live session is a run with
-no end. Intents are applied here, in the loop's thread, at the start of a step: the run is then the same whether a
-step came from a key or from a file, which is what lets `--script` replay a session made by hand (and, on the
-simulator, make the same decisions).
+no end. On a wall clock the autoscaler's rescales run beside the loop (engine/autoscaler.py), so a fault or a load
+step is applied when it is due even while one runs; a change by hand, a job submitted or cancelled, and the run's
+end wait for it. Intents are applied here, in the loop's thread, at the start of a step: the run is then the same
+whether a step came from a key or from a file, which is what lets `--script` replay a session made by hand (and, on
+the simulator, make the same decisions).
 """
 
 from __future__ import annotations
@@ -210,7 +212,9 @@ class Run:
             case SubmitStep():
                 return self._submit()
             case CancelJobStep():
-                self.caps.require_job().cancel()
+                job = self.caps.require_job()
+                self.autoscaler.wait_idle("cancelling the job")
+                job.cancel()
                 self.job_submitted = False
                 return "Job cancelled."
         raise UserError(f"Unknown step {step!r}.")
@@ -228,12 +232,14 @@ class Run:
 
     def _submit(self) -> str:
         job = self.caps.require_job()
+        self.autoscaler.wait_idle("submitting the job")
         info = job.submit(self.plan.job, self.profile.rate_at(self.elapsed()), self.cancel)
         self.job_submitted = True
         return f"Job submitted ({info.job_id[:8]})."
 
     def _rescale(self, operator: str, parallelism: int) -> str:
         actuation = self.caps.require_actuation()
+        self.autoscaler.wait_idle(f"setting {operator} to {parallelism}")
         self.autoscaler.note_manual(f"{operator} set to {parallelism} by hand")
         event = actuation.set_parallelism({operator: parallelism})
         before = event.before.get(operator) if isinstance(event.before, dict) else event.before
@@ -248,6 +254,7 @@ class Run:
 
     def _taskmanagers(self, count: int) -> str:
         actuation = self.caps.require_actuation()
+        self.autoscaler.wait_idle(f"setting the TaskManagers to {count}")
         current = len([i for i in self.caps.cluster.instances() if i.role == "taskmanager"])
         self.autoscaler.note_manual(f"TaskManagers set to {count} by hand")
         actuation.set_taskmanagers(count)
@@ -256,35 +263,39 @@ class Run:
     # --- the loop ------------------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Loop until the plan's duration or `cancel`; a failed job ends an experiment (JobError)."""
+        """Loop until the plan's duration or `cancel`; a failed job ends an experiment (JobError). The autoscaler's
+        running actuation ends before this returns, so what closes the run finds the platform at rest."""
         assert self.started_at is not None, "begin() first"
         last_instances = last_latency = -math.inf
         last_progress = self.started_at
-        while not self.cancel.is_set():
-            step_began = self.clock.now()
-            elapsed = step_began - self.started_at
-            self._apply_due(elapsed)
-            if self.plan.duration is not None and elapsed >= self.plan.duration:
-                break
-            self._step(step_began)
-            if step_began - last_instances >= self.plan.instances_every_s:
-                last_instances = step_began
-                self._publish_instances()
-            if self.caps.virtual_time and step_began - last_latency >= self.plan.latency_every_s:
-                last_latency = step_began
-                self._publish_latency(step_began)
-            if self.plan.duration is not None and step_began - last_progress >= max(10.0, self.plan.duration / 20):
-                last_progress = step_began
-                done = f"{elapsed:.0f}/{self.plan.duration:.0f}s"
-                fraction = elapsed / self.plan.duration
-                self.bus.publish(
-                    Progress(ts=step_began, source="experiment", step="run", message=done, fraction=fraction)
-                )
-            if not self.caps.virtual_time:
-                self._sleep_wall(step_began + STEP_S)
-            elif self.clock.sleep(max(0.0, step_began + STEP_S - self.clock.now()), self.cancel):
-                break
-        self._fail_queue("The run ended before this was done.")
+        try:
+            while not self.cancel.is_set():
+                step_began = self.clock.now()
+                elapsed = step_began - self.started_at
+                self._apply_due(elapsed)
+                if self.plan.duration is not None and elapsed >= self.plan.duration:
+                    break
+                self._step(step_began)
+                if step_began - last_instances >= self.plan.instances_every_s:
+                    last_instances = step_began
+                    self._publish_instances()
+                if self.caps.virtual_time and step_began - last_latency >= self.plan.latency_every_s:
+                    last_latency = step_began
+                    self._publish_latency(step_began)
+                if self.plan.duration is not None and step_began - last_progress >= max(10.0, self.plan.duration / 20):
+                    last_progress = step_began
+                    done = f"{elapsed:.0f}/{self.plan.duration:.0f}s"
+                    fraction = elapsed / self.plan.duration
+                    self.bus.publish(
+                        Progress(ts=step_began, source="experiment", step="run", message=done, fraction=fraction)
+                    )
+                if not self.caps.virtual_time:
+                    self._sleep_wall(step_began + STEP_S)
+                elif self.clock.sleep(max(0.0, step_began + STEP_S - self.clock.now()), self.cancel):
+                    break
+        finally:
+            self._fail_queue("The run ended before this was done.")
+            self.autoscaler.wait_idle("the run ends")
 
     def _sleep_wall(self, until: float) -> None:
         """Sleep to the next step, applying intents as soon as they come (a key should act at once). A simulated

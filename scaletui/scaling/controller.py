@@ -8,6 +8,11 @@ parallelism change seen in the metrics that the loop did not make) pauses the lo
 actuation runs, `status().acting` says so, and what the job settles at afterwards is taken as the loop's own doing,
 not a hand change. The strategy can be swapped while it runs. The clock is injected: `WallClock` live, the
 simulator's clock in simulations, where sleeping advances simulated time.
+
+On a wall clock an actuation takes seconds to minutes (a TaskManager pod scheduled, the job restarted); given an
+`ActuationThread`, the loop hands the actuation to it and `tick` goes on sampling meanwhile, deciding nothing until
+it ends, so whoever ticks the loop (the run loop) keeps its own timeline. On a simulated clock the actuation's wait
+is what moves time, so it stays in the caller's thread.
 """
 
 from __future__ import annotations
@@ -32,6 +37,31 @@ log = logging.getLogger(__name__)
 SETTLE_S = 5.0
 """After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
+
+
+class ActuationThread:
+    """At most one actuation at a time, off the thread that decided it. Shared by every controller of a run, so a
+    strategy swapped in mid-rescale waits for the rescale its predecessor started."""
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self, work: Callable[[], object]) -> None:
+        if self.busy():
+            raise RuntimeError("an actuation is already running")
+        self._thread = threading.Thread(target=work, name="scaling-actuation", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the running actuation to end; False when `timeout` passed first."""
+        thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
 
 
 @dataclass(frozen=True)
@@ -62,9 +92,11 @@ class ScalingController:
         sample_period: float = 1.0,
         topology: TopologySource | None = None,
         latency: LatencyModel | None = None,
+        actuation_thread: ActuationThread | None = None,
     ) -> None:
         """`topology` (the operator graph, slot placement) defaults to the cluster's when it offers one; `latency`
-        gives measured node-to-node one-way delays (Consul, probes), else the topology's model is used."""
+        gives measured node-to-node one-way delays (Consul, probes), else the topology's model is used;
+        `actuation_thread` runs actuations off the caller's thread (wall clocks only)."""
         self.cluster = cluster
         self.topology = topology if topology is not None else (cluster if isinstance(cluster, TopologySource) else None)
         self.latency = latency
@@ -72,6 +104,7 @@ class ScalingController:
         self.bus = bus or EventBus()
         self.clock = clock or WallClock()
         self.sample_period = sample_period
+        self.actuation_thread = actuation_thread
         self._strategy = strategy
         self._dry_run = self.spec.dry_run
         self._paused = False
@@ -213,7 +246,7 @@ class ScalingController:
             if self._since is None:
                 self._restart_window(now)
             due = self._next_at is not None and now >= self._next_at - 1e-9
-            if self._paused or not due:
+            if self._paused or not due or self._acting or self._actuation_busy():
                 return None
             since = self._since if self._since is not None else now
             window = [s for s in self._samples if s.ts > max(since, now - self.spec.window) + 1e-9]
@@ -300,7 +333,12 @@ class ScalingController:
                 notes.append(f"TaskManagers {wanted}->{tms} by the slot and TaskManager limits")
         return Decision(parallelism, tms, decision.reason), notes
 
-    def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent:
+    def _actuation_busy(self) -> bool:
+        return self.actuation_thread is not None and self.actuation_thread.busy()
+
+    def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent | None:
+        """Decide and publish; a change is applied here, or handed to the actuation thread (then None: the decision
+        is published when the actuation ends, with its outcome)."""
         decision, notes = self.guard(strategy.decide(obs), obs)
         changes = decision.changes(obs.parallelism)
         tm_change = (
@@ -309,31 +347,66 @@ class ScalingController:
             and decision.taskmanagers != obs.taskmanagers
         )
         reason = decision.reason + (f" [guard rails: {'; '.join(notes)}]" if notes else "")
-        applied, rescale_s, failure = False, None, None
-        if (changes or tm_change) and not dry_run:
-            started = self.clock.now()
-            with self._lock:
-                self._acting = _acting_text(changes, obs, decision.taskmanagers if tm_change else None)
-            try:
-                self._act(decision, changes, obs)
-                applied = True
-            except UserError as e:
-                failure = e
-                reason += f" [not applied: {e.message}]"
-            finally:
-                ended = self.clock.now()
-                with self._lock:
-                    self._acting = ""
-                    self._expected = None  # the next settled sample is the loop's own doing
-                    self._settle_until = ended + SETTLE_S
-                    self._since = ended
-                    self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
-            rescale_s = ended - started
-            if applied:
-                strategy.applied(decision, obs, ended)
-        else:
+        if not (changes or tm_change) or dry_run:
             with self._lock:
                 self._next_at = self.clock.now() + self.spec.interval
+            return self._publish(strategy, decision, obs, reason, applied=False, rescale_s=None,
+                                 dry_run=dry_run and bool(changes or tm_change))  # fmt: skip
+        with self._lock:
+            self._acting = _acting_text(changes, obs, decision.taskmanagers if tm_change else None)
+        if self.actuation_thread is None:
+            return self._apply(strategy, decision, changes, obs, reason)
+        self.actuation_thread.start(lambda: self._apply_reporting(strategy, decision, changes, obs, reason))
+        return None
+
+    def _apply_reporting(
+        self, strategy: Strategy, decision: Decision, changes: dict[str, int], obs: Observation, reason: str
+    ) -> None:
+        """`_apply` in the actuation thread, where no caller is left to hear its failure: it goes on the bus."""
+        try:
+            self._apply(strategy, decision, changes, obs, reason)
+        except UserError as e:
+            self.bus.publish(ErrorEvent(ts=self.clock.now(), source="scaling", message=e.message, hint=e.hint))
+        except Exception as e:
+            log.exception("scaling actuation failed")
+            self.bus.publish(ErrorEvent(ts=self.clock.now(), source="scaling", message=f"Scaling step failed: {e}."))
+
+    def _apply(
+        self, strategy: Strategy, decision: Decision, changes: dict[str, int], obs: Observation, reason: str
+    ) -> DecisionEvent:
+        """Act, then restart the window from the actuation's end; a failed actuation is published, then raised."""
+        started, applied, failure = self.clock.now(), False, None
+        try:
+            self._act(decision, changes, obs)
+            applied = True
+        except UserError as e:
+            failure = e
+            reason += f" [not applied: {e.message}]"
+        finally:
+            ended = self.clock.now()
+            with self._lock:
+                self._acting = ""
+                self._expected = None  # the next settled sample is the loop's own doing
+                self._settle_until = ended + SETTLE_S
+                self._since = ended
+                self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
+        if applied:
+            strategy.applied(decision, obs, ended)
+        event = self._publish(strategy, decision, obs, reason, applied=applied, rescale_s=ended - started)
+        if failure is not None:
+            raise failure
+        return event
+
+    def _publish(
+        self,
+        strategy: Strategy,
+        decision: Decision,
+        obs: Observation,
+        reason: str,
+        applied: bool,
+        rescale_s: float | None,
+        dry_run: bool = False,
+    ) -> DecisionEvent:
         event = DecisionEvent(
             ts=self.clock.now(),
             source="scaling",
@@ -342,7 +415,7 @@ class ScalingController:
             taskmanagers=decision.taskmanagers,
             reason=reason,
             applied=applied,
-            dry_run=dry_run and bool(changes or tm_change),
+            dry_run=dry_run,
             inputs=obs.summary(),
             rescale_s=rescale_s,
             before=dict(obs.parallelism),
@@ -351,8 +424,6 @@ class ScalingController:
         with self._lock:
             self._last_decision = event
         self.bus.publish(event)
-        if failure is not None:
-            raise failure
         return event
 
     def _act(self, decision: Decision, changes: dict[str, int], obs: Observation) -> list[ActuationEvent]:
