@@ -1,7 +1,9 @@
 """A short experiment on real local Flink, headless, end to end: a low load is met, a load step makes Transscale
 scale the expensive operator up, a TaskManager delay fault is injected and reverted, and the results are complete.
 
-Starts its own cluster through `scaletui --script` (the shared test cluster stays untouched), as a user would.
+Starts its own cluster through `scaletui --script` (the shared test cluster stays untouched), as a user would. The
+step comes after the fault (20-35 s); the run ends 60 s after it: Transscale decides within two 10 s rounds, and a
+rescale still running at the end is waited for, so it is recorded whole.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ EXPERIMENT = """
 [experiment]
 name = "e2e-local"
 platform = "local"
-duration = "150s"
+duration = "100s"
 teardown = "stop"
 
 [job]
@@ -34,7 +36,7 @@ window_s = 2.0
 [load]
 profile = "step"
 rate = 100
-steps = [["50s", 520]]
+steps = [["40s", 520]]
 
 [strategy]
 name = "transscale"
