@@ -75,6 +75,8 @@ class ControllerStatus:
     last_decision: DecisionEvent | None
     acting: str = ""
     """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
+    acting_for: float | None = None
+    """Seconds since that actuation began (a TaskManager pod can take minutes to start), None when idle."""
     settings: str = ""
     """The loop's and the strategy's parameters in one line ("every 10s over 10s, cooldown 20s, ...")."""
 
@@ -117,6 +119,7 @@ class ScalingController:
         self._last_seen: dict[str, int] | None = None
         self._last_decision: DecisionEvent | None = None
         self._acting = ""
+        self._acting_since = 0.0
         self._settle_until = 0.0
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
@@ -201,6 +204,7 @@ class ScalingController:
                 next_decision_in=self.time_to_next_decision(),
                 last_decision=self._last_decision,
                 acting=self._acting,
+                acting_for=self.clock.now() - self._acting_since if self._acting else None,
                 settings=self.settings(),
             )
 
@@ -354,6 +358,7 @@ class ScalingController:
                                  dry_run=dry_run and bool(changes or tm_change))  # fmt: skip
         with self._lock:
             self._acting = _acting_text(changes, obs, decision.taskmanagers if tm_change else None)
+            self._acting_since = self.clock.now()
         if self.actuation_thread is None:
             return self._apply(strategy, decision, changes, obs, reason)
         self.actuation_thread.start(lambda: self._apply_reporting(strategy, decision, changes, obs, reason))

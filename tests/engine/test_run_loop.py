@@ -209,6 +209,8 @@ def test_a_key_acts_at_once_while_the_autoscaler_starts_a_taskmanager_and_a_hand
             LoadStep(at=0, do="load", load=LoadSpec.model_validate({"profile": "constant", "rate": 170}))
         )
         said = load.result(timeout=TM_START_S)
+        status = wr.run.strategy_status()
+        assert status is not None and status.acting_for is not None and 0 <= status.acting_for < TM_START_S * 2
         assert said.startswith("Load: constant") and wr.run.autoscaler.actuation is not None
         assert wr.run.autoscaler.actuation.busy(), "the load step waited for the TaskManager start"
         assert not wr.calls, "the TaskManager start ended before the load step was applied"
@@ -222,7 +224,9 @@ def test_a_key_acts_at_once_while_the_autoscaler_starts_a_taskmanager_and_a_hand
                         "before setting the TaskManagers to 2." in e.message)  # fmt: skip
         decision = wr.first(DecisionEvent)
         assert decision is not None and decision.applied and decision.rescale_s >= TM_START_S * 0.9
-        assert wr.run.strategy_status().paused, "a change by hand pauses the autoscaler"  # type: ignore[union-attr]
+        status = wr.run.strategy_status()
+        assert status is not None and status.paused, "a change by hand pauses the autoscaler"
+        assert not status.acting and status.acting_for is None
     finally:
         wr.run.stop()
         wr.thread.join(60)

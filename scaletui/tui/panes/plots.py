@@ -106,7 +106,8 @@ class PlotsPane(Pane, can_focus=True):
             return "autoscaler off: press a to choose a strategy" if self.view.interactive else "autoscaler off"
         state = "paused" if status.paused else "dry-run" if status.dry_run else "on"
         if status.acting:
-            now = f", {status.acting}..."
+            since = f" for {status.acting_for:.0f}s" if status.acting_for is not None else ""
+            now = f", {status.acting}{since}..."
         elif status.next_decision_in is not None:
             now = f", next decision in {status.next_decision_in:.0f}s"
         else:
