@@ -81,9 +81,9 @@ class FaultControl:
             raise UserError("No cluster is running to inject a fault into.", "Start one with s in the Pods pane.")
         if not self._backends:
             raise UserError(f"No fault injection on the {self._platform} platform.")
-        backend = self._backends[0].name
         from scaletui.chaos.targets import left_out
 
+        backend = self._backends[0].name
         fault = self.ledger.fire(kind, targets, duration, params or {}, backend=backend)
         starting = [n for n in left_out(targets, self.ledger.instances()) if n not in fault.targets]
         aside = f" ({', '.join(starting)} still starting: not faulted)" if starting else ""

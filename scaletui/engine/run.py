@@ -265,37 +265,40 @@ class Run:
     def run(self) -> None:
         """Loop until the plan's duration or `cancel`; a failed job ends an experiment (JobError). The autoscaler's
         running actuation ends before this returns, so what closes the run finds the platform at rest."""
-        assert self.started_at is not None, "begin() first"
-        last_instances = last_latency = -math.inf
-        last_progress = self.started_at
         try:
-            while not self.cancel.is_set():
-                step_began = self.clock.now()
-                elapsed = step_began - self.started_at
-                self._apply_due(elapsed)
-                if self.plan.duration is not None and elapsed >= self.plan.duration:
-                    break
-                self._step(step_began)
-                if step_began - last_instances >= self.plan.instances_every_s:
-                    last_instances = step_began
-                    self._publish_instances()
-                if self.caps.virtual_time and step_began - last_latency >= self.plan.latency_every_s:
-                    last_latency = step_began
-                    self._publish_latency(step_began)
-                if self.plan.duration is not None and step_began - last_progress >= max(10.0, self.plan.duration / 20):
-                    last_progress = step_began
-                    done = f"{elapsed:.0f}/{self.plan.duration:.0f}s"
-                    fraction = elapsed / self.plan.duration
-                    self.bus.publish(
-                        Progress(ts=step_began, source="experiment", step="run", message=done, fraction=fraction)
-                    )
-                if not self.caps.virtual_time:
-                    self._sleep_wall(step_began + STEP_S)
-                elif self.clock.sleep(max(0.0, step_began + STEP_S - self.clock.now()), self.cancel):
-                    break
+            self._loop()
         finally:
             self._fail_queue("The run ended before this was done.")
             self.autoscaler.wait_idle("the run ends")
+
+    def _loop(self) -> None:
+        assert self.started_at is not None, "begin() first"
+        last_instances = last_latency = -math.inf
+        last_progress = self.started_at
+        while not self.cancel.is_set():
+            step_began = self.clock.now()
+            elapsed = step_began - self.started_at
+            self._apply_due(elapsed)
+            if self.plan.duration is not None and elapsed >= self.plan.duration:
+                break
+            self._step(step_began)
+            if step_began - last_instances >= self.plan.instances_every_s:
+                last_instances = step_began
+                self._publish_instances()
+            if self.caps.virtual_time and step_began - last_latency >= self.plan.latency_every_s:
+                last_latency = step_began
+                self._publish_latency(step_began)
+            if self.plan.duration is not None and step_began - last_progress >= max(10.0, self.plan.duration / 20):
+                last_progress = step_began
+                done = f"{elapsed:.0f}/{self.plan.duration:.0f}s"
+                fraction = elapsed / self.plan.duration
+                self.bus.publish(
+                    Progress(ts=step_began, source="experiment", step="run", message=done, fraction=fraction)
+                )
+            if not self.caps.virtual_time:
+                self._sleep_wall(step_began + STEP_S)
+            elif self.clock.sleep(max(0.0, step_began + STEP_S - self.clock.now()), self.cancel):
+                break
 
     def _sleep_wall(self, until: float) -> None:
         """Sleep to the next step, applying intents as soon as they come (a key should act at once). A simulated
