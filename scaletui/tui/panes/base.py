@@ -144,7 +144,10 @@ class Pane(Vertical):
         return names
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The outcome goes on the message line through the app's queue, behind the engine's notices posted before
+        it: this pane's queue runs apart from the app's, and a notice the call caused ("Scaling loop paused: ...")
+        overwrote the call's own sentence when the app reached it later."""
         event.stop()
         if event.worker.is_finished:
             self._cancels.pop(event.worker, None)
-        dispatch.report_worker(self.scaletui, event.worker, event.state)
+        self.scaletui.call_later(dispatch.report_worker, self.scaletui, event.worker, event.state)
