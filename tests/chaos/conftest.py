@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +11,16 @@ from scaletui.chaos.process_faults import LocalFaults
 from scaletui.engine.reducer import SessionFaultJournal
 from scaletui.events import Event, EventBus
 from scaletui.session.store import SessionStore
-from tests.chaos.realenv import IS_ROOT, EchoInstance, new_sandbox, start_echo
+from tests.chaos.realenv import IS_ROOT, EchoInstance, new_sandbox, preexisting, start_echo
 
 root_only = pytest.mark.skipif(not IS_ROOT, reason="local network faults need root (CI runs as root)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _host_leftovers_before() -> None:
+    """Remember the host's fault leftovers before the first chaos test, so the leak checks see only their own."""
+    if IS_ROOT and (found := preexisting()):
+        warnings.warn(f"fault leftovers on this host from an earlier run, not counted as leaks: {found}", stacklevel=1)
 
 
 class Recorder:

@@ -48,8 +48,28 @@ def start_echo(sandbox: NetnsSandbox, name: str = "tm-1") -> EchoInstance:
     return EchoInstance(proc, port, inst)
 
 
+def preexisting() -> list[str]:
+    """What fault leftovers the host had before this test session, remembered on the first call.
+
+    A scaletui killed mid-fault whose session directory is gone (a test run aborted with kill -9) leaves its rules on
+    the host, where no ledger will clean them; the leak checks count only what appears after."""
+    global _PREEXISTING
+    if _PREEXISTING is None:
+        _PREEXISTING = _leftovers(None, [], "scaletui:")
+    return _PREEXISTING
+
+
+_PREEXISTING: list[str] | None = None
+
+
 def leaks(sandbox: NetnsSandbox | None, pids: list[int], prefix: str = "scaletui:") -> list[str]:
-    """Everything a fault could leave: our qdisc or rules (host and sandbox), stopped targets, marked processes."""
+    """Everything a fault could leave: our qdisc or rules (host and sandbox), stopped targets, marked processes;
+    leftovers the host had before the session are not counted."""
+    before = set(preexisting())
+    return [x for x in _leftovers(sandbox, pids, prefix) if x not in before]
+
+
+def _leftovers(sandbox: NetnsSandbox | None, pids: list[int], prefix: str) -> list[str]:
     found = []
     spaces = [NetnsRef()] + ([sandbox.ref] if sandbox else [])
     for ns in spaces:
