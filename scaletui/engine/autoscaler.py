@@ -19,7 +19,8 @@ from scaletui.events import EventBus, Notice, StrategyChanged
 from scaletui.scaling.strategy import Strategy
 
 if TYPE_CHECKING:
-    from scaletui.scaling.controller import ActuationThread, ControllerStatus, ScalingController
+    from scaletui.scaling.actuation import ActuationThread
+    from scaletui.scaling.controller import ControllerStatus, ScalingController
 
 IDLE_WAIT_S = 900.0
 """The longest wait for the autoscaler's actuation: every backend bounds its own (a testbed's rescale_timeout_s, 180 s
@@ -45,7 +46,7 @@ class RunAutoscaler:
         self.controller: ScalingController | None = None
         self.actuation: ActuationThread | None = None
         if not caps.virtual_time:
-            from scaletui.scaling.controller import ActuationThread
+            from scaletui.scaling.actuation import ActuationThread
 
             self.actuation = ActuationThread()
 

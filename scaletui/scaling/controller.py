@@ -1,18 +1,16 @@
 """The control loop: observe over a metrics window, decide, act through the cluster protocol, cool down.
 
 One sample per `sample_period`; a decision every `interval` once the window holds `window` seconds of samples taken
-since the last rescale; after a rescale, nothing for `cooldown`. Guard rails clamp every decision to the experiment's
-min/max parallelism, max slots and max TaskManagers. In dry-run, decisions are published but not applied. A change
-by hand (`note_manual_change`, which the engine calls for every rescale or TaskManager change a user makes, or a
-parallelism change seen in the metrics that the loop did not make) pauses the loop until `resume`. While its own
-actuation runs, `status().acting` says so, and what the job settles at afterwards is taken as the loop's own doing,
-not a hand change. The strategy can be swapped while it runs. The clock is injected: `WallClock` live, the
-simulator's clock in simulations, where sleeping advances simulated time.
+since the last rescale; after a rescale, nothing for `cooldown`. The experiment's guard rails (`guard`) clamp every
+decision. In dry-run, decisions are published but not applied. A change by hand (`note_manual_change`, which the
+engine calls for every rescale or TaskManager change a user makes, or a parallelism change seen in the metrics that
+the loop did not make) pauses the loop until `resume`. While its own actuation runs, `status().acting` says so, and
+what the job settles at afterwards is taken as the loop's own doing, not a hand change. The strategy can be swapped
+while it runs. The clock is injected: `WallClock` live, the simulator's clock in simulations, where sleeping
+advances simulated time.
 
-On a wall clock an actuation takes seconds to minutes (a TaskManager pod scheduled, the job restarted); given an
-`ActuationThread`, the loop hands the actuation to it and `tick` goes on sampling meanwhile, deciding nothing until
-it ends, so whoever ticks the loop (the run loop) keeps its own timeline. On a simulated clock the actuation's wait
-is what moves time, so it stays in the caller's thread.
+Given an `ActuationThread` (wall clocks), the loop hands each actuation to it and `tick` goes on sampling meanwhile,
+deciding nothing until it ends, so whoever ticks the loop (the run loop) keeps its own timeline.
 """
 
 from __future__ import annotations
@@ -27,9 +25,11 @@ from dataclasses import dataclass
 from scaletui.cluster.base import ClusterBackend
 from scaletui.config.models import StrategySpec
 from scaletui.errors import UserError
-from scaletui.events import ActuationEvent, DecisionEvent, ErrorEvent, EventBus, Notice
+from scaletui.events import DecisionEvent, ErrorEvent, EventBus, Notice
 from scaletui.metrics.model import JobSample
+from scaletui.scaling.actuation import ActuationThread, act, acting_text
 from scaletui.scaling.clock import Clock, WallClock
+from scaletui.scaling.guard import guard
 from scaletui.scaling.observation import Decision, Observation, TopologySource, build_observation
 from scaletui.scaling.strategy import Strategy
 
@@ -37,31 +37,6 @@ log = logging.getLogger(__name__)
 SETTLE_S = 5.0
 """After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
-
-
-class ActuationThread:
-    """At most one actuation at a time, off the thread that decided it. Shared by every controller of a run, so a
-    strategy swapped in mid-rescale waits for the rescale its predecessor started."""
-
-    def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
-
-    def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self, work: Callable[[], object]) -> None:
-        if self.busy():
-            raise RuntimeError("an actuation is already running")
-        self._thread = threading.Thread(target=work, name="scaling-actuation", daemon=True)
-        self._thread.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the running actuation to end; False when `timeout` passed first."""
-        thread = self._thread
-        if thread is None or thread is threading.current_thread():
-            return True
-        thread.join(timeout)
-        return not thread.is_alive()
 
 
 @dataclass(frozen=True)
@@ -310,40 +285,13 @@ class ScalingController:
             slot_limit=slot_limit,
         )
 
-    def guard(self, decision: Decision, obs: Observation) -> tuple[Decision, list[str]]:
-        """Clamp a decision to the guard rails; the notes say what was clamped and why."""
-        spec, notes = self.spec, []
-        spt = obs.slots_per_taskmanager
-        slot_cap = spec.max_slots if spt is None else min(spec.max_slots, spec.max_taskmanagers * spt)
-        parallelism = dict(obs.parallelism)
-        for name, want in decision.parallelism.items():
-            op = obs.operators.get(name)
-            if op is None:
-                notes.append(f"{name} is not an operator of the job")
-                continue
-            hi = min(spec.max_parallelism, op.max_parallelism, slot_cap)
-            got = min(max(want, min(spec.min_parallelism, hi)), hi)
-            if got != want:
-                limit = "max_parallelism" if want > got else "min_parallelism"
-                notes.append(f"{name} {want}->{got} by {limit}")
-            parallelism[name] = got
-        needed = -(-max(parallelism.values()) // spt) if parallelism and spt else 1
-        tms = decision.taskmanagers if decision.taskmanagers is not None else obs.taskmanagers
-        if tms is not None:
-            wanted = tms
-            cap = spec.max_taskmanagers if spt is None else min(spec.max_taskmanagers, max(1, spec.max_slots // spt))
-            tms = min(max(tms, needed), cap)
-            if tms != wanted:
-                notes.append(f"TaskManagers {wanted}->{tms} by the slot and TaskManager limits")
-        return Decision(parallelism, tms, decision.reason), notes
-
     def _actuation_busy(self) -> bool:
         return self.actuation_thread is not None and self.actuation_thread.busy()
 
     def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent | None:
         """Decide and publish; a change is applied here, or handed to the actuation thread (then None: the decision
         is published when the actuation ends, with its outcome)."""
-        decision, notes = self.guard(strategy.decide(obs), obs)
+        decision, notes = guard(self.spec, strategy.decide(obs), obs)
         changes = decision.changes(obs.parallelism)
         tm_change = (
             decision.taskmanagers is not None
@@ -357,7 +305,7 @@ class ScalingController:
             return self._publish(strategy, decision, obs, reason, applied=False, rescale_s=None,
                                  dry_run=dry_run and bool(changes or tm_change))  # fmt: skip
         with self._lock:
-            self._acting = _acting_text(changes, obs, decision.taskmanagers if tm_change else None)
+            self._acting = acting_text(changes, obs, decision.taskmanagers if tm_change else None)
             self._acting_since = self.clock.now()
         if self.actuation_thread is None:
             return self._apply(strategy, decision, changes, obs, reason)
@@ -382,7 +330,7 @@ class ScalingController:
         """Act, then restart the window from the actuation's end; a failed actuation is published, then raised."""
         started, applied, failure = self.clock.now(), False, None
         try:
-            self._act(decision, changes, obs)
+            act(self.cluster, self.bus, decision, changes, obs)
             applied = True
         except UserError as e:
             failure = e
@@ -431,21 +379,6 @@ class ScalingController:
         self.bus.publish(event)
         return event
 
-    def _act(self, decision: Decision, changes: dict[str, int], obs: Observation) -> list[ActuationEvent]:
-        """TaskManagers up before the rescale, down after it, so the job always has the slots it is given."""
-        events: list[ActuationEvent] = []
-        tms, current = decision.taskmanagers, obs.taskmanagers
-        if tms is not None and current is not None and tms > current:
-            events.append(self.cluster.set_taskmanagers(tms))
-        if changes:
-            events.append(self.cluster.set_parallelism(changes))
-        if tms is not None and current is not None and tms < current:
-            events.append(self.cluster.set_taskmanagers(tms))
-        if getattr(self.cluster, "bus", None) is not self.bus:  # a backend on our bus reports its own actuations
-            for event in events:
-                self.bus.publish(event)
-        return events
-
 
 def _param_text(value: object) -> str:
     if isinstance(value, float):
@@ -453,10 +386,3 @@ def _param_text(value: object) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(_param_text(v) for v in value)
     return str(value)
-
-
-def _acting_text(changes: dict[str, int], obs: Observation, taskmanagers: int | None) -> str:
-    parts = [f"{name} {obs.parallelism.get(name, '?')}->{p}" for name, p in sorted(changes.items())]
-    if taskmanagers is not None:
-        parts.append(f"TaskManagers {obs.taskmanagers}->{taskmanagers}")
-    return "rescaling " + ", ".join(parts)

@@ -13,6 +13,7 @@ from scaletui.cluster.simulator.model import NodeSpec, SimConfig, default_job
 from scaletui.config.models import StrategySpec
 from scaletui.events import ActuationEvent, DecisionEvent, EventBus, Notice
 from scaletui.scaling.controller import ScalingController
+from scaletui.scaling.guard import guard
 from scaletui.scaling.registry import create_strategy
 from scaletui.workload.profiles import StepProfile
 
@@ -169,11 +170,9 @@ def test_guard_without_slot_counts_clamps_only_by_the_limits() -> None:
     from scaletui.scaling.observation import Decision
     from tests.scaling.helpers import obs, op
 
-    sim = SimulatedCluster(linear_cluster(), StepProfile(300, ()))
     spec = StrategySpec.model_validate({"name": "ds2", "max_parallelism": 6, "max_slots": 5, "max_taskmanagers": 2})
-    ctl = ScalingController(sim, create_strategy("ds2"), spec, clock=sim.clock)
     seen = obs(op("source"), op("expensive", upstream=("source",)))
     unknown = seen.__class__(**{**seen.__dict__, "total_slots": None, "taskmanagers": None})
-    guarded, notes = ctl.guard(Decision({"expensive": 7}, 3, "test"), unknown)
+    guarded, notes = guard(spec, Decision({"expensive": 7}, 3, "test"), unknown)
     assert guarded.parallelism["expensive"] == 5 and guarded.taskmanagers == 2
     assert any("max_parallelism" in n for n in notes) and any("TaskManagers 3->2" in n for n in notes)
