@@ -12,7 +12,7 @@ run: setup
 	.venv/bin/scaletui
 
 test: setup lint typecheck check-playbooks
-	.venv/bin/pytest
+	scripts/run-tests
 
 lint:
 	.venv/bin/ruff check scaletui tests benchmarks
