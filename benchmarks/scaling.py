@@ -1,7 +1,8 @@
 """Scaling strategies side by side on the simulator: the same job, the same loads, the same seed.
 
 Every strategy (its conf/strategies/<name>.toml, plus "flink-operator*", the operator's rule with windows short
-enough for an hour-long run, and "schedule", fed a plan made from the oracle with 10 % headroom, as a bound) drives
+enough for an hour-long run, "schedule", fed a plan made from the oracle with 10 % headroom, as a bound, and on request
+"predictive-foresight", predictive told the load's future and the exact capacities, see scaling_foresight) drives
 a simulated cluster of 2-core nodes calibrated to the local Flink figures, through the same control loop the app
 uses, on the loads step, ramp, sine, spike, on traces generated from a seed (scaling_traces: diurnal, bursts,
 flash crowds, slow drift, noise; --seeds picks them, by default seeds no strategy was tuned on) and every --trace
@@ -53,6 +54,8 @@ from scaletui.workload.profiles import LoadProfile, build_profile
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark modules, also when loaded by path
 import scaling_traces  # noqa: E402
+from scaling_foresight import NAME as FORESIGHT  # noqa: E402
+from scaling_foresight import foresight_strategy  # noqa: E402
 from scaling_hindsight import yardstick  # noqa: E402
 from scaling_plot import dedicated, plot  # noqa: E402
 from scaling_verdict import SLO_BAR, SLOT_BAR, Ratios, fmt, ratios, verdict_table  # noqa: E402
@@ -135,7 +138,10 @@ def run_one(
             "max_slots": config.max_taskmanagers * config.slots_per_taskmanager,
         }
     )
-    strategy = make_strategy(name, oracle_plan(config, profile, args.duration, cache) if name == "schedule" else [])
+    if name == FORESIGHT:
+        strategy: Strategy = foresight_strategy(make_strategy("predictive", []), profile, config)
+    else:
+        strategy = make_strategy(name, oracle_plan(config, profile, args.duration, cache) if name == "schedule" else [])
     ctl = ScalingController(sim, strategy, spec, bus, clock=sim.clock)
     cancel = threading.Event()
     started = time.perf_counter()
@@ -307,8 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         print("flink-operator* = flink-operator with " + ", ".join(f"{k}={v}" for k, v in FAST_FLINK.items()))
         print(
             "schedule = the schedule strategy fed a plan made from the oracle "
-            "(every minute, the next 70 s's peak + 10 %)\n"
+            "(every minute, the next 70 s's peak + 10 %)"
         )
+        if FORESIGHT in strategies:
+            print(f"{FORESIGHT} = predictive planning on the load's true future rate and the exact capacities")
+        print()
         print(verdict(scores, runs, list(profiles), strategies, config, profiles, args) + "\n")
     if not args.no_overtrust:
         overtrust(config, args, profiles)

@@ -76,3 +76,24 @@ def test_generated_traces_depend_on_shape_and_seed_only() -> None:
         a, b = trace(shape, 1, 600), trace(shape, 1, 600)
         assert a == b and a != trace(shape, 2, 600)
         assert all(LOW <= r <= HIGH for _, r in a) and a[-1][0] == 600
+
+
+def test_foresight_scales_up_before_the_step_that_predictive_reacts_to() -> None:
+    """The diagnostic `predictive-foresight` plans on the load's own future: its scale-up for the step at 5 min is
+    in place before the step, while predictive, which only forecasts, follows it."""
+    import argparse
+
+    from scaletui.cluster.simulator.model import cluster_config
+    from scaletui.config.models import LoadSpec
+    from scaletui.workload.profiles import build_profile
+
+    bench = load_benchmark()
+    profile = build_profile(LoadSpec.model_validate(bench.LOADS["step"]))
+    config = cluster_config(nodes=4, dt=0.5, seed=1)
+    first_up = {}
+    for name in ("predictive-foresight", "predictive"):
+        run = bench.run_one(name, "step", profile, config, argparse.Namespace(duration=360.0), {})
+        ups = [d.ts for d in run.decisions if d.applied and max(d.parallelism.values()) > max(d.before.values())]
+        assert ups, f"{name} never scaled up for the step"
+        first_up[name] = ups[0]
+    assert first_up["predictive-foresight"] <= 300.0 < first_up["predictive"], first_up

@@ -1,0 +1,53 @@
+"""`predictive-foresight`: the predictive strategy told what it cannot know, as a diagnostic of where its gap to
+issue 15's bar lies. Its plan's rate path is the load's own future (the profile's mean rate per plan epoch) and its
+capacities are the simulator's exact ones (the oracle's, as the hindsight yardstick uses), times its
+`max_utilisation`; everything else (the plan, its prices, the control loop, the simulated restarts) is predictive's.
+Where this misses the bar, no forecast or capacity model can make the plan meet it.
+
+    .venv/bin/python benchmarks/scaling.py --strategies predictive-foresight,predictive,ds2,threshold,slo-thesis
+"""
+
+from __future__ import annotations
+
+from scaletui.cluster.simulator.model import SimConfig
+from scaletui.scaling.observation import Decision, Observation
+from scaletui.scaling.strategies.predictive import PredictiveParams, PredictiveStrategy
+from scaletui.scaling.strategy import Strategy
+from scaletui.workload.profiles import LoadProfile
+
+NAME = "predictive-foresight"
+
+
+class ForesightPredictive(PredictiveStrategy):
+    def __init__(self, params: PredictiveParams, profile: LoadProfile, capacities: list[float]) -> None:
+        super().__init__(params)
+        self.profile, self.exact = profile, capacities
+        self._now = 0.0
+
+    def decide(self, obs: Observation) -> Decision:
+        self._now = obs.sample_times[-1] if obs.sample_times else obs.t
+        return super().decide(obs)
+
+    def _rate_path(self, level: float, epochs: int, quantile: float) -> tuple[tuple[float, ...], int]:
+        step = max(1, int(self.params.epoch))
+        starts = (self._now + k * step for k in range(epochs))
+        return tuple(sum(self.profile.rate_at(t + i) for i in range(step)) / step for t in starts), 0
+
+    def _capacities(self, obs: Observation, measured: list[str], share: dict[str, float], enough: float) -> list[float]:
+        limit = len(self.exact) if obs.slot_limit is None else max(1, min(obs.slot_limit, len(self.exact)))
+        return [self.params.max_utilisation * c for c in self.exact[:limit]]
+
+
+def foresight_strategy(base: Strategy, profile: LoadProfile, config: SimConfig) -> ForesightPredictive:
+    """`base`'s parameters (conf/strategies/predictive.toml) with the load's future and the exact capacities."""
+    from scaling_hindsight import mst_table
+
+    assert isinstance(base, PredictiveStrategy)
+    key = repr(config)
+    if key not in _MST:
+        _MST[key] = mst_table(config, config.max_taskmanagers * config.slots_per_taskmanager)
+    return ForesightPredictive(base.params, profile, _MST[key])
+
+
+_MST: dict[str, list[float]] = {}
+"""Exact capacities per simulator configuration (a bisection on the oracle: seconds each)."""
