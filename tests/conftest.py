@@ -18,25 +18,20 @@ settings.load_profile("loaded")
 Hypothesis's default 200 ms (tests/foundation/test_session_store.py failed so). Speed is for benchmarks/."""
 
 
-SELF_CONTAINED_MODULES = frozenset(
-    {
-        *(f"capacity/test_{m}.py" for m in ("online", "properties", "run_replay_and_benchmark", "scopes_and_nodes")),
-        *(f"capacity/test_{m}.py" for m in ("strategies", "traces")),
-        *(f"engine/test_{m}.py" for m in ("controller_actuation", "live_runs", "run_loop")),
-        *(f"foundation/test_{m}.py" for m in ("config", "events", "import_hygiene", "session_store")),
-        "headless/test_script.py",
-        *(f"platforms/test_{m}.py" for m in ("enos_conf", "examples", "g5k_flow", "g5k_setup_failure", "static_local")),
-        *(f"results/test_{m}.py" for m in ("commands", "compare", "crash", "docs", "export", "report", "roundtrip")),
-        *(f"results/test_{m}.py" for m in ("slo", "sync")),
-        *(f"scaling/test_{m}.py" for m in ("benchmark", "controller", "flink_rules", "predictive", "scalability")),
-        *(f"scaling/test_{m}.py" for m in ("simulator", "strategies")),
-        *(f"tui/test_{m}.py" for m in ("actions_wiring", "app", "dashboard", "intents", "live_keys", "no_color_tmux")),
-        *(f"tui/test_{m}.py" for m in ("redraws", "replay", "runs", "snapshots", "startup", "testbed_keys")),
-        *(f"tui/test_{m}.py" for m in ("themes_and_boot", "walkthrough")),
-        "workload/test_profiles.py",
-        "scalehub/test_import.py",
-    }
-)
+SELF_CONTAINED = {
+    "capacity": "online properties run_replay_and_benchmark scopes_and_nodes strategies traces",
+    "engine": "controller_actuation live_runs run_loop",
+    "foundation": "config events import_hygiene session_store",
+    "headless": "script",
+    "platforms": "enos_conf examples g5k_flow g5k_setup_failure static_local",
+    "results": "commands compare crash docs export report roundtrip slo sync",
+    "scalehub": "import",
+    "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
+    "tui": "actions_wiring app dashboard intents live_keys no_color_tmux redraws replay runs snapshots startup "
+    "testbed_keys themes_and_boot walkthrough",
+    "workload": "profiles",
+}
+SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())
 """Test modules whose tests keep to themselves: the simulator, Textual's Pilot, files under tmp, their own child
 processes and loopback servers (sshd, the Grid5000 API stand-in) on ports the kernel picks. Every other module is
 `platform`: real Flink, faults, namespaces, playbooks that prepare this machine, testbed stand-ins; its tests wait
@@ -46,11 +41,13 @@ PLATFORM_FIXTURES = frozenset({"flink_home", "flink_cluster", "flink_job", "work
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `platform` every test outside SELF_CONTAINED_MODULES, or one asking for real Flink (before `-m` selects)."""
+    """Mark `platform` every test outside SELF_CONTAINED_MODULES, or one marked `flink` or `root` or asking for real
+    Flink (before `-m` selects)."""
     tests = Path(__file__).parent
     for item in items:
         module = item.path.relative_to(tests).as_posix() if item.path.is_relative_to(tests) else ""
-        if module not in SELF_CONTAINED_MODULES or PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ())):
+        real = item.get_closest_marker("flink") or item.get_closest_marker("root")
+        if module not in SELF_CONTAINED_MODULES or real or PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.platform)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import subprocess
@@ -48,18 +49,13 @@ def start_echo(sandbox: NetnsSandbox, name: str = "tm-1") -> EchoInstance:
     return EchoInstance(proc, port, inst)
 
 
-def preexisting() -> list[str]:
+@functools.cache
+def preexisting() -> tuple[str, ...]:
     """What fault leftovers the host had before this test session, remembered on the first call.
 
     A scaletui killed mid-fault whose session directory is gone (a test run aborted with kill -9) leaves its rules on
     the host, where no ledger will clean them; the leak checks count only what appears after."""
-    global _PREEXISTING
-    if _PREEXISTING is None:
-        _PREEXISTING = _leftovers(None, [], "scaletui:")
-    return _PREEXISTING
-
-
-_PREEXISTING: list[str] | None = None
+    return tuple(_leftovers(None, [], "scaletui:"))
 
 
 def leaks(sandbox: NetnsSandbox | None, pids: list[int], prefix: str = "scaletui:") -> list[str]:
