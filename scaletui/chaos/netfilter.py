@@ -6,6 +6,7 @@ crash at any point leaves no rule behind.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from scaletui.chaos import netns
@@ -100,5 +101,15 @@ def delete(step: dict[str, Any]) -> None:
 
 def tagged_rules(ns: NetnsRef, prefix: str = "scaletui:") -> list[str]:
     """Rules in our chain whose comment starts with `prefix` (what a leak check looks for)."""
-    out = netns.run(ns, ["iptables", "-w", "5", "-t", TABLE, "-S", CHAIN]).stdout
-    return [line for line in out.splitlines() if f'"{prefix}' in line or f" {prefix}" in line]
+    return tagged_lines(netns.run(ns, ["iptables", "-w", "5", "-t", TABLE, "-S", CHAIN]).stdout, prefix)
+
+
+def tagged_lines(listing: str, prefix: str = "scaletui:") -> list[str]:
+    """The lines of an `iptables -S` listing whose comment starts with `prefix`, quoted (nf_tables) or not."""
+    return [line for line in listing.splitlines() if f'"{prefix}' in line or f" {prefix}" in line]
+
+
+def fault_id(rule: str) -> str | None:
+    """The fault id in a rule's `scaletui:<id>` comment, or None."""
+    match = re.search(rf"{re.escape(comment(''))}([^\s\"]+)", rule)
+    return match.group(1) if match else None

@@ -65,6 +65,24 @@ def marked_pids(marker: str) -> list[int]:
     return found
 
 
+def fault_markers() -> dict[int, str]:
+    """Every live (non-zombie) process carrying SCALETUI_FAULT, with its marker (the fault id); processes whose
+    environment cannot be read (other users', without root) are not seen."""
+    prefix = f"{MARKER_ENV}=".encode()
+    found = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            env = Path(entry.path, "environ").read_bytes()
+        except OSError:
+            continue
+        marker = next((var[len(prefix) :] for var in env.split(b"\0") if var.startswith(prefix)), None)
+        if marker is not None and run_state(int(entry.name)) not in (None, "Z"):
+            found[int(entry.name)] = marker.decode(errors="replace")
+    return found
+
+
 def _socket_inodes(pid: int) -> set[int]:
     inodes = set()
     fd_dir = Path(f"/proc/{pid}/fd")

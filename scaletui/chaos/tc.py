@@ -147,3 +147,8 @@ def release_root(step: dict[str, Any]) -> None:
 def leftover(ns: NetnsRef, dev: str) -> bool:
     """True when our root qdisc is still on `dev` (what a leak check looks for)."""
     return f"htb {ROOT}:" in _tc(ns, ["qdisc", "show", "dev", dev]).stdout
+
+
+def shaped_devices(listing: str) -> list[str]:
+    """The devices a `tc qdisc show` listing shows with our root qdisc on them (a leftover once no fault runs)."""
+    return re.findall(rf"^qdisc htb {ROOT}: dev (\S+) root", listing, re.M)

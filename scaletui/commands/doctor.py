@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "doctor",
-        help="check Java, javac, ansible, root for network faults, kubeconfig, Grid5000 credentials and free ports",
+        help=(
+            "check Java, javac, ansible, root for network faults, kubeconfig, Grid5000 credentials and free ports; "
+            "list faults' leftovers on this host"
+        ),
         description=(
             "Check what the platforms need on this machine and print what is missing with how to fix it. "
             "Exit status 0 when every required check passes (the local platform can run), 1 otherwise; "
@@ -26,18 +29,25 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def format_findings(findings: list[Finding]) -> list[str]:
-    """Plain lines, no colour: a mark per finding, then the fix under anything missing."""
+    """Plain lines, no colour: a mark per finding, then the fix under anything missing or left over."""
     width = max((len(f.name) for f in findings), default=0)
     lines: list[str] = []
     for title, group in (
         ("Required (the local platform and its stages need these):", [f for f in findings if f.required]),
-        ("Optional (only the feature in brackets needs these):", [f for f in findings if not f.required]),
+        (
+            "Optional (only the feature in brackets needs these):",
+            [f for f in findings if not f.required and not f.leftover],
+        ),
+        (
+            "Fault leftovers (of a scaletui that died, or active in one running now; each fix removes one):",
+            [f for f in findings if f.leftover],
+        ),
     ):
         if not group:
             continue
         lines.append(title)
         for f in group:
-            mark = "ok" if f.ok else ("MISSING" if f.required else "missing")
+            mark = "ok" if f.ok else ("MISSING" if f.required else "leftover" if f.leftover else "missing")
             scope = "" if f.required else f"  [{f.needed_for}]"
             lines.append(f"  {mark:<8} {f.name:<{width}}  {f.detail}{scope}")
             if not f.ok and f.fix:
@@ -56,10 +66,13 @@ def run(args: argparse.Namespace) -> int:
     for line in format_findings(findings):
         print(line)
     missing_required = [f.name for f in findings if f.required and not f.ok]
-    missing_optional = [f.name for f in findings if not f.required and not f.ok]
+    missing_optional = [f.name for f in findings if not f.required and not f.ok and not f.leftover]
+    leftovers = [f for f in findings if f.leftover]
     if missing_required:
         print(f"Not ready: {len(missing_required)} required check(s) failed ({', '.join(missing_required)}).")
     else:
         tail = f"; {len(missing_optional)} optional item(s) missing" if missing_optional else ""
         print(f"Ready: every required check passes{tail}.")
+    if leftovers:
+        print(f"{len(leftovers)} fault leftover(s) on this host: run their fix lines to remove them.")
     return 0 if ok else 1

@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from scaletui.machine_checks import CHECKS, DoctorContext, Finding, all_required_ok, run_checks
+from scaletui import machine_checks
+from scaletui.machine_checks import (
+    CHECKS,
+    DoctorContext,
+    Finding,
+    all_required_ok,
+    check_fault_leftovers,
+    run_checks,
+)
 
 REQUIRED = {"python", "java", "javac", "loopback ports", "ansible-playbook", "ansible-runner"}
 
@@ -49,10 +60,11 @@ def test_every_check_gives_named_findings_with_a_fix_when_missing(home: Path) ->
     assert len(names) == len(set(names))
     assert {f.name for f in findings if f.required} >= REQUIRED
     assert {"sch_netem", "kubeconfig", "grid5000 credentials", "ssh key", "port 8081"} <= set(names)
+    assert "fault leftovers" in names or any(f.leftover for f in findings)
     for f in findings:
         assert f.detail, f
         assert f.ok or f.fix, f
-        assert set(f.to_dict()) == {"name", "ok", "detail", "fix", "required", "needed_for"}
+        assert set(f.to_dict()) == {"name", "ok", "detail", "fix", "required", "needed_for", "leftover"}
     # an empty HOME has no credentials, key or kubeconfig
     found = by_name(findings)
     assert not found["grid5000 credentials"].ok and not found["ssh key"].ok and not found["kubeconfig"].ok
@@ -167,3 +179,145 @@ def test_command_exit_status_and_output(
     assert report["ok"] is (status == 0)
     required = {f["name"]: f["ok"] for f in report["findings"] if f["required"]}
     assert required["java"] and required["javac"] and required["python"] == (sys.version_info >= (3, 11))
+
+
+# --- fault leftovers ---------------------------------------------------------------------------------------------
+
+MANGLE = """-P PREROUTING ACCEPT
+-P OUTPUT ACCEPT
+-A OUTPUT -p tcp -m multiport --sports 37001,37002 -m comment --comment "scaletui:cafe00000001" -j NFQUEUE --queue-num 7 --queue-bypass
+-A OUTPUT -p tcp -m multiport --sports 41000 -m comment --comment scaletui:cafe00000002 -m statistic --mode random --probability 0.10000000009 -j DROP
+-A OUTPUT -p udp -m comment --comment "someone else" -j ACCEPT
+"""  # noqa: E501  (iptables -S lines as nf_tables (quoted) and legacy (bare) print them)
+QDISCS = """qdisc htb 5c7: dev lo root refcnt 2 r2q 10 default 0 direct_packets_stat 12 direct_qlen 1000
+qdisc netem 102: dev lo parent 5c7:2 limit 1000 delay 50ms
+qdisc fq_codel 0: dev eth0 root refcnt 2 limit 10240p flows 1024
+"""
+
+
+CAT = shutil.which("cat") or "/bin/cat"  # the fake tools run with PATH set to their own directory only
+
+
+def fake_tools(bin_dir: Path, mangle: str, qdiscs: str, iptables_fails: str = "") -> None:
+    """An `iptables` whose `-t mangle -S` prints `mangle` (or that fails with `iptables_fails` on stderr), and a `tc`
+    whose `qdisc show` prints `qdiscs`."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    (bin_dir / "mangle.txt").write_text(mangle)
+    (bin_dir / "qdiscs.txt").write_text(qdiscs)
+    if iptables_fails:
+        iptables = f"#!/bin/sh\necho '{iptables_fails}' >&2\nexit 4\n"
+    else:
+        iptables = f'#!/bin/sh\ncase "$*" in *"-t mangle -S"*) {CAT} {bin_dir}/mangle.txt;; esac\n'
+    for name, text in (("iptables", iptables), ("tc", f"#!/bin/sh\n{CAT} {bin_dir}/qdiscs.txt\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+
+
+def test_leftover_rules_and_qdiscs_are_read_from_the_listings(home: Path, tmp_path: Path) -> None:
+    fake_tools(tmp_path / "bin", MANGLE, QDISCS)
+    findings = check_fault_leftovers(context(home, str(tmp_path / "bin")))
+    rules = [f for f in findings if f.name.startswith("iptables rule")]
+    assert [f.name for f in rules] == ["iptables rule 1", "iptables rule 2"]
+    assert all(f.leftover and not f.ok and not f.required and f.needed_for == "network faults" for f in rules)
+    assert "fault cafe00000001" in rules[0].detail and "mangle OUTPUT" in rules[0].detail
+    assert "-j NFQUEUE" in rules[0].detail
+    assert rules[0].fix == (
+        "iptables -t mangle -D OUTPUT -p tcp -m multiport --sports 37001,37002 "
+        '-m comment --comment "scaletui:cafe00000001" -j NFQUEUE --queue-num 7 --queue-bypass'
+    )
+    assert "fault cafe00000002" in rules[1].detail and "-j DROP" in rules[1].detail
+    assert rules[1].fix.startswith("iptables -t mangle -D OUTPUT -p tcp -m multiport --sports 41000 ")
+    from scaletui.chaos import netfilter
+
+    assert netfilter.TABLE in machine_checks.LEFTOVER_TABLES  # where the product's rules go is looked at
+    qdisc = by_name(findings)["tc qdisc lo"]
+    assert qdisc.leftover and not qdisc.ok and qdisc.fix == "tc qdisc del dev lo root"
+    assert not any("eth0" in f.name or "someone else" in f.fix for f in findings)
+
+    from scaletui.commands.doctor import format_findings
+
+    lines = format_findings(findings)
+    assert any(line.startswith("Fault leftovers") for line in lines)
+    assert any("leftover iptables rule 1" in line and "cafe00000001" in line for line in lines)
+    assert any(line.strip() == f"fix: {rules[0].fix}" for line in lines)
+
+
+def test_leftovers_that_cannot_be_looked_at_are_said_not_failed(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    denied = "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)"
+    fake_tools(tmp_path / "bin", "", "", iptables_fails=denied)
+    findings = check_fault_leftovers(context(home, str(tmp_path / "bin")))
+    [note] = [f for f in findings if f.name == "fault leftovers"]
+    assert note.ok and not note.leftover and "could not look at the iptables mangle and filter tables" in note.detail
+    assert "(Could not fetch rule set generation id: Permission denied (you must be root))" in note.detail
+
+    monkeypatch.setattr(machine_checks, "SBIN_DIRS", ())
+    findings = check_fault_leftovers(context(home, str(tmp_path / "empty")))
+    [note] = [f for f in findings if f.name == "fault leftovers"]
+    assert note.ok and "no iptables on PATH" in note.detail and "no tc on PATH" in note.detail
+
+
+def test_a_marked_stopped_process_is_listed_with_its_fault_and_removed_by_the_fix(home: Path, tmp_path: Path) -> None:
+    """A real process marked the way a fault's helpers are (SCALETUI_FAULT=<fault id>), stopped."""
+    from scaletui.chaos.procs import MARKER_ENV
+
+    fake_tools(tmp_path / "bin", "", "")
+    env = {**os.environ, MARKER_ENV: "doctortest0002"}
+    child = subprocess.Popen(["sleep", "30"], env=env)
+    try:
+        os.kill(child.pid, signal.SIGSTOP)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{child.pid}/stat").read_text().split(") ")[1][0] != "T" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        found = by_name(check_fault_leftovers(context(home, str(tmp_path / "bin"))))
+        mine = found[f"process {child.pid}"]
+        assert mine.leftover and not mine.ok and mine.needed_for == "chaos faults"
+        assert "fault doctortest0002" in mine.detail and "stopped" in mine.detail and "sleep 30" in mine.detail
+        assert mine.fix == f"kill -CONT {child.pid}; kill {child.pid}"
+        subprocess.run(mine.fix, shell=True, check=True)
+        assert child.wait(timeout=5) == -signal.SIGTERM
+        assert f"process {child.pid}" not in by_name(check_fault_leftovers(context(home, str(tmp_path / "bin"))))
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _host_mangle_output() -> str:
+    return subprocess.run(["iptables", "-t", "mangle", "-S", "OUTPUT"], capture_output=True, text=True).stdout
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0, reason="adds an iptables rule to the host's mangle table: needs root")
+def test_a_tagged_host_rule_is_found_and_its_fix_removes_it() -> None:
+    """A rule in the product's own tag format, as a fault killed with kill -9 leaves it (harmless: ACCEPT of UDP to
+    the discard port on lo). Other scaletui runs may have rules of their own here: only ours is looked at."""
+    fault_id = "doctortest0001"
+    spec = ["-o", "lo", "-p", "udp", "--dport", "9", "-m", "comment", "--comment", f"scaletui:{fault_id}"]
+    spec += ["-j", "ACCEPT"]
+    subprocess.run(["iptables", "-w", "5", "-t", "mangle", "-A", "OUTPUT", *spec], check=True)
+    try:
+        findings = check_fault_leftovers(DoctorContext())
+        [mine] = [f for f in findings if f"fault {fault_id}" in f.detail]
+        assert mine.leftover and not mine.ok and not mine.required and mine.name.startswith("iptables rule")
+        assert "mangle OUTPUT" in mine.detail and "-j ACCEPT" in mine.detail
+        assert mine.fix.startswith("iptables -t mangle -D OUTPUT -o lo -p udp ")
+        assert f"scaletui:{fault_id}" in mine.fix and "--dport 9" in mine.fix
+        subprocess.run(mine.fix, shell=True, check=True)
+        assert f"scaletui:{fault_id}" not in _host_mangle_output()
+        after = check_fault_leftovers(DoctorContext())
+        assert not any(fault_id in f.detail for f in after)
+        if not any(f.leftover for f in after):  # nobody else's leftovers either: the all-clear finding
+            assert [(f.name, f.ok, f.detail) for f in after] == [
+                ("fault leftovers", True, "no fault leftovers on this host")
+            ]
+    finally:
+        while (
+            subprocess.run(
+                ["iptables", "-w", "5", "-t", "mangle", "-D", "OUTPUT", *spec], capture_output=True
+            ).returncode
+            == 0
+        ):
+            pass
+    assert f"scaletui:{fault_id}" not in _host_mangle_output()
