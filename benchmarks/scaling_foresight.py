@@ -10,6 +10,7 @@ Where this misses the bar, no forecast or capacity model can make the plan meet 
 from __future__ import annotations
 
 from scaletui.cluster.simulator.model import SimConfig
+from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.scaling.observation import Decision, Observation
 from scaletui.scaling.strategies.predictive import PredictiveParams, PredictiveStrategy
 from scaletui.scaling.strategy import Strategy
@@ -19,9 +20,11 @@ NAME = "predictive-foresight"
 
 
 class ForesightPredictive(PredictiveStrategy):
-    def __init__(self, params: PredictiveParams, profile: LoadProfile, capacities: list[float]) -> None:
+    def __init__(
+        self, params: PredictiveParams, profile: LoadProfile, capacities: list[float], config: SimConfig
+    ) -> None:
         super().__init__(params)
-        self.profile, self.exact = profile, capacities
+        self.profile, self.exact, self.config = profile, capacities, config
         self._now = 0.0
 
     def decide(self, obs: Observation) -> Decision:
@@ -37,6 +40,14 @@ class ForesightPredictive(PredictiveStrategy):
         limit = len(self.exact) if obs.slot_limit is None else max(1, min(obs.slot_limit, len(self.exact)))
         return [self.params.max_utilisation * c for c in self.exact[:limit]]
 
+    def _sizing(
+        self, obs: Observation, slots: int, capacity: float, share: dict[str, float], rate: float
+    ) -> dict[str, int]:
+        """The oracle's parallelism for the exact capacity at `slots` (the learned models, which the base class
+        sizes with, disagree with the exact capacities the plan chose by)."""
+        sized = oracle_parallelism(self.config, self.exact[slots - 1]) or {}
+        return {name: min(slots, sized.get(name, op.parallelism)) for name, op in obs.operators.items()}
+
 
 def foresight_strategy(base: Strategy, profile: LoadProfile, config: SimConfig) -> ForesightPredictive:
     """`base`'s parameters (conf/strategies/predictive.toml) with the load's future and the exact capacities."""
@@ -46,7 +57,7 @@ def foresight_strategy(base: Strategy, profile: LoadProfile, config: SimConfig) 
     key = repr(config)
     if key not in _MST:
         _MST[key] = mst_table(config, config.max_taskmanagers * config.slots_per_taskmanager)
-    return ForesightPredictive(base.params, profile, _MST[key])
+    return ForesightPredictive(base.params, profile, _MST[key], config)
 
 
 _MST: dict[str, list[float]] = {}

@@ -8,8 +8,10 @@ a 10 s window, 20 s cooldown) on the wall clock live and on simulated time in th
 (`model.local_config`, 2 TaskManagers). Per run: SLO-violation seconds (p99 above --slo-ms, or unmeasured while the
 job restarts) and slot-seconds (the widest operator's parallelism each second).
 
-Ranking: by how many other strategies dominate a strategy (no worse on both, better on one), then by SLO-violation
-seconds, then by slot-seconds. Agreement: the share of strategy pairs the two rankings order the same way.
+Ranking: by how many other strategies dominate a strategy (no worse on both, better on one, and not `tied`: within
+run-to-run noise on both measures), then by SLO-violation seconds, then by slot-seconds. Agreement: the share of
+strategy pairs the two rankings order the same way, where a pair tied on either side counts as agreeing: a place
+between two strategies 1 SLO second and 2 slot-seconds apart says nothing about either.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -32,6 +35,13 @@ from scaletui.events import DecisionEvent, EventBus
 from scaletui.scaling.controller import ScalingController
 from scaletui.workload.profiles import LoadProfile, SpikeProfile, StepProfile
 
+TIE_SLO_S = 5
+"""SLO-violation seconds two runs may differ by and still tie (one rescale's restart more or less) ..."""
+TIE_SLO_SHARE = 0.1
+"""... or this share of the larger."""
+TIE_SLOT_SHARE = 0.03
+"""Slot-seconds two runs may differ by, as a share of the larger, and still tie (about one decision interval at one
+slot more in a 10-minute run of 2-4 slots)."""
 LOOP = {"interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2, "max_slots": 4}
 
 
@@ -158,25 +168,42 @@ def _wait_fresh(backend: Any, seconds: float) -> None:
 
 
 def ranking(outcomes: list[Outcome], slo_ms: float) -> dict[str, int]:
-    """Strategy -> rank (1 best): dominated-by count, then SLO-violation seconds, then slot-seconds."""
+    """Strategy -> rank (1 best): dominated-by count (a strategy tied with it does not dominate it), then
+    SLO-violation seconds, then slot-seconds."""
 
     def dominated(o: Outcome) -> int:
         a = (o.slo_s(slo_ms), o.slot_s)
         return sum(
             1
             for x in outcomes
-            if x is not o and x.slo_s(slo_ms) <= a[0] and x.slot_s <= a[1] and (x.slo_s(slo_ms), x.slot_s) != a
+            if x is not o
+            and x.slo_s(slo_ms) <= a[0]
+            and x.slot_s <= a[1]
+            and (x.slo_s(slo_ms), x.slot_s) != a
+            and not tied(x, o, slo_ms)
         )
 
     order = sorted(outcomes, key=lambda o: (dominated(o), o.slo_s(slo_ms), o.slot_s))
     return {o.strategy: i + 1 for i, o in enumerate(order)}
 
 
-def agreement(a: dict[str, int], b: dict[str, int]) -> float:
+def tied(x: Outcome, y: Outcome, slo_ms: float) -> bool:
+    """Within run-to-run noise of each other on both SLO-violation seconds and slot-seconds."""
+    sx, sy = x.slo_s(slo_ms), y.slo_s(slo_ms)
+    slo_close = abs(sx - sy) <= max(TIE_SLO_S, TIE_SLO_SHARE * max(sx, sy))
+    return slo_close and abs(x.slot_s - y.slot_s) <= TIE_SLOT_SHARE * max(x.slot_s, y.slot_s)
+
+
+def ties(outcomes: list[Outcome], slo_ms: float) -> set[frozenset[str]]:
+    return {frozenset((x.strategy, y.strategy)) for x, y in combinations(outcomes, 2) if tied(x, y, slo_ms)}
+
+
+def agreement(a: dict[str, int], b: dict[str, int], tie: AbstractSet[frozenset[str]] = frozenset()) -> float:
+    """The share of pairs ordered the same way by both rankings; a pair in `tie` agrees whatever its order."""
     pairs = list(combinations(sorted(a), 2))
     if not pairs:
         return 1.0
-    same = sum(1 for x, y in pairs if (a[x] < a[y]) == (b[x] < b[y]))
+    same = sum(1 for x, y in pairs if frozenset((x, y)) in tie or (a[x] < a[y]) == (b[x] < b[y]))
     return same / len(pairs)
 
 
@@ -193,7 +220,12 @@ def side_by_side(load: str, sim: list[Outcome], live: list[Outcome], slo_ms: flo
             f"{o.strategy:<16}{rs[o.strategy]:>9}{o.slo_s(slo_ms):>11}{o.slot_s:>8}{o.rescales:>5}   "
             f"{rl[o.strategy]:>9}{v.slo_s(slo_ms):>11}{v.slot_s:>8}{v.rescales:>5}{thru:>6}"
         )
-    lines.append(f"ranking agreement: {agreement(rs, rl):.0%} of strategy pairs in the same order")
+    tie = ties(sim, slo_ms) | ties(live, slo_ms)
+    lines.append(
+        f"ranking agreement: {agreement(rs, rl, tie):.0%} of strategy pairs in the same order or tied "
+        f"({len(tie)} tied: within {TIE_SLO_S} SLO s or {TIE_SLO_SHARE:.0%}, and {TIE_SLOT_SHARE:.0%} of slot-s, "
+        f"on one side; {agreement(rs, rl):.0%} without ties)"
+    )
     gap_sim, gap_live = [g for o in sim for g in o.gaps()], [g for o in live for g in o.gaps()]
     if gap_live:
         lines.append(
