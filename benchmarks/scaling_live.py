@@ -40,8 +40,8 @@ TIE_SLO_S = 5
 TIE_SLO_SHARE = 0.1
 """... or this share of the larger."""
 TIE_SLOT_SHARE = 0.03
-"""Slot-seconds two runs may differ by, as a share of the larger, and still tie (about one decision interval at one
-slot more in a 10-minute run of 2-4 slots)."""
+"""Slot-seconds two runs may differ by, as a share of the larger, and still tie (30-35 in a 10-minute run at about 2
+slots: one slot more for half a minute, a rescale two or three decisions later)."""
 LOOP = {"interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2, "max_slots": 4}
 
 
