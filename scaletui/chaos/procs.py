@@ -51,18 +51,7 @@ def send_signal(pid: int, start: int, sig: signal.Signals) -> bool:
 
 def marked_pids(marker: str) -> list[int]:
     """Live (non-zombie) processes whose environment carries SCALETUI_FAULT=<marker>."""
-    needle = f"{MARKER_ENV}={marker}".encode()
-    found = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            env = Path(entry.path, "environ").read_bytes()
-        except OSError:
-            continue
-        if needle in env.split(b"\0") and run_state(int(entry.name)) not in (None, "Z"):
-            found.append(int(entry.name))
-    return found
+    return [pid for pid, found in fault_markers().items() if found == marker]
 
 
 def fault_markers() -> dict[int, str]:
