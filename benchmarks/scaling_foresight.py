@@ -1,7 +1,8 @@
 """`predictive-foresight`: the predictive strategy told what it cannot know, as a diagnostic of where its gap to
 issue 15's bar lies. Its plan's rate path is the load's own future (the profile's mean rate per plan epoch) and its
 capacities are the simulator's exact ones (the oracle's, as the hindsight yardstick uses), times its
-`max_utilisation`; everything else (the plan, its prices, the control loop, the simulated restarts) is predictive's.
+`max_utilisation`, and it sizes the operators by the oracle at the capacity its plan chose; everything else (the plan,
+its prices, the control loop, the simulated restarts) is predictive's.
 Where this misses the bar, no forecast or capacity model can make the plan meet it.
 
     .venv/bin/python benchmarks/scaling.py --strategies predictive-foresight,predictive,ds2,threshold,slo-thesis

@@ -2,7 +2,8 @@
 
 Required findings are what the default local platform cannot run without (Python, Java, javac, ansible, a free
 loopback port, room for Flink); optional ones belong to a feature (network faults, Kubernetes, Grid5000) and only
-matter when it is used. Every check is bounded by a short subprocess timeout; checks run in parallel threads.
+matter when it is used. Every check is bounded by a short subprocess timeout (the leftover check also reads /proc,
+which a process stuck in the kernel could hold up); checks run in parallel threads.
 Secrets are never read into a finding: the Grid5000 credentials file is checked for presence, permissions and shape.
 """
 
@@ -33,6 +34,11 @@ LEFTOVER_TABLES = ("mangle", "filter")
 """Where faults' iptables rules are looked for, every chain: scaletui/chaos/netfilter.py writes only to mangle
 (OUTPUT: NFQUEUE for delay, DROP for loss and partitions); filter costs one more command and catches a tagged rule
 put there by hand."""
+ALL_CLEAR = (
+    "no fault leftovers in this host's network namespace (tagged iptables rules, scaletui's shaping qdisc, marked "
+    "processes); not looked for: a paused target (a stopped process that carries no mark: `ps -eo pid,stat,cmd | "
+    "awk '$2 ~ /^T/'`) and faults inside containers' namespaces"
+)
 JDK_FIX = "Install a JDK 11 or newer: apt-get install -y openjdk-17-jdk-headless (or set JAVA_HOME to one)."
 
 
@@ -316,10 +322,10 @@ def check_fault_leftovers(ctx: DoctorContext) -> list[Finding]:
             why = re.sub(r"^iptables v\S+(?: \(\S+\))?: ", "", _why(ctx, listing))
             unread.setdefault(why, []).append(table)
             continue
-        for rule in netfilter.tagged_lines(listing.stdout):
+        for rule in (line for line in netfilter.tagged_lines(listing.stdout) if line.startswith("-A ")):
             chain, _, spec = rule.removeprefix("-A ").partition(" ")
             action = spec[spec.find("-j ") :] if "-j " in spec else spec
-            detail = f"fault {netfilter.fault_id(rule)}: iptables rule in {table} {chain} ({action})"
+            detail = f"fault {netfilter.fault_id(rule) or '?'}: iptables rule in {table} {chain} ({action})"
             fix = f"iptables -t {table} -D {chain} {spec}"
             found.append(Finding(f"iptables rule {len(found) + 1}", False, detail, fix, False, "network faults", True))
 
@@ -351,10 +357,10 @@ def check_fault_leftovers(ctx: DoctorContext) -> list[Finding]:
         unseen.append("other users' processes (their environment is root's to read)")
 
     if not unseen:
-        return found or [Finding("fault leftovers", True, "no fault leftovers on this host", "", False, "chaos faults")]
+        return found or [Finding("fault leftovers", True, ALL_CLEAR, "", False, "chaos faults")]
     detail = ("none found where it looked, but " if not found else "") + "could not look at " + "; ".join(unseen)
     if os.geteuid() != 0:
-        detail += "; run as root (sudo -E scaletui doctor) to see everything"
+        detail += "; run it as root to see everything"
     return [*found, Finding("fault leftovers", True, detail, "", False, "chaos faults")]
 
 

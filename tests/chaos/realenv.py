@@ -78,16 +78,7 @@ def _leftovers(sandbox: NetnsSandbox | None, pids: list[int], prefix: str) -> li
 
 
 def marked_anywhere() -> list[int]:
-    out = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                env = Path(entry.path, "environ").read_bytes()
-            except OSError:
-                continue
-            if f"{procs.MARKER_ENV}=".encode() in env and procs.run_state(int(entry.name)) not in (None, "Z"):
-                out.append(int(entry.name))
-    return out
+    return list(procs.fault_markers())
 
 
 def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:  # type: ignore[no-untyped-def]

@@ -101,9 +101,10 @@ def test_foresight_scales_up_before_the_step_that_predictive_reacts_to() -> None
 
 def test_live_ranking_treats_runs_within_noise_as_tied() -> None:
     """Two runs 1 SLO second and 2 slot-seconds apart (transscale and threshold on the live step, 2026-12-06) tie:
-    neither dominates the other, and a pair ordered differently by the two rankings still agrees when tied; a run
-    worse on both by more than the noise is still dominated."""
-    from scaling_live import Outcome, agreement, ranking, ties
+    neither dominates the other, and a pair tied live is left out of the agreement; a run worse on both by more than
+    the noise is dominated, and so is one 3 SLO seconds better on 22 % more slot-seconds (the spike in the
+    simulator)."""
+    from scaling_live import Outcome, agreement, dominates, ranking, ties
 
     def outcome(name: str, slo_s: int, slot_s: int) -> Outcome:
         return Outcome(name, "step", p99=[None] * slo_s + [10.0] * (600 - slo_s), slots=[slot_s])
@@ -112,9 +113,12 @@ def test_live_ranking_treats_runs_within_noise_as_tied() -> None:
     sim = [outcome("transscale", 21, 1126), outcome("threshold", 20, 1126), outcome("slow", 148, 1300)]
     rl, rs = ranking(live, 1000.0), ranking(sim, 1000.0)
     assert rl == {"transscale": 1, "threshold": 2, "slow": 3} and rs == {"threshold": 1, "transscale": 2, "slow": 3}
-    tie = ties(sim, 1000.0) | ties(live, 1000.0)
+    tie = ties(live, 1000.0)
     assert tie == {frozenset(("transscale", "threshold"))}
     assert agreement(rs, rl) == pytest.approx(2 / 3) and agreement(rs, rl, tie) == 1.0
-    # without the tolerance, a's 1 second and 2 slot-seconds less would dominate b and put it behind c, which breaks
+    # without the noise, a's 1 second and 2 slot-seconds less would dominate b and put it behind c, which breaks
     # the SLO 14 seconds longer on fewer slots
     assert ranking([outcome("a", 25, 1124), outcome("b", 26, 1126), outcome("c", 40, 1000)], 1000.0)["b"] == 2
+    predictive, transscale = outcome("predictive", 66, 926), outcome("transscale", 69, 758)
+    assert dominates(transscale, predictive, 1000.0) and not dominates(predictive, transscale, 1000.0)
+    assert ranking([predictive, transscale], 1000.0) == {"transscale": 1, "predictive": 2}
