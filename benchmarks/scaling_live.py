@@ -42,6 +42,8 @@ TIE_SLO_SHARE = 0.1
 TIE_SLOT_SHARE = 0.03
 """Slot-seconds two runs may differ by, as a share of the larger, and still tie (30-35 in a 10-minute run at about 2
 slots: one slot more for half a minute, a rescale two or three decisions later)."""
+GAP_START_S = 10
+"""Seconds after a decision within which its restart's gap in latency must start to count as its own."""
 LOOP = {"interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2, "max_slots": 4}
 
 
@@ -58,11 +60,14 @@ class Outcome:
     """Second (index into the series) of each applied decision."""
 
     def gaps(self) -> list[int]:
-        """Seconds without a latency figure from each rescale on (the job restarting, then no window result yet)."""
+        """Per rescale, the first run of seconds without a latency figure (the job restarting, then no window result
+        yet) that starts within `GAP_START_S` of the decision (samples taken while it is applied still show the job
+        before it), or 0."""
         out = []
         for i in self.rescaled_at:
+            first = next((j for j in range(i, min(i + GAP_START_S, len(self.p99))) if self.p99[j] is None), None)
             n = 0
-            while i + n < len(self.p99) and self.p99[i + n] is None:
+            while first is not None and first + n < len(self.p99) and self.p99[first + n] is None:
                 n += 1
             out.append(n)
         return out
@@ -133,25 +138,35 @@ def run_live(
     spec = StrategySpec.model_validate({"name": name.rstrip("*"), **LOOP})
     controller = ScalingController(backend, make(name), spec, bus)
     start = time.monotonic()
-    tick = threading.Event()
-    try:
-        for second in range(int(seconds) + 1):
-            elapsed = time.monotonic() - start
-            if elapsed >= seconds:
+    stop = threading.Event()
+
+    def sample_every_second() -> None:
+        """The load and the samples on their own clock: a rescale holds the control loop's tick until the restarted
+        job runs again, and those seconds (the restart, the catch-up) must be measured like any other."""
+        for second in range(int(seconds)):
+            if stop.is_set():
                 break
-            rate = profile.rate_at(elapsed)
+            rate = profile.rate_at(time.monotonic() - start)
             backend.set_target_rate(rate)
-            before = out.rescales
-            controller.tick()
-            if out.rescales > before:
-                out.rescaled_at.append(len(out.p99))
             sample = backend.sample()
             out.p99.append(None if sample.stale else sample.latency_ms.get("p99"))
             out.slots.append(max(sample.parallelism.values(), default=1))
             out.achieved.append(sample.achieved_rate)
             out.target.append(rate)
-            tick.wait(max(0.0, start + second + 1 - time.monotonic()))
+            stop.wait(max(0.0, start + second + 1 - time.monotonic()))
+
+    sampler = threading.Thread(target=sample_every_second, name="live-samples", daemon=True)
+    sampler.start()
+    try:
+        while sampler.is_alive():
+            before, at = out.rescales, len(out.p99)
+            controller.tick()
+            if out.rescales > before:
+                out.rescaled_at.append(at)
+            stop.wait(max(0.0, start + len(out.p99) + 1 - time.monotonic()))
     finally:
+        stop.set()
+        sampler.join(timeout=30.0)
         unsubscribe()
     return out
 

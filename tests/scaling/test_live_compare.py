@@ -38,4 +38,6 @@ def test_live_and_simulated_step_side_by_side(flink_job) -> None:  # type: ignor
     # a p99 at least every 5 s of the 70 s run (a loaded machine samples less often than once a second)
     assert len(live[0].p99) >= 14 and any(v is not None for v in live[0].p99)
     assert live[0].rescales >= 1 and max(live[0].slots) > 1, "the saturating step was not scaled up live"
+    # the restart is measured: samples go on while a rescale holds the control loop, and show it without latency
+    assert sum(live[0].gaps()) >= 1, (live[0].rescaled_at, live[0].p99)
     assert sim[0].rescales >= 1 and max(sim[0].slots) > 1
