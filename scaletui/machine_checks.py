@@ -15,13 +15,12 @@ import os
 import re
 import shutil
 import socket
-import subprocess
 import sys
-from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+
+from scaletui.doctor_context import Check, DoctorContext, Finding
+from scaletui.fault_leftovers import check_fault_leftovers
 
 MIN_PYTHON = (3, 11)
 MIN_JAVA = 11
@@ -29,70 +28,7 @@ ANSIBLE_CORE = "2.17"
 FLINK_FREE_BYTES = 1 << 30
 FLINK_PORTS = {8081: "Flink REST/web UI", 6123: "Flink JobManager RPC"}
 CAP_NET_ADMIN = 12
-SBIN_DIRS = ("/usr/sbin", "/sbin")
-LEFTOVER_TABLES = ("mangle", "filter")
-"""Where faults' iptables rules are looked for, every chain: scaletui/chaos/netfilter.py writes only to mangle
-(OUTPUT: NFQUEUE for delay, DROP for loss and partitions); filter costs one more command and catches a tagged rule
-put there by hand."""
-ALL_CLEAR = (
-    "no fault leftovers in this host's network namespace (tagged iptables rules, scaletui's shaping qdisc, marked "
-    "processes); not looked for: a paused target (a stopped process that carries no mark: `ps -eo pid,stat,cmd | "
-    "awk '$2 ~ /^T/'`) and faults inside containers' namespaces"
-)
 JDK_FIX = "Install a JDK 11 or newer: apt-get install -y openjdk-17-jdk-headless (or set JAVA_HOME to one)."
-
-
-@dataclass(frozen=True)
-class Finding:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    required: bool = True
-    """False: only the feature named in `needed_for` is affected."""
-    needed_for: str = "local platform"
-    leftover: bool = False
-    """True: not something missing but a fault's change still on the host (a rule, a qdisc, a process)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class DoctorContext:
-    """Where the checks look: an environment (PATH, HOME, KUBECONFIG, ...) and the cache directory."""
-
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cache_dir: Path = Path("~/.cache/scaletui")
-    venv_bin: Path = Path(sys.executable).parent
-    timeout: float = 2.0
-
-    @property
-    def home(self) -> Path:
-        return Path(self.env.get("HOME") or Path.home())
-
-    def which(self, name: str) -> Path | None:
-        found = shutil.which(name, path=self.env.get("PATH", ""))
-        return Path(found) if found else None
-
-    def run(self, argv: list[str]) -> subprocess.CompletedProcess[str] | None:
-        """The command's result, or None if it could not start or outlived the timeout."""
-        try:
-            return subprocess.run(
-                argv, capture_output=True, text=True, timeout=self.timeout, env=dict(self.env), stdin=subprocess.DEVNULL
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-
-    @classmethod
-    def from_app_config(cls, config_file: str | None = None) -> DoctorContext:
-        """The cache directory of conf/scaletui.toml (or SCALETUI_HOME), the current environment."""
-        from scaletui.config.loader import load_app_config
-
-        return cls(cache_dir=Path(load_app_config(config_file).paths.cache).expanduser())
-
-
-Check = Callable[[DoctorContext], list[Finding]]
 
 
 def check_python(ctx: DoctorContext) -> list[Finding]:
@@ -240,11 +176,6 @@ def _has_net_admin() -> bool:
     return bool(match and int(match.group(1), 16) >> CAP_NET_ADMIN & 1)
 
 
-def _sbin(ctx: DoctorContext, tool: str) -> Path | None:
-    """`tool` on PATH, or in /usr/sbin or /sbin (not on a normal user's PATH)."""
-    return ctx.which(tool) or next((Path(d) / tool for d in SBIN_DIRS if (Path(d) / tool).is_file()), None)
-
-
 def check_network_faults(ctx: DoctorContext) -> list[Finding]:
     faults = "network faults"
     root = os.geteuid() == 0
@@ -261,7 +192,7 @@ def check_network_faults(ctx: DoctorContext) -> list[Finding]:
     ]
     tools = {"tc": "iproute2", "ip": "iproute2", "iptables": "iptables"}
     for tool, package in tools.items():
-        path = _sbin(ctx, tool)
+        path = ctx.sbin(tool)
         detail = f"{tool} at {path}" if path else f"no {tool} on PATH or in /usr/sbin"
         if path and tool == "ip":
             netns = ctx.run([str(path), "netns", "list"])
@@ -300,76 +231,6 @@ def _netem(ctx: DoctorContext, root: bool) -> Finding:
             return found("the sch_netem module is available (loads on first use as root)")
     detail = f"this kernel ({os.uname().release}) has no netem qdisc"
     return Finding("sch_netem", False, detail, fix, required=False, needed_for="network faults")
-
-
-def check_fault_leftovers(ctx: DoctorContext) -> list[Finding]:
-    """What faults changed on this host that is still there: iptables rules tagged `scaletui:<fault id>`, our tc root
-    qdisc, processes marked SCALETUI_FAULT. A scaletui killed with kill -9 whose session directory is gone leaves them
-    for good (no ledger will revert them); each is one finding with the command that removes it. The active faults of
-    a scaletui running now are listed the same way: nothing on the host tells the two apart."""
-    from scaletui.chaos import netfilter, procs, tc
-
-    found: list[Finding] = []
-    unseen: list[str] = []
-
-    iptables = _sbin(ctx, "iptables")
-    if iptables is None:
-        unseen.append("iptables rules (no iptables on PATH or in /usr/sbin)")
-    unread: dict[str, list[str]] = {}  # why -> the tables iptables would not list for that reason
-    for table in LEFTOVER_TABLES if iptables else ():
-        listing = ctx.run([str(iptables), "-w", "1", "-t", table, "-S"])
-        if listing is None or listing.returncode != 0:
-            why = re.sub(r"^iptables v\S+(?: \(\S+\))?: ", "", _why(ctx, listing))
-            unread.setdefault(why, []).append(table)
-            continue
-        for rule in (line for line in netfilter.tagged_lines(listing.stdout) if line.startswith("-A ")):
-            chain, _, spec = rule.removeprefix("-A ").partition(" ")
-            action = spec[spec.find("-j ") :] if "-j " in spec else spec
-            detail = f"fault {netfilter.fault_id(rule) or '?'}: iptables rule in {table} {chain} ({action})"
-            fix = f"iptables -t {table} -D {chain} {spec}"
-            found.append(Finding(f"iptables rule {len(found) + 1}", False, detail, fix, False, "network faults", True))
-
-    for why, tables in unread.items():
-        unseen.append(f"the iptables {' and '.join(tables)} table{'s' if len(tables) > 1 else ''} ({why})")
-
-    tc_path = _sbin(ctx, "tc")
-    shown = ctx.run([str(tc_path), "qdisc", "show"]) if tc_path else None
-    if tc_path is None or shown is None or shown.returncode != 0:
-        unseen.append("tc qdiscs (" + (_why(ctx, shown) if tc_path else "no tc on PATH or in /usr/sbin") + ")")
-    for dev in tc.shaped_devices(shown.stdout) if shown else ():
-        detail = f"scaletui's shaping root qdisc htb {tc.ROOT}: on {dev} (tc keeps no fault id)"
-        fix = f"tc qdisc del dev {dev} root"
-        found.append(Finding(f"tc qdisc {dev}", False, detail, fix, False, "network faults", True))
-
-    for pid, marker in sorted(procs.fault_markers().items()):
-        if pid == os.getpid():
-            continue
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            command = "?"
-        stopped = procs.run_state(pid) == "T"
-        what = "stopped process" if stopped else "process"
-        detail = f"fault {marker}: {what} {pid} ({command[:60]})"
-        fix = f"kill -CONT {pid}; kill {pid}" if stopped else f"kill {pid}"
-        found.append(Finding(f"process {pid}", False, detail, fix, False, "chaos faults", True))
-    if os.geteuid() != 0:
-        unseen.append("other users' processes (their environment is root's to read)")
-
-    if not unseen:
-        return found or [Finding("fault leftovers", True, ALL_CLEAR, "", False, "chaos faults")]
-    detail = ("none found where it looked, but " if not found else "") + "could not look at " + "; ".join(unseen)
-    if os.geteuid() != 0:
-        detail += "; run it as root to see everything"
-    return [*found, Finding("fault leftovers", True, detail, "", False, "chaos faults")]
-
-
-def _why(ctx: DoctorContext, result: subprocess.CompletedProcess[str] | None) -> str:
-    """Why a listing command gave nothing: its first line of stderr, its exit status, or the timeout."""
-    if result is None:
-        return f"it did not answer within {ctx.timeout:g} s"
-    lines = result.stderr.strip().splitlines()
-    return lines[0] if lines else f"exit status {result.returncode}"
 
 
 def check_stress(ctx: DoctorContext) -> list[Finding]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from scaletui import machine_checks
+from scaletui import doctor_context, fault_leftovers
 from scaletui.machine_checks import (
     CHECKS,
     DoctorContext,
@@ -229,7 +229,7 @@ def test_leftover_rules_and_qdiscs_are_read_from_the_listings(home: Path, tmp_pa
     assert rules[1].fix.startswith("iptables -t mangle -D OUTPUT -p tcp -m multiport --sports 41000 ")
     from scaletui.chaos import netfilter
 
-    assert netfilter.TABLE in machine_checks.LEFTOVER_TABLES  # where the product's rules go is looked at
+    assert netfilter.TABLE in fault_leftovers.LEFTOVER_TABLES  # where the product's rules go is looked at
     qdisc = by_name(findings)["tc qdisc lo"]
     assert qdisc.leftover and not qdisc.ok and qdisc.fix == "tc qdisc del dev lo root"
     assert not any("eth0" in f.name or "someone else" in f.fix for f in findings)
@@ -252,7 +252,7 @@ def test_leftovers_that_cannot_be_looked_at_are_said_not_failed(
     assert note.ok and not note.leftover and "could not look at the iptables mangle and filter tables" in note.detail
     assert "(Could not fetch rule set generation id: Permission denied (you must be root))" in note.detail
 
-    monkeypatch.setattr(machine_checks, "SBIN_DIRS", ())
+    monkeypatch.setattr(doctor_context, "SBIN_DIRS", ())
     findings = check_fault_leftovers(context(home, str(tmp_path / "empty")))
     [note] = [f for f in findings if f.name == "fault leftovers"]
     assert note.ok and "no iptables on PATH" in note.detail and "no tc on PATH" in note.detail
@@ -310,7 +310,7 @@ def test_a_tagged_host_rule_is_found_and_its_fix_removes_it() -> None:
         after = check_fault_leftovers(DoctorContext())
         assert not any(fault_id in f.detail for f in after)
         if not any(f.leftover for f in after):  # nobody else's leftovers either: the all-clear finding
-            assert [(f.name, f.ok, f.detail) for f in after] == [("fault leftovers", True, machine_checks.ALL_CLEAR)]
+            assert [(f.name, f.ok, f.detail) for f in after] == [("fault leftovers", True, fault_leftovers.ALL_CLEAR)]
     finally:
         for _ in range(5):  # every copy of the rule, should the test have added it more than once
             removed = subprocess.run(
