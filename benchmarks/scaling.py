@@ -39,6 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scaletui.cluster.simulator import SimulatedCluster
 from scaletui.cluster.simulator.model import SimConfig, cluster_config
@@ -113,19 +114,33 @@ def oracle_plan(config: SimConfig, profile: LoadProfile, duration: float, cache:
     return plan
 
 
-def make_strategy(name: str, plan: list[dict]) -> Strategy:
+def make_strategy(name: str, plan: list[dict], params: dict[str, Any] | None = None) -> Strategy:
+    """`name` as conf/strategies configures it, with `params` (checked like an experiment's strategy.params) on
+    top."""
     if name == "flink-operator*":
         base = load_strategy(StrategySpec.model_validate({"name": "flink-operator"}), ROOT / "conf")
-        params = {**{k: getattr(base.params, k) for k in vars(base.params)}, **FAST_FLINK}
-        return create_strategy("flink-operator", params)
+        merged = {**{k: getattr(base.params, k) for k in vars(base.params)}, **FAST_FLINK, **(params or {})}
+        return create_strategy("flink-operator", merged)
     if name == "schedule":
-        return create_strategy("schedule", {"plan": plan})
-    return load_strategy(StrategySpec.model_validate({"name": name}), ROOT / "conf")
+        return create_strategy("schedule", {"plan": plan, **(params or {})})
+    return load_strategy(StrategySpec.model_validate({"name": name, "params": params or {}}), ROOT / "conf")
 
 
 def run_one(
-    name: str, load: str, profile: LoadProfile, config: SimConfig, args: argparse.Namespace, cache: dict
+    name: str,
+    load: str,
+    profile: LoadProfile,
+    config: SimConfig,
+    args: argparse.Namespace,
+    cache: dict,
+    params: dict[str, Any] | None = None,
+    foresight_horizon: float | None = None,
+    interval: float = 10.0,
+    cooldown: float = 20.0,
 ) -> Run:
+    """One simulated run; `params` override the strategy's, `foresight_horizon` limits what predictive-foresight
+    is told of the future, `interval` and `cooldown` are the control loop's (an experiment's defaults; scaling_whatif
+    changes them)."""
     sim = SimulatedCluster(config, profile)
     bus = EventBus()
     run = Run(name, load)
@@ -136,12 +151,16 @@ def run_one(
             "max_parallelism": config.max_taskmanagers * config.slots_per_taskmanager,
             "max_taskmanagers": config.max_taskmanagers,
             "max_slots": config.max_taskmanagers * config.slots_per_taskmanager,
+            "interval": interval,
+            "cooldown": cooldown,
         }
     )
     if name == FORESIGHT:
-        strategy: Strategy = foresight_strategy(make_strategy("predictive", []), profile, config)
+        base = make_strategy("predictive", [], params)
+        strategy: Strategy = foresight_strategy(base, profile, config, foresight_horizon)
     else:
-        strategy = make_strategy(name, oracle_plan(config, profile, args.duration, cache) if name == "schedule" else [])
+        plan = oracle_plan(config, profile, args.duration, cache) if name == "schedule" else []
+        strategy = make_strategy(name, plan, params)
     ctl = ScalingController(sim, strategy, spec, bus, clock=sim.clock)
     cancel = threading.Event()
     started = time.perf_counter()

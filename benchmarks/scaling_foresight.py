@@ -3,12 +3,16 @@ issue 15's bar lies. Its plan's rate path is the load's own future (the profile'
 capacities are the simulator's exact ones (the oracle's, as the hindsight yardstick uses), times its
 `max_utilisation`, and it sizes the operators by the oracle at the capacity its plan chose; everything else (the plan,
 its prices, the control loop, the simulated restarts) is predictive's.
-Where this misses the bar, no forecast or capacity model can make the plan meet it.
+Where this misses the bar, no forecast or capacity model can make the plan meet it. With a `horizon_s` it is told
+only that much of the future and holds the rate it will be at then (scaling_whatif's `horizon=`): how far ahead a
+strategy must see to plan as well.
 
     .venv/bin/python benchmarks/scaling.py --strategies predictive-foresight,predictive,ds2,threshold,slo-thesis
 """
 
 from __future__ import annotations
+
+import math
 
 from scaletui.cluster.simulator.model import SimConfig
 from scaletui.cluster.simulator.oracle import oracle_parallelism
@@ -22,10 +26,15 @@ NAME = "predictive-foresight"
 
 class ForesightPredictive(PredictiveStrategy):
     def __init__(
-        self, params: PredictiveParams, profile: LoadProfile, capacities: list[float], config: SimConfig
+        self,
+        params: PredictiveParams,
+        profile: LoadProfile,
+        capacities: list[float],
+        config: SimConfig,
+        horizon_s: float | None = None,
     ) -> None:
         super().__init__(params)
-        self.profile, self.exact, self.config = profile, capacities, config
+        self.profile, self.exact, self.config, self.horizon_s = profile, capacities, config, horizon_s
         self._now = 0.0
 
     def decide(self, obs: Observation) -> Decision:
@@ -33,9 +42,16 @@ class ForesightPredictive(PredictiveStrategy):
         return super().decide(obs)
 
     def _rate_path(self, level: float, epochs: int, quantile: float) -> tuple[tuple[float, ...], int]:
+        """The true mean rate of each epoch; past `horizon_s`, the true rate at the horizon, held."""
         step = max(1, int(self.params.epoch))
-        starts = (self._now + k * step for k in range(epochs))
-        return tuple(sum(self.profile.rate_at(t + i) for i in range(step)) / step for t in starts), 0
+        seen = math.inf if self.horizon_s is None else self.horizon_s
+        path = []
+        for k in range(epochs):
+            if k * step < seen:
+                path.append(sum(self.profile.rate_at(self._now + k * step + i) for i in range(step)) / step)
+            else:
+                path.append(self.profile.rate_at(self._now + seen))
+        return tuple(path), 0
 
     def _capacities(self, obs: Observation, measured: list[str], share: dict[str, float], enough: float) -> list[float]:
         limit = len(self.exact) if obs.slot_limit is None else max(1, min(obs.slot_limit, len(self.exact)))
@@ -50,15 +66,18 @@ class ForesightPredictive(PredictiveStrategy):
         return {name: min(slots, sized.get(name, op.parallelism)) for name, op in obs.operators.items()}
 
 
-def foresight_strategy(base: Strategy, profile: LoadProfile, config: SimConfig) -> ForesightPredictive:
-    """`base`'s parameters (conf/strategies/predictive.toml) with the load's future and the exact capacities."""
+def foresight_strategy(
+    base: Strategy, profile: LoadProfile, config: SimConfig, horizon_s: float | None = None
+) -> ForesightPredictive:
+    """`base`'s parameters (conf/strategies/predictive.toml, maybe overridden) with the load's future (`horizon_s` of
+    it, or all the plan looks at) and the exact capacities."""
     from scaling_hindsight import mst_table
 
     assert isinstance(base, PredictiveStrategy)
     key = repr(config)
     if key not in _MST:
         _MST[key] = mst_table(config, config.max_taskmanagers * config.slots_per_taskmanager)
-    return ForesightPredictive(base.params, profile, _MST[key], config)
+    return ForesightPredictive(base.params, profile, _MST[key], config, horizon_s)
 
 
 _MST: dict[str, list[float]] = {}

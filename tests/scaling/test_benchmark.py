@@ -91,12 +91,36 @@ def test_foresight_scales_up_before_the_step_that_predictive_reacts_to() -> None
     profile = build_profile(LoadSpec.model_validate(bench.LOADS["step"]))
     config = cluster_config(nodes=4, dt=0.5, seed=1)
     first_up = {}
-    for name in ("predictive-foresight", "predictive"):
-        run = bench.run_one(name, "step", profile, config, argparse.Namespace(duration=360.0), {})
+    for name, horizon in (("predictive-foresight", None), ("predictive", None), ("predictive-foresight", 0.0)):
+        args = argparse.Namespace(duration=360.0)
+        run = bench.run_one(name, "step", profile, config, args, {}, foresight_horizon=horizon)
         ups = [d.ts for d in run.decisions if d.applied and max(d.parallelism.values()) > max(d.before.values())]
-        assert ups, f"{name} never scaled up for the step"
-        first_up[name] = ups[0]
-    assert first_up["predictive-foresight"] <= 300.0 < first_up["predictive"], first_up
+        assert ups, f"{name} (horizon {horizon}) never scaled up for the step"
+        first_up[(name, horizon)] = ups[0]
+    # told nothing ahead of now, foresight follows the step like predictive
+    assert first_up[("predictive-foresight", None)] <= 300.0 < first_up[("predictive-foresight", 0.0)], first_up
+    assert first_up[("predictive", None)] > 300.0, first_up
+
+
+def test_whatif_reads_variants_and_prints_each_against_the_bar(capsys: pytest.CaptureFixture[str]) -> None:
+    import scaling_whatif as whatif
+
+    v = whatif.parse_variant("predictive-foresight:violation_cost=10,epoch=5s,horizon=30s")
+    assert (v.strategy, v.params, v.horizon) == ("predictive-foresight", {"violation_cost": 10.0, "epoch": "5s"}, 30.0)
+    for bad in ("predictive:violation_cost", "predictive:horizon=30"):
+        with pytest.raises(whatif.UserError):
+            whatif.parse_variant(bad)
+    assert whatif.main(["predictive:no_such_knob=1", "--loads", "step", "--shapes", ""]) == 2
+    assert "no_such_knob is not a parameter" in capsys.readouterr().err
+
+    code = whatif.main(
+        ["--duration", "5m", "--loads", "step", "--shapes", "", "--jobs", "2", "predictive:violation_cost=10"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert re.search(r"^step: best rule \d+ SLO s, DS2 \d+ rescales$", out, re.M)
+    assert re.search(r"^predictive:violation_cost=10: meets the bar on [01]/1, means [\d.]+/[\d.]+/[\d.]+$", out, re.M)
+    assert re.search(r"^  step +[\d.]+/ *[\d.]+/ *[\d.]+[* ] SLO \d+ s, \d+ rescales$", out, re.M)
 
 
 def test_live_ranking_treats_runs_within_noise_as_tied() -> None:
