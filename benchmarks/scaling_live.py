@@ -17,6 +17,7 @@ measures): a place between two strategies 1 SLO second and 2 slot-seconds apart 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 import threading
@@ -281,6 +282,27 @@ def compare(
     return "\n\n".join(tables), results
 
 
+def write_outcomes(results: dict[str, tuple[list[Outcome], list[Outcome]]], path: Path) -> Path:
+    """Every run's series and decisions (time, from, to, applied, reason) as JSON: a 100-minute comparison is not
+    repeated to learn which decision cost a run its SLO seconds."""
+
+    def run(o: Outcome) -> dict[str, Any]:
+        decisions = [
+            {"ts": d.ts, "applied": d.applied, "from": d.before, "to": d.parallelism, "reason": d.reason}
+            for d in o.decisions
+        ]
+        series = {"p99_ms": o.p99, "slots": o.slots, "achieved": o.achieved, "target": o.target}
+        return {"strategy": o.strategy, **series, "rescaled_at": o.rescaled_at, "decisions": decisions}
+
+    doc = {
+        load: {"simulator": [run(o) for o in sim], "live": [run(o) for o in live]}
+        for load, (sim, live) in results.items()
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc))
+    return path
+
+
 def compare_live(args: argparse.Namespace, strategies: list[str], make: Callable[[str], Any]) -> str:
     """`--live`: start a local cluster (2 TaskManagers x 2 slots), run the comparison, stop the cluster."""
     from scaletui.cluster.standalone.backend import LocalClusterBackend
@@ -297,16 +319,18 @@ def compare_live(args: argparse.Namespace, strategies: list[str], make: Callable
         try:
             backend.start(2)
             backend.submit_job(job, rate=args.live_low)
-            text, _ = compare(
+            text, results = compare(
                 backend, bus, strategies, make, args.live_low, args.live_high, seconds, args.slo_ms,
                 local_config(cost_ms=args.live_cost_ms, taskmanagers=2),
             )  # fmt: skip
         finally:
             backend.stop()
     after = _machine_load()
+    saved = write_outcomes(results, Path(args.out) / f"live-{time.strftime('%Y%m%d-%H%M%S')}.json")
     return (
         f"live comparison: {seconds / 60:.0f} min per strategy and load, {args.live_low:g} -> {args.live_high:g} r/s, "
-        f"load average on this machine {load} before and {after} after\n\n" + text + "\n"
+        f"load average on this machine {load} before and {after} after\n\n" + text + f"\n\nevery run's series and "
+        f"decisions: {saved}\n"
     )
 
 

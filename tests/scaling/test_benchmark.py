@@ -146,3 +146,24 @@ def test_live_ranking_treats_runs_within_noise_as_tied() -> None:
     predictive, transscale = outcome("predictive", 66, 926), outcome("transscale", 69, 758)
     assert dominates(transscale, predictive, 1000.0) and not dominates(predictive, transscale, 1000.0)
     assert ranking([predictive, transscale], 1000.0) == {"transscale": 1, "predictive": 2}
+
+
+def test_live_comparison_keeps_every_run_s_series_and_decisions(tmp_path: Path) -> None:
+    """What a 100-minute comparison printed is not all it measured: each run's series and decisions go to a file."""
+    import json
+
+    from scaling_live import live_loads, simulate, write_outcomes
+
+    from scaletui.cluster.simulator.model import local_config
+    from scaletui.scaling.registry import create_strategy
+
+    profile = live_loads(150.0, 600.0, at=15.0)["step"]
+    run = simulate("threshold", "step", profile, local_config(taskmanagers=2), 90.0, create_strategy)
+    path = write_outcomes({"step": ([run], [run])}, tmp_path / "out" / "live.json")
+    doc = json.loads(path.read_text())
+    saved = doc["step"]["live"][0]
+    assert saved["strategy"] == "threshold" and len(saved["p99_ms"]) == len(saved["slots"]) > 60
+    applied = [d for d in saved["decisions"] if d["applied"]]
+    assert any(d["to"]["expensive"] > d["from"]["expensive"] for d in applied), applied  # the step's scale-up
+    assert all(d["reason"] for d in saved["decisions"])
+    assert saved["rescaled_at"] and doc["step"]["simulator"][0]["decisions"] == saved["decisions"]
