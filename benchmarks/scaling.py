@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     config = cluster_config(nodes=args.nodes, delay_ms=args.delay_ms, dt=args.dt, seed=args.seed)
     jobs = [(name, load, profile, config, args) for load, profile in profiles.items() for name in strategies]
     started = time.perf_counter()
-    done = _pool_map(run_cached, jobs, args.jobs)
+    done = pool_map(run_cached, jobs, args.jobs)
     wall = time.perf_counter() - started
     scores = {(run.strategy, run.load): score(run, args.slo_ms, config.slots_per_taskmanager) for run in done}
     runs: dict[str, list[Run]] = {}
@@ -259,10 +259,11 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_cached(name: str, load: str, profile: LoadProfile, config: SimConfig, args: argparse.Namespace) -> Run:
     """One run with this process's oracle cache (the oracle is a search; rates repeat across runs)."""
-    return run_one(name, load, profile, config, args, _ORACLE_CACHE)
+    return run_one(name, load, profile, config, args, ORACLE_CACHE)
 
 
-_ORACLE_CACHE: dict[int, dict[str, int] | None] = {}
+ORACLE_CACHE: dict[int, dict[str, int] | None] = {}
+"""The oracle's parallelism per integer rate, per process, shared by its runs (scaling_whatif's too)."""
 
 
 def verdict(
@@ -285,7 +286,7 @@ def verdict(
         oracle_s = float(sum(runs[load][0].oracle_slots))
         jobs.append((rates, config, int(0.4 * ds2.rescales + 1e-9), SLO_BAR * min(rules), SLOT_BAR, oracle_s))
         judged.append(load)
-    hindsight = dict(zip(judged, _pool_map(_yardstick_cell, jobs, args.jobs)))
+    hindsight = dict(zip(judged, pool_map(_yardstick_cell, jobs, args.jobs)))
 
     def get(name: str, load: str) -> Ratios | None:
         s = scores.get((name, load))
@@ -310,7 +311,8 @@ def _yardstick_cell(
     return yardstick(rates, config, rescales, slo_budget, slot_bar, oracle_s)[0]
 
 
-def _pool_map(fn, jobs: list[tuple], processes: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+def pool_map(fn, jobs: list[tuple], processes: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+    """`fn` over `jobs` in `processes` worker processes (in this one when 1), results in the jobs' order."""
     if processes > 1 and len(jobs) > 1:
         from multiprocessing import Pool
 

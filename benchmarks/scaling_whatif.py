@@ -80,7 +80,7 @@ def run_variant(
         profile,
         config,
         args,
-        scaling._ORACLE_CACHE,
+        scaling.ORACLE_CACHE,
         params or None,
         foresight_horizon=variant.horizon,
         interval=args.interval,
@@ -139,9 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ValueError, KeyError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    runs = [Variant(name, name, {}) for name in YARDSTICKS] + variants
+    labels = {v.label for v in variants}
+    runs = [Variant(name, name, {}) for name in YARDSTICKS if name not in labels] + list(
+        {v.label: v for v in variants}.values()
+    )
     jobs = [(v, load, profile, config, args) for v in runs for load, profile in profiles.items()]
-    done = scaling._pool_map(run_variant, jobs, args.jobs)
+    done = scaling.pool_map(run_variant, jobs, args.jobs)
     print(report(variants, list(profiles), {(label, load): s for label, load, s in done}))
     return 0
 
