@@ -127,18 +127,20 @@ def other_namespaces(netns_dir: Path) -> list[Netns]:
     """Every network namespace but the host's: the named ones in `netns_dir`, then one per namespace processes are
     in (its lowest pid), unless it is a named one. Told apart by inode; a process whose namespace cannot be read
     (another user's, without root) is not seen."""
-    seen = {None, _inode("/proc/self/ns/net")}
+    from scaletui.chaos.netns import inode
+
+    seen = {None, inode("/proc/self/ns/net")}
     found: list[Netns] = []
     try:
         named = sorted(netns_dir.iterdir())
     except OSError:
         named = []
     for entry in named:
-        if (ino := _inode(str(entry))) not in seen:
+        if (ino := inode(str(entry))) not in seen:
             seen.add(ino)
             found.append(Netns(path=str(entry), name=entry.name))
     for pid in sorted(int(e.name) for e in os.scandir("/proc") if e.name.isdigit()):
-        if (ino := _inode(f"/proc/{pid}/ns/net")) not in seen:
+        if (ino := inode(f"/proc/{pid}/ns/net")) not in seen:
             seen.add(ino)
             found.append(Netns(path=f"/proc/{pid}/ns/net", pid=pid, command=_command(pid)))
     return found
@@ -190,13 +192,6 @@ def _leftovers_in(
         for what in whats:
             unread.setdefault(what, []).append(place.where)
     return found
-
-
-def _inode(path: str) -> int | None:
-    try:
-        return os.stat(path).st_ino
-    except OSError:
-        return None
 
 
 def _command(pid: int) -> str:

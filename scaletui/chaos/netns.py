@@ -49,7 +49,8 @@ class NetnsRef:
         return ["nsenter", f"--net={self.path}", *argv] if self.path else list(argv)
 
 
-def _inode(path: str) -> int | None:
+def inode(path: str) -> int | None:
+    """The inode `path` names (a namespace's identity), or None when it is gone or unreadable."""
     try:
         return os.stat(path).st_ino
     except OSError:
@@ -58,14 +59,14 @@ def _inode(path: str) -> int | None:
 
 def netns_of(pid: int) -> NetnsRef:
     """The namespace of `pid`: ours, a named one when it matches one, else the process's own."""
-    ino = _inode(f"/proc/{pid}/ns/net")
+    ino = inode(f"/proc/{pid}/ns/net")
     if ino is None:
         raise PlatformError(f"Process {pid} is gone.", "Pick a running instance.")
-    if ino == _inode("/proc/self/ns/net"):
+    if ino == inode("/proc/self/ns/net"):
         return NetnsRef()
     if NETNS_DIR.is_dir():
         for entry in NETNS_DIR.iterdir():
-            if _inode(str(entry)) == ino:
+            if inode(str(entry)) == ino:
                 return NetnsRef(path=str(entry))
     start = procs.start_time(pid) or 0
     return NetnsRef(path=f"/proc/{pid}/ns/net", pid=pid, start=start)
