@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from tests.fakes.k8s import status
+from tests.fakes.k8s_objects import status
 
 
 def node_port_service(namespace: str, name: str, ports: dict[str, tuple[int, int]], labels: dict[str, str]) -> dict:

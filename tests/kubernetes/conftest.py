@@ -8,7 +8,8 @@ import pytest
 from scaletui.cluster.kubernetes import KubernetesCluster, KubernetesSettings
 from scaletui.events import Event, EventBus
 from tests.fakes.flink_rest import FakeFlinkRest
-from tests.fakes.k8s import FakeKubernetes, make_pod
+from tests.fakes.k8s import FakeKubernetes
+from tests.fakes.k8s_objects import make_pod
 
 FLINK = {"app": "flink"}
 

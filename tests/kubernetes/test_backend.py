@@ -13,7 +13,8 @@ from scaletui.cluster.kubernetes import KubernetesCluster, KubernetesSettings
 from scaletui.errors import PlatformError
 from scaletui.events import ClusterChanged, ErrorEvent, Event, EventBus, Notice
 from tests.fakes.flink_rest import FakeFlinkRest
-from tests.fakes.k8s import FakeKubernetes, make_pod
+from tests.fakes.k8s import FakeKubernetes
+from tests.fakes.k8s_objects import make_pod
 
 pytestmark = pytest.mark.timeout(60)
 

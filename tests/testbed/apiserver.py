@@ -24,7 +24,9 @@ from urllib.parse import urlparse
 
 import httpx
 
-from tests.fakes.k8s import FakeKubernetes, _Handler, iso, status
+from tests.fakes.k8s import FakeKubernetes
+from tests.fakes.k8s_objects import iso, status
+from tests.fakes.k8s_routes import _Handler
 
 
 def service(

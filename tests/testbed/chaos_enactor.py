@@ -27,7 +27,7 @@ from scaletui.chaos.params import parse
 from scaletui.chaos.process_faults import LocalFaults
 from scaletui.cluster.base import Instance
 from tests.chaos.chaos_mesh_webhook import denials, go_parse_duration
-from tests.fakes.k8s import status
+from tests.fakes.k8s_objects import status
 
 CRDS = json.loads((Path(__file__).parents[1] / "chaos" / "chaos_mesh_crds.json").read_text())["schemas"]
 WEBHOOKS = {"NetworkChaos": "vnetworkchaos", "PodChaos": "vpodchaos", "StressChaos": "vstresschaos"}

@@ -17,7 +17,7 @@ from typing import Any
 from scaletui.cluster.base import Instance
 from scaletui.latency.probe import connect_rtt_ms
 from tests.fakes.consul import FakeConsul
-from tests.fakes.k8s import make_pod
+from tests.fakes.k8s_objects import make_pod
 
 NAMESPACE = "consul"
 ECHO = Path(__file__).parents[1] / "chaos" / "echo_server.py"

@@ -23,7 +23,7 @@ from scaletui.flink import processes
 from scaletui.flink.cluster_config import ClusterSettings
 from scaletui.flink.install import FlinkHome
 from scaletui.flink.standalone import LocalFlinkCluster
-from tests.fakes.k8s import iso, make_pod
+from tests.fakes.k8s_objects import iso, make_pod
 from tests.testbed.apiserver import StandinApi
 
 NAMESPACE = "scaletui"

@@ -87,7 +87,7 @@ class K3sStandin:
 
     def _start_rate_service(self) -> None:
         from scaletui.flink.cluster_config import free_port
-        from tests.fakes.k8s import make_pod
+        from tests.fakes.k8s_objects import make_pod
 
         self.rate_port = free_port()
         env = {"PATH": "/usr/bin:/bin", "HOST": "127.0.0.1", "PORT": str(self.rate_port), "INITIAL_RATE": "0"}
