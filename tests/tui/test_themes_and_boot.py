@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from scaletui.errors import ConfigError
+from scaletui.tui.actions import PANES
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.boot import Boot
 from scaletui.tui.theming import SEMANTIC, Palette, load_themes, read_theme, theme_dirs, variable
@@ -95,3 +96,27 @@ async def test_the_session_opens_behind_the_first_frame(tmp_path: Path, monkeypa
         await pilot.pause()
         assert app.engine.store.session.ui.pane == "plots"
         app.engine.close()
+
+
+@pytest.mark.parametrize("pane", PANES)
+async def test_a_session_closed_on_any_pane_reopens_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pane: str
+) -> None:
+    """The first frame shows the remembered pane before the session is open: showing it must not read the engine
+    (a session last closed on Plots could not be opened again)."""
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path))
+    app = ScaletuiApp(boot=Boot.read(None, "remembered"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press(str(PANES.index(pane) + 1))
+        await pilot.pause()
+        assert app.engine.store.session.ui.pane == pane
+        app.engine.close()
+    again = ScaletuiApp(boot=Boot.read(None, "remembered"))
+    async with again.run_test(size=(80, 24)) as pilot:
+        assert again.active_pane == pane
+        await wait_for(pilot, lambda: again.engine_ready, "the session to open", 60)
+        await pilot.pause()
+        assert again.return_code in (None, 0) and again.active_pane == pane
+        again.engine.close()

@@ -194,7 +194,9 @@ class PlotsPane(Pane, can_focus=True):
         self.run_intent("toggling dry-run", self.engine.live.toggle_dry_run, group="scaling")
 
     def on_show(self) -> None:
-        self.redraw()
+        """The first frame may show this pane before the session is open: it draws once the engine is ready."""
+        if self._view is not None or self.scaletui.engine_ready:
+            self.redraw()
 
     def _build(self) -> None:
         grid = self.query_one("#plot-grid", Grid)
