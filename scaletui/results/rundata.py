@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from scaletui.config.models import SloSpec
-from scaletui.config.units import format_duration
+from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 from scaletui.results import layout
 
@@ -127,8 +127,7 @@ class RunData:
         for step in timeline if isinstance(timeline, list) else []:
             if isinstance(step, dict) and step.get("do") == "strategy" and step.get("name", current) != current:
                 current = str(step["name"])
-                at = step.get("at", 0)
-                parts.append(f"{current} from {format_duration(float(at) if isinstance(at, (int, float)) else 0.0)}")
+                parts.append(f"{current} from {_when(step.get('at', 0))}")
         return ", ".join(parts)
 
     @property
@@ -278,3 +277,11 @@ def load_run(run_dir: Path | str) -> RunData:
         actuations=read_jsonl(root / layout.ACTUATIONS),
         stages=read_jsonl(root / layout.STAGES),
     )
+
+
+def _when(at: object) -> str:
+    """A timeline step's time as the file wrote it ("30s", 98.1) in the report's form; unreadable text as written."""
+    try:
+        return format_duration(parse_duration(at))
+    except ValueError:
+        return str(at)

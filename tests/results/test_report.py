@@ -95,7 +95,7 @@ def test_the_report_names_every_strategy_the_timeline_switched_to(tmp_path: Path
         '[experiment]\nname = "live"\nduration = 600\n[strategy]\nname = "none"\n'
         '[[timeline]]\nat = 98.1\ndo = "strategy"\nname = "transscale"\n'
         '[[timeline]]\nat = 130\ndo = "strategy"\nname = "transscale"\n'
-        '[[timeline]]\nat = 400\ndo = "strategy"\nname = "ds2"\n'
+        '[[timeline]]\nat = "6m40s"\ndo = "strategy"\nname = "ds2"\n'
     )
     data = load_run(run_dir)
-    assert data.strategy == "none, transscale from 1m38s, ds2 from 6m40s"
+    assert data.strategy == "none, transscale from 1m38s, ds2 from 6m40s", "a time written as text is read, not 0s"
