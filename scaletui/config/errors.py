@@ -40,12 +40,12 @@ def from_validation(path: Path | str, err: ValidationError, prefix: str = "") ->
     return ConfigError(f"{path}: key {key} {what}{tail}.")
 
 
-def from_toml(path: Path | str, err: tomllib.TOMLDecodeError) -> ConfigError:
-    return ConfigError(f"{path}: not valid TOML: {err}.", "Fix the line named, or restore the backup.")
+def from_toml(path: Path | str, err: tomllib.TOMLDecodeError, hint: str = "Fix the line named.") -> ConfigError:
+    return ConfigError(f"{path}: not valid TOML: {err}.", hint)
 
 
-def read_toml(path: Path) -> dict:
-    """Read a TOML file or raise one ConfigError naming the file and the line."""
+def read_toml(path: Path, hint: str = "Fix the line named.") -> dict:
+    """Read a TOML file or raise one ConfigError naming the file and the line; `hint` says how to fix bad TOML."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -57,4 +57,4 @@ def read_toml(path: Path) -> dict:
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text (byte {e.start}).") from None
     except tomllib.TOMLDecodeError as e:
-        raise from_toml(path, e) from None
+        raise from_toml(path, e, hint) from None

@@ -40,7 +40,7 @@ def create_strategy(name: str, params: dict[str, Any] | None = None, where: str 
     cls = STRATEGIES.get(name)
     if cls is None:
         raise ConfigError(
-            f"strategy.name: expected one of {', '.join(STRATEGIES)}, got {name!r}.",
+            f"strategy.name: expected none (no autoscaling) or one of {', '.join(STRATEGIES)}, got {name!r}.",
             "Fix the [strategy] table of the experiment file.",
         )
     return cls(parse_params(cls.Params, params or {}, where or f"strategy {name}"))

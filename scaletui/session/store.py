@@ -147,7 +147,9 @@ class SessionStore:
         """
         path = directory / cls.FILE
         if path.exists():
-            session = _validate(read_toml(path), path)
+            backup = directory / (cls.FILE + ".bak")
+            hint = f"Fix the line named, or go back to the last good copy: cp {backup} {path}"
+            session = _validate(read_toml(path, hint if backup.exists() else "Fix the line named."), path)
         else:
             session = Session(name=name or directory.name)
         store = cls(directory, session)

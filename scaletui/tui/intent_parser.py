@@ -150,7 +150,10 @@ def _load(args: list[str]) -> TimelineStep:
         spec["steps"] = steps
     spec.update(_pairs(rest))
     load = LoadSpec.model_validate(spec)
-    build_profile(load)  # its parameters checked now, with the profile's own sentence
+    try:
+        build_profile(load)  # its parameters checked now, with the profile's own sentence
+    except ConfigError as e:  # its hint speaks of experiment files; here the fix is in the words typed
+        raise ValueError(e.message.rstrip(".")) from None
     return LoadStep(do="load", load=load)
 
 

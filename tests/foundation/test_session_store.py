@@ -93,6 +93,17 @@ def test_corrupt_file_names_file_and_line_and_is_kept(tmp_path: Path) -> None:
         SessionStore.open(tmp_path / "s")
     assert str(store.path) in err.value.message and "line 3" in err.value.message
     assert store.path.read_text() == bad
+    assert "backup" not in err.value.hint, "no good copy was kept yet: there is nothing to go back to"
+
+
+def test_a_corrupt_file_with_a_good_copy_says_how_to_go_back(tmp_path: Path) -> None:
+    store = SessionStore.open(tmp_path / "s")
+    store.update(lambda s: setattr(s.job, "taskmanagers", 2), durable=True)
+    store.update(lambda s: setattr(s.job, "taskmanagers", 3), durable=True)
+    store.path.write_text('schema_version = 1\nname = "s"\n[job\n')
+    with pytest.raises(ConfigError) as err:
+        SessionStore.open(tmp_path / "s")
+    assert err.value.hint.endswith(f"cp {store.backup} {store.path}") and store.backup.exists()
 
 
 def test_invalid_value_names_the_key(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_unknown_and_ill_typed_params_name_the_key() -> None:
         create_strategy("transscale", {"headroom": "lots"})
     with pytest.raises(ConfigError, match="params.metrics_window expected a duration"):
         create_strategy("flink-operator", {"metrics_window": "forever"})
-    with pytest.raises(ConfigError, match="strategy.name"):
+    with pytest.raises(ConfigError, match=r"strategy.name: expected none \(no autoscaling\) or one of transscale"):
         create_strategy("magic")
 
 

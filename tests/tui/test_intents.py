@@ -60,6 +60,13 @@ def test_a_bad_line_is_one_sentence_with_the_usage(line: str, said: str) -> None
     assert said in str(err.value)
 
 
+def test_a_bad_load_line_points_at_the_words_typed_not_an_experiment_file() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse(":load step 300")
+    assert "load.steps: expected a list of [time, rate] pairs" in err.value.message
+    assert err.value.hint.startswith("Usage: :load") and "experiment file" not in str(err.value)
+
+
 async def test_palette_offers_only_what_is_possible(sim_engine: Engine) -> None:
     """Regression: choosing "table: filter" from the palette on the Plots pane raised NoMatches (no table there)."""
     app = ScaletuiApp(sim_engine)
