@@ -95,7 +95,12 @@ def test_taskmanagers_take_their_start_time_and_add_slots() -> None:
     event = sim.set_taskmanagers(3)
     assert event.ended - event.started >= 15.0
     assert sim.sample().total_slots == 6 or sim.engine.total_slots == 6
-    assert [i.state for i in sim.instances() if i.role == "taskmanager"] == ["running"] * 3
+    tms = [i for i in sim.instances() if i.role == "taskmanager"]
+    assert [i.state for i in tms] == ["running"] * 3
+    assert tms[0].started_at == sim.started_at, "the first TaskManager came up with the cluster"
+    assert tms[2].started_at == pytest.approx(event.started + 15.0, abs=cfg.dt), "a new one is as old as it is"
+    sim.set_taskmanagers(2)
+    assert [i.started_at for i in sim.instances() if i.role == "taskmanager"] == [t.started_at for t in tms[:2]]
 
 
 def test_network_delay_lowers_capacity_and_adds_latency() -> None:

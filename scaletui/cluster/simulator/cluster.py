@@ -128,7 +128,7 @@ class SimulatedCluster:
                         "taskmanager",
                         "running",
                         node=self.config.node_of_taskmanager(i).name,
-                        started_at=self.started_at,
+                        started_at=e.taskmanager_started[i],
                         slots_used=in_use,
                         slots_total=spt,
                     )

@@ -40,6 +40,8 @@ class FlowEngine:
         self.requested = {op.name: max(1, config.parallelism.get(op.name, 1)) for op in self.topo}
         self.taskmanagers = config.taskmanagers
         self.pending_taskmanagers: list[float] = []
+        self.taskmanager_started = [start] * config.taskmanagers
+        """When each registered TaskManager came up (the Pods pane's age), in the order they are numbered."""
         self.down_until = start
         n = len(self.topo)
         self.queue = [0.0] * n
@@ -121,6 +123,7 @@ class FlowEngine:
             if drop:
                 before = self.parallelism
                 self.taskmanagers -= drop
+                del self.taskmanager_started[self.taskmanagers :]
                 if self.parallelism != before:
                     self.restart(self.config.rescale_downtime_s)
                 else:
@@ -135,6 +138,7 @@ class FlowEngine:
         self.pending_taskmanagers = [r for r in self.pending_taskmanagers if r > now + 1e-6]
         before = self.parallelism
         self.taskmanagers += len(ready)
+        self.taskmanager_started.extend(sorted(ready))
         if self.parallelism != before:  # the adaptive scheduler grows into the new slots
             self.restart(self.config.rescale_downtime_s)
         else:
