@@ -7,9 +7,10 @@ from textual.widgets import RichLog
 
 from scaletui.engine import Engine
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import message, wait_for
 
 
 def select_row(table: FilterTable, key: str) -> None:
@@ -62,7 +63,11 @@ async def test_reserve_run_stage_cancel_and_release(engine: Engine) -> None:
         await pilot.press("1")
         select_row(app.pane("reservations").query_one(FilterTable), "local")
         await pilot.press("x")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the confirmation")
-        app.screen.query_one("#field-confirm").value = "yes"  # type: ignore[attr-defined]
-        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: "local kept" in message(app), "n keeps it")
+        assert engine.store.session.reservations[0].state != "released"
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation again")
+        await pilot.press("y")
         await wait_for(pilot, lambda: engine.store.session.reservations[0].state == "released", "the release")

@@ -92,17 +92,16 @@ class ReservationsPane(Pane):
         if name is None:
             self.scaletui.say("No reservation selected.")
             return
-        fields = [
-            FormField("confirm", f"Release {name}? Its machines and anything on them are lost.", "no", ("no", "yes"))
-        ]
+        from scaletui.tui.screens.confirm import ConfirmScreen
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is not None and values["confirm"] == "yes":
+        def done(yes: bool | None) -> None:
+            if yes:
                 self.run_intent(f"releasing {name}", lambda: self.engine.testbed.release(name), group=f"res-{name}")
             else:
                 self.scaletui.say(f"{name} kept.")
 
-        self.app.push_screen(FormScreen("Release", fields), done)
+        question = f"Release {name}? Its machines and anything on them are lost."
+        self.app.push_screen(ConfirmScreen(question, "y releases, n or Esc keeps it."), done)
 
     def action_extend(self) -> None:
         name = self.query_one(FilterTable).selected_key()
