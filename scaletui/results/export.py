@@ -38,15 +38,17 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
 
     The run's metadata files come along, so the set stands alone: `pandas.read_parquet(dir / "metrics.parquet")`.
     """
-    from scaletui.results.parquet import jsonl_to_parquet, write_parquet_copies
+    from scaletui.results.parquet import empty_event_table, jsonl_to_parquet, write_parquet_copies
+    from scaletui.results.recorder import JSONL_EVENTS
 
     root = _run_dir(run_dir)
     out = Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
     out.mkdir(parents=True, exist_ok=True)
     write_parquet_copies(root, out)
-    for name in layout.JSONL_FILES:
-        if (root / name).is_file():
-            jsonl_to_parquet(root / name, out / name.replace(".jsonl", ".parquet"))
+    for kinds, name in JSONL_EVENTS:
+        dest = out / name.replace(".jsonl", ".parquet")
+        if not (root / name).is_file() or jsonl_to_parquet(root / name, dest) is None:
+            empty_event_table(kinds, dest)
     for name in _METADATA:
         if (root / name).is_file():
             shutil.copy2(root / name, out / name)

@@ -76,3 +76,16 @@ def jsonl_to_parquet(src: Path, dest: Path) -> Path | None:
         columns[key] = values
     pq.write_table(pa.table(columns), dest)
     return dest
+
+
+def empty_event_table(kinds: tuple[type, ...], dest: Path) -> Path:
+    """A table with no rows whose columns are those the events would have (text): a run without faults still has a
+    faults.parquet a notebook can read and filter."""
+    import dataclasses
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = dict.fromkeys(["type", *(f.name for kind in kinds for f in dataclasses.fields(kind)), "t_s"])
+    pq.write_table(pa.table({name: pa.array([], pa.string()) for name in names}), dest)
+    return dest

@@ -56,13 +56,14 @@ from scaletui.results.versions import collect_versions
 log = logging.getLogger(__name__)
 
 RunStatus = Literal["running", "done", "failed", "interrupted"]
-_JSONL_FOR: tuple[tuple[tuple[type[Event], ...], str], ...] = (
+JSONL_EVENTS: tuple[tuple[tuple[type[Event], ...], str], ...] = (
     ((DecisionEvent,), layout.DECISIONS),
     ((FaultEvent,), layout.FAULTS),
     ((StageTask, StageStateChanged), layout.STAGES),
     ((ActuationEvent,), layout.ACTUATIONS),
     ((JobChanged, StrategyChanged, LoadChanged), layout.STATE),
 )
+"""Which events each JSON Lines file of a run holds (export names an empty file's columns from them)."""
 INSTANCES_EVERY_S = 10.0
 """Instances are recorded when their set or states change, and at least this often (their CPU and memory)."""
 
@@ -146,7 +147,7 @@ class RunRecorder:
             f = self._open(name)
             self._csv[name] = csv.writer(f, lineterminator="\n")
             self._csv[name].writerow(list(columns))
-        for _, name in _JSONL_FOR:
+        for _, name in JSONL_EVENTS:
             self._open(name)
         self._open(layout.EVENTS_LOG)
         self.counts: dict[str, int] = {"samples": 0, "events": 0}
@@ -198,7 +199,7 @@ class RunRecorder:
                 # a live session records from the cluster's start, before Flink has said its version
                 self._versions["flink"] = event.flink_version
                 write_json_atomic(self.run_dir / layout.VERSIONS, self._versions)
-            for kinds, name in _JSONL_FOR:
+            for kinds, name in JSONL_EVENTS:
                 if isinstance(event, kinds):
                     self._files[name].write(event_json(event, self.origin) + "\n")
             self._files[layout.EVENTS_LOG].write(event_log_line(event) + "\n")

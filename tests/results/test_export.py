@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -35,3 +36,14 @@ def test_parquet_set_for_notebooks(run_dir: Path, tmp_path: Path) -> None:
     assert faults.column("action").to_pylist() == ["injected", "reverted"]
     assert pq.read_table(out / "metrics.parquet").num_rows == 30
     assert (out / layout.RUN_META).is_file() and (out / layout.EXPERIMENT).is_file()
+
+
+def test_a_run_without_faults_or_stages_still_has_their_tables(run_dir: Path, tmp_path: Path) -> None:
+    quiet = Path(shutil.copytree(run_dir, tmp_path / run_dir.name))  # the fixture's run is shared
+    (quiet / layout.FAULTS).write_text("")
+    (quiet / layout.STAGES).unlink(missing_ok=True)
+    out = export_parquet(quiet, tmp_path / "pq")
+    for name in ("faults", "stages"):
+        table = pq.read_table(out / f"{name}.parquet")
+        assert table.num_rows == 0 and {"type", "ts", "t_s"} <= set(table.column_names), name
+    assert "action" in pq.read_table(out / "faults.parquet").column_names
