@@ -20,6 +20,7 @@ from scaletui.atomic_file import atomic_write
 from scaletui.config.errors import from_validation
 from scaletui.config.models import Experiment, PlatformFile
 from scaletui.errors import ConfigError
+from scaletui.platforms.registry import BUILTIN, ENTRY_POINT_GROUP, platform_types
 from scaletui.scalehub.experiment import build_experiment
 from scaletui.scalehub.ini import ScalehubIni, UnmappedKey
 from scaletui.scalehub.platforms import build_platform, platform_names, safe_name, unused_platform_sections
@@ -63,10 +64,18 @@ def plan_import(ini_path: Path | str, conf_dir: Path | str = "conf") -> ImportPl
     docs: list[tuple[Kind, str, dict[str, Any], tuple[str, ...]]] = []
     names = platform_names(ini)
     default_name = safe_name(ini_path.stem)
+    known = platform_types()
     for name in names:
         platform_name, doc = build_platform(ini, name, default_name)
         section = f"platforms.{name}" if name else "platform"
         docs.append(("platform", platform_name, doc, (section,)))
+        kind = doc["platform"]["type"]
+        if kind not in known:
+            plan.notes.append(
+                f"Platform {platform_name} has type {kind}, which no installed plugin provides: it cannot be reserved "
+                f"until a package registers it under the {ENTRY_POINT_GROUP!r} entry points (built in: "
+                f"{', '.join(sorted(BUILTIN))})."
+            )
     unused_platform_sections(ini, names)
 
     if ini.has("experiment"):

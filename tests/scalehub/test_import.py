@@ -201,6 +201,17 @@ def test_old_single_platform_section(tmp_path: Path) -> None:
     assert (pf.platform.name, pf.roles.producers, pf.roles.consumers) == ("scalehub", 7, 16)
 
 
+def test_a_type_no_plugin_provides_is_imported_with_a_note(tmp_path: Path) -> None:
+    """Scalehub's README registers `YourCustomType` in code; here a type comes from a plugin package."""
+    ini = tmp_path / "custom.ini"
+    ini.write_text("[platforms]\nplatforms = mine, g5k\n[platforms.mine]\ntype = YourCustomType\nproducers = 2\n"
+                   "[platforms.g5k]\ntype = Grid5000\nsite = rennes\n")  # fmt: skip
+    plan = import_scalehub(ini, tmp_path / "conf")
+    assert len(plan.written) == 2
+    (note,) = [n for n in plan.notes if "plugin" in n]
+    assert note.startswith("Platform mine has type YourCustomType, which no installed plugin provides")
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
