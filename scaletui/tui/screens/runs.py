@@ -31,11 +31,12 @@ EMPTY = "No run yet in this session. Press n to start an experiment from conf/ex
 
 
 def run_row(run: RunRecord) -> Row:
+    """The long run id (time, experiment, trial) goes last: at 80 columns it may be cut, the verdict may not."""
     took = format_duration(run.ended_at - run.started_at) if run.ended_at else "running"
     when = time.strftime("%m-%d %H:%M", time.localtime(run.started_at))
     verdict = str(run.summary.get("passed", "")) if "passed" in run.summary else ""
     slo = {"True": "pass", "False": "FAIL"}.get(verdict, "-")
-    return run.id, [run.id, run.experiment, run.status, when, took, slo]
+    return run.id, [when, run.status, took, slo, run.experiment, run.id]
 
 
 def experiment_file_of(run: RunRecord) -> Path:
@@ -59,7 +60,7 @@ class RunsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Runs of this session  (Enter opens a run, Esc goes back to the panes)", classes="title")
-            yield FilterTable(["Run", "Experiment", "Status", "Started", "Took", "SLO"], EMPTY, id="runs")
+            yield FilterTable(["Started", "Status", "Took", "SLO", "Experiment", "Run"], EMPTY, id="runs")
             yield Static("", id="runs-state")
             yield Static("", id="runs-message")
         yield Footer()
