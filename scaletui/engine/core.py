@@ -49,7 +49,9 @@ log = logging.getLogger("scaletui")
 
 
 class Engine:
-    def __init__(self, config: AppConfig, session: str | None = None) -> None:
+    def __init__(self, config: AppConfig, session: str | None = None, *, headless: bool = False) -> None:
+        """`headless`: no app behind this engine (`--script`); its runs leave the session's live controls and the
+        plots the app reopens on as the app left them (see `SessionReducer`)."""
         name = session or config.session
         if not SESSION_NAME.match(name):
             raise ConfigError(
@@ -62,7 +64,7 @@ class Engine:
         self._log_handler = self._attach_log()
         log.info("session %s opened by scaletui %s (pid %d)", name, __version__, os.getpid())
         self.store = SessionStore.open(self.session_dir, name)
-        self.reducer = SessionReducer(self.store, self.bus)
+        self.reducer = SessionReducer(self.store, self.bus, headless=headless)
         self._unlog = self.bus.subscribe(_log_event)
         self.series = SeriesStore().attach(self.bus)
         conf_dir = Path(config.paths.conf)
@@ -130,16 +132,16 @@ class Engine:
         return self.ctx.log_file
 
     def restore_history(self) -> int:
-        """Reopening a session shows its last hour: the series are filled from the session's last recorded run
-        (events are read back from its results directory). Returns how many events were restored; meant for a
-        worker, after the first frame."""
+        """Reopening a session shows its last hour: the series are filled from the last run recorded in the app
+        (events are read back from its results directory; a headless run's were never on its screen). Returns how
+        many events were restored; meant for a worker, after the first frame."""
         from scaletui.results.layout import is_run_dir
         from scaletui.results.playback import recorded_timeline
 
         if self.ctx.runs.active is not None or self.series.last_sample is not None:
             return 0
         runs = sorted(self.store.session.runs, key=lambda r: r.started_at)
-        last = next((Path(r.results_dir) for r in reversed(runs) if r.results_dir), None)
+        last = next((Path(r.results_dir) for r in reversed(runs) if r.results_dir and not r.headless), None)
         if last is None or not is_run_dir(last):
             return 0
         events = recorded_timeline(last)

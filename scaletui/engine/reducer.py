@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from scaletui.events import (
@@ -140,7 +141,7 @@ def _load(event: LoadChanged) -> Callable[[Session], None]:
     return change
 
 
-def _run(event: RunChanged) -> Callable[[Session], None]:
+def _run(event: RunChanged, headless: bool = False) -> Callable[[Session], None]:
     def change(s: Session) -> None:
         s.cluster.backend = event.backend
         if event.status != "running":
@@ -155,6 +156,7 @@ def _run(event: RunChanged) -> Callable[[Session], None]:
                 started_at=event.started_at or event.ts,
                 results_dir=event.results_dir,
                 live=event.live,
+                headless=headless,
             )
             s.runs.append(record)
         record.status = event.status
@@ -206,19 +208,31 @@ REDUCERS: dict[type[Event], Callable[[Any], Callable[[Session], None]]] = {
     RunChanged: _run,
     UiChanged: _ui,
 }
+LIVE_CONTROLS: frozenset[type[Event]] = frozenset({StrategyChanged, LoadChanged})
+"""The app's live controls: what its status line shows and its next cluster starts with (`LiveSession._prepare`)."""
 DURABLE: frozenset[type[Event]] = frozenset({ReservationChanged, InventoryChanged, RunChanged})
 """A reservation's job id and a run's start and end survive a crash at once; the rest may lag a quarter second."""
 
 
 class SessionReducer:
-    """Subscribed to the bus for the events in REDUCERS; the only code that calls `SessionStore.update`."""
+    """Subscribed to the bus for the events in REDUCERS; the only code that calls `SessionStore.update`.
 
-    def __init__(self, store: SessionStore, bus: EventBus) -> None:
+    `headless`: the engine has no app behind it (`--script`). Its runs change what is real (reservations, stages,
+    processes, the job) and go in the run history, marked headless, but leave the live controls as the app left them:
+    a script's strategy and load are its file's, not the user's, and the app's next cluster must not inherit them.
+    """
+
+    def __init__(self, store: SessionStore, bus: EventBus, *, headless: bool = False) -> None:
         self.store = store
-        self._unsubscribe = [bus.subscribe(self.apply, kind) for kind in REDUCERS]
+        self.reducers = dict(REDUCERS)
+        if headless:
+            for kind in LIVE_CONTROLS:
+                del self.reducers[kind]
+            self.reducers[RunChanged] = partial(_run, headless=True)
+        self._unsubscribe = [bus.subscribe(self.apply, kind) for kind in self.reducers]
 
     def apply(self, event: Event) -> None:
-        reducer = REDUCERS.get(type(event))
+        reducer = self.reducers.get(type(event))
         if reducer is not None:
             self.store.update(reducer(event), durable=type(event) in DURABLE)
 

@@ -1,7 +1,9 @@
 """`scaletui --script FILE`: the experiment runs on the engine with a line printer instead of the TUI.
 
-Ctrl-C and SIGTERM set the run's cancel event: the run stops at its next step, reverts faults, tears down as the
-file says and keeps partial results. Exit codes are those of scaletui.errors.EXIT_CODES.
+The run goes in the session's history (the app's Runs list shows it) but leaves the app's live controls and plots
+as they were: see `Engine(headless=True)`. Ctrl-C and SIGTERM set the run's cancel event: the run stops at its next
+step, reverts faults, tears down as the file says and keeps partial results. Exit codes are those of
+scaletui.errors.EXIT_CODES.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ def run_experiment_file(
 ) -> int:
     config = load_app_config(config_file)
     prepared = prepare_experiment(path, config.paths.conf)
-    engine = Engine(config, session)
+    engine = Engine(config, session, headless=True)
     printer = ProgressPrinter(prepared.experiment.experiment.duration)
     for line in engine.startup_messages:
         print(f"scaletui: {line}")

@@ -131,6 +131,8 @@ class RunRecord(_Model):
     summary: dict[str, Any] = Field(default_factory=dict)
     live: bool = False
     """An open-ended run: what was done by hand in the app, recorded like an experiment."""
+    headless: bool = False
+    """Run with no app behind it (`--script`): listed with the others, but the app's plots do not reopen on it."""
 
 
 class UiState(_Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -11,6 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+import tomli_w
+
+from scaletui.config.loader import load_app_config
+from scaletui.config.models import LoadSpec
+from scaletui.engine import Engine
+from scaletui.headless.runner import run_experiment_file
+from scaletui.session.model import StrategyRecord
 
 ROOT = Path(__file__).parents[2]
 
@@ -95,3 +103,48 @@ def test_sigterm_stops_cleanly_and_keeps_partial_results(tmp_path: Path) -> None
     assert len((run / "metrics.csv").read_text().splitlines()) > 1
     session = (tmp_path / "sessions" / "default" / "session.toml").read_text()
     assert 'status = "interrupted"' in session
+
+
+def test_a_script_run_leaves_the_apps_live_state_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A --script run on the app's session left its last strategy (ds2, dry-run), its step load and its plots there:
+    the app then showed them with no cluster and started its next cluster on that load. It still lists the run."""
+    for name in ("SCALETUI_HOME", "SCALETUI_SESSION", "SCALETUI_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    conf = tmp_path / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    sim = conf / "platforms" / "simulator.toml"
+    sim.write_text(sim.read_text().replace("live_speed = 1.0", "live_speed = 20.0"))
+    settings = tmp_path / "scaletui.toml"
+    settings.write_text(
+        tomli_w.dumps({"paths": {p: str(tmp_path / p) for p in ("sessions", "results", "cache")} | {"conf": str(conf)}})
+    )
+    config = load_app_config(str(settings))
+
+    def shown() -> tuple[StrategyRecord, dict[str, object], list[float]]:
+        """What a freshly opened app shows and starts its next cluster with."""
+        with Engine(config) as app:
+            app.restore_history()
+            session = app.store.session
+            return session.strategy, session.job.load_profile, app.series.series("rate.target")[1]
+
+    with Engine(config) as app:
+        app.live.start("simulator")
+        app.live.set_strategy("transscale")
+        app.live.toggle_pause()
+        app.live.set_load(LoadSpec(profile="constant", rate=500))
+        deadline = time.monotonic() + 60
+        while round(app.series.last("rate.target") or 0) != 500:
+            assert time.monotonic() < deadline, "the load never reached 500 r/s"
+            time.sleep(0.05)
+        app.live.stop()
+    before = shown()
+    strategy, load, targets = before
+    assert strategy.name == "transscale" and strategy.paused and load["rate"] == 500 and round(targets[-1]) == 500
+
+    assert run_experiment_file(conf / "experiments" / "sim-timeline.toml", config_file=str(settings)) == 0
+
+    assert shown() == before
+    with Engine(config) as app:
+        script_run = max(app.store.session.runs, key=lambda r: r.started_at)
+    assert script_run.experiment == "sim-timeline" and script_run.status == "done" and script_run.headless
+    assert (Path(script_run.results_dir) / "run.json").is_file()
