@@ -12,6 +12,8 @@ import pytest
 from scaletui.cli import main
 from scaletui.cluster.simulator.model import cluster_config
 from scaletui.cluster.simulator.oracle import oracle_parallelism
+from scaletui.config.loader import load_app_config
+from scaletui.engine import Engine
 from scaletui.scalability.search import DemandSearch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,6 +83,10 @@ def test_scalability_verb_on_the_simulator_finds_the_oracle(
     assert (out / "demand.png").stat().st_size > 5_000
     assert "| 900 |" in (out / "report.md").read_text()
     assert len(list((out / "runs").glob("*/*/metrics.csv"))) == len(trials)  # every trial is an ordinary run
+    with Engine(load_app_config(None), None) as engine:
+        session = engine.store.session
+        assert len(session.runs) == len(trials) and all(r.headless for r in session.runs)
+        assert session.strategy.name == "none" and session.job.load_profile == {}, "no trial's load is kept"
 
 
 def test_an_experiment_without_slo_is_one_sentence(
