@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="app settings file (default: conf/scaletui.toml)")
     parser.add_argument("--session", help="session name (default: from conf/scaletui.toml, 'default')")
     parser.add_argument("--script", metavar="FILE", help="run this experiment file headless, without the TUI")
-    parser.add_argument("--out", metavar="DIR", help="with --script: results root (default: results/)")
+    parser.add_argument(
+        "--out", dest="script_out", metavar="DIR", help="with --script: results root (default: results/)"
+    )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES:
         module = importlib.import_module(f"scaletui.commands.{name}")
@@ -57,12 +59,27 @@ def run_tui(args: argparse.Namespace) -> int:
 def run_script(args: argparse.Namespace) -> int:
     from scaletui.headless.runner import run_experiment_file
 
-    return run_experiment_file(args.script, config_file=args.config, session=args.session, out=args.out)
+    return run_experiment_file(args.script, config_file=args.config, session=args.session, out=args.script_out)
+
+
+def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Arguments as given, or exit 2 with the usage of the part that refused them: an unknown option after a verb
+    gets the verb's usage; options that would be ignored (`--script` with a verb, `--out` without `--script`)
+    are refused rather than dropped."""
+    args, extra = parser.parse_known_args(argv)
+    verbs = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
+    refusing = verbs.get(args.verb, parser) if args.verb else parser
+    if extra:
+        refusing.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.verb and args.script:
+        parser.error(f"--script runs an experiment file without the TUI; it does not go with the {args.verb} verb")
+    if args.script_out and not args.script:
+        parser.error("--out before a verb is the results root of --script (a verb's own --out goes after it)")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(build_parser(), argv)
     try:
         if args.verb:
             return int(args.func(args))

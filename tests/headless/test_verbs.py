@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.cli import build_parser
+from scaletui.cli import build_parser, main
 
 ROOT = Path(__file__).parents[2]
 SHUB_VERBS = ["provision", "destroy", "deploy", "delete", "reload", "experiment", "tokens", "sync", "export", "plot"]
@@ -21,6 +21,23 @@ def test_every_verb_has_help(verb: str, capsys: pytest.CaptureFixture[str]) -> N
         build_parser().parse_args([verb, "--help"])
     assert done.value.code == 0
     assert "usage: scaletui" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "said"),
+    [
+        (["report", "/tmp", "--bogus"], "usage: scaletui report", "unrecognized arguments: --bogus"),
+        (["--script", "x.toml", "doctor"], "usage: scaletui [-h]", "it does not go with the doctor verb"),
+        (["--out", "/tmp/x"], "usage: scaletui [-h]", "--out before a verb is the results root of --script"),
+    ],
+)
+def test_options_that_would_be_ignored_are_refused_with_the_right_usage(
+    argv: list[str], usage: str, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.startswith(usage) and said in err
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
