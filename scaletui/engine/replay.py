@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from scaletui.engine.reducer import REDUCERS
 from scaletui.engine.series import SeriesStore
 from scaletui.errors import ConfigError
-from scaletui.events import DecisionEvent, Event, EventBus, FaultEvent, StrategyChanged
+from scaletui.events import ClusterChanged, DecisionEvent, Event, EventBus, FaultEvent, StrategyChanged
 from scaletui.results import layout
 from scaletui.session.model import FaultRecord, Session
 
@@ -162,10 +162,13 @@ class ReplayPlayer:
     # --- internals -------------------------------------------------------------------------------------------------
 
     def _reset(self) -> None:
+        """Back to before the first event; the panes drop the instances they were shown (replayed again up to the
+        new position, if any)."""
         self.series.clear()
         self._session = Session(name=self._session.name)
         self._strategy = self._last_decision = None
         self._next = 0
+        self.bus.publish(ClusterChanged(ts=self.start, source="replay"))
 
     def _apply(self, event: Event) -> None:
         reducer = REDUCERS.get(type(event))

@@ -33,6 +33,10 @@ class Action:
     """When it is possible: "" always; "table" (the pane shows one); "run" (a cluster is running); "strategy" (an
     autoscaler runs); "fault" (one is active); or a capability of the running platform: "actuation", "job",
     "load", "faults"."""
+    replay: bool = False
+    """Also in a replay, which changes nothing live: the key only reads or changes the look (REPLAY_SCOPES are)."""
+    priority: bool = False
+    """Taken before the focused widget, as ctrl keys are: a replay's arrows move in time, not a table's cursor."""
 
     @property
     def verb_word(self) -> str:
@@ -43,10 +47,12 @@ PANES = ("reservations", "stages", "pods", "plots", "chaos")
 PANE_TITLES = {"reservations": "Reservations", "stages": "Stages", "pods": "Pods", "plots": "Plots", "chaos": "Chaos"}
 SCOPE_TITLES = {
     "app": "Everywhere", "table": "In any table", **PANE_TITLES, "runs": "Run history (R)",
-    "decisions": "Decision history (h in Plots)",
+    "decisions": "Decision history (h in Plots)", "replay": "Replay (v in the run history)",
 }  # fmt: skip
 PALETTE_SCOPES = ("app", "table", *PANES)
 """Scopes the palette offers from the main screen (the run history's keys act on its own screen)."""
+REPLAY_SCOPES = ("replay", "table", "decisions")
+"""Scopes whose keys only read, so they work in a replay as they do live."""
 
 
 VERB_OF_PANE = {"reservations": "res", "stages": "stages", "pods": "pods", "plots": "plots", "chaos": "chaos"}
@@ -66,7 +72,7 @@ def _pane(name: str) -> Action:
 # fmt: off
 ACTIONS: tuple[Action, ...] = (
     *(_pane(name) for name in PANES),
-    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)", verb="help"),
+    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)", verb="help", replay=True),
     Action("app.command", "colon", "app.command_line", "Cmd", "app", "app: command line (:pods, :rescale OP N)",
            show=False),
     Action("app.palette", "ctrl+p", "app.command_palette", "Palette", "app", "", show=False),
@@ -75,11 +81,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("app.layout", "L", "app.toggle_layout", "Layout", "app", "app: dashboard or tabs", show=False,
            verb="layout auto|tabs|dashboard"),
     Action("app.theme", "ctrl+t", "app.next_theme", "Theme", "app", "app: next theme", show=False,
-           verb="theme NAME"),
+           verb="theme NAME", replay=True),
     Action("app.cancel", "ctrl+g", "app.cancel_work", "Cancel work", "app",
            "app: cancel the focused pane's running work (a cluster starting, a stage)", show=False),
     Action("app.quit", "ctrl+q", "app.quit", "Quit", "app", "app: quit (asks while a cluster or run is live)", False,
-           verb="q"),
+           verb="q", replay=True),
     Action("table.filter", "slash", "filter", "Filter", "table", "table: filter rows (/ then text, ! inverts)", False,
            needs="table"),
     Action(
@@ -115,7 +121,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy", needs="run",
            verb="strategy NAME"),
     Action("plots.decisions", "h", "decisions", "Decisions", "plots",
-           "scaling: decision history (every decision, its numbers and reason)", verb="decisions"),
+           "scaling: decision history (every decision, its numbers and reason)", verb="decisions", replay=True),
     Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume", needs="strategy"),
     Action("scaling.pause", "", "", "Pause", "plots", "scaling: pause the autoscaler", verb="pause",
            needs="strategy"),
@@ -135,6 +141,26 @@ ACTIONS: tuple[Action, ...] = (
     Action("runs.rerun", "e", "rerun", "Run again", "runs", "runs: run the selected run's experiment again"),
     Action("runs.new", "n", "new_run", "New run", "runs", "runs: start an experiment from conf/experiments/"),
     Action("runs.cancel", "x", "cancel_run", "Cancel run", "runs", "runs: cancel the experiment in progress"),
+    Action("replay.back", "escape", "back", "Back", "replay", "replay: leave (back to the run history, or quit)"),
+    Action("replay.pause", "space", "toggle_pause", "Pause", "replay", "replay: pause or play", priority=True),
+    Action("replay.faster", "plus", "faster", "Faster", "replay", "replay: faster (1x, 2x, 5x ... 60x)"),
+    Action("replay.slower", "minus", "slower", "Slower", "replay", "replay: slower"),
+    Action("replay.next_decision", "right_square_bracket", "next_decision", "Decision", "replay",
+           "replay: jump to the next decision"),
+    Action("replay.previous_decision", "left_square_bracket", "previous_decision", "Prev decision", "replay",
+           "replay: jump to the previous decision", False),
+    Action("replay.next_fault", "right_curly_bracket", "next_fault", "Fault", "replay",
+           "replay: jump to the next fault"),
+    Action("replay.previous_fault", "left_curly_bracket", "previous_fault", "Prev fault", "replay",
+           "replay: jump to the previous fault", False),
+    Action("replay.forward", "right", "step(10)", "+10s", "replay", "replay: 10 s forward", False, priority=True),
+    Action("replay.rewind", "left", "step(-10)", "-10s", "replay", "replay: 10 s back", False, priority=True),
+    Action("replay.go_to", "g", "go_to", "Go to", "replay", "replay: go to a time of the run (90, 1m30s)"),
+    Action("replay.plots", "1", "tab('plots')", "Plots", "replay", "replay: Plots tab", False),
+    Action("replay.pods", "2", "tab('pods')", "Pods", "replay", "replay: Pods tab (the instances as recorded)", False),
+    Action("replay.chaos", "3", "tab('chaos')", "Chaos", "replay", "replay: Chaos tab (the faults as recorded)", False),
+    Action("replay.live_only", "4,5,R,colon,L,ctrl+g,ctrl+p", "live_only", "Live only", "replay",
+           "replay: the live session's panes, run history, commands, layout, cancel, palette: not here", False),
 )
 # fmt: on
 
@@ -143,10 +169,26 @@ def bindings(scope: str) -> list[Binding]:
     """Ctrl keys are priority bindings, so they work from inside a text field; printable keys are not, so that a
     text field (the `/` filter, a dialog) receives the letters and digits typed into it."""
     return [
-        Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.key.startswith("ctrl+"))
+        Binding(a.key, a.action, a.description, show=a.show, id=a.id, priority=a.priority or a.key.startswith("ctrl+"))
         for a in ACTIONS
         if a.scope == scope and a.key
     ]
+
+
+def works_in_replay(a: Action) -> bool:
+    return a.scope in REPLAY_SCOPES or a.replay
+
+
+def method_name(a: Action) -> str:
+    """The action's method without `app.` and parameters: what `check_action` receives."""
+    return a.action.removeprefix("app.").split("(", 1)[0]
+
+
+LIVE_ONLY: dict[str, frozenset[str]] = {
+    scope: frozenset(method_name(a) for a in ACTIONS if a.scope == scope and a.action and not works_in_replay(a))
+    for scope in ("app", *PANES)
+}
+"""Per scope, the methods a replay refuses: they act on the live session (or leave the replay for it)."""
 
 
 def by_id(action_id: str) -> Action:
@@ -162,6 +204,8 @@ def by_verb(word: str) -> Action | None:
 
 
 def key_label(key: str) -> str:
+    if "," in key:
+        return " ".join(key_label(k) for k in key.split(","))
     return {
         "question_mark": "?",
         "colon": ":",
@@ -171,5 +215,9 @@ def key_label(key: str) -> str:
         "space": "space",
         "enter": "enter",
         "escape": "Esc",
+        "right_square_bracket": "]",
+        "left_square_bracket": "[",
+        "right_curly_bracket": "}",
+        "left_curly_bracket": "{",
         "": "-",
     }.get(key, key)

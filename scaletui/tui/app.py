@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from scaletui.errors import UserError
 from scaletui.tui import clock, dispatch
-from scaletui.tui.actions import PANE_TITLES, PANES, Action, bindings
+from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, Action, bindings
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
@@ -30,6 +30,7 @@ from scaletui.tui.panes.plots import PlotsPane
 from scaletui.tui.panes.pods import PodsPane
 from scaletui.tui.panes.reservations import ReservationsPane
 from scaletui.tui.panes.stages import StagesPane
+from scaletui.tui.screens.replay import in_replay
 from scaletui.tui.theming import NO_COLOR_VARIABLES, Palette, load_themes, semantic_defaults, theme_dirs
 from scaletui.tui.widgets.status import MessageLine, StatusBar
 
@@ -338,10 +339,14 @@ class ScaletuiApp(App[int]):
             self.back_to_main()
             self.push_screen(RunsScreen(self.engine))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A replay is read-only: while one is open, app keys that would leave it for the live session do nothing."""
+        return action not in LIVE_ONLY["app"] or not in_replay(self.screen_stack)
+
     def action_help(self) -> None:
         from scaletui.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.boot.keymap))
+        self.push_screen(HelpScreen(self.boot.keymap, replay=in_replay(self.screen_stack)))
 
     def action_command_line(self) -> None:
         self.open_command_line()

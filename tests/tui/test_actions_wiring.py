@@ -12,6 +12,7 @@ from scaletui.tui.actions import ACTIONS, Action
 from scaletui.tui.app import PANE_CLASSES, ScaletuiApp
 from scaletui.tui.intent_parser import STEPS
 from scaletui.tui.screens.decisions import DecisionsScreen
+from scaletui.tui.screens.replay import ReplayScreen
 from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.widgets.filter_table import FilterTable
 
@@ -20,6 +21,7 @@ OWNERS: dict[str, type] = {
     "table": FilterTable,
     "runs": RunsScreen,
     "decisions": DecisionsScreen,
+    "replay": ReplayScreen,
     **PANE_CLASSES,
 }
 

@@ -13,16 +13,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from textual.widgets import TabbedContent
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.engine.experiment import ExperimentRun
 from scaletui.engine.prepare import prepare_experiment
+from scaletui.events import ClusterChanged
+from scaletui.tui.actions import ACTIONS, by_id, works_in_replay
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
-from scaletui.tui.screens.replay import ReplayScreen
-from tests.tui.pilot import message, wait_for
+from scaletui.tui.screens.help import HelpScreen, help_table
+from scaletui.tui.screens.replay import NOT_HERE, ReplayScreen
+from scaletui.tui.screens.runs import RunsScreen
+from scaletui.tui.widgets.filter_table import FilterTable
+from tests.tui.pilot import message, screen_text, wait_for
 
 ROOT = Path(__file__).parents[2]
 
@@ -137,3 +143,121 @@ async def test_replay_opens_and_seeks(engine: Engine, size: tuple[int, int]) -> 
         await wait_for(pilot, lambda: abs(player.elapsed - 1790) < 1, "ten seconds back")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.is_running, "the app to quit with the replay", 10)
+
+
+# --- a replay is read-only and fits 80x24 ------------------------------------------------------------------------
+
+LIVE_INVITES = ("Press s", "Press f", "Press j", "Start the cluster", "press a", "pane: reservations")
+
+
+@pytest.fixture
+def recorded(engine: Engine) -> Path:
+    """A finished run of twenty simulated minutes (a few seconds), in the engine's run history."""
+    prepared = prepare_experiment(ROOT / "conf" / "experiments" / "sim-timeline.toml", engine.conf_dir)
+    result = ExperimentRun(engine.ctx, prepared).execute(threading.Event())
+    assert result.results_dir is not None, result.message
+    return result.results_dir
+
+
+async def open_replay_app(pilot, app: ScaletuiApp) -> ReplayScreen:  # type: ignore[no-untyped-def]
+    await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), "the replay screen", 30)
+    await pilot.pause()
+    assert isinstance(app.screen, ReplayScreen)
+    return app.screen
+
+
+async def test_live_keys_do_not_leave_a_replay_and_esc_still_quits(engine: Engine, recorded: Path) -> None:
+    """4, 5, R, : (and L, ctrl+g, ctrl+p) used to replace the replay with the live session, where Esc quit no more."""
+    app = ScaletuiApp(engine, replay=recorded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        replay = await open_replay_app(pilot, app)
+        for key in ("4", "5", "R", "colon", "L", "ctrl+g", "ctrl+p"):
+            said = len(app._notifications)
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is replay, f"{key} left the replay for {app.screen}"
+            assert [n.message for n in list(app._notifications)[said:]] == [NOT_HERE], key
+        await pilot.press("3")
+        assert replay.query_one(TabbedContent).active == "replay-chaos"
+        await pilot.press("question_mark", "4")  # under a dialog the app keys do nothing either
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen) and app.screen_stack[-2] is replay
+        await pilot.press("escape", "escape")
+        await wait_for(pilot, lambda: not app.is_running, "the app to quit with the replay", 10)
+
+
+async def test_a_replay_from_the_run_history_stays_until_esc(engine: Engine, recorded: Path) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the run history")
+        runs = app.screen
+        await pilot.press("v")
+        replay = await open_replay_app(pilot, app)
+        await pilot.press("4", "5", "R", "colon")
+        await pilot.pause()
+        assert app.screen is replay
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is runs
+
+
+async def test_help_in_a_replay_lists_the_replay_keys(engine: Engine, recorded: Path) -> None:
+    app = ScaletuiApp(engine, replay=recorded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_replay_app(pilot, app)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = "\n".join(screen_text(app))
+        assert "replay: pause or play" in shown and "pane: reservations" not in shown
+        cells = {str(c) for col in help_table({}, replay=True).columns for c in col._cells}
+        assert {a.palette for a in ACTIONS if a.scope == "replay"} <= cells
+        assert "g" in cells and "replay: go to a time of the run (90, 1m30s)" in cells
+        assert not {a.palette for a in ACTIONS if a.id.startswith("app.pane.") or a.id == "chaos.fire"} & cells
+        assert not any(c.startswith(":") for c in cells), "no `:` command in a replay"
+
+
+def test_the_replay_answers_every_app_key_it_refuses() -> None:
+    """The keys the replay answers are the app's live-only keys, less its own 1-3."""
+    refused = {a.key for a in ACTIONS if a.scope == "app" and a.key and not works_in_replay(a)}
+    own = {a.key for a in ACTIONS if a.scope == "replay"}
+    assert set(by_id("replay.live_only").key.split(",")) == refused - own
+
+
+async def test_the_replay_fits_80x24(engine: Engine, recorded: Path) -> None:
+    """The screen was one line too tall: the status line scrolled off the top, and the footer lost g."""
+    app = ScaletuiApp(engine, replay=recorded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        replay = await open_replay_app(pilot, app)
+        await pilot.press("space")
+        lines = screen_text(app)
+        assert lines[0].startswith(" replay ") and "/ 20m00s │ paused │" in lines[0], lines[0]
+        assert "g Go to" in lines[-1] and "? Help" in lines[-1], lines[-1]
+        assert replay.max_scroll_y == 0
+
+
+async def test_replay_panes_invite_no_live_action(engine: Engine, recorded: Path) -> None:
+    """The Pods and Chaos empty texts asked to press s and f (and f did nothing); the footer showed no live key
+    either, and a pane's live key does nothing."""
+    app = ScaletuiApp(engine, replay=recorded)
+    async with app.run_test(size=(80, 24)) as pilot:
+        replay = await open_replay_app(pilot, app)
+        await pilot.press("space")
+        for tab in ("2", "3", "1"):
+            await pilot.press(tab, "tab")
+            await pilot.pause()
+            shown = "\n".join(screen_text(app))
+            assert not [text for text in LIVE_INVITES if text in shown], shown
+            footer = screen_text(app)[-1]
+            for live in ("Start", "Stop", "Submit", "Fire", "Revert", "Load", "Parallelism", "Autoscaler", "Dry-run"):
+                assert live not in footer, footer
+        assert "No fault recorded" in replay.query_one("#pane-chaos FilterTable", FilterTable).empty_text
+        assert replay.query_one("#instances", FilterTable).empty_text == "No pods recorded at this time of the run."
+        await pilot.press("2", "tab", "s", "j", "3", "tab", "f")
+        await pilot.pause()
+        assert app.screen is replay and not engine.live.is_open
+        await pilot.press("2")
+        replay.player.bus.publish(ClusterChanged(source="test"))  # a moment with no instance recorded
+        await pilot.pause()
+        assert "No pods recorded at this time of the run." in "\n".join(screen_text(app))

@@ -15,7 +15,7 @@ from textual.events import DescendantFocus, Focus
 from textual.worker import Worker, get_current_worker
 
 from scaletui.tui import clock, dispatch
-from scaletui.tui.actions import PANE_TITLES, PANES, bindings
+from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, bindings
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -60,6 +60,11 @@ class Pane(Vertical):
         return self._view
 
     @property
+    def live(self) -> bool:
+        """False in a replay: its live intents are hidden and its empty texts say what the recording holds."""
+        return self._view is None or self._view.interactive
+
+    @property
     def scaletui(self) -> PaneHost:
         return self.app  # type: ignore[return-value]
 
@@ -81,7 +86,9 @@ class Pane(Vertical):
         return self.pane_id in getattr(host, "shown_panes", ())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Keys are shown but disabled until the session is open."""
+        """Keys are shown but disabled until the session is open; a replay has only the keys that read."""
+        if not self.live and action in LIVE_ONLY[self.pane_id]:
+            return False
         return True if getattr(self.app, "engine_ready", True) else None
 
     def engine_ready(self) -> None:

@@ -43,6 +43,7 @@ ONE_TASKMANAGER = (
 )
 
 EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
+REPLAY_EMPTY = "No fault recorded as active at this time of the run."
 
 
 def param_text(value: object) -> str:
@@ -97,8 +98,9 @@ class ChaosPane(Pane):
         self.latency_names: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield FilterTable(["Id", "Kind", "Left", "Backend", "Targets", "Params"], EMPTY)
-        yield Static("Latency matrix: no probes yet (they start with the cluster).", id="latency")
+        yield FilterTable(["Id", "Kind", "Left", "Backend", "Targets", "Params"], EMPTY if self.live else REPLAY_EMPTY)
+        no_probes = "no probes yet (they start with the cluster)" if self.live else "none recorded at this time"
+        yield Static(f"Latency matrix: {no_probes}.", id="latency")
 
     def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)

@@ -33,6 +33,7 @@ PLOT_WINDOW_S = 600.0
 LINE_COLOURS = ("primary", "success", "warning", "secondary", "accent", "foreground")
 """Theme variables the lines take in turn."""
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
+REPLAY_EMPTY = "No sample recorded yet at this time of the run."
 
 
 def fmt(value: float | None, unit: str = "") -> str:
@@ -73,7 +74,7 @@ class PlotsPane(Pane, can_focus=True):
         self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(EMPTY, id="headline")
+        yield Static(EMPTY if self.live else REPLAY_EMPTY, id="headline")
         yield Static("", id="scaling-line")
         yield Static("", id="scaling-params")
         yield Grid(id="plot-grid")

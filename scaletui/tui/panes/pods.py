@@ -26,6 +26,7 @@ STATE = {"running": "ok", "starting": "warn", "paused": "warn", "failed": "fail"
 EMPTY = (
     "Cluster stopped. Press s to start it: local Flink on 127.0.0.1, the simulator, or the pods of a reserved testbed."
 )
+REPLAY_EMPTY = "No pods recorded at this time of the run."
 
 
 STOP_KEYS = "y stops it, n or Esc keeps it."
@@ -91,7 +92,8 @@ class PodsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="job-line", classes="-empty")
-        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], EMPTY, id="instances")
+        empty = EMPTY if self.live else REPLAY_EMPTY
+        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], empty, id="instances")
         yield FilterTable(
             ["Node", "CPU used", "CPU free", "Mem used", "Mem free", "+TMs", "Estimate"],
             "No capacity figures yet: they need the cluster running and its first telemetry.",
@@ -132,21 +134,27 @@ class PodsPane(Pane):
 
     def show_session(self, session: Session) -> None:
         job = session.job
-        left = ", ".join(p.name for p in session.cluster.processes) if self.engine.leftover_cluster() else ""
+        left = (
+            ", ".join(p.name for p in session.cluster.processes) if self.live and self.engine.leftover_cluster() else ""
+        )
         if left:
             text = f"A crashed scaletui left Flink running ({left}). Press s to adopt or stop it."
         elif job.job_id:
             ops = "  ".join(f"{op.name}×{op.parallelism}" for op in job.operators)
             text = f"job {job.name} {job.state} ({job.job_id[:8]})  {ops}  TaskManagers {job.taskmanagers}"
         elif session.cluster.backend != "none":
-            text = "No job running. Press j to submit the workload job."
+            text = (
+                "No job running. Press j to submit the workload job." if self.live else "No job recorded at this time."
+            )
         else:
             text = ""
         line = self.query_one("#job-line", Static)
         line.update(text)
         line.set_class(not text, "-empty")
         table = self.query_one("#instances", FilterTable)
-        if session.cluster.backend == "none":
+        if not self.live:
+            table.set_empty(REPLAY_EMPTY)
+        elif session.cluster.backend == "none":
             self.instances = []
             table.set_empty(EMPTY)
         elif left and not self.instances:

@@ -1,4 +1,5 @@
-"""`?`: every key and `:` verb of the app, grouped by pane, read from the actions table (so it cannot drift)."""
+"""`?`: every key and `:` verb of the app, grouped by pane, read from the actions table (so it cannot drift). In a
+replay, only the keys that work there: the replay's own first, then those that only read; no live pane, no `:`."""
 
 from __future__ import annotations
 
@@ -9,22 +10,25 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label
+from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, works_in_replay
 
 
-def help_table(keymap: dict[str, str]) -> Table:
+def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
     table = Table(box=None, padding=(0, 2), show_header=False)
     table.add_column(style="bold")
     table.add_column()
-    for scope, title in SCOPE_TITLES.items():
-        rows = [a for a in ACTIONS if a.scope == scope]
+    scopes = ["replay", *(s for s in SCOPE_TITLES if s != "replay")] if replay else list(SCOPE_TITLES)
+    for scope in scopes:
+        rows = [a for a in ACTIONS if a.scope == scope and (works_in_replay(a) or not replay)]
         if not rows:
             continue
-        table.add_row(f"[u]{title}[/u]", "")
+        table.add_row(f"[u]{SCOPE_TITLES[scope]}[/u]", "")
         for a in rows:
             table.add_row(key_label(keymap.get(a.id, a.key)), a.palette or a.description)
     table.add_row("[u]Dialogs[/u]", "")
     table.add_row("Esc", "close a dialog, a text view or the run history")
+    if replay:
+        return table
     table.add_row("[u]Commands (:)[/u]", "the same steps as an experiment file's timeline")
     for a in ACTIONS:
         if a.verb:
@@ -41,14 +45,19 @@ class HelpScreen(ModalScreen[None]):
         background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], replay: bool = False) -> None:
+        """`replay`: opened over a replay, it lists the replay's keys, not the live panes'."""
         super().__init__()
         self.keymap = keymap
+        self.replay = replay
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static("scaletui keys: Esc closes", classes="title")
-            yield Static(help_table(self.keymap))
+            yield Static(
+                "replay keys (a recorded run): Esc closes" if self.replay else "scaletui keys: Esc closes",
+                classes="title",
+            )
+            yield Static(help_table(self.keymap, self.replay))
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -3,22 +3,26 @@
 Plots (with the strategy line, its decisions and reasons), Pods and Chaos show the run as it was at the replay's
 position. Keys: space pauses, + and - change the speed (1x to 60x), ] and [ jump to the next or previous decision,
 } and { to the next or previous fault, right and left move 10 s, g goes to a time, Esc goes back.
+
+A replay is read-only: the panes hide their live intents here, and the app's keys that would leave it for the live
+session (4, 5, R, :, ...) are refused by the app while a replay is open (`ScaletuiApp.check_action`); this screen
+answers them in one sentence.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from scaletui.config.units import format_duration, parse_duration
-from scaletui.engine.replay import ReplayPlayer
 from scaletui.events import DecisionEvent, Event, FaultEvent
+from scaletui.tui.actions import bindings
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.panes.chaos import ChaosPane
 from scaletui.tui.panes.plots import PlotsPane
@@ -27,30 +31,19 @@ from scaletui.tui.screens.form import FormField, FormScreen
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
+    from scaletui.engine.replay import ReplayPlayer
 
 TICK_S = 0.25
+NOT_HERE = "Not in a replay: that key acts on the live session. 1-3 switch tabs, Esc leaves, ? lists keys."
 REPLAY_PANES: tuple[tuple[str, type[Pane]], ...] = (("plots", PlotsPane), ("pods", PodsPane), ("chaos", ChaosPane))
 
 
 class ReplayScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("space", "toggle_pause", "Pause", priority=True),
-        Binding("plus", "faster", "Faster"),
-        Binding("minus", "slower", "Slower"),
-        Binding("right_square_bracket", "next_decision", "Next decision"),
-        Binding("left_square_bracket", "previous_decision", "Prev decision", show=False),
-        Binding("right_curly_bracket", "next_fault", "Next fault"),
-        Binding("left_curly_bracket", "previous_fault", "Prev fault", show=False),
-        Binding("right", "step(10)", "+10s", show=False, priority=True),
-        Binding("left", "step(-10)", "-10s", show=False, priority=True),
-        Binding("g", "go_to", "Go to"),
-        Binding("1", "tab('plots')", "Plots", show=False),
-        Binding("2", "tab('pods')", "Pods", show=False),
-        Binding("3", "tab('chaos')", "Chaos", show=False),
-    ]
+    BINDINGS = bindings("replay")
     DEFAULT_CSS = """
+    ReplayScreen { overflow: hidden; }
     ReplayScreen #replay-bar { height: 1; padding: 0 1; background: $panel; }
+    ReplayScreen TabbedContent, ReplayScreen ContentSwitcher, ReplayScreen TabPane { height: 1fr; }
     """
 
     def __init__(self, engine: Engine, player: ReplayPlayer) -> None:
@@ -68,7 +61,7 @@ class ReplayScreen(Screen[None]):
             for n, (name, cls) in enumerate(REPLAY_PANES, start=1):
                 with TabPane(f"{n} {name.title()}", id=f"replay-{name}"):
                     yield cls(self.player)
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         for pane in self.query(Pane):
@@ -105,15 +98,19 @@ class ReplayScreen(Screen[None]):
         self._bar()
 
     def _bar(self) -> None:
+        """Position, speed and decisions so far on one line: a long run name is shortened, never the position."""
         p = self.player
         state = "paused" if p.paused else f"x{p.speed:g}"
         decisions = len(p.series.decisions)
-        text = (
-            f"replay {p.run_dir.name} │ {format_duration(p.elapsed)} / {format_duration(p.duration)} │ {state}"
-            f" │ {decisions} decision{'s' if decisions != 1 else ''} so far"
+        tail = (
+            f" │ {format_duration(p.elapsed)} / {format_duration(p.duration)} │ {state}"
+            f" │ {decisions} decision{'s' if decisions != 1 else ''}"
         )
+        name, room = p.run_dir.name, max(8, self.size.width - 2 - len("replay ") - len(tail))
+        if len(name) > room:
+            name = name[: room - 1] + "…"
         if self.is_attached:
-            self.query_one("#replay-bar", Static).update(text)
+            self.query_one("#replay-bar", Static).update(f"replay {name}{tail}")
 
     # --- keys ------------------------------------------------------------------------------------------------------
 
@@ -125,6 +122,9 @@ class ReplayScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_live_only(self) -> None:
+        self.notify(NOT_HERE)
 
     def action_toggle_pause(self) -> None:
         self.player.toggle_pause()
@@ -178,6 +178,14 @@ class ReplayScreen(Screen[None]):
         self.app.push_screen(FormScreen("Go to a time of the run", fields, '90, "1m30s", "10m"'), done)
 
 
+def in_replay(screens: Iterable[Screen[Any]]) -> bool:
+    """Whether a replay is open in this screen stack, on top or under a dialog it opened."""
+    return any(isinstance(screen, ReplayScreen) for screen in screens)
+
+
 def open_replay(engine: Engine, run_dir: Path | str) -> ReplayScreen:
-    """The screen for a run directory; raises ConfigError (one sentence) when it holds nothing to replay."""
+    """The screen for a run directory; raises ConfigError (one sentence) when it holds nothing to replay. The player
+    loads here, not with this module, which the app imports for its first frame."""
+    from scaletui.engine.replay import ReplayPlayer
+
     return ReplayScreen(engine, ReplayPlayer(run_dir))
