@@ -76,11 +76,18 @@ class FaultControl:
             return []
         return self.ledger.recover()
 
-    def fire(self, kind: str, targets: list[str], duration: float, params: dict[str, Any] | None = None) -> str:
+    def refusal(self) -> UserError | None:
+        """Why a fault cannot be fired now, or None: asked before a dialog opens, so it is not filled in vain."""
         if not self._platform:
-            raise UserError("No cluster is running to inject a fault into.", "Start one with s in the Pods pane.")
+            return UserError("No cluster is running to inject a fault into.", "Start one with s in the Pods pane.")
         if not self._backends:
-            raise UserError(f"No fault injection on the {self._platform} platform.")
+            return UserError(f"No fault injection on the {self._platform} platform.")
+        return None
+
+    def fire(self, kind: str, targets: list[str], duration: float, params: dict[str, Any] | None = None) -> str:
+        refused = self.refusal()
+        if refused is not None:
+            raise refused
         from scaletui.chaos.targets import left_out
 
         backend = self._backends[0].name

@@ -138,8 +138,9 @@ def test_the_header_counts_slots_in_use_not_the_sum_of_parallelism(engine: Engin
 
 
 async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_explained(sim_engine: Engine) -> None:
-    """The simulator has no fault injection: the Chaos pane's dialog says so in one sentence. A real process paused
-    through the session's ledger expires and is reverted; the Chaos pane says that too."""
+    """The simulator has no fault injection: f says so in one sentence before any dialog. With this machine's
+    process faults attached, a real process paused from the dialog expires and is reverted; the Chaos pane says
+    that too."""
     from scaletui.chaos.process_faults import LocalFaults
 
     sleeper = subprocess.Popen(["sleep", "120"])
@@ -154,6 +155,10 @@ async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_exp
             assert "in memory, not over the network" in chaos.one_taskmanager_note("delay")  # type: ignore[attr-defined]
             assert chaos.one_taskmanager_note("kill") == ""  # type: ignore[attr-defined]
             await pilot.press("5", "f")
+            await wait_for(pilot, lambda: "No fault injection on the simulator platform" in message(app), "refused")
+            assert not isinstance(app.screen, FormScreen), "refused before the dialog is filled in"
+            sim_engine.faults.attach("this machine", (LocalFaults(),), lambda: [])
+            await pilot.press("f")
             await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the fault dialog", 20)
             form = app.screen
             form.query_one("#field-kind").value = "pause"  # type: ignore[attr-defined]
@@ -164,9 +169,6 @@ async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_exp
             form.query_one("#field-targets").value = f"pid:{sleeper.pid}"  # type: ignore[attr-defined]
             form.query_one("#field-duration").value = "1"  # type: ignore[attr-defined]  # a number typed is seconds
             await pilot.press("ctrl+s")
-            await wait_for(pilot, lambda: "No fault injection on the simulator platform" in message(app), "refused")
-            sim_engine.faults.attach("this machine", (LocalFaults(),), lambda: [])
-            sim_engine.faults.fire("pause", [f"pid:{sleeper.pid}"], 1.0)
             await wait_for(pilot, lambda: "expired and was reverted" in message(app), "the expiry notice", 60)
             assert Path(f"/proc/{sleeper.pid}/stat").read_text().split(")")[1].split()[0] != "T", "resumed"
     finally:

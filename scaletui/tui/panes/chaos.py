@@ -153,6 +153,11 @@ class ChaosPane(Pane):
     def action_fire(self) -> None:
         from scaletui.config.units import parse_duration
 
+        refused = self.engine.faults.refusal()
+        if refused is not None:
+            self.scaletui.say(str(refused), "error")
+            return
+
         fields = [
             FormField("kind", "Fault", "delay", KINDS),
             FormField("targets", "Targets", "role:taskmanager", placeholder="taskmanager-1, role:taskmanager, pid:123"),
