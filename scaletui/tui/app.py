@@ -152,7 +152,7 @@ class ScaletuiApp(App[int]):
         self.refresh_session()
         self.set_interval(1.0, self._tick_status)
         self.refresh_bindings()
-        self.say(f"Session {engine.name}. Press ? for every key, : for commands, ctrl+p to search actions.")
+        self.say(f"Session {engine.name}. Press ? for every key, : for commands, ctrl+q to quit.")
         for line in engine.startup_messages:
             self.say(line, "warning")
             self.notify(line, severity="warning", timeout=15)

@@ -134,6 +134,10 @@ DIALOGS: dict[str, list[str]] = {
 
 @pytest.mark.parametrize("name", DIALOGS)
 def test_dialog(snap_compare, demo: Engine, name: str) -> None:
+    if name == "fire_fault":  # f asks first whether a fault can be fired: this machine's process faults can
+        from scaletui.chaos.process_faults import LocalFaults
+
+        demo.faults.attach("local", (LocalFaults(),), lambda: list(INSTANCES))
     assert snap_compare(app_in(demo), press=DIALOGS[name], terminal_size=(80, 24), run_before=settled)
 
 
