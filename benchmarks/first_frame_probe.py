@@ -14,7 +14,7 @@ import tempfile
 import time
 
 START = time.perf_counter()
-HEAVY = ("enoslib", "kubernetes", "ansible_runner", "plotext", "textual_plotext", "matplotlib", "pyarrow", "pydantic")
+HEAVY = ("enoslib", "kubernetes", "ansible_runner", "matplotlib", "pyarrow", "pydantic")
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 START = time.perf_counter()
 HERE = Path(__file__).parent
-HEAVY = ("enoslib", "kubernetes", "ansible_runner", "textual_plotext", "matplotlib.pyplot", "pyarrow", "pydantic")
+HEAVY = ("enoslib", "kubernetes", "ansible_runner", "matplotlib.pyplot", "pyarrow", "pydantic")
 
 
 def bare_probe() -> None:

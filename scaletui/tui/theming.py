@@ -36,16 +36,6 @@ NO_COLOR_VARIABLES = {
     "button-focus-text-style": "bold reverse",
 }
 """With NO_COLOR the cursor and focus cannot be shown by colour; these Textual variables show them by style."""
-PLOTEXT_ANSI = {
-    "black": "black",
-    "red": "red",
-    "green": "green",
-    "yellow": "yellow",
-    "blue": "blue",
-    "magenta": "magenta",
-    "cyan": "cyan",
-    "white": "white",
-}
 
 
 def variable(name: str) -> str:
@@ -142,7 +132,7 @@ def semantic_defaults(theme: Theme) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Palette:
-    """The active theme's semantic colours as Rich styles (table cells) and plotext colours (plots)."""
+    """The active theme's semantic colours as Rich styles (table cells, chart lines)."""
 
     colours: dict[str, str]
     no_color: bool = False
@@ -155,18 +145,6 @@ class Palette:
         """A Rich style: the colour (as Rich names it) plus `extra` attributes; attributes only with NO_COLOR."""
         value = "" if self.no_color else rich_colour(self.colours.get(name, ""))
         return " ".join(part for part in (extra, value) if part)
-
-    def plot(self, name: str) -> str | tuple[int, int, int]:
-        """A plotext colour: a name for ANSI colours, an RGB tuple otherwise, "default" with NO_COLOR."""
-        value = self.colours.get(name, "")
-        if self.no_color or not value:
-            return "default"
-        if value.startswith("ansi_"):
-            base = value.removeprefix("ansi_").removeprefix("bright_")
-            plain = PLOTEXT_ANSI.get(base, "default")
-            return f"{plain}+" if value.startswith("ansi_bright_") and plain != "default" else plain
-        colour = Color.parse(value)
-        return (colour.r, colour.g, colour.b)
 
 
 def rich_colour(value: str) -> str:

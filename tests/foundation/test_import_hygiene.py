@@ -26,7 +26,7 @@ def test_engine_modules_import_no_ui_library() -> None:
         "import importlib, sys\n"
         f"for name in {engine_modules()!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich', 'textual_plotext'))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -39,7 +39,7 @@ def test_cli_parser_imports_nothing_heavy() -> None:
         "import sys\n"
         "from scaletui.cli import build_parser\n"
         "build_parser()\n"
-        "heavy = ('enoslib', 'kubernetes', 'ansible_runner', 'plotext', 'matplotlib', 'pyarrow', 'textual')\n"
+        "heavy = ('enoslib', 'kubernetes', 'ansible_runner', 'matplotlib', 'pyarrow', 'textual')\n"
         "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

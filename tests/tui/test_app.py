@@ -77,7 +77,6 @@ async def test_no_color_picks_ansi16_and_strips_every_colour(engine, monkeypatch
         assert app.theme == "ansi16"
         assert any(isinstance(f, NoColor) for f in app._filters), "Monochrome would turn ansi_default into black"
         assert app.palette.style("fail", "bold") == "bold"
-        assert app.palette.plot("fault-active") == "default"
 
 
 async def test_filter_rows_and_invert_with_the_typed_text_visible(engine) -> None:

@@ -65,7 +65,7 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
 
 
 async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
-    """A NaN gauge once crashed plotext's legend and with it the whole app; such values break the line instead."""
+    """A NaN gauge once crashed the plots' legend and with it the whole app; such values break the line instead."""
     from scaletui.events import MetricsEvent
     from scaletui.metrics.model import JobSample, OperatorSample
 

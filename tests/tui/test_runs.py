@@ -66,7 +66,7 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
         await wait_for(pilot, lambda: isinstance(app.screen, RunSummaryScreen), "the run summary")
         summary = app.screen.query_one("#summary", Markdown)
         await wait_for(pilot, lambda: "throughput" in summary.source, "the summary table")
-        await wait_for(pilot, lambda: len(app.screen.query("PlotextPlot")) == 4, "the four plots")
+        await wait_for(pilot, lambda: len(app.screen.query("Chart")) == 4, "the four charts")
         await pilot.press("escape")
         await pilot.press("e")
         await wait_for(pilot, lambda: len(engine.store.session.runs) == 2, "the second run to start")

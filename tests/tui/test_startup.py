@@ -1,4 +1,4 @@
-"""The first frame is painted before any heavy library (enoslib, kubernetes, ansible_runner, plotext...) loads."""
+"""The first frame is painted before any heavy library (enoslib, kubernetes, ansible_runner, matplotlib...) loads."""
 
 from __future__ import annotations
 

@@ -39,16 +39,14 @@ def test_a_bad_theme_file_is_one_sentence_naming_file_and_key(tmp_path: Path) ->
         read_theme(tmp_path / "x.toml")
 
 
-def test_palette_gives_rich_styles_and_plot_colours() -> None:
+def test_palette_gives_rich_styles() -> None:
     dark = read_theme(THEMES / "dark.toml")
     ansi = read_theme(THEMES / "ansi16.toml")
     palette = Palette.of(dark.variables, no_color=False)
     assert palette.style("fail", "bold") == f"bold {dark.variables['state-fail']}".upper().replace("BOLD", "bold")
-    colour = dark.variables["fault-active"].lstrip("#")
-    assert palette.plot("fault-active") == tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4))
     ansi_palette = Palette.of(ansi.variables, no_color=False)
-    assert ansi_palette.style("ok") == "green" and ansi_palette.plot("pending") == "black+"
-    assert Palette.of(dark.variables, no_color=True).plot("decision") == "default"
+    assert ansi_palette.style("ok") == "green" and ansi_palette.style("pending") == "bright_black"
+    assert Palette.of(dark.variables, no_color=True).style("decision", "bold") == "bold"
 
 
 def test_themes_dir_is_found_from_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

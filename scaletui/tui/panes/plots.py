@@ -18,19 +18,16 @@ from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
-from scaletui.tui.theming import Palette, rich_colour
+from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.chart import Chart
-from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span
+from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks
+from scaletui.tui.widgets.chart_styles import chart_styles, line_styles
 
 if TYPE_CHECKING:
-    from rich.style import Style
-
     from scaletui.engine.view import RunView
-    from scaletui.events import DecisionEvent
 
 PLOT_WINDOW_S = 600.0
 """The plots show the last ten minutes; the engine's series keep an hour."""
-LINE_COLOURS = ("primary", "success", "warning", "secondary", "accent", "foreground")
 """Theme variables the lines take in turn."""
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
 REPLAY_EMPTY = "No sample recorded yet at this time of the run."
@@ -224,7 +221,7 @@ class PlotsPane(Pane, can_focus=True):
         # A chart starts its window on a dot column's boundary at or before `since` (at most an eighth of the window
         # before it); the points from there on keep its first column whole and the same from one second to the next.
         fetch_from = since - (end - since) / 8 - 1.0
-        styles = self._line_styles()
+        styles = line_styles(self.palette, self.app.theme_variables)
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         markers = tuple(Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since)
         ops = list(series.operators)
@@ -238,7 +235,7 @@ class PlotsPane(Pane, can_focus=True):
             "parallelism": ("parallelism", {op: f"op.{op}.parallelism" for op in ops}, True, None),
             "busy": ("busy ms/s", {op: f"op.{op}.busy" for op in ops}, False, 1000.0),
         }
-        shade, marker, axis = self._chart_styles()
+        shade, marker, axis = chart_styles(self.palette, self.app.theme_variables)
         for name, (title, keys, integer, ceiling) in charts.items():
             lines = []
             for i, (label, key) in enumerate(keys.items()):
@@ -267,57 +264,7 @@ class PlotsPane(Pane, can_focus=True):
             self._origin = first
         return self._origin
 
-    def _line_styles(self) -> list[Style]:
-        from rich.style import Style
-
-        if self.palette.no_color:
-            return [Style(bold=True), Style(), Style(dim=True), Style(italic=True)]
-        variables = self.app.theme_variables
-        return [Style(color=rich_colour(variables.get(v, "")) or None) for v in LINE_COLOURS]
-
-    def _chart_styles(self) -> tuple[Style, Style, Style]:
-        """The fault shade (the fault colour faded into the background; grey in 16 colours; reverse without
-        colour), the decision markers' style and the axes'."""
-        from rich.style import Style
-        from textual.color import Color
-
-        palette = self.palette
-        marker = Style.parse(palette.style("decision", "bold"))
-        if palette.no_color:
-            return Style(reverse=True), marker, Style()
-        fault = palette.colours.get("fault-active", "")
-        background = self.app.theme_variables.get("surface", "")
-        if fault.startswith("ansi_") or not fault or not background or background.startswith("ansi_"):
-            shade = Style(bgcolor="bright_black")
-        else:
-            shade = Style(bgcolor=Color.parse(background).blend(Color.parse(fault), 0.3).hex)
-        return shade, marker, Style(dim=True)
-
 
 def same_shape(a: str, b: str) -> bool:
     """Whether `b` is `a` with only digits changed into digits: it takes the same cells and wraps the same."""
     return len(a) == len(b) and all(x == y or (x.isdigit() and y.isdigit()) for x, y in zip(a, b))
-
-
-def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
-    """Each applied decision's time and what it changed in a few characters: "↑3" (an operator to 3), "↓1",
-    "TM2". A decision recorded without its "from" is compared with the decision before it."""
-    marks: list[tuple[float, str]] = []
-    prev: dict[str, int] = {}
-    prev_tms: int | None = None
-    for d in decisions:
-        before = d.before or prev
-        tms_before = d.taskmanagers_before if d.taskmanagers_before is not None else prev_tms
-        if d.applied:
-            changed = [
-                (abs(to - before[k]), k, to) for k, to in d.parallelism.items() if k in before and before[k] != to
-            ]
-            if changed:
-                _, name, to = max(changed)
-                marks.append((d.ts, f"{'↑' if to > before[name] else '↓'}{to}"))
-            elif d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before:
-                marks.append((d.ts, f"TM{d.taskmanagers}"))
-            else:
-                marks.append((d.ts, ""))
-        prev, prev_tms = dict(d.parallelism), d.taskmanagers
-    return marks

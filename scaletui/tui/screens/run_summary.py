@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
+
+if TYPE_CHECKING:
+    from scaletui.events import DecisionEvent
+    from scaletui.results.rundata import RunData
 
 
 class RunSummaryScreen(Screen[None]):
@@ -34,38 +38,49 @@ class RunSummaryScreen(Screen[None]):
         self.run_worker(self.load, thread=True, exit_on_error=False, name="loading the run")
 
     def load(self) -> None:
+        from scaletui.events import DecisionEvent
+        from scaletui.results.playback import read_events
         from scaletui.results.rundata import load_run
         from scaletui.results.summary import summarize, summary_table
 
         try:
             data = load_run(self.run_dir)
             text = summary_table(summarize(data))
+            decisions = [e for e in read_events(self.run_dir) if isinstance(e, DecisionEvent)]
         except Exception as e:
             self.app.call_from_thread(self.query_one("#summary", Markdown).update, f"Cannot read this run: {e}")
             return
-        self.app.call_from_thread(self.show, data, text)
+        self.app.call_from_thread(self.show, data, text, decisions)
 
-    def show(self, data, text: str) -> None:  # type: ignore[no-untyped-def]
-        from textual_plotext import PlotextPlot
+    def show(self, data: RunData, text: str, decisions: list[DecisionEvent]) -> None:
+        """The same charts as the Plots pane (clock-time axis, legend on its own row, faults shaded, decisions
+        marked), over the whole run."""
+        from scaletui.tui.widgets.chart import Chart
+        from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks
+        from scaletui.tui.widgets.chart_styles import chart_styles, line_styles
 
         self.query_one("#summary", Markdown).update(text)
-        t = [float(x - data.start) for x in data.ts]
-        series = {
-            "throughput (records/s)": {"target": data.target, "achieved": data.achieved},
-            "latency (ms)": data.latency,
-            "parallelism": data.parallelism,
-            "busy (ms/s)": data.busy,
+        if not len(data.ts):
+            return
+        palette, variables = self.app.palette, self.app.theme_variables  # type: ignore[attr-defined]
+        styles = line_styles(palette, variables)
+        shade, marker, axis = chart_styles(palette, variables)
+        ts = [float(x) for x in data.ts]
+        spans = tuple(Span(w.start, w.end) for w in data.fault_windows())
+        markers = tuple(Marker(at, label) for at, label in decision_marks(decisions))
+        charts = {
+            "r/s": ({"target": data.target, "achieved": data.achieved}, False, None),
+            "latency ms": (data.latency, False, None),
+            "parallelism": (data.parallelism, True, None),
+            "busy ms/s": (data.busy, False, 1000.0),
         }
         grid = self.query_one("#run-plots", Grid)
-        for title, lines in series.items():
-            plot = PlotextPlot()
-            grid.mount(plot)
-            plt = plot.plt
-            plt.title(title)
-            for label, ys in lines.items():
-                pts = [(x, float(y)) for x, y in zip(t, ys) if math.isfinite(y)]
-                if pts:
-                    plt.plot([p[0] for p in pts], [p[1] for p in pts], label=str(label))
-            for fault in data.faults:
-                if fault.get("action") == "injected" and "ts" in fault:
-                    plt.vertical_line(float(fault["ts"]) - data.start, color="red")
+        for title, (series, integer, ceiling) in charts.items():
+            lines = tuple(
+                Line(str(label), ts, [float(v) for v in vs], styles[i % len(styles)])
+                for i, (label, vs) in enumerate(series.items())
+            )
+            chart = Chart()
+            grid.mount(chart)
+            chart.use_styles(shade, marker, axis)
+            chart.show(ChartData(title, lines, ts[0], ts[-1], data.start, spans, markers, integer, ceiling))

@@ -11,8 +11,12 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.style import Style
+
+if TYPE_CHECKING:
+    from scaletui.events import DecisionEvent
 
 RECENT = 0.1
 """The latest fraction of the window always fits the scale whole."""
@@ -103,3 +107,27 @@ def short(value: float) -> str:
 def clock_label(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
+    """Each applied decision's time and what it changed in a few characters: "↑3" (an operator to 3), "↓1",
+    "TM2". A decision recorded without its "from" is compared with the decision before it."""
+    marks: list[tuple[float, str]] = []
+    prev: dict[str, int] = {}
+    prev_tms: int | None = None
+    for d in decisions:
+        before = d.before or prev
+        tms_before = d.taskmanagers_before if d.taskmanagers_before is not None else prev_tms
+        if d.applied:
+            changed = [
+                (abs(to - before[k]), k, to) for k, to in d.parallelism.items() if k in before and before[k] != to
+            ]
+            if changed:
+                _, name, to = max(changed)
+                marks.append((d.ts, f"{'↑' if to > before[name] else '↓'}{to}"))
+            elif d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before:
+                marks.append((d.ts, f"TM{d.taskmanagers}"))
+            else:
+                marks.append((d.ts, ""))
+        prev, prev_tms = dict(d.parallelism), d.taskmanagers
+    return marks
