@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import threading
@@ -45,6 +46,10 @@ TIE_SLOT_SHARE = 0.03
 slots: one slot more for half a minute, a rescale two or three decisions later)."""
 GAP_START_S = 10
 """Seconds after a decision within which its restart's gap in latency must start to count as its own."""
+BUSY_MACHINE = 0.1
+"""Share of the CPU other work may take during a live run before the table warns that its figures do not compare
+(on 2026-12-06, with test suites beside it at a load average of 5-7, the step broke the SLO 7-30x longer than on a
+quiet machine)."""
 LOOP = {"interval": 10, "window": 10, "cooldown": 20, "max_parallelism": 4, "max_taskmanagers": 2, "max_slots": 4}
 
 
@@ -59,6 +64,9 @@ class Outcome:
     decisions: list[DecisionEvent] = field(default_factory=list)
     rescaled_at: list[int] = field(default_factory=list)
     """Second (index into the series) of each applied decision."""
+    other_cpu: float | None = None
+    """Live only: the share of this machine's CPU time that processes other than the cluster and this benchmark
+    took during the run. Work beside it lowers the job's capacity: its figures are not a quiet machine's."""
 
     def gaps(self) -> list[int]:
         """Per rescale, the first run of seconds without a latency figure (the job restarting, then no window result
@@ -156,6 +164,8 @@ def run_live(
             out.target.append(rate)
             stop.wait(max(0.0, start + second + 1 - time.monotonic()))
 
+    cpu = OtherCpu()
+    cpu.sample(backend)
     sampler = threading.Thread(target=sample_every_second, name="live-samples", daemon=True)
     sampler.start()
     try:
@@ -164,12 +174,52 @@ def run_live(
             controller.tick()
             if out.rescales > before:
                 out.rescaled_at.append(at)
+            cpu.sample(backend)
             stop.wait(max(0.0, start + len(out.p99) + 1 - time.monotonic()))
     finally:
         stop.set()
         sampler.join(timeout=30.0)
         unsubscribe()
+    out.other_cpu = cpu.share
     return out
+
+
+class OtherCpu:
+    """CPU time the rest of the machine used, from /proc: all busy time minus the cluster's processes' and this
+    one's, summed per interval over the processes seen at both of its ends (a restarted TaskManager's time is not
+    lost)."""
+
+    def __init__(self) -> None:
+        self.total = self.other = 0
+        self._last: tuple[int, int, dict[int, int]] | None = None
+
+    @property
+    def share(self) -> float | None:
+        return self.other / self.total if self.total else None
+
+    def sample(self, backend: Any) -> None:
+        try:
+            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        except (OSError, ValueError):
+            return
+        total, busy = sum(fields), sum(fields) - fields[3] - fields[4]
+        pids = {os.getpid(), *(i.pid for i in backend.instances() if i.pid)}
+        ours = {pid: t for pid in pids if (t := _process_jiffies(pid)) is not None}
+        if self._last is not None:
+            last_total, last_busy, last_ours = self._last
+            mine = sum(t - last_ours[pid] for pid, t in ours.items() if pid in last_ours)
+            self.total += total - last_total
+            self.other += max(0, busy - last_busy - mine)
+        self._last = (total, busy, ours)
+
+
+def _process_jiffies(pid: int) -> int | None:
+    """utime + stime of a process and its threads, in clock ticks (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(after_name[11]) + int(after_name[12])
 
 
 def _wait_fresh(backend: Any, seconds: float) -> None:
@@ -230,15 +280,16 @@ def agreement(a: dict[str, int], b: dict[str, int], leave_out: AbstractSet[froze
 def side_by_side(load: str, sim: list[Outcome], live: list[Outcome], slo_ms: float) -> str:
     rs, rl = ranking(sim, slo_ms), ranking(live, slo_ms)
     head = f"{'strategy':<16}{'sim rank':>9}{'SLO-viol s':>11}{'slot-s':>8}{'resc':>5}   {'live rank':>9}"
-    head += f"{'SLO-viol s':>11}{'slot-s':>8}{'resc':>5}{'thru':>6}"
+    head += f"{'SLO-viol s':>11}{'slot-s':>8}{'resc':>5}{'thru':>6}{'other CPU':>10}"
     lines = [f"{load}: simulator (local_config) | real local Flink", head, "-" * len(head)]
     by_live = {o.strategy: o for o in live}
     for o in sorted(sim, key=lambda o: rs[o.strategy]):
         v = by_live[o.strategy]
         thru = "-" if v.throughput is None else f"{v.throughput:.2f}"
+        other = "-" if v.other_cpu is None else f"{v.other_cpu:.0%}"
         lines.append(
             f"{o.strategy:<16}{rs[o.strategy]:>9}{o.slo_s(slo_ms):>11}{o.slot_s:>8}{o.rescales:>5}   "
-            f"{rl[o.strategy]:>9}{v.slo_s(slo_ms):>11}{v.slot_s:>8}{v.rescales:>5}{thru:>6}"
+            f"{rl[o.strategy]:>9}{v.slo_s(slo_ms):>11}{v.slot_s:>8}{v.rescales:>5}{thru:>6}{other:>10}"
         )
     tie = ties(live, slo_ms)
     lines.append(
@@ -246,6 +297,12 @@ def side_by_side(load: str, sim: list[Outcome], live: list[Outcome], slo_ms: flo
         f"{len(tie)} tied live (within {TIE_SLO_S} SLO s or {TIE_SLO_SHARE:.0%}, and {TIE_SLOT_SHARE:.0%} of slot-s); "
         f"{agreement(rs, rl):.0%} of all pairs"
     )
+    busy = [o.strategy for o in live if o.other_cpu is not None and o.other_cpu > BUSY_MACHINE]
+    if busy:
+        lines.append(
+            f"warning: other work took over {BUSY_MACHINE:.0%} of this machine's CPU during {', '.join(busy)}: the "
+            "job had less capacity than on a quiet machine, so those live figures do not compare"
+        )
     gap_sim, gap_live = [g for o in sim for g in o.gaps()], [g for o in live for g in o.gaps()]
     if gap_live:
         lines.append(
@@ -292,7 +349,8 @@ def write_outcomes(results: dict[str, tuple[list[Outcome], list[Outcome]]], path
             for d in o.decisions
         ]
         series = {"p99_ms": o.p99, "slots": o.slots, "achieved": o.achieved, "target": o.target}
-        return {"strategy": o.strategy, **series, "rescaled_at": o.rescaled_at, "decisions": decisions}
+        extra = {"rescaled_at": o.rescaled_at, "other_cpu": o.other_cpu, "decisions": decisions}
+        return {"strategy": o.strategy, **series, **extra}
 
     doc = {
         load: {"simulator": [run(o) for o in sim], "live": [run(o) for o in live]}

@@ -167,3 +167,34 @@ def test_live_comparison_keeps_every_run_s_series_and_decisions(tmp_path: Path) 
     assert any(d["to"]["expensive"] > d["from"]["expensive"] for d in applied), applied  # the step's scale-up
     assert all(d["reason"] for d in saved["decisions"])
     assert saved["rescaled_at"] and doc["step"]["simulator"][0]["decisions"] == saved["decisions"]
+
+
+def test_the_live_comparison_sees_other_work_on_the_machine() -> None:
+    """A busy process beside the cluster is counted as other work; the same process listed as the cluster's is not
+    (the live table warns when other work took the capacity its figures assume)."""
+    import os
+    import subprocess
+    import time
+    from types import SimpleNamespace
+
+    from scaling_live import OtherCpu, _process_jiffies
+
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        cluster = SimpleNamespace(instances=lambda: [])
+        as_ours = SimpleNamespace(instances=lambda: [SimpleNamespace(pid=busy.pid)])
+        other, ours = OtherCpu(), OtherCpu()
+        other.sample(cluster)
+        ours.sample(as_ours)
+        start, second = _process_jiffies(busy.pid) or 0, os.sysconf("SC_CLK_TCK")
+        deadline = time.monotonic() + 60
+        while (_process_jiffies(busy.pid) or 0) - start < second and time.monotonic() < deadline:  # a second of CPU
+            time.sleep(0.05)
+        other.sample(cluster)
+        ours.sample(as_ours)
+    finally:
+        busy.kill()
+        busy.wait()
+    assert other.share is not None and ours.share is not None
+    assert other.share > 0.25, "a process busy on one of the two cores is other work"
+    assert ours.share < other.share - 0.2, "the cluster's own processes are not"

@@ -34,7 +34,8 @@ def test_live_and_simulated_step_side_by_side(flink_job) -> None:  # type: ignor
     sim, live = results["step"]
     assert "simulator (local_config) | real local Flink" in text and "ranking agreement: 100%" in text
     row = [line for line in text.splitlines() if line.startswith("predictive")][0].split()
-    assert len(row) == 10  # strategy, then rank, SLO-viol s, slot-s, rescales for each side, then throughput
+    assert len(row) == 11  # strategy, rank, SLO-viol s, slot-s, rescales for each side, throughput, other CPU
+    assert live[0].other_cpu is not None and 0.0 <= live[0].other_cpu <= 1.0 and sim[0].other_cpu is None
     # a p99 at least every 5 s of the 70 s run (a loaded machine samples less often than once a second)
     assert len(live[0].p99) >= 14 and any(v is not None for v in live[0].p99)
     assert live[0].rescales >= 1 and max(live[0].slots) > 1, "the saturating step was not scaled up live"
