@@ -21,7 +21,7 @@ class CommandLineScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Input(
-            self.text, placeholder=":rescale OP N  :load step 300 900@5m  :fault delay T 100ms 30s  ? lists all"
+            self.text, placeholder=":rescale OP N  :load step 300 900@5m  :fault delay T 100ms 30s  (? all)"
         )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
