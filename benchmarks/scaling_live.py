@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import threading
@@ -29,6 +28,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 from typing import Any
+
+from other_cpu import OtherCpu
 
 from scaletui.cluster.simulator import SimulatedCluster
 from scaletui.cluster.simulator.model import SimConfig, local_config
@@ -182,44 +183,6 @@ def run_live(
         unsubscribe()
     out.other_cpu = cpu.share
     return out
-
-
-class OtherCpu:
-    """CPU time the rest of the machine used, from /proc: all busy time minus the cluster's processes' and this
-    one's, summed per interval over the processes seen at both of its ends (a restarted TaskManager's time is not
-    lost)."""
-
-    def __init__(self) -> None:
-        self.total = self.other = 0
-        self._last: tuple[int, int, dict[int, int]] | None = None
-
-    @property
-    def share(self) -> float | None:
-        return self.other / self.total if self.total else None
-
-    def sample(self, backend: Any) -> None:
-        try:
-            fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        except (OSError, ValueError):
-            return
-        total, busy = sum(fields), sum(fields) - fields[3] - fields[4]
-        pids = {os.getpid(), *(i.pid for i in backend.instances() if i.pid)}
-        ours = {pid: t for pid in pids if (t := _process_jiffies(pid)) is not None}
-        if self._last is not None:
-            last_total, last_busy, last_ours = self._last
-            mine = sum(t - last_ours[pid] for pid, t in ours.items() if pid in last_ours)
-            self.total += total - last_total
-            self.other += max(0, busy - last_busy - mine)
-        self._last = (total, busy, ours)
-
-
-def _process_jiffies(pid: int) -> int | None:
-    """utime + stime of a process and its threads, in clock ticks (fields 14 and 15 of /proc/PID/stat)."""
-    try:
-        after_name = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(after_name[11]) + int(after_name[12])
 
 
 def _wait_fresh(backend: Any, seconds: float) -> None:

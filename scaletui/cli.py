@@ -66,9 +66,11 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     """Arguments as given, or exit 2 with the usage of the part that refused them: an unknown option after a verb
     gets the verb's usage; options that would be ignored (`--script` with a verb, `--out` without `--script`)
     are refused rather than dropped."""
-    args, extra = parser.parse_known_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(given)
     verbs = next((a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {})
-    refusing = verbs.get(args.verb, parser) if args.verb else parser
+    after_verb = given[given.index(args.verb) + 1 :] if args.verb in given else []
+    refusing = verbs.get(args.verb, parser) if extra and all(x in after_verb for x in extra) else parser
     if extra:
         refusing.error(f"unrecognized arguments: {' '.join(extra)}")
     if args.verb and args.script:

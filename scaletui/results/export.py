@@ -46,9 +46,9 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     write_parquet_copies(root, out)
     for kinds, name in JSONL_EVENTS:
-        dest = out / name.replace(".jsonl", ".parquet")
-        if not (root / name).is_file() or jsonl_to_parquet(root / name, dest) is None:
-            empty_event_table(kinds, dest)
+        table = out / name.replace(".jsonl", ".parquet")
+        if not (root / name).is_file() or jsonl_to_parquet(root / name, table) is None:
+            empty_event_table(kinds, table)
     for name in _METADATA:
         if (root / name).is_file():
             shutil.copy2(root / name, out / name)

@@ -79,13 +79,19 @@ def jsonl_to_parquet(src: Path, dest: Path) -> Path | None:
 
 
 def empty_event_table(kinds: tuple[type, ...], dest: Path) -> Path:
-    """A table with no rows whose columns are those the events would have (text): a run without faults still has a
-    faults.parquet a notebook can read and filter."""
+    """A table with no rows whose columns are those the events would have, typed where the field is a plain float,
+    int, bool or str (text otherwise): a run without faults still has a faults.parquet a notebook can read, filter
+    and concatenate with other runs'."""
     import dataclasses
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    names = dict.fromkeys(["type", *(f.name for kind in kinds for f in dataclasses.fields(kind)), "t_s"])
-    pq.write_table(pa.table({name: pa.array([], pa.string()) for name in names}), dest)
+    plain = {"float": pa.float64(), "int": pa.int64(), "bool": pa.bool_(), "str": pa.string()}
+    columns = {"type": pa.string()}
+    for kind in kinds:
+        for f in dataclasses.fields(kind):
+            columns.setdefault(f.name, plain.get(str(f.type), pa.string()))
+    columns["t_s"] = pa.float64()
+    pq.write_table(pa.table({name: pa.array([], kind) for name, kind in columns.items()}), dest)
     return dest

@@ -122,7 +122,7 @@ class SessionStore:
     def __init__(self, directory: Path, session: Session, min_interval_s: float = 0.25) -> None:
         self.directory = directory
         self.path = directory / self.FILE
-        self.backup = directory / (self.FILE + ".bak")
+        self.backup = self.backup_in(directory)
         self.min_interval_s = min_interval_s
         self._session = session
         self._lock = threading.RLock()
@@ -140,6 +140,11 @@ class SessionStore:
         """Time spent writing the file, all of it off the callers' threads unless they asked for durability."""
 
     @classmethod
+    def backup_in(cls, directory: Path) -> Path:
+        """The last good copy of the session file, kept beside it."""
+        return directory / (cls.FILE + ".bak")
+
+    @classmethod
     def open(cls, directory: Path, name: str | None = None) -> SessionStore:
         """Open the session in `directory`, creating a new one if there is no file yet.
 
@@ -147,7 +152,7 @@ class SessionStore:
         """
         path = directory / cls.FILE
         if path.exists():
-            backup = directory / (cls.FILE + ".bak")
+            backup = cls.backup_in(directory)
             hint = f"Fix the line named, or go back to the last good copy: cp {backup} {path}"
             session = _validate(read_toml(path, hint if backup.exists() else "Fix the line named."), path)
         else:

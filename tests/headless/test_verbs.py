@@ -27,6 +27,7 @@ def test_every_verb_has_help(verb: str, capsys: pytest.CaptureFixture[str]) -> N
     ("argv", "usage", "said"),
     [
         (["report", "/tmp", "--bogus"], "usage: scaletui report", "unrecognized arguments: --bogus"),
+        (["--bogus", "report", "/tmp"], "usage: scaletui [-h]", "unrecognized arguments: --bogus"),
         (["--script", "x.toml", "doctor"], "usage: scaletui [-h]", "it does not go with the doctor verb"),
         (["--out", "/tmp/x"], "usage: scaletui [-h]", "--out before a verb is the results root of --script"),
     ],

@@ -46,4 +46,5 @@ def test_a_run_without_faults_or_stages_still_has_their_tables(run_dir: Path, tm
     for name in ("faults", "stages"):
         table = pq.read_table(out / f"{name}.parquet")
         assert table.num_rows == 0 and {"type", "ts", "t_s"} <= set(table.column_names), name
-    assert "action" in pq.read_table(out / "faults.parquet").column_names
+    faults = pq.read_table(out / "faults.parquet")
+    assert "action" in faults.column_names and str(faults.schema.field("ts").type) == "double"

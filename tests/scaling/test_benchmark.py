@@ -171,13 +171,14 @@ def test_live_comparison_keeps_every_run_s_series_and_decisions(tmp_path: Path) 
 
 def test_the_live_comparison_sees_other_work_on_the_machine() -> None:
     """A busy process beside the cluster is counted as other work; the same process listed as the cluster's is not
-    (the live table warns when other work took the capacity its figures assume)."""
+    (the live table warns when other work took the capacity its figures assume). Compared in clock ticks, so the
+    figure does not depend on the core count or on what else runs."""
     import os
     import subprocess
     import time
     from types import SimpleNamespace
 
-    from scaling_live import OtherCpu, _process_jiffies
+    from other_cpu import OtherCpu, _process_jiffies
 
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
@@ -186,15 +187,16 @@ def test_the_live_comparison_sees_other_work_on_the_machine() -> None:
         other, ours = OtherCpu(), OtherCpu()
         other.sample(cluster)
         ours.sample(as_ours)
-        start, second = _process_jiffies(busy.pid) or 0, os.sysconf("SC_CLK_TCK")
-        deadline = time.monotonic() + 60
-        while (_process_jiffies(busy.pid) or 0) - start < second and time.monotonic() < deadline:  # a second of CPU
-            time.sleep(0.05)
-        other.sample(cluster)
+        start = (_process_jiffies(busy.pid) or (0, 0))[0]
+        second, deadline = os.sysconf("SC_CLK_TCK"), time.monotonic() + 120
+        while (_process_jiffies(busy.pid) or (0, 0))[0] - start < second and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the busy process has had a second of CPU
         ours.sample(as_ours)
+        other.sample(cluster)
+        used = (_process_jiffies(busy.pid) or (0, 0))[0] - start
     finally:
         busy.kill()
         busy.wait()
+    assert used >= second, "the busy process did not get a second of CPU within two minutes"
     assert other.share is not None and ours.share is not None
-    assert other.share > 0.25, "a process busy on one of the two cores is other work"
-    assert ours.share < other.share - 0.2, "the cluster's own processes are not"
+    assert abs((other.other - ours.other) - used) <= max(0.15 * used, 10), (other.other, ours.other, used)

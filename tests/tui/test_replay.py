@@ -254,6 +254,9 @@ async def test_replay_panes_invite_no_live_action(engine: Engine, recorded: Path
                 assert live not in footer, footer
         assert "No fault recorded" in replay.query_one("#pane-chaos FilterTable", FilterTable).empty_text
         assert replay.query_one("#instances", FilterTable).empty_text == "No pods recorded at this time of the run."
+        pods, chaos = replay.query_one("#pane-pods"), replay.query_one("#pane-chaos")
+        assert pods.check_action("start_cluster", ()) is False and pods.check_action("submit_job", ()) is False
+        assert chaos.check_action("fire", ()) is False
         await pilot.press("2", "tab", "s", "j", "3", "tab", "f")
         await pilot.pause()
         assert app.screen is replay and not engine.live.is_open

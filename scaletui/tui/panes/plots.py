@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 PLOT_WINDOW_S = 600.0
 """The plots show the last ten minutes; the engine's series keep an hour."""
-"""Theme variables the lines take in turn."""
 EMPTY = "No metrics yet. Start the cluster (3, then s) and submit the job (j); plots appear with the first sample."
 REPLAY_EMPTY = "No sample recorded yet at this time of the run."
 

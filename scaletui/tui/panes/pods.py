@@ -64,7 +64,11 @@ def _cores(value: float | None) -> str:
 def capacity_row(row: NodeCapacityRow) -> Row:
     """Booked vs used vs free per node, and how many more TaskManagers of the configured size fit."""
     cpu, mem = row.cpu, row.memory
-    how = "measured now" if row.strategy == "measured" else f"{row.scopes} scope{'' if row.scopes == 1 else 's'}, {row.strategy}"
+    how = (
+        "measured now"
+        if row.strategy == "measured"
+        else f"{row.scopes} scope{'' if row.scopes == 1 else 's'}, {row.strategy}"
+    )
     return row.node, [
         row.node,
         f"{_cores(cpu.used)}/{_cores(cpu.size)}" if cpu else "-",

@@ -20,9 +20,7 @@ class CommandLineScreen(ModalScreen[str | None]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        yield Input(
-            self.text, placeholder=":rescale OP N  :load step 300 900@5m  :fault delay T 100ms 30s  (? all)"
-        )
+        yield Input(self.text, placeholder=":rescale OP N  :load step 300 900@5m  :fault delay T 100ms 30s  (? all)")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from scaletui.tui.theming import Palette
 
 LINE_COLOURS = ("primary", "success", "warning", "secondary", "accent", "foreground")
+"""Theme variables the lines take in turn."""
 
 
 def line_styles(palette: Palette, variables: Mapping[str, str]) -> list[Style]:
