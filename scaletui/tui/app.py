@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from scaletui.errors import UserError
 from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, Action, bindings
+from scaletui.tui.availability import live_work
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
@@ -370,7 +371,7 @@ class ScaletuiApp(App[int]):
 
     async def action_quit(self) -> None:
         """Quitting stops a cluster started by hand and cancels a running experiment: ask first."""
-        live = self.live_work()
+        live = live_work(self._engine)
         if not live:
             self.exit(0)
             return
@@ -381,17 +382,6 @@ class ScaletuiApp(App[int]):
                 self.exit(0)
 
         self.push_screen(ConfirmScreen(f"Quit? {live}", "y quits, n or Esc stays."), done)
-
-    def live_work(self) -> str:
-        """What quitting or stopping would end, in words; empty when nothing is live."""
-        if self._engine is None:
-            return ""
-        parts = []
-        if self._engine.experiments.running:
-            parts.append(f"experiment {self._engine.experiments.current} is running and will be cancelled")
-        if self._engine.live.is_open:
-            parts.append("the cluster started here will be stopped")
-        return "; ".join(parts).capitalize() + "." if parts else ""
 
     def on_unmount(self) -> None:
         for detach in self._detach:

@@ -50,3 +50,15 @@ def why_not(action: Action, app: AppState) -> str:
     if needs in CAPABILITY_WORDS and not getattr(run.caps, needs):
         return f"The {run.caps.platform} platform has no {CAPABILITY_WORDS[needs]}."
     return ""
+
+
+def live_work(engine: Engine | None) -> str:
+    """What quitting would end, in words; empty when nothing is live (or the session is not open yet)."""
+    if engine is None:
+        return ""
+    parts = []
+    if engine.experiments.running:
+        parts.append(f"experiment {engine.experiments.current} is running and will be cancelled")
+    if engine.live.is_open:
+        parts.append("the cluster started here will be stopped")
+    return "; ".join(parts).capitalize() + "." if parts else ""
