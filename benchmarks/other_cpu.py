@@ -24,16 +24,14 @@ class OtherCpu:
 
     def sample(self, backend: Any) -> None:
         """`backend.cluster.processes()` lists the cluster's processes without asking Flink (the REST call behind
-        `instances()` each second would be load of its own); an object without it is asked for `instances()`."""
+        `instances()` each second would be load of its own)."""
         try:
             fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
             uptime = float(Path("/proc/uptime").read_text().split()[0]) * self._tick
         except (OSError, ValueError):
             return
         total, busy = sum(fields), sum(fields) - fields[3] - fields[4]
-        cluster = getattr(backend, "cluster", None)
-        listed = cluster.processes() if cluster is not None else backend.instances()
-        pids = {os.getpid(), *(p.pid for p in listed if p.pid)}
+        pids = {os.getpid(), *(p.pid for p in backend.cluster.processes())}
         ours = {pid: t for pid in pids if (t := _process_jiffies(pid)) is not None}
         if self._last is not None:
             last_total, last_busy, last_uptime, last_ours = self._last

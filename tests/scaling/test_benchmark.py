@@ -182,8 +182,8 @@ def test_the_live_comparison_sees_other_work_on_the_machine() -> None:
 
     busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
     try:
-        cluster = SimpleNamespace(instances=lambda: [])
-        as_ours = SimpleNamespace(instances=lambda: [SimpleNamespace(pid=busy.pid)])
+        cluster = SimpleNamespace(cluster=SimpleNamespace(processes=lambda: []))
+        as_ours = SimpleNamespace(cluster=SimpleNamespace(processes=lambda: [SimpleNamespace(pid=busy.pid)]))
         other, ours = OtherCpu(), OtherCpu()
         other.sample(cluster)
         ours.sample(as_ours)

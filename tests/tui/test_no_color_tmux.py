@@ -13,7 +13,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -121,24 +121,24 @@ class Tmux:
         """The screen once `text` is on it (escape codes removed for the match) and `active_tab` is drawn reversed,
         as NO_COLOR shows the active tab; fails at the deadline."""
         tab = re.compile(r"\x1b\[[0-9;]*7[0-9;]*m" + re.escape(active_tab))
-        deadline = time.monotonic() + timeout
-        while True:
-            screen = self.capture()
-            if text in SGR.sub("", screen) and (not active_tab or tab.search(screen)):
-                return screen
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} not on screen within {timeout:.0f}s:\n{SGR.sub('', screen)}")
-            time.sleep(0.3)
+
+        def shown(screen: str) -> bool:
+            return text in SGR.sub("", screen) and (not active_tab or tab.search(screen) is not None)
+
+        return self._until(shown, f"{text!r} not on screen within {timeout:.0f}s", timeout)
 
     def wait_gone(self, text: str, timeout: float = 90.0) -> str:
         """The screen once `text` is no longer on it (a dialog closed); fails at the deadline."""
+        return self._until(lambda screen: text not in SGR.sub("", screen), f"{text!r} still on screen", timeout)
+
+    def _until(self, done: Callable[[str], object], failure: str, timeout: float) -> str:
         deadline = time.monotonic() + timeout
         while True:
             screen = self.capture()
-            if text not in SGR.sub("", screen):
+            if done(screen):
                 return screen
             if time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} still on screen after {timeout:.0f}s:\n{SGR.sub('', screen)}")
+                raise AssertionError(f"{failure}:\n{SGR.sub('', screen)}")
             time.sleep(0.3)
 
     def close(self) -> None:
