@@ -9,6 +9,7 @@ long form (`palette`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.binding import Binding
@@ -159,7 +160,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("replay.plots", "1", "tab('plots')", "Plots", "replay", "replay: Plots tab", False),
     Action("replay.pods", "2", "tab('pods')", "Pods", "replay", "replay: Pods tab (the instances as recorded)", False),
     Action("replay.chaos", "3", "tab('chaos')", "Chaos", "replay", "replay: Chaos tab (the faults as recorded)", False),
-    Action("replay.live_only", "4,5,R,colon,L,ctrl+g,ctrl+p", "live_only", "Live only", "replay",
+    Action("replay.live_only", "", "live_only", "Live only", "replay",
            "replay: the live session's panes, run history, commands, layout, cancel, palette: not here", False),
 )
 # fmt: on
@@ -189,6 +190,18 @@ LIVE_ONLY: dict[str, frozenset[str]] = {
     for scope in ("app", *PANES)
 }
 """Per scope, the methods a replay refuses: they act on the live session (or leave the replay for it)."""
+
+
+def replay_refused_keys(keymap: Mapping[str, str]) -> str:
+    """The keys of the app's live-only intents as the user's keymap has them, less those the replay binds itself
+    (its 1-3 tabs): the replay answers these in one sentence instead of ignoring them."""
+
+    def keys(a: Action) -> list[str]:
+        return [k for k in keymap.get(a.id, a.key).split(",") if k]
+
+    own = {k for a in ACTIONS if a.scope == "replay" for k in keys(a)}
+    refused = {k for a in ACTIONS if a.scope == "app" and not works_in_replay(a) for k in keys(a)}
+    return ",".join(sorted(refused - own))
 
 
 def by_id(action_id: str) -> Action:

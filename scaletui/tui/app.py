@@ -163,7 +163,7 @@ class ScaletuiApp(App[int]):
         if self.replay is not None:
             from scaletui.tui.screens.replay import open_replay
 
-            self.push_screen(open_replay(engine, self.replay), lambda _: self.exit(0))
+            self.push_screen(open_replay(engine, self.replay, self.boot.keymap), lambda _: self.exit(0))
 
     # --- themes ----------------------------------------------------------------------------------------------------
 
@@ -338,7 +338,7 @@ class ScaletuiApp(App[int]):
 
         if self.engine_ready and not isinstance(self.screen, RunsScreen):
             self.back_to_main()
-            self.push_screen(RunsScreen(self.engine))
+            self.push_screen(RunsScreen(self.engine, self.boot.keymap))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A replay is read-only: while one is open, app keys that would leave it for the live session do nothing."""

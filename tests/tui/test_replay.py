@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import TabbedContent
+from textual.widgets import Input, TabbedContent
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.engine.experiment import ExperimentRun
 from scaletui.engine.prepare import prepare_experiment
 from scaletui.events import ClusterChanged
-from scaletui.tui.actions import ACTIONS, by_id, works_in_replay
+from scaletui.tui.actions import ACTIONS, replay_refused_keys, works_in_replay
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
@@ -218,11 +218,40 @@ async def test_help_in_a_replay_lists_the_replay_keys(engine: Engine, recorded: 
         assert not any(c.startswith(":") for c in cells), "no `:` command in a replay"
 
 
-def test_the_replay_answers_every_app_key_it_refuses() -> None:
-    """The keys the replay answers are the app's live-only keys, less its own 1-3."""
+def test_the_replay_answers_every_app_key_it_refuses_under_the_users_keys() -> None:
+    """The keys the replay answers are the app's live-only keys, less its own 1-3, as the keymap has them."""
     refused = {a.key for a in ACTIONS if a.scope == "app" and a.key and not works_in_replay(a)}
     own = {a.key for a in ACTIONS if a.scope == "replay"}
-    assert set(by_id("replay.live_only").key.split(",")) == refused - own
+    assert set(replay_refused_keys({}).split(",")) == refused - own
+    remapped = set(replay_refused_keys({"app.runs": "H", "app.pane.plots": "3"}).split(","))
+    assert "H" in remapped and "R" not in remapped and "3" not in remapped, "3 stays the replay's Chaos tab"
+
+
+async def test_a_remapped_live_key_is_answered_and_the_filter_takes_spaces(
+    fast_config: AppConfig, recorded: Path
+) -> None:
+    """The replay answered the default keys only (R, not a user's H for the run history); and the arrows, which move
+    in time even from a table, never moved the `/` filter's cursor."""
+    eng = Engine(fast_config.model_copy(update={"keymap": {"app.runs": "H"}}), "keys")
+    try:
+        app = ScaletuiApp(eng, replay=recorded)
+        async with app.run_test(size=(80, 24)) as pilot:
+            replay = await open_replay_app(pilot, app)
+            await pilot.press("H")
+            await pilot.pause()
+            assert app.screen is replay and [n.message for n in app._notifications] == [NOT_HERE]
+            await pilot.press("space")
+            assert replay.player.paused
+            await pilot.press("2", "tab", "slash", "a", "space", "b", "left")
+            await pilot.pause()
+            box = replay.query_one("#instances Input", Input)
+            assert box.has_focus and box.value == "a b" and box.cursor_position == 2
+            assert replay.player.paused, "space in the filter did not play the replay"
+            at = replay.player.elapsed
+            await pilot.press("enter", "right")
+            await wait_for(pilot, lambda: replay.player.elapsed > at, "the arrow to move in time again")
+    finally:
+        eng.close()
 
 
 async def test_the_replay_fits_80x24(engine: Engine, recorded: Path) -> None:

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, works_in_replay
+from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
 
 
 def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
@@ -24,7 +24,8 @@ def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
             continue
         table.add_row(f"[u]{SCOPE_TITLES[scope]}[/u]", "")
         for a in rows:
-            table.add_row(key_label(keymap.get(a.id, a.key)), a.palette or a.description)
+            key = replay_refused_keys(keymap) if a.id == "replay.live_only" else keymap.get(a.id, a.key)
+            table.add_row(key_label(key), a.palette or a.description)
     table.add_row("[u]Dialogs[/u]", "")
     table.add_row("Esc", "close a dialog, a text view or the run history")
     if replay:

@@ -6,23 +6,23 @@ position. Keys: space pauses, + and - change the speed (1x to 60x), ] and [ jump
 
 A replay is read-only: the panes hide their live intents here, and the app's keys that would leave it for the live
 session (4, 5, R, :, ...) are refused by the app while a replay is open (`ScaletuiApp.check_action`); this screen
-answers them in one sentence.
+answers them in one sentence, under the keys the user's keymap gives them.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from scaletui.config.units import format_duration, parse_duration
 from scaletui.events import DecisionEvent, Event, FaultEvent
-from scaletui.tui.actions import bindings
+from scaletui.tui.actions import bindings, replay_refused_keys
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.panes.chaos import ChaosPane
 from scaletui.tui.panes.plots import PlotsPane
@@ -46,10 +46,15 @@ class ReplayScreen(Screen[None]):
     ReplayScreen TabbedContent, ReplayScreen ContentSwitcher, ReplayScreen TabPane { height: 1fr; }
     """
 
-    def __init__(self, engine: Engine, player: ReplayPlayer) -> None:
+    TYPING_KEYS = frozenset({"toggle_pause", "step"})
+    """Priority keys that a text field being typed into keeps: the arrows move the `/` filter's cursor, not the
+    replay (Textual already leaves it the printable ones, space included)."""
+
+    def __init__(self, engine: Engine, player: ReplayPlayer, keymap: Mapping[str, str]) -> None:
         super().__init__()
         self.engine = engine
         self.player = player
+        self._bindings.bind(replay_refused_keys(keymap), "live_only", "Live only", show=False)
         self.shown_panes: frozenset[str] = frozenset({"plots"})
         """The panes on screen here (the panes skip redraws otherwise)."""
         self._shown_version = -1
@@ -117,6 +122,9 @@ class ReplayScreen(Screen[None]):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.shown_panes = frozenset({(event.pane.id or "").removeprefix("replay-")})
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in self.TYPING_KEYS or not isinstance(self.focused, Input)
+
     def action_tab(self, name: str) -> None:
         self.query_one(TabbedContent).active = f"replay-{name}"
 
@@ -183,9 +191,9 @@ def in_replay(screens: Iterable[Screen[Any]]) -> bool:
     return any(isinstance(screen, ReplayScreen) for screen in screens)
 
 
-def open_replay(engine: Engine, run_dir: Path | str) -> ReplayScreen:
+def open_replay(engine: Engine, run_dir: Path | str, keymap: Mapping[str, str]) -> ReplayScreen:
     """The screen for a run directory; raises ConfigError (one sentence) when it holds nothing to replay. The player
     loads here, not with this module, which the app imports for its first frame."""
     from scaletui.engine.replay import ReplayPlayer
 
-    return ReplayScreen(engine, ReplayPlayer(run_dir))
+    return ReplayScreen(engine, ReplayPlayer(run_dir), keymap)

@@ -9,6 +9,7 @@ are two lines, so the refresh of the first never blanks the second.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,9 +54,11 @@ class RunsScreen(Screen[None]):
     RunsScreen #runs-message.-error { color: $state-fail; text-style: bold; }
     """
 
-    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, engine, keymap: Mapping[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
+        """`keymap`: the user's, for the keys of a replay opened from here."""
         super().__init__()
         self.engine = engine
+        self.keymap = keymap or {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -126,7 +129,7 @@ class RunsScreen(Screen[None]):
         from scaletui.tui.screens.replay import open_replay
 
         try:
-            self.app.push_screen(open_replay(self.engine, run.results_dir))
+            self.app.push_screen(open_replay(self.engine, run.results_dir, self.keymap))
         except UserError as e:
             self.say(str(e), True)
 
