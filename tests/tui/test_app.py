@@ -149,3 +149,18 @@ async def test_timers_firing_while_the_app_exits_do_not_fail(engine) -> None:
     panes["pods"]._tick()  # type: ignore[attr-defined]
     panes["chaos"]._tick()  # type: ignore[attr-defined]
     panes["plots"]._tick()  # type: ignore[attr-defined]
+
+
+async def test_a_long_field_label_wraps_in_a_dialog_at_80x24(engine) -> None:
+    """The recovery dialog's label named the processes left running on one line, and 80 columns cut it mid-name."""
+    from scaletui.tui.screens.form import FormField, FormScreen
+    from tests.tui.pilot import screen_text
+
+    names = ", ".join(f"taskmanager-{n}" for n in range(1, 6))
+    label = f"A crashed scaletui left Flink processes (jobmanager, {names})."
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(FormScreen("Cluster left running", [FormField("choice", label, "adopt", ("adopt", "stop"))]))
+        await pilot.pause()
+        shown = " ".join(line.strip(" │") for line in screen_text(app))
+        assert "taskmanager-5)." in shown, shown

@@ -47,7 +47,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
     FormScreen { align: center middle; }
     FormScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: round $primary;
         background: $surface; padding: 0 1; }
-    FormScreen Label { margin-top: 1; color: $text-muted; }
+    FormScreen Label { margin-top: 1; color: $text-muted; width: 100%; }
     FormScreen Input, FormScreen Select { background: $boost; }
     FormScreen .hint { color: $text-muted; margin-top: 1; }
     FormScreen #form-error { color: $state-fail; text-style: bold; margin-top: 1; display: none; }
