@@ -26,14 +26,14 @@ M = TypeVar("M", bound="BaseModel")
 def load_model(path: Path | str, model: type[M]) -> M:
     from pydantic import ValidationError
 
-    from scaletui.config.errors import from_validation, read_toml
+    from scaletui.config.errors import from_validation, read_toml_text
 
     path = Path(path)
-    doc = read_toml(path)
+    doc, text = read_toml_text(path)
     try:
         return model.model_validate(doc)
     except ValidationError as e:
-        raise from_validation(path, e) from None
+        raise from_validation(path, e, doc=doc, text=text) from None
 
 
 def app_config_path(explicit: str | None = None) -> Path | None:

@@ -275,6 +275,14 @@ TimelineStep = Annotated[
 run loop applies are the same models, so `--script` replays what someone did by hand."""
 
 
+def step_names() -> list[str]:
+    """The `do` of every timeline step, in the union's order: load, rescale, taskmanagers, ..."""
+    from typing import get_args
+
+    union = get_args(TimelineStep)[0]
+    return [get_args(step.model_fields["do"].annotation)[0] for step in get_args(union)]
+
+
 class SloSpec(Strict):
     p99_latency_ms: float | None = Field(None, gt=0)
     min_fraction: float = Field(0.95, gt=0.0, le=1.0)
@@ -294,12 +302,19 @@ class Experiment(Strict):
 
     @model_validator(mode="after")
     def _steps_fit(self) -> Experiment:
-        for i, fault in enumerate(self.faults):
-            if fault.at >= self.experiment.duration:
-                raise ValueError(f"faults[{i}].at to fall inside the experiment's duration")
-        for i, step in enumerate(self.timeline):
-            if step.at >= self.experiment.duration:
-                raise ValueError(f"timeline[{i}].at to fall inside the experiment's duration")
+        """Every step falls inside the run; the error's ctx names the entry (config.errors words it)."""
+        from pydantic_core import PydanticCustomError
+
+        duration = self.experiment.duration
+        entries: list[tuple[str, int, float]] = [("faults", i, f.at) for i, f in enumerate(self.faults)]
+        entries += [("timeline", i, step.at) for i, step in enumerate(self.timeline)]
+        for table, i, at in entries:
+            if at >= duration:
+                raise PydanticCustomError(
+                    "outside_run",
+                    "{table}[{index}].at = {at}s is not before the run's end ({duration}s)",
+                    {"table": table, "index": i, "at": at, "duration": duration},
+                )
         return self
 
     def steps(self) -> list[TimelineStep]:
