@@ -191,9 +191,11 @@ def parse(kind: str, params: dict[str, Any], where: str = "fault") -> _Params:
     try:
         return model.model_validate(params)
     except ValidationError as e:
-        err = e.errors()[0]
+        err = sorted(e.errors(), key=lambda x: x["type"] != "extra_forbidden")[0]  # a typo explains a missing key
         key = ".".join(["params", *(str(p) for p in err["loc"])])
         message = str(err["msg"]).removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = f"not a parameter of the {kind} fault"
         raise ConfigError(
             f"{where}: key {key}: {message}.",
             f"See the {kind} fault's parameters: {', '.join(model.model_fields)}.",

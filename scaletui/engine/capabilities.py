@@ -25,6 +25,23 @@ from scaletui.workload.profiles import LoadProfile
 
 Kind = Literal["simulator", "local", "testbed"]
 Backend = Literal["local", "kubernetes", "simulator"]
+Part = Literal["actuation", "job", "load", "latency", "faults"]
+
+STEP_NEEDS: dict[str, tuple[Part, str]] = {
+    "fault": ("faults", "fault injection"),
+    "load": ("load", "load control"),
+    "rescale": ("actuation", "rescaling"),
+    "taskmanagers": ("actuation", "rescaling"),
+    "submit": ("job", "job control"),
+    "cancel-job": ("job", "job control"),
+}
+"""What a timeline step (by its `do`) needs of a capability set: the part and its name in a sentence."""
+
+
+def unmet_need(do: str, has: Callable[[Part], bool]) -> str | None:
+    """The name of what a `do` step needs and `has` says is missing ("fault injection"), or None."""
+    part, what = STEP_NEEDS.get(do, (None, ""))
+    return what if part is not None and not has(part) else None
 
 
 class ClusterView(Protocol):
@@ -118,6 +135,9 @@ class Capabilities:
         if not self.faults:
             out.append("no fault injection")
         return out
+
+    def has(self, part: Part) -> bool:
+        return bool(self.faults) if part == "faults" else getattr(self, part) is not None
 
     def require_actuation(self) -> Actuation:
         if self.actuation is None:

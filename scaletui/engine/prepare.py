@@ -1,7 +1,8 @@
 """Check an experiment file completely before anything irreversible: the EnosLib `finalize()` rule.
 
-Every part is built here (platform file, load profile, strategy, fault parameters), so a typo in any of them stops
-the run at once with one sentence naming the file and the key, before a cluster starts or a machine is reserved.
+Every part is built here (platform file, load profile, strategy, and every timeline step: see engine/plan_check.py),
+so a typo in any of them stops the run at once with one sentence naming the file and the key, before a run is
+recorded, a cluster starts or a machine is reserved.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def _in_file(path: Path, err: ConfigError) -> ConfigError:
 
 
 def prepare_experiment(path: Path | str, conf_dir: Path | str) -> PreparedExperiment:
-    from scaletui.chaos.params import parse as parse_fault_params
+    from scaletui.engine.plan_check import check_steps
     from scaletui.scaling.registry import load_strategy
     from scaletui.workload.profiles import build_profile
 
@@ -53,11 +54,7 @@ def prepare_experiment(path: Path | str, conf_dir: Path | str) -> PreparedExperi
     try:
         profile = build_profile(experiment.load, base_dir=path.parent)
         strategy = None if experiment.strategy.name == "none" else load_strategy(experiment.strategy, conf_dir)
-        for i, fault in enumerate(experiment.faults):
-            try:
-                parse_fault_params(fault.kind, dict(fault.params))
-            except ConfigError as e:
-                raise ConfigError(f"faults[{i}].params: {e.message}", e.hint) from None
     except ConfigError as e:
         raise _in_file(path, e) from None
+    check_steps(path, experiment, platform, conf_dir)
     return PreparedExperiment(path, experiment, platform, profile, strategy)

@@ -39,8 +39,8 @@ from scaletui.config.models import (
     TimelineStep,
 )
 from scaletui.engine.autoscaler import RunAutoscaler
-from scaletui.engine.capabilities import Capabilities
-from scaletui.errors import JobError, UserError
+from scaletui.engine.capabilities import Capabilities, unmet_need
+from scaletui.errors import ConfigError, JobError, UserError
 from scaletui.events import (
     ClusterChanged,
     ErrorEvent,
@@ -124,20 +124,12 @@ class Run:
 
     def check_plan(self) -> None:
         """Refuse, before anything runs, a plan that needs what this platform lacks."""
-        needs = {
-            FaultStep: (bool(self.caps.faults), "fault injection"),
-            LoadStep: (self.caps.load is not None, "load control"),
-            RescaleStep: (self.caps.actuation is not None, "rescaling"),
-            TaskManagersStep: (self.caps.actuation is not None, "rescaling"),
-            SubmitStep: (self.caps.job is not None, "job control"),
-            CancelJobStep: (self.caps.job is not None, "job control"),
-        }
         for step in self.plan.steps:
-            ok, what = needs.get(type(step), (True, ""))
-            if not ok:
-                raise UserError(
-                    f"The plan's {step.do} step at {step.at:g}s needs {what}, which the {self.caps.platform} platform "
-                    f"lacks ({'; '.join(self.caps.missing())})."
+            if what := unmet_need(step.do, self.caps.has):
+                raise ConfigError(
+                    f"The plan's {step.do} step at {step.at:g}s needs {what}, which the {self.caps.platform} "
+                    "platform lacks.",
+                    "Remove the step, or run the experiment on a platform that has it.",
                 )
         if self.caps.load is None and self.plan.profile.name != "constant":
             raise UserError(
@@ -238,7 +230,12 @@ class Run:
         return f"Job submitted ({info.job_id[:8]})."
 
     def _rescale(self, operator: str, parallelism: int) -> str:
+        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator) is checked first."""
         actuation = self.caps.require_actuation()
+        job = self.caps.cluster.job()
+        names = [o.name for o in job.operators] if job is not None else []
+        if names and operator not in names:
+            raise UserError(f"The job has no operator named {operator!r}.", f"Its operators: {', '.join(names)}.")
         self.autoscaler.wait_idle(f"setting {operator} to {parallelism}")
         self.autoscaler.note_manual(f"{operator} set to {parallelism} by hand")
         event = actuation.set_parallelism({operator: parallelism})

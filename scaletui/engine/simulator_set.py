@@ -11,11 +11,15 @@ from dataclasses import dataclass
 
 from scaletui.cluster.simulator import SimulatedCluster
 from scaletui.config.models import JobSpec, PlatformFile
-from scaletui.engine.capabilities import Capabilities
+from scaletui.engine.capabilities import Capabilities, Part
 from scaletui.errors import ConfigError
 from scaletui.events import EventBus, MetricsEvent
 from scaletui.latency.matrix import LatencyMatrix
 from scaletui.workload.profiles import LoadProfile
+
+PARTS: frozenset[Part] = frozenset({"actuation", "load", "latency"})
+"""What `open_simulator`'s set has, known before it opens: an experiment's steps are checked against it when the
+file is prepared, before a run is recorded."""
 
 
 @dataclass

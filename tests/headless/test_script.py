@@ -75,6 +75,32 @@ def test_malformed_files_exit_2_with_one_sentence(tmp_path: Path, text: str, nee
     assert "Traceback" not in out.stderr
 
 
+SIM_TIMELINE = (ROOT / "conf/experiments/sim-timeline.toml").read_text()
+SIM_FAULT = '\n[[timeline]]\nat = "2m"\ndo = "fault"\nkind = "kill"\nduration = "30s"\n'
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ('name = "ds2"', 'name = "dss2"', 'timeline[0] (at 30s): name = "dss2" is not a strategy'),
+        ('operator = "expensive"', 'operator = "expensiv"', 'timeline[2] (at 8m): operator = "expensiv" is not an'),
+        ('do = "resume"', 'do = "resum"', 'timeline[4]: do = "resum" is not a step'),
+        ("on = true\n", "on = true\n" + SIM_FAULT, "a fault step needs fault injection, which the simulator"),
+    ],
+    ids=["strategy", "operator", "do", "fault"],
+)
+def test_timeline_mistakes_exit_2_before_a_run_is_recorded(tmp_path: Path, old: str, new: str, needle: str) -> None:
+    """The reviewer's files, each sim-timeline.toml with one line changed: each once ran (or failed) minutes in."""
+    assert SIM_TIMELINE.count(old) == 1
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SIM_TIMELINE.replace(old, new))
+    out = scaletui("--script", str(bad), "--out", str(tmp_path / "r"), home=tmp_path)
+    assert out.returncode == 2, out.stdout[-2000:] + out.stderr
+    first = out.stderr.strip().splitlines()[0]
+    assert first.startswith(f"scaletui: {bad}, line ") and needle in first, first
+    assert run_dirs(tmp_path / "r") == [] and "[run]" not in out.stdout
+
+
 def test_sigterm_stops_cleanly_and_keeps_partial_results(tmp_path: Path) -> None:
     exp = tmp_path / "long.toml"
     exp.write_text(

@@ -1,0 +1,161 @@
+"""Check an experiment's steps against what is known before the run: a mistake found here exits 2 with one sentence
+naming the entry, its line and its time, before a run is recorded, a cluster starts or the autoscaler is touched.
+
+Known before the run: the strategies (conf/strategies and the registry), the fault kinds and their parameters, the
+load profiles, the operators of scaletui's workload job (the simulator models the same job), and what the
+simulator's capability set lacks (job control, fault injection). A job the application stage deployed has operators
+known only once it runs, so a rescale of it is checked then, by the run loop, before it pauses the autoscaler.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from scaletui.config.errors import COUNT_HINT, entry_line, toml_value
+from scaletui.config.models import (
+    Experiment,
+    FaultStep,
+    JobSpec,
+    LoadStep,
+    PlatformFile,
+    RescaleStep,
+    StrategyStep,
+    TimelineStep,
+)
+from scaletui.errors import ConfigError
+
+
+def job_operators(platform_type: str, job: JobSpec) -> tuple[str, ...] | None:
+    """The operators of the job the experiment runs, or None when only the running job can tell."""
+    if platform_type == "simulator":
+        from scaletui.cluster.simulator.model import default_job
+
+        return tuple(op.name for op in default_job(job.cost_ms, job.max_parallelism))
+    if job.source == "workload":
+        from scaletui.flink.job_submit import OPERATORS
+
+        return OPERATORS
+    return None
+
+
+def platform_parts(platform: PlatformFile) -> frozenset[str] | None:
+    """What the platform's capability set will have, when that is known before it opens (the simulator's)."""
+    if platform.platform.type == "simulator":
+        from scaletui.engine.simulator_set import PARTS
+
+        return frozenset(PARTS)
+    return None
+
+
+class _Entry:
+    """Names one `[[timeline]]` or `[[faults]]` entry in a sentence: file, line, index and time."""
+
+    def __init__(self, path: Path, text: str, raw: dict[str, Any], table: str, index: int, at: float) -> None:
+        self.path, self.text, self.table, self.index = path, text, table, index
+        entries = raw.get(table)
+        item = entries[index] if isinstance(entries, list) and index < len(entries) else {}
+        written = item.get("at") if isinstance(item, dict) else None
+        self.at = written if isinstance(written, str) else f"{at:g}s"
+
+    def error(self, key: str | None, sentence: str, hint: str = "") -> ConfigError:
+        line = entry_line(self.text, self.table, self.index, key)
+        where = f"{self.path}, line {line}" if line is not None else str(self.path)
+        name = f"{self.table}[{self.index}]"
+        count = COUNT_HINT.format(key=name, table=self.table, n=self.index + 1)
+        return ConfigError(f"{where}: {name} (at {self.at}): {sentence}.", f"{hint} {count}".strip())
+
+
+def check_steps(path: Path, experiment: Experiment, platform: PlatformFile, conf_dir: Path | str) -> None:
+    """Raise one ConfigError for the first step that cannot run as written, in file order."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):  # load_experiment read it a moment ago
+        text, raw = "", {}
+    parts = platform_parts(platform)
+    kind = platform.platform.type
+    operators = job_operators(kind, experiment.job)
+    unknown = sorted(set(experiment.job.parallelism) - set(operators or ()))
+    if operators is not None and unknown:
+        raise ConfigError(
+            f"{path}: key job.parallelism.{unknown[0]} names no operator of the job; "
+            f"its operators are {', '.join(operators)}."
+        )
+    for i, fault in enumerate(experiment.faults):
+        entry = _Entry(path, text, raw, "faults", i, fault.at)
+        _check_parts(entry, "fault", parts, platform)
+        _check_fault(entry, fault.kind, dict(fault.params))
+    for i, step in enumerate(experiment.timeline):
+        entry = _Entry(path, text, raw, "timeline", i, step.at)
+        _check_parts(entry, step.do, parts, platform)
+        _check_step(entry, step, experiment, operators, path, conf_dir)
+
+
+def _check_parts(entry: _Entry, do: str, parts: frozenset[str] | None, platform: PlatformFile) -> None:
+    from scaletui.engine.capabilities import unmet_need
+
+    if parts is None:
+        return
+    if what := unmet_need(do, lambda part: part in parts):
+        step = f"a {do} step" if entry.table == "timeline" else "a fault"
+        raise entry.error(
+            "do" if entry.table == "timeline" else None,
+            f"{step} needs {what}, which the {platform.platform.name} platform lacks",
+            "Remove it, or run the experiment on the local platform or a testbed.",
+        )
+
+
+def _check_fault(entry: _Entry, kind: str, params: dict[str, Any]) -> None:
+    from scaletui.chaos.params import parse as parse_fault_params
+
+    try:
+        parse_fault_params(kind, params, where="fault")
+    except ConfigError as e:
+        raise entry.error("params", e.message.removeprefix("fault: ").rstrip("."), e.hint) from None
+
+
+def _check_step(
+    entry: _Entry,
+    step: TimelineStep,
+    experiment: Experiment,
+    operators: tuple[str, ...] | None,
+    path: Path,
+    conf_dir: Path | str,
+) -> None:
+    if isinstance(step, StrategyStep):
+        _check_strategy(entry, step, experiment, conf_dir)
+    elif isinstance(step, RescaleStep) and operators is not None and step.operator not in operators:
+        raise entry.error(
+            "operator",
+            f"operator = {toml_value(step.operator)} is not an operator of the job; "
+            f"its operators are {', '.join(operators)}",
+        )
+    elif isinstance(step, FaultStep):
+        _check_fault(entry, step.kind, dict(step.params))
+    elif isinstance(step, LoadStep):
+        from scaletui.workload.profiles import build_profile
+
+        try:
+            build_profile(step.load, base_dir=path.parent)
+        except ConfigError as e:
+            hint = "The step's load takes the form of the [load] table."  # its own hint names that table
+            raise entry.error("load", e.message.rstrip("."), hint) from None
+
+
+def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, conf_dir: Path | str) -> None:
+    """The name, then the strategy as the run will build it: its file's parameters with the [strategy] table's."""
+    from scaletui.scaling.registry import load_strategy, strategy_names
+
+    if step.name == "none":
+        return
+    known = strategy_names()
+    if step.name not in known:
+        raise entry.error(
+            "name", f"name = {toml_value(step.name)} is not a strategy; expected none or one of {', '.join(known)}"
+        )
+    try:
+        load_strategy(experiment.strategy.model_copy(update={"name": step.name}), conf_dir)
+    except ConfigError as e:
+        raise entry.error("name", f"strategy {step.name}: {e.message.rstrip('.')}", e.hint) from None

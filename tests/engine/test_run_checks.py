@@ -1,0 +1,94 @@
+"""What the run loop refuses, and when: a rescale of an operator the job lacks is refused before it pauses the
+autoscaler (a `:rescale` typo must not stop autoscaling), in words that fit the app and `--script` alike; a plan
+needing what the platform lacks is a configuration error (exit code 2) in one plain sentence."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scaletui.config.models import FaultStep, JobSpec, LoadSpec, PlatformFile, RescaleStep, StrategySpec
+from scaletui.engine.capabilities import Capabilities
+from scaletui.engine.faults import FaultControl
+from scaletui.engine.run import Run, RunPlan
+from scaletui.errors import ConfigError, UserError
+from scaletui.events import EventBus
+from scaletui.scaling.observation import Decision, Observation
+from scaletui.scaling.strategy import Strategy
+from scaletui.session.store import SessionStore
+from scaletui.workload.profiles import ConstantProfile
+from tests.recording import journal
+
+PLATFORM = PlatformFile.model_validate({"platform": {"name": "simulator", "type": "simulator"}})
+JOB = JobSpec(taskmanagers=2, slots_per_taskmanager=2, parallelism={"expensive": 1})
+
+
+class Hold(Strategy):
+    name = "hold"
+
+    @dataclasses.dataclass(frozen=True)
+    class Params:
+        pass
+
+    def decide(self, obs: Observation) -> Decision:
+        return Decision(dict(obs.parallelism), None, "hold")
+
+
+@pytest.fixture
+def caps() -> Iterator[Capabilities]:
+    from scaletui.engine.simulator_set import open_simulator
+
+    opened = open_simulator(PLATFORM, JOB, ConstantProfile(150.0), EventBus(), realtime=False)
+    try:
+        yield opened
+    finally:
+        opened.close(stop_cluster=True)
+
+
+def make_run(caps: Capabilities, tmp_path: Path, *steps: object) -> Run:
+    plan = RunPlan(
+        name="checks",
+        duration=60.0,
+        job=JOB,
+        load=LoadSpec.model_validate({"profile": "constant", "rate": 150}),
+        profile=ConstantProfile(150.0),
+        strategy=StrategySpec(name="hold"),
+        initial_strategy=Hold(),
+        steps=tuple(steps),  # type: ignore[arg-type]
+    )
+    faults = FaultControl(journal(SessionStore.open(tmp_path / "s")), EventBus())
+
+    def no_strategy(spec: StrategySpec) -> Strategy:
+        raise AssertionError("no strategy is chosen here")
+
+    return Run(caps, plan, EventBus(), faults, no_strategy, threading.Event())
+
+
+def test_a_rescale_of_an_unknown_operator_is_refused_before_the_autoscaler_pauses(
+    caps: Capabilities, tmp_path: Path
+) -> None:
+    run = make_run(caps, tmp_path)
+    run.begin()
+    with pytest.raises(UserError) as info:
+        run.apply(RescaleStep(do="rescale", operator="expensiv", parallelism=4))
+    status = run.strategy_status()
+    assert status is not None and not status.paused, "a refused rescale paused the autoscaler"
+    assert info.value.message == "The job has no operator named 'expensiv'."
+    assert info.value.hint == "Its operators: source, parse, expensive, window, sink."
+    assert run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2)) == "expensive: 1 -> 2."
+    status = run.strategy_status()
+    assert status is not None and status.paused, "a rescale by hand pauses the autoscaler"
+
+
+def test_a_plan_needing_what_the_platform_lacks_is_a_configuration_error(caps: Capabilities, tmp_path: Path) -> None:
+    step = FaultStep(at=120, do="fault", kind="kill", duration=5)
+    with pytest.raises(ConfigError) as info:
+        make_run(caps, tmp_path, step)
+    assert info.value.exit_code == 2
+    assert info.value.message == (
+        "The plan's fault step at 120s needs fault injection, which the simulator platform lacks."
+    )
