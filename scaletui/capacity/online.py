@@ -9,8 +9,8 @@ new node. Stale samples are skipped. Handlers run in the publisher's thread; a l
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from scaletui.capacity.config import CapacityConfig, TaskManagerSize
 from scaletui.capacity.node import NodeCapacity, NodeCapacityRow
@@ -26,6 +26,13 @@ class Placement:
     fits: int
     new_node_needed: bool
     reason: str
+
+
+def node_order(name: str) -> tuple[str, int, str]:
+    """node-2 before node-10: the name's text, then its trailing number."""
+    stem = name.rstrip("0123456789")
+    digits = name[len(stem) :]
+    return (stem, int(digits) if digits else -1, name)
 
 
 class LiveCapacity:
@@ -85,10 +92,32 @@ class LiveCapacity:
         with self._lock:
             return sorted(self._nodes)
 
-    def rows(self, taskmanager: TaskManagerSize | None = None) -> list[NodeCapacityRow]:
-        """Per node, sorted by name: booked / used / seen as used / estimated free, and TaskManagers that fit."""
+    def rows(
+        self, taskmanager: TaskManagerSize | None = None, placement: Mapping[str, tuple[int, int]] | None = None
+    ) -> list[NodeCapacityRow]:
+        """Per node, sorted by name: booked / used / seen as used / estimated free, and TaskManagers that fit.
+
+        `placement` is given by a platform that places TaskManagers itself on nodes that run nothing else (the
+        simulator): per node, the TaskManagers it hosts and how many more it would still place there. Each such
+        node is listed, measured or not, booked with exactly its TaskManagers (none: nothing booked, where an
+        unknown booking would count the whole node), and its TaskManagers that fit are capped by that room, so
+        the column never promises one `+` would put elsewhere or refuse.
+        """
+        tm = taskmanager or self.config.taskmanager
         with self._lock:
-            return [self._nodes[name].row(taskmanager) for name in sorted(self._nodes)]
+            for name, (placed, _) in (placement or {}).items():
+                booked = (placed * tm.cpu, float(placed * tm.memory))
+                if self._booked.get(name) != booked:
+                    self._booked[name] = booked
+                    if name in self._nodes:
+                        self._nodes[name].set_booked(*booked)
+            rows = {name: node.row(taskmanager) for name, node in self._nodes.items()}
+            strategy = self.config.build_strategy().name
+        for name, (_, room) in (placement or {}).items():
+            row = rows.get(name) or NodeCapacityRow(name, strategy, 0, None, None, None)
+            fit = room if row.taskmanagers_fit is None else min(row.taskmanagers_fit, room)
+            rows[name] = replace(row, taskmanagers_fit=fit)
+        return [rows[name] for name in sorted(rows, key=node_order)]
 
     def fits(self, node: str, taskmanager: TaskManagerSize | None = None) -> int | None:
         """How many more TaskManagers fit on `node`; None when the node was never seen or has no size."""

@@ -201,6 +201,17 @@ class SimulatedCluster:
             )
         )
 
+    def taskmanager_placement(self) -> dict[str, tuple[int, int]]:
+        """Per node: the TaskManagers placed there (starting ones included) and how many more `set_taskmanagers`
+        would still place there: the next ones go to the nodes in turn, up to the platform's `max_taskmanagers`."""
+        with self._lock:
+            planned = self.engine.taskmanagers + len(self.engine.pending_taskmanagers)
+            placed = {node.name: 0 for node in self.config.nodes}
+            room = dict(placed)
+            for index in range(self.config.max_taskmanagers):
+                (placed if index < planned else room)[self.config.node_of_taskmanager(index).name] += 1
+            return {name: (placed[name], room[name]) for name in placed}
+
     def set_taskmanagers(self, count: int) -> ActuationEvent:
         if count < 1 or count > self.config.max_taskmanagers:
             raise JobError(

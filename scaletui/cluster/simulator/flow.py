@@ -265,11 +265,11 @@ class FlowEngine:
         if self.b_running > 0 and self.t >= self.down_until + cfg.latency_gap_s - 1e-6:
             f = max(0.0, self._noise())
             latency = {k: v / self.b_running * f for k, v in zip(("p50", "p95", "p99"), self.b_lat)}
-        nodes = {
-            cfg.nodes[node].name: NodeSample(
-                node=cfg.nodes[node].name, cpu_cores=used / secs, cpu_total=self._supply[node][64]
+        nodes = {  # every machine, those hosting no busy instance at 0 (node telemetry reports them all)
+            spec.name: NodeSample(
+                node=spec.name, cpu_cores=self.b_cpu.get(i, 0.0) / secs, cpu_total=self._supply[i][64]
             )
-            for node, used in self.b_cpu.items()
+            for i, spec in enumerate(cfg.nodes)
         }
         used_slots = max(self.p)
         sample = JobSample(

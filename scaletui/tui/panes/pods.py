@@ -61,14 +61,27 @@ def _cores(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def capacity_row(row: NodeCapacityRow) -> Row:
-    """Booked vs used vs free per node, and how many more TaskManagers of the configured size fit."""
+def judged_by(row: NodeCapacityRow, scope_s: float = 60.0, history: int = 4) -> str:
+    """How a row's free figure was reached, in words: measured now, the TaskManagers booked (before the first scope
+    closes), or the strategy over the usage it has seen (at most `history` scopes of `scope_s`)."""
+    if row.strategy == "measured":
+        return "measured now"
+    if row.scopes == 0:
+        return "TMs booked"
+    seen = min(row.scopes, history) * scope_s
+    return f"{row.strategy}, last {seen / 60:g} min" if seen % 60 == 0 else f"{row.strategy}, last {seen:g}s"
+
+
+def capacity_legend(rows: list[NodeCapacityRow]) -> str:
+    """One line under the table saying what free and +TMs mean for these rows."""
+    if any(r.strategy == "measured" for r in rows):
+        return "free = size − in use now · +TMs: TaskManagers that fit in free memory"
+    return "free = size − expected peak use · +TMs: more TaskManagers + can place there"
+
+
+def capacity_row(row: NodeCapacityRow, scope_s: float = 60.0, history: int = 4) -> Row:
+    """Used now out of the size, free by the estimate, and how many more TaskManagers of the configured size fit."""
     cpu, mem = row.cpu, row.memory
-    how = (
-        "measured now"
-        if row.strategy == "measured"
-        else f"{row.scopes} scope{'' if row.scopes == 1 else 's'}, {row.strategy}"
-    )
     return row.node, [
         row.node,
         f"{_cores(cpu.used)}/{_cores(cpu.size)}" if cpu else "-",
@@ -76,7 +89,7 @@ def capacity_row(row: NodeCapacityRow) -> Row:
         f"{size(mem.used)}/{size(mem.size)}" if mem and mem.used is not None else "-",
         size(mem.free) if mem else "-",
         "-" if row.taskmanagers_fit is None else str(row.taskmanagers_fit),
-        how,
+        judged_by(row, scope_s, history),
     ]
 
 
@@ -88,6 +101,8 @@ class PodsPane(Pane):
     PodsPane #job-line.-empty { display: none; }
     PodsPane #capacity { display: none; height: 40%; border-top: solid $panel; }
     PodsPane #capacity.-shown { display: block; }
+    PodsPane #capacity-legend { display: none; height: 1; padding: 0 1; color: $text-muted; }
+    PodsPane #capacity-legend.-shown { display: block; }
     """
 
     def __init__(self, view: RunView | None = None) -> None:
@@ -99,10 +114,11 @@ class PodsPane(Pane):
         empty = EMPTY if self.live else REPLAY_EMPTY
         yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], empty, id="instances")
         yield FilterTable(
-            ["Node", "CPU used", "CPU free", "Mem used", "Mem free", "+TMs", "Estimate"],
+            ["Node", "CPU used", "CPU free", "Mem used", "Mem free", "+TMs", "Free judged by"],
             "No capacity figures yet: they need the cluster running and its first telemetry.",
             id="capacity",
         )
+        yield Static("", id="capacity-legend")
 
     def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -114,10 +130,15 @@ class PodsPane(Pane):
             self._draw()
         capacity = self.query_one("#capacity", FilterTable)
         if capacity.has_class("-shown"):
-            capacity.set_rows(capacity_row(r) for r in self.capacity_rows())
+            estimator = self.view.capacity()
+            rows = self.capacity_rows()
+            scope_s, history = (estimator.config.scope, estimator.config.history_scopes) if estimator else (60, 4)
+            capacity.set_rows(capacity_row(r, scope_s, history) for r in rows)
+            self.query_one("#capacity-legend", Static).update(capacity_legend(rows) if rows else "")
 
     def capacity_rows(self) -> list[NodeCapacityRow]:
-        """Locally, this machine measured now (what `+` meets); elsewhere, the estimator's rows per node."""
+        """Locally, this machine measured now (what `+` meets); elsewhere, the estimator's rows per node, with what
+        the platform would still place on each where it decides that itself (the simulator)."""
         estimator = self.view.capacity()
         if estimator is None:
             return []
@@ -126,7 +147,8 @@ class PodsPane(Pane):
 
             tms = sum(i.role == "taskmanager" for i in self.instances)
             return [host_row(read_host(), tms, estimator.config.taskmanager)]
-        return estimator.rows()
+        placement = getattr(self.engine.active_cluster(), "taskmanager_placement", None)
+        return estimator.rows(placement=placement() if callable(placement) else None)
 
     def _draw(self) -> None:
         now = self.view.now()
@@ -134,6 +156,7 @@ class PodsPane(Pane):
 
     def action_toggle_capacity(self) -> None:
         self.query_one("#capacity", FilterTable).toggle_class("-shown")
+        self.query_one("#capacity-legend", Static).toggle_class("-shown")
         self._tick()
 
     def show_session(self, session: Session) -> None:
