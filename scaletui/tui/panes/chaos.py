@@ -44,6 +44,7 @@ ONE_TASKMANAGER = (
 
 EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
 REPLAY_EMPTY = "No fault recorded as active at this time of the run."
+NO_FAULTS = "No active fault: the {platform} platform has no fault injection (local and testbeds have it)."
 
 
 def param_text(value: object) -> str:
@@ -106,8 +107,19 @@ class ChaosPane(Pane):
         self.set_interval(1.0, self._tick)
 
     def _tick(self) -> None:
-        if self.is_active and self.faults:
+        if not self.is_active:
+            return
+        self._say_empty()
+        if self.faults:
             self._draw()
+
+    def _say_empty(self) -> None:
+        """A platform without fault injection (the simulator) says so where `f` would otherwise be offered."""
+        run = self.engine.active_run() if self.live else None
+        text = EMPTY if run is None or run.caps.faults else NO_FAULTS.format(platform=run.caps.platform)
+        table = self.query_one(FilterTable)
+        if table.empty_text != text:
+            table.set_empty(text)
 
     def _draw(self) -> None:
         now = self.view.now()
@@ -126,6 +138,8 @@ class ChaosPane(Pane):
 
     def on_show(self) -> None:
         """A hidden pane keeps the probes it was sent and draws them when it is shown."""
+        if self.live and self.scaletui.engine_ready:
+            self._say_empty()
         if self.latency_names:
             self.show_latency(self.latency_names, self.latency)
 
