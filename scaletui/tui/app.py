@@ -231,8 +231,10 @@ class ScaletuiApp(App[int]):
     def _show_status(self, session: Session) -> None:
         """The status bar lives on the main screen; a timer may still fire while the app shuts down and it is gone."""
         if self.screen_stack:
+            now = clock.now()
+            work = [w for pane in self.panes() for w in pane.running_work(now)]
             for bar in self.main_screen().query(StatusBar):
-                bar.show(session, clock.now(), self.palette)
+                bar.show(session, now, self.palette, work)
 
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)

@@ -164,3 +164,47 @@ async def test_a_long_field_label_wraps_in_a_dialog_at_80x24(engine) -> None:
         await pilot.pause()
         shown = " ".join(line.strip(" │") for line in screen_text(app))
         assert "taskmanager-5)." in shown, shown
+
+
+async def test_work_under_way_stays_in_the_status_bar_with_its_time(engine) -> None:
+    """A notice that work causes ("Scaling loop paused: ...") took the message line from the work's own sentence,
+    and nothing said a TaskManager was still starting; the status bar now says what runs and for how long."""
+    import re
+    import threading
+
+    from tests.tui.pilot import screen_text, wait_for
+
+    release = threading.Event()
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session")
+        app.pane("pods").run_intent("adding a TaskManager", lambda: release.wait(60), group="cluster")
+        app.say("Scaling loop paused: TaskManagers changed by hand.")
+
+        def bar() -> str:
+            return " ".join(screen_text(app)[:2])
+
+        await wait_for(pilot, lambda: re.search(r"adding a TaskManager \d+s", bar()), "the work and its time", 20)
+        release.set()
+        await wait_for(pilot, lambda: "adding a TaskManager" not in bar(), "the work gone when done", 20)
+
+
+async def test_the_status_bar_breaks_between_its_parts_at_80_columns(engine) -> None:
+    """Rich broke the line inside the strategy part ("ds2 /" then "(dry-run) (paused)" on the next row)."""
+    from tests.tui.pilot import screen_text, wait_for
+
+    def change(s) -> None:  # type: ignore[no-untyped-def]
+        s.reservations.append(Reservation(platform="simulator", type="simulator", state="running"))
+        s.cluster.backend = "simulator"
+        s.job.job_id, s.job.state = "a1b2", "RUNNING"
+        s.strategy.name, s.strategy.dry_run, s.strategy.paused = "flink-operator", True, True
+        s.faults = []
+
+    engine.store.update(change)
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session")
+        app.refresh_session()
+        await pilot.pause()
+        lines = screen_text(app)[:2]
+        assert "simulator running" in lines[0] and any("flink-operator (dry-run) (paused)" in ln for ln in lines), lines

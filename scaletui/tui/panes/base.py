@@ -50,6 +50,7 @@ class Pane(Vertical):
         self.border_title = f"{PANES.index(self.pane_id) + 1} {PANE_TITLES[self.pane_id]}"
         self._view = view
         self._cancels: dict[Worker[Any], threading.Event] = {}
+        self._work_started: dict[Worker[Any], float] = {}
 
     @property
     def view(self) -> RunView:
@@ -135,9 +136,15 @@ class Pane(Vertical):
             exclusive=group is not None,
             exit_on_error=False,
         )
+        self._work_started[worker] = clock.now()
         if cancellable:
             self._cancels[worker] = cancel
         return worker
+
+    def running_work(self, now: float) -> list[tuple[str, float]]:
+        """This pane's intents still at work, and for how many seconds: the status bar shows them, since a notice
+        one causes ("Scaling loop paused: ...") replaces its own sentence on the message line."""
+        return [(w.description, now - t) for w, t in self._work_started.items() if not w.is_finished]
 
     def cancel_work(self) -> list[str]:
         """Set the cancel event of this pane's running cancellable work; what was cancelled, by name."""
@@ -157,4 +164,5 @@ class Pane(Vertical):
         event.stop()
         if event.worker.is_finished:
             self._cancels.pop(event.worker, None)
+            self._work_started.pop(event.worker, None)
         self.scaletui.call_later(dispatch.report_worker, self.scaletui, event.worker, event.state)

@@ -1,7 +1,7 @@
 """The status line: session, platform and job state; the message line: the latest notice or error under the panes.
 
-Both wrap rather than cut: at 80 columns the status line takes a second row when it must, and a message takes up
-to three rows, so no sentence loses its end.
+Both wrap rather than cut: at 80 columns the status line takes a second row when it must, breaking between its
+parts, never inside one; a message takes up to three rows, so no sentence loses its end.
 """
 
 from __future__ import annotations
@@ -31,8 +31,16 @@ def slots_in_use(instances: Sequence[Instance]) -> tuple[int, int] | None:
     return sum(i.slots_used or 0 for i in tms), sum(i.slots_total or 0 for i in tms)
 
 
-def summary(session: Session, now: float, palette: Palette, instances: Sequence[Instance] = ()) -> Text:
-    """The parts most often needed come first; each part is kept whole so wrapping breaks between parts."""
+def summary(
+    session: Session,
+    now: float,
+    palette: Palette,
+    instances: Sequence[Instance] = (),
+    work: Sequence[tuple[str, float]] = (),
+    width: int = 0,
+) -> Text:
+    """The parts most often needed come first, then the work under way with how long it has run (a notice it causes
+    takes the message line from its own sentence); lines break between parts to fit `width`."""
     parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
@@ -62,7 +70,26 @@ def summary(session: Session, now: float, palette: Palette, instances: Sequence[
         parts.append(
             Text(f"{count} fault{'s' if count > 1 else ''} active", style=palette.style("fault-active", "bold"))
         )
-    return Text(SEP).join(parts)
+    for what, seconds in work:
+        if seconds >= 1:
+            parts.append(Text(f"{what.split(' (', 1)[0]} {format_duration(seconds)}", style=palette.style("warn")))
+    return fit_parts(parts, width)
+
+
+def fit_parts(parts: Sequence[Text], width: int) -> Text:
+    """Parts joined by the separator, a new line instead of it where the next part would not fit (Rich would break
+    inside a part, at any space: "ds2 / (dry-run)"). A part wider than the line still wraps."""
+    out, used = Text(), 0
+    for n, part in enumerate(parts):
+        if n and width and used + len(SEP) + part.cell_len > width:
+            out.append("\n")
+            used = 0
+        elif n:
+            out.append(SEP)
+            used += len(SEP)
+        out.append_text(part)
+        used += part.cell_len
+    return out
 
 
 def job_state(state: str) -> str:
@@ -81,13 +108,20 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
+        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]]] | None = None
 
-    def show(self, session: Session, now: float, palette: Palette) -> None:
+    def show(self, session: Session, now: float, palette: Palette, work: Sequence[tuple[str, float]] = ()) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
-        text = summary(session, now, palette, self.instances)
+        self._last = (session, now, palette, work)
+        text = summary(session, now, palette, self.instances, work, self.content_size.width)
         if self._shown is None or not same_cell(text, self._shown):
             self._shown = text
             self.update(text)
+
+    def on_resize(self) -> None:
+        """The parts are laid out for the width: a new width lays them out again at once."""
+        if self._last is not None:
+            self.show(*self._last)
 
 
 class MessageLine(Static):
