@@ -44,7 +44,13 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await wait_for(pilot, lambda: "Load: constant (now 450" in message(app), "the new load")
         await pilot.press("p")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the rescale dialog")
-        app.screen.query_one("#field-parallelism").value = "3"  # type: ignore[attr-defined]
+        dialog = app.screen
+        dialog.query_one("#field-parallelism").value = "0"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog, "a bad parallelism closed the dialog: the digits typed next switched panes"
+        assert "at least 1, got 0" in str(dialog.query_one("#form-error").render())
+        dialog.query_one("#field-parallelism").value = "3"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await wait_for(
             pilot,

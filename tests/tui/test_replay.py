@@ -133,6 +133,9 @@ async def test_replay_opens_and_seeks(engine: Engine, size: tuple[int, int]) -> 
         await wait_for(pilot, lambda: player.position > at, "the next decision")
         assert player.series.decisions and player.series.decisions[-1].ts == player.position
         await pilot.press("g")
+        await fill(pilot, app, {"at": "soon"})
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen), "a time it cannot read keeps the dialog open with the error"
         await fill(pilot, app, {"at": "30m"})
         await wait_for(pilot, lambda: abs(player.elapsed - 1800) < 1, "the position at 30 minutes")
         await wait_for(pilot, lambda: "30m00s" in str(screen.query_one("#replay-bar").render()), "the bar at 30m")

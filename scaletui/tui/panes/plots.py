@@ -139,18 +139,18 @@ class PlotsPane(Pane, can_focus=True):
             FormField("parallelism", "Parallelism (now)", now.get(chosen, "1")),
         ]
 
+        def check(values: dict[str, str]) -> None:
+            whole_number(values["parallelism"], "parallelism")
+
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-
-            def call() -> str:
-                p = whole_number(values["parallelism"], "parallelism")
-                return self.engine.live.rescale(values["operator"], p)
-
-            self.run_intent("rescaling", call, group="rescale")
+            p = whole_number(values["parallelism"], "parallelism")
+            self.run_intent("rescaling", lambda: self.engine.live.rescale(values["operator"], p), group="rescale")
 
         title = "Set an operator's parallelism (pauses the autoscaler)"
-        self.app.push_screen(FormScreen(title, fields, linked=Linked("operator", "parallelism", now)), done)
+        linked = Linked("operator", "parallelism", now)
+        self.app.push_screen(FormScreen(title, fields, check=check, linked=linked), done)
 
     def _parallelism(self) -> dict[str, int]:
         """Each operator's parallelism now: the last sample's (what Flink runs), else the session's job record."""

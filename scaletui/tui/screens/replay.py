@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from scaletui.config.units import format_duration, parse_duration
+from scaletui.errors import ConfigError
 from scaletui.events import DecisionEvent, Event, FaultEvent
 from scaletui.tui.actions import bindings, replay_refused_keys
 from scaletui.tui.panes.base import Pane
@@ -172,18 +173,18 @@ class ReplayScreen(Screen[None]):
     def action_go_to(self) -> None:
         fields = [FormField("at", "Time from the start", format_duration(self.player.elapsed))]
 
-        def done(values: dict[str, str] | None) -> None:
-            if values is None:
-                return
+        def check(values: dict[str, str]) -> None:
             try:
-                seconds = parse_duration(values["at"])
+                parse_duration(values["at"])
             except ValueError as e:
-                self.notify(f"time: expected {e}.", severity="error")
-                return
-            self.player.seek_elapsed(seconds)
-            self._refresh()
+                raise ConfigError(f"time: expected {e}.") from None
 
-        self.app.push_screen(FormScreen("Go to a time of the run", fields, '90, "1m30s", "10m"'), done)
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                self.player.seek_elapsed(parse_duration(values["at"]))
+                self._refresh()
+
+        self.app.push_screen(FormScreen("Go to a time of the run", fields, '90, "1m30s", "10m"', check=check), done)
 
 
 def in_replay(screens: Iterable[Screen[Any]]) -> bool:
