@@ -89,6 +89,8 @@ class RunAutoscaler:
             return self.start(strategy, spec)
         self.controller.set_strategy(strategy)
         self._publish()
+        if self.controller.status().paused:
+            return f"Strategy {name}, paused as the one before: resume it (space in Plots, :resume) to let it decide."
         return f"Strategy {name}."
 
     def pause(self, paused: bool) -> str:

@@ -37,6 +37,12 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await wait_for(pilot, lambda: sim_engine.store.session.strategy.dry_run, "dry-run on")
         await pilot.press("space")
         await wait_for(pilot, lambda: sim_engine.store.session.strategy.paused, "the loop paused")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
+        app.screen.query_one("#field-name").value = "threshold"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Strategy threshold, paused" in message(app), "a word that it stays paused")
+        assert sim_engine.store.session.strategy.paused
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
         app.screen.query_one("#field-params").value = "rate = 450"  # type: ignore[attr-defined]
