@@ -238,6 +238,9 @@ class Run:
             raise UserError(f"The job has no operator named {operator!r}.", f"Its operators: {', '.join(names)}.")
         self.autoscaler.wait_idle(f"setting {operator} to {parallelism}")
         self.autoscaler.note_manual(f"{operator} set to {parallelism} by hand")
+        job = self.caps.cluster.job()  # again: the autoscaler may have rescaled while we waited for it
+        if job is not None and any(o.name == operator and o.parallelism == parallelism for o in job.operators):
+            return f"{operator} already runs at {parallelism}: nothing to rescale, the job was not restarted."
         event = actuation.set_parallelism({operator: parallelism})
         before = event.before.get(operator) if isinstance(event.before, dict) else event.before
         info = self.caps.cluster.job()  # the scheduler caps an upper bound above the cluster's slots

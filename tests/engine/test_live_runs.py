@@ -93,6 +93,31 @@ def test_a_taskmanager_added_by_hand_pauses_the_autoscaler(engine: Engine) -> No
         engine.live.stop()
 
 
+def test_a_rescale_to_the_running_parallelism_restarts_nothing(engine: Engine) -> None:
+    """A timeline step or `p` asking for the parallelism already running restarted the job for 2 s; now it is a
+    no-op that says so, and still pauses the autoscaler as any change by hand does."""
+    from scaletui.events import ActuationEvent
+
+    actuations: list[ActuationEvent] = []
+    engine.bus.subscribe(lambda e: actuations.append(e), ActuationEvent)  # type: ignore[arg-type]
+    engine.live.start("simulator")
+    try:
+        engine.live.set_strategy("ds2")
+        cluster = engine.active_cluster()
+        job = cluster.job() if cluster is not None else None
+        assert job is not None
+        current = job.parallelism["expensive"]
+        said = engine.live.rescale("expensive", current)
+        assert said == f"expensive already runs at {current}: nothing to rescale, the job was not restarted."
+        assert not [a for a in actuations if a.kind == "parallelism"]
+        status = engine.live.strategy_status()
+        assert status is not None and status.paused and "by hand" in status.pause_reason
+        assert engine.live.rescale("expensive", current + 1) == f"expensive: {current} -> {current + 1}."
+        assert [a.after for a in actuations if a.kind == "parallelism"] == [{"expensive": current + 1}]
+    finally:
+        engine.live.stop()
+
+
 def test_the_strategy_comes_back_with_the_cluster_after_a_reopen(fast_config: AppConfig) -> None:
     """After quit and reopen the header said "transscale (paused)" while nothing ran it; now starting the cluster
     brings it back as it was, paused included."""
