@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from scaletui.errors import ConfigError
 from scaletui.scaling.registry import create_strategy
-from scaletui.scaling.strategies.ds2 import Ds2Strategy
+from scaletui.scaling.strategies.ds2 import Ds2Params, Ds2Strategy
 from scaletui.scaling.strategies.flink_operator import FlinkOperatorParams, FlinkOperatorStrategy
 from scaletui.scaling.strategies.schedule import ScheduleParams, ScheduleStrategy
 from scaletui.scaling.strategies.slo_thesis import SloThesisStrategy
@@ -48,6 +50,38 @@ def test_ds2_propagates_target_by_selectivity() -> None:
 def test_ds2_keeps_operators_it_cannot_measure() -> None:
     o = chain(1200, 2, 400, 5)  # 5 ms/s busy is below min_busy_ms=20
     assert Ds2Strategy().decide(o).parallelism["expensive"] == 2
+
+
+def test_ds2_remembers_a_parallelism_that_fell_behind_and_does_not_scale_down_to_it_at_that_rate() -> None:
+    s = Ds2Strategy()
+    # p=4: 900 r/s at 703.125 ms/s busy -> 320 r/s per instance -> ceil(900 / 320) = 3
+    at4 = chain(900, 4, 900, 703.125)
+    assert s.decide(at4).parallelism["expensive"] == 3  # nothing remembered yet: DS2 as published
+    # p=3: 855 r/s at 1000 ms/s -> 285 r/s per instance -> ceil(900 / 285) = 4: 3 fell behind at 900 r/s
+    assert s.decide(chain(900, 3, 855, 1000)).parallelism["expensive"] == 4
+    d = s.decide(at4)
+    assert d.parallelism["expensive"] == 4
+    assert "expensive stays 4 (900/320 r/s asks 3; 3 fell behind at 900 r/s)" in d.reason
+    assert s.decide(chain(870, 4, 870, 679.6875)).parallelism["expensive"] == 4  # 870 is within 5 % of 900
+    # the load falls to 700 r/s: 3 instances were never seen failing at that rate -> ceil(700 / 320) = 3
+    assert s.decide(chain(700, 4, 700, 546.875)).parallelism["expensive"] == 3
+
+
+def test_ds2_forgets_what_it_saw_disproved_or_long_ago() -> None:
+    s = Ds2Strategy()
+    s.decide(chain(900, 3, 855, 1000))  # 3 fell behind at 900
+    s.decide(chain(950, 3, 950, 950))  # 3 keeps up at 950 r/s (333 r/s each): the record is wrong
+    assert s.decide(chain(900, 4, 900, 703.125)).parallelism["expensive"] == 3
+    s = Ds2Strategy()
+    s.decide(chain(900, 3, 855, 1000))
+    later = chain(900, 4, 900, 703.125)
+    assert s.decide(replace(later, t=later.t + 601)).parallelism["expensive"] == 3  # memory is 10 min
+
+
+def test_ds2_without_memory_is_ds2_as_published() -> None:
+    s = Ds2Strategy(Ds2Params(memory=0.0))
+    s.decide(chain(900, 3, 855, 1000))
+    assert s.decide(chain(900, 4, 900, 703.125)).parallelism["expensive"] == 3
 
 
 def test_transscale_one_measurement_fits_alpha_only() -> None:
