@@ -213,6 +213,8 @@ class StrategyStep(_Step):
 
     do: Literal["strategy"]
     name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    """Overrides of the strategy file's parameters, over the [strategy] table's."""
 
 
 class PauseStep(_Step):

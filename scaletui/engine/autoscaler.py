@@ -75,15 +75,16 @@ class RunAutoscaler:
         mode = "dry-run, " if spec.dry_run else ""
         return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
 
-    def choose(self, name: str) -> str:
-        """Swap to strategy `name` (conf/strategies), start the controller if none runs; "none" turns it off."""
+    def choose(self, name: str, params: dict[str, object] | None = None) -> str:
+        """Swap to strategy `name` (conf/strategies) with `params` over the plan's, start the controller if none
+        runs; "none" turns it off."""
         if name == "none":
             self.controller = None
             self.bus.publish(
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off")
             )
             return "Autoscaling off."
-        spec = self.spec.model_copy(update={"name": name})
+        spec = self.spec.model_copy(update={"name": name, "params": {**self.spec.params, **(params or {})}})
         strategy = self.load_strategy(spec)
         if self.controller is None:
             return self.start(strategy, spec)

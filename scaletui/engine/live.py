@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from scaletui.config.loader import load_experiment, load_platform
 from scaletui.config.models import (
@@ -160,12 +160,12 @@ class LiveSession:
         current = len([i for i in run.caps.cluster.instances() if i.role == "taskmanager"])
         return self.do(TaskManagersStep(do="taskmanagers", count=max(1, current + delta)))
 
-    def set_strategy(self, name: str) -> str:
+    def set_strategy(self, name: str, params: dict[str, Any] | None = None) -> str:
         from scaletui.scaling.registry import strategy_names
 
         if name != "none" and name not in strategy_names():
             raise ConfigError(f"Unknown strategy {name!r}.", f"Choose one of: none, {', '.join(strategy_names())}.")
-        return self.do(StrategyStep(do="strategy", name=name))
+        return self.do(StrategyStep(do="strategy", name=name, params=params or {}))
 
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()

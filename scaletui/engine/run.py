@@ -191,7 +191,7 @@ class Run:
             case TaskManagersStep():
                 return self._taskmanagers(step.count)
             case StrategyStep():
-                return self.autoscaler.choose(step.name)
+                return self.autoscaler.choose(step.name, step.params)
             case PauseStep() | ResumeStep():
                 return self.autoscaler.pause(isinstance(step, PauseStep))
             case DryRunStep():

@@ -120,7 +120,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator", needs="actuation",
            verb="rescale OPERATOR N"),
     Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy", needs="run",
-           verb="strategy NAME"),
+           verb="strategy NAME [key=value ...]"),
     Action("plots.decisions", "h", "decisions", "Decisions", "plots",
            "scaling: decision history (every decision, its numbers and reason)", verb="decisions", replay=True),
     Action("plots.pause", "space", "toggle_loop", "Pause", "plots", "scaling: pause or resume", needs="strategy"),

@@ -2,9 +2,9 @@
 models an experiment file's `[[timeline]]` holds, so what is typed here could be written there (and is recorded so).
 
 `:rescale expensive 4`, `:taskmanagers 3`, `:load step 300 900@5m`, `:load sine rate=300 amplitude=200 period=2m`,
-`:fault delay taskmanager-1 100ms 30s`, `:fault loss role:taskmanager 5% 1m`, `:strategy transscale`, `:pause`,
-`:resume`, `:dry-run off`, `:submit`, `:cancel-job`, `:revert f-0001`. Navigation verbs (`:pods`, `:theme light`)
-return their words for the app to run.
+`:fault delay taskmanager-1 100ms 30s`, `:fault loss role:taskmanager 5% 1m`, `:strategy ds2 target_utilisation=0.8`,
+`:pause`, `:resume`, `:dry-run off`, `:submit`, `:cancel-job`, `:revert f-0001`. Navigation verbs (`:pods`, `:theme
+light`) return their words for the app to run.
 """
 
 from __future__ import annotations
@@ -121,10 +121,11 @@ def _taskmanagers(args: list[str]) -> TimelineStep:
 def _strategy(args: list[str]) -> TimelineStep:
     from scaletui.scaling.registry import strategy_names
 
-    _count(args, 1, 1)
-    if args[0] != "none" and args[0] not in strategy_names():
-        raise ValueError(f"unknown strategy {args[0]!r}; choose one of: none, {', '.join(strategy_names())}")
-    return StrategyStep(do="strategy", name=args[0])
+    names = [a for a in args if "=" not in a]
+    _count(names, 1, 1)
+    if names[0] != "none" and names[0] not in strategy_names():
+        raise ValueError(f"unknown strategy {names[0]!r}; choose one of: none, {', '.join(strategy_names())}")
+    return StrategyStep(do="strategy", name=names[0], params=_pairs([a for a in args if "=" in a]))
 
 
 def _load(args: list[str]) -> TimelineStep:

@@ -59,6 +59,15 @@ def test_a_timeline_strategy_is_built_as_the_run_builds_it(tmp_path: Path) -> No
     assert "timeline[0] (at 30s): strategy ds2:" in err.message and "lookahead" in err.message
 
 
+def test_a_timeline_strategy_step_takes_its_own_parameters(tmp_path: Path) -> None:
+    """`:strategy ds2 target_utilisation=0.8` is recorded as a step with params; a file holding one prepares, and a
+    parameter the strategy does not take is refused as the [strategy] table's are."""
+    good = variant(tmp_path, 'name = "ds2"\n', 'name = "ds2"\nparams = { target_utilisation = 0.8 }\n')
+    assert prepare_experiment(good, CONF).experiment.timeline[0].params == {"target_utilisation": 0.8}  # type: ignore[union-attr]
+    bad = variant(tmp_path, 'name = "ds2"\n', 'name = "ds2"\nparams = { lookahead = 3 }\n')
+    assert "strategy ds2:" in refusal(bad).message and "lookahead" in refusal(bad).message
+
+
 def test_a_rescale_of_an_unknown_operator_is_refused_with_the_jobs_operators(tmp_path: Path) -> None:
     path = variant(tmp_path, 'operator = "expensive"', 'operator = "expensiv"')
     err = refusal(path)

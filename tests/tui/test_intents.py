@@ -24,6 +24,8 @@ def test_verbs_become_timeline_steps() -> None:
     assert parse(":rescale expensive 4").step == RescaleStep(do="rescale", operator="expensive", parallelism=4)
     assert parse("tms 3").step == TaskManagersStep(do="taskmanagers", count=3)
     assert parse(":strategy transscale").step == StrategyStep(do="strategy", name="transscale")
+    tuned = parse(":strategy ds2 target_utilisation=0.8 catch_up=30s").step
+    assert tuned == StrategyStep(do="strategy", name="ds2", params={"target_utilisation": 0.8, "catch_up": "30s"})
     load = parse(":load step 300 900@5m 1200@10m").step
     assert isinstance(load, LoadStep)
     assert load.load.model_dump() == {"profile": "step", "rate": 300, "steps": [["5m", 900], ["10m", 1200]]}

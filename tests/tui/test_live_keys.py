@@ -39,10 +39,19 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await wait_for(pilot, lambda: sim_engine.store.session.strategy.paused, "the loop paused")
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
-        app.screen.query_one("#field-name").value = "threshold"  # type: ignore[attr-defined]
+        dialog = app.screen
+        dialog.query_one("#field-name").value = "ds2"  # type: ignore[attr-defined]
+        dialog.query_one("#field-params").value = "target_utilisaton = 0.8"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: "Strategy threshold, paused" in message(app), "a word that it stays paused")
-        assert sim_engine.store.session.strategy.paused
+        await pilot.pause()
+        assert app.screen is dialog and "not a parameter of this strategy" in str(
+            dialog.query_one("#form-error").render()
+        )
+        dialog.query_one("#field-params").value = "target_utilisation = 0.8"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Strategy ds2, paused" in message(app), "a word that it stays paused")
+        status = sim_engine.live.strategy_status()
+        assert status is not None and status.paused and "target_utilisation=0.8" in status.settings, status
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
         app.screen.query_one("#field-params").value = "rate = 450"  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from textual.containers import Grid
 from textual.widgets import Static
 
 from scaletui.metrics.model import JobSample
-from scaletui.tui.intents import whole_number
+from scaletui.tui.intents import inline_table, whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette
@@ -166,16 +166,28 @@ class PlotsPane(Pane, can_focus=True):
         return self._bottleneck(last) if last is not None else None
 
     def action_strategy(self) -> None:
-        from scaletui.scaling.registry import strategy_names
+        from scaletui.config.models import StrategySpec
+        from scaletui.scaling.registry import load_strategy, strategy_names
 
         current = self.view.session().strategy.name
-        fields = [FormField("name", "Strategy", current, ("none", *strategy_names()))]
+        fields = [
+            FormField("name", "Strategy", current, ("none", *strategy_names())),
+            FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", "",
+                      placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
+        ]  # fmt: skip
+
+        def check(values: dict[str, str]) -> None:
+            params = inline_table(values["params"], "strategy parameters")
+            if values["name"] != "none":
+                load_strategy(StrategySpec(name=values["name"], params=params), self.engine.conf_dir)
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
-                self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(values["name"]), "scaling")
+                name, params = values["name"], inline_table(values["params"], "strategy parameters")
+                self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(name, params), "scaling")
 
-        self.app.push_screen(FormScreen("Autoscaling strategy", fields), done)
+        hint = "h shows the running strategy's parameters; : strategy NAME key=value does the same."
+        self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check), done)
 
     def action_decisions(self) -> None:
         from scaletui.tui.screens.decisions import DecisionsScreen
