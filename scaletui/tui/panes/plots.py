@@ -186,7 +186,7 @@ class PlotsPane(Pane, can_focus=True):
                 name, params = values["name"], inline_table(values["params"], "strategy parameters")
                 self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(name, params), "scaling")
 
-        hint = "h shows the running strategy's parameters; : strategy NAME key=value does the same."
+        hint = "h lists the running one's parameters. From the : line: :strategy ds2 target_utilisation=0.8"
         self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check), done)
 
     def action_decisions(self) -> None:
