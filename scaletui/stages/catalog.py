@@ -14,8 +14,6 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from scaletui.errors import ConfigError
 
 STAGES = ("infrastructure", "orchestration", "application", "local")
@@ -53,7 +51,10 @@ def app_playbook(root: Path, app: str) -> Path:
 
 
 def app_version(root: Path, app: str) -> str:
-    """The version pinned in the app role's vars (`<app>_version`), or "" when the role pins none."""
+    """The version pinned in the app role's vars (`<app>_version`), or "" when the role pins none. (yaml loads here:
+    the Stages pane reads this module's names for the app's first frame.)"""
+    import yaml
+
     vars_file = root / "application" / "roles" / app / "vars" / "main.yaml"
     try:
         data = yaml.safe_load(vars_file.read_text()) or {}

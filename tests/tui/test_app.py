@@ -208,3 +208,21 @@ async def test_the_status_bar_breaks_between_its_parts_at_80_columns(engine) -> 
         await pilot.pause()
         lines = screen_text(app)[:2]
         assert "simulator running" in lines[0] and any("flink-operator (dry-run) (paused)" in ln for ln in lines), lines
+
+
+async def test_delete_and_reload_of_an_application_ask_first(engine) -> None:
+    """Reload is delete then deploy: the palette's fuzzy "load" ran it from another pane, with no question."""
+    from scaletui.tui.screens.confirm import ConfirmScreen
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        stages = app.pane("stages").query_one(FilterTable)
+        stages.table.move_cursor(row=[k for k, _ in stages.rows].index("app:flink"))
+        for key, question in (("d", "Delete app:flink?"), ("l", "Reload app:flink?")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen) and question in app.screen.question, key
+            await pilot.press("n")
+            await pilot.pause()
+            assert message(app) == "app:flink left as it is." and "app:flink" not in engine.store.session.stages

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from scaletui.config.units import format_duration
 from scaletui.events import Event, StageStateChanged, StageTask
+from scaletui.stages.catalog import APPS, STAGES
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from scaletui.session.model import Session, StageRecord
     from scaletui.tui.theming import Palette
 
-STAGES = ("infrastructure", "orchestration", "application", "local")
-APPS = ("flink", "minio", "kafka", "loadgen", "chaos_mesh", "consul", "metrics", "scaler")
 STATE = {"done": "ok", "running": "warn", "failed": "fail", "cancelled": "pending", "pending": "pending"}
 """A stage's state -> its semantic colour."""
 TASK = {"ok": "ok", "changed": "warn", "failed": "fail", "unreachable": "fail", "skipped": "pending"}
@@ -106,7 +105,17 @@ class StagesPane(Pane):
         if not key.startswith("app:"):
             self.scaletui.say(f"{key} is a stage; delete and reload apply to applications (app:...).", "warning")
             return
-        self._run(f"{key}:{action}")
+        from scaletui.tui.screens.confirm import ConfirmScreen
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._run(f"{key}:{action}")
+            else:
+                self.scaletui.say(f"{key} left as it is.")
+
+        what = "deleted" if action == "delete" else "deleted and deployed again"
+        question = f"{action.title()} {key}? Its pods are {what}, and the data they hold is lost."
+        self.app.push_screen(ConfirmScreen(question, f"y: {action}, n or Esc: leave it."), done)
 
     def action_delete_app(self) -> None:
         self._app_action("delete")
