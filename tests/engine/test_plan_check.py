@@ -62,9 +62,8 @@ def test_a_timeline_strategy_is_built_as_the_run_builds_it(tmp_path: Path) -> No
 def test_a_timeline_strategy_step_takes_its_own_parameters(tmp_path: Path) -> None:
     """`:strategy ds2 target_utilisation=0.8` is recorded as a step with params; a file holding one prepares, and a
     parameter the strategy does not take is refused as the [strategy] table's are."""
-    good = variant(tmp_path, 'name = "ds2"\n', 'name = "ds2"\nparams = { target_utilisation = 0.8 }\n')
-    assert prepare_experiment(good, CONF).experiment.timeline[0].params == {"target_utilisation": 0.8}  # type: ignore[union-attr]
-    bad = variant(tmp_path, 'name = "ds2"\n', 'name = "ds2"\nparams = { lookahead = 3 }\n')
+    assert prepare_experiment(SHIPPED, CONF).experiment.timeline[0].params == {"memory": "10m"}  # type: ignore[union-attr]
+    bad = variant(tmp_path, 'params = { memory = "10m" }', "params = { lookahead = 3 }")
     assert "strategy ds2:" in refusal(bad).message and "lookahead" in refusal(bad).message
 
 

@@ -13,6 +13,9 @@ from scaletui.scaling.strategies.flink_operator import FlinkOperatorParams, Flin
 from scaletui.scaling.strategies.schedule import ScheduleParams, ScheduleStrategy
 from scaletui.scaling.strategies.slo_thesis import SloThesisStrategy
 from scaletui.scaling.strategies.threshold import ThresholdStrategy
+
+REMEMBERS = Ds2Params(memory=600.0)
+"""DS2 with the memory of what fell behind that conf/strategies/ds2.toml describes (off by default)."""
 from tests.scaling.helpers import obs, op
 
 
@@ -53,7 +56,7 @@ def test_ds2_keeps_operators_it_cannot_measure() -> None:
 
 
 def test_ds2_remembers_a_parallelism_that_fell_behind_and_does_not_scale_down_to_it_at_that_rate() -> None:
-    s = Ds2Strategy()
+    s = Ds2Strategy(REMEMBERS)
     # p=4: 900 r/s at 703.125 ms/s busy -> 320 r/s per instance -> ceil(900 / 320) = 3
     at4 = chain(900, 4, 900, 703.125)
     assert s.decide(at4).parallelism["expensive"] == 3  # nothing remembered yet: DS2 as published
@@ -68,11 +71,11 @@ def test_ds2_remembers_a_parallelism_that_fell_behind_and_does_not_scale_down_to
 
 
 def test_ds2_forgets_what_it_saw_disproved_or_long_ago() -> None:
-    s = Ds2Strategy()
+    s = Ds2Strategy(REMEMBERS)
     s.decide(chain(900, 3, 855, 1000))  # 3 fell behind at 900
     s.decide(chain(950, 3, 950, 950))  # 3 keeps up at 950 r/s (333 r/s each): the record is wrong
     assert s.decide(chain(900, 4, 900, 703.125)).parallelism["expensive"] == 3
-    s = Ds2Strategy()
+    s = Ds2Strategy(REMEMBERS)
     s.decide(chain(900, 3, 855, 1000))
     later = chain(900, 4, 900, 703.125)
     assert s.decide(replace(later, t=later.t + 601)).parallelism["expensive"] == 3  # memory is 10 min
