@@ -13,10 +13,10 @@ from scaletui.scaling.strategies.flink_operator import FlinkOperatorParams, Flin
 from scaletui.scaling.strategies.schedule import ScheduleParams, ScheduleStrategy
 from scaletui.scaling.strategies.slo_thesis import SloThesisStrategy
 from scaletui.scaling.strategies.threshold import ThresholdStrategy
+from tests.scaling.helpers import obs, op
 
 REMEMBERS = Ds2Params(memory=600.0)
 """DS2 with the memory of what fell behind that conf/strategies/ds2.toml describes (off by default)."""
-from tests.scaling.helpers import obs, op
 
 
 def chain(target: float, exp_p: int, exp_rate: float, exp_busy: float, window_p: int = 1, window_busy: float = 100.0):
