@@ -57,8 +57,8 @@ REPLAY_SCOPES = ("replay", "table", "decisions")
 
 
 VERB_OF_PANE = {"reservations": "res", "stages": "stages", "pods": "pods", "plots": "plots", "chaos": "chaos"}
-ALIASES = {"reservations": "res", "po": "pods", "faults": "chaos", "quit": "q", "h": "help", "dash": "layout",
-           "tms": "taskmanagers", "dry": "dry-run"}  # fmt: skip
+ALIASES = {"reservations": "res", "po": "pods", "faults": "chaos", "quit": "q", "h": "help", "?": "help",
+           "dash": "layout", "tms": "taskmanagers", "dry": "dry-run"}  # fmt: skip
 
 
 def _pane(name: str) -> Action:

@@ -49,6 +49,11 @@ async def test_help_lists_every_action_and_closes(engine) -> None:
         cells = {str(c) for col in table.columns for c in col._cells}
         assert {a.palette or a.description for a in ACTIONS} <= cells
         assert "table: sort by the cursor's column (again: reverse, off)" in cells
+        keys = dict(zip((str(c) for c in table.columns[1]._cells), (str(c) for c in table.columns[0]._cells)))
+        assert keys["cluster: remove a TaskManager"] == "-", "- is that one key's, not every keyless action's"
+        assert keys["scaling: pause the autoscaler"] == ":pause" and keys["cluster: set the TaskManager count"] == (
+            ":taskmanagers"
+        )
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

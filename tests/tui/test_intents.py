@@ -40,6 +40,7 @@ def test_verbs_become_timeline_steps() -> None:
     loss = parse(":fault loss role:taskmanager 5% 1m correlation=25").step
     assert isinstance(loss, FaultStep) and loss.params == {"percent": 5.0, "correlation": 25}
     assert parse(":pods").step is None and parse(":theme light").args == ("light",)
+    assert parse(":?").action.id == "app.help", "the : line's hint says (? all)"
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
         table.add_row(f"[u]{SCOPE_TITLES[scope]}[/u]", "")
         for a in rows:
             key = replay_refused_keys(keymap) if a.id == "replay.live_only" else keymap.get(a.id, a.key)
-            table.add_row(key_label(key), a.palette or a.description)
+            table.add_row(key_label(key) if key else f":{a.verb_word}", a.palette or a.description)
     table.add_row("[u]Dialogs[/u]", "")
     table.add_row("Esc", "close a dialog, a text view or the run history")
     if replay:
