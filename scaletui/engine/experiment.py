@@ -145,7 +145,10 @@ class ExperimentRun:
             run = Run(self.caps, self._plan(), ctx.bus, ctx.faults, self._load_strategy, cancel, self._record_step)
             self.run = run
             ctx.bus.publish(self._changed(recorder, "running", self.caps.backend))
-            self._step("job", "the job" + ("" if self.live else ": submitting"))
+            if self.caps.job is None:
+                self._step("job", "the job runs with the cluster")
+            else:
+                self._step("job", "the job" + ("" if self.live else ": submitting"))
             run.begin()
             if run.started_at is not None:
                 recorder.set_origin(run.started_at)

@@ -44,11 +44,14 @@ def describe(event: Event) -> str | None:
     if isinstance(event, DecisionEvent):
         tag = "dry-run" if event.dry_run else "applied" if event.applied else "kept"
         par = " ".join(f"{k}={v}" for k, v in event.parallelism.items())
-        return f"[decision {event.strategy}] {tag} {par}: {event.reason}"
+        before, after = event.taskmanagers_before, event.taskmanagers
+        tms = f" taskmanagers {before}->{after}" if None not in (before, after) and before != after else ""
+        return f"[decision {event.strategy}] {tag} {par}{tms}: {event.reason}"
     if isinstance(event, ActuationEvent):
         down = f", downtime {event.downtime_s:.1f}s" if event.downtime_s is not None else ""
         took = f" in {event.ended - event.started:.1f}s" if event.ended else ""
-        change = f"{event.kind} {event.target} {event.before} -> {event.after}"
+        target = "" if event.target == event.kind else f" {event.target}"
+        change = f"{event.kind}{target} {event.before} -> {event.after}"
         return f"[rescale] {change}{took}{down} {event.message}".rstrip()
     if isinstance(event, FaultEvent):
         targets = ",".join(event.targets)

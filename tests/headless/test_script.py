@@ -46,6 +46,30 @@ def test_one_simulated_hour_runs_headless(tmp_path: Path) -> None:
     assert (run / "report.md").read_text().count("| rescales |") == 1
     assert (run / "experiment.toml").read_bytes() == (ROOT / "conf/experiments/sim-hour-ds2.toml").read_bytes()
     assert "[decision ds2]" in out.stdout and "[run]" in out.stdout
+    assert "[job] the job runs with the cluster" in out.stdout and "submitting" not in out.stdout, out.stdout[:600]
+
+
+def test_a_decision_line_says_the_taskmanagers_it_changed() -> None:
+    """DS2's first decision printed "applied source=1 ...: every operator keeps up" when what it applied was 2 -> 1
+    TaskManagers; the actuation line said "taskmanagers taskmanagers"."""
+    from scaletui.events import ActuationEvent, DecisionEvent
+    from scaletui.headless.printer import describe
+
+    parallelism = {"source": 1, "expensive": 1}
+    decision = DecisionEvent(
+        source="scaling", strategy="ds2", parallelism=parallelism, taskmanagers=1,
+        reason="DS2: every operator keeps up", applied=True, before=parallelism, taskmanagers_before=2,
+    )  # fmt: skip
+    assert describe(decision) == (
+        "[decision ds2] applied source=1 expensive=1 taskmanagers 2->1: DS2: every operator keeps up"
+    )
+    same = DecisionEvent(
+        source="scaling", strategy="ds2", parallelism=parallelism, taskmanagers=2, reason="kept", applied=False,
+        taskmanagers_before=2,
+    )  # fmt: skip
+    assert describe(same) == "[decision ds2] kept source=1 expensive=1: kept"
+    tms = ActuationEvent(source="scaling", kind="taskmanagers", target="taskmanagers", before=2, after=1, started=0.0)
+    assert describe(tms) is not None and describe(tms).startswith("[rescale] taskmanagers 2 -> 1")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
