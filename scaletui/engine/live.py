@@ -52,6 +52,8 @@ class LiveSession:
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._lock = threading.Lock()
+        self._taskmanagers_asked: int | None = None
+        """The count a `+`/`-` still on its way asked for: the next press counts from it, not from the instances."""
 
     # --- what the faces read -------------------------------------------------------------------------------------
 
@@ -156,9 +158,18 @@ class LiveSession:
         return self.do(RescaleStep(do="rescale", operator=operator, parallelism=parallelism))
 
     def change_taskmanagers(self, delta: int) -> str:
+        """One TaskManager more or fewer than the last press asked for: two quick presses of `-` both counted from
+        the instances still running and asked for the same count ("TaskManagers: 2 -> 2")."""
         run = self._require()
-        current = len([i for i in run.caps.cluster.instances() if i.role == "taskmanager"])
-        return self.do(TaskManagersStep(do="taskmanagers", count=max(1, current + delta)))
+        with self._lock:
+            current = len([i for i in run.caps.cluster.instances() if i.role == "taskmanager"])
+            count = self._taskmanagers_asked = max(1, (self._taskmanagers_asked or current) + delta)
+        try:
+            return self.do(TaskManagersStep(do="taskmanagers", count=count))
+        finally:
+            with self._lock:
+                if self._taskmanagers_asked == count:
+                    self._taskmanagers_asked = None
 
     def set_strategy(self, name: str, params: dict[str, Any] | None = None) -> str:
         from scaletui.scaling.registry import strategy_names

@@ -93,6 +93,22 @@ def test_a_taskmanager_added_by_hand_pauses_the_autoscaler(engine: Engine) -> No
         engine.live.stop()
 
 
+def test_two_quick_presses_of_plus_ask_for_two_more_taskmanagers(engine: Engine) -> None:
+    """Each press counted from the TaskManagers running, so a second press before the first took effect asked for
+    the same count again ("TaskManagers: 2 -> 2")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    engine.live.start("simulator")
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            said = list(pool.map(lambda _: engine.live.change_taskmanagers(+1), range(2)))
+        assert sorted(said) == ["TaskManagers: 1 -> 2.", "TaskManagers: 2 -> 3."], said
+        cluster = engine.active_cluster()
+        assert cluster is not None and len([i for i in cluster.instances() if i.role == "taskmanager"]) == 3
+    finally:
+        engine.live.stop()
+
+
 def test_a_rescale_to_the_running_parallelism_restarts_nothing(engine: Engine) -> None:
     """A timeline step or `p` asking for the parallelism already running restarted the job for 2 s; now it is a
     no-op that says so, and still pauses the autoscaler as any change by hand does."""
