@@ -227,18 +227,22 @@ class ExperimentRun:
         except ValidationError as e:
             raise from_validation("conf/scaletui.toml", e, prefix="capacity") from None
         capacity = self.capacity = LiveCapacity(config).attach(self.ctx.bus)
+        booked: set[str] = set()
 
         def book(event: Event) -> None:
             """Telemetry names a node by machine (simulator, testbed) or by TaskManager (local Flink, one process
-            each): book both, whichever the samples use."""
+            each): book both, whichever the samples use. A node whose TaskManagers were all removed is booked
+            nothing again."""
             assert isinstance(event, ClusterChanged)
-            per_key: dict[str, int] = {}
+            per_key: dict[str, int] = dict.fromkeys(booked, 0)
             for i in event.instances:
                 if i.role == "taskmanager":
                     per_key[i.node] = per_key.get(i.node, 0) + 1
                     per_key[i.name] = 1
             for key, count in per_key.items():
                 capacity.set_taskmanagers(key, count)
+            booked.clear()
+            booked.update(key for key, count in per_key.items() if count)
 
         self._unwatch = [capacity.close, self.ctx.bus.subscribe(book, ClusterChanged)]
         if caps.latency is not None and not caps.virtual_time:

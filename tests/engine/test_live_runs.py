@@ -167,6 +167,16 @@ def test_capacity_counts_the_taskmanagers_each_node_hosts(engine: Engine) -> Non
             return {r.node: r.cpu.booked for r in capacity.rows() if r.cpu and r.node in {i.node for i in hosted}}
 
         until(lambda: booked() == {i.node: tm_cpu for i in hosted}, f"{tm_cpu} core booked per TaskManager")
+
+        def booked_on(node: str) -> float | None:
+            return next((r.cpu.booked for r in capacity.rows() if r.node == node and r.cpu), None)
+
+        engine.live.change_taskmanagers(+1)
+        (added,) = [i for i in engine.active_cluster().instances() if i.role == "taskmanager" and i not in hosted]  # type: ignore[union-attr]
+        assert added.node not in {i.node for i in hosted}, "the simulator places a new TaskManager on a free node"
+        until(lambda: booked_on(added.node) == tm_cpu, "the added TaskManager's node booked")
+        engine.live.change_taskmanagers(-1)
+        until(lambda: booked_on(added.node) == 0, "its node booked nothing once it is removed")
     finally:
         engine.live.stop()
 
