@@ -14,6 +14,7 @@ shortfall shows there instead of as backlog).
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -25,6 +26,20 @@ from scaletui.errors import ConfigError, UserError
 if TYPE_CHECKING:
     from scaletui.engine import Engine
     from scaletui.engine.prepare import PreparedExperiment
+
+
+TRIAL_NAME = re.compile(r"^(?P<base>.+)-scalability-(?P<load>[0-9][0-9.e+]*)-p(?P<parallelism>[0-9]+)$")
+"""The experiment name of a trial, as `variant_document` writes it: `<experiment>-scalability-<load>-p<P>`."""
+
+
+def trial_name(experiment: str, load: float, parallelism: int) -> str:
+    return f"{experiment}-scalability-{load:g}-p{parallelism}"
+
+
+def parse_trial_name(name: str) -> tuple[str, str, int] | None:
+    """(experiment, load as written, parallelism) of a trial's name; None for any other run."""
+    m = TRIAL_NAME.match(name)
+    return (m["base"], m["load"], int(m["parallelism"])) if m else None
 
 
 @dataclass(frozen=True)
@@ -75,7 +90,7 @@ def variant_document(prepared: PreparedExperiment, load: float, parallelism: int
     slots = exp.job.slots_per_taskmanager
     doc = exp.model_dump(mode="json", exclude_none=True)
     doc["experiment"].update(
-        name=f"{exp.experiment.name}-scalability-{load:g}-p{parallelism}",
+        name=trial_name(exp.experiment.name, load, parallelism),
         description=f"Scalability trial of {exp.experiment.name}: {load:g} r/s at parallelism {parallelism}.",
         duration=settings.duration,
         teardown="stop",

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-from textual.widgets import Markdown
+from textual.widgets import Markdown, Static
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
+from scaletui.session.model import RunRecord
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.run_summary import RunSummaryScreen
 from scaletui.tui.screens.runs import RunsScreen
+from scaletui.tui.widgets.filter_table import FilterTable
 from tests.tui.pilot import wait_for
 
 SHORT = """
@@ -76,3 +79,55 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
     first, second = engine.store.session.runs
     assert (Path(second.results_dir) / "experiment.toml").read_text() == SHORT
     assert Path(first.results_dir).parent == Path(second.results_dir).parent
+
+
+def record(tmp_path: Path, run_id: str, experiment: str, status: str, passed: bool | None, recorded: str) -> RunRecord:
+    """A finished run as the session lists it, with the run.json its results directory holds."""
+    run_dir = tmp_path / "results" / run_id
+    run_dir.mkdir(parents=True)
+    (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "status": recorded}))
+    summary = {} if passed is None else {"passed": passed}
+    at = 1796605922.0
+    return RunRecord(
+        id=run_id,
+        experiment=experiment,
+        started_at=at,
+        ended_at=at + 2,
+        status=status,  # type: ignore[arg-type]
+        results_dir=str(run_dir),
+        summary=summary,
+        headless=True,
+    )
+
+
+async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: Engine, tmp_path: Path) -> None:
+    runs = [
+        record(tmp_path, "20261207T011202Z-sim-timeline", "sim-timeline", "done", None, "done"),
+        record(tmp_path, "20261207T011202Z-sim-timeline-2", "sim-timeline", "done", None, "done"),
+        record(tmp_path, "20261207T011205Z-sim-timeline", "sim-timeline", "interrupted", None, "interrupted"),
+        record(tmp_path, "20261207T011206Z-" + "x" * 40, "x" * 50, "failed", False, "failed"),  # broke
+    ]
+    for p, held in ((1, False), (2, False), (3, True)):  # three trials in the same second
+        name = f"sim-demand-scalability-900-p{p}"
+        runs.append(record(tmp_path, f"20261207T011214Z-{name}", name, "done" if held else "failed", held, "done"))
+    engine.store.update(lambda s: s.runs.extend(runs))
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs screen")
+        await pilot.pause()
+        table = app.screen.query_one(FilterTable)
+        assert table.table.virtual_size.width <= table.table.scrollable_content_region.width, "a column is cut"
+        shown = {key: [str(c) for c in cells] for key, cells in table.rows}
+        assert len({(cells[4], cells[5]) for cells in shown.values()}) == len(shown), "two rows read the same"
+        assert len(shown) == len(runs)
+        assert shown["20261207T011202Z-sim-timeline-2"][5] == "011202Z-2"
+        assert shown["20261207T011214Z-sim-demand-scalability-900-p2"][4].startswith("scalability 900/p2 sim-")
+        long = shown["20261207T011206Z-" + "x" * 40]
+        assert long[4].endswith("…") and long[5] == "011206Z"
+        # a trial that ran to its end and missed the SLO is not a run that broke
+        statuses = {key: (cells[1], cells[3]) for key, cells in shown.items()}
+        assert statuses["20261207T011214Z-sim-demand-scalability-900-p1"] == ("done", "FAIL")
+        assert statuses["20261207T011206Z-" + "x" * 40] == ("failed", "FAIL")
+        hint = str(app.screen.query_one("#runs-state", Static).render())
+        assert "3 scalability trial(s)" in hint and "/!scalability" in hint

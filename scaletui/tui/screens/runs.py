@@ -8,8 +8,11 @@ are two lines, so the refresh of the first never blanks the second.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,8 @@ from textual.widgets import Footer, Static
 
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
+from scaletui.results.layout import RUN_META, slugify
+from scaletui.scalability.trial import parse_trial_name
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
@@ -31,13 +36,79 @@ if TYPE_CHECKING:
 EMPTY = "No run yet in this session. Press n to start an experiment from conf/experiments/."
 
 
+COLUMNS = ("Started", "Status", "Took", "SLO", "Experiment", "Run")
+EXPERIMENT = COLUMNS.index("Experiment")
+MIN_EXPERIMENT = 12
+RUN_ID = re.compile(r"^[0-9]{8}T(?P<time>[0-9]{6}Z)-(?P<rest>.*)$")
+
+
+def shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def fit(rows: list[Row], width: int) -> list[Row]:
+    """Cut the experiment names (with …) so every row fits `width` columns, Run included: each column takes its
+    widest cell and 2 of padding, the vertical scrollbar 2."""
+    if not rows:
+        return rows
+    others = sum(
+        max(len(COLUMNS[i]), *(len(str(cells[i])) for _, cells in rows)) + 2
+        for i in range(len(COLUMNS))
+        if i != EXPERIMENT
+    )
+    room = max(MIN_EXPERIMENT, width - others - 2 - 2)
+    return [
+        (key, [*cells[:EXPERIMENT], shorten(str(cells[EXPERIMENT]), room), *cells[EXPERIMENT + 1 :]])
+        for key, cells in rows
+    ]
+
+
+def experiment_label(name: str) -> str:
+    """A scalability trial reads `scalability 900/p3 sim-demand`: what it is and its load/parallelism come first."""
+    trial = parse_trial_name(name)
+    if trial is not None:
+        base, load, parallelism = trial
+        return f"scalability {load}/p{parallelism} {base}"
+    return name
+
+
+def short_id(run: RunRecord) -> str:
+    """`20261207T011214Z-sim-timeline-2` reads `011214Z-2`: Started shows the date and Experiment the name, so the
+    id's UTC time and its same-second suffix are what tells two runs apart."""
+    m = RUN_ID.match(run.id)
+    if m is None:
+        return run.id
+    rest, slug = m["rest"], slugify(run.experiment)
+    if rest == slug:
+        return m["time"]
+    if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
+        return m["time"] + rest[len(slug) :]
+    return f"{m['time']}-{rest}"
+
+
+@lru_cache(maxsize=1024)
+def recorded_status(results_dir: str) -> str:
+    """The status the run's own run.json holds ("" when unreadable); an ended run's never changes."""
+    try:
+        meta = json.loads((Path(results_dir) / RUN_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(meta.get("status", "")) if isinstance(meta, dict) else ""
+
+
+def shown_status(run: RunRecord) -> str:
+    """A run that ran to its end and missed its SLO is `done` (with SLO FAIL), as its run.json and `scaletui report`
+    say; the session marks it `failed` for the exit code of `--script`. `failed` is left to runs that broke."""
+    missed = run.status == "failed" and run.summary.get("passed") is False and bool(run.results_dir)
+    return "done" if missed and recorded_status(run.results_dir) == "done" else run.status
+
+
 def run_row(run: RunRecord) -> Row:
-    """The long run id (time, experiment, trial) goes last: at 80 columns it may be cut, the verdict may not."""
     took = format_duration(run.ended_at - run.started_at) if run.ended_at else "running"
     when = time.strftime("%m-%d %H:%M", time.localtime(run.started_at))
     verdict = str(run.summary.get("passed", "")) if "passed" in run.summary else ""
     slo = {"True": "pass", "False": "FAIL"}.get(verdict, "-")
-    return run.id, [when, run.status, took, slo, run.experiment, run.id]
+    return run.id, [when, shown_status(run), took, slo, experiment_label(run.experiment), short_id(run)]
 
 
 def experiment_file_of(run: RunRecord) -> Path:
@@ -50,6 +121,7 @@ class RunsScreen(Screen[None]):
     DEFAULT_CSS = """
     RunsScreen .title { background: $panel; padding: 0 1; }
     RunsScreen #runs-state { padding: 0 1; color: $state-warn; height: auto; }
+    RunsScreen #runs-state.-hint { color: $text-muted; }
     RunsScreen #runs-message { padding: 0 1; height: auto; max-height: 3; }
     RunsScreen #runs-message.-error { color: $state-fail; text-style: bold; }
     """
@@ -63,7 +135,7 @@ class RunsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("Runs of this session  (Enter opens a run, Esc goes back to the panes)", classes="title")
-            yield FilterTable(["Started", "Status", "Took", "SLO", "Experiment", "Run"], EMPTY, id="runs")
+            yield FilterTable(list(COLUMNS), EMPTY, id="runs")
             yield Static("", id="runs-state")
             yield Static("", id="runs-message")
         yield Footer()
@@ -77,11 +149,20 @@ class RunsScreen(Screen[None]):
         if not self.is_attached:  # the timer can fire while the app exits and the table is gone
             return
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
-        self.query_one(FilterTable).set_rows(run_row(r) for r in runs)
+        self.query_one(FilterTable).set_rows(fit([run_row(r) for r in runs], self.size.width or 80))
         launcher = self.engine.experiments
         current = launcher.current.name if launcher.current is not None else ""
+        trials = sum(1 for r in runs if parse_trial_name(r.experiment) is not None)
         state = f"Running: {current} (x cancels it)." if launcher.running else ""
-        self.query_one("#runs-state", Static).update(state)
+        hint = bool(trials) and not state
+        if hint:
+            state = f"{trials} scalability trial(s) listed: /!scalability hides them."
+        line = self.query_one("#runs-state", Static)
+        line.set_class(hint, "-hint")
+        line.update(state)
+
+    def on_resize(self) -> None:
+        self.refresh_runs()
 
     def _selected(self) -> RunRecord | None:
         key = self.query_one(FilterTable).selected_key()
