@@ -84,11 +84,17 @@ def run(args: argparse.Namespace) -> int:
     for point in result.points:
         print(f"  {result.answer(point.load)}")
     print(f"results: {out} ({', '.join(p.name for p in written)})")
-    missing = [p.load for p in result.points if p.parallelism is None]
+    missing = [p.load for p in result.points if p.status == "not held"]
+    untried = [p.load for p in result.points if p.status == "not tried"]
     if missing:
+        said = (
+            f"; {', '.join(f'{x:g}' for x in untried)} r/s not tried, since demand never falls as load grows"
+            if untried
+            else ""
+        )
         print(
             f"scaletui: no parallelism up to {result.max_parallelism} held the SLO at "
-            f"{', '.join(f'{x:g}' for x in missing)} r/s.",
+            f"{', '.join(f'{x:g}' for x in missing)} r/s{said}.",
             file=sys.stderr,
         )
     return 0

@@ -91,7 +91,12 @@ def run_benchmark(
 
     runner = TrialRunner(engine, prepared, conf_dir, out, settings, cancel, report)
     search = DemandSearch(
-        range(1, limit + 1), runner, plan.search, plan.restrict, announce=lambda load: progress(f"load {load:g} r/s:")
+        range(1, limit + 1),
+        runner,
+        plan.search,
+        plan.restrict,
+        announce=lambda load: progress(f"load {load:g} r/s:"),
+        skip=lambda load, below: progress(f"load {load:g} r/s: not tried (nothing held at {below:g} r/s)"),
     )
     progress(
         f"scalability of {prepared.name} on {prepared.platform.platform.name}: loads "
@@ -109,7 +114,7 @@ def run_benchmark(
             operators=operators,
             slots_per_taskmanager=prepared.experiment.job.slots_per_taskmanager,
             max_parallelism=limit,
-            points=demand_points(search.found, prepared.experiment.job.slots_per_taskmanager),
+            points=demand_points(search.found, prepared.experiment.job.slots_per_taskmanager, search.untried),
             trials=tuple(runner.results),
         )
         written = write_results(result, out)

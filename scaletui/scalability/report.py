@@ -17,8 +17,21 @@ TRIAL_COLUMNS = ("load", "parallelism", "taskmanagers", "held", "slo_met_fractio
 class DemandPoint:
     load: float
     parallelism: int | None
-    """Least parallelism holding the SLO at this load; None when none tried did."""
+    """Least parallelism holding the SLO at this load; None when none tried did, or none was tried."""
     taskmanagers: int | None
+    nothing_held_at: float | None = None
+    """Set when the load was not tried: the lower load nothing held at (the lower-bound restriction)."""
+
+    @property
+    def status(self) -> str:
+        """held, not held (no parallelism tried held the SLO) or not tried."""
+        if self.parallelism is not None:
+            return "held"
+        return "not tried" if self.nothing_held_at is not None else "not held"
+
+    @property
+    def why_not_tried(self) -> str:
+        return "" if self.nothing_held_at is None else f"nothing held at {self.nothing_held_at:g} r/s"
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class ScalabilityResult:
 
     def answer(self, load: float) -> str:
         point = next((p for p in self.points if p.load == load), None)
+        if point is not None and point.status == "not tried":
+            return f"{load:g} r/s: not tried ({point.why_not_tried})"
         if point is None or point.parallelism is None:
             return f"{load:g} r/s: not held by any parallelism up to {self.max_parallelism}"
         return (
@@ -43,9 +58,14 @@ class ScalabilityResult:
         )
 
 
-def demand_points(demand: dict[float, int | None], slots: int) -> tuple[DemandPoint, ...]:
+def demand_points(
+    demand: dict[float, int | None], slots: int, untried: dict[float, float] | None = None
+) -> tuple[DemandPoint, ...]:
+    """`untried`: load -> the lower load nothing held at, for the loads the search skipped."""
+    untried = untried or {}
     return tuple(
-        DemandPoint(load, p, None if p is None else max(1, math.ceil(p / slots))) for load, p in sorted(demand.items())
+        DemandPoint(load, p, None if p is None else max(1, math.ceil(p / slots)), untried.get(load))
+        for load, p in sorted(demand.items())
     )
 
 
@@ -55,9 +75,10 @@ def write_results(result: ScalabilityResult, out: Path) -> list[Path]:
     written = [out / "demand.csv", out / "demand.json", out / "trials.csv"]
     with written[0].open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["load", "parallelism", "taskmanagers"])
+        w.writerow(["load", "parallelism", "taskmanagers", "status", "why"])
         for p in result.points:
-            w.writerow([f"{p.load:g}", "" if p.parallelism is None else p.parallelism, p.taskmanagers or ""])
+            par = "" if p.parallelism is None else p.parallelism
+            w.writerow([f"{p.load:g}", par, p.taskmanagers or "", p.status, p.why_not_tried])
     written[1].write_text(
         json.dumps(
             {
@@ -70,7 +91,13 @@ def write_results(result: ScalabilityResult, out: Path) -> list[Path]:
                 "slots_per_taskmanager": result.slots_per_taskmanager,
                 "max_parallelism": result.max_parallelism,
                 "demand": [
-                    {"load": p.load, "parallelism": p.parallelism, "taskmanagers": p.taskmanagers}
+                    {
+                        "load": p.load,
+                        "parallelism": p.parallelism,
+                        "taskmanagers": p.taskmanagers,
+                        "status": p.status,
+                        "nothing_held_at": p.nothing_held_at,
+                    }
                     for p in result.points
                 ],
                 "trials": len(result.trials),
@@ -123,7 +150,9 @@ def markdown(result: ScalabilityResult, png: Path | None) -> str:
         "|---:|---:|---:|",
     ]
     for p in result.points:
-        par = "not held" if p.parallelism is None else str(p.parallelism)
+        par = {"held": str(p.parallelism), "not held": f"not held up to {result.max_parallelism}"}.get(
+            p.status, f"not tried ({p.why_not_tried})"
+        )
         lines.append(f"| {p.load:g} | {par} | {p.taskmanagers or '-'} |")
     if png is not None:
         lines += ["", f"![demand]({png.name})"]
@@ -144,9 +173,13 @@ def plot_demand(result: ScalabilityResult, path: Path) -> Path | None:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.step([p.load for p in held], [p.parallelism or 0 for p in held], where="post", marker="o", label="demand")
-    missed = [p.load for p in result.points if p.parallelism is None]
+    missed = [p.load for p in result.points if p.status == "not held"]
     if missed:
         ax.scatter(missed, [result.max_parallelism + 0.5] * len(missed), marker="x", color="red", label="not held")
+    untried = [p.load for p in result.points if p.status == "not tried"]
+    if untried:
+        top = [result.max_parallelism + 0.5] * len(untried)
+        ax.scatter(untried, top, marker="o", facecolors="none", edgecolors="grey", label="not tried")
     ax.set_xlabel("load (records/s)")
     ax.set_ylabel(f"least parallelism of {', '.join(result.operators)}")
     ax.set_ylim(0, result.max_parallelism + 1)

@@ -32,9 +32,13 @@ class DemandSearch:
     restrict: bool = True
     announce: Callable[[float], None] = lambda load: None
     """Called as the search of each load begins (progress on the terminal)."""
+    skip: Callable[[float, float], None] = lambda load, below: None
+    """Called for a load left untried because nothing held at `below` (the lower-bound restriction)."""
     verdicts: dict[tuple[float, int], bool] = field(default_factory=dict)
     found: dict[float, int | None] = field(default_factory=dict)
     """The demand of each load searched so far (kept when a later trial fails or is interrupted)."""
+    untried: dict[float, float] = field(default_factory=dict)
+    """Load -> the lower load nothing held at: left untried, its demand None, by the lower-bound restriction."""
 
     def run(self, load: float, resource: int) -> bool:
         key = (load, resource)
@@ -45,7 +49,13 @@ class DemandSearch:
     def demand(self, loads: Sequence[float]) -> dict[float, int | None]:
         """Load -> least resource amount holding the SLO (None when even the most does not), loads ascending."""
         floor = 0
+        none_held_at: float | None = None
         for load in sorted(loads):
+            if none_held_at is not None:
+                self.untried[load] = none_held_at
+                self.found[load] = None
+                self.skip(load, none_held_at)
+                continue
             self.announce(load)
             candidates = [r for r in self.resources if r >= floor] if self.restrict else list(self.resources)
             found = self._linear(load, candidates) if self.kind == "linear" else self._binary(load, candidates)
@@ -53,7 +63,7 @@ class DemandSearch:
             if found is not None and self.restrict:
                 floor = found
             elif found is None and self.restrict:
-                floor = max(self.resources, default=0) + 1  # nothing holds a lower load: none holds a higher one
+                none_held_at = load  # nothing holds a lower load: none holds a higher one
         return dict(self.found)
 
     def _linear(self, load: float, candidates: list[int]) -> int | None:

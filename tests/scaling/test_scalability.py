@@ -100,3 +100,46 @@ def test_an_experiment_without_slo_is_one_sentence(
     )
     assert main(["scalability", str(experiment), "--loads", "300", "--out", str(tmp_path / "o")]) == 2
     assert "has no [slo] table" in capsys.readouterr().err
+
+
+def test_loads_above_one_nothing_held_are_not_tried_and_say_so() -> None:
+    asked: list[tuple[float, int]] = []
+    announced: list[float] = []
+    skipped: list[tuple[float, float]] = []
+
+    def trial(load: float, r: int) -> bool:
+        asked.append((load, r))
+        return r >= demand_of(load)
+
+    search = DemandSearch(range(1, 9), trial, "binary", True, announced.append, lambda *x: skipped.append(x))
+    assert search.demand([500.0, 900.0, 3000.0, 4000.0]) == {500.0: 5, 900.0: None, 3000.0: None, 4000.0: None}
+    assert announced == [500.0, 900.0], "no header for a load that gets no trial"
+    assert skipped == [(3000.0, 900.0), (4000.0, 900.0)]
+    assert search.untried == {3000.0: 900.0, 4000.0: 900.0}
+    assert {load for load, _ in asked} == {500.0, 900.0}
+
+
+def test_a_load_not_tried_is_not_a_load_not_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Parallelism 2 holds 300 r/s but neither 3000 nor 4000: 3000 is tried and not held, 4000 not tried."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path / "home"))
+    out = tmp_path / "out"
+    args = ["scalability", "conf/experiments/sim-demand.toml", "--loads", "300,3000,4000", "--search", "binary"]
+    assert main(args + ["--max-parallelism", "2", "--duration", "60s", "--warmup", "15s", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "load 4000 r/s: not tried (nothing held at 3000 r/s)" in captured.out.splitlines()
+    assert "load 4000 r/s:" not in captured.out.splitlines(), "a header with no trial under it"
+    assert "  3000 r/s: not held by any parallelism up to 2" in captured.out
+    assert "  4000 r/s: not tried (nothing held at 3000 r/s)" in captured.out
+    assert "4000 r/s not tried" in captured.err
+    rows = {r["load"]: r for r in csv.DictReader((out / "demand.csv").open())}
+    assert [rows[x]["status"] for x in ("300", "3000", "4000")] == ["held", "not held", "not tried"]
+    assert rows["4000"]["why"] == "nothing held at 3000 r/s" and rows["3000"]["why"] == ""
+    demand = json.loads((out / "demand.json").read_text())["demand"]
+    assert [(p["status"], p["nothing_held_at"]) for p in demand][1:] == [("not held", None), ("not tried", 3000.0)]
+    report = (out / "report.md").read_text()
+    assert "| 3000 | not held up to 2 | - |" in report
+    assert "| 4000 | not tried (nothing held at 3000 r/s) | - |" in report
+    assert {t["load"] for t in csv.DictReader((out / "trials.csv").open())} == {"300", "3000"}
