@@ -68,16 +68,31 @@ class CounterWindow:
         interval_ms = task_ms / max(parallelism, 1)
         if interval_ms < self.min_interval_ms:
             return self._rates
+        busy, idle, bp = (_share(delta, name) for name in TIME_COUNTERS)
         self._rates = Rates(
             records_in_per_s=delta["numRecordsIn"] * 1000.0 / interval_ms,
             records_out_per_s=delta["numRecordsOut"] * 1000.0 / interval_ms,
-            busy_ms_per_s=max(0.0, 1000.0 * delta["accumulateBusyTimeMs"] / task_ms),
-            idle_ms_per_s=1000.0 * delta["accumulateIdleTimeMs"] / task_ms,
-            backpressured_ms_per_s=1000.0 * delta["accumulateBackPressuredTimeMs"] / task_ms,
+            busy_ms_per_s=busy,
+            idle_ms_per_s=idle,
+            backpressured_ms_per_s=bp,
             measured_at=now,
         )
         self._last, self._last_wall = dict(sums), now
         return self._rates
+
+
+def _share(delta: dict[str, float], name: str) -> float:
+    """Milliseconds per second one time counter took of the window, in 0..1000; the three add up to 1000.
+
+    Flink derives busy time as wall time minus idle and back-pressured time, and those two only count an idle or
+    back-pressured spell once it has ended: a spell still open at the previous snapshot was counted as busy then,
+    and lands whole in this window's idle delta while busy time goes back. Divided by the window's wall time that
+    gave idle > 1000 ms/s (e.g. 1457.7) beside a negative busy time. Taking each counter's delta at zero or more and
+    dividing by their sum hands the window to the spells that ended in it, which is what the tasks did since.
+    """
+    parts = {n: max(0.0, delta[n]) for n in TIME_COUNTERS}
+    total = sum(parts.values())
+    return 1000.0 * parts[name] / total if total > 0 else 0.0
 
 
 def _went_down(before: dict[str, float], after: dict[str, float]) -> bool:

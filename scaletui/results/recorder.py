@@ -50,6 +50,7 @@ from scaletui.results.records import (
     metrics_rows,
     node_latency_rows,
     node_rows,
+    retime,
 )
 from scaletui.results.versions import collect_versions
 
@@ -207,9 +208,19 @@ class RunRecorder:
     def set_origin(self, ts: float) -> None:
         """The run began (cluster up, job submitted): `t_s` counts from here, as the experiment file's times do."""
         with self._lock:
-            self.origin = ts
             self._meta["origin"] = ts
             write_json_atomic(self.run_dir / layout.RUN_META, self._meta)
+            if ts == self.origin or self._closed:
+                return
+            self.origin = ts
+            # rows already written counted from the recorder's start: rewrite them onto the same timeline (t_s < 0
+            # before the origin), so t_s never runs backwards in a file
+            for name in (*layout.CSV_FILES, *(name for _, name in JSONL_EVENTS)):
+                self._files[name].close()
+                retime(self.run_dir / name, ts)
+                f = self._open(name)
+                if name in self._csv:
+                    self._csv[name] = csv.writer(f, lineterminator="\n")
 
     def _record_instances(self, event: ClusterChanged) -> None:
         """Only changes (and a periodic refresh): the run loop republishes the same instances every few seconds."""

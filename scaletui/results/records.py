@@ -6,10 +6,13 @@ The CSVs are long tables a notebook reads as is: one row per time step and opera
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import math
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 from scaletui.events import Event, MetricsEvent
@@ -142,10 +145,42 @@ def event_record(event: Event) -> dict[str, Any]:
 
 
 def event_json(event: Event, start: float) -> str:
-    """One JSON line; `t_s` (seconds since the run started) sits beside `ts` so notebooks can align events."""
+    """One JSON line; `t_s` (seconds since the run's origin, when its load began) sits beside `ts` so notebooks can
+    align events."""
     record = event_record(event)
     record["t_s"] = round(event.ts - start, 3)
     return json.dumps(record, separators=(",", ":"))
+
+
+def retime(path: Path, origin: float) -> None:
+    """Rewrite the `t_s` of every row or line already in a CSV or JSON Lines file to count from `origin` (their
+    `ts` stays): rows written before the run knew its origin join the same timeline. Atomic (temp file + rename),
+    so a crash leaves either the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.retime")
+    with path.open(encoding="utf-8", newline="") as src, tmp.open("w", encoding="utf-8", newline="") as dst:
+        if path.suffix == ".csv":
+            reader, writer = csv.reader(src), csv.writer(dst, lineterminator="\n")
+            header = next(reader, None)
+            if header is not None:
+                writer.writerow(header)
+                at, t_at = header.index("ts"), header.index("t_s")
+                for row in reader:
+                    if len(row) > max(at, t_at) and row[at]:
+                        row[t_at] = str(round(float(row[at]) - origin, 3))
+                    writer.writerow(row)
+        else:
+            for line in src:
+                try:
+                    record = json.loads(line)
+                except ValueError:  # a torn last line of a killed run: kept as it is
+                    dst.write(line)
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("ts"), (int, float)) and "t_s" in record:
+                    record["t_s"] = round(record["ts"] - origin, 3)
+                dst.write(json.dumps(record, separators=(",", ":")) + "\n")
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
 
 
 def event_log_line(event: Event) -> str:

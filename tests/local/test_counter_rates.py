@@ -1,5 +1,6 @@
 """Rates from Flink's cumulative counters: timed by the tasks' own clock, reset on restarts, never a fake zero."""
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,3 +82,26 @@ def test_recovers_rate_and_busy_share(rate: float, busy: float, parallelism: int
     rates = w.update(snap(rate * seconds, busy * task_ms, (1 - busy) * task_ms), parallelism, now=seconds)
     assert rates.records_out_per_s is not None and abs(rates.records_out_per_s - rate) <= 1e-6 * max(1.0, rate)
     assert rates.busy_ms_per_s is not None and abs(rates.busy_ms_per_s - 1000 * busy) <= 1e-6
+
+
+def test_idle_spell_ending_in_the_window_stays_within_a_second_per_second() -> None:
+    # Flink counted an open idle spell as busy at the first snapshot; it lands whole in the next idle delta.
+    w = CounterWindow()
+    w.update(snap(0, 600, 400), 1, now=0.0)
+    rates = w.update(snap(10, 150, 1850), 1, now=1.0)  # 1 s of wall time: busy -450 ms, idle +1450 ms
+    assert rates.busy_ms_per_s == 0.0 and rates.idle_ms_per_s == 1000.0
+    assert rates.backpressured_ms_per_s == 0.0 and rates.records_out_per_s == 10.0
+
+
+@given(
+    busy=st.floats(min_value=-200, max_value=1000),
+    idle=st.floats(min_value=600, max_value=1500),
+    bp=st.floats(min_value=0, max_value=1500),
+)
+def test_time_shares_are_within_a_second_and_add_up(busy: float, idle: float, bp: float) -> None:
+    w = CounterWindow()
+    w.update(snap(0, 1000, 0), 1, now=0.0)
+    rates = w.update(snap(1, 1000 + busy, idle, bp), 1, now=1.0)
+    shares = (rates.busy_ms_per_s, rates.idle_ms_per_s, rates.backpressured_ms_per_s)
+    assert all(s is not None and 0.0 <= s <= 1000.0 + 1e-9 for s in shares)
+    assert sum(s for s in shares if s is not None) == pytest.approx(1000.0)

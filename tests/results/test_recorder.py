@@ -14,7 +14,7 @@ from scaletui.events import EventBus, MetricsEvent, Notice
 from scaletui.results import layout
 from scaletui.results.recorder import RunRecorder
 from scaletui.results.records import LATENCY_COLUMNS, METRICS_COLUMNS, NODES_COLUMNS
-from tests.results.stream import EXPERIMENT_TOML, sample, write_experiment
+from tests.results.stream import EXPERIMENT_TOML, events, sample, write_experiment
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -196,3 +196,26 @@ def test_a_live_recording_learns_the_flink_version_when_the_cluster_says_it(tmp_
     run_dir = recorder.close(parquet=False)
     assert json.loads((run_dir / layout.VERSIONS).read_text())["flink"] == "2.3.0"
     assert "Flink 2.3.0" in (run_dir / layout.REPORT).read_text()
+
+
+def test_rows_written_before_the_origin_join_its_timeline(tmp_path: Path) -> None:
+    """A run learns its origin (the job's start) after recording a while: t_s must not jump back at that point."""
+    bus = EventBus()
+    start = time.time() - 11
+    recorder = RunRecorder(tmp_path, "s", experiment_name="origin", bus=bus, started_at=start)
+    stream = events(start)
+    half = len(stream) // 2
+    for event in stream[:half]:
+        bus.publish(event)
+    recorder.set_origin(start + 4.0)
+    for event in stream[half:]:
+        bus.publish(event)
+    run_dir = recorder.close("done", report=False, parquet=False)
+    for name in layout.CSV_FILES:
+        table = rows(run_dir / name)
+        assert all(float(r["t_s"]) == round(float(r["ts"]) - start - 4.0, 3) for r in table), name
+    metrics = [float(r["t_s"]) for r in rows(run_dir / layout.METRICS_CSV)]
+    assert metrics == sorted(metrics) and metrics[0] < 0 < metrics[-1]
+    lines = [line for name in layout.JSONL_FILES for line in jsonl(run_dir / name)]
+    assert lines and all(line["t_s"] == round(line["ts"] - start - 4.0, 3) for line in lines)
+    assert json.loads((run_dir / layout.RUN_META).read_text())["origin"] == start + 4.0
