@@ -250,14 +250,22 @@ class SessionReducer:
         return stale
 
     def mark_interrupted_runs(self) -> list[str]:
-        """Runs still marked running belong to a scaletui that died: mark them interrupted."""
+        """Runs still marked running belong to a scaletui that died: mark them interrupted, and close their results
+        (run.json, Parquet, report.md) as the dead process would have, ending at their last recorded sample."""
         stale = [r.id for r in self.store.session.runs if r.status == "running"]
         if stale:
+            from scaletui.results.recorder import close_interrupted
+
+            ends = {
+                r.id: close_interrupted(r.results_dir)
+                for r in self.store.session.runs
+                if r.id in stale and r.results_dir
+            }
 
             def change(s: Session) -> None:
                 for run in s.runs:
                     if run.id in stale:
-                        run.status, run.ended_at = "interrupted", run.ended_at or time.time()
+                        run.status, run.ended_at = "interrupted", run.ended_at or ends.get(run.id) or time.time()
 
             self.store.update(change, durable=True)
         return stale

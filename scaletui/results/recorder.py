@@ -279,3 +279,51 @@ class RunRecorder:
             self.close("interrupted")
         else:
             self.close("failed")
+
+
+def _last_sample_ts(run_dir: Path) -> float | None:
+    """The `ts` of the last whole row of metrics.csv (a killed process may have torn the very last one)."""
+    path = run_dir / layout.METRICS_CSV
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            lines = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines[1:] if len(lines) > 1 else lines):
+        try:
+            return float(line.split(",", 1)[0])
+        except ValueError:
+            continue
+    return None
+
+
+def close_interrupted(run_dir: Path | str) -> float | None:
+    """Finish a run whose scaletui died (kill -9, power loss) as `close()` would have: run.json says interrupted and
+    ends at the last recorded sample (or where it began), Parquet copies and report.md are written. Returns that end
+    time, or None if run.json is missing or the run was already closed."""
+    run_dir = Path(run_dir)
+    try:
+        meta = json.loads((run_dir / layout.RUN_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or meta.get("status") != "running":
+        return None
+    last = _last_sample_ts(run_dir)
+    ended = last if last is not None else float(meta.get("origin") or meta.get("started_at") or time.time())
+    meta.update(ended_at=ended, status="interrupted")
+    try:
+        from scaletui.results.parquet import write_parquet_copies
+
+        meta["parquet"] = [p.name for p in write_parquet_copies(run_dir)]
+    except Exception as e:
+        log.exception("Parquet copies of %s failed", run_dir)
+        meta["parquet_error"] = str(e)
+    write_json_atomic(run_dir / layout.RUN_META, meta)
+    try:
+        from scaletui.results.report import write_report
+
+        write_report(run_dir)
+    except Exception:  # the run is closed either way; `scaletui report RUN_DIR` can try again
+        log.exception("The report of interrupted run %s failed", run_dir)
+    return ended

@@ -112,3 +112,18 @@ def test_report_prints_the_summary_and_rejects_a_non_run(
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match="holds no run results"):
         run("report", str(tmp_path / "empty"))
+
+
+def test_report_into_a_closed_pipe_exits_quietly(make_run: RecordRun) -> None:
+    """`scaletui report RUN | head -1`: the reader leaves before the summary is printed; no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scaletui", "report", "--no-plots", str(make_run())],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, stderr = proc.communicate(timeout=120)
+    assert stderr == "" and proc.returncode == 141

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from scaletui.results import layout
+from scaletui.results.recorder import RunRecorder
 from scaletui.results.report import write_report
 from scaletui.results.rundata import load_run
 
@@ -72,3 +73,31 @@ def test_sigkill_mid_run_keeps_readable_partial_results(tmp_path: Path) -> None:
     assert "The recorder did not close" in text
     assert "| throughput target (mean) | 1,000.0 rec/s |" in text
     assert (run_dir / layout.PLOTS_DIR / "throughput.png").stat().st_size > 1000
+
+
+def test_reopening_the_session_closes_a_killed_run(tmp_path: Path) -> None:
+    """The next scaletui marks the run interrupted in the session; its run.json and report follow, ending at the
+    last recorded sample (not at the moment of reopening)."""
+    import json
+
+    from scaletui.engine.reducer import SessionReducer
+    from scaletui.events import EventBus, MetricsEvent
+    from scaletui.session.model import RunRecord
+    from scaletui.session.store import SessionStore
+    from tests.results.stream import sample
+
+    start = time.time() - 100
+    recorder = RunRecorder(tmp_path / "results", "s", experiment_name="killed", started_at=start)
+    for step in range(1, 6):
+        recorder.record(MetricsEvent(sample=sample(start, step)))
+    recorder.flush()  # what a SIGKILL leaves: rows on disk, run.json still "running", no report
+    store = SessionStore.open(tmp_path / "session")
+    run = RunRecord(id=recorder.run_id, experiment="killed", started_at=start, results_dir=str(recorder.run_dir))
+    store.update(lambda s: s.runs.append(run), durable=True)
+
+    assert SessionReducer(store, EventBus()).mark_interrupted_runs() == [recorder.run_id]
+    meta = json.loads((recorder.run_dir / layout.RUN_META).read_text())
+    last = sample(start, 5).ts
+    assert meta["status"] == "interrupted" and meta["ended_at"] == last
+    assert (recorder.run_dir / layout.REPORT).is_file() and (recorder.run_dir / "metrics.parquet").is_file()
+    assert store.session.runs[0].status == "interrupted" and store.session.runs[0].ended_at == last
