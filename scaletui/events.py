@@ -146,6 +146,9 @@ class StrategyChanged(Event):
     message: str = ""
     settings: str = ""
     """Its parameters in one line (`ControllerStatus.settings`), so a replay shows them too."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """The overrides of its strategy file's parameters it runs with: the session keeps them, so a reopened app or a
+    restarted cluster runs the strategy as it was tuned."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,6 @@ no positions, so `entry_line` counts the headers.
 from __future__ import annotations
 
 import difflib
-import json
 import re
 import tomllib
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from scaletui.config.units import toml_value
 from scaletui.errors import ConfigError
 
 COUNT_HINT = "Entries count from 0: {key} is [[{table}]] number {n} in the file."
@@ -57,15 +57,6 @@ def _key_line(lines: list[str], header: int, key: str) -> int:
         if assign.match(line):
             return number
     return header
-
-
-def toml_value(value: object) -> str:
-    """A value as it is written in TOML: strings double-quoted, booleans lower case."""
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _quoted(text: str) -> list[str]:

@@ -168,6 +168,11 @@ class StrategySpec(Strict):
     max_taskmanagers: int = Field(4, ge=1)
     max_slots: int = Field(16, ge=1)
 
+    def params_for(self, name: str) -> dict[str, Any]:
+        """What strategy `name`, chosen later in the run, takes of these params: all when they are its own or when
+        this spec names no strategy (they are then the timeline's), none when they are another strategy's."""
+        return dict(self.params) if self.name in (name, "none") else {}
+
 
 FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
 

@@ -51,3 +51,21 @@ def __getattr__(name: str) -> Any:
     if name == "Duration":
         return _duration_type()
     raise AttributeError(name)
+
+
+def toml_value(value: Any) -> str:
+    """A value as it is typed in TOML (an inline table, a message quoting the file): strings double-quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def inline_text(values: dict[str, Any]) -> str:
+    """`key = value, ...`: what a dialog's parameters field shows of a table, and reads back."""
+    return ", ".join(f"{k} = {toml_value(v)}" for k, v in values.items())

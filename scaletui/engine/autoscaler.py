@@ -45,6 +45,8 @@ class RunAutoscaler:
         self.load_strategy = load_strategy
         self.controller: ScalingController | None = None
         self.actuation: ActuationThread | None = None
+        self.params: dict[str, object] = dict(spec.params)
+        """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
         if not caps.virtual_time:
             from scaletui.scaling.actuation import ActuationThread
 
@@ -84,8 +86,9 @@ class RunAutoscaler:
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off")
             )
             return "Autoscaling off."
-        spec = self.spec.model_copy(update={"name": name, "params": {**self.spec.params, **(params or {})}})
+        spec = self.spec.model_copy(update={"name": name, "params": {**self.spec.params_for(name), **(params or {})}})
         strategy = self.load_strategy(spec)
+        self.params = dict(spec.params)
         if self.controller is None:
             return self.start(strategy, spec)
         self.controller.set_strategy(strategy)
@@ -146,5 +149,6 @@ class RunAutoscaler:
                 StrategyChanged(
                     ts=self.caps.clock.now(), source="run", name=status.strategy, paused=status.paused,
                     dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
+                    params=dict(self.params),
                 )
             )  # fmt: skip

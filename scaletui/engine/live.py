@@ -226,7 +226,9 @@ class LiveSession:
         session = self.ctx.store.session
         saved = session.job.load_profile
         load = LoadSpec.model_validate(saved) if saved else template.load
-        strategy = StrategySpec(name=session.strategy.name, dry_run=session.strategy.dry_run)
+        strategy = StrategySpec(
+            name=session.strategy.name, dry_run=session.strategy.dry_run, params=session.strategy.params
+        )
         experiment = template.model_copy(
             update={
                 "experiment": template.experiment.model_copy(
@@ -239,5 +241,13 @@ class LiveSession:
                 "slo": None,
             }
         )
-        built = None if strategy.name == "none" else load_strategy(strategy, conf)
+        try:
+            built = None if strategy.name == "none" else load_strategy(strategy, conf)
+        except ConfigError as e:
+            if not strategy.params:
+                raise
+            self.ctx.notice(f"{strategy.name} starts with its file's parameters: the session's no longer fit ({e}).")
+            strategy = strategy.model_copy(update={"params": {}})
+            experiment = experiment.model_copy(update={"strategy": strategy})
+            built = load_strategy(strategy, conf)
         return PreparedExperiment(template_path, experiment, platform, build_profile(load), built)

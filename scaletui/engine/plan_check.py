@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from scaletui.config.errors import COUNT_HINT, entry_line, toml_value
+from scaletui.config.errors import COUNT_HINT, entry_line
 from scaletui.config.models import (
     Experiment,
     FaultStep,
@@ -24,6 +24,7 @@ from scaletui.config.models import (
     StrategyStep,
     TimelineStep,
 )
+from scaletui.config.units import toml_value
 from scaletui.errors import ConfigError
 
 
@@ -156,7 +157,7 @@ def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, c
             "name", f"name = {toml_value(step.name)} is not a strategy; expected none or one of {', '.join(known)}"
         )
     try:
-        params = {**experiment.strategy.params, **step.params}
+        params = {**experiment.strategy.params_for(step.name), **step.params}
         load_strategy(experiment.strategy.model_copy(update={"name": step.name, "params": params}), conf_dir)
     except ConfigError as e:
         raise entry.error("name", f"strategy {step.name}: {e.message.rstrip('.')}", e.hint) from None

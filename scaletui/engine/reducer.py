@@ -130,6 +130,7 @@ def _local_cluster(event: LocalClusterChanged) -> Callable[[Session], None]:
 def _strategy(event: StrategyChanged) -> Callable[[Session], None]:
     def change(s: Session) -> None:
         s.strategy.name, s.strategy.paused, s.strategy.dry_run = event.name, event.paused, event.dry_run
+        s.strategy.params = dict(event.params)
 
     return change
 

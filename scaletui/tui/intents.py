@@ -9,7 +9,7 @@ from typing import Any
 from scaletui.errors import ConfigError
 
 
-def inline_table(text: str, what: str) -> dict[str, Any]:
+def inline_table(text: str, what: str, example: str = 'such as rate = 400, steps = [["30s", 600]]') -> dict[str, Any]:
     """`rate = 400, steps = [["30s", 600]]` -> a dict, read as a TOML inline table."""
     text = text.strip()
     if not text:
@@ -21,7 +21,6 @@ def inline_table(text: str, what: str) -> dict[str, Any]:
         where = re.search(r"\(at line \d+, column (\d+)\)", str(e))
         reason = re.sub(r"\s*\(at .*?\)", "", str(e)).rstrip(".")
         at = f" at character {max(1, int(where.group(1)) - len(prefix))}" if where else ""
-        example = 'such as rate = 400, steps = [["30s", 600]]'
         raise ConfigError(
             f"{what}: expected key = value pairs separated by commas, {example} ({reason}{at})."
         ) from None

@@ -93,6 +93,25 @@ def test_a_taskmanager_added_by_hand_pauses_the_autoscaler(engine: Engine) -> No
         engine.live.stop()
 
 
+def test_a_strategys_parameters_are_kept_in_the_session_and_restored(engine: Engine) -> None:
+    """The session kept the strategy's name, pause and dry-run but not its parameters: after a restart ds2 ran with
+    target_utilisation=1 again, silently."""
+    engine.live.start("simulator")
+    try:
+        engine.live.set_strategy("ds2", {"target_utilisation": 0.8})
+        until(lambda: engine.store.session.strategy.params == {"target_utilisation": 0.8}, "the params in the session")
+    finally:
+        engine.live.stop()
+    engine.live.start("simulator")
+    try:
+        status = engine.live.strategy_status()
+        assert status is not None and status.strategy == "ds2" and "target_utilisation=0.8" in status.settings
+        engine.live.set_strategy("threshold")
+        until(lambda: engine.store.session.strategy.params == {}, "no overrides for a strategy chosen without any")
+    finally:
+        engine.live.stop()
+
+
 def test_two_quick_presses_of_plus_ask_for_two_more_taskmanagers(engine: Engine) -> None:
     """Each press counted from the TaskManagers running, so a second press before the first took effect asked for
     the same count again ("TaskManagers: 2 -> 2")."""

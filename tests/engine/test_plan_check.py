@@ -154,3 +154,13 @@ def test_a_bad_load_profile_in_a_timeline_step_is_refused(tmp_path: Path) -> Non
 def test_the_shipped_experiments_prepare() -> None:
     for path in sorted((CONF / "experiments").glob("*.toml")):
         assert prepare_experiment(path, CONF).name, path
+
+
+def test_a_strategys_own_params_do_not_follow_a_switch_to_another() -> None:
+    """A restarted live cluster restores ds2 with target_utilisation=0.8; choosing threshold then failed on ds2's
+    parameter. The [strategy] table's params go to its own strategy, or to any when it names none."""
+    from scaletui.config.models import StrategySpec
+
+    tuned = StrategySpec(name="ds2", params={"target_utilisation": 0.8})
+    assert tuned.params_for("ds2") == {"target_utilisation": 0.8} and tuned.params_for("threshold") == {}
+    assert StrategySpec(name="none", params={"headroom": 0.2}).params_for("transscale") == {"headroom": 0.2}

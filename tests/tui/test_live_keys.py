@@ -52,6 +52,10 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await wait_for(pilot, lambda: "Strategy ds2, paused" in message(app), "a word that it stays paused")
         status = sim_engine.live.strategy_status()
         assert status is not None and status.paused and "target_utilisation=0.8" in status.settings, status
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog again")
+        assert app.screen.query_one("#field-params").value == "target_utilisation = 0.8"  # type: ignore[attr-defined]
+        await pilot.press("escape")
         await pilot.press("l")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the load dialog")
         app.screen.query_one("#field-params").value = "rate = 450"  # type: ignore[attr-defined]

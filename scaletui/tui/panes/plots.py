@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
+from scaletui.config.units import inline_text
 from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import inline_table, whole_number
 from scaletui.tui.panes.base import Pane
@@ -169,25 +170,29 @@ class PlotsPane(Pane, can_focus=True):
         from scaletui.config.models import StrategySpec
         from scaletui.scaling.registry import load_strategy, strategy_names
 
-        current = self.view.session().strategy.name
+        record = self.view.session().strategy
+        names = ("none", *strategy_names())
+        tuned = {name: inline_text(record.params) if name == record.name else "" for name in names}
         fields = [
-            FormField("name", "Strategy", current, ("none", *strategy_names())),
-            FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", "",
+            FormField("name", "Strategy", record.name, names),
+            FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
                       placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
         ]  # fmt: skip
+        example = 'such as headroom = 0.2, catch_up = "20s" (text in quotes)'
 
         def check(values: dict[str, str]) -> None:
-            params = inline_table(values["params"], "strategy parameters")
+            params = inline_table(values["params"], "strategy parameters", example)
             if values["name"] != "none":
                 load_strategy(StrategySpec(name=values["name"], params=params), self.engine.conf_dir)
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
-                name, params = values["name"], inline_table(values["params"], "strategy parameters")
+                name, params = values["name"], inline_table(values["params"], "strategy parameters", example)
                 self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(name, params), "scaling")
 
         hint = "h lists the running one's parameters. From the : line: :strategy ds2 target_utilisation=0.8"
-        self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check), done)
+        linked = Linked("name", "params", tuned, keep_placeholder=True)
+        self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check, linked=linked), done)
 
     def action_decisions(self) -> None:
         from scaletui.tui.screens.decisions import DecisionsScreen

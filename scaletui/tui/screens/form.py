@@ -36,6 +36,8 @@ class Linked:
     source: str
     target: str
     examples: dict[str, str]
+    keep_placeholder: bool = False
+    """A value with no example keeps the field's own placeholder (else it reads "none for VALUE")."""
 
 
 HELP = "Tab moves between fields; Enter in a text field or Ctrl+S submits; Esc cancels."
@@ -106,7 +108,8 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
             return
         target = self.query_one(f"#field-{link.target}", Input)
         example = link.examples.get(str(event.value), "")
-        target.placeholder = example or f"none for {event.value}"
+        if example or not link.keep_placeholder:
+            target.placeholder = example or f"none for {event.value}"
         if not target.value.strip() or target.value in link.examples.values():
             target.value = example
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scaletui.config.units import inline_text
 from scaletui.tui.intents import inline_table
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 
@@ -22,25 +23,12 @@ EXAMPLES = {
 """One example per profile: shown in the hint, and in the field when the profile is chosen."""
 
 
-def toml_value(value: Any) -> str:
-    """A value as it is typed in an inline table."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def current_load(load_profile: dict[str, Any]) -> tuple[str, str]:
     """The session's load (profile, `key = value, ...`); the constant example when none was set yet."""
     if not load_profile:
         return "constant", EXAMPLES["constant"]
     profile = str(load_profile.get("profile", "constant"))
-    params = ", ".join(f"{k} = {toml_value(v)}" for k, v in load_profile.items() if k != "profile")
+    params = inline_text({k: v for k, v in load_profile.items() if k != "profile"})
     return profile, params
 
 
