@@ -104,12 +104,21 @@ class RunAutoscaler:
         else:
             controller.resume()
         self._publish()
-        return "Autoscaler paused." if paused else "Autoscaler resumed."
+        return ("Autoscaler paused." if paused else "Autoscaler resumed.") + self._under_way()
 
     def dry_run(self, on: bool) -> str:
         self._require().set_dry_run(on)
         self._publish()
-        return "Dry-run on: decisions are shown, not applied." if on else "Dry-run off: decisions apply."
+        said = "Dry-run on: decisions are shown, not applied." if on else "Dry-run off: decisions apply."
+        return said + self._under_way()
+
+    def _under_way(self) -> str:
+        """Pausing or dry-run stops the next decisions, not a rescale already under way: say so, not let the
+        TaskManagers that keep starting contradict the message."""
+        status = self.status()
+        if status is None or not status.acting:
+            return ""
+        return f" The change under way ({status.acting}) still finishes."
 
     def note_manual(self, what: str) -> None:
         """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers)."""
