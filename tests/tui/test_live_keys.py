@@ -114,3 +114,26 @@ async def test_plots_survive_values_that_are_not_finite(engine: Engine) -> None:
             plot.build(plot.size.width, plot.size.height)
         await pilot.pause()
         assert app.is_running and app._exception is None
+
+
+async def test_the_autoscalers_change_under_way_shows_in_the_status_bar(sim_engine: Engine) -> None:
+    """Only work started by a key showed there; a rescale of the autoscaler's that starts TaskManagers (15 s here,
+    a minute on a testbed) was visible only on the Plots line."""
+    import re
+
+    from scaletui.config.models import LoadSpec
+    from tests.tui.pilot import screen_text
+
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the cluster to start")
+        sim_engine.live.set_load(LoadSpec.model_validate({"profile": "constant", "rate": 1400}))
+        sim_engine.live.set_strategy("threshold")
+        await pilot.press("1")
+        await wait_for(
+            pilot,
+            lambda: re.search(r"threshold rescaling [^│]*\d+s", " ".join(screen_text(app)[:2])),
+            "the autoscaler's rescale in the status bar",
+            120,
+        )
