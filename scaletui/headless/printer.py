@@ -50,8 +50,8 @@ def describe(event: Event) -> str | None:
     if isinstance(event, ActuationEvent):
         down = f", downtime {event.downtime_s:.1f}s" if event.downtime_s is not None else ""
         took = f" in {event.ended - event.started:.1f}s" if event.ended else ""
-        target = "" if event.target == event.kind else f" {event.target}"
-        change = f"{event.kind}{target} {event.before} -> {event.after}"
+        named = event.target == event.kind or isinstance(event.after, dict)  # the counts name what they are of
+        change = f"{event.kind}{'' if named else ' ' + event.target} {_counts(event.before, event.after)}"
         return f"[rescale] {change}{took}{down} {event.message}".rstrip()
     if isinstance(event, FaultEvent):
         targets = ",".join(event.targets)
@@ -117,3 +117,11 @@ class ProgressPrinter:
                 self.stream.write("\n")
                 self._bar_shown = False
             self.stream.flush()
+
+
+def _counts(before: object, after: object) -> str:
+    """`2 -> 1`, or per operator `expensive 1 -> 2` (the changed ones; all when none changed), not dict reprs."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        names = [k for k in after if before.get(k) != after.get(k)] or list(after)
+        return ", ".join(f"{k} {before.get(k, '-')} -> {after[k]}" for k in names)
+    return f"{before} -> {after}"

@@ -70,6 +70,11 @@ def test_a_decision_line_says_the_taskmanagers_it_changed() -> None:
     assert describe(same) == "[decision ds2] kept source=1 expensive=1: kept"
     tms = ActuationEvent(source="scaling", kind="taskmanagers", target="taskmanagers", before=2, after=1, started=0.0)
     assert describe(tms) is not None and describe(tms).startswith("[rescale] taskmanagers 2 -> 1")  # type: ignore[union-attr]
+    par = ActuationEvent(
+        source="scaling", kind="parallelism", target="expensive", before={"source": 1, "expensive": 1},
+        after={"source": 1, "expensive": 2}, started=0.0,
+    )  # fmt: skip
+    assert describe(par) == "[rescale] parallelism expensive 1 -> 2", "no {'expensive': 1} reprs"
 
 
 @pytest.mark.parametrize(
