@@ -61,4 +61,7 @@ def live_work(engine: Engine | None) -> str:
         parts.append(f"experiment {engine.experiments.current} is running and will be cancelled")
     if engine.live.is_open:
         parts.append("the cluster started here will be stopped")
+    faults = len(engine.store.session.faults)
+    if faults:
+        parts.append(f"{faults} active fault{'s are' if faults > 1 else ' is'} reverted")
     return "; ".join(parts).capitalize() + "." if parts else ""

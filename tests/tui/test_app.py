@@ -231,3 +231,17 @@ async def test_delete_and_reload_of_an_application_ask_first(engine) -> None:
             await pilot.press("n")
             await pilot.pause()
             assert message(app) == "app:flink left as it is." and "app:flink" not in engine.store.session.stages
+
+
+def test_quitting_says_the_active_faults_it_reverts(engine) -> None:
+    """With three faults active the question said only that the cluster would stop."""
+    from scaletui.session.model import FaultRecord
+    from scaletui.tui.availability import live_work
+
+    assert live_work(engine) == ""
+    engine.store.update(
+        lambda s: s.faults.extend(
+            FaultRecord(id=f"f{n}", kind="delay", started_at=0.0, expires_at=60.0) for n in range(3)
+        )
+    )
+    assert live_work(engine) == "3 active faults are reverted."
