@@ -141,3 +141,28 @@ def test_a_taskmanager_added_before_any_job_is_in_effect_once_registered(flink_c
     finally:
         flink_cluster.set_taskmanagers(2)
     assert flink_cluster.cluster.taskmanager_names() == ["taskmanager-1", "taskmanager-2"]
+
+
+def test_a_dead_jobmanager_is_said_and_no_taskmanager_is_restarted_against_it(
+    flink_home: FlinkHome, tmp_path: Path
+) -> None:
+    """The health check kept restarting TaskManagers after the JobManager died: each restart failed with a traceback,
+    and the TaskManagers left behind joined the next cluster started on the session. A cluster of its own here:
+    the shared one must live on."""
+    from scaletui.events import ErrorEvent, EventBus
+    from tests.plugins.flink import flink_cache
+
+    bus = EventBus()
+    said: list[object] = []
+    bus.subscribe(said.append)
+    backend = LocalClusterBackend.create(flink_cache(), tmp_path / "session", bus, None, ClusterSettings())
+    backend.start(1)
+    try:
+        backend.cluster.kill("taskmanager-1")
+        backend.cluster.kill("jobmanager")
+        assert wait_until(lambda: any(isinstance(e, ErrorEvent) and "JobManager died" in e.message for e in said), 30)
+        assert backend.check_health() == []
+        assert not any(isinstance(e, ClusterChanged) and e.message == "taskmanager-1 restarted" for e in said)
+        assert not pid_alive(backend.cluster.process("taskmanager-1").pid)
+    finally:
+        backend.stop()

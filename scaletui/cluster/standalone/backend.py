@@ -297,17 +297,20 @@ class LocalClusterBackend:
     # --- health ---------------------------------------------------------------------------------------------------
 
     def check_health(self) -> list[str]:
-        """Report processes that died; restart dead TaskManagers if `restart_dead`. Returns the names restarted."""
+        """Report processes that died; restart dead TaskManagers if `restart_dead`, unless the JobManager died too
+        (a TaskManager cannot register with a dead one: restarts failed with tracebacks and left orphans that
+        joined the next cluster). Its job is reported lost. Returns the names restarted."""
         restarted = []
-        for name in self.cluster.exited():
+        exited = self.cluster.exited()
+        jobmanager_down = JOBMANAGER_NAME in self._failed or JOBMANAGER_NAME in exited
+        for name in exited:
             role = self.cluster.process(name).role
             if name not in self._failed:
                 self._failed.add(name)
                 self._publish_cluster(f"{name} died")
                 if role == "jobmanager":
-                    self.bus.publish(ErrorEvent(source="cluster.local", message="The Flink JobManager died.",
-                                                hint="Stop and start the cluster."))  # fmt: skip
-            if role == "taskmanager" and self.restart_dead:
+                    self._jobmanager_died()
+            if role == "taskmanager" and self.restart_dead and not jobmanager_down:
                 with self._act_lock:
                     self.cluster.restart_taskmanager(name)
                 self._restarts[name] = self._restarts.get(name, 0) + 1
@@ -316,6 +319,14 @@ class LocalClusterBackend:
                 self._publish_cluster(f"{name} restarted")
         self._check_job()
         return restarted
+
+    def _jobmanager_died(self) -> None:
+        self.bus.publish(ErrorEvent(source="cluster.local", message="The Flink JobManager died.",
+                                    hint="Stop and start the cluster (S, then s in the Pods pane)."))  # fmt: skip
+        job_id, self._job_id = self._job_id, None
+        if job_id is not None:
+            self.bus.publish(JobChanged(source="cluster.local", job_id=job_id, state="FAILED",
+                                        message="lost with the JobManager"))  # fmt: skip
 
     def _check_job(self) -> None:
         """A job that ended without us cancelling it (e.g. failed for good) is reported once and forgotten."""
