@@ -51,6 +51,15 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def stopped(pid: int) -> bool:
+    """True while `pid` is stopped by a signal (a pause fault's SIGSTOP): alive, but answering nothing."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
 def belongs_to(pid: int, conf_dir: Path) -> bool:
     """True if `pid` is a Flink process of the cluster whose configuration is `conf_dir` (not a reused PID)."""
     marker = str(conf_dir).encode()

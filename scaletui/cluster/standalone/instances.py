@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from scaletui.cluster.base import Instance, InstanceState
 from scaletui.errors import PlatformError
 from scaletui.flink.proc_stats import ProcStats
-from scaletui.flink.processes import exited
+from scaletui.flink.processes import exited, stopped
 from scaletui.flink.standalone import LocalFlinkCluster
 
 
 def list_instances(cluster: LocalFlinkCluster, stats: ProcStats, restarts: Mapping[str, int]) -> list[Instance]:
-    """JobManager first, then TaskManagers by name; a TaskManager not yet registered is "starting"."""
+    """JobManager first, then TaskManagers by name; a TaskManager not yet registered is "starting", a process a pause
+    fault stopped "paused" (it read "starting" once the JobManager lost its heartbeat)."""
     registered: dict[str, dict[str, object]] = {}
     if cluster.running:
         try:
@@ -26,6 +27,8 @@ def list_instances(cluster: LocalFlinkCluster, stats: ProcStats, restarts: Mappi
         state: InstanceState
         if exited(proc):
             state = "failed"
+        elif stopped(proc.pid):
+            state = "paused"
         elif proc.role == "jobmanager" or tm is not None:
             state = "running"
         else:
