@@ -48,7 +48,8 @@ EXIT_CODES = {
     0: "success",
     1: "other error (see the session log)",
     ConfigError.exit_code: "configuration error: a file is malformed or invalid",
-    PlatformError.exit_code: "platform error: machines, Java, Flink or the cluster could not be had",
+    PlatformError.exit_code: "platform error: machines, Java, Flink or the cluster could not be had, "
+    "or the session is open in another scaletui",
     JobError.exit_code: "job failure: the job failed to start or failed while running",
     SloError.exit_code: "SLO check failed: the run broke the SLO its experiment file asserts",
     130: "interrupted (Ctrl-C or SIGTERM); partial results kept, faults reverted",

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scaletui.engine import Engine
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,15 +25,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
     from scaletui.engine.replay import ReplayPlayer
+    from scaletui.session.lock import SessionBusy
 
     run_dir = Path(args.run_dir)
     ReplayPlayer(run_dir)  # a directory with nothing to replay fails here, in one sentence, before the app opens
-    with Engine(load_app_config(args.config), args.session) as engine:
-        from scaletui.tui.app import ScaletuiApp
+    config = load_app_config(args.config)
+    try:
+        engine = Engine(config, args.session, owner=f"replay {run_dir}")
+    except SessionBusy:
+        # A replay reads only its run directory: with the session open in another scaletui, it runs on a scratch
+        # session rather than be refused (or touch the live one's session.toml).
+        with tempfile.TemporaryDirectory(prefix="scaletui-replay-") as scratch:
+            paths = config.paths.model_copy(update={"sessions": scratch})
+            with Engine(config.model_copy(update={"paths": paths}), args.session, owner="replay") as engine:
+                return _replay(engine, run_dir)
+    with engine:
+        return _replay(engine, run_dir)
 
-        return int(ScaletuiApp(engine, replay=run_dir).run() or 0)
+
+def _replay(engine: Engine, run_dir: Path) -> int:
+    from scaletui.tui.app import ScaletuiApp
+
+    return int(ScaletuiApp(engine, replay=run_dir).run() or 0)

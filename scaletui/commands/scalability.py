@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
         min_throughput=args.min_throughput,
         max_lag_slope=args.max_lag_slope,
     )
-    engine = Engine(config, args.session, headless=True)  # its trials do not become the app's live controls
+    # its trials do not become the app's live controls
+    engine = Engine(config, args.session, headless=True, owner=f"scalability {args.experiment}")
     cancel = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
     try:

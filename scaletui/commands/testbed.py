@@ -52,7 +52,9 @@ def _engine(args: argparse.Namespace) -> Engine:
     from scaletui.engine import Engine
     from scaletui.headless.printer import ProgressPrinter
 
-    engine = Engine(load_app_config(args.config), args.session)
+    engine = Engine(
+        load_app_config(args.config), args.session, owner=f"scaletui {getattr(args, 'verb', None) or 'command'}"
+    )
     engine.bus.subscribe(ProgressPrinter())
     return engine
 

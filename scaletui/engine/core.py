@@ -35,6 +35,7 @@ from scaletui.events import (
     StrategyChanged,
     UiChanged,
 )
+from scaletui.session.lock import SessionLock
 from scaletui.session.store import SessionStore
 
 if TYPE_CHECKING:
@@ -49,9 +50,12 @@ log = logging.getLogger("scaletui")
 
 
 class Engine:
-    def __init__(self, config: AppConfig, session: str | None = None, *, headless: bool = False) -> None:
+    def __init__(
+        self, config: AppConfig, session: str | None = None, *, headless: bool = False, owner: str = "the app"
+    ) -> None:
         """`headless`: no app behind this engine (`--script`); its runs leave the session's live controls and the
-        plots the app reopens on as the app left them (see `SessionReducer`)."""
+        plots the app reopens on as the app left them (see `SessionReducer`). `owner`: what this scaletui is, as a
+        second one opening the session is told (it is refused with SessionBusy while this engine is open)."""
         name = session or config.session
         if not SESSION_NAME.match(name):
             raise ConfigError(
@@ -61,6 +65,14 @@ class Engine:
         self.bus = EventBus()
         self.session_dir = Path(config.paths.sessions).expanduser() / name
         self.session_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = SessionLock.acquire(self.session_dir, name, owner)
+        try:
+            self._open(config, name, headless)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open(self, config: AppConfig, name: str, headless: bool) -> None:
         self._log_handler = self._attach_log()
         log.info("session %s opened by scaletui %s (pid %d)", name, __version__, os.getpid())
         self.store = SessionStore.open(self.session_dir, name)
@@ -227,6 +239,7 @@ class Engine:
         log.info("session %s closed", self.name)
         logging.getLogger().removeHandler(self._log_handler)
         self._log_handler.close()
+        self._lock.release()
 
 
 LOGGED = (ErrorEvent, Notice, StageStateChanged, RunChanged, FaultEvent, ActuationEvent, DecisionEvent, StrategyChanged)

@@ -26,7 +26,7 @@ def run_experiment_file(
 ) -> int:
     config = load_app_config(config_file)
     prepared = prepare_experiment(path, config.paths.conf)
-    engine = Engine(config, session, headless=True)
+    engine = Engine(config, session, headless=True, owner=f"--script {path}")
     printer = ProgressPrinter(prepared.experiment.experiment.duration)
     for line in engine.startup_messages:
         print(f"scaletui: {line}")

@@ -236,7 +236,8 @@ async def test_a_remapped_live_key_is_answered_and_the_filter_takes_spaces(
 ) -> None:
     """The replay answered the default keys only (R, not a user's H for the run history); and the arrows, which move
     in time even from a table, never moved the `/` filter's cursor."""
-    eng = Engine(fast_config.model_copy(update={"keymap": {"app.runs": "H"}}), "keys")
+    # another session: `recorded`'s engine holds "keys", and one scaletui has a session open at a time
+    eng = Engine(fast_config.model_copy(update={"keymap": {"app.runs": "H"}}), "keys-remapped")
     try:
         app = ScaletuiApp(eng, replay=recorded)
         async with app.run_test(size=(80, 24)) as pilot:
