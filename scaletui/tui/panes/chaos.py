@@ -114,8 +114,11 @@ class ChaosPane(Pane):
             self._draw()
 
     def _say_empty(self) -> None:
-        """A platform without fault injection (the simulator) says so where `f` would otherwise be offered."""
-        run = self.engine.active_run() if self.live else None
+        """A platform without fault injection (the simulator) says so where `f` would otherwise be offered. A replay
+        keeps its own text (the second timer tick wrote "Press f" over it)."""
+        if not self.live:
+            return
+        run = self.engine.active_run()
         text = EMPTY if run is None or run.caps.faults else NO_FAULTS.format(platform=run.caps.platform)
         table = self.query_one(FilterTable)
         if table.empty_text != text:
