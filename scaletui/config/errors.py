@@ -16,20 +16,10 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from scaletui.config.units import toml_value
+from scaletui.config.units import key_path, toml_value
 from scaletui.errors import ConfigError
 
 COUNT_HINT = "Entries count from 0: {key} is [[{table}]] number {n} in the file."
-
-
-def key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
 
 
 def entry_line(text: str | None, table: str, index: int, key: str | None = None) -> int | None:

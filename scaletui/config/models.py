@@ -63,7 +63,7 @@ class AppConfig(Strict):
             from pydantic import ValidationError
 
             from scaletui.capacity.config import CapacityConfig
-            from scaletui.config.errors import key_path
+            from scaletui.config.units import key_path
 
             try:
                 CapacityConfig.model_validate(value)

@@ -69,3 +69,14 @@ def toml_value(value: Any) -> str:
 def inline_text(values: dict[str, Any]) -> str:
     """`key = value, ...`: what a dialog's parameters field shows of a table, and reads back."""
     return ", ".join(f"{k} = {toml_value(v)}" for k, v in values.items())
+
+
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error's location as the file names it: `timeline[2].params.rate`."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
