@@ -173,6 +173,10 @@ class StrategySpec(Strict):
         this spec names no strategy (they are then the timeline's), none when they are another strategy's."""
         return dict(self.params) if self.name in (name, "none") else {}
 
+    def switched_to(self, name: str, params: dict[str, Any] | None = None) -> StrategySpec:
+        """These settings for strategy `name` chosen later in the run, with `params` over what it takes of ours."""
+        return self.model_copy(update={"name": name, "params": {**self.params_for(name), **(params or {})}})
+
 
 FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
 

@@ -86,7 +86,7 @@ class RunAutoscaler:
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off")
             )
             return "Autoscaling off."
-        spec = self.spec.model_copy(update={"name": name, "params": {**self.spec.params_for(name), **(params or {})}})
+        spec = self.spec.switched_to(name, params)
         strategy = self.load_strategy(spec)
         self.params = dict(spec.params)
         if self.controller is None:

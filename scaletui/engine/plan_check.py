@@ -157,7 +157,6 @@ def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, c
             "name", f"name = {toml_value(step.name)} is not a strategy; expected none or one of {', '.join(known)}"
         )
     try:
-        params = {**experiment.strategy.params_for(step.name), **step.params}
-        load_strategy(experiment.strategy.model_copy(update={"name": step.name, "params": params}), conf_dir)
+        load_strategy(experiment.strategy.switched_to(step.name, step.params), conf_dir)
     except ConfigError as e:
         raise entry.error("name", f"strategy {step.name}: {e.message.rstrip('.')}", e.hint) from None
