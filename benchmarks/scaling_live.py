@@ -5,8 +5,9 @@ Loads (rates for the workload job's expensive operator at --live-cost-ms on this
 --live-low to --live-high a minute in, and a spike to --live-high for a minute every three. Each strategy starts
 at parallelism 1 with 2 TaskManagers x 2 slots and is driven by the app's control loop (a decision every 10 s over
 a 10 s window, 20 s cooldown) on the wall clock live and on simulated time in the simulator
-(`model.local_config`, 2 TaskManagers). Per run: SLO-violation seconds (p99 above --slo-ms, or unmeasured while the
-job restarts) and slot-seconds (the widest operator's parallelism each second).
+(`model.local_config`, 2 TaskManagers). Per run: SLO-violation seconds (p99 above --slo-ms, unmeasured, or live
+within a rescale's actuation, until throughput is back at the target) and slot-seconds (the widest operator's
+parallelism each second).
 
 Ranking: by how many other strategies dominate a strategy beyond run-to-run noise (no worse than it beyond the noise
 on both measures, better beyond it on one), then by SLO-violation seconds, then by slot-seconds. Agreement: the
@@ -65,25 +66,38 @@ class Outcome:
     decisions: list[DecisionEvent] = field(default_factory=list)
     rescaled_at: list[int] = field(default_factory=list)
     """Second (index into the series) of each applied decision."""
+    restarts: list[tuple[int, int]] = field(default_factory=list)
+    """Live only: per applied decision, the first and last second of its actuation, from issuing the change until
+    throughput was back at the target (the decision's `rescale_s`, which the platform measures). An in-place rescale
+    stops the job for under a second and Flink's metric store goes on serving the old attempt's figures for a few, so
+    one-second samples alone can miss it; the simulator's actuations take no time and its samples show the restart."""
     other_cpu: float | None = None
     """Live only: the share of this machine's CPU time that processes other than the cluster and this benchmark
     took during the run. Work beside it lowers the job's capacity: its figures are not a quiet machine's."""
 
     def gaps(self) -> list[int]:
-        """Per rescale, the first run of seconds without a latency figure (the job restarting, then no window result
-        yet) that starts within `GAP_START_S` of the decision (samples taken while it is applied still show the job
-        before it), or 0."""
+        """Per rescale, the seconds the job was restarting or without a latency figure: its actuation's seconds
+        (live), then the first run of seconds without a latency figure (no window result yet) that starts within
+        `GAP_START_S` of the decision or of the actuation's end, or 0."""
         out = []
+        spans = dict(zip(self.rescaled_at, self.restarts))
         for i in self.rescaled_at:
-            first = next((j for j in range(i, min(i + GAP_START_S, len(self.p99))) if self.p99[j] is None), None)
-            n = 0
-            while first is not None and first + n < len(self.p99) and self.p99[first + n] is None:
-                n += 1
-            out.append(n)
+            begin, end = spans.get(i, (i, i - 1))
+            first = next((j for j in range(i, min(end + 1 + GAP_START_S, len(self.p99))) if self.p99[j] is None), None)
+            unmeasured = set(range(begin, end + 1))
+            while first is not None and first < len(self.p99) and self.p99[first] is None:
+                unmeasured.add(first)
+                first += 1
+            out.append(len(unmeasured))
         return out
 
+    def unmeasured(self) -> set[int]:
+        """Seconds the job was being rescaled (live actuations)."""
+        return {s for begin, end in self.restarts for s in range(begin, end + 1)}
+
     def slo_s(self, slo_ms: float) -> int:
-        return sum(1 for v in self.p99 if v is None or v > slo_ms)
+        restarting = self.unmeasured()
+        return sum(1 for i, v in enumerate(self.p99) if v is None or v > slo_ms or i in restarting)
 
     @property
     def slot_s(self) -> int:
@@ -147,7 +161,7 @@ def run_live(
     unsubscribe = bus.subscribe(lambda e: out.decisions.append(e), DecisionEvent)  # type: ignore[arg-type]
     spec = StrategySpec.model_validate({"name": name.rstrip("*"), **LOOP})
     controller = ScalingController(backend, make(name), spec, bus)
-    start = time.monotonic()
+    start, wall = time.monotonic(), time.time()
     stop = threading.Event()
 
     def sample_every_second() -> None:
@@ -182,7 +196,16 @@ def run_live(
         sampler.join(timeout=30.0)
         unsubscribe()
     out.other_cpu = cpu.share
+    out.restarts = [_seconds(d, wall, len(out.p99)) for d in out.decisions if d.applied]
     return out
+
+
+def _seconds(decision: DecisionEvent, wall: float, length: int) -> tuple[int, int]:
+    """The first and last second (index into the series) of a decision's actuation: it ended at the decision's
+    time, `rescale_s` after it was issued."""
+    took = decision.rescale_s or 0.0
+    end = min(length - 1, int(decision.ts - wall))
+    return min(end, int(decision.ts - took - wall)), end
 
 
 def _wait_fresh(backend: Any, seconds: float) -> None:
@@ -312,7 +335,7 @@ def write_outcomes(results: dict[str, tuple[list[Outcome], list[Outcome]]], path
             for d in o.decisions
         ]
         series = {"p99_ms": o.p99, "slots": o.slots, "achieved": o.achieved, "target": o.target}
-        extra = {"rescaled_at": o.rescaled_at, "other_cpu": o.other_cpu, "decisions": decisions}
+        extra = {"rescaled_at": o.rescaled_at, "restarts": o.restarts, "other_cpu": o.other_cpu, "decisions": decisions}
         return {"strategy": o.strategy, **series, **extra}
 
     doc = {

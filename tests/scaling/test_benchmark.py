@@ -148,6 +148,25 @@ def test_live_ranking_treats_runs_within_noise_as_tied() -> None:
     assert ranking([predictive, transscale], 1000.0) == {"transscale": 1, "predictive": 2}
 
 
+def test_a_live_rescale_counts_its_actuation_even_where_the_samples_missed_it() -> None:
+    """An in-place rescale stops the job for under a second and Flink's metric store serves the old attempt's figures
+    meanwhile: every one-second sample can carry a latency. The actuation's seconds, which the platform timed (the
+    decision's rescale_s), still count as the restart's, against the SLO, as do the seconds after it without a
+    figure."""
+    from scaling_live import Outcome, _seconds
+
+    from scaletui.events import DecisionEvent
+
+    wall = 1000.0
+    decision = DecisionEvent(ts=wall + 12.4, source="scaling", strategy="threshold", parallelism={"expensive": 2},
+                             taskmanagers=None, reason="", applied=True, rescale_s=2.1)  # fmt: skip
+    run = Outcome("threshold", "step", p99=[10.0] * 13 + [None, None] + [10.0] * 15, slots=[1] * 30)
+    run.rescaled_at, run.restarts = [9], [_seconds(decision, wall, 30)]
+    assert run.restarts == [(10, 12)]
+    assert run.gaps() == [5] and run.slo_s(1000.0) == 5
+    assert Outcome("x", "step", p99=[10.0] * 30, slots=[1] * 30, rescaled_at=[9]).gaps() == [0]
+
+
 def test_live_comparison_keeps_every_run_s_series_and_decisions(tmp_path: Path) -> None:
     """What a 100-minute comparison printed is not all it measured: each run's series and decisions go to a file."""
     import json
