@@ -349,6 +349,12 @@ class ScaletuiApp(App[int]):
         """A replay is read-only: while one is open, app keys that would leave it for the live session do nothing."""
         return action not in LIVE_ONLY["app"] or not in_replay(self.screen_stack)
 
+    def action_messages(self) -> None:
+        from scaletui.tui.screens.text import TextScreen
+
+        line = self.main_screen().query_one(MessageLine)
+        self.push_screen(TextScreen("Messages, oldest first", line.transcript, end=True))
+
     def action_help(self) -> None:
         from scaletui.tui.screens.help import HelpScreen
 

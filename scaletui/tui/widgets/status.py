@@ -1,15 +1,21 @@
 """The status line: session, platform and job state; the message line: the latest notice or error under the panes.
 
 Both wrap rather than cut: at 80 columns the status line takes a second row when it must, breaking between its
-parts, never inside one; a message takes up to three rows, so no sentence loses its end.
+parts, never inside one; a message takes up to three rows, so no sentence loses its end, and an error held above
+the notices that follow it up to two more.
 """
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Static
 
 from scaletui.config.units import format_duration
@@ -124,19 +130,68 @@ class StatusBar(Static):
             self.show(*self._last)
 
 
-class MessageLine(Static):
-    """The last notice, warning or error: one sentence, and what to do, wrapped rather than cut."""
+HOLD_S = {"error": 30.0, "warning": 15.0}
+"""How long an error or a warning stays on the message line above newer routine notices: a failed rescale is not
+wiped a second later by 'Cluster running'. A newer error or warning takes its place at once."""
+
+
+class MessageLine(Vertical):
+    """The last notice, warning or error: one sentence, and what to do, wrapped rather than cut. An error or warning
+    is held above the routine notices that follow it for `HOLD_S`; every message of the app's run is in `history`
+    (`:messages` lists them)."""
 
     message = ""
+    """The latest message said, whatever its level."""
 
     DEFAULT_CSS = """
-    MessageLine { height: auto; max-height: 3; padding: 0 1; color: $text-muted; }
-    MessageLine.-error { color: $state-fail; text-style: bold; }
-    MessageLine.-warning { color: $state-warn; }
+    MessageLine { height: auto; padding: 0 1; }
+    MessageLine > Static { height: auto; max-height: 3; color: $text-muted; }
+    MessageLine > #held { max-height: 2; display: none; }
+    MessageLine > Static.-error { color: $state-fail; text-style: bold; }
+    MessageLine > Static.-warning { color: $state-warn; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.history: deque[tuple[float, str, str]] = deque(maxlen=2000)
+        self._held: tuple[str, str, float] | None = None
+        self._expiry: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="held")
+        yield Static(id="latest")
+
     def say(self, message: str, level: str = "info") -> None:
-        self.set_class(level == "error", "-error")
-        self.set_class(level == "warning", "-warning")
+        self.history.append((time.time(), level, message))
         self.message = message
-        self.update(Text(message))
+        now = time.monotonic()
+        if level in HOLD_S:
+            self._held = (message, level, now)
+        self._show(self.query_one("#latest", Static), message, level)
+        held = self._held
+        keep = held is not None and held[0] != message and now - held[2] < HOLD_S[held[1]]
+        if held is not None and keep:
+            self._show(self.query_one("#held", Static), held[0], held[1])
+            if self._expiry is not None:
+                self._expiry.stop()
+            self._expiry = self.set_timer(HOLD_S[held[1]] - (now - held[2]), self._release)
+        else:
+            self._release()
+
+    def _release(self) -> None:
+        """The held error's time is up: the line shows the latest message alone again."""
+        self.query_one("#held", Static).display = False
+
+    @staticmethod
+    def _show(line: Static, message: str, level: str) -> None:
+        line.set_class(level == "error", "-error")
+        line.set_class(level == "warning", "-warning")
+        line.display = True
+        line.update(Text(message))
+
+    def transcript(self) -> str:
+        """Every message of this run of the app, oldest first, with its time and level."""
+        lines = [
+            f"{time.strftime('%H:%M:%S', time.localtime(ts))}  {level:<7}  {text}" for ts, level, text in self.history
+        ]
+        return "\n".join(lines) or "No message yet."
