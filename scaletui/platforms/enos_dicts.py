@@ -319,28 +319,40 @@ STATIC_KEYS = {"hosts", "networks", "user", "keyfile", "port"}
 STATIC_HOST_KEYS = {"address", "alias", "user", "keyfile", "port", "role", "extra"}
 
 
+def _static_host_role(host: object, i: int, source: str) -> str:
+    """settings.hosts[i] checked (a table of known keys, a known role); its explicit role, or "" when it has none."""
+    if not isinstance(host, dict):
+        raise ConfigError(f"{source}: key settings.hosts[{i}] expected a table, got {host!r}.")
+    for key in host:
+        if key not in STATIC_HOST_KEYS:
+            raise ConfigError(
+                f"{source}: key settings.hosts[{i}].{key} is not a known key "
+                f"(known: {', '.join(sorted(STATIC_HOST_KEYS))})."
+            )
+    role = host.get("role") or ""
+    if role and role not in ROLE_KEYS:
+        raise ConfigError(
+            f"{source}: key settings.hosts[{i}].role expected one of {', '.join(ROLE_KEYS)}, got {role!r}."
+        )
+    return str(role)
+
+
 def static_dict(pf: PlatformFile, source: str) -> ProviderDict:
-    """Hosts the user already has, reached over SSH. A host's `role` wins; the others fill `[roles]` in order."""
+    """Hosts the user already has, reached over SSH. A host's `role` wins and counts against `[roles]`; the others
+    take what `[roles]` still asks for, in order (then workers)."""
     _refuse_unknown(pf, STATIC_KEYS, source)
     hosts = _require(pf, "hosts", source, "a list of tables with at least address")
     if not isinstance(hosts, list) or not hosts:
         raise ConfigError(f"{source}: key settings.hosts expected a non-empty list of tables, got {hosts!r}.")
-    pending = [role for role, count in pf.roles.model_dump().items() for _ in range(count)]
+    explicit = [_static_host_role(host, i, source) for i, host in enumerate(hosts)]
+    wanted = pf.roles.model_dump()
+    for role in explicit:
+        if role and wanted[role] > 0:
+            wanted[role] -= 1
+    pending = [role for role, count in wanted.items() for _ in range(count)]
     out = ProviderDict({"resources": {"machines": [], "networks": []}})
     for i, host in enumerate(hosts):
-        if not isinstance(host, dict):
-            raise ConfigError(f"{source}: key settings.hosts[{i}] expected a table, got {host!r}.")
-        for key in host:
-            if key not in STATIC_HOST_KEYS:
-                raise ConfigError(
-                    f"{source}: key settings.hosts[{i}].{key} is not a known key "
-                    f"(known: {', '.join(sorted(STATIC_HOST_KEYS))})."
-                )
-        role = host.get("role") or (pending.pop(0) if pending else "workers")
-        if role not in ROLE_KEYS:
-            raise ConfigError(
-                f"{source}: key settings.hosts[{i}].role expected one of {', '.join(ROLE_KEYS)}, got {role!r}."
-            )
+        role = explicit[i] or (pending.pop(0) if pending else "workers")
         machine = {k: v for k, v in host.items() if k != "role"}
         for default in ("user", "keyfile", "port"):
             if default in pf.settings and default not in machine:
