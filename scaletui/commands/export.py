@@ -15,22 +15,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
     parser.add_argument("--format", choices=("archive", "parquet"), default="archive", help="what to write")
-    parser.add_argument("--out", metavar="PATH", help="where to write (default: beside the run directory)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="a directory (created) that receives <run-id>.tar.gz, or <run-id>/ with --format parquet, for each "
+        "run, one or many; a path ending .tar.gz names the archive of a single run (default: beside each run "
+        "directory)",
+    )
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from scaletui.results.export import export_run
+    from scaletui.results.export import export_runs
     from scaletui.results.layout import runs_under
 
-    runs = runs_under(args.dirs)
-    for run_dir in runs:
-        dest = args.out
-        if dest and len(runs) > 1:
-            Path(dest).mkdir(parents=True, exist_ok=True)
-            dest = Path(dest) / (run_dir.name if args.format == "parquet" else f"{run_dir.name}.tar.gz")
-        print(export_run(run_dir, args.format, dest))
+    for path in export_runs(runs_under(args.dirs), args.format, args.out):
+        print(path)
     return 0

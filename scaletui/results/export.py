@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tarfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +12,7 @@ from scaletui.errors import ConfigError
 from scaletui.results import layout
 
 ExportFormat = Literal["archive", "parquet"]
+ARCHIVE_SUFFIX = ".tar.gz"
 _METADATA = (layout.RUN_META, layout.VERSIONS, layout.EXPERIMENT, layout.REPORT)
 
 
@@ -57,3 +59,32 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
 
 def export_run(run_dir: Path | str, fmt: ExportFormat = "archive", dest: Path | str | None = None) -> Path:
     return export_archive(run_dir, dest) if fmt == "archive" else export_parquet(run_dir, dest)
+
+
+def export_runs(run_dirs: Sequence[Path], fmt: ExportFormat = "archive", out: Path | str | None = None) -> list[Path]:
+    """One rule for `--out`, however many runs, so a script knows where each lands: a directory (created) that
+    receives `<run-id>.tar.gz` or `<run-id>/` (Parquet) per run; a path ending .tar.gz names the one run's archive.
+    Without `out`, each lands beside its run directory."""
+    if out is None:
+        return [export_run(run_dir, fmt) for run_dir in run_dirs]
+    dest = Path(out).expanduser()
+    if dest.name.endswith(ARCHIVE_SUFFIX):
+        if fmt != "archive" or len(run_dirs) != 1:
+            what = "a Parquet set" if fmt != "archive" else f"{len(run_dirs)} runs"
+            raise ConfigError(
+                f"--out {dest} names one archive, but the export is {what}.",
+                "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
+            )
+        return [export_archive(run_dirs[0], dest)]
+    if dest.exists() and not dest.is_dir():
+        raise ConfigError(
+            f"--out {dest} is a file; it must be a directory (or a path ending {ARCHIVE_SUFFIX} for one run).",
+            "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+    return [
+        export_archive(run_dir, dest / f"{run_dir.name}{ARCHIVE_SUFFIX}")
+        if fmt == "archive"
+        else export_parquet(run_dir, dest / run_dir.name)
+        for run_dir in run_dirs
+    ]

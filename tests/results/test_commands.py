@@ -52,7 +52,7 @@ def test_report_plot_export_compare_from_the_cli(
     assert run("export", str(a), "--out", str(tmp_path / "a.tar.gz")) == 0
     assert tarfile.is_tarfile(tmp_path / "a.tar.gz")
     assert run("export", "--format", "parquet", str(a), "--out", str(tmp_path / "pq")) == 0
-    assert (tmp_path / "pq" / "decisions.parquet").is_file()
+    assert (tmp_path / "pq" / a.name / "decisions.parquet").is_file()
     capsys.readouterr()
     assert run("compare", str(a), str(b), "--out", str(tmp_path / "cmp")) == 0
     out = capsys.readouterr().out

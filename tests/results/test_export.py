@@ -7,9 +7,11 @@ import tarfile
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
+from scaletui.errors import ConfigError
 from scaletui.results import layout
-from scaletui.results.export import export_archive, export_parquet
+from scaletui.results.export import export_archive, export_parquet, export_runs
 
 
 def test_archive_holds_the_run_under_its_id(run_dir: Path, tmp_path: Path) -> None:
@@ -48,3 +50,21 @@ def test_a_run_without_faults_or_stages_still_has_their_tables(run_dir: Path, tm
         assert table.num_rows == 0 and {"type", "ts", "t_s"} <= set(table.column_names), name
     faults = pq.read_table(out / "faults.parquet")
     assert "action" in faults.column_names and str(faults.schema.field("ts").type) == "double"
+
+
+def test_out_is_a_directory_for_one_run_as_for_several(run_dir: Path, tmp_path: Path) -> None:
+    """One rule a script can rely on: --out DIR gets <run-id>.tar.gz per run (<run-id>/ for Parquet), one or many;
+    only a path ending .tar.gz is a file, and only for one run's archive."""
+    other = Path(shutil.copytree(run_dir, tmp_path / "s" / f"{run_dir.name}-b"))
+    assert export_runs([run_dir], "archive", tmp_path / "one") == [tmp_path / "one" / f"{run_dir.name}.tar.gz"]
+    both = export_runs([run_dir, other], "archive", tmp_path / "two")
+    assert both == [tmp_path / "two" / f"{r.name}.tar.gz" for r in (run_dir, other)]
+    assert all(tarfile.is_tarfile(p) for p in both)
+    assert export_runs([run_dir], "parquet", tmp_path / "pq") == [tmp_path / "pq" / run_dir.name]
+    assert (tmp_path / "pq" / run_dir.name / "metrics.parquet").is_file()
+    assert export_runs([run_dir], "archive", tmp_path / "named.tar.gz") == [tmp_path / "named.tar.gz"]
+    with pytest.raises(ConfigError, match="names one archive"):
+        export_runs([run_dir, other], "archive", tmp_path / "both.tar.gz")
+    (tmp_path / "plain").write_text("")
+    with pytest.raises(ConfigError, match="is a file"):
+        export_runs([run_dir], "archive", tmp_path / "plain")
