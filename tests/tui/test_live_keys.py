@@ -69,6 +69,12 @@ async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
         await pilot.pause()
         assert app.screen is dialog, "a bad parallelism closed the dialog: the digits typed next switched panes"
         assert "at least 1, got 0" in str(dialog.query_one("#form-error").render())
+        dialog.query_one("#field-parallelism").value = ""  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "already runs at" in message(app), "an emptied field to keep the parallelism")
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the rescale dialog")
+        dialog = app.screen
         dialog.query_one("#field-parallelism").value = "3"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await wait_for(

@@ -140,13 +140,17 @@ class PlotsPane(Pane, can_focus=True):
             FormField("parallelism", "Parallelism (now)", now.get(chosen, "1")),
         ]
 
+        def wanted(values: dict[str, str]) -> int:
+            """An emptied field keeps the operator's parallelism (the rescale then says there is nothing to do)."""
+            return whole_number(values["parallelism"].strip() or now.get(values["operator"], ""), "parallelism")
+
         def check(values: dict[str, str]) -> None:
-            whole_number(values["parallelism"], "parallelism")
+            wanted(values)
 
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
-            p = whole_number(values["parallelism"], "parallelism")
+            p = wanted(values)
             self.run_intent("rescaling", lambda: self.engine.live.rescale(values["operator"], p), group="rescale")
 
         title = "Set an operator's parallelism (pauses the autoscaler)"
