@@ -60,6 +60,19 @@ async def test_reserve_run_stage_cancel_and_release(engine: Engine) -> None:
         await wait_for(
             pilot, lambda: engine.store.session.stages["infrastructure"].state == "cancelled", "the cancelled stage", 60
         )
+        await wait_for(pilot, lambda: not app.pane("stages").running_work(0), "the cancelled run's worker to end")
+        await pilot.press("r")  # ctrl+g cancels the focused pane's running work, a stage as well as `c`
+        await wait_for(
+            pilot, lambda: engine.store.session.stages["infrastructure"].state == "running", "the stage to run again"
+        )
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: "Cancelling running infrastructure" in message(app), "the cancel said")
+        await wait_for(
+            pilot,
+            lambda: engine.store.session.stages["infrastructure"].state == "cancelled",
+            "the stage cancelled by ctrl+g",
+            60,
+        )
         await pilot.press("1")
         select_row(app.pane("reservations").query_one(FilterTable), "local")
         await pilot.press("x")

@@ -92,7 +92,12 @@ class StagesPane(Pane):
 
     def _run(self, step: str) -> None:
         self._log().write(Text(f"== {step}: starting", style="bold"))
-        self.run_intent(f"running {step}", lambda: self.engine.testbed.run_checked(step), group=f"stage-{step}")
+        self.run_intent(
+            f"running {step}",
+            lambda cancel: self.engine.testbed.run_checked(step, cancel),
+            group=f"stage-{step}",
+            cancellable=True,
+        )
 
     def action_run_stage(self) -> None:
         if (key := self._selected()) is not None:
