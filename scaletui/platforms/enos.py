@@ -32,12 +32,14 @@ from scaletui.platforms.base import (
     ReservationState,
     no_progress,
 )
-from scaletui.platforms.enos_conf import build_configuration, provider_class
-from scaletui.platforms.enos_errors import detail, reason
+from scaletui.platforms.enos_conf import build_configuration, enoslib_module, provider_class
+from scaletui.platforms.enos_errors import detail, from_testbed, reason
 
 log = logging.getLogger(__name__)
 SETUP_FAILURE = ("release", "keep")
 G5K_FAMILY = ("Grid5000", "VagrantG5k")
+SSH_CONNECTIONS = ("ssh", "smart", "paramiko", "paramiko_ssh")
+"""Ansible connection plugins that log in over SSH (`smart` picks ssh)."""
 OAR_STATES: dict[str, ReservationState] = {
     "waiting": "waiting",
     "launching": "waiting",
@@ -83,9 +85,26 @@ def inventory_from_roles(platform_name: str, roles: Any, default_user: str = "ro
     return Inventory(platform_name, tuple(hosts.values()))
 
 
+def over_ssh(host: InventoryHost) -> bool:
+    """Whether Ansible reaches this host over SSH: a host with `ansible_connection = "local"` (or docker...) has no
+    sshd to probe."""
+    return str(host.vars.get("ansible_connection", "ssh")) in SSH_CONNECTIONS
+
+
+def ssh_check_line(inventory: Inventory) -> str:
+    """The progress line of the SSH check, naming the hosts it skips and why."""
+    skipped = [f"{h.name} ({h.vars['ansible_connection']})" for h in inventory.hosts if not over_ssh(h)]
+    if not skipped:
+        return "checking SSH to every host"
+    probed = [h.name for h in inventory.hosts if over_ssh(h)]
+    to = f"checking SSH to {', '.join(probed)}" if probed else "no SSH to check"
+    return f"{to}; not over SSH, so not probed: {', '.join(skipped)}"
+
+
 def check_ssh(inventory: Inventory, timeout_s: float = 20.0) -> None:
-    """Static hosts are only useful if Ansible can log in: try each with the ssh client, non-interactively."""
-    for host in inventory.hosts:
+    """Static hosts are only useful if Ansible can log in: try each host reached over SSH with the ssh client,
+    non-interactively."""
+    for host in filter(over_ssh, inventory.hosts):
         cmd = [
             "ssh",
             *shlex.split(str(host.vars.get("ansible_ssh_common_args", ""))),
@@ -147,10 +166,10 @@ class EnosPlatform:
 
     def provider(self) -> Any:
         if self._provider is None:
-            from enoslib.config import set_config
-
-            set_config(ansible_stdout="noop")  # EnosLib's own console output would break the TUI's screen
-            self._provider = provider_class(self.type)(self.configuration())
+            provider = provider_class(self.type)
+            # EnosLib's own console output would break the TUI's screen
+            enoslib_module("enoslib.config").set_config(ansible_stdout="noop")
+            self._provider = provider(self.configuration())
         return self._provider
 
     # --- Platform protocol ---------------------------------------------------------------------------------------
@@ -181,7 +200,7 @@ class EnosPlatform:
             )
         inventory = inventory_from_roles(self.name, roles)
         if self.type == "Static":
-            progress("checking SSH to every host", 0.9)
+            progress(ssh_check_line(inventory), 0.9)
             check_ssh(inventory)
         progress("machines ready", 1.0)
         return inventory
@@ -258,10 +277,11 @@ class EnosPlatform:
             raise
         except Exception as e:
             log.error("releasing %s failed:\n%s", self.name, detail(e))
-            raise PlatformError(
-                f"{self.type} could not release {self.name}: {reason(e)}.",
-                "Check the testbed's web interface and delete the job there.",
-            ) from None
+            if from_testbed(e):
+                hint = "Check the testbed's web interface and delete the job there."
+            else:
+                hint = f"The error came from this machine, not from {self.type}; the session log has the details."
+            raise PlatformError(f"{self.type} could not release {self.name}: {reason(e)}.", hint) from None
         self._status = PlatformStatus(
             state="released", site=self._status.site, cluster=self._status.cluster, job_id=self._status.job_id
         )

@@ -5,12 +5,13 @@ Two steps, both before anything is reserved:
 - `build_configuration`: `Configuration.from_dictionary(...).finalize()`. For Grid5000-based providers this
   resolves cluster -> site through the Grid5000 API (EnosLib's own lookup, with the credentials EnosLib reads from
   ~/.python-grid5000.yaml), so an unknown cluster is caught here too.
-EnosLib is imported lazily (about 2 s).
+EnosLib is imported lazily (about 2 s), always through `enoslib_module`.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,15 @@ FORMAT_HINTS = {
 }
 
 
+def enoslib_module(name: str) -> Any:
+    """Import an EnosLib module with Ansible's colour off. Ansible decides on colour once, when imported
+    (ansible/utils/color.py): unless ANSIBLE_NOCOLOR is set, a stdout that says it is a terminal gets
+    `curses.setupterm()`, which raises ValueError under Textual, whose stdout stand-in claims to be a terminal with
+    file descriptor -1. EnosLib's Ansible output goes to the log here, never to a terminal."""
+    os.environ["ANSIBLE_NOCOLOR"] = "1"
+    return importlib.import_module(name)
+
+
 def provider_dict(pf: PlatformFile, source: str) -> ProviderDict:
     try:
         build = DICT_BUILDERS[pf.platform.type]
@@ -71,7 +81,7 @@ def provider_dict(pf: PlatformFile, source: str) -> ProviderDict:
 
 def conf_class(platform_type: str) -> Any:
     kind = ENOS_KINDS[platform_type]
-    return importlib.import_module(kind.conf_module).Configuration
+    return enoslib_module(kind.conf_module).Configuration
 
 
 def _sentence(source: str, pd: ProviderDict, error: Any) -> ConfigError:
@@ -176,7 +186,7 @@ def provider_class(platform_type: str) -> Any:
     """The EnosLib provider class; a missing optional dependency becomes one sentence naming the extra."""
     kind = ENOS_KINDS[platform_type]
     try:
-        module = importlib.import_module(kind.provider_module)
+        module = enoslib_module(kind.provider_module)
     except ImportError as e:
         raise PlatformError(
             f"EnosLib's {platform_type} provider cannot be loaded ({e.name or e} is missing).",

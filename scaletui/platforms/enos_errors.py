@@ -12,6 +12,10 @@ import traceback
 
 MAX_REASON = 200
 SHOWN_HOSTS = 3
+TESTBED_CLIENTS = frozenset(
+    {"grid5000", "requests", "urllib3", "http", "keystoneauth1", "blazarclient", "novaclient", "iotlabcli"}
+)
+"""Packages whose errors mean a testbed's API answered badly or could not be reached (not a failure here)."""
 
 
 def first_line(text: object) -> str:
@@ -66,3 +70,14 @@ def reason(error: BaseException) -> str:
 def detail(error: BaseException) -> str:
     """Everything, for the session log: the traceback of the error and of its causes."""
     return "".join(traceback.format_exception(error))
+
+
+def from_testbed(error: BaseException) -> bool:
+    """Whether the error (or one it came from) is the testbed's API refusing or not answering, rather than a
+    failure on this machine before anything reached the testbed."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ConnectionError | TimeoutError) or type(seen).__module__.split(".")[0] in TESTBED_CLIENTS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
