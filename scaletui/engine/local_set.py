@@ -158,6 +158,6 @@ def local_capabilities(
         job=job_control,
         load=RateFileLoad(backend),
         latency=InstanceProbes(backend),
-        faults=(LocalFaults(),),
+        faults=(LocalFaults(instances=backend.instances),),
         closer=close,
     )
