@@ -97,6 +97,10 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parse(build_parser(), argv)
     try:
         if args.verb:
+            if args.config:  # refused even by a verb that reads no settings: a typo there must not go unnoticed
+                from scaletui.config.loader import load_app_config
+
+                load_app_config(args.config)
             return int(args.func(args))
         if args.script:
             return run_script(args)

@@ -37,14 +37,16 @@ def load_model(path: Path | str, model: type[M]) -> M:
 
 
 def app_config_path(explicit: str | None = None) -> Path | None:
-    """--config, then $SCALETUI_CONFIG, then ./conf/scaletui.toml, then ~/.config/scaletui/scaletui.toml."""
-    for candidate in (
-        explicit,
-        os.environ.get("SCALETUI_CONFIG"),
-        "conf/scaletui.toml",
-        "~/.config/scaletui/scaletui.toml",
-    ):
-        if candidate and Path(candidate).expanduser().is_file():
+    """--config, then $SCALETUI_CONFIG, then ./conf/scaletui.toml, then ~/.config/scaletui/scaletui.toml. A file the
+    user named must exist: falling back to the defaults would quietly put sessions and results elsewhere."""
+    if named := explicit or os.environ.get("SCALETUI_CONFIG"):
+        path = Path(named).expanduser()
+        if not path.is_file():
+            what = "not a file" if path.exists() else "no such file"
+            raise ConfigError(f"{named}: {what}.", "Name an existing settings file (conf/scaletui.toml documents it).")
+        return path
+    for candidate in ("conf/scaletui.toml", "~/.config/scaletui/scaletui.toml"):
+        if Path(candidate).expanduser().is_file():
             return Path(candidate).expanduser()
     return None
 

@@ -41,6 +41,35 @@ def test_options_that_would_be_ignored_are_refused_with_the_right_usage(
     assert done.value.code == 2 and err.startswith(usage) and said in err
 
 
+@pytest.mark.parametrize(
+    ("settings", "argv", "said"),
+    [
+        (None, ["doctor"], "nonexist.toml: no such file."),
+        ("theme = 5\n[paths]\nresults = 7\n", ["report", "/nonexist"], "cfg.toml: key theme expected"),
+        ("theme = 5\n", ["--script", "conf/experiments/sim-timeline.toml"], "cfg.toml: key theme expected"),
+    ],
+)
+def test_a_bad_config_file_is_refused_not_replaced_by_the_defaults(
+    settings: str | None, argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A settings file named by --config that is missing or invalid ends the command with code 2 and the file named;
+    it used to be ignored, putting sessions and results in the default places."""
+    path = tmp_path / ("cfg.toml" if settings else "nonexist.toml")
+    if settings:
+        path.write_text(settings)
+    assert main(["--session", "cfg-check", "--config", str(path), *argv]) == 2
+    assert f"scaletui: {path.parent}/{said}" in capsys.readouterr().err
+
+
+def test_scaletui_config_naming_a_missing_file_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from scaletui.config.loader import load_app_config
+    from scaletui.errors import ConfigError
+
+    monkeypatch.setenv("SCALETUI_CONFIG", str(tmp_path / "gone.toml"))
+    with pytest.raises(ConfigError, match=r"gone\.toml: no such file\."):
+        load_app_config()
+
+
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCALETUI_HOME": str(home)}
     return subprocess.run(
