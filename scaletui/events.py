@@ -92,6 +92,13 @@ class ReservationChanged(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReservationDropped(Event):
+    """A reservation that holds nothing on the testbed (it failed before a job was made) leaves the session."""
+
+    platform: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class InventoryChanged(Event):
     path: str
 

@@ -1,7 +1,8 @@
 """Scalehub's verbs over the same engine calls as the TUI: provision, destroy, deploy, delete, reload, tokens.
 
 `provision [PLATFORM]` reserves (and, like Scalehub, runs the infrastructure stage unless --no-setup);
-`destroy [PLATFORM]` releases every reservation still holding machines or a job, whatever state it was left in;
+`destroy [PLATFORM]` releases every reservation still holding machines or a job, whatever state it was left in, and
+drops those that failed before a job was made;
 `extend PLATFORM DURATION` adds walltime; `deploy|delete|reload APP` runs one application's playbook, or a stage.
 An error already printed by the engine (a failed reservation) is not printed a second time; when anything fails
 after the machines are held, the verb says they stay reserved and how to release them.
@@ -28,7 +29,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("platform")
     p.add_argument("duration", help='how much more, e.g. "1h", "30m", "01:30:00"')
     p.set_defaults(func=extend)
-    p = sub.add_parser("destroy", help="release reserved platforms (all when none is named)")
+    p = sub.add_parser(
+        "destroy",
+        help="release reserved platforms (all when none is named); a reservation that failed before its job was "
+        "made is dropped from the session without asking the testbed",
+    )
     p.add_argument("platforms", nargs="*")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=destroy)
@@ -97,7 +102,7 @@ def extend(args: argparse.Namespace) -> int:
 
 def destroy(args: argparse.Namespace) -> int:
     with _engine(args) as engine:
-        names = args.platforms or engine.testbed.holding()
+        names = args.platforms or engine.testbed.holding() + engine.testbed.job_less()
         if not names:
             print("No reservation to release.")
             return 0

@@ -24,6 +24,7 @@ from scaletui.events import (
     LoadChanged,
     LocalClusterChanged,
     ReservationChanged,
+    ReservationDropped,
     RunChanged,
     StageStateChanged,
     StrategyChanged,
@@ -110,6 +111,13 @@ def _reservation(event: ReservationChanged) -> Callable[[Session], None]:
             s.reservations.append(found)
         for key, value in event.fields.items():
             setattr(found, key, value)
+
+    return change
+
+
+def _reservation_dropped(event: ReservationDropped) -> Callable[[Session], None]:
+    def change(s: Session) -> None:
+        s.reservations = [r for r in s.reservations if r.platform != event.platform]
 
     return change
 
@@ -201,6 +209,7 @@ REDUCERS: dict[type[Event], Callable[[Any], Callable[[Session], None]]] = {
     StageStateChanged: _stage,
     AppChanged: _app,
     ReservationChanged: _reservation,
+    ReservationDropped: _reservation_dropped,
     InventoryChanged: _inventory,
     KubeconfigChanged: _kubeconfig,
     LocalClusterChanged: _local_cluster,
@@ -211,7 +220,7 @@ REDUCERS: dict[type[Event], Callable[[Any], Callable[[Session], None]]] = {
 }
 LIVE_CONTROLS: frozenset[type[Event]] = frozenset({StrategyChanged, LoadChanged})
 """The app's live controls: what its status line shows and its next cluster starts with (`LiveSession._prepare`)."""
-DURABLE: frozenset[type[Event]] = frozenset({ReservationChanged, InventoryChanged, RunChanged})
+DURABLE: frozenset[type[Event]] = frozenset({ReservationChanged, ReservationDropped, InventoryChanged, RunChanged})
 """A reservation's job id and a run's start and end survive a crash at once; the rest may lag a quarter second."""
 
 
@@ -270,6 +279,16 @@ class SessionReducer:
 
             self.store.update(change, durable=True)
         return stale
+
+    def forget_cluster(self) -> None:
+        """The cluster a crashed scaletui left was stopped by hand (no run ever owned it here, so no RunChanged
+        ends it): the session says no cluster and no job, as after a stop."""
+
+        def change(s: Session) -> None:
+            s.cluster.processes, s.cluster.backend, s.cluster.rest_url = [], "none", ""
+            s.job.job_id, s.job.name, s.job.state, s.job.operators, s.job.taskmanagers = "", "", "none", [], 0
+
+        self.store.update(change, durable=True)
 
     def journal(self) -> SessionFaultJournal:
         return SessionFaultJournal(self.store)

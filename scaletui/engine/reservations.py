@@ -16,8 +16,9 @@ from pathlib import Path
 
 from scaletui.config.loader import load_platform
 from scaletui.errors import PlatformError, UserError
-from scaletui.events import ErrorEvent, EventBus, InventoryChanged, Progress, ReservationChanged
+from scaletui.events import ErrorEvent, EventBus, InventoryChanged, Progress, ReservationChanged, ReservationDropped
 from scaletui.platforms.base import Inventory, InventoryHost, Platform, PlatformStatus, ReservationCancelled
+from scaletui.platforms.enos import G5K_FAMILY
 from scaletui.platforms.enos_errors import detail, reason
 from scaletui.platforms.inventory import write_inventory
 from scaletui.platforms.registry import create_platform
@@ -51,6 +52,20 @@ def holds_machines(reservation: Reservation) -> bool:
     return reservation.state in ("reserving", "waiting", "running") or (
         reservation.state == "failed" and bool(reservation.job_id)
     )
+
+
+def job_less(reservation: Reservation) -> bool:
+    """A Grid5000-family reservation that failed before its job was made: nothing on the testbed to extend or
+    release, so neither calls the testbed's API (which may be what failed)."""
+    return reservation.type in G5K_FAMILY and reservation.state == "failed" and not reservation.job_id
+
+
+def no_job(name: str, reservation: Reservation | None) -> str:
+    """Why `name` has no job to act on, in one sentence."""
+    if reservation is None:
+        return f"{name} is not reserved in this session."
+    why = {"failed": "its reservation failed", "released": "it was released"}.get(reservation.state, "not yet")
+    return f"{name} has no job ({why})."
 
 
 def expiring(reservation: Reservation, now: float | None = None, warn_s: float = WARN_BEFORE_EXPIRY_S) -> bool:
@@ -202,7 +217,8 @@ class ReservationFlow:
         """Record a failed reservation (released if the platform gave its job back) and say it, once."""
         known = getattr(platform, "known_status", None)
         released = isinstance(known, PlatformStatus) and known.state == "released"
-        self._record(platform, state="released" if released else "failed", message=error.message)
+        job = {"job_id": known.job_id} if isinstance(known, PlatformStatus) and known.job_id else {}
+        self._record(platform, state="released" if released else "failed", message=error.message, **job)
         self._progress(platform, f"{platform.name}: reservation failed", None, done=True)
         self.bus.publish(ErrorEvent(message=error.message, hint=error.hint, source=f"platform:{platform.name}"))
         reported(error)
@@ -220,6 +236,9 @@ class ReservationFlow:
         platform = self._attached(name)
         if not platform.can_extend:
             raise PlatformError(f"{platform.type} platforms cannot extend their walltime.")
+        recorded = self._recorded(name)
+        if recorded is None or not recorded.job_id:
+            raise PlatformError(no_job(name, recorded), f"Reserve it first: scaletui provision {name}")
         self._progress(platform, f"extending {name} by {seconds} s", None)
         status = platform.extend(seconds)
         self._progress(platform, f"{name} extended", 1.0, done=True)
@@ -231,6 +250,9 @@ class ReservationFlow:
             raise PlatformError(
                 f"releasing {name} needs a confirmation.", "Confirm the release to give the machines back."
             )
+        recorded = self._recorded(name)
+        if recorded is not None and job_less(recorded):
+            return self._drop(recorded)
         platform = self._attached(name)
         self._progress(platform, f"releasing {name}", None)
         platform.release()
@@ -238,6 +260,18 @@ class ReservationFlow:
         self.write_inventory()
         self._progress(platform, f"{name} released", 1.0, done=True)
         return reservation
+
+    def _drop(self, recorded: Reservation) -> Reservation:
+        """Forget a reservation that holds nothing on the testbed, without asking the testbed."""
+        name = recorded.platform
+        why = f"nothing to release on {recorded.type}: its reservation failed before a job was made"
+        self.bus.publish(ReservationDropped(source=f"platform:{name}", platform=name))
+        self.bus.publish(Progress(step=f"reserve {name}", message=f"{name} dropped from the session ({why})",
+                                  fraction=1.0, done=True, source=f"platform:{name}"))  # fmt: skip
+        return recorded.model_copy(update={"state": "released", "message": f"dropped from the session; {why}"})
+
+    def _recorded(self, name: str) -> Reservation | None:
+        return next((r for r in self.store.session.reservations if r.platform == name), None)
 
     def reattach(self) -> list[Reservation]:
         """After a restart: adopt every reservation the session says is alive and ask the testbed for its state."""
@@ -255,7 +289,7 @@ class ReservationFlow:
         return out
 
     def _attached(self, name: str) -> Platform:
-        recorded = next((r for r in self.store.session.reservations if r.platform == name), None)
+        recorded = self._recorded(name)
         with self._lock:
             known = name in self._platforms
         platform = self.platform(name, recorded.conf_file if recorded and recorded.conf_file else None)

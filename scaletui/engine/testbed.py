@@ -97,9 +97,15 @@ class TestbedControl:
 
         return [r.platform for r in self.store.session.reservations if holds_machines(r)]
 
+    def job_less(self) -> list[str]:
+        """Every platform of the session whose reservation failed before its job was made (nothing to release)."""
+        from scaletui.engine.reservations import job_less
+
+        return [r.platform for r in self.store.session.reservations if job_less(r)]
+
     def release(self, name: str) -> str:
         r = self.flow.release(name, confirmed=True)
-        return f"{name}: {r.state}."
+        return f"{name}: {r.state}" + (f" ({r.message})" if r.message and r.message != r.state else "") + "."
 
     def extend(self, name: str, by: str | int) -> str:
         """Add walltime: `by` in seconds, or as written ("1h", "30m", "01:30:00")."""
