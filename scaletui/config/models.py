@@ -136,8 +136,9 @@ class JobSpec(Strict):
     deployed (its Theodolite generator scaled in whole replicas). Local Flink and the simulator run the workload."""
     taskmanagers: int = Field(1, ge=1, le=64)
     slots_per_taskmanager: int = Field(2, ge=1, le=64)
-    parallelism: dict[str, int] = Field(default_factory=dict)
-    """Initial parallelism per operator name; operators not named start at 1."""
+    parallelism: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    """Initial parallelism per operator name; operators not named start at 1. At most max_parallelism, and (where
+    the slots are known from the files: local, simulator) at most taskmanagers x slots_per_taskmanager."""
     max_parallelism: int = Field(32, ge=1, le=32768)
     cost_ms: float = Field(2.0, ge=0.0, le=1000.0)
     """CPU time per record of the expensive operator."""

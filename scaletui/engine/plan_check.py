@@ -84,6 +84,7 @@ def check_steps(path: Path, experiment: Experiment, platform: PlatformFile, conf
             f"{path}: key job.parallelism.{unknown[0]} names no operator of the job; "
             f"its operators are {', '.join(operators)}."
         )
+    _check_parallelism(path, experiment.job, platform)
     for i, fault in enumerate(experiment.faults):
         entry = _Entry(path, text, raw, "faults", i, fault.at)
         _check_parts(entry, "fault", parts, platform)
@@ -92,6 +93,51 @@ def check_steps(path: Path, experiment: Experiment, platform: PlatformFile, conf
         entry = _Entry(path, text, raw, "timeline", i, step.at)
         _check_parts(entry, step.do, parts, platform)
         _check_step(entry, step, experiment, operators, path, conf_dir)
+
+
+def starting_slots(job: JobSpec, platform: PlatformFile) -> tuple[int, str, str] | None:
+    """The task slots the job starts with, how they come about and what raises them, when the files tell: the
+    simulator's and local Flink's come from [job] (the simulator's nodes cap the TaskManagers, a local platform's
+    settings.flink.slots_per_taskmanager wins over the job's); a testbed's come from its Flink deployment."""
+    kind, name = platform.platform.type, platform.platform.name
+    if kind == "simulator":
+        nodes = platform.settings.get("nodes", 4)
+        nodes = nodes if isinstance(nodes, int) and nodes >= 1 else 4  # a bad value is refused when the set opens
+        tms = min(job.taskmanagers, nodes)
+        capped = f", capped by platform {name}'s settings.nodes = {nodes}" if tms < job.taskmanagers else ""
+        made = f"job.taskmanagers = {tms}{capped} x job.slots_per_taskmanager = {job.slots_per_taskmanager}"
+        return tms * job.slots_per_taskmanager, made, "job.taskmanagers or job.slots_per_taskmanager"
+    if kind == "local":
+        flink = platform.settings.get("flink", {})
+        own = flink.get("slots_per_taskmanager") if isinstance(flink, dict) else None
+        if isinstance(own, int) and not isinstance(own, bool):
+            made = f"job.taskmanagers = {job.taskmanagers} x platform {name}'s settings.flink.slots_per_taskmanager"
+            return job.taskmanagers * own, f"{made} = {own}", "job.taskmanagers"
+        made = f"job.taskmanagers = {job.taskmanagers} x job.slots_per_taskmanager = {job.slots_per_taskmanager}"
+        return job.taskmanagers * job.slots_per_taskmanager, made, "job.taskmanagers or job.slots_per_taskmanager"
+    return None
+
+
+def _check_parallelism(path: Path, job: JobSpec, platform: PlatformFile) -> None:
+    """An initial parallelism Flink would cut down (to max_parallelism, or to the slots it has) is refused: the run
+    would otherwise measure another job than the file describes, and say nothing."""
+    for operator, parallelism in sorted(job.parallelism.items()):
+        if parallelism > job.max_parallelism:
+            raise ConfigError(
+                f"{path}: key job.parallelism.{operator} = {parallelism} is above job.max_parallelism = "
+                f"{job.max_parallelism}, the most any operator can have.",
+                f"Lower it to {job.max_parallelism} or less, or raise job.max_parallelism.",
+            )
+    slots = starting_slots(job, platform)
+    widest = max(job.parallelism.items(), key=lambda item: item[1], default=None)
+    if slots is None or widest is None or widest[1] <= slots[0]:
+        return
+    (operator, parallelism), (have, made, raise_) = widest, slots
+    raise ConfigError(
+        f"{path}: key job.parallelism.{operator} = {parallelism} needs {parallelism} task slots, but the job starts "
+        f"with {have} ({made}); it would run at {have}.",
+        f"Raise {raise_} so that they give {parallelism} slots, or lower job.parallelism.{operator} to {have}.",
+    )
 
 
 def _check_parts(entry: _Entry, do: str, parts: frozenset[str] | None, platform: PlatformFile) -> None:

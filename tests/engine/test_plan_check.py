@@ -164,3 +164,72 @@ def test_a_strategys_own_params_do_not_follow_a_switch_to_another() -> None:
     tuned = StrategySpec(name="ds2", params={"target_utilisation": 0.8})
     assert tuned.params_for("ds2") == {"target_utilisation": 0.8} and tuned.params_for("threshold") == {}
     assert StrategySpec(name="none", params={"headroom": 0.2}).params_for("transscale") == {"headroom": 0.2}
+
+
+def with_job(tmp_path: Path, job: str, text: str | None = None) -> Path:
+    """sim-timeline.toml (or `text`) whose [job] table is `job`."""
+    return variant(tmp_path, "taskmanagers = 2\nslots_per_taskmanager = 2\n", job, text)
+
+
+def test_a_parallelism_above_max_parallelism_is_refused(tmp_path: Path) -> None:
+    """It ran at 2 with exit code 0: the simulator (like Flink) cut it down and nothing said so."""
+    path = with_job(tmp_path, "taskmanagers = 16\nparallelism = { expensive = 40 }\nmax_parallelism = 32\n")
+    err = refusal(path)
+    assert err.message == (
+        f"{path}: key job.parallelism.expensive = 40 is above job.max_parallelism = 32, the most any operator can have."
+    )
+    assert err.hint == "Lower it to 32 or less, or raise job.max_parallelism."
+
+
+@pytest.mark.parametrize("platform", ["simulator", "local"])
+def test_a_parallelism_above_the_starting_slots_is_refused_with_what_to_change(tmp_path: Path, platform: str) -> None:
+    text = SHIPPED.read_text().replace('platform = "simulator"', f'platform = "{platform}"')
+    path = with_job(tmp_path, "taskmanagers = 1\nparallelism = { expensive = 6, parse = 2 }\n", text)
+    err = refusal(path)
+    assert err.message == (
+        f"{path}: key job.parallelism.expensive = 6 needs 6 task slots, but the job starts with 2 "
+        "(job.taskmanagers = 1 x job.slots_per_taskmanager = 2); it would run at 2."
+    )
+    assert err.hint == (
+        "Raise job.taskmanagers or job.slots_per_taskmanager so that they give 6 slots, "
+        "or lower job.parallelism.expensive to 2."
+    )
+
+
+def test_the_simulators_nodes_cap_its_taskmanagers_in_the_slot_count(tmp_path: Path) -> None:
+    path = with_job(tmp_path, "taskmanagers = 8\nparallelism = { expensive = 10 }\n")
+    err = refusal(path)
+    assert "starts with 8 (job.taskmanagers = 4, capped by platform simulator's settings.nodes = 4 x" in err.message
+
+
+def test_a_parallelism_the_slots_hold_prepares(tmp_path: Path) -> None:
+    path = with_job(tmp_path, "taskmanagers = 2\nparallelism = { expensive = 4 }\nmax_parallelism = 4\n")
+    assert prepare_experiment(path, CONF).experiment.job.parallelism == {"expensive": 4}
+
+
+def test_a_local_platforms_own_slots_count_and_a_testbeds_are_not_known() -> None:
+    from scaletui.engine.plan_check import starting_slots
+
+    job = JobSpec(taskmanagers=2, slots_per_taskmanager=2)
+    local = PlatformFile.model_validate(
+        {"platform": {"name": "mine", "type": "local"}, "settings": {"flink": {"slots_per_taskmanager": 4}}}
+    )
+    assert starting_slots(job, local) == (
+        8,
+        "job.taskmanagers = 2 x platform mine's settings.flink.slots_per_taskmanager = 4",
+        "job.taskmanagers",
+    )
+    g5k = PlatformFile.model_validate({"platform": {"name": "g5k", "type": "Grid5000"}})
+    assert starting_slots(job, g5k) is None
+
+
+def test_a_script_on_the_simulator_with_a_clamped_parallelism_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scaletui.cli import main
+
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path))
+    path = with_job(tmp_path, "taskmanagers = 1\nparallelism = { expensive = 6 }\n")
+    assert main(["--session", "clamped", "--script", str(path), "--out", str(tmp_path / "results")]) == 2
+    assert "key job.parallelism.expensive = 6 needs 6 task slots" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
