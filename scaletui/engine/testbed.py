@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaletui.config.units import format_duration
-from scaletui.errors import UserError
+from scaletui.errors import ConfigError, UserError
 from scaletui.events import EventBus
 from scaletui.session.model import Reservation
 from scaletui.session.store import SessionStore
@@ -176,7 +176,8 @@ class TestbedControl:
 
 
 def extra_time(by: str | int) -> int:
-    """Seconds of extra walltime from 5400, "1h30m" or "01:30[:00]"; one sentence when it is none of these."""
+    """Seconds of extra walltime from 5400, "1h30m" or "01:30[:00]"; anything else is bad input (a ConfigError, exit
+    code 2, as every other malformed value)."""
     from scaletui.config.units import parse_duration
 
     text = str(by).strip()
@@ -189,7 +190,7 @@ def extra_time(by: str | int) -> int:
         else:
             seconds = int(parse_duration(int(text) if text.isdigit() else text))
     except ValueError:
-        raise UserError(f"{text!r} is not an amount of time.", 'Give e.g. "1h", "30m" or "01:30:00".') from None
+        raise ConfigError(f"{text!r} is not an amount of time.", 'Give e.g. "1h", "30m" or "01:30:00".') from None
     if seconds <= 0:
-        raise UserError(f"{text!r} adds no time.", 'Give e.g. "1h", "30m" or "01:30:00".')
+        raise ConfigError(f"{text!r} adds no time.", 'Give e.g. "1h", "30m" or "01:30:00".')
     return seconds

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from scaletui.errors import ConfigError, UserError
+from scaletui.errors import ConfigError, PlatformError, UserError
 from scaletui.events import AppChanged, EventBus, KubeconfigChanged, StageStateChanged, StageTask
 from scaletui.stages.catalog import ACTIONS, APPS, Action, app_playbook, app_version, playbooks_dir, stage_playbook
 from scaletui.stages.task_count import count_tasks
@@ -126,7 +126,8 @@ class StagesRunner:
     def inventory(self) -> Path:
         path = self.inventory_file()
         if not path or not Path(path).is_file():
-            raise UserError("no machines are reserved in this session yet.", "Reserve a platform first.")
+            # no machines is a platform error (exit code 3), as when a reservation fails
+            raise PlatformError("no machines are reserved in this session yet.", "Reserve a platform first.")
         return Path(path)
 
     def environment(self) -> dict[str, str]:

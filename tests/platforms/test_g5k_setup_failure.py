@@ -140,7 +140,7 @@ def test_walltime_extended_by_the_verb(
     job = next(iter(g5k_api.jobs.values()))
     assert main(["--config", str(config), "--session", "s", "extend", "g5k", "30m"]) == 0
     assert job["walltime"] == 5400 and "g5k: walltime 1h30m" in capsys.readouterr().out
-    assert main(["--config", str(config), "--session", "s", "extend", "g5k", "soon"]) == 1
+    assert main(["--config", str(config), "--session", "s", "extend", "g5k", "soon"]) == 2  # bad input
     assert "'soon' is not an amount of time." in capsys.readouterr().err
 
 
