@@ -15,7 +15,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
     parser.add_argument("--no-plots", action="store_true", help="write report.md without the PNG plots")
     parser.add_argument(
-        "--check-slo", action="store_true", help="exit with code 5 when a run broke the SLO its experiment file asserts"
+        "--check-slo",
+        action="store_true",
+        help="exit with code 5 when a run broke the SLO its experiment file asserts, or did not run to its end "
+        "(interrupted, failed: its SLO is not judged)",
     )
     parser.set_defaults(func=run)
     return parser

@@ -44,7 +44,7 @@ def _cell(item: SummaryItem | None) -> str:
     if item is None:
         return "—"
     if item.key == "slo_passed":  # the reasons are in each run's report; here the verdict
-        return "pass" if item.value else "FAIL"
+        return "not judged" if item.value is None else "pass" if item.value else "FAIL"
     return item.text.replace("|", "\\|")
 
 

@@ -31,6 +31,7 @@ from scaletui.events import (
 from scaletui.latency.matrix import LatencyMatrix
 from scaletui.metrics.model import JobSample, NodeSample, OperatorSample
 from scaletui.results import layout
+from scaletui.results.records import is_operator
 
 log = logging.getLogger(__name__)
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -97,7 +98,7 @@ def read_samples(run_dir: Path, since: float | None = None) -> list[JobSample]:
                 is_source=r.get("is_source") == "1",
             )
             for r in rows
-            if r.get("operator")
+            if is_operator(r.get("operator"))
         }
         samples.append(
             JobSample(

@@ -57,6 +57,14 @@ NODE_LATENCY_COLUMNS: dict[str, str] = {
     "b": "string",
     "rtt_ms": "float64",
 }
+JOB_ROW = "(job)"
+"""metrics.csv's `operator` on a step that measured no operator (before the job ran, t_s < 0, or while it
+restarts): the row holds only the job-level columns, and a notebook's group-by gets a named group, not a NaN."""
+
+
+def is_operator(name: str | None) -> bool:
+    """Whether a metrics row's `operator` names one (runs recorded before JOB_ROW left it empty)."""
+    return bool(name) and name != JOB_ROW
 
 
 def cell(value: Any) -> Any:
@@ -69,7 +77,8 @@ def cell(value: Any) -> Any:
 
 
 def metrics_rows(sample: JobSample, start: float) -> list[list[Any]]:
-    """One row per operator; a sample with no operators (job restarting) still gets one row for its job values."""
+    """One row per operator; a sample with no operators (no job yet, or one restarting) still gets one row for its
+    job values, labelled JOB_ROW."""
     job = [
         sample.target_rate,
         sample.achieved_rate,
@@ -81,7 +90,7 @@ def metrics_rows(sample: JobSample, start: float) -> list[list[Any]]:
     ]
     head = [sample.ts, round(sample.ts - start, 3)]
     if not sample.operators:
-        return [[cell(v) for v in head + [None] * (len(METRICS_COLUMNS) - 2 - len(job)) + job]]
+        return [[cell(v) for v in head + [JOB_ROW] + [None] * (len(METRICS_COLUMNS) - 3 - len(job)) + job]]
     rows = []
     for name, op in sample.operators.items():
         values = [

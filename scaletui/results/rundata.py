@@ -22,6 +22,7 @@ from scaletui.config.models import SloSpec
 from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 from scaletui.results import layout
+from scaletui.results.records import is_operator
 
 log = logging.getLogger(__name__)
 FAULT_ENDS = ("reverted", "expired", "failed", "cleaned")
@@ -132,17 +133,39 @@ class RunData:
 
     @property
     def start(self) -> float:
-        """Time 0 of the run: when its load began (the experiment file's times count from it)."""
+        """Time 0 of the run: when its load began (the experiment file's times count from it). With no recorded
+        start, one usual interval before the first sample, which measured the interval up to it."""
         started = self.meta.get("origin", self.meta.get("started_at"))
         if isinstance(started, (int, float)):
             return float(started)
-        return float(self.ts[0]) if len(self.ts) else 0.0
+        return float(self.ts[0]) - self._usual_interval() if len(self.ts) else 0.0
 
     @property
     def end(self) -> float:
+        """When the recording ended (after the teardown for a run that closed): fault windows still open end here."""
         ended = self.meta.get("ended_at")
         last = float(self.ts[-1]) if len(self.ts) else self.start
         return max(float(ended), last) if isinstance(ended, (int, float)) else last
+
+    def job_steps(self) -> np.ndarray:
+        """Which steps belong to the job (t ≥ 0): a local run also records the cluster before the job ran."""
+        return np.asarray(self.ts >= self.start)
+
+    @property
+    def duration(self) -> float:
+        """The job's seconds: from its start (t = 0) to its last sample, neither the rows recorded before it nor
+        the teardown after it; what the report calls duration and the SLO is judged over."""
+        job = self.ts[self.job_steps()]
+        return float(job[-1]) - self.start if len(job) else 0.0
+
+    @property
+    def planned_duration(self) -> float | None:
+        """The seconds the experiment file asked for, or None (a live session, an unreadable file)."""
+        info = self.experiment.get("experiment", {})
+        try:
+            return parse_duration(info["duration"]) if isinstance(info, dict) and "duration" in info else None
+        except ValueError:
+            return None
 
     @property
     def t(self) -> np.ndarray:
@@ -165,15 +188,21 @@ class RunData:
             log.warning("%s: the [slo] table of %s is invalid; no SLO checked", self.run_dir, layout.EXPERIMENT)
             return None
 
-    def step_durations(self) -> np.ndarray:
-        """Seconds each step stands for: up to the next step, at most twice the usual interval (gaps are unknown)."""
-        n = len(self.ts)
-        if n == 0:
-            return np.zeros(0)
+    def _usual_interval(self) -> float:
         gaps = np.diff(self.ts)
         usual = float(np.median(gaps)) if len(gaps) else 1.0
-        usual = usual if usual > 0 else 1.0
-        return np.append(np.minimum(gaps, 2 * usual), usual)
+        return usual if usual > 0 else 1.0
+
+    def step_durations(self) -> np.ndarray:
+        """Seconds each step stands for: the time since the step before it (a sample measures the interval up to
+        it; the job's first step, since the job's start), at most twice the usual interval (longer gaps are
+        unknown). Summed over the job's steps, at most its duration; equal when no sample was missed."""
+        if len(self.ts) == 0:
+            return np.zeros(0)
+        usual = self._usual_interval()
+        before = np.insert(self.ts[:-1], 0, min(self.start, float(self.ts[0]) - usual))
+        before = np.where(self.job_steps(), np.maximum(before, self.start), before)
+        return np.asarray(np.minimum(self.ts - before, 2 * usual))
 
     def fault_windows(self) -> list[FaultWindow]:
         """Each injected fault from injection to its revert/expiry (or its planned expiry, or the run's end)."""
@@ -238,7 +267,7 @@ def load_run(run_dir: Path | str) -> RunData:
     per_step: dict[str, dict[str, str]] = {}  # job-level values repeat on each operator's row: one row per step
     for row in metrics:
         per_step[row["ts"]] = row
-        if row.get("operator"):
+        if is_operator(row.get("operator")):
             per_op.setdefault(row["operator"], []).append(row)
     per_stat: dict[str, list[dict[str, str]]] = {}
     for row in latency:

@@ -16,10 +16,15 @@ from scaletui.results.rundata import RunData
 from scaletui.results.slo import SloResult, check_slo
 
 DEFINITIONS = (
+    "Duration: the job's time, from its start (t = 0) to its last sample; rows recorded before it (operator "
+    '"(job)", t_s < 0) and the teardown after it are left out. '
     "Throughput: mean over time steps of the target and achieved rates (steps where each was measured). "
     "Latency pXX: mean over time steps of the sink's per-step pXX end-to-end latency (when only one latency "
     "statistic is recorded, its XXth percentile over the steps). "
-    "SLO violation: seconds whose p99 latency was above the bound; each step stands for the time to the next one. "
+    "SLO violation: of the job's seconds, those whose p99 latency was above the bound, plus those with no latency "
+    "measured (the job down for a rescale or restart, or not delivering yet), given apart; both count against "
+    "the SLO. Each step stands for the time since the one before it (at most twice the usual interval; a longer "
+    "gap counts as unmeasured). A run that did not run to its end is not judged. "
     "Rescales: completed actuations (parallelism, TaskManagers, savepoint-restart); when none were recorded, "
     "changes of operator parallelism seen in the metrics. "
     "Slot-seconds: slots in use (total minus free; else the largest operator parallelism, as slots are shared) "
@@ -52,7 +57,7 @@ class RunSummary:
     def as_dict(self) -> dict[str, Any]:
         """Plain values for the session's RunRecord.summary (TOML has no null: unknown values are left out)."""
         out: dict[str, Any] = {item.key: item.value for item in self.items if item.value is not None}
-        if self.slo is not None:
+        if self.slo is not None and self.slo.not_judged is None:
             out["slo_passed"] = self.slo.passed
         return out
 
@@ -113,7 +118,7 @@ def summarize(data: RunData, slo: SloSpec | None = None) -> RunSummary:
     injected = {f.fault_id for f in data.fault_windows()}
     applied = sum(1 for d in data.decisions if d.get("applied"))
     items = [
-        SummaryItem("duration_s", "duration", data.end - data.start, _fmt(data.end - data.start, "s"), "s"),
+        SummaryItem("duration_s", "duration", data.duration, _fmt(data.duration, "s"), "s"),
         SummaryItem("target_rate", "throughput target (mean)", target, _fmt(target, "rec/s"), "rec/s"),
         SummaryItem(
             "achieved_rate",
@@ -127,11 +132,15 @@ def summarize(data: RunData, slo: SloSpec | None = None) -> RunSummary:
         value = latency_quantile(data, q)
         items.append(SummaryItem(f"p{q}_ms", f"latency p{q}", value, _fmt(value, "ms"), "ms"))
     if result is not None and result.bound_ms is not None:
-        text = f"{_fmt(result.violation_s, 's')} of {_fmt(result.measured_s, 's')} (bound {result.bound_ms:g} ms)"
-        items.append(SummaryItem("slo_violation_s", "SLO violation", result.violation_s, text, "s"))
+        against = result.violation_s + result.unmeasured_s
+        text = (
+            f"{_fmt(against, 's')} of {_fmt(result.judged_s, 's')}: {_fmt(result.violation_s, 's')} above the "
+            f"{result.bound_ms:g} ms bound, {_fmt(result.unmeasured_s, 's')} with no latency measured"
+        )
+        items.append(SummaryItem("slo_violation_s", "SLO violation", against, text, "s"))
     if result is not None:
-        verdict = "pass" if result.passed else "FAIL: " + "; ".join(result.reasons)
-        items.append(SummaryItem("slo_passed", "SLO", float(result.passed), verdict))
+        passed = None if result.not_judged is not None else float(result.passed)
+        items.append(SummaryItem("slo_passed", "SLO", passed, result.verdict))
     items += [
         SummaryItem("rescales", "rescales", float(rescales), str(rescales)),
         SummaryItem("decisions_applied", "decisions applied", float(applied), str(applied)),

@@ -127,3 +127,15 @@ def test_report_into_a_closed_pipe_exits_quietly(make_run: RecordRun) -> None:
     proc.stdout.close()
     _, stderr = proc.communicate(timeout=120)
     assert stderr == "" and proc.returncode == 141
+
+
+def test_check_slo_fails_a_run_cut_short_saying_why(make_run: RecordRun) -> None:
+    """An interrupted run within its bound still has not shown it holds its SLO: a CI gate must not pass it."""
+    import json
+
+    run_dir = make_run("transscale")
+    meta = json.loads((run_dir / "run.json").read_text())
+    (run_dir / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    with pytest.raises(SloError, match=r"not judged: run interrupted after 10\.0 s of 10 s"):
+        run("report", "--no-plots", "--check-slo", str(run_dir))
+    assert "| SLO | not judged (run interrupted after 10.0 s of 10 s) |" in (run_dir / "report.md").read_text()

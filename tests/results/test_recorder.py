@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from scaletui.events import EventBus, MetricsEvent, Notice
 from scaletui.results import layout
 from scaletui.results.recorder import RunRecorder
-from scaletui.results.records import LATENCY_COLUMNS, METRICS_COLUMNS, NODES_COLUMNS
+from scaletui.results.records import JOB_ROW, LATENCY_COLUMNS, METRICS_COLUMNS, NODES_COLUMNS
 from tests.results.stream import EXPERIMENT_TOML, events, sample, write_experiment
 
 
@@ -151,7 +151,7 @@ def test_a_run_that_recorded_nothing_still_reports(tmp_path: Path) -> None:
     run_dir = recorder.close("failed")
     text = (run_dir / layout.REPORT).read_text()
     assert "status: **failed**" in text and "| latency p99 | — |" in text
-    assert "FAIL: no end-to-end latency was recorded" in text
+    assert "| SLO | not judged (run failed after 0.0 s of 10 s) |" in text
     assert rows(run_dir / layout.METRICS_CSV) == [] and (run_dir / "metrics.parquet").is_file()
 
 
@@ -177,11 +177,11 @@ def test_a_sample_without_operators_keeps_its_job_values(tmp_path: Path) -> None
     run_dir = recorder.close(report=False)
     metrics = rows(run_dir / layout.METRICS_CSV)
     assert len(metrics) == 4 and None not in metrics[0].values()
-    assert (metrics[0]["operator"], metrics[0]["target_rate"], metrics[0]["stale"]) == ("", "500.0", "1")
+    assert (metrics[0]["operator"], metrics[0]["target_rate"], metrics[0]["stale"]) == (JOB_ROW, "500.0", "1")
     meta = json.loads((run_dir / layout.RUN_META).read_text())
     assert "parquet_error" not in meta
     table = pq.read_table(run_dir / "metrics.parquet")
-    assert table.num_rows == 4 and table.column("operator").to_pylist()[0] is None
+    assert table.num_rows == 4 and table.column("operator").to_pylist()[0] == JOB_ROW
 
 
 def test_a_live_recording_learns_the_flink_version_when_the_cluster_says_it(tmp_path: Path) -> None:
@@ -219,3 +219,31 @@ def test_rows_written_before_the_origin_join_its_timeline(tmp_path: Path) -> Non
     lines = [line for name in layout.JSONL_FILES for line in jsonl(run_dir / name)]
     assert lines and all(line["t_s"] == round(line["ts"] - start - 4.0, 3) for line in lines)
     assert json.loads((run_dir / layout.RUN_META).read_text())["origin"] == start + 4.0
+
+
+def test_rows_before_the_job_are_labelled_and_left_out_of_the_duration(tmp_path: Path) -> None:
+    """A local run records the cluster before its job runs: those rows say `(job)` (no NaN group in a notebook),
+    t_s < 0, and the duration runs from the job's start to its last sample, not over them or the teardown."""
+    from scaletui.metrics.model import JobSample
+    from scaletui.results.playback import read_samples
+    from scaletui.results.rundata import load_run
+    from scaletui.results.summary import summarize
+
+    bus = EventBus()
+    start = time.time() - 100
+    recorder = RunRecorder(tmp_path, "local", experiment_file=write_experiment(tmp_path / "e.toml"), bus=bus)
+    recorder.started_at = start  # the recorder opened 4 s before the job began
+    for early in (start + 1, start + 2, start + 3):
+        bus.publish(MetricsEvent(sample=JobSample(ts=early, taskmanagers=1, total_slots=2, free_slots=2)))
+    recorder.set_origin(start + 4)
+    for step in range(1, 11):
+        bus.publish(MetricsEvent(sample=sample(start + 4, step)))
+    run_dir = recorder.close("done", report=False)  # ends now, long after the last sample: the teardown
+    early_rows = [r for r in rows(run_dir / layout.METRICS_CSV) if float(r["t_s"]) < 0]
+    assert [(r["operator"], r["t_s"]) for r in early_rows] == [(JOB_ROW, "-3.0"), (JOB_ROW, "-2.0"), (JOB_ROW, "-1.0")]
+    assert None not in pq.read_table(run_dir / "metrics.parquet").column("operator").to_pylist()
+    data = load_run(run_dir)
+    assert set(data.parallelism) == {"source", "map", "sink"}
+    assert data.duration == 10.0 and summarize(data).value("duration_s") == 10.0
+    assert data.step_durations()[data.job_steps()].sum() == 10.0
+    assert read_samples(run_dir)[0].operators == {}
