@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from scaletui.events import (
@@ -261,16 +262,28 @@ class SessionReducer:
 
     def mark_interrupted_runs(self) -> list[str]:
         """Runs still marked running belong to a scaletui that died: mark them interrupted, and close their results
-        (run.json, Parquet, report.md) as the dead process would have, ending at their last recorded sample."""
-        stale = [r.id for r in self.store.session.runs if r.status == "running"]
-        if stale:
-            from scaletui.results.recorder import close_interrupted
+        (run.json, Parquet, report.md) as the dead process would have, ending at their last recorded sample. An
+        interrupted run without report.md (the recovery that closed it was cut short too) gets its report."""
+        from scaletui.results.layout import REPORT, RUN_META
 
-            ends = {
-                r.id: close_interrupted(r.results_dir)
-                for r in self.store.session.runs
-                if r.id in stale and r.results_dir
-            }
+        runs = self.store.session.runs
+        stale = [r.id for r in runs if r.status == "running"]
+        unreported = [
+            r.results_dir
+            for r in runs
+            if r.status == "interrupted"
+            and r.results_dir
+            and (Path(r.results_dir) / RUN_META).is_file()
+            and not (Path(r.results_dir) / REPORT).is_file()
+        ]
+        if not stale and not unreported:
+            return []
+        from scaletui.results.recorder import close_interrupted
+
+        for run_dir in unreported:
+            close_interrupted(run_dir)
+        if stale:
+            ends = {r.id: close_interrupted(r.results_dir) for r in runs if r.id in stale and r.results_dir}
 
             def change(s: Session) -> None:
                 for run in s.runs:

@@ -300,30 +300,34 @@ def _last_sample_ts(run_dir: Path) -> float | None:
 
 def close_interrupted(run_dir: Path | str) -> float | None:
     """Finish a run whose scaletui died (kill -9, power loss) as `close()` would have: run.json says interrupted and
-    ends at the last recorded sample (or where it began), Parquet copies and report.md are written. Returns that end
-    time, or None if run.json is missing or the run was already closed."""
+    ends at the last recorded sample (or where it began), Parquet copies and report.md are written. Idempotent, so a
+    recovery that was itself cut short is finished by the next one: a closed run without report.md gets it. Returns
+    the run's end time, or None if run.json is missing."""
     run_dir = Path(run_dir)
     try:
         meta = json.loads((run_dir / layout.RUN_META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(meta, dict) or meta.get("status") != "running":
+    if not isinstance(meta, dict):
         return None
-    last = _last_sample_ts(run_dir)
-    ended = last if last is not None else float(meta.get("origin") or meta.get("started_at") or time.time())
-    meta.update(ended_at=ended, status="interrupted")
-    try:
-        from scaletui.results.parquet import write_parquet_copies
+    if meta.get("status") == "running":
+        last = _last_sample_ts(run_dir)
+        ended = last if last is not None else float(meta.get("origin") or meta.get("started_at") or time.time())
+        meta.update(ended_at=ended, status="interrupted")
+        try:
+            from scaletui.results.parquet import write_parquet_copies
 
-        meta["parquet"] = [p.name for p in write_parquet_copies(run_dir)]
-    except Exception as e:
-        log.exception("Parquet copies of %s failed", run_dir)
-        meta["parquet_error"] = str(e)
-    write_json_atomic(run_dir / layout.RUN_META, meta)
-    try:
-        from scaletui.results.report import write_report
+            meta["parquet"] = [p.name for p in write_parquet_copies(run_dir)]
+        except Exception as e:
+            log.exception("Parquet copies of %s failed", run_dir)
+            meta["parquet_error"] = str(e)
+        write_json_atomic(run_dir / layout.RUN_META, meta)
+    if not (run_dir / layout.REPORT).is_file():
+        try:
+            from scaletui.results.report import write_report
 
-        write_report(run_dir)
-    except Exception:  # the run is closed either way; `scaletui report RUN_DIR` can try again
-        log.exception("The report of interrupted run %s failed", run_dir)
-    return ended
+            write_report(run_dir)
+        except Exception:  # the run is closed either way; the next open or `scaletui report RUN_DIR` tries again
+            log.exception("The report of interrupted run %s failed", run_dir)
+    ended_at = meta.get("ended_at")
+    return float(ended_at) if isinstance(ended_at, (int, float)) else None

@@ -101,3 +101,41 @@ def test_reopening_the_session_closes_a_killed_run(tmp_path: Path) -> None:
     assert meta["status"] == "interrupted" and meta["ended_at"] == last
     assert (recorder.run_dir / layout.REPORT).is_file() and (recorder.run_dir / "metrics.parquet").is_file()
     assert store.session.runs[0].status == "interrupted" and store.session.runs[0].ended_at == last
+
+
+def test_a_recovery_cut_short_is_finished_by_the_next_open(tmp_path: Path) -> None:
+    """The reopen that closed a killed run was itself ended before the report: run.json says interrupted (in the
+    session too, or not yet), Parquet is there, report.md and plots are not. Each later open finishes it."""
+    import shutil
+
+    from scaletui.engine.reducer import SessionReducer
+    from scaletui.events import EventBus, MetricsEvent
+    from scaletui.results.recorder import close_interrupted
+    from scaletui.session.model import RunRecord
+    from scaletui.session.store import SessionStore
+    from tests.results.stream import sample
+
+    start = time.time() - 100
+    store = SessionStore.open(tmp_path / "session")
+    run_dirs = []
+    for session_status in ("interrupted", "running"):
+        recorder = RunRecorder(tmp_path / "results", "s", experiment_name=session_status, started_at=start)
+        for step in range(1, 6):
+            recorder.record(MetricsEvent(sample=sample(start, step)))
+        recorder.flush()
+        close_interrupted(recorder.run_dir)  # the first recovery, then cut short before the report was kept:
+        (recorder.run_dir / layout.REPORT).unlink()
+        shutil.rmtree(recorder.run_dir / layout.PLOTS_DIR)
+        run = RunRecord(
+            id=recorder.run_id, experiment="cut", started_at=start, results_dir=str(recorder.run_dir)
+        ).model_copy(update={"status": session_status})
+        store.update(lambda s, run=run: s.runs.append(run), durable=True)
+        run_dirs.append(recorder.run_dir)
+
+    assert SessionReducer(store, EventBus()).mark_interrupted_runs() == [store.session.runs[1].id]
+    for run_dir in run_dirs:
+        assert "status: **interrupted**" in (run_dir / layout.REPORT).read_text()
+        assert (run_dir / layout.PLOTS_DIR / "throughput.png").is_file()
+        assert (run_dir / "metrics.parquet").is_file()
+    assert [r.status for r in store.session.runs] == ["interrupted", "interrupted"]
+    assert store.session.runs[1].ended_at == start + 5  # the last sample's, kept by the first recovery
