@@ -1,6 +1,8 @@
 """Scalehub's verbs over the same engine calls as the TUI: provision, destroy, deploy, delete, reload, tokens.
 
-`provision [PLATFORM]` reserves (and, like Scalehub, runs the infrastructure stage unless --no-setup);
+`provision PLATFORM...` (or `--all`, never by default: each may be a real booking) reserves each platform (and,
+like Scalehub, runs the infrastructure stage unless --no-setup), goes on past one that fails and, for several, ends
+with what became of each;
 `destroy [PLATFORM]` releases every reservation still holding machines or a job, whatever state it was left in, and
 drops those that failed before a job was made;
 `extend PLATFORM DURATION` adds walltime; `deploy|delete|reload APP` runs one application's playbook, or a stage.
@@ -22,7 +24,13 @@ if TYPE_CHECKING:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("provision", help="reserve a platform of conf/platforms and run its infrastructure stage")
-    p.add_argument("platforms", nargs="*", help="platform names (default: every file in conf/platforms but local)")
+    p.add_argument("platforms", nargs="*", help="names of conf/platforms/<name>.toml (required, or --all)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every file in conf/platforms but local and simulator (each may book a testbed); a platform that "
+        "fails does not stop the others, and a summary says which were reserved, failed or not tried",
+    )
     p.add_argument("--no-setup", action="store_true", help="reserve only; skip the infrastructure stage")
     p.set_defaults(func=provision)
     p = sub.add_parser("extend", help="add walltime to a reservation (Grid5000)")
@@ -65,16 +73,49 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def provision(args: argparse.Namespace) -> int:
+    """Never every platform by default: each may be a real booking on a testbed. One platform failing does not
+    stop the others; with several, the last lines say what became of each, and the first failure's code is returned."""
+    if bool(args.platforms) == bool(args.all):
+        print("scaletui: name the platforms to reserve, or give --all (not both).", file=sys.stderr)
+        print("  --all reserves every file in conf/platforms but local and simulator: several testbed bookings.",
+              file=sys.stderr)  # fmt: skip
+        return 2
     with _engine(args) as engine:
         names = args.platforms or [n for n in engine.testbed.platforms() if n not in ("local", "simulator")]
-        for name in names:
-            try:
-                print(engine.testbed.reserve(name))
-                if not args.no_setup:
-                    print(engine.testbed.run_checked("infrastructure"))
-            except UserError as e:
-                return _failed(engine, name, e)
-        return 0
+        outcomes: dict[str, str] = {}
+        code = 0
+        try:
+            for name in names:
+                outcomes[name] = "stopped while being reserved"
+                outcomes[name], failed = _provision_one(engine, name, args.no_setup)
+                code = code or failed
+        finally:
+            if len(names) > 1:
+                _summary(names, outcomes)
+        return code
+
+
+def _provision_one(engine: Engine, name: str, no_setup: bool) -> tuple[str, int]:
+    """Reserve one platform (and set it up): what became of it, for the summary, and its exit code (0 when it
+    worked; a failure is said at once)."""
+    step = "reservation"
+    try:
+        print(engine.testbed.reserve(name))
+        if no_setup:
+            return "reserved", 0
+        step = "infrastructure stage"
+        print(engine.testbed.run_checked("infrastructure"))
+        return "reserved and set up", 0
+    except UserError as e:
+        return f"{step} failed: {e.message}", _failed(engine, name, e)
+
+
+def _summary(names: list[str], outcomes: dict[str, str]) -> None:
+    """One line per platform asked for, so none is left unsaid when an earlier one failed or Ctrl-C stopped it."""
+    width = max(len(n) for n in names)
+    print("provision:")
+    for name in names:
+        print(f"  {name:<{width}}  {outcomes.get(name, 'not tried')}")
 
 
 def _failed(engine: Engine, name: str, error: UserError) -> int:
