@@ -297,32 +297,41 @@ class LocalClusterBackend:
     # --- health ---------------------------------------------------------------------------------------------------
 
     def check_health(self) -> list[str]:
-        """Report processes that died; restart dead TaskManagers if `restart_dead`, unless the JobManager died too
-        (a TaskManager cannot register with a dead one: restarts failed with tracebacks and left orphans that
-        joined the next cluster). Its job is reported lost. Returns the names restarted."""
+        """Report processes that died and, if `restart_dead`, start them again: the JobManager first, on its ports
+        (its job is lost), then the TaskManagers, which cannot register with a dead JobManager (restarts against one
+        failed with tracebacks and left orphans that joined the next cluster). Returns the names restarted."""
         restarted = []
         exited = self.cluster.exited()
-        jobmanager_down = JOBMANAGER_NAME in self._failed or JOBMANAGER_NAME in exited
-        for name in exited:
+        for name in sorted(exited, key=lambda n: n != JOBMANAGER_NAME):
             role = self.cluster.process(name).role
             if name not in self._failed:
                 self._failed.add(name)
                 self._publish_cluster(f"{name} died")
                 if role == "jobmanager":
                     self._jobmanager_died()
-            if role == "taskmanager" and self.restart_dead and not jobmanager_down:
-                with self._act_lock:
+            if not self.restart_dead or (role == "taskmanager" and JOBMANAGER_NAME in self._failed):
+                continue
+            with self._act_lock:
+                if role == "jobmanager":
+                    self.cluster.restart_jobmanager()
+                else:
                     self.cluster.restart_taskmanager(name)
-                self._restarts[name] = self._restarts.get(name, 0) + 1
-                self._failed.discard(name)
-                restarted.append(name)
-                self._publish_cluster(f"{name} restarted")
+            self._restarts[name] = self._restarts.get(name, 0) + 1
+            self._failed.discard(name)
+            restarted.append(name)
+            self._publish_cluster(f"{name} restarted")
         self._check_job()
         return restarted
 
     def _jobmanager_died(self) -> None:
-        self.bus.publish(ErrorEvent(source="cluster.local", message="The Flink JobManager died.",
-                                    hint="Stop and start the cluster (S, then s in the Pods pane)."))  # fmt: skip
+        if self.restart_dead:
+            hint = (
+                "It is being started again on its ports and the TaskManagers join it again; the job is lost (Flink "
+                "runs here without high availability): submit it again with j in the Pods pane."
+            )
+        else:
+            hint = "Stop and start the cluster (S, then s in the Pods pane)."
+        self.bus.publish(ErrorEvent(source="cluster.local", message="The Flink JobManager died.", hint=hint))
         job_id, self._job_id = self._job_id, None
         if job_id is not None:
             self.bus.publish(JobChanged(source="cluster.local", job_id=job_id, state="FAILED",
