@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -181,6 +181,30 @@ MODELS: dict[str, type[_Params]] = {
     "cpu-stress": StressParams,
     "memory-stress": MemoryStressParams,
 }
+
+
+EXAMPLES: dict[str, str] = {
+    "delay": "latency_ms = 50, jitter_ms = 5",
+    "loss": "percent = 10",
+    "bandwidth": 'rate = "10mbit"',
+    "partition": 'peers = ["jobmanager"], direction = "both"',
+    "kill": "",
+    "pause": "",
+    "cpu-stress": "workers = 1, load = 80",
+    "memory-stress": 'workers = 1, size = "256MB"',
+}
+"""Typical parameters of each kind as an inline TOML table: where a form to fire one starts."""
+
+
+def own_fields(kind: str) -> list[str]:
+    """The parameters of `kind` besides the selection (mode, value) every kind takes."""
+    return [name for name in MODELS[kind].model_fields if name not in _Params.model_fields]
+
+
+def list_fields(kind: str) -> frozenset[str]:
+    """The parameters of `kind` that hold a list (a partition's peers)."""
+    fields = MODELS[kind].model_fields
+    return frozenset(name for name, info in fields.items() if get_origin(info.annotation) in (tuple, list))
 
 
 def parse(kind: str, params: dict[str, Any], where: str = "fault") -> _Params:

@@ -2,13 +2,15 @@
 models an experiment file's `[[timeline]]` holds, so what is typed here could be written there (and is recorded so).
 
 `:rescale expensive 4`, `:taskmanagers 3`, `:load step 300 900@5m`, `:load sine rate=300 amplitude=200 period=2m`,
-`:fault delay taskmanager-1 100ms 30s`, `:fault loss role:taskmanager 5% 1m`, `:strategy ds2 target_utilisation=0.8`,
+`:fault delay taskmanager-1 100ms 30s`, `:fault loss role:taskmanager 5% 1m`,
+`:fault partition taskmanager-1 30s peers=taskmanager-2,jobmanager`, `:strategy ds2 target_utilisation=0.8`,
 `:pause`, `:resume`, `:dry-run off`, `:submit`, `:cancel-job`, `:revert f-0001`. Navigation verbs (`:pods`, `:theme
 light`) return their words for the app to run.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -176,11 +178,24 @@ UNIT_PARAMS: dict[str, tuple[str, Callable[[str], Any]]] = {
 """A fault's main value written bare after its duration: `100ms` of delay, `5%` loss, `1mbit` of bandwidth."""
 
 
+FAULT_EXAMPLES: dict[str, str] = {
+    "delay": "delay taskmanager-1 100ms 30s jitter_ms=10",
+    "loss": "loss role:taskmanager 5% 1m",
+    "bandwidth": "bandwidth taskmanager-1 1mbit 30s",
+    "partition": "partition taskmanager-1 30s peers=taskmanager-2,jobmanager direction=both",
+    "kill": "kill taskmanager-1 30s",
+    "pause": "pause taskmanager-1 30s",
+    "cpu-stress": "cpu-stress taskmanager-1 80% 30s workers=2",
+    "memory-stress": "memory-stress taskmanager-1 256MB 30s workers=1",
+}
+"""One `:fault` line per kind: the syntax a refused line is answered with."""
+
+
 def _fault(args: list[str]) -> TimelineStep:
     if len(args) < 3:
         raise ValueError("expected KIND TARGETS [VALUE] DURATION, e.g. delay taskmanager-1 100ms 30s")
     kind, targets = args[0], [t for t in args[1].split(",") if t]
-    rest = args[2:]
+    rest = _join_brackets(args[2:])
     params: dict[str, Any] = {}
     bare = [w for w in rest if "=" not in w]
     if kind in UNIT_PARAMS and len(bare) == 2:
@@ -193,14 +208,51 @@ def _fault(args: list[str]) -> TimelineStep:
     if len(bare) != 1:
         raise ValueError("expected one duration (e.g. 30s) after the targets, with the value before it for "
                          f"{', '.join(UNIT_PARAMS)}")  # fmt: skip
-    params.update(_pairs([w for w in rest if "=" in w]))
+    params.update(_fault_pairs(kind, [w for w in rest if "=" in w]))
     step = FaultStep.model_validate(
         {"do": "fault", "kind": kind, "targets": targets, "duration": bare[0], "params": params}
     )
     from scaletui.chaos.params import parse as parse_params
 
-    parse_params(step.kind, step.params)  # refused here, in one sentence, before anything is created
+    try:
+        parse_params(step.kind, step.params, ":fault")  # refused here, in one sentence, before anything is created
+    except ConfigError as e:
+        raise ConfigError(e.message, f"Write it as :fault {FAULT_EXAMPLES[step.kind]}. {e.hint}") from None
     return step
+
+
+def _join_brackets(words: list[str]) -> list[str]:
+    """`peers=["a",` `"b"]` -> one word: a list typed with spaces after its commas."""
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1].count("[") > joined[-1].count("]"):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
+def _fault_pairs(kind: str, words: list[str]) -> dict[str, Any]:
+    """`key=value` words; a list parameter (a partition's peers) is written `a,b`, `[a,b]` or `["a", "b"]`."""
+    from scaletui.chaos.params import MODELS, list_fields
+
+    lists = list_fields(kind) if kind in MODELS else frozenset()
+    out = _pairs(words)
+    for word in words:
+        key, _, text = word.partition("=")
+        if text.startswith("[") and text.endswith("]"):
+            out[key] = _list(text)
+        elif key in lists:
+            out[key] = [item for item in text.split(",") if item]
+    return out
+
+
+def _list(text: str) -> list[Any]:
+    """A TOML array, or bare words between brackets: `[jobmanager, taskmanager-2]`."""
+    try:
+        return list(tomllib.loads(f"v = {text}")["v"])
+    except tomllib.TOMLDecodeError:
+        return [item.strip().strip("\"'") for item in text[1:-1].split(",") if item.strip()]
 
 
 def _none(step: TimelineStep) -> Callable[[list[str]], TimelineStep]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
+from scaletui.chaos.backend import PlannedFault, WriteAhead
 from scaletui.config.models import FaultStep, LoadStep, RescaleStep, StrategyStep, TaskManagersStep
 from scaletui.engine import Engine
 from scaletui.errors import ConfigError
@@ -123,3 +126,81 @@ async def test_command_line_drives_a_live_run_and_is_recorded(sim_engine: Engine
                         ("load", None, None, "step")]  # fmt: skip
         await command("rescale expensive")
         await wait_for(pilot, lambda: "Usage: :rescale OPERATOR N" in message(app), "the usage on a bad line")
+
+
+def test_every_fault_kind_has_a_command_line() -> None:
+    """Review 33 #7: `:fault partition` could not be written at all; each kind the engine knows now has a `:fault`
+    line, and a partition's peers are a list written `a,b`, `[a,b]` or `["a", "b"]`."""
+    from scaletui.chaos.params import KINDS
+    from scaletui.tui.intent_parser import FAULT_EXAMPLES
+
+    assert set(FAULT_EXAMPLES) == set(KINDS)
+    for kind, line in FAULT_EXAMPLES.items():
+        step = parse(f":fault {line}").step
+        assert isinstance(step, FaultStep) and step.kind == kind
+    for peers in ("taskmanager-2,jobmanager", "[taskmanager-2,jobmanager]", '["taskmanager-2", "jobmanager"]'):
+        step = parse(f":fault partition taskmanager-1 200s peers={peers} direction=to").step
+        assert isinstance(step, FaultStep)
+        assert step.params == {"peers": ["taskmanager-2", "jobmanager"], "direction": "to"}, peers
+
+
+def test_a_refused_fault_line_shows_the_kinds_syntax() -> None:
+    with pytest.raises(ConfigError) as err:
+        parse(":fault partition taskmanager-1 200s direction=both")
+    assert "params.peers: Field required" in err.value.message
+    assert "Write it as :fault partition taskmanager-1 30s peers=taskmanager-2,jobmanager" in err.value.hint
+
+
+class RecordingFaults:
+    """A fault backend that takes every fault and keeps it: the form and the `:` line are checked without root."""
+
+    name = "local"
+
+    def __init__(self) -> None:
+        self.fired: list[PlannedFault] = []
+
+    def check(self, kind: str, params: BaseModel | None = None) -> None:
+        pass
+
+    def how(self, kind: str) -> str:
+        return ""
+
+    def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
+        self.fired.append(fault)
+
+    def undo(self, step: dict[str, Any]) -> None:
+        pass
+
+
+async def test_every_fault_kind_is_fired_from_the_form_and_the_command_line(sim_engine: Engine) -> None:
+    """Review 33 #7: the `f` form offered six kinds of its own list, without partition and memory-stress. Each kind
+    of chaos.params is offered, starts from parameters it accepts, and reaches the backend; a `:fault partition`
+    line with a list of peers does too."""
+    from scaletui.chaos.params import EXAMPLES, KINDS
+    from scaletui.tui.screens.form import FormScreen
+
+    backend = RecordingFaults()
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: sim_engine.live.is_open, "the simulated cluster")
+        sim_engine.faults.attach("this machine", (backend,), lambda: list(app.pane("pods").instances))
+        assert sim_engine.live.run is not None
+        sim_engine.live.run.caps.faults = (backend,)  # what the : line asks before firing
+        await wait_for(pilot, lambda: app.pane("pods").instances, "the instances")
+        await pilot.press("5")
+        for count, kind in enumerate(KINDS, start=1):
+            await pilot.press("f")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the fault dialog", 20)
+            form = app.screen
+            assert form.fields[0].options == KINDS  # type: ignore[attr-defined]
+            form.query_one("#field-kind").value = kind  # type: ignore[attr-defined]
+            await pilot.pause()
+            assert form.query_one("#field-params").value == EXAMPLES[kind]  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await wait_for(pilot, lambda n=count: len(backend.fired) == n, f"the {kind} fault fired from the form", 30)
+            assert backend.fired[-1].kind == kind
+        await pilot.press("colon", *"fault partition role:taskmanager 30s peers=jobmanager,sim", "enter")
+        await wait_for(pilot, lambda: len(backend.fired) == len(KINDS) + 1, "the partition from the : line", 30)
+        partition = backend.fired[-1]
+        assert partition.kind == "partition" and partition.params.peers == ("jobmanager", "sim")  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from scaletui.chaos.params import EXAMPLES, KINDS, NETWORK_KINDS, own_fields
 from scaletui.errors import ConfigError
 from scaletui.events import Event, FaultEvent, LatencyEvent
 from scaletui.tui.intents import inline_table
@@ -26,23 +27,13 @@ if TYPE_CHECKING:
     from scaletui.session.model import FaultRecord, Session
     from scaletui.tui.theming import Palette
 
-KINDS = ("delay", "loss", "bandwidth", "kill", "pause", "cpu-stress")
-NETWORK_KINDS = ("delay", "loss", "bandwidth")
-DEFAULT_PARAMS = {
-    "delay": "latency_ms = 50, jitter_ms = 5",
-    "loss": "percent = 10",
-    "bandwidth": 'rate = "10mbit"',
-    "kill": "",
-    "pause": "",
-    "cpu-stress": "workers = 1, load = 80",
-}
 ONE_TASKMANAGER = (
     "With one TaskManager its operators exchange records in memory, not over the network, so a {kind} changes "
     "little but its heartbeats and metrics: add a TaskManager (+ in Pods) and spread an operator over both "
     "(p in Plots) to see it."
 )
 
-EMPTY = "No active fault. Press f to fire one: delay, loss, bandwidth, kill, pause or cpu-stress."
+EMPTY = f"No active fault. Press f to fire one: {', '.join(KINDS[:-1])} or {KINDS[-1]}."
 REPLAY_EMPTY = "No fault recorded as active at this time of the run."
 NO_FAULTS = "No active fault: the {platform} platform has no fault injection (local and testbeds have it)."
 
@@ -179,7 +170,7 @@ class ChaosPane(Pane):
             FormField("kind", "Fault", "delay", KINDS),
             FormField("targets", "Targets", "role:taskmanager", placeholder="taskmanager-1, role:taskmanager, pid:123"),
             FormField("duration", "Duration", "60s"),
-            FormField("params", "Parameters", DEFAULT_PARAMS["delay"], placeholder="latency_ms = 50, jitter_ms = 5"),
+            FormField("params", "Parameters", EXAMPLES["delay"], placeholder=EXAMPLES["delay"]),
         ]
 
         def check(values: dict[str, str]) -> None:
@@ -202,14 +193,15 @@ class ChaosPane(Pane):
 
             self.run_intent("firing the fault", call, group="chaos")
 
-        hint = "delay: latency_ms, jitter_ms | loss: percent | bandwidth: rate | cpu-stress: workers, load"
+        hint = " | ".join(f"{kind}: {', '.join(own_fields(kind))}" for kind in KINDS if own_fields(kind))
+        hint += " | any: mode, value (which targets)"
         self.app.push_screen(
             FormScreen(
                 "Fire a fault (reverted at expiry, on quit, or after a crash)",
                 fields,
                 hint,
                 check=check,
-                linked=Linked("kind", "params", DEFAULT_PARAMS),
+                linked=Linked("kind", "params", EXAMPLES),
             ),
             done,
         )
