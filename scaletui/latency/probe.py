@@ -2,6 +2,7 @@
 
 A connect costs one SYN / SYN-ACK round trip, so it shows whatever delays the instance's egress (an injected delay
 fault included). Two instances talk across both their egresses, so the pair's latency is the sum of their probes.
+A paused (SIGSTOPped) instance is not probed: the kernel would still answer its connects, though nothing reads them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def listening_port(instance: Instance) -> int | None:
     return ports[0] if ports else None
 
 
+def paused(instance: Instance) -> bool:
+    """Stopped by a pause fault, as the Pods pane shows it, or since the instance list was read."""
+    if instance.state == "paused":
+        return True
+    return instance.pid is not None and procs.run_state(instance.pid) in ("T", "t")
+
+
 class ProbeLatency:
     """Builds a LatencyMatrix from connect probes; `port_of` picks the port to probe on each instance."""
 
@@ -48,7 +56,9 @@ class ProbeLatency:
         self.timeout = timeout
 
     def probe(self, instance: Instance) -> float | None:
-        """Median of `samples` connects (robust to one slow scheduling hiccup), or None if unreachable."""
+        """Median of `samples` connects (robust to one slow scheduling hiccup), or None if unreachable or paused."""
+        if paused(instance):
+            return None
         port = self.port_of(instance)
         if port is None:
             return None

@@ -132,3 +132,45 @@ def test_monitor_publishes_and_reports_failures_once() -> None:
     assert [r is not None for r in results] == [True, False, False, True]
     assert len([e for e in seen if isinstance(e, ErrorEvent)]) == 1
     assert len([e for e in seen if isinstance(e, LatencyEvent)]) == 2
+
+
+def test_a_paused_instance_does_not_answer_in_the_matrix() -> None:
+    """Review 33 #11: a SIGSTOPped TaskManager looked healthy (the kernel completes a connect to its listening port
+    with nothing reading). Two real listening processes, one stopped: its pairs are unknown, shown as the Pods pane
+    shows it ("paused") or seen from its process state alone; resumed, it answers again."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from scaletui.chaos.procs import run_state
+    from tests.chaos.realenv import wait_for
+
+    server = (
+        "import socket, sys; s = socket.create_server(('127.0.0.1', 0)); print(s.getsockname()[1], flush=True); "
+        "sys.stdin.read()"
+    )
+    pipes = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
+    procs = [subprocess.Popen([sys.executable, "-c", server], **pipes) for _ in range(2)]  # type: ignore[call-overload]
+    try:
+        ports = {p.pid: int(p.stdout.readline()) for p in procs}  # type: ignore[union-attr]
+        probe = ProbeLatency(port_of=lambda i: ports[i.pid], samples=1)  # type: ignore[index]
+
+        def matrix(paused_state: str) -> LatencyMatrix:
+            a = Instance("tm-a", "taskmanager", "running", "127.0.0.1", pid=procs[0].pid)
+            b = Instance("tm-b", "taskmanager", paused_state, "127.0.0.1", pid=procs[1].pid)  # type: ignore[arg-type]
+            return probe.matrix([a, b])
+
+        assert matrix("running").get("tm-a", "tm-b") is not None
+        os.kill(procs[1].pid, signal.SIGSTOP)
+        assert wait_for(lambda: run_state(procs[1].pid) == "T", timeout=10), "the process to stop"
+        assert connect_rtt_ms("127.0.0.1", ports[procs[1].pid]) is not None, "the kernel answers a stopped process"
+        assert matrix("paused").get("tm-a", "tm-b") is None
+        assert matrix("running").get("tm-a", "tm-b") is None, "stopped since the instance list was read"
+        os.kill(procs[1].pid, signal.SIGCONT)
+        assert matrix("running").get("tm-a", "tm-b") is not None
+    finally:
+        for p in procs:
+            os.kill(p.pid, signal.SIGCONT)
+            p.kill()
+            p.wait(timeout=10)
