@@ -60,6 +60,7 @@ def loopy_engine(app_config: AppConfig, tmp_path: Path, fresh_ansible: None) -> 
     engine.close()
 
 
+@pytest.mark.filterwarnings("ignore:skipped sys.intern patch:RuntimeWarning")  # Ansible imported a second time
 async def test_reserve_and_release_a_static_platform_from_the_pane(loopy_engine: Engine) -> None:
     engine = loopy_engine
     app = ScaletuiApp(engine)
