@@ -188,6 +188,23 @@ class Engine:
         """True when the session records Flink processes that no run of this scaletui owns (a crash left them)."""
         return bool(self.store.read(lambda s: s.cluster.processes)) and self.ctx.runs.active is None
 
+    def stop_leftover_cluster(self) -> str:
+        """`S` after a crash: stop the Flink processes the dead scaletui left, without adopting them (which would
+        begin a live recording) or starting a fresh cluster (what the `s` dialog's stop does)."""
+        from scaletui.flink.cluster_config import ClusterLayout
+        from scaletui.flink.processes import FlinkProcess
+        from scaletui.flink.standalone import stop_leftovers
+
+        if not self.leftover_cluster():
+            return "No cluster is running."
+        records = self.store.read(lambda s: list(s.cluster.processes))
+        remembered = tuple(FlinkProcess(p.name, p.role, p.pid, list(p.ports), p.started_at) for p in records)
+        found = stop_leftovers(ClusterLayout(self.session_dir / "flink"), remembered)
+        self.reducer.forget_cluster()
+        if found.stopped:
+            return f"Stopped the Flink cluster a crashed scaletui left running: {', '.join(found.stopped)}."
+        return f"The Flink processes a crashed scaletui left had exited already ({', '.join(found.gone)})."
+
     def kubeconfig(self) -> Path:
         return self.ctx.kubeconfig()
 

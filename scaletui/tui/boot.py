@@ -32,16 +32,20 @@ class Boot:
     layout: str = "auto"
     keymap: dict[str, str] = field(default_factory=dict)
     themes_dir: str = "themes"
+    leftover: tuple[str, ...] = ()
+    """The Flink processes the session file records: a crash left them, so until the session opens and checks them
+    the Pods pane must not call the cluster stopped."""
 
     @classmethod
     def read(cls, config_file: str | None = None, session: str | None = None) -> Boot:
         settings = peek_app_config(config_file)
         name = session or settings.session
-        ui = _session_ui(Path(settings.sessions).expanduser() / name / "session.toml")
-        return cls._of(settings, name, ui)
+        doc = _session_doc(Path(settings.sessions).expanduser() / name / "session.toml")
+        ui = doc.get("ui")
+        return cls._of(settings, name, ui if isinstance(ui, dict) else {}, _process_names(doc))
 
     @classmethod
-    def _of(cls, settings: FirstFrameSettings, name: str, ui: dict[str, Any]) -> Boot:
+    def _of(cls, settings: FirstFrameSettings, name: str, ui: dict[str, Any], leftover: tuple[str, ...]) -> Boot:
         layout = ui.get("layout", "auto")
         return cls(
             session=name,
@@ -52,6 +56,7 @@ class Boot:
             layout=layout if layout in LAYOUTS else "auto",
             keymap=settings.keymap,
             themes_dir=settings.themes,
+            leftover=leftover,
         )
 
     @classmethod
@@ -69,11 +74,18 @@ class Boot:
         )
 
 
-def _session_ui(path: Path) -> dict[str, Any]:
-    """The `[ui]` table of a session file; nothing when the file is missing or damaged (the store reports that)."""
+def _session_doc(path: Path) -> dict[str, Any]:
+    """A session file's document; nothing when the file is missing or damaged (the store reports that)."""
     try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return {}
-    ui = doc.get("ui")
-    return ui if isinstance(ui, dict) else {}
+
+
+def _process_names(doc: dict[str, Any]) -> tuple[str, ...]:
+    """The names of the Flink processes a session document records under [cluster]."""
+    cluster = doc.get("cluster")
+    records = cluster.get("processes") if isinstance(cluster, dict) else None
+    if not isinstance(records, list):
+        return ()
+    return tuple(str(r["name"]) for r in records if isinstance(r, dict) and "name" in r)

@@ -245,3 +245,69 @@ def test_quitting_says_the_active_faults_it_reverts(engine) -> None:
         )
     )
     assert live_work(engine) == "3 active faults are reverted."
+
+
+async def test_s_stops_a_cluster_a_crash_left_without_adopting_or_replacing_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a crash left Flink running, `S` said "No cluster is running." while the banner named the processes,
+    and while the session was still opening the Pods pane said "Cluster stopped. Press s". The leftovers here are
+    real processes carrying the session's Flink configuration directory, as the engine recognises Flink's."""
+    import os
+    import subprocess
+    import threading
+
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+    from scaletui.flink.processes import pid_alive
+    from scaletui.session.model import ProcessRecord
+    from scaletui.tui.boot import Boot
+    from scaletui.tui.screens.confirm import ConfirmScreen
+    from tests.tui.pilot import screen_text, wait_for
+
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path))
+    crashed = Engine(load_app_config(None), "crashed")
+    conf = crashed.session_dir / "flink" / "conf"
+    env = {**os.environ, "FLINK_CONF_DIR": str(conf)}
+    left = [
+        subprocess.Popen(["sleep", "600"], env=env, start_new_session=True, stdin=subprocess.DEVNULL) for _ in range(2)
+    ]
+    records = [
+        ProcessRecord(role=role, name=name, pid=p.pid)
+        for (role, name), p in zip([("jobmanager", "jobmanager"), ("taskmanager", "taskmanager-1")], left, strict=True)
+    ]
+
+    def crash(s) -> None:  # type: ignore[no-untyped-def]
+        s.cluster.backend, s.cluster.processes = "local", records
+
+    crashed.store.update(crash, durable=True)
+    crashed.close()
+    opening = threading.Event()
+    open_engine = ScaletuiApp._open_engine
+    monkeypatch.setattr(ScaletuiApp, "_open_engine", lambda app: opening.wait(60) and open_engine(app))
+    app = ScaletuiApp(boot=Boot.read(None, "crashed"))
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("3")
+            await pilot.pause()
+            shown = " ".join(screen_text(app))
+            assert "Cluster stopped" not in shown and "left running (jobmanager, taskmanager-1)" in shown, shown
+            opening.set()
+            await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
+            await pilot.press("S")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
+            assert "left (jobmanager, taskmanager-1)?" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.press("y")
+            await wait_for(pilot, lambda: not any(pid_alive(p.pid) for p in left), "the leftovers to stop", 60)
+            said = "Stopped the Flink cluster a crashed scaletui left running: jobmanager, taskmanager-1."
+            await wait_for(pilot, lambda: said in message(app), "the stop said", 30)
+            session = app.engine.store.session
+            assert session.cluster.backend == "none" and not session.cluster.processes
+            assert not app.engine.live.is_open and not session.runs, "nothing adopted, nothing started"
+            await wait_for(pilot, lambda: "Cluster stopped. Press s" in " ".join(screen_text(app)), "the empty pane")
+    finally:
+        for proc in left:
+            proc.kill()
+            proc.wait()
+        if app.engine_ready:
+            app.engine.close()

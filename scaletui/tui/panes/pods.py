@@ -30,11 +30,12 @@ REPLAY_EMPTY = "No pods recorded at this time of the run."
 
 
 STOP_KEYS = "y stops it, n or Esc keeps it."
+LOST = "Its TaskManagers and their state are lost."
 
 
 def stop_question(job: JobRecord) -> str:
     running = f" and its job ({job.state.lower()})" if job.job_id else ""
-    return f"Stop the cluster{running}? Its TaskManagers and their state are lost."
+    return f"Stop the cluster{running}? {LOST}"
 
 
 def size(n_bytes: float | None) -> str:
@@ -111,14 +112,25 @@ class PodsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="job-line", classes="-empty")
-        empty = EMPTY if self.live else REPLAY_EMPTY
-        yield FilterTable(["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], empty, id="instances")
+        yield FilterTable(
+            ["Name", "Role", "State", "Node", "Up", "Rst", "CPU", "Mem", "Slots"], self._first_empty(), id="instances"
+        )
         yield FilterTable(
             ["Node", "CPU used", "CPU free", "Mem used", "Mem free", "+TMs", "Free judged by"],
             "No capacity figures yet: they need the cluster running and its first telemetry.",
             id="capacity",
         )
         yield Static("", id="capacity-legend")
+
+    def _first_empty(self) -> str:
+        """Before the session opens: not "Cluster stopped" when its file records Flink processes a crash left."""
+        if not self.live:
+            return REPLAY_EMPTY
+        boot = getattr(self.app, "boot", None)
+        left = getattr(boot, "leftover", ())
+        if left and not getattr(self.app, "engine_ready", True):
+            return f"The session records Flink processes left running ({', '.join(left)}); opening it to check them..."
+        return EMPTY
 
     def engine_ready(self) -> None:
         self.set_interval(1.0, self._tick)
@@ -165,7 +177,7 @@ class PodsPane(Pane):
             ", ".join(p.name for p in session.cluster.processes) if self.live and self.engine.leftover_cluster() else ""
         )
         if left:
-            text = f"A crashed scaletui left Flink running ({left}). Press s to adopt or stop it."
+            text = f"A crashed scaletui left Flink running ({left}). Press s to adopt it or start afresh, S to stop it."
         elif job.job_id:
             ops = "  ".join(f"{op.name}×{op.parallelism}" for op in job.operators)
             text = f"job {job.name} {job.state} ({job.job_id[:8]})  {ops}  TaskManagers {job.taskmanagers}"
@@ -185,7 +197,7 @@ class PodsPane(Pane):
             self.instances = []
             table.set_empty(EMPTY)
         elif left and not self.instances:
-            table.set_empty("No instances shown until the cluster left running is adopted (s).")
+            table.set_empty("No instances shown until the cluster left running is adopted (s) or stopped (S).")
         elif not self.instances:
             table.set_empty(f"Waiting for the {session.cluster.backend} cluster's instances...")
         self._draw()
@@ -216,7 +228,7 @@ class PodsPane(Pane):
                     cancellable=True,
                 )
 
-        hint = "adopt: keep them and their job; stop: stop them and start a fresh cluster."
+        hint = "adopt: keep them and their job; stop: stop them and start a fresh cluster (S only stops them)."
         self.app.push_screen(FormScreen("Cluster left running", fields, hint), done)
 
     def _selected(self) -> str | None:
@@ -240,19 +252,27 @@ class PodsPane(Pane):
             self.app.push_screen(TextScreen(f"describe {name}", lambda: describe_instance(self.engine, name)))
 
     def action_stop_cluster(self) -> None:
-        """Stopping ends the job and whatever runs on the cluster: ask first when one is live."""
-        if not self.engine.live.is_open:
+        """Stopping ends the job and whatever runs on the cluster: ask first when one is live. A cluster a crash
+        left is stopped as it is, neither adopted nor replaced."""
+        if self.engine.live.is_open:
+            stop, question = self.engine.live.stop, stop_question(self.engine.store.session.job)
+        elif self.engine.leftover_cluster():
+            names = ", ".join(p.name for p in self.engine.store.session.cluster.processes)
+            stop, question = (
+                self.engine.stop_leftover_cluster,
+                f"Stop the Flink cluster a crashed scaletui left ({names})? {LOST}",
+            )
+        else:
             self.scaletui.say("No cluster is running.")
             return
         from scaletui.tui.screens.confirm import ConfirmScreen
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_intent("stopping the cluster", self.engine.live.stop, group="cluster")
+                self.run_intent("stopping the cluster", stop, group="cluster")
             else:
                 self.scaletui.say("Cluster kept.")
 
-        question = stop_question(self.engine.store.session.job)
         self.app.push_screen(ConfirmScreen(question, STOP_KEYS), done)
 
     def action_add_taskmanager(self) -> None:
