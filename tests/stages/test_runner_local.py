@@ -91,6 +91,21 @@ def test_failure_names_the_task_and_its_message(session: SessionStore, tmp_path:
     assert record.state == "failed" and record.failed_task == result.failed_task
 
 
+def test_a_module_that_cannot_run_is_said_as_such_not_blamed_on_java(session: SessionStore, tmp_path: Path) -> None:
+    """A host whose Python interpreter fails (MODULE FAILURE, rc 127) was reported as "Flink needs Java 11 or newer
+    (java -version: not found)": "Find Java" ignores its own failure, so the module's went unsaid."""
+    result = stages_runner(session).run_stage(
+        "local",
+        threading.Event(),
+        extravars={"scaletui_cache_dir": str(tmp_path), "ansible_python_interpreter": "/nonexistent/python3"},
+    )
+    assert result.state == "failed"
+    assert result.failed_task == "Check Ansible could run a module on the host"
+    assert "failed: could not run a module on localhost: /" in result.message, result.message
+    assert "/nonexistent/python3" in result.message and "rc 127" in result.message
+    assert "ansible_python_interpreter" in result.message and "Java" not in result.message
+
+
 def test_cancel_in_the_middle_stops_the_run(session: SessionStore, tmp_path: Path) -> None:
     bus = EventBus()
     cancel = threading.Event()
