@@ -2,18 +2,21 @@
 
 It lives apart from the run loop so the loop reads as what it does each second; every call still comes from the
 loop's thread (a step from the timeline or an intent from the app), so it needs no lock. On a wall clock the
-controller's actuations run in one `ActuationThread` beside the loop: a rescale that takes a minute no longer holds
-the timeline's faults and load steps, nor the user's keys. What must not overlap it (a rescale or TaskManager change
-by hand, a job submitted or cancelled, the run's end) waits for it with `wait_idle`.
+controller's actuations and the changes by hand (a rescale, TaskManagers) run one after the other in one
+`ActuationThread` beside the loop: a rescale or a TaskManager start that takes a minute no longer holds the
+timeline's faults and load steps, nor the user's keys. What must not overlap them (a job submitted or cancelled, the
+run's end) waits for them with `wait_idle`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
+from functools import partial
 from typing import TYPE_CHECKING
 
 from scaletui.config.models import StrategySpec
-from scaletui.engine.capabilities import Capabilities, ScalingTarget, one_way_ms
+from scaletui.engine.capabilities import Actuation, Capabilities, ScalingTarget, one_way_ms
 from scaletui.errors import UserError
 from scaletui.events import EventBus, Notice, StrategyChanged
 from scaletui.scaling.strategy import Strategy
@@ -47,6 +50,8 @@ class RunAutoscaler:
         self.actuation: ActuationThread | None = None
         self.params: dict[str, object] = dict(spec.params)
         """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
+        self._by_hand = ""
+        """The change by hand the actuation thread is making ("setting the TaskManagers to 3"), "" when none."""
         if not caps.virtual_time:
             from scaletui.scaling.actuation import ActuationThread
 
@@ -126,21 +131,88 @@ class RunAutoscaler:
             self.controller.note_manual_change(what)
             self._publish()
 
+    def rescale_by_hand(self, operator: str, parallelism: int) -> Future[str]:
+        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator) is checked first."""
+        actuation = self.caps.require_actuation()
+        job = self.caps.cluster.job()
+        names = [o.name for o in job.operators] if job is not None else []
+        if names and operator not in names:
+            raise UserError(f"The job has no operator named {operator!r}.", f"Its operators: {', '.join(names)}.")
+        self.note_manual(f"{operator} set to {parallelism} by hand")
+        change = partial(self._set_parallelism, actuation, operator, parallelism)
+        return self._after_actuation(f"setting {operator} to {parallelism}", change)
+
+    def _set_parallelism(self, actuation: Actuation, operator: str, parallelism: int) -> str:
+        job = self.caps.cluster.job()  # now: the autoscaler may have rescaled before
+        if job is not None and any(o.name == operator and o.parallelism == parallelism for o in job.operators):
+            return f"{operator} already runs at {parallelism}: nothing to rescale, the job was not restarted."
+        event = actuation.set_parallelism({operator: parallelism})
+        before = event.before.get(operator) if isinstance(event.before, dict) else event.before
+        info = self.caps.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
+        running = next((o.parallelism for o in info.operators if o.name == operator), None) if info else None
+        if running is not None and running < parallelism:
+            return (
+                f"{operator}: {before} -> {parallelism} asked, running at {running}: the cluster has too few slots. "
+                "Add a TaskManager (+ in Pods); Flink scales up when its slots register."
+            )
+        return f"{operator}: {before} -> {parallelism}."
+
+    def taskmanagers_by_hand(self, count: int) -> Future[str]:
+        actuation = self.caps.require_actuation()
+        self.note_manual(f"TaskManagers set to {count} by hand")
+        change = partial(self._set_taskmanagers, actuation, count)
+        return self._after_actuation(f"setting the TaskManagers to {count}", change)
+
+    def _set_taskmanagers(self, actuation: Actuation, count: int) -> str:
+        current = len([i for i in self.caps.cluster.instances() if i.role == "taskmanager"])
+        actuation.set_taskmanagers(count)
+        return f"TaskManagers: {current} -> {count}."
+
+    def _after_actuation(self, what: str, change: Callable[[], str]) -> Future[str]:
+        """A change by hand (`what`: "setting the TaskManagers to 3") after the actuation under way: off the loop's
+        thread on a wall clock, so the faults, load steps and keys that come meanwhile act at once; in this thread
+        on a simulated clock, where its wait is what moves time. The future holds what it says."""
+        if self.actuation is None:
+            return finished(change)
+        if self.actuation.busy():
+            self._say_waiting(what)
+        future: Future[str] = Future()
+
+        def work() -> None:
+            self._by_hand = what
+            try:
+                future.set_result(change())
+            except Exception as e:
+                future.set_exception(e)
+            finally:
+                self._by_hand = ""
+
+        future.set_running_or_notify_cancel()
+        self.actuation.start(work)
+        return future
+
     def wait_idle(self, before: str) -> None:
-        """Let the autoscaler's running actuation end before `before` ("the run ends"), saying so when it must wait."""
+        """Let the running actuations end before `before` ("the run ends"), saying so when it must wait."""
         if self.actuation is None or not self.actuation.busy():
             return
-        status = self.status()
-        acting = status.acting if status is not None and status.acting else "rescaling"
-        self.bus.publish(
-            Notice(ts=self.caps.clock.now(), source="run",
-                   message=f"Waiting for the autoscaler ({acting}) to finish before {before}.")
-        )  # fmt: skip
+        acting = self._say_waiting(before)
         if not self.actuation.wait(IDLE_WAIT_S):
             raise UserError(
-                f"The autoscaler's actuation ({acting}) has not ended after {IDLE_WAIT_S:.0f}s.",
+                f"The actuation under way ({acting}) has not ended after {IDLE_WAIT_S:.0f}s.",
                 "See the Pods pane and the session log; the platform may be stuck.",
             )
+
+    def _say_waiting(self, before: str) -> str:
+        """Say what `before` waits for: the autoscaler's change or one by hand; returns it."""
+        status = self.status()
+        if status is not None and status.acting:
+            acting = f"the autoscaler ({status.acting})"
+        else:
+            acting = self._by_hand or "the autoscaler (rescaling)"
+        self.bus.publish(
+            Notice(ts=self.caps.clock.now(), source="run", message=f"Waiting for {acting} to finish before {before}.")
+        )
+        return acting
 
     def tick(self) -> None:
         if self.controller is not None:
@@ -161,3 +233,22 @@ class RunAutoscaler:
                     params=dict(self.params),
                 )
             )  # fmt: skip
+
+
+def finished(call: Callable[[], str]) -> Future[str]:
+    """`call` done now, its sentence or its error in a future, like a change that ran on the actuation thread."""
+    future: Future[str] = Future()
+    future.set_running_or_notify_cancel()
+    try:
+        future.set_result(call())
+    except Exception as e:
+        future.set_exception(e)
+    return future
+
+
+def failed(error: Exception) -> Future[str]:
+    """A change refused before it started, as a future like those of the changes that did."""
+    future: Future[str] = Future()
+    future.set_running_or_notify_cancel()
+    future.set_exception(error)
+    return future

@@ -2,11 +2,12 @@
 
 Every second of the platform's clock it applies what is due (timeline steps of the experiment file, then intents a
 user sent from the app), drives the load, ticks the autoscaler, and watches the job. A live session is a run with
-no end. On a wall clock the autoscaler's rescales run beside the loop (engine/autoscaler.py), so a fault or a load
-step is applied when it is due even while one runs; a change by hand, a job submitted or cancelled, and the run's
-end wait for it. Intents are applied here, in the loop's thread, at the start of a step: the run is then the same
-whether a step came from a key or from a file, which is what lets `--script` replay a session made by hand (and, on
-the simulator, make the same decisions).
+no end. On a wall clock the rescales and TaskManager changes, the autoscaler's and those by hand, run one after the
+other beside the loop (engine/autoscaler.py), so a fault or a load step is applied when it is due even while one
+runs; a job submitted or cancelled, and the run's end, wait for them. Intents are started here, in the loop's
+thread, as they come: the run is then the same whether a step came from a key or from a file, which is what lets
+`--script` replay a session made by hand (and, on the simulator, make the same decisions). A live intent is
+recorded at the time it was started, which is when the user asked for it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from scaletui.config.models import (
@@ -38,7 +40,7 @@ from scaletui.config.models import (
     TaskManagersStep,
     TimelineStep,
 )
-from scaletui.engine.autoscaler import RunAutoscaler
+from scaletui.engine.autoscaler import RunAutoscaler, failed, finished
 from scaletui.engine.capabilities import Capabilities, unmet_need
 from scaletui.errors import ConfigError, JobError, UserError
 from scaletui.events import (
@@ -181,15 +183,25 @@ class Run:
         self.cancel.set()
         self._wake.set()
 
-    def apply(self, step: TimelineStep) -> str:
-        """Do one step now, in the loop's thread; returns what happened in one sentence."""
+    def apply(self, step: TimelineStep) -> Future[str]:
+        """Start one step now, in the loop's thread; the future holds what happened in one sentence. A rescale or a
+        TaskManager change ends later on a wall clock (after the actuation under way); any other step has ended."""
+        match step:
+            case RescaleStep():
+                start = partial(self.autoscaler.rescale_by_hand, step.operator, step.parallelism)
+            case TaskManagersStep():
+                start = partial(self.autoscaler.taskmanagers_by_hand, step.count)
+            case _:
+                return finished(partial(self._apply_now, step))
+        try:
+            return start()
+        except Exception as e:
+            return failed(e)
+
+    def _apply_now(self, step: TimelineStep) -> str:
         match step:
             case LoadStep():
                 return self._set_load(step.load)
-            case RescaleStep():
-                return self._rescale(step.operator, step.parallelism)
-            case TaskManagersStep():
-                return self._taskmanagers(step.count)
             case StrategyStep():
                 return self.autoscaler.choose(step.name, step.params)
             case PauseStep() | ResumeStep():
@@ -228,37 +240,6 @@ class Run:
         info = job.submit(self.plan.job, self.profile.rate_at(self.elapsed()), self.cancel)
         self.job_submitted = True
         return f"Job submitted ({info.job_id[:8]})."
-
-    def _rescale(self, operator: str, parallelism: int) -> str:
-        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator) is checked first."""
-        actuation = self.caps.require_actuation()
-        job = self.caps.cluster.job()
-        names = [o.name for o in job.operators] if job is not None else []
-        if names and operator not in names:
-            raise UserError(f"The job has no operator named {operator!r}.", f"Its operators: {', '.join(names)}.")
-        self.autoscaler.wait_idle(f"setting {operator} to {parallelism}")
-        self.autoscaler.note_manual(f"{operator} set to {parallelism} by hand")
-        job = self.caps.cluster.job()  # again: the autoscaler may have rescaled while we waited for it
-        if job is not None and any(o.name == operator and o.parallelism == parallelism for o in job.operators):
-            return f"{operator} already runs at {parallelism}: nothing to rescale, the job was not restarted."
-        event = actuation.set_parallelism({operator: parallelism})
-        before = event.before.get(operator) if isinstance(event.before, dict) else event.before
-        info = self.caps.cluster.job()  # the scheduler caps an upper bound above the cluster's slots
-        running = next((o.parallelism for o in info.operators if o.name == operator), None) if info else None
-        if running is not None and running < parallelism:
-            return (
-                f"{operator}: {before} -> {parallelism} asked, running at {running}: the cluster has too few slots. "
-                "Add a TaskManager (+ in Pods); Flink scales up when its slots register."
-            )
-        return f"{operator}: {before} -> {parallelism}."
-
-    def _taskmanagers(self, count: int) -> str:
-        actuation = self.caps.require_actuation()
-        self.autoscaler.wait_idle(f"setting the TaskManagers to {count}")
-        current = len([i for i in self.caps.cluster.instances() if i.role == "taskmanager"])
-        self.autoscaler.note_manual(f"TaskManagers set to {count} by hand")
-        actuation.set_taskmanagers(count)
-        return f"TaskManagers: {current} -> {count}."
 
     # --- the loop ------------------------------------------------------------------------------------------------
 
@@ -310,24 +291,32 @@ class Run:
             if self._wake.wait(left):
                 self._wake.clear()
                 if not self.cancel.is_set():
-                    self._apply_queue(self.elapsed())
+                    self._apply_queue()
 
     def _apply_due(self, elapsed: float) -> None:
-        """The steps due by now, in order. A step that a slow one before it (a TaskManager start) made late still
-        runs, late rather than never, and so does one due before the run's end that the end overtook."""
+        """The steps due by now, in order. A step that a slow one before it (a job submitted) made late still runs,
+        late rather than never, and so does one due before the run's end that the end overtook."""
         end = self.plan.duration if self.plan.duration is not None else math.inf
         while self._pending and self._pending[0].at <= min(max(elapsed, self.elapsed()), end) + AT_TOLERANCE_S:
             step = self._pending.popleft()
-            try:
-                said = self.apply(step)
-                self.bus.publish(Notice(ts=self.clock.now(), source="timeline", message=f"{step.at:g}s: {said}"))
-            except UserError as e:
-                self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run",
-                                            message=f"Timeline {step.do} at {step.at:g}s: {e.message}",
-                                            hint=e.hint))  # fmt: skip
-        self._apply_queue(elapsed)
+            self.apply(step).add_done_callback(partial(self._say_step, step))
+        self._apply_queue()
 
-    def _apply_queue(self, elapsed: float) -> None:
+    def _say_step(self, step: TimelineStep, done: Future[str]) -> None:
+        """A timeline step's outcome, once it is known (a change by hand ends on the actuation thread)."""
+        error = done.exception()
+        if error is None:
+            self.bus.publish(Notice(ts=self.clock.now(), source="timeline", message=f"{step.at:g}s: {done.result()}"))
+            return
+        if not isinstance(error, UserError):
+            log.error("timeline %s step failed", step.do, exc_info=error)
+        message, hint = (error.message, error.hint) if isinstance(error, UserError) else (f"{error}.", "")
+        self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run",
+                                    message=f"Timeline {step.do} at {step.at:g}s: {message}", hint=hint))  # fmt: skip
+
+    def _apply_queue(self) -> None:
+        """The intents sent since the last look, each started now and recorded at this time: when it was asked
+        for, not when the change before it (a TaskManager start) ended."""
         while True:
             with self._queue_lock:
                 if not self._queue:
@@ -335,13 +324,17 @@ class Run:
                 step, future = self._queue.popleft()
             if not future.set_running_or_notify_cancel():
                 continue
-            try:
-                message = self.apply(step)
-            except Exception as e:
-                future.set_exception(e)
-                continue
-            self.on_step(step.model_copy(update={"at": round(elapsed, 3)}))
-            future.set_result(message)
+            asked = step.model_copy(update={"at": round(self.elapsed(), 3)})
+            self.apply(step).add_done_callback(partial(self._answer, asked, future))
+
+    def _answer(self, step: TimelineStep, future: Future[str], done: Future[str]) -> None:
+        """Hand an intent's outcome to whoever sent it, recording it first when it was done."""
+        error = done.exception()
+        if error is not None:
+            future.set_exception(error)
+            return
+        self.on_step(step)
+        future.set_result(done.result())
 
     def _fail_queue(self, why: str) -> None:
         with self._queue_lock:

@@ -1,8 +1,8 @@
 """What was done by hand in a live session, kept as an experiment file that `--script` re-runs.
 
 The file is the live session's starting point (platform, job, load, strategy settings) plus one `[[timeline]]`
-entry per intent applied, at the second it was applied. It is rewritten atomically after every intent, so a crash
-leaves a file that replays everything up to it; the duration is the session's length so far.
+entry per intent applied, at the second it was asked for (and started). It is rewritten atomically after every
+intent, so a crash leaves a file that replays everything up to it; the duration is the session's length so far.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class HandTimeline:
     def write(self, elapsed: float) -> None:
         """Rewrite the file with the steps so far; the duration covers every step (and at least one second)."""
         with self._lock:
-            steps = list(self.steps)
+            steps = sorted(self.steps, key=lambda s: s.at)  # a TaskManager start is recorded when it ends
         last = max((s.at for s in steps), default=0.0)
         duration = max(round(elapsed), int(last) + 1, 1)
         info = self.start.experiment.model_copy(update={"duration": float(duration)})

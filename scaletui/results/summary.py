@@ -16,8 +16,8 @@ from scaletui.results.rundata import RunData
 from scaletui.results.slo import SloResult, check_slo
 
 DEFINITIONS = (
-    "Duration: the job's time, from its start (t = 0) to its last sample; rows recorded before it (operator "
-    '"(job)", t_s < 0) and the teardown after it are left out. '
+    "Every figure covers the job's time, from its start (t = 0) to its last sample (the duration): rows "
+    'recorded before it (operator "(job)", t_s < 0) and the teardown after it are left out. '
     "Throughput: mean over time steps of the target and achieved rates (steps where each was measured). "
     "Latency pXX: mean over time steps of the sink's per-step pXX end-to-end latency (when only one latency "
     "statistic is recorded, its XXth percentile over the steps). "
@@ -68,12 +68,14 @@ def _mean(values: np.ndarray) -> float | None:
 
 
 def latency_quantile(data: RunData, q: int) -> float | None:
+    job = data.job_steps()
     if f"p{q}" in data.latency:
-        return _mean(data.latency[f"p{q}"])
+        return _mean(data.latency[f"p{q}"][job])
     names = [name for name in data.latency if name in _SINGLE_STAT_NAMES] or list(data.latency)
     if len(names) != 1:
         return None
-    known = data.latency[names[0]][~np.isnan(data.latency[names[0]])]
+    series = data.latency[names[0]][job]
+    known = series[~np.isnan(series)]
     return float(np.percentile(known, q)) if len(known) else None
 
 
@@ -97,7 +99,7 @@ def slot_seconds(data: RunData) -> float | None:
         stacked = np.vstack(list(data.parallelism.values()))
         widest = np.where(np.isnan(stacked).all(axis=0), np.nan, np.nan_to_num(stacked, nan=-1).max(axis=0))
         used = np.where(np.isnan(used), widest, used)
-    known = ~np.isnan(used)
+    known = ~np.isnan(used) & data.job_steps()
     return float((used[known] * data.step_durations()[known]).sum()) if known.any() else None
 
 
@@ -111,7 +113,8 @@ def summarize(data: RunData, slo: SloSpec | None = None) -> RunSummary:
     """The summary of a run; `slo` defaults to the one its experiment file asserts."""
     spec = slo or data.slo
     result = check_slo(spec, data) if spec is not None else None
-    target, achieved = _mean(data.target), _mean(data.achieved)
+    job = data.job_steps()
+    target, achieved = _mean(data.target[job]), _mean(data.achieved[job])
     ratio = achieved / target if target and achieved is not None else None
     rescales, _ = count_rescales(data)
     slots = slot_seconds(data)

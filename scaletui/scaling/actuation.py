@@ -7,33 +7,56 @@ moves time, so it stays in the caller's thread.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from scaletui.cluster.base import ClusterBackend
 from scaletui.events import ActuationEvent, EventBus
 from scaletui.scaling.observation import Decision, Observation
 
+log = logging.getLogger(__name__)
+
 
 class ActuationThread:
-    """At most one actuation at a time, off the thread that decided it. Shared by every controller of a run, so a
-    strategy swapped in mid-rescale waits for the rescale its predecessor started."""
+    """Actuations one at a time, in the order they were started, off the thread that decided them. Shared by every
+    controller of a run and by the run's changes by hand, so a strategy swapped in mid-rescale, or a TaskManager
+    added by key, waits for the rescale started before it."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._works: deque[Callable[[], object]] = deque()
         self._thread: threading.Thread | None = None
 
     def busy(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        with self._lock:
+            return self._thread is not None
 
     def start(self, work: Callable[[], object]) -> None:
-        if self.busy():
-            raise RuntimeError("an actuation is already running")
-        self._thread = threading.Thread(target=work, name="scaling-actuation", daemon=True)
-        self._thread.start()
+        """Run `work` once those started before it have ended."""
+        with self._lock:
+            self._works.append(work)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._drain, name="scaling-actuation", daemon=True)
+                self._thread.start()
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._works:
+                    self._thread = None
+                    return
+                work = self._works.popleft()
+            try:
+                work()
+            except Exception:  # each work reports its own failure; this keeps the next ones running
+                log.exception("an actuation failed")
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the running actuation to end; False when `timeout` passed first."""
-        thread = self._thread
+        """Wait for the running actuations to end; False when `timeout` passed first."""
+        with self._lock:
+            thread = self._thread
         if thread is None or thread is threading.current_thread():
             return True
         thread.join(timeout)

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 
 from scaletui.cluster.simulator import SimulatedCluster
 from scaletui.config.models import (
+    FaultStep,
     JobSpec,
     LoadSpec,
     LoadStep,
@@ -23,14 +24,16 @@ from scaletui.config.models import (
     RescaleStep,
     StrategySpec,
     TaskManagersStep,
+    TimelineStep,
 )
 from scaletui.engine.faults import FaultControl
 from scaletui.engine.run import Run, RunPlan
-from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, LoadChanged, Notice
+from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, FaultEvent, LoadChanged, Notice
 from scaletui.scaling.observation import Decision, Observation
 from scaletui.scaling.strategy import Strategy
 from scaletui.session.store import SessionStore
 from scaletui.workload.profiles import ConstantProfile
+from tests.chaos.journal import JournalFaults
 from tests.chaos.realenv import wait_for
 from tests.recording import journal
 
@@ -142,9 +145,10 @@ class WallRun:
         return next((e for e in list(self.events) if isinstance(e, kind) and match(e)), None)
 
 
-def wall_run(tmp_path) -> WallRun:  # type: ignore[no-untyped-def]
-    """A live run (no end) on the simulator driven by the wall clock, its autoscaler asking for a TaskManager that
-    takes TM_START_S to start, the loop in its own thread as the app runs it."""
+def wall_run(tmp_path, autoscaler: bool = True, on_step=lambda step: None) -> WallRun:  # type: ignore[no-untyped-def]
+    """A live run (no end) on the simulator driven by the wall clock, where a TaskManager takes TM_START_S to start
+    (the autoscaler asks for one, unless `autoscaler` is False), the loop in its own thread as the app runs it;
+    faults go to an in-memory backend. `on_step` hears the intents as the live session records them."""
     from scaletui.engine.simulator_set import open_simulator
 
     bus = EventBus()
@@ -178,12 +182,13 @@ def wall_run(tmp_path) -> WallRun:  # type: ignore[no-untyped-def]
         job=JOB,
         load=LoadSpec.model_validate({"profile": "constant", "rate": 150}),
         profile=ConstantProfile(150.0),
-        strategy=spec,
-        initial_strategy=OneMoreTaskManager(),
+        strategy=spec if autoscaler else StrategySpec(),
+        initial_strategy=OneMoreTaskManager() if autoscaler else None,
         submit_job=True,
     )
-    run = Run(caps, plan, bus, FaultControl(journal(SessionStore.open(tmp_path / "s")), bus), _no_strategy,
-              threading.Event())  # fmt: skip
+    faults = FaultControl(journal(SessionStore.open(tmp_path / "s")), bus)
+    faults.attach("simulator", (JournalFaults(),), sim.instances)
+    run = Run(caps, plan, bus, faults, _no_strategy, threading.Event(), on_step)
     run.begin()
     thread = threading.Thread(target=run.run, name="run-loop", daemon=True)
     thread.start()
@@ -249,3 +254,36 @@ def test_the_run_ends_only_after_the_autoscalers_actuation(tmp_path) -> None:  #
     finally:
         wr.run.stop()
         wr.run.caps.close(stop_cluster=True)
+
+
+def test_a_fault_fired_while_a_taskmanager_is_added_by_hand_is_injected_at_once_and_recorded_then(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A `+` took a minute on a loaded machine, and a fault fired meanwhile waited for it silently; the live
+    timeline recorded the fault at the time the `+` began, so its replay fired it a minute early."""
+    recorded: list[TimelineStep] = []
+    wr = wall_run(tmp_path, autoscaler=False, on_step=recorded.append)
+    try:
+        added = wr.run.submit(TaskManagersStep(at=0, do="taskmanagers", count=3))
+        sim = wr.run.caps.cluster
+        assert isinstance(sim, SimulatedCluster)
+        assert wait_for(lambda: sim.engine.pending_taskmanagers, timeout=30), "the TaskManager start never began"
+        began = wr.run.elapsed()
+        assert wait_for(lambda: wr.run.elapsed() > began, timeout=TM_START_S), "the run's clock stood still"
+        asked_at = wr.run.elapsed()
+        fired = wr.run.submit(FaultStep(at=0, do="fault", kind="pause", targets=["taskmanager-1"], duration=60))
+        assert fired.result(timeout=TM_START_S).startswith("Fault "), "the fault waited for the TaskManager start"
+        assert wr.first(FaultEvent, lambda e: e.action == "injected")
+        assert not wr.calls and not added.done(), "the TaskManager start ended before the fault was injected"
+        assert added.result(timeout=60) == "TaskManagers: 2 -> 3."
+    finally:
+        wr.run.stop()
+        wr.thread.join(60)
+        wr.run.caps.close(stop_cluster=True)
+    fault, taskmanagers = sorted(recorded, key=lambda s: s.do)
+    assert isinstance(fault, FaultStep) and isinstance(taskmanagers, TaskManagersStep)
+    assert taskmanagers.at < round(asked_at, 3) <= fault.at < asked_at + TM_START_S / 2, (
+        taskmanagers.at,
+        asked_at,
+        fault.at,
+    )

@@ -234,7 +234,8 @@ def test_rows_before_the_job_are_labelled_and_left_out_of_the_duration(tmp_path:
     recorder = RunRecorder(tmp_path, "local", experiment_file=write_experiment(tmp_path / "e.toml"), bus=bus)
     recorder.started_at = start  # the recorder opened 4 s before the job began
     for early in (start + 1, start + 2, start + 3):
-        bus.publish(MetricsEvent(sample=JobSample(ts=early, taskmanagers=1, total_slots=2, free_slots=2)))
+        early_sample = JobSample(ts=early, target_rate=50.0, taskmanagers=2, total_slots=4, free_slots=0)
+        bus.publish(MetricsEvent(sample=early_sample))
     recorder.set_origin(start + 4)
     for step in range(1, 11):
         bus.publish(MetricsEvent(sample=sample(start + 4, step)))
@@ -244,6 +245,8 @@ def test_rows_before_the_job_are_labelled_and_left_out_of_the_duration(tmp_path:
     assert None not in pq.read_table(run_dir / "metrics.parquet").column("operator").to_pylist()
     data = load_run(run_dir)
     assert set(data.parallelism) == {"source", "map", "sink"}
-    assert data.duration == 10.0 and summarize(data).value("duration_s") == 10.0
+    summary = summarize(data)  # every figure over the job's time only, as the simulator's runs have no other
+    assert data.duration == 10.0 and summary.value("duration_s") == 10.0
+    assert (summary.value("target_rate"), summary.value("slot_seconds")) == (1000.0, 2 * 10.0)  # map at 2
     assert data.step_durations()[data.job_steps()].sum() == 10.0
     assert read_samples(run_dir)[0].operators == {}
