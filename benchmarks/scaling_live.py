@@ -201,11 +201,10 @@ def run_live(
 
 
 def _seconds(decision: DecisionEvent, wall: float, length: int) -> tuple[int, int]:
-    """The first and last second (index into the series) of a decision's actuation: it ended at the decision's
-    time, `rescale_s` after it was issued."""
-    took = decision.rescale_s or 0.0
-    end = min(length - 1, int(decision.ts - wall))
-    return min(end, int(decision.ts - took - wall)), end
+    """The first and last second (index into the series) of a decision's actuation: it began at the decision's
+    time and ended `rescale_s` after it."""
+    end = min(length - 1, int(decision.ts + (decision.rescale_s or 0.0) - wall))
+    return min(end, int(decision.ts - wall)), end
 
 
 def _wait_fresh(backend: Any, seconds: float) -> None:

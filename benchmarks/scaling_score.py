@@ -40,6 +40,8 @@ class Score:
 
 def score(run: Run, slo_ms: float, spt: int = 2) -> Score:
     applied = [d for d in run.decisions if d.applied]
+    # a decision counts from when its change was in effect: `ts` is when it was made, `rescale_s` before that
+    in_effect = [d.ts + (d.rescale_s or 0.0) for d in applied]
     slo_s = sum(1 for v in run.p99 if v is None or v > slo_ms)
     episodes: list[int] = []
     open_at: float | None = None
@@ -47,13 +49,13 @@ def score(run: Run, slo_ms: float, spt: int = 2) -> Score:
         if below and open_at is None:
             open_at = t
         elif not below and open_at is not None:
-            n = sum(1 for d in applied if open_at - 1 <= d.ts <= t)
+            n = sum(1 for at in in_effect if open_at - 1 <= at <= t)
             if n:
                 episodes.append(n)
             open_at = None
     still_below = (
         open_at is not None
-        and any(d.ts >= open_at - 1 for d in applied)
+        and any(at >= open_at - 1 for at in in_effect)
         or (open_at is not None and run.t[-1] - open_at > 120)
     )
     sizes = [max(d.parallelism.values()) for d in applied]

@@ -207,7 +207,8 @@ class ActuationEvent(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class DecisionEvent(Event):
-    """A strategy decision with its inputs and the reason; `applied` is False in dry-run or when unchanged."""
+    """A strategy decision with its inputs and the reason; `applied` is False in dry-run or when unchanged. `ts` is
+    when it was made; an applied one is published when its actuation ends, `rescale_s` later."""
 
     strategy: str
     parallelism: dict[str, int]
@@ -217,6 +218,7 @@ class DecisionEvent(Event):
     dry_run: bool = False
     inputs: dict[str, Any] = field(default_factory=dict)
     rescale_s: float | None = None
+    """How long applying it took (None when nothing was applied): it ended at `ts + rescale_s`."""
     before: dict[str, int] = field(default_factory=dict)
     """The parallelism the decision started from (its "from"; `parallelism` is its "to")."""
     taskmanagers_before: int | None = None

@@ -290,7 +290,8 @@ class ScalingController:
 
     def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent | None:
         """Decide and publish; a change is applied here, or handed to the actuation thread (then None: the decision
-        is published when the actuation ends, with its outcome)."""
+        is published when the actuation ends, with its outcome, stamped with the time it was made)."""
+        decided_at = self.clock.now()
         decision, notes = guard(self.spec, strategy.decide(obs), obs)
         changes = decision.changes(obs.parallelism)
         tm_change = (
@@ -306,7 +307,7 @@ class ScalingController:
                                  dry_run=dry_run and bool(changes or tm_change))  # fmt: skip
         with self._lock:
             self._acting = acting_text(changes, obs, decision.taskmanagers if tm_change else None)
-            self._acting_since = self.clock.now()
+            self._acting_since = decided_at
         if self.actuation_thread is None:
             return self._apply(strategy, decision, changes, obs, reason)
         self.actuation_thread.start(lambda: self._apply_reporting(strategy, decision, changes, obs, reason))
@@ -327,7 +328,9 @@ class ScalingController:
     def _apply(
         self, strategy: Strategy, decision: Decision, changes: dict[str, int], obs: Observation, reason: str
     ) -> DecisionEvent:
-        """Act, then restart the window from the actuation's end; a failed actuation is published, then raised."""
+        """Act, then restart the window from the actuation's end; a failed actuation is published, then raised. The
+        decision keeps the time it was made (`rescale_s` says how long acting took): history, plots and replays
+        place it before a fault that came while it was applied."""
         started, applied, failure = self.clock.now(), False, None
         try:
             act(self.cluster, self.bus, decision, changes, obs)
@@ -338,14 +341,14 @@ class ScalingController:
         finally:
             ended = self.clock.now()
             with self._lock:
-                self._acting = ""
+                self._acting, decided_at = "", self._acting_since
                 self._expected = None  # the next settled sample is the loop's own doing
                 self._settle_until = ended + SETTLE_S
                 self._since = ended
                 self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
         if applied:
             strategy.applied(decision, obs, ended)
-        event = self._publish(strategy, decision, obs, reason, applied=applied, rescale_s=ended - started)
+        event = self._publish(strategy, decision, obs, reason, applied, ended - started, decided_at=decided_at)
         if failure is not None:
             raise failure
         return event
@@ -359,9 +362,10 @@ class ScalingController:
         applied: bool,
         rescale_s: float | None,
         dry_run: bool = False,
+        decided_at: float | None = None,
     ) -> DecisionEvent:
         event = DecisionEvent(
-            ts=self.clock.now(),
+            ts=self.clock.now() if decided_at is None else decided_at,
             source="scaling",
             strategy=strategy.name,
             parallelism=dict(decision.parallelism),

@@ -75,3 +75,18 @@ def test_the_status_says_rescaling_while_the_loop_acts() -> None:
     assert ctl.status().acting == "" and not ctl.status().paused
     assert any(d.applied and d.taskmanagers and d.taskmanagers > 1 for d in decisions)
     assert all(d.before for d in decisions), "each decision keeps where it started from"
+
+
+def test_a_decision_is_stamped_when_it_was_made_and_rescale_s_says_how_long_applying_it_took() -> None:
+    """A scale-out that waited 30 s for its TaskManager was stamped when that wait ended: the history, the plot
+    markers and a replay put it after a fault that came meanwhile, though it was made before."""
+    sim = cluster()
+    ctl, decisions = controller(sim)
+    actuations: list[ActuationEvent] = []
+    ctl.bus.subscribe(lambda e: actuations.append(e) if isinstance(e, ActuationEvent) else None)
+    ctl.run(threading.Event(), until=sim.now + 300)
+    scale_out = next(d for d in decisions if d.applied and d.taskmanagers and d.taskmanagers > 1)
+    start = next(a for a in actuations if a.kind == "taskmanagers")
+    assert start.ended is not None and scale_out.rescale_s is not None
+    assert scale_out.ts <= start.started < start.ended <= scale_out.ts + scale_out.rescale_s + 1e-6
+    assert scale_out.rescale_s >= 30.0, "the TaskManager start is part of applying it"
