@@ -22,6 +22,7 @@ from scaletui.events import EventBus, Notice, StrategyChanged
 from scaletui.scaling.strategy import Strategy
 
 if TYPE_CHECKING:
+    from scaletui.chaos.journal import FaultJournal
     from scaletui.scaling.actuation import ActuationThread
     from scaletui.scaling.controller import ControllerStatus, ScalingController
 
@@ -40,12 +41,17 @@ class RunAutoscaler:
         spec: StrategySpec,
         bus: EventBus,
         load_strategy: Callable[[StrategySpec], Strategy],
+        faulted: Callable[[], str] = lambda: "",
     ) -> None:
-        """`spec` is the plan's strategy settings, which a strategy chosen later keeps (interval, window, bounds)."""
+        """`spec` is the plan's strategy settings, which a strategy chosen later keeps (interval, window, bounds);
+        `faulted` names the faults active on TaskManagers, the cause of a failover the loop pauses for."""
         self.caps = caps
         self.spec = spec
         self.bus = bus
         self.load_strategy = load_strategy
+        self.faulted = faulted
+        self._said_paused = False
+        """The pause state the last StrategyChanged said: the loop pausing itself is published too."""
         self.controller: ScalingController | None = None
         self.actuation: ActuationThread | None = None
         self.params: dict[str, object] = dict(spec.params)
@@ -77,6 +83,7 @@ class RunAutoscaler:
             topology=self.caps.topology,
             latency=(lambda: one_way_ms(latency.matrix())) if latency is not None else None,
             actuation_thread=self.actuation,
+            outside_cause=self.faulted,
         )
         self._publish()
         mode = "dry-run, " if spec.dry_run else ""
@@ -215,8 +222,11 @@ class RunAutoscaler:
         return acting
 
     def tick(self) -> None:
+        """One step of the loop; when it paused itself (the parallelism changed under it) the session hears it."""
         if self.controller is not None:
             self.controller.tick()
+            if self.controller.status().paused != self._said_paused:
+                self._publish()
 
     def _require(self) -> ScalingController:
         if self.controller is None:
@@ -226,6 +236,7 @@ class RunAutoscaler:
     def _publish(self) -> None:
         status = self.status()
         if status is not None:
+            self._said_paused = status.paused
             self.bus.publish(
                 StrategyChanged(
                     ts=self.caps.clock.now(), source="run", name=status.strategy, paused=status.paused,
@@ -233,6 +244,13 @@ class RunAutoscaler:
                     params=dict(self.params),
                 )
             )  # fmt: skip
+
+
+def taskmanager_faults(journal: FaultJournal) -> str:
+    """The active faults on TaskManagers in a few words ("pause on taskmanager-3"), "" when none: what can make
+    Flink fail the job over onto fewer slots. Read from the fault journal, so nothing of chaos is loaded for it."""
+    faults = [f for f in journal.entries() if any("taskmanager" in t for t in f.targets)]
+    return ", ".join(f"{f.kind} on {', '.join(f.targets)}" for f in faults)
 
 
 def finished(call: Callable[[], str]) -> Future[str]:

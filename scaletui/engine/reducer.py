@@ -24,6 +24,7 @@ from scaletui.events import (
     KubeconfigChanged,
     LoadChanged,
     LocalClusterChanged,
+    MetricsEvent,
     ReservationChanged,
     ReservationDropped,
     RunChanged,
@@ -31,6 +32,7 @@ from scaletui.events import (
     StrategyChanged,
     UiChanged,
 )
+from scaletui.metrics.model import JobSample
 from scaletui.session.model import (
     AppRecord,
     FaultRecord,
@@ -241,11 +243,28 @@ class SessionReducer:
                 del self.reducers[kind]
             self.reducers[RunChanged] = partial(_run, headless=True)
         self._unsubscribe = [bus.subscribe(self.apply, kind) for kind in self.reducers]
+        self._unsubscribe.append(bus.subscribe(self._running_parallelism, MetricsEvent))
 
     def apply(self, event: Event) -> None:
         reducer = self.reducers.get(type(event))
         if reducer is not None:
             self.store.update(reducer(event), durable=type(event) in DURABLE)
+
+    def _running_parallelism(self, event: Event) -> None:
+        """The job's parallelism as its samples show it: Flink changes it on its own too (a failover onto fewer
+        slots), and the Pods header shows what runs. Read every sample, written only when it changed."""
+        sample = event.sample if isinstance(event, MetricsEvent) else None
+        if not isinstance(sample, JobSample) or sample.stale or not sample.operators:
+            return
+        seen = sample.parallelism
+        if self.store.read(lambda s: all(seen.get(o.name, o.parallelism) == o.parallelism for o in s.job.operators)):
+            return
+
+        def change(s: Session) -> None:
+            for op in s.job.operators:
+                op.parallelism = seen.get(op.name, op.parallelism)
+
+        self.store.update(change)
 
     def mark_interrupted_stages(self) -> list[str]:
         """After a restart, stages still marked running were cut short: mark them cancelled, return their names."""

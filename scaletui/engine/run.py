@@ -40,7 +40,7 @@ from scaletui.config.models import (
     TaskManagersStep,
     TimelineStep,
 )
-from scaletui.engine.autoscaler import RunAutoscaler, failed, finished
+from scaletui.engine.autoscaler import RunAutoscaler, failed, finished, taskmanager_faults
 from scaletui.engine.capabilities import Capabilities, unmet_need
 from scaletui.errors import ConfigError, JobError, UserError
 from scaletui.events import (
@@ -109,7 +109,8 @@ class Run:
         self.faults = faults
         self.on_step = on_step
         self.clock = caps.clock
-        self.autoscaler = RunAutoscaler(caps, plan.strategy, bus, load_strategy)
+        faulted = partial(taskmanager_faults, faults.journal)
+        self.autoscaler = RunAutoscaler(caps, plan.strategy, bus, load_strategy, faulted)
         self.load_spec = plan.load
         self.profile = plan.profile
         self.started_at: float | None = None

@@ -70,10 +70,12 @@ class ScalingController:
         topology: TopologySource | None = None,
         latency: LatencyModel | None = None,
         actuation_thread: ActuationThread | None = None,
+        outside_cause: Callable[[], str] | None = None,
     ) -> None:
         """`topology` (the operator graph, slot placement) defaults to the cluster's when it offers one; `latency`
         gives measured node-to-node one-way delays (Consul, probes), else the topology's model is used;
-        `actuation_thread` runs actuations off the caller's thread (wall clocks only)."""
+        `actuation_thread` runs actuations off the caller's thread (wall clocks only); `outside_cause` names what
+        else may change the parallelism now (the faults active on TaskManagers), "" when nothing."""
         self.cluster = cluster
         self.topology = topology if topology is not None else (cluster if isinstance(cluster, TopologySource) else None)
         self.latency = latency
@@ -82,6 +84,7 @@ class ScalingController:
         self.clock = clock or WallClock()
         self.sample_period = sample_period
         self.actuation_thread = actuation_thread
+        self.outside_cause = outside_cause
         self._strategy = strategy
         self._dry_run = self.spec.dry_run
         self._paused = False
@@ -261,7 +264,9 @@ class ScalingController:
             for k, v in seen.items()
         )
         if not towards:
-            self._paused, self._pause_reason = True, f"parallelism changed outside the loop ({seen})"
+            cause = self.outside_cause() if self.outside_cause is not None else ""
+            why = f"the job failed over under a fault, {cause}" if cause else "parallelism changed outside the loop"
+            self._paused, self._pause_reason = True, f"{why} ({seen})"
             self.bus.publish(
                 Notice(
                     ts=self.clock.now(),

@@ -7,6 +7,7 @@ the notices that follow it up to two more.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
+    from scaletui.scaling.controller import ControllerStatus
     from scaletui.session.model import Session
     from scaletui.tui.theming import Palette
 
@@ -44,9 +46,11 @@ def summary(
     instances: Sequence[Instance] = (),
     work: Sequence[tuple[str, float]] = (),
     width: int = 0,
+    scaling: ControllerStatus | None = None,
 ) -> Text:
     """The parts most often needed come first, then the work under way with how long it has run (a notice it causes
-    takes the message line from its own sentence); lines break between parts to fit `width`."""
+    takes the message line from its own sentence); lines break between parts to fit `width`. `scaling` is the
+    running autoscaler's own state: paused by itself too, and why."""
     parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
@@ -69,7 +73,10 @@ def summary(
         parts.append(Text.assemble(("job ", "dim"), "none"))
     if session.strategy.name != "none":
         flags = " (dry-run)" if session.strategy.dry_run else ""
-        flags += " (paused)" if session.strategy.paused else ""
+        if scaling is not None:
+            flags += paused_text(scaling.pause_reason) if scaling.paused else ""
+        else:
+            flags += " (paused)" if session.strategy.paused else ""
         parts.append(Text(f"{session.strategy.name}{flags}", style=palette.style("decision")))
     if session.faults:
         count = len(session.faults)
@@ -80,6 +87,13 @@ def summary(
         if seconds >= 1:
             parts.append(Text(f"{what.split(' (', 1)[0]} {format_duration(seconds)}", style=palette.style("warn")))
     return fit_parts(parts, width)
+
+
+def paused_text(reason: str) -> str:
+    """The strategy's pause flag: bare when the user paused the loop, else with its cause in a few words
+    ("(paused: TaskManagers set to 3 by hand)", "(paused: the job failed over under a fault)")."""
+    cause = re.split(r";|,| \(", reason, maxsplit=1)[0].strip()
+    return " (paused)" if cause in ("", "paused by the user") else f" (paused: {cause})"
 
 
 def fit_parts(parts: Sequence[Text], width: int) -> Text:
@@ -114,12 +128,19 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
-        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]]] | None = None
+        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]], ControllerStatus | None] | None = None
 
-    def show(self, session: Session, now: float, palette: Palette, work: Sequence[tuple[str, float]] = ()) -> None:
+    def show(
+        self,
+        session: Session,
+        now: float,
+        palette: Palette,
+        work: Sequence[tuple[str, float]] = (),
+        scaling: ControllerStatus | None = None,
+    ) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
-        self._last = (session, now, palette, work)
-        text = summary(session, now, palette, self.instances, work, self.content_size.width)
+        self._last = (session, now, palette, work, scaling)
+        text = summary(session, now, palette, self.instances, work, self.content_size.width, scaling)
         if self._shown is None or not same_cell(text, self._shown):
             self._shown = text
             self.update(text)
