@@ -28,8 +28,13 @@ class PlannedFault:
 class FaultBackend(Protocol):
     name: str
 
-    def check(self, kind: str) -> None:
-        """Raise a one-sentence PlatformError if this fault cannot be done here (no root, missing tool)."""
+    def check(self, kind: str, params: BaseModel | None = None) -> None:
+        """Raise a one-sentence PlatformError if this fault cannot be done here (no root, missing tool), or if a
+        parameter given would not be applied by the mechanism this backend uses here."""
+        ...
+
+    def how(self, kind: str) -> str:
+        """How this backend makes a fault of `kind` here when it is worth telling (a fallback mechanism), else ""."""
         ...
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:

@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from scaletui.chaos.backend import PlannedFault, WriteAhead
 from scaletui.chaos.params import (
     BandwidthParams,
@@ -191,10 +193,13 @@ class ChaosMeshFaults:
         """Undoes recorded deletes with the kubeconfig each one names; injects nothing (no cluster is attached)."""
         return cls(None, "")
 
-    def check(self, kind: str) -> None:
-        """Every fault kind exists in Chaos Mesh; reachability shows at create time."""
+    def check(self, kind: str, params: BaseModel | None = None) -> None:
+        """Every fault kind and parameter exists in Chaos Mesh; reachability shows at create time."""
         if self.api is None:
             raise PlatformError("No Kubernetes cluster is attached for Chaos Mesh faults.", "Start a run first.")
+
+    def how(self, kind: str) -> str:
+        return ""
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
         self.check(fault.kind)

@@ -22,7 +22,7 @@ from scaletui.chaos import params as fault_params
 from scaletui.chaos import procs
 from scaletui.chaos.backend import FaultBackend, PlannedFault
 from scaletui.chaos.journal import FaultJournal
-from scaletui.chaos.targets import OperatorPlacement, resolve
+from scaletui.chaos.targets import OperatorPlacement, left_out, resolve
 from scaletui.cluster.base import Instance
 from scaletui.errors import ConfigError, PlatformError, UserError
 from scaletui.events import ErrorEvent, EventBus, FaultEvent, Notice
@@ -82,7 +82,7 @@ class ChaosLedger:
         if not duration > 0:
             raise ConfigError(f"A {kind} fault needs a duration above 0 s, got {duration}.", "Give it a duration.")
         be = self._backend(backend)
-        be.check(kind)
+        be.check(kind, typed)
         chosen = resolve(targets, self.instances(), self.operators)
         now = self.clock()
         record = FaultRecord(
@@ -101,7 +101,8 @@ class ChaosLedger:
             be.inject(planned, lambda step: self._write_ahead(record.id, step))
         except Exception as e:
             message = e.message if isinstance(e, UserError) else f"{type(e).__name__}: {e}"
-            self._revert(record.id, "failed", message)
+            hint = f" {e.hint}" if isinstance(e, UserError) and e.hint else ""
+            self._revert(record.id, "failed", f"not injected: {message}{hint}")
             if isinstance(e, UserError):
                 raise
             raise PlatformError(
@@ -116,11 +117,21 @@ class ChaosLedger:
                 action="injected",
                 targets=tuple(record.targets),
                 expires=record.expires_at,
-                message=f"{kind} on {', '.join(record.targets)} for {duration:g} s",
+                message=self.said(record, targets),
             )
         )
         self._wake.set()
         return saved or record
+
+    def said(self, fault: FaultRecord, specs: Sequence[str]) -> str:
+        """A fired fault in words: what, where and how long; how the backend makes it when that is worth knowing
+        (delay through the user-space queue); which instances a role target left out because they are starting."""
+        backend = self.backends.get(fault.backend)
+        how = backend.how(fault.kind) if backend is not None else ""
+        starting = [n for n in left_out(specs, self.instances()) if n not in fault.targets]
+        aside = f" ({', '.join(starting)} still starting: not faulted)" if starting else ""
+        duration = fault.expires_at - fault.started_at
+        return f"{fault.kind} on {', '.join(fault.targets)} for {duration:g}s{' ' + how if how else ''}{aside}"
 
     def _backend(self, name: str | None) -> FaultBackend:
         if name is None:

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from importlib.util import find_spec
 from typing import Any
 
+from pydantic import BaseModel
+
 from scaletui.chaos import netfilter, procs, tc
 from scaletui.chaos import targets as fault_targets
 from scaletui.chaos.backend import PlannedFault, WriteAhead
@@ -39,6 +41,7 @@ from scaletui.chaos.params import (
 from scaletui.cluster.base import Instance
 from scaletui.errors import PlatformError
 
+USER_SPACE_DELAY = "through scaletui's user-space NFQUEUE queue"
 NEEDS_ROOT = PlatformError(
     "Network faults need root to change tc and iptables rules.",
     "Run scaletui as root (sudo), or use kill, pause or cpu-stress, which need no root.",
@@ -62,8 +65,9 @@ class LocalFaults:
 
     # --- checks before anything is recorded --------------------------------------------------------------------
 
-    def check(self, kind: str) -> None:
-        """Raise the one-sentence error for a fault this machine cannot do, before the ledger records anything."""
+    def check(self, kind: str, params: BaseModel | None = None) -> None:
+        """Raise the one-sentence error for a fault this machine cannot do, or a parameter it would not apply, before
+        the ledger records anything."""
         if kind in ("delay", "loss", "bandwidth", "partition"):
             if os.geteuid() != 0:
                 raise NEEDS_ROOT
@@ -81,11 +85,27 @@ class LocalFaults:
                 f"{kind.capitalize()} needs stress-ng, which is not installed.",
                 "Install it: apt-get install -y stress-ng.",
             )
+        if isinstance(params, DelayParams) and params.correlation and not tc.netem_available():
+            raise PlatformError(
+                f"This kernel has no sch_netem, so the delay runs {USER_SPACE_DELAY}, which ignores correlation.",
+                "Leave correlation out, or load sch_netem (modprobe sch_netem) to have it applied.",
+            )
+        if isinstance(params, LossParams) and params.correlation:
+            raise PlatformError(
+                "Local loss drops each packet independently (iptables statistic), so it does not apply correlation.",
+                "Leave correlation out; Chaos Mesh applies it on Kubernetes.",
+            )
+
+    def how(self, kind: str) -> str:
+        """Delay without sch_netem is the user-space queue: it is said, since its timing is coarser than netem's."""
+        if kind == "delay" and not tc.netem_available():
+            return f"{USER_SPACE_DELAY} (no sch_netem in this kernel)"
+        return ""
 
     # --- inject ------------------------------------------------------------------------------------------------
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
-        self.check(fault.kind)
+        self.check(fault.kind, fault.params)
         params = fault.params
         chosen = fault_targets.select(fault.targets, getattr(params, "mode", "all"), getattr(params, "value", None))
         for target in chosen:

@@ -88,13 +88,9 @@ class FaultControl:
         refused = self.refusal()
         if refused is not None:
             raise refused
-        from scaletui.chaos.targets import left_out
-
         backend = self._backends[0].name
         fault = self.ledger.fire(kind, targets, duration, params or {}, backend=backend)
-        starting = [n for n in left_out(targets, self.ledger.instances()) if n not in fault.targets]
-        aside = f" ({', '.join(starting)} still starting: not faulted)" if starting else ""
-        return f"Fault {fault.id}: {kind} on {', '.join(fault.targets)} for {duration:g}s{aside}."
+        return f"Fault {fault.id}: {self.ledger.said(fault, targets)}."
 
     def revert(self, fault_id: str) -> str:
         if self.ledger.revert(fault_id):

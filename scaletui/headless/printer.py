@@ -5,6 +5,7 @@ Plain text (no rich), so output piped to a file or read over a slow SSH link sta
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from typing import TextIO
@@ -23,6 +24,9 @@ from scaletui.events import (
     StageStateChanged,
     StageTask,
 )
+
+FAULT_FIRED = re.compile(r"^[\d.]+s: Fault ([0-9a-f]+): ")
+"""The timeline's notice of a fault it fired (`20s: Fault <id>: pause on ...`), which its fault line already said."""
 
 
 def describe(event: Event) -> str | None:
@@ -54,8 +58,12 @@ def describe(event: Event) -> str | None:
         change = f"{event.kind}{'' if named else ' ' + event.target} {_counts(event.before, event.after)}"
         return f"[rescale] {change}{took}{down} {event.message}".rstrip()
     if isinstance(event, FaultEvent):
-        targets = ",".join(event.targets)
-        return f"[fault {event.fault_id}] {event.action} {event.kind} {targets} {event.message}".rstrip()
+        what = f"{event.kind} on {', '.join(event.targets)}"
+        if event.action == "injected":
+            return f"[fault {event.fault_id}] injected {event.message or what}"
+        if event.action == "failed":
+            return f"[fault {event.fault_id}] FAILED {what}: {event.message}"
+        return f"[fault {event.fault_id}] {event.action} {what}"
     if isinstance(event, ErrorEvent):
         return f"[error] {event.message} {event.hint}".rstrip()
     if isinstance(event, Notice):
@@ -77,6 +85,8 @@ class ProgressPrinter:
         self.last_rate = ""
         self._bar_shown = False
         self._lock = threading.Lock()
+        self._faults_said: set[str] = set()
+        self._failures_said: list[str] = []
 
     def __call__(self, event: Event) -> None:
         with self._lock:
@@ -90,7 +100,7 @@ class ProgressPrinter:
                 return
             if isinstance(event, Progress) and event.step == "run" and self.span is None and self.duration:
                 self.span = (event.ts, self.duration)
-            line = describe(event)
+            line = None if self._said_already(event) else describe(event)
             if line is None:
                 return
             if self._bar_shown:
@@ -98,6 +108,26 @@ class ProgressPrinter:
                 self._bar_shown = False
             self.stream.write(line + "\n")
             self.stream.flush()
+
+    def _said_already(self, event: Event) -> bool:
+        """One line per fault event: the timeline's notice of a fault it fired, and the error the run or the ledger
+        raises for a fault whose failure its fault line printed (same cause), say nothing new."""
+        if isinstance(event, FaultEvent):
+            if event.action == "injected":
+                self._faults_said.add(event.fault_id)
+            elif event.action == "failed":
+                self._failures_said.append(event.message)
+            return False
+        if isinstance(event, Notice) and event.source == "timeline":
+            fired = FAULT_FIRED.match(event.message)
+            return fired is not None and fired.group(1) in self._faults_said
+        if isinstance(event, ErrorEvent):
+            cause = event.message.partition(": ")[2]
+            said = next((m for m in self._failures_said if cause and cause in m), None)
+            if said is not None:
+                self._failures_said.remove(said)
+                return True
+        return False
 
     def _bar(self, now: float) -> None:
         if not self.span:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
+
 from scaletui.chaos.backend import PlannedFault, WriteAhead
 from scaletui.errors import PlatformError
 
@@ -23,9 +25,12 @@ class JournalFaults:
         self.injected: list[tuple[str, tuple[str, ...], float]] = []
         self.before_change: Callable[[], None] | None = None
 
-    def check(self, kind: str) -> None:
+    def check(self, kind: str, params: BaseModel | None = None) -> None:
         if kind == "bandwidth":
             raise PlatformError("Bandwidth faults need root.", "Run as root.")
+
+    def how(self, kind: str) -> str:
+        return ""
 
     def inject(self, fault: PlannedFault, write_ahead: WriteAhead) -> None:
         for n in range(self.steps):

@@ -203,3 +203,48 @@ def test_a_script_run_leaves_the_apps_live_state_as_it_was(tmp_path: Path, monke
         script_run = max(app.store.session.runs, key=lambda r: r.started_at)
     assert script_run.experiment == "sim-timeline" and script_run.status == "done" and script_run.headless
     assert (Path(script_run.results_dir) / "run.json").is_file()
+
+
+def test_one_line_per_fault_event_and_a_failed_fault_is_marked(tmp_path: Path) -> None:
+    """Review 33 #13: every fault was printed twice (`[fault id] injected pause taskmanager-2 pause on taskmanager-2
+    for 15 s` and `[info] 20s: Fault id: pause on taskmanager-2 for 15s.`), and a failed one twice more. Through a
+    real ledger, with the notice and the error the run publishes for a timeline fault."""
+    import io
+
+    from scaletui.chaos.ledger import ChaosLedger
+    from scaletui.cluster.base import Instance
+    from scaletui.engine.reducer import SessionFaultJournal
+    from scaletui.errors import UserError
+    from scaletui.events import ErrorEvent, EventBus, Notice
+    from scaletui.headless.printer import ProgressPrinter
+    from scaletui.session.store import SessionStore
+    from tests.chaos.journal import JournalFaults
+
+    bus, out = EventBus(), io.StringIO()
+    bus.subscribe(ProgressPrinter(stream=out, tty=False))
+    backend = JournalFaults()
+    tm = Instance(name="taskmanager-2", role="taskmanager", state="running")
+    ledger = ChaosLedger(SessionFaultJournal(SessionStore.open(tmp_path / "s")), bus, [backend], lambda: [tm])
+
+    def timeline_fault(at: float) -> None:
+        """What the run does for a timeline's fault step (engine/run.py `_apply_due`)."""
+        try:
+            fault = ledger.fire("pause", ["taskmanager-2"], 15)
+            bus.publish(Notice(source="timeline", message=f"{at:g}s: Fault {fault.id}: {ledger.said(fault, [])}."))
+        except UserError as e:
+            bus.publish(ErrorEvent(source="run", message=f"Timeline fault at {at:g}s: {e.message}", hint=e.hint))
+
+    timeline_fault(20)
+    fired = ledger.active()[0].id
+    ledger.revert(fired)
+    backend.fail_after = 0
+    timeline_fault(50)
+    bus.publish(Notice(source="timeline", message="60s: Load: constant (now 300 records/s)."))
+    lines = out.getvalue().splitlines()
+    failed = lines[2].split()[1].rstrip("]")
+    assert lines == [
+        f"[fault {fired}] injected pause on taskmanager-2 for 15s",
+        f"[fault {fired}] reverted pause on taskmanager-2",
+        f"[fault {failed}] FAILED pause on taskmanager-2: not injected: The journal is full. Empty it.",
+        "[info] 60s: Load: constant (now 300 records/s).",
+    ]

@@ -153,8 +153,10 @@ class ChaosPane(Pane):
             self.scaletui.say(f"{what} reverted.")
         elif event.action == "expired":
             self.scaletui.say(f"{what} expired and was reverted.")
-        elif event.action in ("failed", "cleaned"):
-            self.scaletui.say(event.message or f"{what} {event.action}.", "warning")
+        elif event.action == "failed":
+            self.scaletui.say(f"{what} failed: {event.message}", "warning")
+        elif event.action == "cleaned":
+            self.scaletui.say(event.message or f"{what} cleaned.", "warning")
 
     # --- intents ---------------------------------------------------------------------------------------------------
 
