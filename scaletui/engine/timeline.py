@@ -34,21 +34,23 @@ class HandTimeline:
         self.write(0.0)
 
     def add(self, step: TimelineStep, elapsed: float) -> None:
-        """`step.at` is when it was applied; `elapsed` the run's length so far, both on the run's clock."""
+        """`step.at` is when it was asked for; `elapsed` the run's length so far, both on the run's clock. Called
+        from the run loop and from the actuation thread (a TaskManager start is recorded when it ends)."""
         with self._lock:
             self.steps.append(step)
         self.write(elapsed)
 
     def write(self, elapsed: float) -> None:
-        """Rewrite the file with the steps so far; the duration covers every step (and at least one second)."""
+        """Rewrite the file with the steps so far, in time order; the duration covers every step (and at least one
+        second). One writer at a time, so a slower one never puts back a file with fewer steps."""
         with self._lock:
-            steps = sorted(self.steps, key=lambda s: s.at)  # a TaskManager start is recorded when it ends
-        last = max((s.at for s in steps), default=0.0)
-        duration = max(round(elapsed), int(last) + 1, 1)
-        info = self.start.experiment.model_copy(update={"duration": float(duration)})
-        doc = self.start.model_copy(update={"experiment": info, "timeline": steps, "faults": []})
-        text = HEADER.format(path=self.path) + tomli_w.dumps(_plain(doc))
-        atomic_write(self.path, text)
+            steps = sorted(self.steps, key=lambda s: s.at)
+            last = max((s.at for s in steps), default=0.0)
+            duration = max(round(elapsed), int(last) + 1, 1)
+            info = self.start.experiment.model_copy(update={"duration": float(duration)})
+            doc = self.start.model_copy(update={"experiment": info, "timeline": steps, "faults": []})
+            text = HEADER.format(path=self.path) + tomli_w.dumps(_plain(doc))
+            atomic_write(self.path, text)
 
 
 def _plain(experiment: Experiment) -> dict[str, Any]:
