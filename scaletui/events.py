@@ -226,12 +226,17 @@ class DecisionEvent(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class FaultEvent(Event):
+    """A fault's life: injected (with its parameters and backend, so a replay and the report show how strong it
+    was), then reverted, expired, cleaned after a crash, or failed."""
+
     fault_id: str
     kind: str
     action: Literal["injected", "reverted", "expired", "failed", "cleaned"]
     targets: tuple[str, ...] = ()
     expires: float | None = None
     message: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    backend: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

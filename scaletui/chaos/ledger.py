@@ -118,6 +118,8 @@ class ChaosLedger:
                 targets=tuple(record.targets),
                 expires=record.expires_at,
                 message=self.said(record, targets),
+                params=dict(record.params),
+                backend=record.backend,
             )
         )
         self._wake.set()

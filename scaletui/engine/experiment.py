@@ -165,6 +165,12 @@ class ExperimentRun:
             run.run()
             if cancel.is_set() and not self.live:
                 status, exit_code, message = "interrupted", 130, "interrupted; partial results kept"
+            elif run.failed_steps and not self.live:
+                exit_code, first = run.failed_steps[0]
+                count = len(run.failed_steps)
+                steps, them = ("steps", "them") if count > 1 else ("step", "it")
+                message = (f"the run did not go as written: {count} timeline {steps} failed ({first.rstrip('.')}); "
+                           f"report.md lists {them} under Problems")  # fmt: skip
         except UserError as e:
             from scaletui.engine.reservations import was_reported
 

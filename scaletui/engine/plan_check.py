@@ -179,6 +179,12 @@ def _check_step(
             f"operator = {toml_value(step.operator)} is not an operator of the job; "
             f"its operators are {', '.join(operators)}",
         )
+    elif isinstance(step, RescaleStep) and step.parallelism > experiment.job.max_parallelism:
+        raise entry.error(
+            "parallelism",
+            f"parallelism = {step.parallelism} is above job.max_parallelism = {experiment.job.max_parallelism}",
+            f"Lower it to {experiment.job.max_parallelism} or less, or raise job.max_parallelism.",
+        )
     elif isinstance(step, FaultStep):
         _check_fault(entry, step.kind, dict(step.params))
     elif isinstance(step, LoadStep):

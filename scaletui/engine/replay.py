@@ -189,7 +189,9 @@ class ReplayPlayer:
                 FaultRecord(
                     id=event.fault_id,
                     kind=event.kind,
+                    backend="chaos-mesh" if event.backend == "chaos-mesh" else "local",
                     targets=list(event.targets),
+                    params=dict(event.params),
                     started_at=event.ts,
                     expires_at=event.expires or event.ts,
                     undo={"state": "active"},

@@ -121,6 +121,8 @@ class Run:
         self.cancel = cancel
         self._wake = threading.Event()
         self._failure_reported = ""
+        self.failed_steps: list[tuple[int, str]] = []
+        """Each timeline step that failed, with its error's exit code and sentence: the run did not go as written."""
         self.check_plan()
 
     # --- before the loop -----------------------------------------------------------------------------------------
@@ -312,8 +314,9 @@ class Run:
         if not isinstance(error, UserError):
             log.error("timeline %s step failed", step.do, exc_info=error)
         message, hint = (error.message, error.hint) if isinstance(error, UserError) else (f"{error}.", "")
-        self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run",
-                                    message=f"Timeline {step.do} at {step.at:g}s: {message}", hint=hint))  # fmt: skip
+        said = f"Timeline {step.do} at {step.at:g}s: {message}"
+        self.failed_steps.append((error.exit_code if isinstance(error, UserError) else 1, said))
+        self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run", message=said, hint=hint))
 
     def _apply_queue(self) -> None:
         """The intents sent since the last look, each started now and recorded at this time: when it was asked

@@ -25,11 +25,14 @@ STAGES = "stages.jsonl"
 ACTUATIONS = "actuations.jsonl"
 STATE = "state.jsonl"
 """What the panes show besides samples and decisions (instances, job, strategy, load), for replay."""
+ERRORS = "errors.jsonl"
+"""Every error said during the run (a timeline step that failed, a fault that could not be injected, the job
+failing): report.md lists them, so a run that did not go as written says so where it is read."""
 EVENTS_LOG = "events.log"
 REPORT = "report.md"
 PLOTS_DIR = "plots"
 CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV, NODE_LATENCY_CSV)
-JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS, STATE)
+JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS, STATE, ERRORS)
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 

@@ -25,6 +25,7 @@ from scaletui.events import (
     ActuationEvent,
     ClusterChanged,
     DecisionEvent,
+    ErrorEvent,
     Event,
     EventBus,
     FaultEvent,
@@ -63,6 +64,7 @@ JSONL_EVENTS: tuple[tuple[tuple[type[Event], ...], str], ...] = (
     ((StageTask, StageStateChanged), layout.STAGES),
     ((ActuationEvent,), layout.ACTUATIONS),
     ((JobChanged, StrategyChanged, LoadChanged), layout.STATE),
+    ((ErrorEvent,), layout.ERRORS),
 )
 """Which events each JSON Lines file of a run holds (export names an empty file's columns from them)."""
 INSTANCES_EVERY_S = 10.0

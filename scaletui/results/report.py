@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from scaletui.config.models import SloSpec
 from scaletui.results import layout
@@ -45,12 +46,31 @@ def _faults(data: RunData) -> list[str]:
     windows = data.fault_windows()
     if not windows:
         return []
-    lines = ["", "## Faults", "", "| fault | kind | targets | from (s) | to (s) |", "|---|---|---|---|---|"]
+    head = "| fault | kind | targets | parameters | from (s) | to (s) |"
+    lines = ["", "## Faults", "", head, "|---|---|---|---|---|---|"]
     lines += [
-        f"| {_cell(w.fault_id, 24)} | {w.kind} | {_cell(', '.join(w.targets), 40)} | "
-        f"{w.start - data.start:.1f} | {w.end - data.start:.1f} |"
+        f"| {_cell(w.fault_id, 24)} | {w.kind} | {_cell(', '.join(w.targets), 40)} | {_cell(_params(w.params), 60)} "
+        f"| {w.start - data.start:.1f} | {w.end - data.start:.1f} |"
         for w in windows
     ]
+    return lines
+
+
+def _params(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in params.items() if v is not None and v != "") or "-"
+
+
+def _problems(data: RunData) -> list[str]:
+    """Errors said during the run, first thing after the header: a timeline step that failed means the run did not
+    go as its file says (a partition that never happened), whatever its figures show."""
+    if not data.errors:
+        return []
+    lines = ["", "## Problems", "", "| t (s) | where | what |", "|---|---|---|"]
+    for e in data.errors[:MAX_DECISION_ROWS]:
+        said = f"{e.get('message', '')} {e.get('hint', '')}".strip()
+        lines.append(f"| {float(e.get('ts', 0.0)) - data.start:.1f} | {e.get('source', '')} | {_cell(said, 200)} |")
+    if len(data.errors) > MAX_DECISION_ROWS:
+        lines.append(f"\n{len(data.errors) - MAX_DECISION_ROWS} more in {layout.ERRORS}.")
     return lines
 
 
@@ -77,7 +97,8 @@ def _decisions(data: RunData) -> list[str]:
 
 
 def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
-    lines = _header(data) + ["", "## Summary", "", summary_table(summary), "", f"<sub>{DEFINITIONS}</sub>"]
+    lines = _header(data) + _problems(data)
+    lines += ["", "## Summary", "", summary_table(summary), "", f"<sub>{DEFINITIONS}</sub>"]
     if plots:
         lines += [
             "",

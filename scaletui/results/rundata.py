@@ -35,6 +35,7 @@ class FaultWindow:
     start: float
     end: float
     targets: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class RunData:
     faults: list[dict[str, Any]] = field(default_factory=list)
     actuations: list[dict[str, Any]] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def run_id(self) -> str:
@@ -219,7 +221,12 @@ class RunData:
             end = min(ends) if ends else float(record.get("expires") or self.end)
             windows.append(
                 FaultWindow(
-                    str(fid), str(record.get("kind", "")), start, max(end, start), tuple(record.get("targets") or ())
+                    str(fid),
+                    str(record.get("kind", "")),
+                    start,
+                    max(end, start),
+                    tuple(record.get("targets") or ()),
+                    dict(record.get("params") or {}),
                 )
             )
         return windows
@@ -305,6 +312,7 @@ def load_run(run_dir: Path | str) -> RunData:
         faults=read_jsonl(root / layout.FAULTS),
         actuations=read_jsonl(root / layout.ACTUATIONS),
         stages=read_jsonl(root / layout.STAGES),
+        errors=read_jsonl(root / layout.ERRORS),
     )
 
 

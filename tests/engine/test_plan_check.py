@@ -67,6 +67,15 @@ def test_a_timeline_strategy_step_takes_its_own_parameters(tmp_path: Path) -> No
     assert "strategy ds2:" in refusal(bad).message and "lookahead" in refusal(bad).message
 
 
+def test_a_rescale_above_max_parallelism_is_refused_at_load(tmp_path: Path) -> None:
+    """It failed when the step ran, after the run had recorded minutes of data."""
+    path = variant(tmp_path, "parallelism = 4", "parallelism = 400")
+    err = refusal(path)
+    line = line_of(path, "parallelism = 400")
+    assert err.message.startswith(f"{path}, line {line}: timeline[2] (at 8m): parallelism = 400 is above ")
+    assert "Lower it to" in err.hint
+
+
 def test_a_rescale_of_an_unknown_operator_is_refused_with_the_jobs_operators(tmp_path: Path) -> None:
     path = variant(tmp_path, 'operator = "expensive"', 'operator = "expensiv"')
     err = refusal(path)

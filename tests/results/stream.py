@@ -133,6 +133,8 @@ def events(start: float, strategy: str = "transscale", slow_factor: float = 1.0)
                     targets=("tm-1", "tm-2"),
                     expires=start + 7.5,
                     message="delay 100ms",
+                    params={"latency_ms": 100, "mode": "all"},
+                    backend="local",
                 )
             )
         if step == 6:

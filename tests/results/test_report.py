@@ -49,7 +49,7 @@ def test_report_table_shows_the_numbers(run_dir: Path) -> None:
     ):
         assert row in text, row
     assert "FAIL: p99 latency was under 100 ms for 80.0%" in text
-    assert "| f1 | delay | tm-1, tm-2 | 5.5 | 7.5 |" in text
+    assert "| f1 | delay | tm-1, tm-2 | latency_ms=100 mode=all | 5.5 | 7.5 |" in text
     assert "| 6.2 | yes | source=1, map=3, sink=1 | 2 | map busy 70% > 60% |" in text
 
 
