@@ -18,11 +18,9 @@ from typing import Any, Literal, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from scaletui.chaos.kinds import KINDS
 from scaletui.errors import ConfigError
 
-FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
-KINDS: tuple[str, ...] = ("delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress")
-NETWORK_KINDS = frozenset({"delay", "loss", "bandwidth", "partition"})
 SelectionMode = Literal["all", "one", "fixed", "fixed-percent", "random-max-percent"]
 PERCENT_MODES = ("fixed-percent", "random-max-percent")
 
@@ -181,19 +179,6 @@ MODELS: dict[str, type[_Params]] = {
     "cpu-stress": StressParams,
     "memory-stress": MemoryStressParams,
 }
-
-
-EXAMPLES: dict[str, str] = {
-    "delay": "latency_ms = 50, jitter_ms = 5",
-    "loss": "percent = 10",
-    "bandwidth": 'rate = "10mbit"',
-    "partition": 'peers = ["jobmanager"], direction = "both"',
-    "kill": "",
-    "pause": "",
-    "cpu-stress": "workers = 1, load = 80",
-    "memory-stress": 'workers = 1, size = "256MB"',
-}
-"""Typical parameters of each kind as an inline TOML table: where a form to fire one starts."""
 
 
 def own_fields(kind: str) -> list[str]:

@@ -131,7 +131,7 @@ async def test_command_line_drives_a_live_run_and_is_recorded(sim_engine: Engine
 def test_every_fault_kind_has_a_command_line() -> None:
     """Review 33 #7: `:fault partition` could not be written at all; each kind the engine knows now has a `:fault`
     line, and a partition's peers are a list written `a,b`, `[a,b]` or `["a", "b"]`."""
-    from scaletui.chaos.params import KINDS
+    from scaletui.chaos.kinds import KINDS
     from scaletui.tui.intent_parser import FAULT_EXAMPLES
 
     assert set(FAULT_EXAMPLES) == set(KINDS)
@@ -176,7 +176,7 @@ async def test_every_fault_kind_is_fired_from_the_form_and_the_command_line(sim_
     """Review 33 #7: the `f` form offered six kinds of its own list, without partition and memory-stress. Each kind
     of chaos.params is offered, starts from parameters it accepts, and reaches the backend; a `:fault partition`
     line with a list of peers does too."""
-    from scaletui.chaos.params import EXAMPLES, KINDS
+    from scaletui.chaos.kinds import EXAMPLES, KINDS
     from scaletui.tui.screens.form import FormScreen
 
     backend = RecordingFaults()

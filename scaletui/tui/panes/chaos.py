@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from scaletui.chaos.params import EXAMPLES, KINDS, NETWORK_KINDS, own_fields
+from scaletui.chaos.kinds import EXAMPLES, KINDS, NETWORK_KINDS
 from scaletui.errors import ConfigError
 from scaletui.events import Event, FaultEvent, LatencyEvent
 from scaletui.tui.intents import inline_table
@@ -194,6 +194,8 @@ class ChaosPane(Pane):
                 return f"{result} {self.one_taskmanager_note(values['kind'])}".strip()
 
             self.run_intent("firing the fault", call, group="chaos")
+
+        from scaletui.chaos.params import own_fields
 
         hint = " | ".join(f"{kind}: {', '.join(own_fields(kind))}" for kind in KINDS if own_fields(kind))
         hint += " | any: mode, value (which targets)"

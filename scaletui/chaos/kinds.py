@@ -1,0 +1,22 @@
+"""The fault kinds and their typical parameters, without pydantic: the Chaos pane lists them in its first frame,
+before the heavy imports (chaos/params.py validates them)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
+KINDS: tuple[str, ...] = ("delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress")
+NETWORK_KINDS = frozenset({"delay", "loss", "bandwidth", "partition"})
+
+EXAMPLES: dict[str, str] = {
+    "delay": "latency_ms = 50, jitter_ms = 5",
+    "loss": "percent = 10",
+    "bandwidth": 'rate = "10mbit"',
+    "partition": 'peers = ["jobmanager"], direction = "both"',
+    "kill": "",
+    "pause": "",
+    "cpu-stress": "workers = 1, load = 80",
+    "memory-stress": 'workers = 1, size = "256MB"',
+}
+"""Typical parameters of each kind as an inline TOML table: where a form to fire one starts."""
