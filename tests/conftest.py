@@ -20,14 +20,14 @@ Hypothesis's default 200 ms (tests/foundation/test_session_store.py failed so). 
 
 SELF_CONTAINED = {
     "capacity": "online properties run_replay_and_benchmark scopes_and_nodes strategies traces",
-    "engine": "controller_actuation live_runs run_loop",
+    "engine": "controller_actuation hand_timeline live_runs run_loop self_pause",
     "foundation": "config events import_hygiene session_store",
-    "headless": "script",
-    "platforms": "enos_conf examples g5k_flow g5k_setup_failure static_local",
+    "headless": "failed_steps script",
+    "platforms": "enos_conf examples g5k_flow g5k_setup_failure release_advice static_local static_roles",
     "results": "commands compare crash docs export report roundtrip slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
-    "tui": "actions_wiring app dashboard intents live_keys no_color_tmux redraws replay runs snapshots startup "
+    "tui": "actions_wiring app dashboard intents live_keys messages no_color_tmux redraws replay runs snapshots startup "
     "testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }

@@ -56,3 +56,16 @@ async def test_messages_lists_every_message_of_the_run_in_order(engine) -> None:
         await pilot.pause()
         assert isinstance(app.screen, TextScreen)
         assert len(app.main_screen().query_one(MessageLine).history) >= 4
+
+
+async def test_a_kill_fault_s_end_does_not_claim_a_revert(engine) -> None:  # type: ignore[no-untyped-def]
+    """A kill is not undone (the cluster starts the process again by itself): its expiry said 'was reverted'."""
+    from scaletui.events import FaultEvent
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", timeout=60.0)
+        end = FaultEvent(source="chaos", fault_id="f1", kind="kill", action="expired", targets=("jobmanager",))
+        engine.bus.publish(end)
+        await wait_for(pilot, lambda: "Fault f1 (kill on jobmanager) ended" in message(app), "the kill's end", 30.0)
+        assert "revert" not in message(app)

@@ -149,7 +149,9 @@ class ChaosPane(Pane):
         """Every end of a fault is said: reverted by hand, expired, cleaned after a crash, or failed to apply."""
         where = f" on {', '.join(event.targets)}" if event.targets else ""
         what = f"Fault {event.fault_id} ({event.kind}{where})"
-        if event.action == "reverted":
+        if event.kind == "kill" and event.action in ("reverted", "expired"):
+            self.scaletui.say(f"{what} ended. A kill has nothing to undo: the cluster starts what it killed again.")
+        elif event.action == "reverted":
             self.scaletui.say(f"{what} reverted.")
         elif event.action == "expired":
             self.scaletui.say(f"{what} expired and was reverted.")
