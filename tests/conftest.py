@@ -27,8 +27,8 @@ SELF_CONTAINED = {
     "results": "commands compare crash docs export report roundtrip slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
-    "tui": "actions_wiring app dashboard intents live_keys messages no_color_tmux redraws replay runs snapshots startup "
-    "testbed_keys themes_and_boot walkthrough",
+    "tui": "actions_wiring app dashboard intents live_keys messages no_color_tmux redraws replay runs snapshots "
+    "startup testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }
 SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())
