@@ -21,28 +21,17 @@ from scaletui.engine.faults import FaultControl
 from scaletui.engine.reducer import SessionReducer
 from scaletui.engine.run import Run, RunPlan
 from scaletui.events import EventBus
-from scaletui.scaling.observation import Decision, Observation
 from scaletui.scaling.strategy import Strategy
 from scaletui.session.store import SessionStore
 from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.status import summary
 from scaletui.workload.profiles import ConstantProfile
 from tests.chaos.journal import JournalFaults
+from tests.engine.test_run_checks import Hold
 from tests.recording import journal
 
 PLATFORM = PlatformFile.model_validate({"platform": {"name": "simulator", "type": "simulator"}})
 JOB = JobSpec(taskmanagers=2, slots_per_taskmanager=2, parallelism={"expensive": 3})
-
-
-class Hold(Strategy):
-    name = "hold"
-
-    @dataclasses.dataclass(frozen=True)
-    class Params:
-        pass
-
-    def decide(self, obs: Observation) -> Decision:
-        return Decision(dict(obs.parallelism), None, "hold")
 
 
 @dataclasses.dataclass
