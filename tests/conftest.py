@@ -23,6 +23,7 @@ SELF_CONTAINED = {
     "engine": "controller_actuation hand_timeline live_runs run_loop self_pause",
     "foundation": "config events import_hygiene session_store",
     "headless": "failed_steps script",
+    "local": "health",
     "platforms": "enos_conf examples g5k_flow g5k_setup_failure release_advice static_local static_roles",
     "results": "commands compare crash docs export report roundtrip slo sync",
     "scalehub": "import",

@@ -3,10 +3,9 @@ before the heavy imports (chaos/params.py validates them)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
-FaultKind = Literal["delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress"]
 KINDS: tuple[str, ...] = ("delay", "loss", "bandwidth", "partition", "kill", "pause", "cpu-stress", "memory-stress")
+"""The same kinds as config/models.py's FaultKind, which experiment files are checked against (a test keeps the two
+equal: config stays free of the chaos package)."""
 NETWORK_KINDS = frozenset({"delay", "loss", "bandwidth", "partition"})
 
 EXAMPLES: dict[str, str] = {

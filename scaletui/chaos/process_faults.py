@@ -29,6 +29,7 @@ from pydantic import BaseModel
 from scaletui.chaos import netfilter, procs, tc
 from scaletui.chaos import targets as fault_targets
 from scaletui.chaos.backend import PlannedFault, WriteAhead
+from scaletui.chaos.kinds import NETWORK_KINDS
 from scaletui.chaos.netns import NetnsRef, device_for, netns_of
 from scaletui.chaos.params import (
     BandwidthParams,
@@ -68,7 +69,7 @@ class LocalFaults:
     def check(self, kind: str, params: BaseModel | None = None) -> None:
         """Raise the one-sentence error for a fault this machine cannot do, or a parameter it would not apply, before
         the ledger records anything."""
-        if kind in ("delay", "loss", "bandwidth", "partition"):
+        if kind in NETWORK_KINDS:
             if os.geteuid() != 0:
                 raise NEEDS_ROOT
             if shutil.which("iptables") is None and kind != "bandwidth":

@@ -1,7 +1,8 @@
 """The run's autoscaler: the controller that strategy steps start, swap, pause and turn off.
 
-It lives apart from the run loop so the loop reads as what it does each second; every call still comes from the
-loop's thread (a step from the timeline or an intent from the app), so it needs no lock. On a wall clock the
+It lives apart from the run loop so the loop reads as what it does each second; calls come from the loop's thread (a
+step from the timeline or an intent from the app), and the changes they start end on the actuation thread. On a
+wall clock the
 controller's actuations and the changes by hand (a rescale, TaskManagers) run one after the other in one
 `ActuationThread` beside the loop: a rescale or a TaskManager start that takes a minute no longer holds the
 timeline's faults and load steps, nor the user's keys. What must not overlap them (a job submitted or cancelled, the

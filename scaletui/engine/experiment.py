@@ -198,7 +198,8 @@ class ExperimentRun:
                 summary = verdict.as_dict()
                 slo_error = verdict.error()
                 if status == "done" and slo_error is not None:
-                    status, exit_code, message = "failed", slo_error.exit_code, str(slo_error)
+                    status, exit_code = "failed", slo_error.exit_code
+                    message = f"{slo_error}; and {message}" if message else str(slo_error)
         ctx.bus.publish(self._changed(recorder, status, "none", summary))
         self._step("teardown", f"results in {results}", done=True)
         return RunResult(status, exit_code, results, message, summary)

@@ -34,6 +34,7 @@ from scaletui.engine.context import EngineContext
 from scaletui.engine.experiment import ExperimentRun, RunResult
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.errors import ConfigError, UserError
+from scaletui.scaling.controller import USER_PAUSE
 
 if TYPE_CHECKING:
     from scaletui.engine.run import Run
@@ -97,7 +98,9 @@ class LiveSession:
             self.ctx.runs.check_free()
             name = platform_name or self._reserved_platform() or "local"
             prepared = self._prepare(name)
-            was_paused = self.ctx.store.read(lambda s: s.strategy.paused)
+            was_paused = self.ctx.store.read(
+                lambda s: s.strategy.paused and s.strategy.pause_reason in ("", USER_PAUSE)
+            )
             self._cancel = cancel or threading.Event()
             experiment = ExperimentRun(self.ctx, prepared, live=True, recovery=recovery)
             self.experiment, self.result = experiment, None

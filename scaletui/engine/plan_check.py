@@ -25,7 +25,7 @@ from scaletui.config.models import (
     TimelineStep,
 )
 from scaletui.config.units import toml_value
-from scaletui.errors import ConfigError
+from scaletui.errors import ConfigError, UserError
 
 
 def job_operators(platform_type: str, job: JobSpec) -> tuple[str, ...] | None:
@@ -88,11 +88,11 @@ def check_steps(path: Path, experiment: Experiment, platform: PlatformFile, conf
     for i, fault in enumerate(experiment.faults):
         entry = _Entry(path, text, raw, "faults", i, fault.at)
         _check_parts(entry, "fault", parts, platform)
-        _check_fault(entry, fault.kind, dict(fault.params))
+        _check_fault(entry, fault.kind, dict(fault.params), kind)
     for i, step in enumerate(experiment.timeline):
         entry = _Entry(path, text, raw, "timeline", i, step.at)
         _check_parts(entry, step.do, parts, platform)
-        _check_step(entry, step, experiment, operators, path, conf_dir)
+        _check_step(entry, step, experiment, operators, path, conf_dir, kind)
 
 
 def starting_slots(job: JobSpec, platform: PlatformFile) -> tuple[int, str, str] | None:
@@ -154,13 +154,22 @@ def _check_parts(entry: _Entry, do: str, parts: frozenset[str] | None, platform:
         )
 
 
-def _check_fault(entry: _Entry, kind: str, params: dict[str, Any]) -> None:
+def _check_fault(entry: _Entry, kind: str, params: dict[str, Any], platform_type: str) -> None:
+    """The parameters, then, on this machine (local), what the fault needs: root, iptables, stress-ng, or a
+    parameter its mechanism would not apply. A fault refused there failed an hour into the run."""
     from scaletui.chaos.params import parse as parse_fault_params
 
     try:
-        parse_fault_params(kind, params, where="fault")
+        typed = parse_fault_params(kind, params, where="fault")
     except ConfigError as e:
         raise entry.error("params", e.message.removeprefix("fault: ").rstrip("."), e.hint) from None
+    if platform_type == "local":
+        from scaletui.chaos.process_faults import LocalFaults
+
+        try:
+            LocalFaults().check(kind, typed)
+        except UserError as e:
+            raise entry.error("kind", e.message.rstrip("."), e.hint) from None
 
 
 def _check_step(
@@ -170,6 +179,7 @@ def _check_step(
     operators: tuple[str, ...] | None,
     path: Path,
     conf_dir: Path | str,
+    platform_type: str,
 ) -> None:
     if isinstance(step, StrategyStep):
         _check_strategy(entry, step, experiment, conf_dir)
@@ -186,7 +196,7 @@ def _check_step(
             f"Lower it to {experiment.job.max_parallelism} or less, or raise job.max_parallelism.",
         )
     elif isinstance(step, FaultStep):
-        _check_fault(entry, step.kind, dict(step.params))
+        _check_fault(entry, step.kind, dict(step.params), platform_type)
     elif isinstance(step, LoadStep):
         from scaletui.workload.profiles import build_profile
 

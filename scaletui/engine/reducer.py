@@ -141,6 +141,7 @@ def _local_cluster(event: LocalClusterChanged) -> Callable[[Session], None]:
 def _strategy(event: StrategyChanged) -> Callable[[Session], None]:
     def change(s: Session) -> None:
         s.strategy.name, s.strategy.paused, s.strategy.dry_run = event.name, event.paused, event.dry_run
+        s.strategy.pause_reason = event.message if event.paused else ""
         s.strategy.params = dict(event.params)
 
     return change
@@ -256,13 +257,20 @@ class SessionReducer:
         sample = event.sample if isinstance(event, MetricsEvent) else None
         if not isinstance(sample, JobSample) or sample.stale or not sample.operators:
             return
-        seen = sample.parallelism
-        if self.store.read(lambda s: all(seen.get(o.name, o.parallelism) == o.parallelism for o in s.job.operators)):
+        seen, tms = sample.parallelism, sample.taskmanagers
+
+        def same(s: Session) -> bool:
+            running = all(seen.get(o.name, o.parallelism) == o.parallelism for o in s.job.operators)
+            return running and (tms is None or tms == s.job.taskmanagers)
+
+        if self.store.read(same):
             return
 
         def change(s: Session) -> None:
             for op in s.job.operators:
                 op.parallelism = seen.get(op.name, op.parallelism)
+            if tms is not None:
+                s.job.taskmanagers = tms
 
         self.store.update(change)
 

@@ -337,7 +337,10 @@ class Run:
         if error is not None:
             future.set_exception(error)
             return
-        self.on_step(step)
+        try:
+            self.on_step(step)
+        except Exception:  # the step was done: its sender hears so even if writing it down failed (disk full)
+            log.exception("recording the step %s in the live timeline failed", step.do)
         future.set_result(done.result())
 
     def _fail_queue(self, why: str) -> None:

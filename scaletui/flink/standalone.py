@@ -185,14 +185,14 @@ class LocalFlinkCluster:
             deadline = time.monotonic() + timeout_s
             self._wait(lambda: self._registration(name) not in (None, old), f"{name} to register", deadline, None)
 
-    def restart_jobmanager(self, timeout_s: float = 90.0) -> None:
+    def restart_jobmanager(self, name: str = JOBMANAGER, timeout_s: float = 90.0) -> None:
         """Start the JobManager again on its ports after it died: the TaskManagers still running register with it
         again (standalone Flink retries the address it was given). The job it ran is gone: no high availability."""
         if self.rest_port is None or self.rpc_port is None:
             raise PlatformError("The local Flink cluster is not started.", "Start the cluster first.")
-        procs.terminate(self.process(JOBMANAGER))
-        self._forget(JOBMANAGER)
-        self._launch("jobmanager", JOBMANAGER, {}, [self.rest_port, self.rpc_port])
+        procs.terminate(self.process(name))
+        self._forget(name)
+        self._launch("jobmanager", name, {}, [self.rest_port, self.rpc_port])
         deadline = time.monotonic() + timeout_s
         self._wait(lambda: self.rest.answers(), "the restarted JobManager's REST API to answer", deadline, None)
 

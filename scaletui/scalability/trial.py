@@ -151,7 +151,7 @@ class TrialRunner:
         if outcome.status == "interrupted":
             raise UserError("The scalability benchmark was interrupted.", "Partial results are in the output.")
         slo = outcome.summary
-        if outcome.status != "done" and slo.get("passed", True):
+        if outcome.status != "done" and slo.get("passed", True) and not slo.get("not_judged"):
             raise UserError(
                 f"The trial at {load:g} r/s and parallelism {parallelism} failed: {outcome.message}",
                 f"See {outcome.results_dir} for the run's log and results.",
@@ -162,6 +162,8 @@ class TrialRunner:
         self, load: float, parallelism: int, tms: int, run_dir: Path | None, slo: dict[str, Any], wall: float
     ) -> TrialResult:
         reasons = list(slo.get("reasons") or [])
+        if slo.get("not_judged"):  # the job failed under the load: that level is not held at this parallelism
+            reasons.append(f"the run did not go to its end ({slo['not_judged']})")
         throughput = lag = None
         if run_dir is not None:
             throughput, lag = after_warmup(run_dir, self.settings.warmup)

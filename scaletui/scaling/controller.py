@@ -39,6 +39,10 @@ SETTLE_S = 5.0
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
 
 
+USER_PAUSE = "paused by the user"
+"""The reason of a pause the user asked for (space, :pause, a timeline step): the one a restarted cluster keeps."""
+
+
 @dataclass(frozen=True)
 class ControllerStatus:
     strategy: str
@@ -126,7 +130,7 @@ class ScalingController:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def pause(self, reason: str = "paused by the user") -> None:
+    def pause(self, reason: str = USER_PAUSE) -> None:
         with self._lock:
             self._paused, self._pause_reason = True, reason
         self.bus.publish(Notice(ts=self.clock.now(), source="scaling", message=f"Scaling loop paused: {reason}."))

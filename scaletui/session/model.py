@@ -106,6 +106,9 @@ class StrategyRecord(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
     paused: bool = False
+    pause_reason: str = ""
+    """Why it is paused: the user, or the loop itself (the job failed over, a change by hand), which a restarted
+    cluster does not inherit."""
 
 
 class FaultRecord(_Model):

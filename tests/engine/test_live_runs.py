@@ -171,6 +171,31 @@ def test_the_strategy_comes_back_with_the_cluster_after_a_reopen(fast_config: Ap
         second.close()
 
 
+def test_a_pause_the_loop_made_itself_does_not_come_back_with_the_cluster(engine: Engine) -> None:
+    """A pause the loop gave itself (here a TaskManager added by hand; a failover under a fault is another) was saved
+    like the user's and came back with the next cluster as a bare "(paused)"; the user's pause still comes back."""
+    engine.live.start("simulator")
+    engine.live.set_strategy("ds2")
+    engine.live.change_taskmanagers(+1)
+    assert engine.store.session.strategy.paused and "by hand" in engine.store.session.strategy.pause_reason
+    engine.live.stop()
+    engine.live.start("simulator")
+    try:
+        status = engine.live.strategy_status()
+        assert status is not None and status.strategy == "ds2" and not status.paused
+        engine.live.toggle_pause()
+    finally:
+        engine.live.stop()
+    engine.live.start("simulator")
+    try:
+        status = engine.live.strategy_status()
+        assert (
+            status is not None and status.paused and engine.store.session.strategy.pause_reason == "paused by the user"
+        )
+    finally:
+        engine.live.stop()
+
+
 def test_capacity_counts_the_taskmanagers_each_node_hosts(engine: Engine) -> None:
     """`_book` was never called, so the capacity view's "CPU booked" showed the whole node."""
     engine.live.start("simulator")

@@ -242,3 +242,16 @@ def test_a_script_on_the_simulator_with_a_clamped_parallelism_exits_2(
     assert main(["--session", "clamped", "--script", str(path), "--out", str(tmp_path / "results")]) == 2
     assert "key job.parallelism.expensive = 6 needs 6 task slots" in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_local_fault_this_machine_would_not_apply_is_refused_at_load(tmp_path: Path) -> None:
+    """Local loss drops packets independently and ignores a correlation: the run found out when the fault was due (an
+    hour into a long run), now the file is refused when loaded. The shipped delay fault still loads."""
+    local = CONF / "experiments" / "local-step-transscale.toml"
+    prepare_experiment(local, CONF)
+    old = 'kind = "delay"'
+    path = variant(tmp_path, old, 'kind = "loss"', text=local.read_text().replace(
+        "params = { latency_ms = 50, jitter_ms = 5 }", "params = { percent = 10, correlation = 50 }"))  # fmt: skip
+    err = refusal(path)
+    assert "faults[0]" in err.message and "does not apply correlation" in err.message, err.message
+    assert "Leave correlation out" in err.hint

@@ -93,3 +93,13 @@ def test_bad_durations(value: object) -> None:
 
 def test_format_duration() -> None:
     assert [format_duration(s) for s in (5, 75, 3725)] == ["5s", "1m15s", "1h02m"]
+
+
+def test_the_fault_kinds_the_pane_offers_are_those_experiment_files_take() -> None:
+    """chaos/kinds.py (pydantic-free, for the Chaos pane's first frame) and config's FaultKind list the same kinds."""
+    from typing import get_args
+
+    from scaletui.chaos.kinds import EXAMPLES, KINDS
+    from scaletui.config.models import FaultKind
+
+    assert get_args(FaultKind) == KINDS and set(EXAMPLES) == set(KINDS)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from scaletui.cluster.base import Instance, JobInfo
 from scaletui.cluster.standalone.downtime import KEPT_RUNNING, NO_JOB, DowntimeProbe, stop_with_savepoint
+from scaletui.cluster.standalone.health import ProcessHealth
 from scaletui.cluster.standalone.instances import list_instances
 from scaletui.config.models import JobSpec
 from scaletui.errors import JobError, PlatformError
@@ -32,7 +33,6 @@ from scaletui.workload.jobjar import workload_jar
 
 log = logging.getLogger(__name__)
 DEFAULT_RATE = 100.0
-JOBMANAGER_NAME = "jobmanager"
 
 
 class LocalClusterBackend:
@@ -59,10 +59,9 @@ class LocalClusterBackend:
         self._job_id: str | None = None
         self._spec: JobSpec | None = None
         self._jar_id: str | None = None
-        self._restarts: dict[str, int] = {}
-        self._failed: set[str] = set()
         self._proc_stats = ProcStats()
         self._act_lock = threading.Lock()
+        self.health = ProcessHealth(cluster, self.bus, self._act_lock, self._publish_cluster, self._jobmanager_died)
         self._watch_stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self.collector: FlinkMetricsCollector | None = None
@@ -119,6 +118,7 @@ class LocalClusterBackend:
         self._publish_cluster("cluster stopped")
 
     def _after_start(self) -> None:
+        self.health.reset()
         self.collector = FlinkMetricsCollector(self.cluster.rest, lambda: self._job_id, lambda: self._target, self.bus)
         self.collector.start()
         self._watch_stop.clear()
@@ -129,7 +129,7 @@ class LocalClusterBackend:
     # --- ClusterBackend: reading ----------------------------------------------------------------------------------
 
     def instances(self) -> list[Instance]:
-        return list_instances(self.cluster, self._proc_stats, self._restarts)
+        return list_instances(self.cluster, self._proc_stats, self.health.restarts)
 
     def job(self) -> JobInfo | None:
         if self._job_id is None or not self.cluster.running:
@@ -297,29 +297,8 @@ class LocalClusterBackend:
     # --- health ---------------------------------------------------------------------------------------------------
 
     def check_health(self) -> list[str]:
-        """Report processes that died and, if `restart_dead`, start them again: the JobManager first, on its ports
-        (its job is lost), then the TaskManagers, which cannot register with a dead JobManager (restarts against one
-        failed with tracebacks and left orphans that joined the next cluster). Returns the names restarted."""
-        restarted = []
-        exited = self.cluster.exited()
-        for name in sorted(exited, key=lambda n: n != JOBMANAGER_NAME):
-            role = self.cluster.process(name).role
-            if name not in self._failed:
-                self._failed.add(name)
-                self._publish_cluster(f"{name} died")
-                if role == "jobmanager":
-                    self._jobmanager_died()
-            if not self.restart_dead or (role == "taskmanager" and JOBMANAGER_NAME in self._failed):
-                continue
-            with self._act_lock:
-                if role == "jobmanager":
-                    self.cluster.restart_jobmanager()
-                else:
-                    self.cluster.restart_taskmanager(name)
-            self._restarts[name] = self._restarts.get(name, 0) + 1
-            self._failed.discard(name)
-            restarted.append(name)
-            self._publish_cluster(f"{name} restarted")
+        """Say the processes that died and start them again (`health.py`); report a job that ended on its own."""
+        restarted = self.health.check(self.restart_dead)
         self._check_job()
         return restarted
 
@@ -332,7 +311,7 @@ class LocalClusterBackend:
         else:
             hint = "Stop and start the cluster (S, then s in the Pods pane)."
         self.bus.publish(ErrorEvent(source="cluster.local", message="The Flink JobManager died.", hint=hint))
-        job_id, self._job_id = self._job_id, None
+        job_id, self._job_id, self._jar_id = self._job_id, None, None  # a new JobManager has not had the jar
         if job_id is not None:
             self.bus.publish(JobChanged(source="cluster.local", job_id=job_id, state="FAILED",
                                         message="lost with the JobManager"))  # fmt: skip
@@ -340,7 +319,7 @@ class LocalClusterBackend:
     def _check_job(self) -> None:
         """A job that ended without us cancelling it (e.g. failed for good) is reported once and forgotten."""
         job_id = self._job_id
-        if job_id is None or JOBMANAGER_NAME in self._failed:
+        if job_id is None or self.health.jobmanager_down:
             return
         if not self._act_lock.acquire(blocking=False):
             return  # an actuation (e.g. a savepoint restart) is ending this job on purpose

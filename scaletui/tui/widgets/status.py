@@ -211,8 +211,8 @@ class MessageLine(Vertical):
         line.update(Text(message))
 
     def transcript(self) -> str:
-        """Every message of this run of the app, oldest first, with its time and level."""
-        lines = [
-            f"{time.strftime('%H:%M:%S', time.localtime(ts))}  {level:<7}  {text}" for ts, level, text in self.history
-        ]
+        """Every message of this run of the app, oldest first, with its time and level. Read from a worker thread
+        while `say` appends: it walks a copy."""
+        said = tuple(self.history)
+        lines = [f"{time.strftime('%H:%M:%S', time.localtime(ts))}  {level:<7}  {text}" for ts, level, text in said]
         return "\n".join(lines) or "No message yet."
