@@ -170,9 +170,12 @@ def test_a_dead_jobmanager_is_started_again_and_the_taskmanagers_join_it(flink_h
             except PlatformError:
                 return set()
 
+        def restarts() -> list[str]:  # said once the restarted TaskManager's registration was seen
+            return [e.message for e in said if isinstance(e, ClusterChanged) and e.message.endswith("restarted")]
+
+        assert wait_until(lambda: len(restarts()) == 2, 180), restarts()
+        assert restarts() == ["jobmanager restarted", "taskmanager-1 restarted"]
         assert wait_until(lambda: registered() == {"taskmanager-1", "taskmanager-2"}, 180), registered()
-        restarts = [e.message for e in said if isinstance(e, ClusterChanged) and e.message.endswith("restarted")]
-        assert restarts == ["jobmanager restarted", "taskmanager-1 restarted"], restarts
         assert backend.cluster.rest_port == port and backend.cluster.process("jobmanager").pid != old_pid
         assert pid_alive(backend.cluster.process("jobmanager").pid)
     finally:
