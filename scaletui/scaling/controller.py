@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 SETTLE_S = 5.0
 """After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
-
-
 USER_PAUSE = "paused by the user"
 """The reason of a pause the user asked for (space, :pause, a timeline step): the one a restarted cluster keeps."""
 
