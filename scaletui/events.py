@@ -143,6 +143,11 @@ class JobChanged(Event):
     taskmanagers: int | None = None
 
 
+USER_PAUSE = "paused by the user"
+"""The reason of a pause the user asked for (space, :pause, a timeline step): the one a restarted cluster keeps, and
+the one the status bar shows bare."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class StrategyChanged(Event):
     """The autoscaler of the active run: its strategy (or "none"), paused or not, dry-run or not."""

@@ -34,7 +34,7 @@ from scaletui.engine.context import EngineContext
 from scaletui.engine.experiment import ExperimentRun, RunResult
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.errors import ConfigError, UserError
-from scaletui.scaling.controller import USER_PAUSE
+from scaletui.events import USER_PAUSE
 
 if TYPE_CHECKING:
     from scaletui.engine.run import Run

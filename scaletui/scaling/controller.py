@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from scaletui.cluster.base import ClusterBackend
 from scaletui.config.models import StrategySpec
 from scaletui.errors import UserError
-from scaletui.events import DecisionEvent, ErrorEvent, EventBus, Notice
+from scaletui.events import USER_PAUSE, DecisionEvent, ErrorEvent, EventBus, Notice
 from scaletui.metrics.model import JobSample
 from scaletui.scaling.actuation import ActuationThread, act, acting_text
 from scaletui.scaling.clock import Clock, WallClock
@@ -37,8 +37,6 @@ log = logging.getLogger(__name__)
 SETTLE_S = 5.0
 """After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
-USER_PAUSE = "paused by the user"
-"""The reason of a pause the user asked for (space, :pause, a timeline step): the one a restarted cluster keeps."""
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,7 @@ class ScaletuiApp(App[int]):
             if scaling is not None and scaling.acting and scaling.acting_for is not None:
                 work.append((f"{scaling.strategy} {scaling.acting}", scaling.acting_for))
             for bar in self.main_screen().query(StatusBar):
-                bar.show(session, now, self.palette, work, scaling)
+                bar.show(session, now, self.palette, work)
 
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)

@@ -103,7 +103,7 @@ def test_a_failover_under_a_fault_pauses_the_loop_and_the_status_bar_and_pods_he
     session = live.store.session
     assert session.strategy.paused, "the session (and what reads it) never heard the loop paused itself"
     assert running(live.store)["expensive"] == 2, "the Pods header keeps the parallelism of before the failover"
-    bar = summary(session, 0.0, Palette({}), scaling=status).plain
+    bar = summary(session, 0.0, Palette({})).plain
     assert "hold (paused: the job failed over under a fault)" in bar, bar
 
 
@@ -113,11 +113,11 @@ def test_a_change_from_outside_with_no_fault_says_so_and_a_pause_by_the_user_is_
     live.seconds(5)
     status = live.run.strategy_status()
     assert status is not None and status.paused
-    bar = summary(live.store.session, 0.0, Palette({}), scaling=status).plain
+    bar = summary(live.store.session, 0.0, Palette({})).plain
     assert "hold (paused: parallelism changed outside the loop)" in bar, bar
 
     live.run.autoscaler.pause(False)
     live.run.autoscaler.pause(True)
     status = live.run.strategy_status()
-    bar = summary(live.store.session, 0.0, Palette({}), scaling=status).plain
+    bar = summary(live.store.session, 0.0, Palette({})).plain
     assert bar.endswith("│ hold (paused)"), bar

@@ -20,11 +20,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 
 from scaletui.config.units import format_duration
+from scaletui.events import USER_PAUSE
 from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
-    from scaletui.scaling.controller import ControllerStatus
     from scaletui.session.model import Session
     from scaletui.tui.theming import Palette
 
@@ -46,11 +46,9 @@ def summary(
     instances: Sequence[Instance] = (),
     work: Sequence[tuple[str, float]] = (),
     width: int = 0,
-    scaling: ControllerStatus | None = None,
 ) -> Text:
     """The parts most often needed come first, then the work under way with how long it has run (a notice it causes
-    takes the message line from its own sentence); lines break between parts to fit `width`. `scaling` is the
-    running autoscaler's own state: paused by itself too, and why."""
+    takes the message line from its own sentence); lines break between parts to fit `width`."""
     parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
@@ -73,10 +71,7 @@ def summary(
         parts.append(Text.assemble(("job ", "dim"), "none"))
     if session.strategy.name != "none":
         flags = " (dry-run)" if session.strategy.dry_run else ""
-        if scaling is not None:
-            flags += paused_text(scaling.pause_reason) if scaling.paused else ""
-        else:
-            flags += " (paused)" if session.strategy.paused else ""
+        flags += paused_text(session.strategy.pause_reason) if session.strategy.paused else ""
         parts.append(Text(f"{session.strategy.name}{flags}", style=palette.style("decision")))
     if session.faults:
         count = len(session.faults)
@@ -93,7 +88,7 @@ def paused_text(reason: str) -> str:
     """The strategy's pause flag: bare when the user paused the loop, else with its cause in a few words
     ("(paused: TaskManagers set to 3 by hand)", "(paused: the job failed over under a fault)")."""
     cause = re.split(r";|,| \(", reason, maxsplit=1)[0].strip()
-    return " (paused)" if cause in ("", "paused by the user") else f" (paused: {cause})"
+    return " (paused)" if cause in ("", USER_PAUSE) else f" (paused: {cause})"
 
 
 def fit_parts(parts: Sequence[Text], width: int) -> Text:
@@ -128,7 +123,7 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
-        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]], ControllerStatus | None] | None = None
+        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]]] | None = None
 
     def show(
         self,
@@ -136,11 +131,10 @@ class StatusBar(Static):
         now: float,
         palette: Palette,
         work: Sequence[tuple[str, float]] = (),
-        scaling: ControllerStatus | None = None,
     ) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
-        self._last = (session, now, palette, work, scaling)
-        text = summary(session, now, palette, self.instances, work, self.content_size.width, scaling)
+        self._last = (session, now, palette, work)
+        text = summary(session, now, palette, self.instances, work, self.content_size.width)
         if self._shown is None or not same_cell(text, self._shown):
             self._shown = text
             self.update(text)
