@@ -266,6 +266,9 @@ class Notice(Event):
 
     message: str
     level: Literal["info", "warning"] = "info"
+    restates: bool = False
+    """It says again what an event published just before it told (a timeline step's fault and its FaultEvent): a
+    reader of every event, the `--script` printer, leaves it out; the message line, one notice at a time, shows it."""
 
 
 Handler = Callable[[Event], None]

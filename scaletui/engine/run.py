@@ -309,7 +309,9 @@ class Run:
         """A timeline step's outcome, once it is known (a change by hand ends on the actuation thread)."""
         error = done.exception()
         if error is None:
-            self.bus.publish(Notice(ts=self.clock.now(), source="timeline", message=f"{step.at:g}s: {done.result()}"))
+            said = f"{step.at:g}s: {done.result()}"
+            restates = isinstance(step, FaultStep)  # its FaultEvent, published when the fault went in, said it
+            self.bus.publish(Notice(ts=self.clock.now(), source="timeline", message=said, restates=restates))
             return
         if not isinstance(error, UserError):
             log.error("timeline %s step failed", step.do, exc_info=error)

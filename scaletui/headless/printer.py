@@ -5,7 +5,6 @@ Plain text (no rich), so output piped to a file or read over a slow SSH link sta
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
 from typing import TextIO
@@ -24,9 +23,6 @@ from scaletui.events import (
     StageStateChanged,
     StageTask,
 )
-
-FAULT_FIRED = re.compile(r"^[\d.]+s: Fault ([0-9a-f]+): ")
-"""The timeline's notice of a fault it fired (`20s: Fault <id>: pause on ...`), which its fault line already said."""
 
 
 def describe(event: Event) -> str | None:
@@ -85,7 +81,6 @@ class ProgressPrinter:
         self.last_rate = ""
         self._bar_shown = False
         self._lock = threading.Lock()
-        self._faults_said: set[str] = set()
         self._failures_said: list[str] = []
 
     def __call__(self, event: Event) -> None:
@@ -113,14 +108,11 @@ class ProgressPrinter:
         """One line per fault event: the timeline's notice of a fault it fired, and the error the run or the ledger
         raises for a fault whose failure its fault line printed (same cause), say nothing new."""
         if isinstance(event, FaultEvent):
-            if event.action == "injected":
-                self._faults_said.add(event.fault_id)
-            elif event.action == "failed":
+            if event.action == "failed":
                 self._failures_said.append(event.message)
             return False
-        if isinstance(event, Notice) and event.source == "timeline":
-            fired = FAULT_FIRED.match(event.message)
-            return fired is not None and fired.group(1) in self._faults_said
+        if isinstance(event, Notice):
+            return event.restates
         if isinstance(event, ErrorEvent):
             cause = event.message.partition(": ")[2]
             said = next((m for m in self._failures_said if cause and cause in m), None)

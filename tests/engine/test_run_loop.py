@@ -145,10 +145,11 @@ class WallRun:
         return next((e for e in list(self.events) if isinstance(e, kind) and match(e)), None)
 
 
-def wall_run(tmp_path, autoscaler: bool = True, on_step=lambda step: None) -> WallRun:  # type: ignore[no-untyped-def]
+def wall_run(tmp_path, autoscaler: bool = True, on_step=lambda step: None, steps=()) -> WallRun:  # type: ignore[no-untyped-def]
     """A live run (no end) on the simulator driven by the wall clock, where a TaskManager takes TM_START_S to start
     (the autoscaler asks for one, unless `autoscaler` is False), the loop in its own thread as the app runs it;
-    faults go to an in-memory backend. `on_step` hears the intents as the live session records them."""
+    faults go to an in-memory backend. `on_step` hears the intents as the live session records them; `steps` is the
+    plan's timeline."""
     from scaletui.engine.simulator_set import open_simulator
 
     bus = EventBus()
@@ -174,7 +175,8 @@ def wall_run(tmp_path, autoscaler: bool = True, on_step=lambda step: None) -> Wa
         def __getattr__(self, name: str) -> object:
             return getattr(sim, name)
 
-    caps = dataclasses.replace(caps, clock=clock, actuation=Timed(), virtual_time=False)  # type: ignore[arg-type]
+    backend = JournalFaults()
+    caps = dataclasses.replace(caps, clock=clock, actuation=Timed(), virtual_time=False, faults=(backend,))  # type: ignore[arg-type]
     spec = StrategySpec(name=OneMoreTaskManager.name, interval=1, window=1, cooldown=600)
     plan = RunPlan(
         name="wall",
@@ -184,10 +186,11 @@ def wall_run(tmp_path, autoscaler: bool = True, on_step=lambda step: None) -> Wa
         profile=ConstantProfile(150.0),
         strategy=spec if autoscaler else StrategySpec(),
         initial_strategy=OneMoreTaskManager() if autoscaler else None,
+        steps=tuple(steps),
         submit_job=True,
     )
     faults = FaultControl(journal(SessionStore.open(tmp_path / "s")), bus)
-    faults.attach("simulator", (JournalFaults(),), sim.instances)
+    faults.attach("simulator", (backend,), sim.instances)
     run = Run(caps, plan, bus, faults, _no_strategy, threading.Event(), on_step)
     run.begin()
     thread = threading.Thread(target=run.run, name="run-loop", daemon=True)
@@ -287,3 +290,32 @@ def test_a_fault_fired_while_a_taskmanager_is_added_by_hand_is_injected_at_once_
         asked_at,
         fault.at,
     )
+
+
+def test_the_script_printer_says_a_timeline_fault_once_and_its_other_steps(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Review 33 #13: `--script` printed a timeline's fault twice, its FaultEvent and the step's notice; the printer
+    now leaves out a notice the run marks as restating an event, not one whose wording looks like a fault's."""
+    import io
+
+    from scaletui.headless.printer import ProgressPrinter
+
+    fault = FaultStep(at=0, do="fault", kind="pause", targets=["taskmanager-1"], duration=60)
+    load = LoadStep(at=0, do="load", load=LoadSpec.model_validate({"profile": "constant", "rate": 200}))
+    wr = wall_run(tmp_path, autoscaler=False, steps=[fault, load])
+    try:
+        said = lambda: [e for e in list(wr.events) if isinstance(e, Notice) and e.source == "timeline"]  # noqa: E731
+        assert wait_for(lambda: len(said()) == 2, timeout=60), said()
+    finally:
+        wr.run.stop()
+        wr.thread.join(60)
+        wr.run.caps.close(stop_cluster=True)
+    by_step = {n.message.split(": ", 2)[1]: n for n in said()}
+    assert by_step["Fault " + next(e.fault_id for e in wr.events if isinstance(e, FaultEvent))].restates
+    assert not by_step["Load"].restates, by_step
+    out = io.StringIO()
+    printer = ProgressPrinter(stream=out, tty=False)
+    for event in wr.events:
+        printer(event)
+    lines = out.getvalue().splitlines()
+    assert sum("pause on taskmanager-1" in line for line in lines) == 1, lines
+    assert any(line.startswith("[info] 0s: Load") for line in lines), lines

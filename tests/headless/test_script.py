@@ -227,10 +227,12 @@ def test_one_line_per_fault_event_and_a_failed_fault_is_marked(tmp_path: Path) -
     ledger = ChaosLedger(SessionFaultJournal(SessionStore.open(tmp_path / "s")), bus, [backend], lambda: [tm])
 
     def timeline_fault(at: float) -> None:
-        """What the run does for a timeline's fault step (engine/run.py `_apply_due`)."""
+        """What the run does for a timeline's fault step (engine/run.py `_say_step`; tests/engine/test_run_loop.py
+        checks the run marks the notice so)."""
         try:
             fault = ledger.fire("pause", ["taskmanager-2"], 15)
-            bus.publish(Notice(source="timeline", message=f"{at:g}s: Fault {fault.id}: {ledger.said(fault, [])}."))
+            said = f"{at:g}s: Fault {fault.id}: {ledger.said(fault, [])}."
+            bus.publish(Notice(source="timeline", message=said, restates=True))
         except UserError as e:
             bus.publish(ErrorEvent(source="run", message=f"Timeline fault at {at:g}s: {e.message}", hint=e.hint))
 
