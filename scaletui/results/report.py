@@ -13,6 +13,8 @@ from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
 
 MAX_DECISION_ROWS = 50
+MAX_PROBLEM_ROWS = 20
+"""The Problems section opens the report: its first errors, the rest in errors.jsonl, so it stays a heading's read."""
 
 
 def _when(ts: object) -> str:
@@ -66,11 +68,11 @@ def _problems(data: RunData) -> list[str]:
     if not data.errors:
         return []
     lines = ["", "## Problems", "", "| t (s) | where | what |", "|---|---|---|"]
-    for e in data.errors[:MAX_DECISION_ROWS]:
+    for e in data.errors[:MAX_PROBLEM_ROWS]:
         said = f"{e.get('message', '')} {e.get('hint', '')}".strip()
         lines.append(f"| {float(e.get('ts', 0.0)) - data.start:.1f} | {e.get('source', '')} | {_cell(said, 200)} |")
-    if len(data.errors) > MAX_DECISION_ROWS:
-        lines.append(f"\n{len(data.errors) - MAX_DECISION_ROWS} more in {layout.ERRORS}.")
+    if len(data.errors) > MAX_PROBLEM_ROWS:
+        lines.append(f"\n{len(data.errors) - MAX_PROBLEM_ROWS} more in {layout.ERRORS}.")
     return lines
 
 

@@ -100,3 +100,24 @@ def test_the_report_names_every_strategy_the_timeline_switched_to(tmp_path: Path
     )
     data = load_run(run_dir)
     assert data.strategy == "none, transscale from 1m38s, ds2 from 6m40s", "a time written as text is read, not 0s"
+
+
+def test_the_problems_section_shows_the_first_errors_and_counts_the_rest(tmp_path: Path) -> None:
+    """The report opens with its Problems: a run that failed the same way every second must not bury the summary
+    under hundreds of rows, nor lose the count of what errors.jsonl holds beyond them."""
+    import json
+
+    from scaletui.results.report import MAX_PROBLEM_ROWS
+
+    run = tmp_path / "failing"
+    run.mkdir()
+    (run / layout.METRICS_CSV).write_text(
+        "ts,t_s,operator,parallelism,target_rate,achieved_rate\n100.0,0.0,map,2,500,490\n101.0,1.0,map,2,500,510\n"
+    )
+    errors = [{"ts": 100.0 + n, "source": "run", "message": f"Timeline fault at {n}s: refused."} for n in range(27)]
+    (run / layout.ERRORS).write_text("".join(json.dumps(e) + "\n" for e in errors))
+    text = write_report(run, plots=False).read_text()
+    problems = text[text.index("## Problems") : text.index("## Summary")]
+    assert problems.count("| run | Timeline fault at") == MAX_PROBLEM_ROWS < 27
+    assert f"Timeline fault at {MAX_PROBLEM_ROWS - 1}s: refused." in problems
+    assert f"{27 - MAX_PROBLEM_ROWS} more in {layout.ERRORS}." in problems
