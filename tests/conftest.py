@@ -10,7 +10,7 @@ from hypothesis import settings
 
 from scaletui.config.models import AppConfig, Paths
 
-pytest_plugins = ["tests.plugins.flink"]
+pytest_plugins = ["tests.plugins.flink", "tests.plugins.shared_runs"]
 
 settings.register_profile("loaded", deadline=None)
 settings.load_profile("loaded")

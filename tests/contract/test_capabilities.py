@@ -55,8 +55,8 @@ def testbed_caps(standin: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture(
     params=[
         "simulator",
-        pytest.param("local", marks=pytest.mark.flink),
-        pytest.param("testbed", marks=[pytest.mark.flink, pytest.mark.timeout(600)]),
+        pytest.param("local", marks=[pytest.mark.flink, pytest.mark.asks_for("flink_job")]),
+        pytest.param("testbed", marks=[pytest.mark.flink, pytest.mark.timeout(600), pytest.mark.asks_for("standin")]),
     ]
 )
 def caps(request: pytest.FixtureRequest) -> Iterator[Capabilities]:

@@ -51,7 +51,8 @@ def workload_jar_path(flink_home: FlinkHome) -> Path:
 def flink_cluster(
     flink_home: FlinkHome, workload_jar_path: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LocalClusterBackend]:
-    """A started LocalClusterBackend (2 TaskManagers x 2 slots), torn down at the end leaving nothing behind."""
+    """A started LocalClusterBackend (2 TaskManagers x 2 slots), torn down after the last test that uses it (the
+    platform session runs them together: tests/conftest.py) leaving nothing behind."""
     if "backend" in _SHARED:
         yield _SHARED["backend"]  # type: ignore[misc]
         return
@@ -64,16 +65,24 @@ def flink_cluster(
     try:
         yield backend
     finally:
-        _SHARED.pop("backend", None)
-        pids = [p.pid for p in backend.cluster.processes()]
-        ports = [backend.cluster.rest_port, backend.cluster.rpc_port]
-        backend.stop()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
-            time.sleep(0.1)
-        left = [p for p in pids if pid_alive(p)]
-        busy = [p for p in ports if p is not None and not port_is_free(p)]
-        assert not left and not busy, f"Flink left processes {left} or ports {busy} behind"
+        release_shared_cluster()
+
+
+def release_shared_cluster() -> None:
+    """Stop the shared cluster, if one runs, and fail loudly if it left a process or a port: called after the last
+    test that uses it, so its idle JVMs do not take a loaded machine's CPU from the tests after it."""
+    backend = _SHARED.pop("backend", None)
+    if not isinstance(backend, LocalClusterBackend):
+        return
+    pids = [p.pid for p in backend.cluster.processes()]
+    ports = [backend.cluster.rest_port, backend.cluster.rpc_port]
+    backend.stop()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and any(pid_alive(p) for p in pids):
+        time.sleep(0.1)
+    left = [p for p in pids if pid_alive(p)]
+    busy = [p for p in ports if p is not None and not port_is_free(p)]
+    assert not left and not busy, f"Flink left processes {left} or ports {busy} behind"
 
 
 @pytest.fixture
