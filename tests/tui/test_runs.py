@@ -86,7 +86,9 @@ def record(tmp_path: Path, run_id: str, experiment: str, status: str, passed: bo
     run_dir = tmp_path / "results" / run_id
     run_dir.mkdir(parents=True)
     (run_dir / "run.json").write_text(json.dumps({"run_id": run_id, "status": recorded}))
-    summary = {} if passed is None else {"passed": passed}
+    summary: dict[str, object] = {} if passed is None else {"passed": passed}
+    if status == "interrupted":
+        summary["not_judged"] = "run interrupted after 28.7 s of 90 s"
     at = 1796605922.0
     return RunRecord(
         id=run_id,
@@ -129,5 +131,8 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
         statuses = {key: (cells[1], cells[3]) for key, cells in shown.items()}
         assert statuses["20261207T011214Z-sim-demand-scalability-900-p1"] == ("done", "FAIL")
         assert statuses["20261207T011206Z-" + "x" * 40] == ("failed", "FAIL")
+        assert statuses["20261207T011205Z-sim-timeline"] == ("interrupted", "?"), "read as 'no SLO'"
+        assert statuses["20261207T011202Z-sim-timeline"] == ("done", "-")
         hint = str(app.screen.query_one("#runs-state", Static).render())
         assert "3 scalability trial(s)" in hint and "/!scalability" in hint
+        assert "SLO ?: not judged, the run did not reach its end." in hint

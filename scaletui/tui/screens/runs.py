@@ -103,11 +103,21 @@ def shown_status(run: RunRecord) -> str:
     return "done" if missed and recorded_status(run.results_dir) == "done" else run.status
 
 
+NOT_JUDGED = "?"
+"""The SLO cell of a run that did not reach its end: not judged (its summary and report say why), apart from `-`, a
+run with no SLO; one character, so the experiment names keep their width at 80 columns."""
+
+
+def slo_cell(summary: dict[str, object]) -> str:
+    if "passed" in summary:
+        return "pass" if summary["passed"] else "FAIL"
+    return NOT_JUDGED if summary.get("not_judged") else "-"
+
+
 def run_row(run: RunRecord) -> Row:
     took = format_duration(run.ended_at - run.started_at) if run.ended_at else "running"
     when = time.strftime("%m-%d %H:%M", time.localtime(run.started_at))
-    verdict = str(run.summary.get("passed", "")) if "passed" in run.summary else ""
-    slo = {"True": "pass", "False": "FAIL"}.get(verdict, "-")
+    slo = slo_cell(run.summary)
     return run.id, [when, shown_status(run), took, slo, experiment_label(run.experiment), short_id(run)]
 
 
@@ -154,9 +164,12 @@ class RunsScreen(Screen[None]):
         current = launcher.current.name if launcher.current is not None else ""
         trials = sum(1 for r in runs if parse_trial_name(r.experiment) is not None)
         state = f"Running: {current} (x cancels it)." if launcher.running else ""
-        hint = bool(trials) and not state
+        unjudged = any(slo_cell(r.summary) == NOT_JUDGED for r in runs)
+        hint = bool(trials or unjudged) and not state
         if hint:
-            state = f"{trials} scalability trial(s) listed: /!scalability hides them."
+            said = [f"{trials} scalability trial(s) listed: /!scalability hides them."] if trials else []
+            said += [f"SLO {NOT_JUDGED}: not judged, the run did not reach its end."] if unjudged else []
+            state = " ".join(said)
         line = self.query_one("#runs-state", Static)
         line.set_class(hint, "-hint")
         line.update(state)
