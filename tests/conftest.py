@@ -20,16 +20,18 @@ Hypothesis's default 200 ms (tests/foundation/test_session_store.py failed so). 
 
 SELF_CONTAINED = {
     "capacity": "online properties run_replay_and_benchmark scopes_and_nodes strategies traces",
-    "engine": "controller_actuation hand_timeline live_runs run_loop self_pause",
-    "foundation": "config events import_hygiene session_store",
-    "headless": "failed_steps script",
-    "local": "health",
-    "platforms": "enos_conf examples g5k_flow g5k_setup_failure release_advice static_local static_roles",
-    "results": "commands compare crash docs export report roundtrip slo sync",
+    "chaos": "chaos_mesh ledger schedule",
+    "engine": "controller_actuation hand_timeline live_runs plan_check run_checks run_loop self_pause",
+    "foundation": "config events experiment_errors import_hygiene session_store",
+    "headless": "failed_steps script testbed_exit_codes",
+    "kubernetes": "backend",
+    "local": "counter_rates health job_graph",
+    "platforms": "enos_conf examples g5k_flow g5k_jobless g5k_setup_failure release_advice static_local static_roles",
+    "results": "commands compare crash docs export recorder report roundtrip slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
-    "tui": "actions_wiring app dashboard intents live_keys messages no_color_tmux redraws replay runs snapshots "
-    "startup testbed_keys themes_and_boot walkthrough",
+    "tui": "actions_wiring app capacity_view chaos_empty dashboard intents live_keys messages no_color_tmux redraws "
+    "replay runs snapshots startup testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }
 SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())
