@@ -266,9 +266,10 @@ class Notice(Event):
 
     message: str
     level: Literal["info", "warning"] = "info"
-    restates: bool = False
+    restates: bool = field(default=False, metadata={"transient": True})
     """It says again what an event published just before it told (a timeline step's fault and its FaultEvent): a
-    reader of every event, the `--script` printer, leaves it out; the message line, one notice at a time, shows it."""
+    reader of every event, the `--script` printer, leaves it out; the message line, one notice at a time, shows it.
+    Transient: for live subscribers, not written to a run's records."""
 
 
 Handler = Callable[[Event], None]

@@ -146,8 +146,9 @@ def _plain(value: Any) -> Any:
 
 
 def event_record(event: Event) -> dict[str, Any]:
-    """The event as a JSON object with its class name under `type` (a MetricsEvent's sample is left out)."""
-    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    """The event as a JSON object with its class name under `type` (a MetricsEvent's sample and the fields marked
+    transient, meant for live subscribers, are left out)."""
+    fields = {f.name: getattr(event, f.name) for f in dataclasses.fields(event) if not f.metadata.get("transient")}
     if isinstance(event, MetricsEvent):
         fields.pop("sample", None)
     return {"type": type(event).__name__, **{k: _plain(v) for k, v in fields.items()}}
