@@ -120,6 +120,8 @@ class Capabilities:
     topology: TopologySource | None = None
     virtual_time: bool = False
     """The clock is simulated: time moves only when the run loop sleeps on it, one step at a time."""
+    adopted: bool = False
+    """Opening took over a cluster a crashed scaletui left running instead of starting one."""
     closer: Callable[[bool], None] = field(default=lambda stop: None)
     """Release what the set holds; `stop` also stops a cluster this set started."""
 

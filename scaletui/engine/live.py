@@ -116,7 +116,8 @@ class LiveSession:
             self.do(PauseStep(do="pause"))
         caps = experiment.caps
         gaps = f" This platform has {'; '.join(caps.missing())}." if caps is not None and caps.missing() else ""
-        return f"Cluster on {name} started; recording to {experiment.results_dir}.{gaps}"
+        opened = "adopted (a crashed scaletui left it running)" if caps is not None and caps.adopted else "started"
+        return f"Cluster on {name} {opened}; recording to {experiment.results_dir}.{gaps}"
 
     def _execute(self, experiment: ExperimentRun) -> None:
         try:

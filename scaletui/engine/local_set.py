@@ -127,7 +127,9 @@ def open_local(
             notice(f"Stopped the Flink processes left by an earlier run: {', '.join(found.stopped)}.")
     if not adopted:
         backend.start(job.taskmanagers, cancel)
-    return local_capabilities(backend, bus, platform.platform.name, owns_cluster=True)
+    caps = local_capabilities(backend, bus, platform.platform.name, owns_cluster=True)
+    caps.adopted = adopted
+    return caps
 
 
 def local_capabilities(

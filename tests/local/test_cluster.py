@@ -69,6 +69,33 @@ def test_a_restarted_scaletui_adopts_cluster_and_job(flink_job: LocalClusterBack
     assert all(pid_alive(p.pid) for p in flink_job.cluster.processes())
 
 
+def test_the_local_platform_opened_over_a_cluster_left_running_says_it_adopted_it(
+    flink_cluster: LocalClusterBackend,
+) -> None:
+    """The Pods pane's `adopt` answer after a crash: the set says it took the cluster over, so the app reads
+    "Cluster on local adopted", not "started" over a notice that said it adopted one."""
+    import threading
+
+    from scaletui.config.loader import load_platform
+    from scaletui.config.models import JobSpec
+    from scaletui.engine.local_set import open_local
+    from scaletui.events import EventBus
+    from tests.plugins.flink import flink_cache
+
+    said: list[str] = []
+    platform = load_platform(Path(__file__).parents[2] / "conf" / "platforms" / "local.toml")
+    session_dir = flink_cluster.cluster.layout.root.parent
+    pids = {p.name: p.pid for p in flink_cluster.cluster.processes()}
+    caps = open_local(platform, JobSpec(), EventBus(), session_dir, flink_cache(), (), threading.Event(), "adopt",
+                      said.append)  # fmt: skip
+    try:
+        assert caps.adopted, said
+        assert said == [f"Adopted the Flink cluster left running: {', '.join(pids)}."], said
+    finally:
+        caps.close(False)
+    assert {p.name: p.pid for p in flink_cluster.cluster.processes()} == pids and all(map(pid_alive, pids.values()))
+
+
 def test_busy_rest_port_is_refused_before_anything_starts(flink_home: FlinkHome, tmp_path: Path) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
