@@ -95,6 +95,29 @@ async def test_the_fault_table_keeps_backend_and_left_with_two_targets(engine: E
             assert any(line.lstrip().split(" ", 1)[-1].startswith(name) for line in lines), f"{name} cut"
 
 
+async def test_a_stopped_clusters_latency_matrix_goes_with_it(engine: Engine) -> None:
+    """The matrix of a cluster stopped with S stayed on the Chaos pane, its instances listed as if they still ran."""
+    names = ["jobmanager", "taskmanager-1"]
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("5")
+        chaos = app.pane("chaos")
+        running = engine.store.session.model_copy(deep=True)
+        running.cluster.backend = "local"
+        chaos.show_session(running)
+        chaos.show_latency(names, {("jobmanager", "taskmanager-1"): 0.4})
+        await pilot.pause()
+        assert any(line.lstrip().split(" ", 1)[-1].startswith("taskmanager-1") for line in screen_text(app))
+        chaos.show_session(running)
+        assert chaos.latency_names == names, "a running cluster's matrix is kept"
+        stopped = running.model_copy(deep=True)
+        stopped.cluster.backend = "none"
+        chaos.show_session(stopped)
+        await pilot.pause()
+        text = "\n".join(screen_text(app))
+        assert "Latency matrix: no probes yet (they start with the cluster)." in text and "taskmanager-1" not in text
+
+
 async def test_the_load_dialog_opens_on_the_load_and_keeps_what_was_typed(engine: Engine) -> None:
     engine.store.update(lambda s: setattr(s.job, "load_profile", {"profile": "sine", "mean": 400, "amplitude": 100,
                                                                    "period": "1m"}))  # fmt: skip

@@ -36,6 +36,7 @@ ONE_TASKMANAGER = (
 EMPTY = f"No active fault. Press f to fire one: {', '.join(KINDS[:-1])} or {KINDS[-1]}."
 REPLAY_EMPTY = "No fault recorded as active at this time of the run."
 NO_FAULTS = "No active fault: the {platform} platform has no fault injection (local and testbeds have it)."
+NO_PROBES_YET = "no probes yet (they start with the cluster)"
 
 
 def param_text(value: object) -> str:
@@ -91,7 +92,7 @@ class ChaosPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield FilterTable(["Id", "Kind", "Left", "Backend", "Targets", "Params"], EMPTY if self.live else REPLAY_EMPTY)
-        no_probes = "no probes yet (they start with the cluster)" if self.live else "none recorded at this time"
+        no_probes = NO_PROBES_YET if self.live else "none recorded at this time"
         yield Static(f"Latency matrix: {no_probes}.", id="latency")
 
     def engine_ready(self) -> None:
@@ -120,8 +121,12 @@ class ChaosPane(Pane):
         self.query_one(FilterTable).set_rows(fault_row(f, now, self.palette) for f in self.faults)
 
     def show_session(self, session: Session) -> None:
+        """A stopped cluster's matrix goes with it: its instances no longer run, so none of its figures holds."""
         self.faults = list(session.faults)
         self._draw()
+        if self.live and session.cluster.backend == "none" and self.latency_names:
+            self.latency, self.latency_names = {}, []
+            self.query_one("#latency", Static).update(f"Latency matrix: {NO_PROBES_YET}.")
         if self.latency_names:
             self.show_latency(self.latency_names, self.latency)
 
