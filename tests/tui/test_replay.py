@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, TabbedContent
 
-from scaletui.config.models import AppConfig
+from scaletui.config.models import AppConfig, Paths
 from scaletui.engine import Engine
 from scaletui.engine.experiment import ExperimentRun
 from scaletui.engine.prepare import prepare_experiment
 from scaletui.events import ClusterChanged
+from scaletui.session.model import RunRecord
 from scaletui.tui.actions import ACTIONS, replay_refused_keys, works_in_replay
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
@@ -154,13 +155,34 @@ async def test_replay_opens_and_seeks(engine: Engine, size: tuple[int, int]) -> 
 LIVE_INVITES = ("Press s", "Press f", "Press j", "Start the cluster", "press a", "pane: reservations")
 
 
+@pytest.fixture(scope="module")
+def recorded_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunRecord]:
+    """A finished run of twenty simulated minutes and its line in the run history, made once for the module: it
+    takes a few seconds, 20 s on a loaded machine, and the tests only read it."""
+    home = tmp_path_factory.mktemp("recorded")
+    conf = home / "conf"
+    shutil.copytree(ROOT / "conf", conf)
+    paths = Paths(sessions=str(home / "sessions"), results=str(home / "results"), cache=str(home / "cache"),
+                  conf=str(conf))  # fmt: skip
+    eng = Engine(AppConfig(paths=paths), "keys")
+    try:
+        prepared = prepare_experiment(conf / "experiments" / "sim-timeline.toml", eng.conf_dir)
+        result = ExperimentRun(eng.ctx, prepared).execute(threading.Event())
+        assert result.results_dir is not None, result.message
+        (record,) = eng.store.session.runs
+    finally:
+        eng.close()
+    return result.results_dir, record
+
+
 @pytest.fixture
-def recorded(engine: Engine) -> Path:
-    """A finished run of twenty simulated minutes (a few seconds), in the engine's run history."""
-    prepared = prepare_experiment(ROOT / "conf" / "experiments" / "sim-timeline.toml", engine.conf_dir)
-    result = ExperimentRun(engine.ctx, prepared).execute(threading.Event())
-    assert result.results_dir is not None, result.message
-    return result.results_dir
+def recorded(engine: Engine, recorded_once: tuple[Path, RunRecord]) -> Path:
+    """The module's finished run, copied into this test's engine: its results directory and its run history line."""
+    source, record = recorded_once
+    copy = engine.results_dir / source.name
+    shutil.copytree(source, copy)
+    engine.store.update(lambda s: s.runs.append(record.model_copy(update={"results_dir": str(copy)})))
+    return copy
 
 
 async def open_replay_app(pilot, app: ScaletuiApp) -> ReplayScreen:  # type: ignore[no-untyped-def]
