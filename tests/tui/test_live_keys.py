@@ -9,7 +9,8 @@ from scaletui.tui.screens.form import FormScreen
 from tests.tui.pilot import message, wait_for
 
 
-async def test_pods_and_plots_keys_on_the_simulator(sim_engine: Engine) -> None:
+async def test_pods_and_plots_keys_on_the_simulator(fast_sim_engine: Engine) -> None:
+    sim_engine = fast_sim_engine
     app = ScaletuiApp(sim_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3", "s")
