@@ -15,7 +15,8 @@ def cells(table: FilterTable) -> dict[str, list[str]]:
     return {key: [str(c) for c in row] for key, row in table.rows}
 
 
-async def test_capacity_lists_every_simulated_node_with_what_plus_can_still_add(sim_engine: Engine) -> None:
+async def test_capacity_lists_every_simulated_node_with_what_plus_can_still_add(fast_sim_engine: Engine) -> None:
+    sim_engine = fast_sim_engine
     app = ScaletuiApp(sim_engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3", "s")
