@@ -15,7 +15,6 @@ deciding nothing until it ends, so whoever ticks the loop (the run loop) keeps i
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections import deque
@@ -31,6 +30,7 @@ from scaletui.scaling.actuation import ActuationThread, act, acting_text
 from scaletui.scaling.clock import Clock, WallClock
 from scaletui.scaling.guard import guard
 from scaletui.scaling.observation import Decision, Observation, TopologySource, build_observation
+from scaletui.scaling.params_text import params_text
 from scaletui.scaling.strategy import Strategy
 
 log = logging.getLogger(__name__)
@@ -194,10 +194,7 @@ class ScalingController:
             f"every {spec.interval:g}s over {spec.window:g}s, cooldown {spec.cooldown:g}s, "
             f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
         )
-        params = self._strategy.params
-        if not dataclasses.is_dataclass(params):
-            return loop
-        values = " ".join(f"{f.name}={_param_text(getattr(params, f.name))}" for f in dataclasses.fields(params))
+        values = params_text(self._strategy.params)
         return f"{loop}; {values}" if values else loop
 
     # --- the loop ----------------------------------------------------------------------------------------
@@ -387,11 +384,3 @@ class ScalingController:
             self._last_decision = event
         self.bus.publish(event)
         return event
-
-
-def _param_text(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_param_text(v) for v in value)
-    return str(value)

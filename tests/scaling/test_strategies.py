@@ -250,3 +250,14 @@ def test_flink_operator_exposes_utilisation_bounds_and_observed_scalability() ->
     assert s.options.utilization_max == 0.9 and s.options.utilization_min == 0.2  # type: ignore[attr-defined]
     assert s.options.observed_scalability  # type: ignore[attr-defined]
     assert create_strategy("flink-operator").options.utilization_max is None  # type: ignore[attr-defined]
+
+
+def test_the_strategy_line_writes_durations_as_durations() -> None:
+    """Review 34 F10: `memory="10m"` read back as `memory=600` beside the loop's `every 10s ... cooldown 20s`."""
+    from scaletui.scaling.params_text import params_example, params_text
+
+    assert params_text(Ds2Params(memory=600.0, catch_up=20.0)) == (
+        "target_utilisation=1 min_busy_ms=20 catch_up=20s memory=10m00s"
+    )
+    assert params_example(Ds2Params()) == "target_utilisation = 1, min_busy_ms = 20"
+    assert params_text(object()) == "" and params_example(object()) == ""

@@ -118,6 +118,32 @@ async def test_a_stopped_clusters_latency_matrix_goes_with_it(engine: Engine) ->
         assert "Latency matrix: no probes yet (they start with the cluster)." in text and "taskmanager-1" not in text
 
 
+async def test_the_strategy_form_takes_the_command_lines_pairs_and_names_the_strategys_parameters(
+    engine: Engine,
+) -> None:
+    """Review 34 F8: the form wanted `memory = "10m"` where the `:` line takes `memory=10m`, and its example named a
+    parameter (headroom) no strategy has."""
+    from scaletui.tui.intents import inline_table
+
+    assert inline_table("memory=10m, target_utilisation=0.9", "x") == {"memory": "10m", "target_utilisation": 0.9}
+    assert inline_table("memory=10m target_utilisation=0.9", "x") == {"memory": "10m", "target_utilisation": 0.9}
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
+        form = app.screen
+        form.query_one("#field-name").value = "ds2"  # type: ignore[attr-defined]
+        form.query_one("#field-params").value = "memory=10m, steps=[1"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = str(form.query_one("#form-error", Static).render())
+        assert app.screen is form and "such as target_utilisation = 1, min_busy_ms = 20" in error, error
+        assert "a bracket or a quote is not closed" in error and "inline table" not in error, error
+        form.query_one("#field-params").value = "memory=10m, target_utilisation=0.9"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: app.screen is not form, "the form to take the : line's pairs")
+
+
 async def test_the_load_dialog_opens_on_the_load_and_keeps_what_was_typed(engine: Engine) -> None:
     engine.store.update(lambda s: setattr(s.job, "load_profile", {"profile": "sine", "mean": 400, "amplitude": 100,
                                                                    "period": "1m"}))  # fmt: skip

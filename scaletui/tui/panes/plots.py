@@ -172,7 +172,8 @@ class PlotsPane(Pane, can_focus=True):
 
     def action_strategy(self) -> None:
         from scaletui.config.models import StrategySpec
-        from scaletui.scaling.registry import load_strategy, strategy_names
+        from scaletui.scaling.params_text import params_example
+        from scaletui.scaling.registry import create_strategy, load_strategy, strategy_names
 
         record = self.view.session().strategy
         names = ("none", *strategy_names())
@@ -182,19 +183,24 @@ class PlotsPane(Pane, can_focus=True):
             FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
                       placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
         ]  # fmt: skip
-        example = 'such as headroom = 0.2, catch_up = "20s" (text in quotes)'
+
+        def example(name: str) -> str:
+            """Parameters the chosen strategy has, at their defaults (it named one no strategy had)."""
+            said = params_example(create_strategy(name).params) if name in names[1:] else ""
+            return f"such as {said}" if said else "none for this strategy"
 
         def check(values: dict[str, str]) -> None:
-            params = inline_table(values["params"], "strategy parameters", example)
+            params = inline_table(values["params"], "strategy parameters", example(values["name"]))
             if values["name"] != "none":
                 load_strategy(StrategySpec(name=values["name"], params=params), self.engine.conf_dir)
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
-                name, params = values["name"], inline_table(values["params"], "strategy parameters", example)
+                name = values["name"]
+                params = inline_table(values["params"], "strategy parameters", example(name))
                 self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(name, params), "scaling")
 
-        hint = "h lists the running one's parameters. From the : line: :strategy ds2 target_utilisation=0.8"
+        hint = "key=value pairs as on the : line (ds2: memory=10m, target_utilisation=0.8). h lists the running ones."
         linked = Linked("name", "params", tuned, keep_placeholder=True)
         self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check, linked=linked), done)
 
