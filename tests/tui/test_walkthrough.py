@@ -144,6 +144,25 @@ async def test_the_strategy_form_takes_the_command_lines_pairs_and_names_the_str
         await wait_for(pilot, lambda: app.screen is not form, "the form to take the : line's pairs")
 
 
+@pytest.mark.parametrize("reserved", [False, True])
+async def test_the_stopped_pods_pane_says_what_s_starts(engine: Engine, reserved: bool) -> None:
+    """Review 34 F7: it read "Press s to start it: local Flink, the simulator, or ...", and `s` started local Flink
+    with no question; `s` starts the newest reservation's platform, else local Flink, and the pane says which."""
+    from scaletui.session.model import Node, Reservation
+
+    if reserved:
+        sim = Reservation(platform="simulator", type="simulator", state="running", nodes=[Node(name="sim",
+                          address="127.0.0.1", role="worker")])  # fmt: skip
+        engine.store.update(lambda s: s.reservations.append(sim))
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        shown = " ".join(" ".join(screen_text(app)).split())
+        said = "start it on simulator, the newest reservation" if reserved else "start local Flink on 127.0.0.1"
+        assert said in shown and "the simulator, or the pods" not in shown, shown
+
+
 async def test_the_load_dialog_opens_on_the_load_and_keeps_what_was_typed(engine: Engine) -> None:
     engine.store.update(lambda s: setattr(s.job, "load_profile", {"profile": "sine", "mean": 400, "amplitude": 100,
                                                                    "period": "1m"}))  # fmt: skip

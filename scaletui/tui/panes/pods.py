@@ -23,9 +23,19 @@ if TYPE_CHECKING:
 
 STATE = {"running": "ok", "starting": "warn", "paused": "warn", "failed": "fail", "stopped": "pending"}
 """An instance's state -> its semantic colour."""
-EMPTY = (
-    "Cluster stopped. Press s to start it: local Flink on 127.0.0.1, the simulator, or the pods of a reserved testbed."
-)
+EMPTY = "Cluster stopped. Press s to start it on the newest reserved platform, or local Flink when none is."
+
+
+def stopped_text(session: Session) -> str:
+    """What `s` starts, said before it is pressed: the newest running reservation's platform, else local Flink (it
+    read as if `s` offered a choice of the simulator)."""
+    running = [r.platform for r in session.reservations if r.state == "running"]
+    if running:
+        return f"Cluster stopped. Press s to start it on {running[-1]}, the newest reservation (1 lists them)."
+    return (
+        "Cluster stopped. Press s to start local Flink on 127.0.0.1. For the simulator or a testbed, reserve it "
+        "first in Reservations (1, then n)."
+    )
 REPLAY_EMPTY = "No pods recorded at this time of the run."
 
 
@@ -195,7 +205,7 @@ class PodsPane(Pane):
             table.set_empty(REPLAY_EMPTY)
         elif session.cluster.backend == "none":
             self.instances = []
-            table.set_empty(EMPTY)
+            table.set_empty(stopped_text(session))
         elif left and not self.instances:
             table.set_empty("No instances shown until the cluster left running is adopted (s) or stopped (S).")
         elif not self.instances:
