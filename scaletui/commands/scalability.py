@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from types import FrameType
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -12,7 +13,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         description="For each load level, find by short runs of EXPERIMENT on its platform (simulator, local or "
         "testbed) the least parallelism, and the TaskManagers its slots need, that holds the experiment's [slo]. "
         "Each trial is the experiment at a constant load with fixed parallelism and no autoscaler. Writes "
-        "demand.csv, demand.json, trials.csv, demand.png and report.md, and answers 'how many slots at N r/s'.",
+        "demand.csv, demand.json, trials.csv, demand.png and report.md, and answers 'how many slots at N r/s'. "
+        "While a trial runs, its progress shows under it, with how many trials are left at most.",
+        epilog="exit codes: 0 every load held at some parallelism; 5 (SLO check failed) some load was not held by "
+        "any parallelism tried, or was not tried since a lower one was not; 130 interrupted (Ctrl-C or SIGTERM): "
+        "the trial under way stops and the results keep what the trials before it showed, with the interrupted "
+        "load's bounds and the loads not tried; 2 configuration error; 3 platform error.",
     )
     parser.add_argument("experiment", metavar="EXPERIMENT", help="an experiment file with an [slo] table")
     parser.add_argument("--loads", required=True, help="load levels in records/s, comma-separated: 200,400,800")
@@ -46,8 +52,10 @@ def run(args: argparse.Namespace) -> int:
     from scaletui.config.units import parse_duration
     from scaletui.engine import Engine
     from scaletui.engine.prepare import prepare_experiment
-    from scaletui.errors import ConfigError
+    from scaletui.errors import ConfigError, SloError
     from scaletui.scalability.benchmark import BenchmarkPlan, run_benchmark
+    from scaletui.scalability.progress import BenchmarkPrinter
+    from scaletui.scalability.trial import TrialInterrupted
 
     try:
         loads = tuple(float(x) for x in args.loads.split(",") if x.strip())
@@ -72,30 +80,42 @@ def run(args: argparse.Namespace) -> int:
     )
     # its trials do not become the app's live controls
     engine = Engine(config, args.session, headless=True, owner=f"scalability {args.experiment}")
+    printer = BenchmarkPrinter()
+    unsubscribe = engine.bus.subscribe(printer.on_progress)
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: cancel.set())
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        if not cancel.is_set():
+            cancel.set()
+            print(f"\nscaletui: {signal.Signals(signum).name} received, stopping the trial...", file=sys.stderr)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
+        out_dir = Path(args.out) if args.out else None
         result, out, written = run_benchmark(
-            engine, prepared, Path(config.paths.conf), plan, cancel, Path(args.out) if args.out else None
+            engine, prepared, Path(config.paths.conf), plan, cancel, out_dir, printer, printer.trial
         )
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        unsubscribe()
+        printer.close()
         engine.close()
     print("demand:")
     for point in result.points:
         print(f"  {result.answer(point.load)}")
-    print(f"results: {out} ({', '.join(p.name for p in written)})")
-    missing = [p.load for p in result.points if p.status == "not held"]
-    untried = [p.load for p in result.points if p.status == "not tried"]
+    missing, untried = result.loads("not held"), result.loads("not tried")
     if missing:
-        said = (
-            f"; {', '.join(f'{x:g}' for x in untried)} r/s not tried, since demand never falls as load grows"
-            if untried
-            else ""
-        )
-        print(
-            f"scaletui: no parallelism up to {result.max_parallelism} held the SLO at "
-            f"{', '.join(f'{x:g}' for x in missing)} r/s{said}.",
-            file=sys.stderr,
-        )
-    return 0
+        skipped = [p.load for p in result.points if p.nothing_held_at is not None]
+        said = f"; {_loads(skipped)} r/s not tried, since demand never falls as load grows" if skipped else ""
+        print(f"not held: no parallelism up to {result.max_parallelism} held the SLO at {_loads(missing)} r/s{said}.")
+    print(f"results: {out} ({', '.join(p.name for p in written)})")
+    if result.interrupted is not None:
+        left = f"; loads {_loads(untried)} r/s not tried" if untried else ""
+        print(f"scaletui: {result.interrupted.line()}{left}. Partial results are in {out}.", file=sys.stderr)
+        return TrialInterrupted.exit_code
+    return SloError.exit_code if missing else 0
+
+
+def _loads(loads: list[float]) -> str:
+    return ", ".join(f"{x:g}" for x in loads)

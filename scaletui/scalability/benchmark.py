@@ -15,9 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaletui.errors import ConfigError
-from scaletui.scalability.report import ScalabilityResult, demand_points, write_results
+from scaletui.scalability.progress import TrialStart
+from scaletui.scalability.report import (
+    DemandPoint,
+    Interruption,
+    ScalabilityResult,
+    demand_points,
+    write_results,
+)
 from scaletui.scalability.search import DemandSearch, SearchKind
-from scaletui.scalability.trial import TrialResult, TrialRunner, TrialSettings, require_slo
+from scaletui.scalability.trial import TrialInterrupted, TrialResult, TrialRunner, TrialSettings, require_slo
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -69,8 +76,10 @@ def run_benchmark(
     cancel: threading.Event,
     out: Path | None = None,
     progress: Callable[[str], None] = print,
+    on_trial: Callable[[TrialStart], None] = lambda start: None,
 ) -> tuple[ScalabilityResult, Path, list[Path]]:
-    """Search the demand of every load; returns the result, its directory and the files written there."""
+    """Search the demand of every load; returns the result, its directory and the files written there. Ctrl-C or
+    SIGTERM (`cancel`) ends the search: the result says where (`interrupted`) and keeps what the trials showed."""
     if not plan.loads or any(load <= 0 for load in plan.loads):
         raise ConfigError("--loads expected load levels in records per second above 0, e.g. 200,400,800.")
     require_slo(prepared)
@@ -89,7 +98,11 @@ def run_benchmark(
     def report(result: TrialResult) -> None:
         progress(f"  {result.line()}")
 
-    runner = TrialRunner(engine, prepared, conf_dir, out, settings, cancel, report)
+    def began(load: float, parallelism: int, tms: int) -> None:
+        number = len(runner.results) + 1
+        on_trial(TrialStart(load, parallelism, tms, number, number - 1 + search.trials_left(), duration))
+
+    runner = TrialRunner(engine, prepared, conf_dir, out, settings, cancel, report, began)
     search = DemandSearch(
         range(1, limit + 1),
         runner,
@@ -103,19 +116,29 @@ def run_benchmark(
         f"{', '.join(f'{x:g}' for x in sorted(plan.loads))} r/s, parallelism 1..{limit} of {', '.join(operators)}, "
         f"{plan.search} search{' with lower-bound restriction' if plan.restrict else ''}, {duration:g} s per trial"
     )
+    stop: Interruption | None = None
     try:
         search.demand(plan.loads)
+    except TrialInterrupted as e:
+        stop = Interruption(e.load, e.parallelism, len(runner.results) + 1, e.run_dir)
     finally:
+        slots = prepared.experiment.job.slots_per_taskmanager
+        cut_short, not_begun = None, tuple[float, ...]()
+        if stop is not None and search.current is not None:
+            more_than, at_most = search.bounds(search.current)
+            cut_short = DemandPoint(search.current, None, None, None, "during", more_than, at_most)
+            not_begun = tuple(x for x in sorted(set(plan.loads)) if x not in search.found and x != search.current)
         result = ScalabilityResult(
             experiment=prepared.name,
             platform=prepared.platform.platform.name,
             search=plan.search,
             restricted=plan.restrict,
             operators=operators,
-            slots_per_taskmanager=prepared.experiment.job.slots_per_taskmanager,
+            slots_per_taskmanager=slots,
             max_parallelism=limit,
-            points=demand_points(search.found, prepared.experiment.job.slots_per_taskmanager, search.untried),
+            points=demand_points(search.found, slots, search.untried, cut_short, not_begun),
             trials=tuple(runner.results),
+            interrupted=stop,
         )
         written = write_results(result, out)
     return result, out, written

@@ -17,6 +17,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,19 @@ class TrialResult:
         return " - ".join(parts) + f" [{self.wall_s:.0f} s]"
 
 
+class TrialInterrupted(UserError):
+    """Ctrl-C or SIGTERM stopped the benchmark at this trial (or before it began): the search ends there."""
+
+    exit_code = 130
+
+    def __init__(self, load: float, parallelism: int, run_dir: Path | None) -> None:
+        super().__init__("The scalability benchmark was interrupted.")
+        self.load = load
+        self.parallelism = parallelism
+        self.run_dir = run_dir
+        """The interrupted trial's run (its partial results), None when it had not begun."""
+
+
 def require_slo(prepared: PreparedExperiment) -> None:
     if prepared.experiment.slo is None:
         raise ConfigError(
@@ -114,7 +128,8 @@ class TrialRunner:
         out_dir: Path,
         settings: TrialSettings,
         cancel: threading.Event,
-        on_result: Any = None,
+        on_result: Callable[[TrialResult], None] | None = None,
+        on_start: Callable[[float, int, int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.prepared = prepared
@@ -123,6 +138,8 @@ class TrialRunner:
         self.settings = settings
         self.cancel = cancel
         self.on_result = on_result
+        self.on_start = on_start
+        """Called with (load, parallelism, TaskManagers) as a trial begins (progress on the terminal)."""
         self.results: list[TrialResult] = []
 
     def __call__(self, load: float, parallelism: int) -> bool:
@@ -139,17 +156,19 @@ class TrialRunner:
         from scaletui.engine.prepare import prepare_experiment
 
         if self.cancel.is_set():
-            raise UserError("The scalability benchmark was interrupted.", "Partial results are in the output.")
+            raise TrialInterrupted(load, parallelism, None)
         doc = variant_document(self.prepared, load, parallelism, self.settings)
         path = self.out_dir / "trials" / f"load-{load:g}-p{parallelism}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         variant = prepare_experiment(path, self.conf_dir)
+        if self.on_start is not None:
+            self.on_start(load, parallelism, doc["job"]["taskmanagers"])
         started = time.monotonic()
         outcome = ExperimentRun(self.engine.ctx, variant, self.out_dir / "runs").execute(self.cancel)
         wall = time.monotonic() - started
-        if outcome.status == "interrupted":
-            raise UserError("The scalability benchmark was interrupted.", "Partial results are in the output.")
+        if outcome.status == "interrupted" or self.cancel.is_set():  # a trial cut short says nothing of its load
+            raise TrialInterrupted(load, parallelism, outcome.results_dir)
         slo = outcome.summary
         if outcome.status != "done" and slo.get("passed", True) and not slo.get("not_judged"):
             raise UserError(

@@ -4,7 +4,14 @@ simulator, whose demand must be the oracle's least parallelism (the simulator's 
 from __future__ import annotations
 
 import csv
+import io
 import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +21,8 @@ from scaletui.cluster.simulator.model import cluster_config
 from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.config.loader import load_app_config
 from scaletui.engine import Engine
+from scaletui.events import Progress
+from scaletui.scalability.progress import BenchmarkPrinter, TrialStart
 from scaletui.scalability.search import DemandSearch
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,13 +136,17 @@ def test_a_load_not_tried_is_not_a_load_not_held(
     monkeypatch.setenv("SCALETUI_HOME", str(tmp_path / "home"))
     out = tmp_path / "out"
     args = ["scalability", "conf/experiments/sim-demand.toml", "--loads", "300,3000,4000", "--search", "binary"]
-    assert main(args + ["--max-parallelism", "2", "--duration", "60s", "--warmup", "15s", "--out", str(out)]) == 0
+    assert main(args + ["--max-parallelism", "2", "--duration", "60s", "--warmup", "15s", "--out", str(out)]) == 5
     captured = capsys.readouterr()
     assert "load 4000 r/s: not tried (nothing held at 3000 r/s)" in captured.out.splitlines()
     assert "load 4000 r/s:" not in captured.out.splitlines(), "a header with no trial under it"
     assert "  3000 r/s: not held by any parallelism up to 2" in captured.out
     assert "  4000 r/s: not tried (nothing held at 3000 r/s)" in captured.out
-    assert "4000 r/s not tried" in captured.err
+    assert captured.err == "", "a load not held is a result, not a fatal error"
+    assert (
+        "not held: no parallelism up to 2 held the SLO at 3000 r/s; 4000 r/s not tried, since demand never falls as "
+        "load grows." in captured.out.splitlines()
+    )
     rows = {r["load"]: r for r in csv.DictReader((out / "demand.csv").open())}
     assert [rows[x]["status"] for x in ("300", "3000", "4000")] == ["held", "not held", "not tried"]
     assert rows["4000"]["why"] == "nothing held at 3000 r/s" and rows["3000"]["why"] == ""
@@ -143,3 +156,136 @@ def test_a_load_not_tried_is_not_a_load_not_held(
     assert "| 3000 | not held up to 2 | - |" in report
     assert "| 4000 | not tried (nothing held at 3000 r/s) | - |" in report
     assert {t["load"] for t in csv.DictReader((out / "trials.csv").open())} == {"300", "3000"}
+
+
+def test_the_verbs_help_names_its_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["scalability", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "5 (SLO check failed) some load was not held by any parallelism tried" in said
+    assert "130 interrupted (Ctrl-C or SIGTERM)" in said
+
+
+@pytest.mark.parametrize("kind", ["linear", "binary"])
+@pytest.mark.parametrize("restrict", [True, False])
+def test_trials_left_bounds_the_trials_still_to_run(kind: str, restrict: bool) -> None:
+    said: list[int] = []
+
+    def trial(load: float, r: int) -> bool:
+        said.append(search.trials_left())
+        return r >= demand_of(load)
+
+    search = DemandSearch(range(1, 9), trial, kind, restrict)  # type: ignore[arg-type]
+    search.demand([150.0, 420.0, 700.0, 900.0])
+    assert all(bound >= len(said) - i for i, bound in enumerate(said)), said
+
+
+def test_an_interrupted_search_keeps_what_its_trials_showed() -> None:
+    """Review 34 F1: binary search at 300 r/s, parallelism 4 then 2 hold, the third trial (1) is interrupted."""
+
+    class Stop(Exception):
+        pass
+
+    asked: list[tuple[float, int]] = []
+
+    def trial(load: float, r: int) -> bool:
+        asked.append((load, r))
+        if len(asked) == 3:
+            raise Stop
+        return r >= 2  # the simulator's demand at 300 r/s
+
+    search = DemandSearch(range(1, 9), trial, "binary", True)
+    with pytest.raises(Stop):
+        search.demand([300.0, 600.0, 900.0, 1200.0])
+    assert asked == [(300.0, 4), (300.0, 2), (300.0, 1)]
+    assert search.current == 300.0 and search.found == {}
+    assert search.bounds(300.0) == (None, 2)
+
+
+def test_trial_progress_redraws_in_place_on_a_tty_and_is_sparse_when_piped() -> None:
+    """Review 34 F2: a trial showed nothing until its verdict."""
+    start = TrialStart(300.0, 2, 1, 3, 7, 3600.0)
+    for tty in (True, False):
+        stream = io.StringIO()
+        printer = BenchmarkPrinter(stream, tty)
+        printer("load 300 r/s:")
+        printer.trial(start)
+        for i in range(1, 20):  # the run step says how far it is every 5 %
+            printer.on_progress(Progress(source="experiment", step="run", fraction=i / 20))
+        printer("  load 300 r/s, parallelism 2 (1 TM): holds [17 s]")
+        printer.close()
+        text = stream.getvalue()
+        assert "  parallelism 2 (1 TM):  40% 1440/3600 s, trial 3 of at most 7" in text
+        if tty:
+            assert "  parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7" in text
+            assert text.count("\r\x1b[2K") == 20, "each update replaces the one before"
+            assert text.endswith("\r\x1b[2K  load 300 r/s, parallelism 2 (1 TM): holds [17 s]\n")
+        else:
+            assert "\r" not in text
+            lines = text.splitlines()
+            assert lines[1] == "  parallelism 2 (1 TM): started, trial 3 of at most 7"
+            assert len(lines) == 1 + 1 + 9 + 1, "one line per tenth of the trial"
+
+
+def read_until(proc: subprocess.Popen[bytes], marker: str, seconds: float) -> str:
+    """What the child printed until `marker` (fails after `seconds` or if the child ends first)."""
+    assert proc.stdout is not None
+    deadline = time.monotonic() + seconds
+    seen = b""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        while marker.encode() not in seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {marker!r} in {seconds:g} s: {seen.decode()}"
+            if sel.select(left):
+                chunk = os.read(proc.stdout.fileno(), 65536)
+                assert chunk, f"the benchmark ended before {marker!r}: {seen.decode()}"
+                seen += chunk
+    return seen.decode()
+
+
+def test_ctrl_c_exits_130_and_keeps_what_the_trials_showed(tmp_path: Path) -> None:
+    """Review 34 F1: Ctrl-C in the third trial exited 1 with an empty demand table; it exits 130, says where the
+    results are, and report.md, demand.csv/json and demand.png keep 300 r/s at most 2 and the loads not tried."""
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "scaletui", "scalability", "conf/experiments/sim-demand.toml"]
+    argv += ["--loads", "300,600,900,1200", "--duration", "1h", "--search", "binary", "--out", str(out)]
+    env = {**os.environ, "SCALETUI_HOME": str(tmp_path / "home")}
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        printed = read_until(proc, "started, trial 3 of", 300)
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+    printed += rest.decode()
+    assert proc.returncode == 130, err.decode()
+    assert any(
+        x.startswith("  parallelism 4 (2 TM):  50% ") and x.endswith("/3600 s, trial 1 of at most 16")
+        for x in printed.splitlines()
+    ), "the first trial's progress"
+    assert "  300 r/s: at most 2 (search interrupted)" in printed.splitlines()
+    assert "  600 r/s: not tried (the benchmark was interrupted first)" in printed.splitlines()
+    assert (
+        f"scaletui: Interrupted at load 300 r/s, parallelism 1 (trial 3); loads 600, 900, 1200 r/s not tried. "
+        f"Partial results are in {out}." in err.decode().splitlines()
+    )
+    report = (out / "report.md").read_text()
+    assert "**Interrupted at load 300 r/s, parallelism 1 (trial 3)**" in report
+    assert "loads 600, 900, 1200 r/s not tried" in report
+    assert "| 300 | at most 2 (search interrupted) | at most 1 |" in report
+    assert "| 1200 | not tried (the benchmark was interrupted first) | - |" in report
+    rows = list(csv.DictReader((out / "demand.csv").open()))
+    assert [(r["load"], r["parallelism"], r["status"], r["at_most"]) for r in rows] == [
+        ("300", "", "interrupted", "2"),
+        ("600", "", "not tried", ""),
+        ("900", "", "not tried", ""),
+        ("1200", "", "not tried", ""),
+    ]
+    doc = json.loads((out / "demand.json").read_text())
+    assert doc["interrupted"] == {"load": 300.0, "parallelism": 1, "trial": 3}
+    assert doc["demand"][0]["at_most"] == 2
+    assert (out / "demand.png").stat().st_size > 5_000
+    assert [t["parallelism"] for t in csv.DictReader((out / "trials.csv").open())] == ["4", "2"]

@@ -1,0 +1,86 @@
+"""The scalability benchmark on a terminal: its lines and, while a trial runs, how far the trial is.
+
+On a TTY the trial's line redraws in place (`parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`), as
+`scaletui.headless.printer` draws a run's bar; piped, the trial gets a line as it begins and then one per tenth of
+its duration at most, so a log of a long benchmark stays readable.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass
+from typing import TextIO
+
+from scaletui.events import Event, Progress
+
+
+@dataclass(frozen=True)
+class TrialStart:
+    """A trial begins: the `number`th of the benchmark, of at most `most` if the rest of the search runs."""
+
+    load: float
+    parallelism: int
+    taskmanagers: int
+    number: int
+    most: int
+    duration: float
+
+    def line(self, fraction: float | None = None) -> str:
+        """`  parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`; `started` before the run step."""
+        done = (
+            "started" if fraction is None else f"{fraction:4.0%} {fraction * self.duration:.0f}/{self.duration:.0f} s"
+        )
+        trial = f"trial {self.number} of at most {self.most}"
+        return f"  parallelism {self.parallelism} ({self.taskmanagers} TM): {done}, {trial}"
+
+
+class BenchmarkPrinter:
+    """`printer(line)` prints one of the benchmark's lines; `trial` and the bus's run progress (`on_progress`) show
+    the running trial under them."""
+
+    def __init__(self, stream: TextIO | None = None, tty: bool | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty() if tty is None else tty
+        self._trial: TrialStart | None = None
+        self._tenths = 0
+        """Tenths of the trial said so far (not a TTY)."""
+        self._shown = False
+        self._lock = threading.Lock()
+
+    def __call__(self, line: str) -> None:
+        with self._lock:
+            self._trial = None
+            self._write(line)
+
+    def trial(self, start: TrialStart) -> None:
+        with self._lock:
+            self._trial, self._tenths = start, 0
+            self._write(start.line(), live=True)
+
+    def on_progress(self, event: Event) -> None:
+        """The run step's progress (every 5 % of a trial, or 10 s): redrawn on a TTY, each tenth at most if not."""
+        if not isinstance(event, Progress) or event.step != "run" or event.fraction is None:
+            return
+        with self._lock:
+            if self._trial is None:
+                return
+            tenths = int(event.fraction * 10)
+            if self.tty or tenths > self._tenths:
+                self._tenths = tenths
+                self._write(self._trial.line(min(1.0, event.fraction)), live=True)
+
+    def _write(self, line: str, live: bool = False) -> None:
+        if self._shown:
+            self.stream.write("\r\x1b[2K")
+        self._shown = live and self.tty
+        self.stream.write(line if self._shown else line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        """Leave the line in place (the next output starts below it)."""
+        with self._lock:
+            if self._shown:
+                self.stream.write("\n")
+                self._shown = False
+            self.stream.flush()
