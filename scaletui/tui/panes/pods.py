@@ -36,6 +36,8 @@ def stopped_text(session: Session) -> str:
         "Cluster stopped. Press s to start local Flink on 127.0.0.1. For the simulator or a testbed, reserve it "
         "first in Reservations (1, then n)."
     )
+
+
 REPLAY_EMPTY = "No pods recorded at this time of the run."
 
 
