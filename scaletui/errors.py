@@ -20,6 +20,12 @@ class UserError(Exception):
         return f"{self.message} {self.hint}".strip()
 
 
+class Cancelled(UserError):
+    """Work the user cancelled (ctrl+g, Ctrl-C): what happened, said once as a warning, not an error."""
+
+    exit_code = 130
+
+
 class ConfigError(UserError):
     """A configuration or session file is malformed or invalid."""
 

@@ -20,7 +20,7 @@ from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.context import EngineContext
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.engine.run import Run, RunPlan
-from scaletui.errors import ConfigError, UserError
+from scaletui.errors import Cancelled, ConfigError, UserError
 from scaletui.events import ClusterChanged, ErrorEvent, Event, Progress, RunChanged
 
 if TYPE_CHECKING:
@@ -171,6 +171,8 @@ class ExperimentRun:
                 steps, them = ("steps", "them") if count > 1 else ("step", "it")
                 message = (f"the run did not go as written: {count} timeline {steps} failed ({first.rstrip('.')}); "
                            f"report.md lists {them} under Problems")  # fmt: skip
+        except Cancelled as e:  # the user's ctrl+g: the caller says it, once, as what happened
+            status, exit_code, message = "interrupted", e.exit_code, e.message
         except UserError as e:
             from scaletui.engine.reservations import was_reported
 

@@ -33,7 +33,7 @@ from scaletui.config.models import (
 from scaletui.engine.context import EngineContext
 from scaletui.engine.experiment import ExperimentRun, RunResult
 from scaletui.engine.prepare import PreparedExperiment
-from scaletui.errors import ConfigError, UserError
+from scaletui.errors import Cancelled, ConfigError, UserError
 from scaletui.events import USER_PAUSE
 
 if TYPE_CHECKING:
@@ -110,6 +110,8 @@ class LiveSession:
         if not self.is_open:
             self._thread.join(timeout=STOP_WAIT_S)
             result = self.result
+            if result is not None and result.status == "interrupted":
+                raise Cancelled(result.message)
             raise UserError(result.message if result is not None else "The cluster could not start.")
         run = experiment.run
         if run is not None and run.autoscaler.controller is not None and was_paused:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from scaletui.config.models import JobSpec
-from scaletui.errors import JobError, PlatformError
+from scaletui.errors import Cancelled, JobError, PlatformError
 from scaletui.flink.rest import FlinkRestClient, FlinkRestError
 
 JOB_NAME = "scaletui-workload"
@@ -69,7 +69,7 @@ def wait_running(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if cancel is not None and cancel.is_set():
-            raise PlatformError("Cancelled while waiting for the job to run.")
+            raise Cancelled("Cancelled while waiting for the job to run.")
         detail = rest.job(job_id)
         state = detail["state"]
         if state in TERMINAL:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from scaletui.errors import PlatformError
+from scaletui.errors import Cancelled, PlatformError
 from scaletui.events import EventBus, LocalClusterChanged, Progress
 from scaletui.flink import processes as procs
 from scaletui.flink.cluster_config import (
@@ -337,7 +337,7 @@ class LocalFlinkCluster:
     def _wait(self, ready: Callable[[], bool], what: str, deadline: float, cancel: threading.Event | None) -> None:
         while time.monotonic() < deadline:
             if cancel is not None and cancel.is_set():
-                raise PlatformError(f"Cancelled while waiting for {what}.")
+                raise Cancelled(f"Cancelled while waiting for {what}.")
             jm = self._procs.get(JOBMANAGER)
             if jm is not None and procs.exited(jm):
                 raise PlatformError(

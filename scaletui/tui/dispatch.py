@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from textual.worker import Worker, WorkerState
 
-from scaletui.errors import UserError
+from scaletui.errors import Cancelled, UserError
 from scaletui.tui.actions import PANES, Action
 from scaletui.tui.availability import why_not
 
@@ -123,7 +123,9 @@ def report_worker(app: Host, worker: Worker[Any], state: WorkerState) -> None:
     to the session log)."""
     if state == WorkerState.ERROR:
         err = worker.error
-        if isinstance(err, UserError):
+        if isinstance(err, Cancelled):
+            app.say(str(err), "warning")
+        elif isinstance(err, UserError):
             log.warning("%s: %s", worker.name, err)
             app.say(str(err), "error")
         else:

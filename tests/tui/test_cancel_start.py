@@ -10,6 +10,7 @@ from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.flink.processes import pid_alive
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.widgets.status import MessageLine
 from tests.plugins.flink import flink_cache
 from tests.tui.pilot import message, wait_for
 
@@ -41,6 +42,12 @@ async def test_ctrl_g_cancels_a_starting_cluster(app_config: AppConfig) -> None:
             await wait_for(pilot, lambda: not any(pid_alive(pid) for pid in seen), "every Flink process to exit", 60)
             assert not engine.live.is_open
             await wait_for(pilot, lambda: "ancel" in message(app), "the start's end said", 30)
+            # review 34 F12: the cancel the user asked for was said twice, both times as an error
+            lines = app.main_screen().query_one(MessageLine).history
+            await wait_for(pilot, lambda: any("Cancelled while" in m for _, _, m in lines), "the cancel's end", 30)
+            ended = [(level, m) for _, level, m in lines if "Cancelled while" in m]
+            assert len(ended) == 1 and ended[0][0] == "warning", ended
+            assert not [m for _, level, m in lines if level == "error"], list(lines)
     finally:
         engine.close()
     assert seen and not any(pid_alive(pid) for pid in seen)
