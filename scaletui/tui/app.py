@@ -24,7 +24,7 @@ from scaletui.tui.availability import live_work
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
-from scaletui.tui.palette import ActionsProvider
+from scaletui.tui.palette import ActionsProvider, OwnThemesApp
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.panes.chaos import ChaosPane
 from scaletui.tui.panes.plots import PlotsPane
@@ -49,7 +49,7 @@ PANE_CLASSES: dict[str, type[Pane]] = {
 }
 
 
-class ScaletuiApp(App[int]):
+class ScaletuiApp(OwnThemesApp):
     CSS_PATH = str(Path(__file__).parent / "app.tcss")
     TITLE = "scaletui"
     BINDINGS = bindings("app")

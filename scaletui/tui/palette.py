@@ -7,12 +7,23 @@ would close).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import partial
 
+from textual.app import App, SystemCommand
 from textual.command import Hit, Hits, Provider
+from textual.screen import Screen
 
 from scaletui.tui.actions import ACTIONS, PALETTE_SCOPES, Action, key_label
 from scaletui.tui.availability import why_not
+
+
+class OwnThemesApp(App[int]):
+    """Textual's own "Theme" command offered its ~20 built-in themes, which `:theme`, ctrl+t and the settings do not
+    know (they have no plot colours): the palette keeps the app's themes (`app: next theme`, `:theme NAME`)."""
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        return (command for command in super().get_system_commands(screen) if command.title != "Theme")
 
 
 class ActionsProvider(Provider):

@@ -92,6 +92,9 @@ async def test_palette_offers_only_what_is_possible(sim_engine: Engine) -> None:
         app.run_palette_action(by_id("table.filter"))
         await pilot.pause()
         assert app.pane("chaos").query("FilterTable Input")
+        # review 34 F13: Textual's own Theme command offered ~20 themes that :theme and ctrl+t then rejected
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Quit" in titles, titles
 
 
 async def test_command_line_drives_a_live_run_and_is_recorded(sim_engine: Engine) -> None:
