@@ -25,18 +25,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from scaletui.errors import SloError
     from scaletui.results.layout import runs_under
     from scaletui.results.report import report_run
+    from scaletui.results.slo import SloResult
     from scaletui.results.summary import summary_table
 
-    failed = None
+    reported = 0
+    failed: list[tuple[str, SloResult]] = []
     for run_dir in runs_under(args.dirs):
         path, summary = report_run(run_dir, plots=not args.no_plots)
+        reported += 1
         print(f"{path}\n\n{summary_table(summary)}\n")
         if args.check_slo and summary.slo is not None and not summary.slo.passed:
-            failed = summary.slo
-    if failed is not None:
-        error = failed.error()
+            failed.append((run_dir.name, summary.slo))
+    if reported == 1 and failed:
+        error = failed[0][1].error()
         assert error is not None
         raise error
+    if failed:  # of a session's runs, each that failed by name: "the run" named none of them
+        for name, slo in failed:
+            print(f"{name}: SLO {slo.verdict}", file=sys.stderr)
+        raise SloError(
+            f"{len(failed)} of {reported} runs broke their SLO or were not judged (listed above).",
+            "Each one's report.md says when.",
+        )
     return 0

@@ -139,3 +139,24 @@ def test_check_slo_fails_a_run_cut_short_saying_why(make_run: RecordRun) -> None
     with pytest.raises(SloError, match=r"not judged: run interrupted after 10\.0 s of 10 s"):
         run("report", "--no-plots", "--check-slo", str(run_dir))
     assert "| SLO | not judged (run interrupted after 10.0 s of 10 s) |" in (run_dir / "report.md").read_text()
+
+
+def test_check_slo_over_several_runs_names_each_that_failed(
+    make_run: RecordRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 34 F14: over a session's 13 runs, 7 of which broke the SLO, it said "The run broke its SLO" and named
+    none of them."""
+    import json
+    import shutil
+
+    broke, other = make_run("transscale"), make_run("ds2", slow_factor=2.0)  # both above p99 100 ms for 2 s of 10
+    cut = broke.parent / f"{broke.name}-cut"
+    shutil.copytree(broke, cut)
+    meta = json.loads((cut / "run.json").read_text())
+    (cut / "run.json").write_text(json.dumps({**meta, "status": "interrupted"}))
+    capsys.readouterr()
+    with pytest.raises(SloError, match=r"^3 of 3 runs broke their SLO or were not judged"):
+        run("report", "--no-plots", "--check-slo", str(broke.parent), str(other))
+    said = capsys.readouterr().err.splitlines()
+    assert [line.split(":", 1)[0] for line in said] == [broke.name, cut.name, other.name], said
+    assert "SLO FAIL: p99 latency" in said[0] and "SLO not judged (run interrupted" in said[1], said
