@@ -98,6 +98,8 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action("table.clear", "escape", "clear_filter", "Clear filter", "table", "table: clear the filter", False,
            needs="table"),
+    Action("table.first", "home", "first_row", "First", "table", "table: first row", False, needs="table"),
+    Action("table.last", "end", "last_row", "Last", "table", "table: last row", False, needs="table"),
     Action("res.reserve", "n", "reserve", "Reserve", "reservations", "reservations: reserve a platform"),
     Action("res.release", "x", "release", "Release", "reservations", "reservations: release the selected"),
     Action("res.refresh", "r", "refresh", "Refresh", "reservations", "reservations: refresh status"),

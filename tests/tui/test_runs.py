@@ -133,6 +133,11 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
         assert statuses["20261207T011206Z-" + "x" * 40] == ("failed", "FAIL")
         assert statuses["20261207T011205Z-sim-timeline"] == ("interrupted", "?"), "read as 'no SLO'"
         assert statuses["20261207T011202Z-sim-timeline"] == ("done", "-")
+        # review 34 F6: End and Home moved nothing, the oldest run was 17 presses away
+        await pilot.press("end")
+        assert table.table.cursor_row == len(runs) - 1
+        await pilot.press("home")
+        assert table.table.cursor_row == 0
         hint = str(app.screen.query_one("#runs-state", Static).render())
         assert "3 scalability trial(s)" in hint and "/!scalability" in hint
         assert "SLO ?: not judged, the run did not reach its end." in hint

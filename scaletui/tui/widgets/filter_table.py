@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Input, Static
 
@@ -49,6 +50,13 @@ def same_rows(a: Sequence[Row], b: Sequence[Row]) -> bool:
     )
 
 
+class RowTable(DataTable[str | Text], inherit_bindings=False):
+    """A DataTable whose Home and End go to the first and last row (FilterTable's keys, listed in the help) rather
+    than to the first and last column of a row-cursor table: the run history's oldest run was 17 presses away."""
+
+    BINDINGS = [b for b in DataTable.BINDINGS if not isinstance(b, Binding) or b.key not in ("home", "end")]
+
+
 class FilterTable(Vertical):
     DEFAULT_CSS = """
     FilterTable { height: 1fr; }
@@ -70,13 +78,19 @@ class FilterTable(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self.empty_text, classes="empty")
-        table: DataTable[str | Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[str | Text] = RowTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self.columns)
         yield table
 
     @property
     def table(self) -> DataTable[str | Text]:
         return self.query_one(DataTable)
+
+    def action_first_row(self) -> None:
+        self.table.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.table.move_cursor(row=max(0, self.table.row_count - 1))
 
     def set_empty(self, text: str) -> None:
         self.empty_text = text
