@@ -29,5 +29,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = compare_runs(list(runs), args.out)
     print(comparison.table)
     print()
+    for note in comparison.notes:
+        print(note)
     print(comparison.markdown)
     return 0

@@ -6,19 +6,25 @@ With exactly two runs a last column gives the difference B − A.
 
 from __future__ import annotations
 
+import re
 import string
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaletui.config.models import SloSpec
 from scaletui.errors import ConfigError
+from scaletui.results.layout import slugify
 from scaletui.results.plots import plot_overlays
-from scaletui.results.rundata import load_run
+from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import RunSummary, SummaryItem, summarize
+from scaletui.scalability.trial import parse_trial_name
 
 COMPARE_MD = "compare.md"
+CROWDED = 12
+"""More runs than this crowd an overlay: it is still drawn, and compare.md suggests naming the runs to compare."""
+RUN_ID = re.compile(r"^[0-9]{8}T(?P<time>[0-9]{6}Z)-(?P<rest>.*)$")
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Comparison:
     table: str
     markdown: Path
     plots: list[Path]
+    notes: list[str] = field(default_factory=list)
 
 
 def _letter(i: int) -> str:
@@ -48,13 +55,38 @@ def _cell(item: SummaryItem | None) -> str:
     return item.text.replace("|", "\\|")
 
 
-def run_labels(summaries: list[RunSummary]) -> list[str]:
-    """What tells the runs apart: their strategies, else their experiments' names, else their run ids."""
-    for attribute in ("strategy", "name", "run_id"):
-        labels = [str(getattr(s, attribute)) for s in summaries]
-        if len(set(labels)) == len(labels):
-            return labels
-    return [s.run_id for s in summaries]
+def _status_cell(status: str) -> str:
+    """A run that did not end as planned is in bold: its "—" cells and short duration are explained there."""
+    return status if status == "done" else f"**{status}**"
+
+
+def _short_name(name: str) -> str:
+    """A scalability trial reads `300/p1`, as on the run history screen; any other run, its experiment's name."""
+    trial = parse_trial_name(name)
+    return f"{trial[1]}/p{trial[2]}" if trial else name
+
+
+def _short_id(run_id: str, name: str) -> str:
+    """`20261207T011214Z-sim-timeline-2` reads `011214Z-2`: the label already has the name."""
+    m = RUN_ID.match(run_id)
+    if m is None:
+        return run_id
+    rest, slug = m["rest"], slugify(name)
+    if rest == slug:
+        return m["time"]
+    if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
+        return m["time"] + rest[len(slug) :]
+    return f"{m['time']}-{rest}"
+
+
+def run_labels(summaries: Sequence[RunSummary]) -> list[str]:
+    """One rule for any number of runs: the short name and the strategy, `300/p1 (none)`; runs whose labels would
+    be the same also get their short run id."""
+    labels = [f"{_short_name(s.name)} ({s.strategy})" for s in summaries]
+    return [
+        f"{label} {_short_id(s.run_id, s.name)}" if labels.count(label) > 1 else label
+        for label, s in zip(labels, summaries)
+    ]
 
 
 def comparison_table(summaries: list[RunSummary]) -> str:
@@ -67,6 +99,8 @@ def comparison_table(summaries: list[RunSummary]) -> str:
         for item in s.items:
             keys.setdefault(item.key, item.label)
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    status = ["status"] + [_status_cell(s.status) for s in summaries] + (["—"] if len(summaries) == 2 else [])
+    lines.append("| " + " | ".join(status) + " |")
     for key, label in keys.items():
         found = [next((i for i in s.items if i.key == key), None) for s in summaries]
         row = [label] + [_cell(item) for item in found]
@@ -74,6 +108,15 @@ def comparison_table(summaries: list[RunSummary]) -> str:
             row.append(_delta(found[0], found[1]))
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _crowded_note(runs: list[RunData]) -> list[str]:
+    if len(runs) <= CROWDED:
+        return []
+    return [
+        f"The overlays hold {len(runs)} runs and are crowded beyond {CROWDED}: name the runs to compare, "
+        f"e.g. `scaletui compare {runs[0].run_dir} {runs[-1].run_dir}`."
+    ]
 
 
 def compare_runs(
@@ -90,13 +133,17 @@ def compare_runs(
         else (runs[0].run_dir.parent / time.strftime("compare-%Y%m%dT%H%M%SZ", time.gmtime()))
     )
     out.mkdir(parents=True, exist_ok=True)
-    labels = [f"{_letter(i)} {label}" for i, label in enumerate(run_labels(summaries))]
-    pngs = plot_overlays(runs, labels, out)
+    letters = [_letter(i) for i in range(len(runs))]
+    labels = [f"{letter} {label}" for letter, label in zip(letters, run_labels(summaries))]
+    pngs = plot_overlays(runs, letters, labels, out)
     table = comparison_table(summaries)
+    notes = _crowded_note(runs)
     legend = [
-        f"- **{_letter(i)}**: `{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}"
-        for i, data in enumerate(runs)
+        f"- **{letter}**: `{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}"
+        for letter, data in zip(letters, runs)
     ]
-    text = "\n".join(["# Comparison", "", *legend, "", table, "", *[f"![{p.stem}]({p.name})" for p in pngs], ""])
+    quoted = [line for note in notes for line in (f"> {note}", "")]
+    images = [f"![{p.stem}]({p.name})" for p in pngs]
+    text = "\n".join(["# Comparison", "", *legend, "", table, "", *quoted, *images, ""])
     (out / COMPARE_MD).write_text(text, encoding="utf-8")
-    return Comparison(table, out / COMPARE_MD, pngs)
+    return Comparison(table, out / COMPARE_MD, pngs, notes)

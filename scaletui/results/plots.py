@@ -118,24 +118,105 @@ def plot_run(data: RunData, out_dir: Path) -> list[Path]:
     return written
 
 
-def _overlay(
-    runs: list[RunData], labels: list[str], title: str, ylabel: str, series: Any, path: Path, bounds: bool = False
-) -> Path:
+OVERLAY_LINESTYLES = ("-", "--", "-.")
+"""A run's line style, each taken with the 10 colours in turn, so up to 30 runs look different; dotted is left to
+the targets."""
+LEGEND_BESIDE = 10
+"""Legend entries that fit beside the axes; more go below in columns, and the figure grows to hold them."""
+
+
+def overlay_styles(n: int) -> list[tuple[str, str]]:
+    """(colour, line style) of each of `n` runs: the colour cycle alone repeats after 10."""
     from matplotlib import rcParams
 
     colors = rcParams["axes.prop_cycle"].by_key()["color"]
+    return [(colors[i % len(colors)], OVERLAY_LINESTYLES[i // len(colors) % len(OVERLAY_LINESTYLES)]) for i in range(n)]
+
+
+def _letters_text(indices: list[int], letters: list[str]) -> str:
+    """`A–C F`: consecutive runs as a range, so a target several runs share keeps a short label."""
+    groups: list[list[int]] = []
+    for i in indices:
+        if groups and groups[-1][-1] == i - 1:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return " ".join(
+        letters[g[0]] if len(g) == 1 else f"{letters[g[0]]}{'–' if len(g) > 2 else ' '}{letters[g[-1]]}" for g in groups
+    )
+
+
+def _target_key(data: RunData) -> tuple[tuple[int, float], ...]:
+    """The target's steps (second, rate) over the job: runs with the same steps share one target line."""
+    known = data.job_steps() & ~np.isnan(data.target)
+    t, target = data.t[known], data.target[known]
+    steps = np.concatenate(([True], np.diff(target) != 0)) if len(target) else np.zeros(0, dtype=bool)
+    return tuple((round(float(at)), round(float(rate), 1)) for at, rate in zip(t[steps], target[steps]))
+
+
+def _plot_targets(ax: Axes, runs: list[RunData], letters: list[str]) -> None:
+    """One dotted black line per distinct target, not one per run, and one legend entry; when the runs' targets
+    differ, each line says after its end whose it is (`B C`): a colour of its own would pass for a run's."""
+    groups: dict[tuple[tuple[int, float], ...], list[int]] = {}
+    for i, data in enumerate(runs):
+        key = _target_key(data)
+        if key:
+            groups.setdefault(key, []).append(i)
+    for n, members in enumerate(groups.values()):
+        longest = runs[max(members, key=lambda i: runs[i].duration)]
+        ax.plot(longest.t, longest.target, ":", color="black", linewidth=1, label="_nolegend_" if n else "target")
+        if len(groups) > 1:
+            known = longest.job_steps() & ~np.isnan(longest.target)
+            end = (float(longest.t[known][-1]), float(longest.target[known][-1]))
+            ax.annotate(
+                _letters_text(members, letters),
+                end,
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+                bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+            )
+
+
+def _overlay_legend(fig: Figure, ax: Axes) -> None:
+    """Beside the axes while it fits; below them in columns otherwise, the figure taller by the legend's rows, so
+    the plot keeps its height and no entry is cut off."""
+    handles, texts = ax.get_legend_handles_labels()
+    if len(handles) <= LEGEND_BESIDE:
+        _legend(ax)
+        return
+    column = 0.07 * max(len(text) for text in texts) + 0.6  # inches: a fontsize-8 label and its line sample
+    ncols = max(1, min(len(handles), int(fig.get_figwidth() * 0.95 // column)))
+    rows = -(-len(handles) // ncols)
+    fig.set_figheight(fig.get_figheight() + 0.2 * rows + 0.25)
+    fig.legend(handles, texts, loc="outside lower center", ncols=ncols, fontsize=8)
+
+
+def _overlay(
+    runs: list[RunData],
+    letters: list[str],
+    labels: list[str],
+    title: str,
+    ylabel: str,
+    series: Any,
+    *,
+    targets: bool = False,
+    bounds: bool = False,
+) -> Figure:
     fig, ax = _figure(title, ylabel)
-    for i, (data, label) in enumerate(zip(runs, labels)):
-        color = colors[i % len(colors)]
-        for suffix, values, style in series(data):
-            ax.plot(data.t, values, style, color=color, label=f"{label}{suffix}")
+    if targets:
+        _plot_targets(ax, runs, letters)
+    for data, label, (color, linestyle) in zip(runs, labels, overlay_styles(len(runs))):
+        for suffix, values in series(data):
+            ax.plot(data.t, values, linestyle=linestyle, color=color, label=f"{label}{suffix}")
         for window in data.fault_windows():
             ax.axvspan(window.start - data.start, window.end - data.start, color=color, alpha=0.08)
     slos = {d.slo.p99_latency_ms for d in runs if bounds and d.slo is not None and d.slo.p99_latency_ms is not None}
     for bound in sorted(slos):
         ax.axhline(bound, color="black", linestyle="--", linewidth=1, label=f"SLO bound {bound:g} ms")
-    _legend(ax)
-    return _save(fig, path)
+    _overlay_legend(fig, ax)
+    return fig
 
 
 def _total_parallelism(data: RunData) -> np.ndarray:
@@ -145,30 +226,33 @@ def _total_parallelism(data: RunData) -> np.ndarray:
     return np.where(np.isnan(stacked).all(axis=0), np.nan, np.nansum(stacked, axis=0))
 
 
-def plot_overlays(runs: list[RunData], labels: list[str], out_dir: Path) -> list[Path]:
-    """Achieved vs target rate, SLO latency and total parallelism of every run on shared axes."""
+def overlay_figures(runs: list[RunData], letters: list[str], labels: list[str]) -> dict[str, Figure]:
+    """Achieved vs target rate, SLO latency and total parallelism of every run on shared axes, by file name."""
+    stats = {slo_latency_stat(d) for d in runs}
+    common = stats.pop() if len(stats) == 1 else None  # one statistic for all: said once, in the title
 
-    def throughput(d: RunData) -> list[tuple[str, np.ndarray, str]]:
-        return [(" target", d.target, ":"), ("", d.achieved, "-")]
+    def throughput(d: RunData) -> list[tuple[str, np.ndarray]]:
+        return [("", d.achieved)]
 
-    def latency(d: RunData) -> list[tuple[str, np.ndarray, str]]:
+    def latency(d: RunData) -> list[tuple[str, np.ndarray]]:
         stat = slo_latency_stat(d)
-        return [(f" {stat}", d.latency[stat], "-")] if stat else []
+        return [("" if common else f" {stat}", d.latency[stat])] if stat else []
 
-    def parallelism(d: RunData) -> list[tuple[str, np.ndarray, str]]:
-        return [("", _total_parallelism(d), "-")]
+    def parallelism(d: RunData) -> list[tuple[str, np.ndarray]]:
+        return [("", _total_parallelism(d))]
 
-    return [
-        _overlay(
-            runs, labels, "throughput (dotted: target)", "records/s", throughput, out_dir / "throughput_overlay.png"
+    latency_title = f"end-to-end latency ({common})" if common else "end-to-end latency"
+    return {
+        "throughput_overlay.png": _overlay(
+            runs, letters, labels, "throughput (dotted: target)", "records/s", throughput, targets=True
         ),
-        _overlay(runs, labels, "end-to-end latency", "ms", latency, out_dir / "latency_overlay.png", bounds=True),
-        _overlay(
-            runs,
-            labels,
-            "total parallelism (sum over operators)",
-            "parallel instances",
-            parallelism,
-            out_dir / "parallelism_overlay.png",
+        "latency_overlay.png": _overlay(runs, letters, labels, latency_title, "ms", latency, bounds=True),
+        "parallelism_overlay.png": _overlay(
+            runs, letters, labels, "total parallelism (sum over operators)", "parallel instances", parallelism
         ),
-    ]
+    }
+
+
+def plot_overlays(runs: list[RunData], letters: list[str], labels: list[str], out_dir: Path) -> list[Path]:
+    """The overlay figures as PNGs in `out_dir`."""
+    return [_save(fig, out_dir / name) for name, fig in overlay_figures(runs, letters, labels).items()]

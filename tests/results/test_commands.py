@@ -56,7 +56,10 @@ def test_report_plot_export_compare_from_the_cli(
     capsys.readouterr()
     assert run("compare", str(a), str(b), "--out", str(tmp_path / "cmp")) == 0
     out = capsys.readouterr().out
-    assert "| metric | A: transscale | B: ds2 | Δ B − A |" in out and str(tmp_path / "cmp" / "compare.md") in out
+    assert (
+        "| metric | A: step-delay-transscale (transscale) | B: step-delay-ds2 (ds2) | Δ B − A |" in out
+        and str(tmp_path / "cmp" / "compare.md") in out
+    )
     assert run("sync", str(a.parent), str(tmp_path / "synced")) == 0
     assert (tmp_path / "synced" / a.parent.name / a.name / "metrics.csv").is_file()
 

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import shutil
 from pathlib import Path
 
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
 from scaletui.results.compare import COMPARE_MD, compare_runs
+from scaletui.results.plots import overlay_figures
+from scaletui.results.rundata import load_run
 from tests.results.conftest import RecordRun
 from tests.results.test_report import png_size
 
@@ -14,7 +22,10 @@ def test_two_strategies_side_by_side(make_run: RecordRun, tmp_path: Path) -> Non
     b = make_run("threshold", slow_factor=2.0)  # during the fault this one achieves 600 rec/s instead of 800
     result = compare_runs([a, b], tmp_path / "cmp")
     lines = result.table.splitlines()
-    assert lines[0] == "| metric | A: transscale | B: threshold | Δ B − A |"
+    assert (
+        lines[0] == "| metric | A: step-delay-transscale (transscale) | B: step-delay-threshold (threshold) | Δ B − A |"
+    )
+    assert lines[2] == "| status | done | done | — |"
     achieved = next(line for line in lines if line.startswith("| throughput achieved"))
     # A: (8*1000 + 2*800)/10 = 960; B: (8*1000 + 2*600)/10 = 920; B - A = -40 (-4.2 %)
     assert achieved == (
@@ -25,21 +36,106 @@ def test_two_strategies_side_by_side(make_run: RecordRun, tmp_path: Path) -> Non
     assert "| SLO | FAIL | FAIL | — |" in lines
     text = (tmp_path / "cmp" / COMPARE_MD).read_text()
     assert result.table in text and str(a) in text and str(b) in text
+    assert "crowded" not in text and result.notes == []
     assert [p.name for p in result.plots] == [
         "throughput_overlay.png",
         "latency_overlay.png",
         "parallelism_overlay.png",
     ]
-    assert all(png_size(p) == (900, 360) for p in result.plots)
+    assert all(png_size(p) == (900, 360) for p in result.plots)  # a short legend stays beside the plot
 
 
-def test_three_runs_have_no_delta_column(make_run: RecordRun, tmp_path: Path) -> None:
+def test_runs_with_the_same_target_share_one_target_line(make_run: RecordRun) -> None:
+    runs = [load_run(make_run(name)) for name in ("transscale", "threshold")]
+    fig = overlay_figures(runs, ["A", "B"], ["A one", "B two"])["throughput_overlay.png"]
+    targets = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("target")]
+    assert [(t.get_label(), t.get_color(), t.get_linestyle()) for t in targets] == [("target", "black", ":")]
+    assert len(fig.axes[0].texts) == 0  # one target: no need to say whose
+
+
+def test_three_runs_are_headed_like_two_and_a_failed_run_is_flagged(make_run: RecordRun, tmp_path: Path) -> None:
+    """One heading rule for any number of runs (letter, short name, strategy), and each run's status in the table:
+    a failed run's empty cells are explained beside them."""
     runs = [make_run(name) for name in ("none", "ds2", "transscale")]
-    table = compare_runs(runs, tmp_path / "cmp3").table
-    assert table.splitlines()[0] == "| metric | A: none | B: ds2 | C: transscale |"
+    meta = json.loads((runs[1] / "run.json").read_text())
+    (runs[1] / "run.json").write_text(json.dumps({**meta, "status": "failed"}))
+    lines = compare_runs(runs, tmp_path / "cmp3").table.splitlines()
+    assert lines[0] == (
+        "| metric | A: step-delay-none (none) | B: step-delay-ds2 (ds2) | C: step-delay-transscale (transscale) |"
+    )
+    assert lines[2] == "| status | done | **failed** | done |"
+    two = compare_runs(runs[::2], tmp_path / "cmp2").table.splitlines()
+    assert two[0] == "| metric | A: step-delay-none (none) | B: step-delay-transscale (transscale) | Δ B − A |"
 
 
-def test_same_strategy_runs_are_told_apart_by_experiment(make_run: RecordRun, tmp_path: Path) -> None:
+def test_same_strategy_runs_are_told_apart_by_run_id(make_run: RecordRun, tmp_path: Path) -> None:
     a, b = make_run("none"), make_run("none")
     table = compare_runs([a, b], tmp_path / "same").table
-    assert table.splitlines()[0] == f"| metric | A: {a.name} | B: {b.name} | Δ B − A |"
+
+    def short(run: Path) -> str:  # 20261207T075500Z-step-delay-none-2 -> 075500Z-2
+        return run.name[9:16] + run.name[len("20261207T075500Z-step-delay-none") :]
+
+    assert short(a) != short(b)
+    assert table.splitlines()[0] == (
+        f"| metric | A: step-delay-none (none) {short(a)} | B: step-delay-none (none) {short(b)} | Δ B − A |"
+    )
+
+
+LOADS = (300, 600, 600, 900, 900, 900, 1200, 1200, 1500, 1500, 1500, 3000, 3000)
+"""A scalability benchmark's 13 trials, as in the review (F22): loads repeat at higher parallelism."""
+
+
+def trial_runs(run: Path, root: Path) -> list[Path]:
+    """Copies of one recorded run as scalability trials: named `<load>/p<P>`, each with its load as the target."""
+    runs = []
+    for i, load in enumerate(LOADS):
+        name = f"step-delay-scalability-{load}-p{i + 1}"
+        copy = Path(shutil.copytree(run, root / f"20261207T0729{i:02d}Z-{name}"))
+        meta = json.loads((copy / "run.json").read_text())
+        (copy / "run.json").write_text(json.dumps({**meta, "experiment": name, "run_id": copy.name}))
+        with (copy / "metrics.csv").open(newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row["target_rate"] = str(load)
+        with (copy / "metrics.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        runs.append(copy)
+    return runs
+
+
+def drawn(fig: Figure) -> Figure:
+    FigureCanvasAgg(fig).draw()
+    return fig
+
+
+def test_many_runs_keep_the_overlays_readable(make_run: RecordRun, tmp_path: Path) -> None:
+    """13 runs: every run has its own colour and line style, the legend is whole and below the plot, which keeps
+    its height; one target line per distinct target; compare.md says the overlay is crowded."""
+    dirs = trial_runs(make_run("none"), tmp_path / "session")
+    result = compare_runs(dirs, tmp_path / "cmp")
+    assert result.table.splitlines()[0].startswith("| metric | A: 300/p1 (none) | B: 600/p2 (none) |")
+    assert all(png_size(p)[0] == 900 and png_size(p)[1] > 400 for p in result.plots)
+    assert len(result.notes) == 1 and "13 runs" in result.notes[0] and str(dirs[0]) in result.notes[0]
+    assert f"> {result.notes[0]}" in (tmp_path / "cmp" / COMPARE_MD).read_text()
+
+    runs = [load_run(d) for d in dirs]
+    letters = [chr(ord("A") + i) for i in range(len(runs))]
+    figures = overlay_figures(runs, letters, [f"{x} run" for x in letters])
+    for name, fig in figures.items():
+        drawn(fig)
+        ax = fig.axes[0]
+        assert ax.get_window_extent().height >= 200, name
+        legend = fig.legends[0]
+        box, whole = legend.get_window_extent(), fig.bbox
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= whole.x1 and box.y1 <= whole.y1, name
+        assert len(legend.get_texts()) == len(ax.get_legend_handles_labels()[1]), name
+        lines = [line for line in ax.get_lines() if line.get_label().endswith(" run")]
+        assert len(lines) == len(runs), name
+        assert len({(line.get_color(), line.get_linestyle()) for line in lines}) == len(runs), name
+    throughput = figures["throughput_overlay.png"].axes[0]
+    targets = [line for line in throughput.get_lines() if line.get_linestyle() == ":"]
+    assert len(targets) == len(set(LOADS)) and {t.get_color() for t in targets} == {"black"}
+    assert [t.get_label() for t in targets].count("target") == 1  # one legend entry for them all
+    assert [text.get_text() for text in throughput.texts] == ["A", "B C", "D–F", "G H", "I–K", "L M"]
