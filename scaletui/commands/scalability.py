@@ -37,7 +37,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument(
         "--max-lag-slope", type=float, default=0.0, help="records/s the backlog may grow by (0: 1 %% of the load)"
     )
-    parser.add_argument("--out", metavar="DIR", help="where results go (default: results/<session>/scalability-...)")
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where results go, a new or empty directory (default: results/<session>/scalability-...)",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -65,6 +69,16 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"--loads {args.loads!r} / --duration / --warmup: expected numbers like 200,400 and durations like 90s."
         ) from None
+    if duration is not None and duration <= 0 or args.max_parallelism is not None and args.max_parallelism < 1:
+        raise ConfigError(  # both read as "unset" further on: a 0 would run the defaults without a word
+            f"--duration {args.duration} / --max-parallelism {args.max_parallelism}: expected a duration above 0 and "
+            "a parallelism of at least 1."
+        )
+    if args.out and Path(args.out).is_dir() and any(Path(args.out).iterdir()):
+        raise ConfigError(
+            f"--out {args.out} is not empty: its earlier trials would mix with this benchmark's.",
+            "Give a new directory, or leave --out out for a fresh one under results/.",
+        )
     config = load_app_config(args.config)
     prepared = prepare_experiment(args.experiment, config.paths.conf)
     plan = BenchmarkPlan(

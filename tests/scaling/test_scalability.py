@@ -111,6 +111,31 @@ def test_an_experiment_without_slo_is_one_sentence(
     assert "has no [slo] table" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [["--duration", "0s"], ["--max-parallelism", "0"], ["--out", "{used}"]],
+    ids=["duration-0", "max-parallelism-0", "used-out"],
+)
+def test_settings_that_would_be_ignored_or_mix_results_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    """Review 34 F21: `--duration 0s` ran the experiment's 120 s, `--max-parallelism 0` searched 1 to 8, and a reused
+    --out kept the earlier benchmark's trials beside a report of the new loads only."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("SCALETUI_HOME", str(tmp_path / "home"))
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "demand.csv").write_text("load,parallelism\n900,4\n")
+    argv = ["scalability", "conf/experiments/sim-demand.toml", "--loads", "300"]
+    argv += [arg.format(used=used) for arg in extra]
+    if "--out" not in extra:
+        argv += ["--out", str(tmp_path / "fresh")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert ("is not empty" in err) if "--out" in extra else ("expected a duration above 0" in err), err
+    assert not (tmp_path / "fresh").exists() and [p.name for p in used.iterdir()] == ["demand.csv"]
+
+
 def test_loads_above_one_nothing_held_are_not_tried_and_say_so() -> None:
     asked: list[tuple[float, int]] = []
     announced: list[float] = []
