@@ -15,11 +15,10 @@ from pathlib import Path
 
 from scaletui.config.models import SloSpec
 from scaletui.errors import ConfigError
-from scaletui.results.layout import slugify
+from scaletui.results.layout import parse_trial_name, slugify
 from scaletui.results.plots import plot_overlays
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import RunSummary, SummaryItem, summarize
-from scaletui.scalability.trial import parse_trial_name
 
 COMPARE_MD = "compare.md"
 CROWDED = 12

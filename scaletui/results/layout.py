@@ -87,3 +87,18 @@ def find_runs(path: Path | str) -> list[Path]:
             "Give a directory written by a run: results/<session>/<run-id>.",
         )
     return runs
+
+
+TRIAL_NAME = re.compile(r"^(?P<base>.+)-scalability-(?P<load>[0-9][0-9.e+]*)-p(?P<parallelism>[0-9]+)$")
+"""The experiment name of a scalability trial's run (scaletui/scalability/trial.py makes them):
+`<experiment>-scalability-<load>-p<P>`, here with the run names so the run history and compare can tell trials apart."""
+
+
+def trial_name(experiment: str, load: float, parallelism: int) -> str:
+    return f"{experiment}-scalability-{load:g}-p{parallelism}"
+
+
+def parse_trial_name(name: str) -> tuple[str, str, int] | None:
+    """(experiment, load as written, parallelism) of a trial's name; None for any other run."""
+    m = TRIAL_NAME.match(name)
+    return (m["base"], m["load"], int(m["parallelism"])) if m else None

@@ -14,7 +14,6 @@ shortfall shows there instead of as backlog).
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,24 +22,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaletui.errors import ConfigError, UserError
+from scaletui.results.layout import trial_name
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
     from scaletui.engine.prepare import PreparedExperiment
-
-
-TRIAL_NAME = re.compile(r"^(?P<base>.+)-scalability-(?P<load>[0-9][0-9.e+]*)-p(?P<parallelism>[0-9]+)$")
-"""The experiment name of a trial, as `variant_document` writes it: `<experiment>-scalability-<load>-p<P>`."""
-
-
-def trial_name(experiment: str, load: float, parallelism: int) -> str:
-    return f"{experiment}-scalability-{load:g}-p{parallelism}"
-
-
-def parse_trial_name(name: str) -> tuple[str, str, int] | None:
-    """(experiment, load as written, parallelism) of a trial's name; None for any other run."""
-    m = TRIAL_NAME.match(name)
-    return (m["base"], m["load"], int(m["parallelism"])) if m else None
 
 
 @dataclass(frozen=True)

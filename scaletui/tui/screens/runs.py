@@ -24,8 +24,7 @@ from textual.widgets import Footer, Static
 
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
-from scaletui.results.layout import RUN_META, slugify
-from scaletui.scalability.trial import parse_trial_name
+from scaletui.results.layout import RUN_META, parse_trial_name, slugify
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
