@@ -6,7 +6,6 @@ With exactly two runs a last column gives the difference B − A.
 
 from __future__ import annotations
 
-import re
 import string
 import time
 from collections.abc import Sequence
@@ -15,7 +14,7 @@ from pathlib import Path
 
 from scaletui.config.models import SloSpec
 from scaletui.errors import ConfigError
-from scaletui.results.layout import parse_trial_name, slugify
+from scaletui.results.layout import parse_trial_name, short_run_id
 from scaletui.results.plots import plot_overlays
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import RunSummary, SummaryItem, summarize
@@ -23,7 +22,6 @@ from scaletui.results.summary import RunSummary, SummaryItem, summarize
 COMPARE_MD = "compare.md"
 CROWDED = 12
 """More runs than this crowd an overlay: it is still drawn, and compare.md suggests naming the runs to compare."""
-RUN_ID = re.compile(r"^[0-9]{8}T(?P<time>[0-9]{6}Z)-(?P<rest>.*)$")
 
 
 @dataclass(frozen=True)
@@ -65,25 +63,12 @@ def _short_name(name: str) -> str:
     return f"{trial[1]}/p{trial[2]}" if trial else name
 
 
-def _short_id(run_id: str, name: str) -> str:
-    """`20261207T011214Z-sim-timeline-2` reads `011214Z-2`: the label already has the name."""
-    m = RUN_ID.match(run_id)
-    if m is None:
-        return run_id
-    rest, slug = m["rest"], slugify(name)
-    if rest == slug:
-        return m["time"]
-    if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
-        return m["time"] + rest[len(slug) :]
-    return f"{m['time']}-{rest}"
-
-
 def run_labels(summaries: Sequence[RunSummary]) -> list[str]:
     """One rule for any number of runs: the short name and the strategy, `300/p1 (none)`; runs whose labels would
     be the same also get their short run id."""
     labels = [f"{_short_name(s.name)} ({s.strategy})" for s in summaries]
     return [
-        f"{label} {_short_id(s.run_id, s.name)}" if labels.count(label) > 1 else label
+        f"{label} {short_run_id(s.run_id, s.name)}" if labels.count(label) > 1 else label
         for label, s in zip(labels, summaries)
     ]
 

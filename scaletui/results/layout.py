@@ -102,3 +102,21 @@ def parse_trial_name(name: str) -> tuple[str, str, int] | None:
     """(experiment, load as written, parallelism) of a trial's name; None for any other run."""
     m = TRIAL_NAME.match(name)
     return (m["base"], m["load"], int(m["parallelism"])) if m else None
+
+
+RUN_ID = re.compile(r"^[0-9]{8}T(?P<time>[0-9]{6}Z)-(?P<rest>.*)$")
+"""A run id as `new_run_id` makes it: `<UTC date>T<time>Z-<experiment slug>[-<n>]`."""
+
+
+def short_run_id(run_id: str, experiment: str) -> str:
+    """`20261207T011214Z-sim-timeline-2` reads `011214Z-2` where the date and the experiment's name are shown beside
+    it (the run history, compare's headings): the id's UTC time and its same-second suffix tell two runs apart."""
+    m = RUN_ID.match(run_id)
+    if m is None:
+        return run_id
+    rest, slug = m["rest"], slugify(experiment)
+    if rest == slug:
+        return m["time"]
+    if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
+        return m["time"] + rest[len(slug) :]
+    return f"{m['time']}-{rest}"

@@ -9,7 +9,6 @@ are two lines, so the refresh of the first never blanks the second.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Mapping
 from functools import lru_cache
@@ -24,7 +23,7 @@ from textual.widgets import Footer, Static
 
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
-from scaletui.results.layout import RUN_META, parse_trial_name, slugify
+from scaletui.results.layout import RUN_META, parse_trial_name, short_run_id
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
@@ -38,7 +37,6 @@ EMPTY = "No run yet in this session. Press n to start an experiment from conf/ex
 COLUMNS = ("Started", "Status", "Took", "SLO", "Experiment", "Run")
 EXPERIMENT = COLUMNS.index("Experiment")
 MIN_EXPERIMENT = 12
-RUN_ID = re.compile(r"^[0-9]{8}T(?P<time>[0-9]{6}Z)-(?P<rest>.*)$")
 
 
 def shorten(text: str, width: int) -> str:
@@ -72,17 +70,7 @@ def experiment_label(name: str) -> str:
 
 
 def short_id(run: RunRecord) -> str:
-    """`20261207T011214Z-sim-timeline-2` reads `011214Z-2`: Started shows the date and Experiment the name, so the
-    id's UTC time and its same-second suffix are what tells two runs apart."""
-    m = RUN_ID.match(run.id)
-    if m is None:
-        return run.id
-    rest, slug = m["rest"], slugify(run.experiment)
-    if rest == slug:
-        return m["time"]
-    if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
-        return m["time"] + rest[len(slug) :]
-    return f"{m['time']}-{rest}"
+    return short_run_id(run.id, run.experiment)
 
 
 @lru_cache(maxsize=1024)
