@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scaletui.errors import ConfigError, UserError
+from scaletui.errors import Cancelled, ConfigError, UserError
 from scaletui.results.layout import trial_name
 
 if TYPE_CHECKING:
@@ -61,10 +61,8 @@ class TrialResult:
         return " - ".join(parts) + f" [{self.wall_s:.0f} s]"
 
 
-class TrialInterrupted(UserError):
+class TrialInterrupted(Cancelled):
     """Ctrl-C or SIGTERM stopped the benchmark at this trial (or before it began): the search ends there."""
-
-    exit_code = 130
 
     def __init__(self, load: float, parallelism: int, run_dir: Path | None) -> None:
         super().__init__("The scalability benchmark was interrupted.")
