@@ -19,6 +19,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
     from pathlib import Path
 
     from scaletui.results.layout import PLOTS_DIR, runs_under
@@ -27,7 +28,12 @@ def run(args: argparse.Namespace) -> int:
 
     runs = runs_under(args.dirs)
     for run_dir in runs:
+        data = load_run(run_dir)
+        if not len(data.t):  # a run cut short before its first sample: empty frames would say nothing
+            print(f"{run_dir}: no samples recorded, nothing to plot (its report.md says what the run recorded).",
+                  file=sys.stderr)  # fmt: skip
+            continue
         out = Path(args.out) / run_dir.name if args.out and len(runs) > 1 else Path(args.out or run_dir / PLOTS_DIR)
-        for png in plot_run(load_run(run_dir), out):
+        for png in plot_run(data, out):
             print(png)
     return 0

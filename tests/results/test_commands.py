@@ -163,3 +163,19 @@ def test_check_slo_over_several_runs_names_each_that_failed(
     said = capsys.readouterr().err.splitlines()
     assert [line.split(":", 1)[0] for line in said] == [broke.name, cut.name, other.name], said
     assert "SLO FAIL: p99 latency" in said[0] and "SLO not judged (run interrupted" in said[1], said
+
+
+def test_plot_of_a_run_without_samples_says_so_instead_of_empty_frames(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 34 F15: a live start cancelled before its first sample drew three empty frames with a ±0.04 axis."""
+    from scaletui.results import layout
+
+    run_dir = tmp_path / "results" / "s1" / "20261207T073314Z-live"
+    run_dir.mkdir(parents=True)
+    (run_dir / layout.RUN_META).write_text('{"run_id": "20261207T073314Z-live", "status": "failed"}')
+    (run_dir / layout.METRICS_CSV).write_text("ts,t_s,operator,parallelism,target_rate,achieved_rate\n")
+    assert run("plot", str(run_dir)) == 0
+    out, err = capsys.readouterr()
+    assert out == "" and "no samples recorded, nothing to plot" in err, (out, err)
+    assert not (run_dir / layout.PLOTS_DIR).exists()
