@@ -23,6 +23,7 @@ from scaletui.events import (
     StageStateChanged,
     StageTask,
 )
+from scaletui.headless.live_line import LiveLine
 
 
 def describe(event: Event) -> str | None:
@@ -79,7 +80,7 @@ class ProgressPrinter:
         self.duration = duration
         self.span: tuple[float, float] | None = None
         self.last_rate = ""
-        self._bar_shown = False
+        self._out = LiveLine(self.stream, self.tty)
         self._lock = threading.Lock()
         self._failures_said: list[str] = []
 
@@ -96,13 +97,8 @@ class ProgressPrinter:
             if isinstance(event, Progress) and event.step == "run" and self.span is None and self.duration:
                 self.span = (event.ts, self.duration)
             line = None if self._said_already(event) else describe(event)
-            if line is None:
-                return
-            if self._bar_shown:
-                self.stream.write("\r\x1b[2K")
-                self._bar_shown = False
-            self.stream.write(line + "\n")
-            self.stream.flush()
+            if line is not None:
+                self._out.write(line)
 
     def _said_already(self, event: Event) -> bool:
         """One line per fault event: the timeline's notice of a fault it fired, and the error the run or the ledger
@@ -129,16 +125,11 @@ class ProgressPrinter:
         fill = int(done * self.width)
         bar = "#" * fill + "-" * (self.width - fill)
         left = format_duration(max(0.0, start + duration - now))
-        self.stream.write(f"\r\x1b[2K[{bar}] {done * 100:3.0f}% {left} left  {self.last_rate}")
-        self.stream.flush()
-        self._bar_shown = True
+        self._out.write(f"[{bar}] {done * 100:3.0f}% {left} left  {self.last_rate}", live=True)
 
     def close(self) -> None:
         with self._lock:
-            if self._bar_shown:
-                self.stream.write("\n")
-                self._bar_shown = False
-            self.stream.flush()
+            self._out.close()
 
 
 def _counts(before: object, after: object) -> str:

@@ -1,8 +1,8 @@
 """The scalability benchmark on a terminal: its lines and, while a trial runs, how far the trial is.
 
 On a TTY the trial's line redraws in place (`parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`), as
-`scaletui.headless.printer` draws a run's bar; piped, the trial gets a line as it begins and then one per tenth of
-its duration at most, so a log of a long benchmark stays readable.
+`scaletui.headless.printer` draws a run's bar (both through `headless.live_line`); piped, the trial gets a line as
+it begins and then one per tenth of its duration at most, so a log of a long benchmark stays readable.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from scaletui.events import Event, Progress
+from scaletui.headless.live_line import LiveLine
 
 
 @dataclass(frozen=True)
@@ -45,18 +46,18 @@ class BenchmarkPrinter:
         self._trial: TrialStart | None = None
         self._tenths = 0
         """Tenths of the trial said so far (not a TTY)."""
-        self._shown = False
+        self._out = LiveLine(self.stream, self.tty)
         self._lock = threading.Lock()
 
     def __call__(self, line: str) -> None:
         with self._lock:
             self._trial = None
-            self._write(line)
+            self._out.write(line)
 
     def trial(self, start: TrialStart) -> None:
         with self._lock:
             self._trial, self._tenths = start, 0
-            self._write(start.line(), live=True)
+            self._out.write(start.line(), live=True)
 
     def on_progress(self, event: Event) -> None:
         """The run step's progress (every 5 % of a trial, or 10 s): redrawn on a TTY, each tenth at most if not."""
@@ -68,19 +69,9 @@ class BenchmarkPrinter:
             tenths = int(event.fraction * 10)
             if self.tty or tenths > self._tenths:
                 self._tenths = tenths
-                self._write(self._trial.line(min(1.0, event.fraction)), live=True)
-
-    def _write(self, line: str, live: bool = False) -> None:
-        if self._shown:
-            self.stream.write("\r\x1b[2K")
-        self._shown = live and self.tty
-        self.stream.write(line if self._shown else line + "\n")
-        self.stream.flush()
+                self._out.write(self._trial.line(min(1.0, event.fraction)), live=True)
 
     def close(self) -> None:
         """Leave the line in place (the next output starts below it)."""
         with self._lock:
-            if self._shown:
-                self.stream.write("\n")
-                self._shown = False
-            self.stream.flush()
+            self._out.close()
