@@ -28,6 +28,18 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str, tim
         await pilot.pause(0.2)
 
 
+async def fill(pilot: Pilot, app, values: dict[str, str]):  # type: ignore[no-untyped-def]
+    """Wait for a dialog, set its fields by name and press ctrl+s; returns the dialog, which stays up on an error."""
+    from scaletui.tui.screens.form import FormScreen
+
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the dialog", 20)
+    form = app.screen
+    for name, value in values.items():
+        form.query_one(f"#field-{name}").value = value
+    await pilot.press("ctrl+s")
+    return form
+
+
 CHAR_WIDTH = 12.2
 """Rich's SVG export draws a character 20 px high and 0.61 of that wide."""
 

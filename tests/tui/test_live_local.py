@@ -15,10 +15,9 @@ from scaletui.engine import Engine
 from scaletui.events import DecisionEvent
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
-from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.text import TextScreen
 from tests.plugins.flink import flink_cache
-from tests.tui.pilot import message, wait_for
+from tests.tui.pilot import fill, message, wait_for
 
 
 def shown(screen: TextScreen) -> str:
@@ -26,13 +25,6 @@ def shown(screen: TextScreen) -> str:
     from textual.widgets import RichLog
 
     return "\n".join(line.text for line in screen.query_one(RichLog).lines)
-
-
-async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the dialog", 20)
-    for name, value in values.items():
-        app.screen.query_one(f"#field-{name}").value = value  # type: ignore[attr-defined]
-    await pilot.press("ctrl+s")
 
 
 @pytest.mark.flink

@@ -29,7 +29,7 @@ from scaletui.tui.screens.help import HelpScreen, help_table
 from scaletui.tui.screens.replay import NOT_HERE, ReplayScreen
 from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.widgets.filter_table import FilterTable
-from tests.tui.pilot import message, screen_text, wait_for
+from tests.tui.pilot import fill, message, screen_text, wait_for
 
 ROOT = Path(__file__).parents[2]
 
@@ -48,13 +48,6 @@ def engine(fast_config: AppConfig) -> Iterator[Engine]:
     eng = Engine(fast_config, "keys")
     yield eng
     eng.close()
-
-
-async def fill(pilot, app: ScaletuiApp, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the dialog", 20)
-    for name, value in values.items():
-        app.screen.query_one(f"#field-{name}").value = value  # type: ignore[attr-defined]
-    await pilot.press("ctrl+s")
 
 
 def decisions(run_dir: Path) -> list[tuple[float, dict[str, int], bool, str]]:

@@ -20,7 +20,7 @@ from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.status import summary
-from tests.tui.pilot import message, screen_text, wait_for
+from tests.tui.pilot import fill, message, screen_text, wait_for
 
 
 async def test_the_run_history_is_left_by_esc_pane_keys_command_line_and_palette(engine: Engine) -> None:
@@ -130,11 +130,7 @@ async def test_the_strategy_form_takes_the_command_lines_pairs_and_names_the_str
     app = ScaletuiApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("4", "a")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy dialog")
-        form = app.screen
-        form.query_one("#field-name").value = "ds2"  # type: ignore[attr-defined]
-        form.query_one("#field-params").value = "memory=10m, steps=[1"  # type: ignore[attr-defined]
-        await pilot.press("ctrl+s")
+        form = await fill(pilot, app, {"name": "ds2", "params": "memory=10m, steps=[1"})
         await pilot.pause()
         error = str(form.query_one("#form-error", Static).render())
         assert app.screen is form and "such as target_utilisation = 1, min_busy_ms = 20" in error, error
