@@ -35,6 +35,7 @@ from scaletui.config.models import (
 from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.tui.actions import ACTIONS, Action, by_verb
+from scaletui.tui.intents import plain_value
 
 
 @dataclass(frozen=True)
@@ -91,22 +92,13 @@ def _whole(text: str, what: str) -> int:
         raise ValueError(f"{what} must be a whole number, not {text!r}") from None
 
 
-def _value(text: str) -> Any:
-    """A `key=value` value: a number when it reads as one, else the text (durations and rates stay strings)."""
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    return int(number) if number.is_integer() and "." not in text else number
-
-
 def _pairs(words: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for word in words:
         key, sep, value = word.partition("=")
         if not sep or not key:
             raise ValueError(f"{word!r} is not key=value")
-        out[key] = _value(value)
+        out[key] = plain_value(value)
     return out
 
 
@@ -142,13 +134,13 @@ def _load(args: list[str]) -> TimelineStep:
     for word in args[1:]:
         rate, at, when = word.partition("@")
         if at:
-            steps.append([when, _value(rate)])
+            steps.append([when, plain_value(rate)])
         elif "=" in word:
             rest.append(word)
         elif "rate" in spec:
             raise ValueError(f"a second rate {word!r}: later rates are written RATE@TIME, e.g. 900@5m")
         else:
-            spec["rate"] = _value(word)
+            spec["rate"] = plain_value(word)
     if steps:
         spec["steps"] = steps
     spec.update(_pairs(rest))

@@ -48,7 +48,8 @@ def plain_pairs(text: str) -> dict[str, Any] | None:
 
 
 def plain_value(text: str) -> Any:
-    """A number when it reads as one, true or false, else the text (a duration, a name)."""
+    """A `key=value` value, in a form or on the `:` line: a number when it reads as one, true or false, else the text
+    (durations and rates stay strings)."""
     if text in ("true", "false"):
         return text == "true"
     try:
