@@ -210,8 +210,7 @@ class LiveSession:
     def _reserved_platform(self) -> str | None:
         """The most recent running reservation: local Flink, the simulator, or a testbed whose Kubernetes cluster
         the orchestration stage set up (then `s` attaches to its pods, k9s-style)."""
-        running = self.ctx.store.read(lambda s: [r.platform for r in s.reservations if r.state == "running"])
-        return running[-1] if running else None
+        return self.ctx.store.read(lambda s: s.reserved_platform())
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
         """The job and load of conf/experiments/local-constant.toml, on the chosen platform, with no end; the

@@ -159,3 +159,8 @@ class Session(_Model):
     faults: list[FaultRecord] = Field(default_factory=list)
     runs: list[RunRecord] = Field(default_factory=list)
     ui: UiState = Field(default_factory=UiState)
+
+    def reserved_platform(self) -> str | None:
+        """The most recent running reservation's platform: what `s` starts (else local Flink)."""
+        running = [r.platform for r in self.reservations if r.state == "running"]
+        return running[-1] if running else None

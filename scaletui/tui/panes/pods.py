@@ -27,11 +27,11 @@ EMPTY = "Cluster stopped. Press s to start it on the newest reserved platform, o
 
 
 def stopped_text(session: Session) -> str:
-    """What `s` starts, said before it is pressed: the newest running reservation's platform, else local Flink (it
-    read as if `s` offered a choice of the simulator)."""
-    running = [r.platform for r in session.reservations if r.state == "running"]
-    if running:
-        return f"Cluster stopped. Press s to start it on {running[-1]}, the newest reservation (1 lists them)."
+    """What `s` starts, said before it is pressed (`Session.reserved_platform`, as the engine picks it), else local
+    Flink: it read as if `s` offered a choice of the simulator."""
+    platform = session.reserved_platform()
+    if platform is not None:
+        return f"Cluster stopped. Press s to start it on {platform}, the newest reservation (1 lists them)."
     return (
         "Cluster stopped. Press s to start local Flink on 127.0.0.1. For the simulator or a testbed, reserve it "
         "first in Reservations (1, then n)."
