@@ -142,6 +142,9 @@ class JobSpec(Strict):
     max_parallelism: int = Field(32, ge=1, le=32768)
     cost_ms: float = Field(2.0, ge=0.0, le=1000.0)
     """CPU time per record of the expensive operator."""
+    wait_ms: float = Field(0.0, ge=0.0, le=1000.0)
+    """Time per record the expensive operator then waits without using CPU, as on a call to an external service:
+    a subtask takes at most 1000 / (cost_ms + wait_ms) records/s, however busy its machine's cores are."""
     window_s: float = Field(5.0, gt=0.0)
     keys: int = Field(64, ge=1)
 

@@ -33,7 +33,7 @@ def job_operators(platform_type: str, job: JobSpec) -> tuple[str, ...] | None:
     if platform_type == "simulator":
         from scaletui.cluster.simulator.model import default_job
 
-        return tuple(op.name for op in default_job(job.cost_ms, job.max_parallelism))
+        return tuple(op.name for op in default_job(job.cost_ms, job.max_parallelism, job.wait_ms))
     if job.source == "workload":
         from scaletui.flink.job_submit import OPERATORS
 

@@ -77,7 +77,7 @@ def open_simulator(
     if delay_ms < 0:
         raise ConfigError(f"{where}.delay_ms expected 0 or more.")
     config = SimConfig(
-        operators=default_job(job.cost_ms, job.max_parallelism),
+        operators=default_job(job.cost_ms, job.max_parallelism, job.wait_ms),
         nodes=tuple(NodeSpec(f"node-{i + 1}", delay_ms=float(delay_ms)) for i in range(nodes)),
         slots_per_taskmanager=job.slots_per_taskmanager,
         taskmanagers=min(job.taskmanagers, nodes),

@@ -31,6 +31,7 @@ def workload_args(spec: JobSpec, rate_file: Path, rate: float, parallelism: dict
         "--rate-file", str(rate_file),
         "--rate", f"{rate:g}",
         "--cost-ms", f"{spec.cost_ms:g}",
+        "--wait-ms", f"{spec.wait_ms:g}",
         "--window-ms", str(int(spec.window_s * 1000)),
         "--keys", str(spec.keys),
         "--max-parallelism", str(spec.max_parallelism),

@@ -73,6 +73,33 @@ def test_contention_is_calibrated_to_the_local_machine() -> None:
     assert done[4] / done[1] == pytest.approx(1.5, abs=0.05)
 
 
+def test_a_waiting_operator_scales_with_its_slots_not_the_cores() -> None:
+    """`wait_ms` (the workload job's wait per record, as on an external call) uses no CPU: 4 slots on one 2-core
+    node take 4x what one takes, where the same time spent computing gives 1.5x; the oracle agrees."""
+
+    def work(cost: float, wait: float) -> SimConfig:
+        ops = (
+            OperatorSpec("source", cost_ms=0.001),
+            OperatorSpec("work", cost_ms=cost, upstream=("source",), wait_ms=wait),
+            OperatorSpec("sink", cost_ms=0.001, upstream=("work",)),
+        )
+        return SimConfig(operators=ops, nodes=(NodeSpec("local"),), slots_per_taskmanager=4, noise=0.0)
+
+    waiting, computing = work(0.1, 1.9), work(2.0, 0.0)
+    done = {
+        (cfg is waiting, p): run(cfg, 5000, 60, 1, {"work": p}).sample().operators["work"].records_in_per_s
+        for cfg in (waiting, computing)
+        for p in (1, 4)
+    }
+    assert done[(True, 1)] == pytest.approx(500, rel=0.02) and done[(False, 1)] == pytest.approx(500, rel=0.02)
+    assert done[(True, 4)] / done[(True, 1)] == pytest.approx(4.0, rel=0.02)
+    assert done[(False, 4)] / done[(False, 1)] == pytest.approx(1.5, abs=0.05)
+    held = run(waiting, 1800, 60, 1, {"work": 4})
+    assert held.sample().nodes["local"].cpu_cores == pytest.approx(1800 * 0.1 / 1000, rel=0.1)
+    assert oracle_parallelism(waiting, 1800) == {"source": 1, "work": 4, "sink": 1}
+    assert oracle_parallelism(waiting, 2100) is None or oracle_parallelism(waiting, 2100)["work"] > 4
+
+
 def test_water_level_shares_max_min() -> None:
     assert water_level([0.3, 0.3], 1.4) == 1.0  # no contention at low load
     assert water_level([1.0, 1.0], 1.4) == pytest.approx(0.7)

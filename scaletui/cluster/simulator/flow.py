@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from scaletui.cluster.simulator.model import SimConfig, busy_count, delay_factor, water_level
+from scaletui.cluster.simulator.model import SimConfig, busy_count, delay_factor, record_rate, water_level
 from scaletui.metrics.model import JobSample, NodeSample, OperatorSample
 
 INF = float("inf")
@@ -34,6 +34,9 @@ class FlowEngine:
         self.up = [[index[u] for u in op.upstream] for op in self.topo]
         self.sel = [op.selectivity for op in self.topo]
         self.cost = [op.cost_ms for op in self.topo]
+        self.wait = [op.wait_ms for op in self.topo]
+        self.bound_demand = [c / (c + w) if c + w > 0 else 0.0 for c, w in zip(self.cost, self.wait)]
+        """The share of a core an instance that never idles uses: all of it, less its waits."""
         self.is_source = [op.is_source for op in self.topo]
         self.node_index = {n.name: i for i, n in enumerate(config.nodes)}
         self._supply = [[n.supply(k) for k in range(0, 65)] for n in config.nodes]
@@ -157,7 +160,7 @@ class FlowEngine:
         for i in range(n_ops):
             bound, r = self.cpu_bound[i], self.inst_rate[i]
             for node, count, cost in groups[i]:
-                d = 1.0 if bound else min(1.0, r * cost / 1000.0)
+                d = self.bound_demand[i] if bound else min(1.0, r * cost / 1000.0)
                 demands.setdefault(node, []).extend([d] * count)
         levels = {}
         for node, ds in demands.items():
@@ -167,7 +170,7 @@ class FlowEngine:
         cap = [0.0] * n_ops
         service = [INF] * n_ops
         for i in range(n_ops):
-            per_inst = min(levels[node] * 1000.0 / cost for node, _, cost in groups[i])
+            per_inst = min(record_rate(levels[node], cost, self.wait[i]) for node, _, cost in groups[i])
             cap[i] = p[i] * per_inst
             service[i] = 1000.0 / per_inst if per_inst > 0 else INF
         # flow, sinks first, so space freed downstream this step is seen upstream

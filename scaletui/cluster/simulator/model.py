@@ -16,13 +16,16 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
+INF = float("inf")
+
 LOCAL_SPEEDUP: tuple[tuple[float, float], ...] = ((1.0, 1.0), (2.0, 1.4), (4.0, 1.5))
 """Single-core equivalents for n busy instances on the 2-core local machine (flink-local.md)."""
 
 
 @dataclass(frozen=True)
 class OperatorSpec:
-    """One vertex: CPU cost per record on a dedicated core, output records per input record, its inputs."""
+    """One vertex: CPU cost per record on a dedicated core, the time it then waits per record without CPU (an
+    external call), output records per input record, its inputs."""
 
     name: str
     cost_ms: float
@@ -33,6 +36,7 @@ class OperatorSpec:
     window: bool = False
     queue_per_instance: float = 2000.0
     """Records an instance can buffer in its input channels before its upstream is backpressured."""
+    wait_ms: float = 0.0
 
     @property
     def is_source(self) -> bool:
@@ -139,12 +143,14 @@ class SimConfig:
         raise ValueError(f"operator graph has a cycle or an unknown input among {[op.name for op in pending]}")
 
 
-def default_job(cost_ms: float = 2.0, max_parallelism: int = 32) -> tuple[OperatorSpec, ...]:
+def default_job(cost_ms: float = 2.0, max_parallelism: int = 32, wait_ms: float = 0.0) -> tuple[OperatorSpec, ...]:
     """The shape of the local workload job: a source, a cheap parse, an expensive map, a keyed window, a sink."""
     return (
         OperatorSpec("source", cost_ms=0.02, max_parallelism=max_parallelism),
         OperatorSpec("parse", cost_ms=0.05, upstream=("source",), max_parallelism=max_parallelism),
-        OperatorSpec("expensive", cost_ms=cost_ms, upstream=("parse",), max_parallelism=max_parallelism),
+        OperatorSpec(
+            "expensive", cost_ms=cost_ms, upstream=("parse",), max_parallelism=max_parallelism, wait_ms=wait_ms
+        ),
         OperatorSpec(
             "window",
             cost_ms=0.3,
@@ -235,6 +241,17 @@ def water_level(demands: list[float], supply: float) -> float:
             return min(1.0, share)
         remaining -= d
     return min(1.0, (ordered[-1] if ordered else 0.0) + max(0.0, remaining))
+
+
+def record_rate(level: float, cost_ms: float, wait_ms: float) -> float:
+    """Records/s one instance takes with `level` of a core: each costs `cost_ms` of CPU at that share, then
+    `wait_ms` without CPU."""
+    if cost_ms <= 0:
+        return 1000.0 / wait_ms if wait_ms > 0 else INF
+    computed = level * 1000.0 / cost_ms
+    if wait_ms <= 0 or computed <= 0:
+        return computed
+    return 1000.0 / (1000.0 / computed + wait_ms)
 
 
 def busy_count(demands: list[float], threshold: float = 0.05) -> float:

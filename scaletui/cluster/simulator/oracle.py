@@ -1,7 +1,8 @@
 """The oracle: the least parallelism per operator that sustains a source rate, from the simulator's own model.
 
 Steady state at rate r: every operator receives r times the selectivities upstream of it; an instance needs that
-share times its cost in cores; the node's supply is shared max-min (`model.water_level`). The search starts at 1
+share times its cost in cores, and its waits (`wait_ms`) take the rest of its time; the node's supply is shared
+max-min (`model.water_level`). The search starts at 1
 everywhere and adds one instance to the operator furthest from sustaining until all sustain, which, because adding an
 instance never lowers another operator's capacity by more than it adds contention, gives the least parallelism per
 operator for that placement. The same equations drive `engine.FlowEngine`, so "oracle" means exact for the
@@ -48,8 +49,9 @@ def shortfall(config: SimConfig, rate: float, parallelism: dict[str, int]) -> di
     levels = {n: water_level(ds, config.node(n).supply(busy_count(ds))) for n, ds in per_node.items()}
     out = {}
     for op in config.operators:
+        waiting = loads[op.name] / parallelism[op.name] * op.wait_ms / 1000.0  # the share of its time it waits
         ratios = [demand[(op.name, n)] / levels[n] if levels[n] > 0 else float("inf") for n in placement[op.name]]
-        out[op.name] = max(ratios)
+        out[op.name] = max(ratios) + waiting
     return out
 
 

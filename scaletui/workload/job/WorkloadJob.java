@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.AggregateFunction;
@@ -62,6 +63,7 @@ public final class WorkloadJob {
         RateReader rateSource = rateUrl != null ? new UrlReader(rateUrl) : new FileReader(params.getRequired("rate-file"));
         double initialRate = params.getDouble("rate", 100.0);
         double costMs = params.getDouble("cost-ms", 2.0);
+        double waitMs = params.getDouble("wait-ms", 0.0);
         long windowMs = params.getLong("window-ms", 5000L);
         int keys = params.getInt("keys", 64);
         int maxParallelism = params.getInt("max-parallelism", 32);
@@ -69,6 +71,7 @@ public final class WorkloadJob {
         String jobName = params.get("name", "scaletui-workload");
         require(initialRate >= 0, "rate must be >= 0");
         require(costMs >= 0 && costMs <= 1000, "cost-ms must be between 0 and 1000");
+        require(waitMs >= 0 && waitMs <= 1000, "wait-ms must be between 0 and 1000");
         require(windowMs > 0, "window-ms must be > 0");
         require(keys >= 1, "keys must be >= 1");
         require(maxParallelism >= 1, "max-parallelism must be >= 1");
@@ -87,7 +90,7 @@ public final class WorkloadJob {
         DataStream<Event> parsed = source.rebalance().map(new Parse())
                 .uid("parse").name("parse").setParallelism(parallelism(params, "parse", maxParallelism))
                 .disableChaining();
-        DataStream<Event> worked = parsed.rebalance().map(new Expensive(costMs))
+        DataStream<Event> worked = parsed.rebalance().map(new Expensive(costMs, waitMs))
                 .uid("expensive").name("expensive").setParallelism(parallelism(params, "expensive", maxParallelism))
                 .disableChaining();
         DataStream<WindowResult> windowed = worked.keyBy(e -> e.key)
@@ -163,14 +166,20 @@ public final class WorkloadJob {
         }
     }
 
-    /** Burns `costMs` of this thread's CPU time per record (CPU time, so a descheduled thread does not cheat). */
+    /**
+     * Burns `costMs` of this thread's CPU time per record (CPU time, so a descheduled thread does not cheat), then
+     * waits `waitMs` without using CPU, as an operator that calls an external service does: one subtask then takes at
+     * most 1000 / (costMs + waitMs) records per second whatever the machine's other work, and looks busy to Flink.
+     */
     static final class Expensive implements MapFunction<Event, Event> {
         private final long costNanos;
+        private final long waitNanos;
         private transient ThreadMXBean threads;
         private long sink;
 
-        Expensive(double costMs) {
+        Expensive(double costMs, double waitMs) {
             this.costNanos = (long) (costMs * 1_000_000L);
+            this.waitNanos = (long) (waitMs * 1_000_000L);
         }
 
         @Override
@@ -187,6 +196,14 @@ public final class WorkloadJob {
                     }
                 }
                 sink += x;
+            }
+            if (waitNanos > 0) {
+                long until = System.nanoTime() + waitNanos;
+                long left = waitNanos;
+                while (left > 0 && !Thread.currentThread().isInterrupted()) {  // a cancelled task stops waiting
+                    LockSupport.parkNanos(left);
+                    left = until - System.nanoTime();
+                }
             }
             return event;
         }
