@@ -23,7 +23,7 @@ from tests.chaos.conftest import root_only
 from tests.chaos.realenv import leaks, new_sandbox, start_echo
 from tests.fakes.k8s import FakeKubernetes
 
-KILL_POINTS = int(os.environ.get("SCALETUI_KILL_POINTS", "24"))
+KILL_POINTS = int(os.environ.get("SCALETUI_KILL_POINTS", "20"))
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -47,6 +47,7 @@ TESTBED_TIMES = {
     'stages = ["infrastructure", "orchestration", "application"]': "stages = []",
     'duration = "10m"': f'duration = "{DURATION:.0f}s"',
     "rate = 200": "rate = 100",
+    "cost_ms = 2.0": "cost_ms = 0.1\nwait_ms = 1.9",
     'steps = [["2m", 800]]': f'steps = [["{STEP_AT:.0f}s", 600]]',
     'interval = "15s"': 'interval = "5s"',
     'window = "15s"': 'window = "5s"',

@@ -15,7 +15,9 @@ measured from real agent processes, a real VictoriaMetrics; tests/fakes/g5k.py: 
 python-grid5000 talk to).
 
 What differs from a Grid5000 run, and only that, is overridden in a copy of the experiment file: shorter times (a 90 s
-run instead of 10 minutes, 80 s in part 3; a lower step a loaded 2-core machine can take), at most 2 TaskManager pods,
+run instead of 10 minutes, 80 s in part 3; a lower step; the expensive operator's 2 ms per record spent mostly
+waiting, `wait_ms`, rather than computing, so a slot saturates at the same rate on a loaded 2-core machine as on a
+Grid5000 node's own cores, without taking one of the two), at most 2 TaskManager pods,
 and no stages (the stand-in is the cluster the stages would have deployed; its kubeconfig is put where the orchestration
 stage fetches it, the session's directory). The platform file is conf/platforms/g5k.toml with one role fewer (the fake's
 reference has three paravance nodes), and EnosLib's `sudo-g5k` over SSH is the one step replaced (there are no nodes to

@@ -4,9 +4,13 @@ plot's decision marker and the strategy line), then take over by hand (rescale t
 add a TaskManager so expensive spans TaskManagers), delay the TaskManagers from the Chaos pane and see the fault
 listed, the latency matrix measured, the plotted p99 rise, and the fault end at expiry (said on the message line),
 then stop the cluster (after the question). Starts its own cluster in the test's session (the engine's, as a user's
-would be)."""
+would be). The job's expensive operator costs a wait per record with little CPU (`wait_ms`, set in the conf's
+local-constant.toml as a user would), so one slot saturates at ~500 records/s however busy the machine is."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +33,16 @@ def shown(screen: TextScreen) -> str:
 
 @pytest.mark.flink
 @pytest.mark.timeout(900)
-async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
+async def test_local_cluster_driven_by_keys(app_config: AppConfig, tmp_path: Path) -> None:
     app_config.paths.cache = str(flink_cache())  # the Flink download every Flink test shares
+    conf = shutil.copytree(app_config.paths.conf, tmp_path / "conf")
+    template = conf / "experiments" / "local-constant.toml"
+    text = template.read_text()
+    assert text.count("cost_ms = 2.0\n") == 1 and text.count("wait_ms = 0.0\n") == 1
+    template.write_text(
+        text.replace("cost_ms = 2.0\n", "cost_ms = 0.1\n").replace("wait_ms = 0.0\n", "wait_ms = 1.9\n")
+    )
+    app_config.paths.conf = str(conf)
     engine = Engine(app_config, "live-local")
     app = ScaletuiApp(engine)
     try:
@@ -63,11 +75,11 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             await fill(pilot, app, {"name": "transscale"})
             await wait_for(pilot, lambda: engine.store.session.strategy.name == "transscale", "Transscale on")
             await pilot.press("l")
-            await fill(pilot, app, {"profile": "step", "params": 'rate = 150, steps = [["20s", 480]]'})
+            await fill(pilot, app, {"profile": "step", "params": 'rate = 150, steps = [["5s", 700]]'})
             await wait_for(
-                pilot, lambda: any(v == 480 for _, v in points("rate.target")), "the load step in the metrics"
+                pilot, lambda: any(v == 700 for _, v in points("rate.target")), "the load step in the metrics"
             )
-            stepped = next(t for t, v in points("rate.target") if v == 480)
+            stepped = next(t for t, v in points("rate.target") if v == 700)
             await wait_for(
                 pilot,
                 lambda: any(d.applied and d.ts > stepped and d.parallelism.get("expensive", 1) > 1 for d in decisions),
@@ -100,7 +112,7 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             )
             settled = len(points("rate.target"))
             # the p99 covers the last window (5 s) plus a second: let the restart of the rescale leave it first
-            await wait_for(pilot, lambda: len(points("rate.target")) >= settled + 14, "14 samples before the fault", 60)
+            await wait_for(pilot, lambda: len(points("rate.target")) >= settled + 7, "7 samples before the fault", 60)
 
             def steady() -> bool:
                 """On a loaded machine the job may still drain the rescale's backlog (a p99 of seconds, falling),
@@ -112,7 +124,7 @@ async def test_local_cluster_driven_by_keys(app_config: AppConfig) -> None:
             before = sorted(v for _, v in points("latency.p99")[-4:])
             baseline = before[len(before) // 2]
             await pilot.press("5", "f")
-            await fill(pilot, app, {"targets": "role:taskmanager", "duration": "30s", "params": "latency_ms = 200"})
+            await fill(pilot, app, {"targets": "role:taskmanager", "duration": "15s", "params": "latency_ms = 200"})
             await wait_for(pilot, lambda: len(engine.store.session.faults) == 1, "the fault in the ledger", 60)
             injected = engine.store.session.faults[0].started_at
             chaos = app.pane("chaos")
