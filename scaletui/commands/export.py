@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from scaletui.commands.run_names import RUN_NAMES, add_session_option, named_runs
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -11,9 +13,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="export a run as one .tar.gz, or as Parquet tables for notebooks",
         description="Export a run's results: --format archive (default) writes <run-id>.tar.gz; --format "
         "parquet writes a directory of typed tables (metrics, nodes, latency, decisions, faults, stages, "
-        "actuations) with the run's metadata, ready for pandas.read_parquet. DIR may be a session directory.",
+        f"actuations) with the run's metadata, ready for pandas.read_parquet. {RUN_NAMES}",
     )
-    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, a session's, or a run id")
     parser.add_argument("--format", choices=("archive", "parquet"), default="archive", help="what to write")
     parser.add_argument(
         "--out",
@@ -22,14 +24,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "run, one or many; a path ending .tar.gz names the archive of a single run (default: beside each run "
         "directory)",
     )
+    add_session_option(parser)
     parser.set_defaults(func=run)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from scaletui.results.export import export_runs
-    from scaletui.results.layout import runs_under
 
-    for path in export_runs(runs_under(args.dirs), args.format, args.out):
+    for path in export_runs(named_runs(args), args.format, args.out):
         print(path)
     return 0

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from scaletui.commands.run_names import RUN_NAMES, add_session_option, named_runs
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "plot",
         help="draw a run's throughput, latency and parallelism plots as PNG",
         description="Draw throughput (target vs achieved), latency and parallelism over time as PNG, with fault "
-        "windows shaded and decisions marked. DIR is a run or a session directory.",
+        f"windows shaded and decisions marked. {RUN_NAMES}",
     )
-    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, a session's, or a run id")
+    add_session_option(parser)
     parser.add_argument("--out", metavar="DIR", help="write the PNGs here instead of <run>/plots/")
     parser.set_defaults(func=run)
     return parser
@@ -22,11 +25,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
-    from scaletui.results.layout import PLOTS_DIR, runs_under
+    from scaletui.results.layout import PLOTS_DIR
     from scaletui.results.plots import plot_run
     from scaletui.results.rundata import load_run
 
-    runs = runs_under(args.dirs)
+    runs = named_runs(args)
     for run_dir in runs:
         data = load_run(run_dir)
         if not len(data.t):  # a run cut short before its first sample: empty frames would say nothing

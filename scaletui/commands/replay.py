@@ -1,4 +1,4 @@
-"""`scaletui replay RUN_DIR`: play a recorded run back through the app's panes (pause, speed, seek)."""
+"""`scaletui replay RUN`: play a recorded run back through the app's panes (pause, speed, seek)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from scaletui.commands.run_names import add_session_option
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -17,9 +19,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="play a recorded run back through the Plots, Pods and Chaos panes",
         description="Play a run's results directory back through the same panes as a live session: space pauses, "
         "+ and - change the speed (1x to 60x), ] and } jump to the next decision or fault, g goes to a time, "
-        "Esc quits. Any run replays: an experiment run with --script, or a live session of the app.",
+        "Esc quits. Any run replays: an experiment run with --script, or a live session of the app. RUN is a "
+        "run's results directory (results/<session>/<run-id>) or its id as the run history (R) shows it, full or "
+        "short (072811Z), looked up in the session's history (--session).",
     )
-    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run's results directory: results/<session>/<run-id>")
+    parser.add_argument("run_dir", metavar="RUN", help="a run's results directory, or its id (full or short)")
+    add_session_option(parser)
     parser.set_defaults(func=run)
     return parser
 
@@ -28,9 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
     from scaletui.engine.replay import ReplayPlayer
+    from scaletui.results.locate import resolve_runs
     from scaletui.session.lock import SessionBusy
 
-    run_dir = Path(args.run_dir)
+    (run_dir,) = resolve_runs([args.run_dir], args.config, args.session)
     ReplayPlayer(run_dir)  # a directory with nothing to replay fails here, in one sentence, before the app opens
     config = load_app_config(args.config)
     try:

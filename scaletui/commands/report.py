@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from scaletui.commands.run_names import RUN_NAMES, add_session_option, named_runs
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "report",
         help="rebuild report.md and plots of a run from its results directory",
-        description="Rebuild report.md and plots/*.png of a run from its results directory alone. DIR is a run "
-        "(results/<session>/<run-id>) or a session directory, whose runs are each reported.",
+        description="Rebuild report.md and plots/*.png of a run from its results directory alone; each run of a "
+        f"session directory is reported. {RUN_NAMES}",
     )
-    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, or a session's")
+    parser.add_argument("dirs", nargs="+", metavar="DIR", help="a run's results directory, a session's, or a run id")
+    add_session_option(parser)
     parser.add_argument("--no-plots", action="store_true", help="write report.md without the PNG plots")
     parser.add_argument(
         "--check-slo",
@@ -28,14 +31,13 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from scaletui.errors import SloError
-    from scaletui.results.layout import runs_under
     from scaletui.results.report import report_run
     from scaletui.results.slo import SloResult
     from scaletui.results.summary import summary_table
 
     reported = 0
     failed: list[tuple[str, SloResult]] = []
-    for run_dir in runs_under(args.dirs):
+    for run_dir in named_runs(args):
         path, summary = report_run(run_dir, plots=not args.no_plots)
         reported += 1
         print(f"{path}\n\n{summary_table(summary)}\n")
