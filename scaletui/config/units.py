@@ -39,6 +39,19 @@ def format_duration(seconds: float) -> str:
     return f"{sec}s"
 
 
+def human_duration(seconds: float) -> str:
+    """`9600` -> `2h40m`: what a person would write in the TOML (format_duration pads: `2h40m`, `20m00s`)."""
+    if seconds != int(seconds):
+        return f"{seconds:g}s"
+    rest = int(seconds)
+    out = ""
+    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
+        count, rest = divmod(rest, size)
+        if count:
+            out += f"{count}{unit}"
+    return out or "0s"
+
+
 @cache
 def _duration_type() -> Any:
     from pydantic import BeforeValidator

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scaletui.config.models import SloSpec
+from scaletui.config.units import human_duration
 from scaletui.errors import ConfigError
 from scaletui.results.layout import parse_trial_name, short_run_id
 from scaletui.results.plots import plot_overlays
@@ -103,6 +104,54 @@ def _crowded_note(runs: list[RunData]) -> list[str]:
     ]
 
 
+def _same_run_notes(runs: list[RunData], letters: list[str]) -> list[str]:
+    """Δ +0 everywhere says nothing if A and B are one run named twice (`compare A A`, an id and its directory)."""
+    seen: dict[Path, str] = {}
+    notes = []
+    for letter, data in zip(letters, runs):
+        where = data.run_dir.resolve()
+        if where in seen:
+            notes.append(f"Note: {seen[where]} and {letter} are the same run ({data.run_dir}).")
+        else:
+            seen[where] = letter
+    return notes
+
+
+def _load_of(data: RunData) -> str:
+    """What drove the run: its [load] table and the timeline's load steps, as recorded in its experiment.toml."""
+    timeline = data.experiment.get("timeline", [])
+    steps = [s for s in timeline if isinstance(s, dict) and s.get("do") == "load"] if isinstance(timeline, list) else []
+    return repr((data.experiment.get("load"), steps))
+
+
+def _by_run(values: list[str], letters: list[str]) -> str:
+    """`x vs y` for two runs; for more, the letters of each value: `A, B: 1h; C: 20m`."""
+    if len(values) == 2:
+        return " vs ".join(values)
+    groups: dict[str, list[str]] = {}
+    for letter, value in zip(letters, values):
+        groups.setdefault(value, []).append(letter)
+    return "; ".join(f"{', '.join(group)}: {value}" for value, group in groups.items())
+
+
+def _different_load_notes(runs: list[RunData], letters: list[str]) -> list[str]:
+    """Runs of different loads or lengths: the Δ column then measures the load as much as the strategy, so say so.
+    The same load under another experiment name (sim-hour-ds2 vs sim-hour-transscale) is what compare is for."""
+    durations = [human_duration(d.planned_duration or d.duration) for d in runs]
+    other_load = len({_load_of(d) for d in runs}) > 1
+    other_length = len(set(durations)) > 1
+    if not other_load and not other_length:
+        return []
+    names = [d.name for d in runs]
+    what = f"different experiments ({_by_run(names, letters)})" if len(set(names)) > 1 else "different loads"
+    if not other_load:
+        return [f"Note: different durations ({_by_run(durations, letters)}): totals such as rescales and "
+                "slot-seconds count over different lengths."]  # fmt: skip
+    if other_length:
+        what += f" and durations ({_by_run(durations, letters)})"
+    return [f"Note: {what}: the differences compare different loads."]
+
+
 def compare_runs(
     run_dirs: Sequence[Path | str], out_dir: Path | str | None = None, slo: SloSpec | None = None
 ) -> Comparison:
@@ -121,7 +170,7 @@ def compare_runs(
     labels = [f"{letter} {label}" for letter, label in zip(letters, run_labels(summaries))]
     pngs = plot_overlays(runs, letters, labels, out)
     table = comparison_table(summaries)
-    notes = _crowded_note(runs)
+    notes = _same_run_notes(runs, letters) + _different_load_notes(runs, letters) + _crowded_note(runs)
     legend = [
         f"- **{letter}**: `{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}"
         for letter, data in zip(letters, runs)

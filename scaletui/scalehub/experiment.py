@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaletui.config.units import human_duration
 from scaletui.errors import ConfigError
 from scaletui.scalehub.ini import ScalehubIni, find_beside, split_list, unquote
 
@@ -51,19 +52,6 @@ FLINK_SKIPS = {
 class ImportedExperiment:
     experiment: dict[str, Any]
     notes: list[str] = field(default_factory=list)
-
-
-def human_duration(seconds: float) -> str:
-    """`9600` -> `2h40m`: what a person would write in the TOML."""
-    if seconds != int(seconds):
-        return f"{seconds:g}s"
-    rest = int(seconds)
-    out = ""
-    for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
-        count, rest = divmod(rest, size)
-        if count:
-            out += f"{count}{unit}"
-    return out or "0s"
 
 
 def build_experiment(ini: ScalehubIni, name: str, platform: str | None) -> ImportedExperiment:

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -139,3 +140,46 @@ def test_many_runs_keep_the_overlays_readable(make_run: RecordRun, tmp_path: Pat
     assert len(targets) == len(set(LOADS)) and {t.get_color() for t in targets} == {"black"}
     assert [t.get_label() for t in targets].count("target") == 1  # one legend entry for them all
     assert [text.get_text() for text in throughput.texts] == ["A", "B C", "D–F", "G H", "I–K", "L M"]
+
+
+def test_the_same_run_twice_is_said(make_run: RecordRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review 34 F5: `compare A A` printed a table of Δ +0 with no word that both columns are one run."""
+    from scaletui.cli import main
+
+    a = make_run("transscale")
+    assert main(["compare", str(a), str(a / ".." / a.name), "--out", str(tmp_path / "cmp")]) == 0
+    said = f"Note: A and B are the same run ({a / '..' / a.name})."
+    assert said in capsys.readouterr().out.splitlines()
+    assert f"> {said}" in (tmp_path / "cmp" / COMPARE_MD).read_text()
+
+
+def rewritten(run: Path, name: str, duration: str, load: str | None = None) -> Path:
+    """The run as if its experiment file had another name and duration (and load)."""
+    toml = (run / "experiment.toml").read_text().replace('duration = "10s"', f'duration = "{duration}"', 1)
+    if load is not None:
+        toml = toml.replace("rate = 1000", f"rate = {load}")
+    (run / "experiment.toml").write_text(toml)
+    meta = json.loads((run / "run.json").read_text())
+    (run / "run.json").write_text(json.dumps({**meta, "experiment": name}))
+    return run
+
+
+def test_runs_of_different_loads_or_lengths_are_said(make_run: RecordRun, tmp_path: Path) -> None:
+    """Review 34 F5: a 1 h sine against a 20 min step gave Δ rows with no note that the loads differ; the same load
+    under another experiment's name (one per strategy) is what compare is for and gets no note."""
+    a = make_run("transscale")
+    b = rewritten(make_run("ds2"), "sim-timeline", "20m", load="900")
+    result = compare_runs([a, b], tmp_path / "loads")
+    assert result.notes == [
+        "Note: different experiments (step-delay-transscale vs sim-timeline) and durations (10s vs 20m): "
+        "the differences compare different loads."
+    ]
+    c = rewritten(make_run("none"), "step-delay-none", "1h")
+    assert compare_runs([a, c], tmp_path / "lengths").notes == [
+        "Note: different durations (10s vs 1h): totals such as rescales and slot-seconds count over different lengths."
+    ]
+    three = compare_runs([a, c, b], tmp_path / "three").notes
+    assert three == [
+        "Note: different experiments (A: step-delay-transscale; B: step-delay-none; C: sim-timeline) and durations "
+        "(A: 10s; B: 1h; C: 20m): the differences compare different loads."
+    ]
