@@ -81,12 +81,28 @@ def find_runs(path: Path | str) -> list[Path]:
     if is_run_dir(root):
         return [root]
     runs = sorted(child for child in root.iterdir() if child.is_dir() and is_run_dir(child))
+    sessions = [] if runs else _session_dirs(root)
+    if sessions:  # a results root: which of its sessions is meant is the user's to say, not ours to guess
+        names = ", ".join(s.name for s in sessions)
+        raise ConfigError(
+            f"{root} is a results root holding the sessions {names}, not runs: give one of them.",
+            f"A session's directory stands for all its runs, e.g. {sessions[0]}; one run is <session>/<run-id>.",
+        )
     if not runs:
         raise ConfigError(
             f"{root} holds no run results (no {RUN_META} or {METRICS_CSV}).",
             "Give a directory written by a run: results/<session>/<run-id>.",
         )
     return runs
+
+
+def _session_dirs(root: Path) -> list[Path]:
+    """The children of `root` that hold runs: the sessions of a results root (results/<session>/<run-id>)."""
+    return sorted(
+        child
+        for child in root.iterdir()
+        if child.is_dir() and any(g.is_dir() and is_run_dir(g) for g in child.iterdir())
+    )
 
 
 TRIAL_NAME = re.compile(r"^(?P<base>.+)-scalability-(?P<load>[0-9][0-9.e+]*)-p(?P<parallelism>[0-9]+)$")

@@ -179,3 +179,18 @@ def test_plot_of_a_run_without_samples_says_so_instead_of_empty_frames(
     out, err = capsys.readouterr()
     assert out == "" and "no samples recorded, nothing to plot" in err, (out, err)
     assert not (run_dir / layout.PLOTS_DIR).exists()
+
+
+def test_a_results_root_names_its_sessions(run_dir: Path, tmp_path: Path) -> None:
+    """Review 34 F25: `report` of a results root said it "holds no run results"; it holds sessions, one to name."""
+    import shutil
+
+    from scaletui.errors import ConfigError
+
+    root = tmp_path / "results"
+    for session in ("rv34c", "rv34"):
+        shutil.copytree(run_dir, root / session / run_dir.name)
+    (root / "notes").mkdir()  # neither a run nor a session: not listed
+    for verb in ("report", "export", "plot"):
+        with pytest.raises(ConfigError, match=r"holding the sessions rv34, rv34c, not runs: give one of them\."):
+            run(verb, str(root))
