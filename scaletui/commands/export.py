@@ -24,6 +24,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "run, one or many; a path ending .tar.gz names the archive of a single run (default: beside each run "
         "directory)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an export of the same run already there (without it, one there is refused, exit 2)",
+    )
     add_session_option(parser)
     parser.set_defaults(func=run)
     return parser
@@ -32,6 +37,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     from scaletui.results.export import export_runs
 
-    for path in export_runs(named_runs(args), args.format, args.out):
+    for path in export_runs(named_runs(args), args.format, args.out, force=args.force):
         print(path)
     return 0

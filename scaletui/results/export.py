@@ -23,19 +23,38 @@ def _run_dir(run_dir: Path | str) -> Path:
     return root
 
 
-def export_archive(run_dir: Path | str, dest: Path | str | None = None) -> Path:
+def _archive_path(root: Path, dest: Path | str | None) -> Path:
+    out = Path(dest) if dest is not None else root.parent / f"{root.name}{ARCHIVE_SUFFIX}"
+    return out / f"{root.name}{ARCHIVE_SUFFIX}" if out.is_dir() else out
+
+
+def _parquet_path(root: Path, dest: Path | str | None) -> Path:
+    return Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
+
+
+def _refuse_existing(out: Path, root: Path, force: bool) -> None:
+    """An export already at `out` is kept unless `force`: a second export of a run, perhaps re-reported since,
+    must not replace the one sent or kept without a word."""
+    if force or not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    raise ConfigError(
+        f"{out} already exists: an earlier export of run {root.name} is kept.",
+        "Remove it, give another --out, or add --force to replace it.",
+    )
+
+
+def export_archive(run_dir: Path | str, dest: Path | str | None = None, *, force: bool = False) -> Path:
     """`<run-id>.tar.gz` holding the run directory under its id (temporary files left out)."""
     root = _run_dir(run_dir)
-    out = Path(dest) if dest is not None else root.parent / f"{root.name}.tar.gz"
-    if out.is_dir():
-        out = out / f"{root.name}.tar.gz"
+    out = _archive_path(root, dest)
+    _refuse_existing(out, root, force)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(out, "w:gz") as tar:
         tar.add(root, arcname=root.name, filter=lambda info: None if Path(info.name).name.startswith(".") else info)
     return out
 
 
-def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
+def export_parquet(run_dir: Path | str, dest: Path | str | None = None, *, force: bool = False) -> Path:
     """A directory of typed Parquet tables (metrics, nodes, latency, decisions, faults, stages, actuations).
 
     The run's metadata files come along, so the set stands alone: `pandas.read_parquet(dir / "metrics.parquet")`.
@@ -44,7 +63,8 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
     from scaletui.results.recorder import JSONL_EVENTS
 
     root = _run_dir(run_dir)
-    out = Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
+    out = _parquet_path(root, dest)
+    _refuse_existing(out, root, force)
     out.mkdir(parents=True, exist_ok=True)
     write_parquet_copies(root, out)
     for kinds, name in JSONL_EVENTS:
@@ -57,16 +77,12 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None) -> Path:
     return out
 
 
-def export_run(run_dir: Path | str, fmt: ExportFormat = "archive", dest: Path | str | None = None) -> Path:
-    return export_archive(run_dir, dest) if fmt == "archive" else export_parquet(run_dir, dest)
-
-
-def export_runs(run_dirs: Sequence[Path], fmt: ExportFormat = "archive", out: Path | str | None = None) -> list[Path]:
-    """One rule for `--out`, however many runs, so a script knows where each lands: a directory (created) that
-    receives `<run-id>.tar.gz` or `<run-id>/` (Parquet) per run; a path ending .tar.gz names the one run's archive.
-    Without `out`, each lands beside its run directory."""
+def _targets(run_dirs: Sequence[Path], fmt: ExportFormat, out: Path | str | None) -> list[tuple[Path, Path | None]]:
+    """Where each run's export goes. One rule for `--out`, however many runs, so a script knows where each lands:
+    a directory (created) that receives `<run-id>.tar.gz` or `<run-id>/` (Parquet) per run; a path ending .tar.gz
+    names the one run's archive. Without `out`, each lands beside its run directory."""
     if out is None:
-        return [export_run(run_dir, fmt) for run_dir in run_dirs]
+        return [(run_dir, None) for run_dir in run_dirs]
     dest = Path(out).expanduser()
     if dest.name.endswith(ARCHIVE_SUFFIX):
         if fmt != "archive" or len(run_dirs) != 1:
@@ -75,16 +91,25 @@ def export_runs(run_dirs: Sequence[Path], fmt: ExportFormat = "archive", out: Pa
                 f"--out {dest} names one archive, but the export is {what}.",
                 "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
             )
-        return [export_archive(run_dirs[0], dest)]
+        return [(run_dirs[0], dest)]
     if dest.exists() and not dest.is_dir():
         raise ConfigError(
             f"--out {dest} is a file; it must be a directory (or a path ending {ARCHIVE_SUFFIX} for one run).",
             "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
         )
-    dest.mkdir(parents=True, exist_ok=True)
-    return [
-        export_archive(run_dir, dest / f"{run_dir.name}{ARCHIVE_SUFFIX}")
-        if fmt == "archive"
-        else export_parquet(run_dir, dest / run_dir.name)
-        for run_dir in run_dirs
-    ]
+    suffix = ARCHIVE_SUFFIX if fmt == "archive" else ""
+    return [(run_dir, dest / f"{run_dir.name}{suffix}") for run_dir in run_dirs]
+
+
+def export_runs(
+    run_dirs: Sequence[Path], fmt: ExportFormat = "archive", out: Path | str | None = None, *, force: bool = False
+) -> list[Path]:
+    """Each run exported as `_targets` places it; an export already there is refused (unless `force`) before any
+    is written, so a refused command leaves nothing half done."""
+    targets = _targets(run_dirs, fmt, out)
+    if not force:
+        for run_dir, dest in targets:
+            root = _run_dir(run_dir)
+            _refuse_existing(_archive_path(root, dest) if fmt == "archive" else _parquet_path(root, dest), root, False)
+    export = export_archive if fmt == "archive" else export_parquet
+    return [export(run_dir, dest, force=force) for run_dir, dest in targets]

@@ -68,3 +68,28 @@ def test_out_is_a_directory_for_one_run_as_for_several(run_dir: Path, tmp_path: 
     (tmp_path / "plain").write_text("")
     with pytest.raises(ConfigError, match="is a file"):
         export_runs([run_dir], "archive", tmp_path / "plain")
+
+
+def test_an_export_already_there_is_kept_unless_forced(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 34 F25: a second export of a run into the same --out replaced the first without a word."""
+    from scaletui.cli import main
+
+    other = Path(shutil.copytree(run_dir, tmp_path / "s" / f"{run_dir.name}-b"))
+    first = export_runs([run_dir], "archive", tmp_path / "out")[0]
+    first.write_bytes(b"the archive sent last week")
+    assert main(["export", str(other), str(run_dir), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert f"{first} already exists: an earlier export of run {run_dir.name} is kept." in err, err
+    assert "Remove it, give another --out, or add --force to replace it." in err
+    assert first.read_bytes() == b"the archive sent last week"
+    assert not (tmp_path / "out" / f"{other.name}.tar.gz").exists()  # refused before anything was written
+    with pytest.raises(ConfigError, match="already exists"):
+        export_runs([run_dir], "archive", first)
+    assert main(["export", str(run_dir), "--out", str(tmp_path / "out"), "--force"]) == 0
+    assert tarfile.is_tarfile(first)
+    export_runs([run_dir], "parquet", tmp_path / "pq")
+    with pytest.raises(ConfigError, match="already exists"):
+        export_runs([run_dir], "parquet", tmp_path / "pq")
+    assert export_runs([run_dir], "parquet", tmp_path / "pq", force=True) == [tmp_path / "pq" / run_dir.name]
