@@ -16,6 +16,7 @@ from scaletui.capacity.config import CapacityConfig, TaskManagerSize
 from scaletui.capacity.node import NodeCapacity, NodeCapacityRow
 from scaletui.events import Event, EventBus, MetricsEvent
 from scaletui.metrics.model import JobSample
+from scaletui.wording import counted
 
 
 @dataclass(frozen=True)
@@ -137,9 +138,8 @@ class LiveCapacity:
         unknown = [n for n in names if counts.get(n) is None]
         best = min(known, key=lambda n: (-known[n], n), default=None)
         if best is not None and known[best] > 0:
-            return Placement(
-                best, known[best], False, f"{best} has room for {known[best]} more TaskManager(s) by the estimate"
-            )
+            room = counted(known[best], "more TaskManager")
+            return Placement(best, known[best], False, f"{best} has room for {room} by the estimate")
         why = "no reserved node has room left by the estimate"
         if unknown:
             why += f" ({', '.join(unknown)} not measured yet)"

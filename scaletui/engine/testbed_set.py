@@ -32,6 +32,7 @@ from scaletui.engine.testbed_load import ProfileLoad
 from scaletui.errors import PlatformError, UserError
 from scaletui.events import EventBus
 from scaletui.scaling.clock import WallClock
+from scaletui.wording import counted
 
 if TYPE_CHECKING:
     from scaletui.chaos.chaosmesh import Companions
@@ -75,8 +76,9 @@ def open_testbed(
         str(kubeconfig), NAMESPACE, instances=kube.instances, companions=consul_agents_of(kube)
     )
     running = kube.job()
+    found = counted(found_taskmanagers, "TaskManager")
     notice(
-        f"Attached to Flink on Kubernetes at {kube.api.configuration.host}: {found_taskmanagers} TaskManager(s), "
+        f"Attached to Flink on Kubernetes at {kube.api.configuration.host}: {found}, "
         + (f"job {running.name} ({running.job_id[:8]}) running." if running else "no job running.")
     )
 

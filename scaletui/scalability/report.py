@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from scaletui.scalability.trial import TrialResult
+from scaletui.wording import counted
 
 TRIAL_COLUMNS = ("load", "parallelism", "taskmanagers", "held", "slo_met_fraction", "throughput", "lag_slope", "why")
 
@@ -92,10 +93,10 @@ class ScalabilityResult:
             return f"{load:g} r/s: {point.known}"
         if point is None or point.parallelism is None:
             return f"{load:g} r/s: not held by any parallelism up to {self.max_parallelism}"
-        return (
-            f"{load:g} r/s: parallelism {point.parallelism} of {', '.join(self.operators)} "
-            f"({point.taskmanagers} TaskManager(s) of {self.slots_per_taskmanager} slots)"
-        )
+        taskmanagers = counted(tms(point.parallelism, self.slots_per_taskmanager), "TaskManager")
+        slots = counted(self.slots_per_taskmanager, "slot")
+        operators = ", ".join(self.operators)
+        return f"{load:g} r/s: parallelism {point.parallelism} of {operators} ({taskmanagers} of {slots})"
 
     def loads(self, status: str) -> list[float]:
         return [p.load for p in self.points if p.status == status]
@@ -204,7 +205,7 @@ def markdown(result: ScalabilityResult, png: Path | None, out: Path) -> str:
         "Theodolite's demand metric: for each load, the least parallelism (and the TaskManagers its slots need) "
         f"that held the experiment's SLO; {result.search} search"
         + (" with the lower-bound restriction" if result.restricted else "")
-        + f", {len(result.trials)} trial(s), parallelism of {', '.join(result.operators)} from 1 to "
+        + f", {counted(len(result.trials), 'trial')}, parallelism of {', '.join(result.operators)} from 1 to "
         f"{result.max_parallelism}.",
         "",
         *interruption(result, out),

@@ -314,3 +314,16 @@ def test_ctrl_c_exits_130_and_keeps_what_the_trials_showed(tmp_path: Path) -> No
     assert doc["demand"][0]["at_most"] == 2
     assert (out / "demand.png").stat().st_size > 5_000
     assert [t["parallelism"] for t in csv.DictReader((out / "trials.csv").open())] == ["4", "2"]
+
+
+def test_answers_count_taskmanagers_and_slots_in_words() -> None:
+    """Review 34 F25: `1 TaskManager(s) of 2 slots` reads `1 TaskManager of 2 slots`, and two are `TaskManagers`."""
+    from scaletui.scalability.report import ScalabilityResult, demand_points
+
+    def result(slots: int) -> ScalabilityResult:
+        points = demand_points({300.0: 1, 900.0: 4}, slots)
+        return ScalabilityResult("sim-demand", "simulator", "binary", True, ("expensive",), slots, 8, points, ())
+
+    assert result(2).answer(300.0) == "300 r/s: parallelism 1 of expensive (1 TaskManager of 2 slots)"
+    assert result(2).answer(900.0) == "900 r/s: parallelism 4 of expensive (2 TaskManagers of 2 slots)"
+    assert result(1).answer(300.0) == "300 r/s: parallelism 1 of expensive (1 TaskManager of 1 slot)"
