@@ -87,6 +87,7 @@ class RunAutoscaler:
             outside_cause=self.faulted,
         )
         self._publish()
+        self._warn_if_idle(strategy)
         mode = "dry-run, " if spec.dry_run else ""
         return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
 
@@ -106,9 +107,15 @@ class RunAutoscaler:
             return self.start(strategy, spec)
         self.controller.set_strategy(strategy)
         self._publish()
+        self._warn_if_idle(strategy)
         if self.controller.status().paused:
             return f"Strategy {name}, paused as the one before: resume it (space in Plots, :resume) to let it decide."
         return f"Strategy {name}."
+
+    def _warn_if_idle(self, strategy: Strategy) -> None:
+        """A strategy that can never act (schedule with no plan) is still accepted, but not in silence."""
+        if reason := strategy.idle_reason():
+            self.bus.publish(Notice(ts=self.caps.clock.now(), source="scaling", message=reason, level="warning"))
 
     def pause(self, paused: bool) -> str:
         controller = self._require()

@@ -31,6 +31,11 @@ class Strategy(ABC):
     def decide(self, obs: Observation) -> Decision:
         """The parallelism (and TaskManagers) this strategy wants now, with its reason."""
 
+    def idle_reason(self) -> str:
+        """Why this strategy, as its parameters stand, can never change the job ("" when it can): choosing it is
+        accepted, and the run says this as a warning."""
+        return ""
+
     def applied(self, decision: Decision, obs: Observation, at: float) -> None:  # noqa: B027 (optional hook)
         """Told after a decision changed the job (at time `at`, after the rescale); strategies with memory use it."""
 

@@ -14,7 +14,7 @@ import pytest
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.errors import UserError
-from scaletui.events import DecisionEvent, Event
+from scaletui.events import DecisionEvent, Event, Notice
 
 ROOT = Path(__file__).parents[2]
 FAST_SIM = "live_speed = 20.0"
@@ -221,6 +221,26 @@ def test_capacity_counts_the_taskmanagers_each_node_hosts(engine: Engine) -> Non
         until(lambda: booked_on(added.node) == tm_cpu, "the added TaskManager's node booked")
         engine.live.change_taskmanagers(-1)
         until(lambda: booked_on(added.node) == 0, "its node booked nothing once it is removed")
+    finally:
+        engine.live.stop()
+
+
+def test_a_strategy_that_can_never_act_is_taken_with_a_warning(engine: Engine) -> None:
+    """Review 34 F25: `:strategy schedule` (and the form) with the file's empty plan said only "Strategy schedule."."""
+    warnings: list[str] = []
+    engine.bus.subscribe(lambda e: warnings.append(e.message) if isinstance(e, Notice) and e.level == "warning" else 0)
+    engine.live.start("simulator")
+    try:
+        engine.live.set_strategy("schedule")
+        until(lambda: warnings, "the warning")
+        assert warnings == [
+            "Strategy schedule has an empty plan, so it will never change the job: give its steps as "
+            'plan = [{at = "5m", parallelism = {expensive = 3}}] in the experiment\'s [strategy.params] '
+            "or in conf/strategies/schedule.toml."
+        ]
+        engine.live.set_strategy("schedule", {"plan": [{"at": "1m", "parallelism": {"expensive": 2}}]})
+        engine.live.set_strategy("ds2")
+        assert len(warnings) == 1
     finally:
         engine.live.stop()
 

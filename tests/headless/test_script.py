@@ -250,3 +250,15 @@ def test_one_line_per_fault_event_and_a_failed_fault_is_marked(tmp_path: Path) -
         f"[fault {failed}] FAILED pause on taskmanager-2: not injected: The journal is full. Empty it.",
         "[info] 60s: Load: constant (now 300 records/s).",
     ]
+
+
+def test_an_experiment_whose_strategy_can_never_act_runs_with_a_warning(tmp_path: Path) -> None:
+    """Review 34 F25: a schedule strategy with an empty plan was accepted in silence; the run says it will not act."""
+    experiment = tmp_path / "idle.toml"
+    experiment.write_text(
+        '[experiment]\nname = "idle-schedule"\nplatform = "simulator"\nduration = "1m"\n'
+        '[load]\nprofile = "constant"\nrate = 100\n[strategy]\nname = "schedule"\n'
+    )
+    out = scaletui("--script", str(experiment), "--out", str(tmp_path / "r"), home=tmp_path)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr
+    assert "[warning] Strategy schedule has an empty plan, so it will never change the job" in out.stdout, out.stdout

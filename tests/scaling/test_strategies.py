@@ -191,6 +191,13 @@ def test_schedule_applies_the_latest_due_step() -> None:
     assert d.parallelism["expensive"] == 3 and d.taskmanagers == 2
 
 
+def test_only_a_schedule_without_a_plan_says_it_can_never_act() -> None:
+    """Review 34 F25: `:strategy schedule` with the file's `plan = []` was accepted in silence."""
+    assert "empty plan, so it will never change the job" in ScheduleStrategy().idle_reason()
+    assert ScheduleStrategy(ScheduleParams(plan=({"at": "0s", "parallelism": {"x": 1}},))).idle_reason() == ""
+    assert Ds2Strategy().idle_reason() == ""
+
+
 def test_schedule_plan_errors_name_the_key() -> None:
     with pytest.raises(ConfigError, match=r"params.plan\[0\].at"):
         create_strategy("schedule", {"plan": [{"at": "soon", "parallelism": {"x": 1}}]})

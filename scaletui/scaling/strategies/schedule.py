@@ -77,6 +77,15 @@ class ScheduleStrategy(Strategy):
         self.start: float | None = None
         self.plan = self.params.steps()
 
+    def idle_reason(self) -> str:
+        if self.plan:
+            return ""
+        return (
+            "Strategy schedule has an empty plan, so it will never change the job: give its steps as "
+            'plan = [{at = "5m", parallelism = {expensive = 3}}] in the experiment\'s [strategy.params] '
+            "or in conf/strategies/schedule.toml."
+        )
+
     def decide(self, obs: Observation) -> Decision:
         if self.start is None:
             self.start = obs.t - obs.window_s
