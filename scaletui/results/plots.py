@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 LATENCY_ORDER = ("p50", "p95", "p99", "p999", "max", "mean")
-DECISION_COLOR = "#555555"
+DECISION_COLOR = "#7b3fa0"
+"""An applied decision: a purple line across the axes (the themes' decision colour)."""
+KEPT_COLOR = "#9e9e9e"
+"""A decision that kept the parallelism: a grey tick along the top."""
 
 
 def _figure(title: str, ylabel: str) -> tuple[Figure, Axes]:
@@ -52,19 +55,17 @@ def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = T
         )
     # Applied decisions span the axes; the others are ticks along the top. One collection each, not a line per
     # decision: a long run has hundreds.
-    for applied, bottom, alpha, name in ((True, 0.0, 0.6, "decision"), (False, 0.96, 0.8, "decision (kept)")):
+    for applied, bottom, colour, alpha, name in ((True, 0.0, DECISION_COLOR, 0.6, "decision"),
+                                                 (False, 0.96, KEPT_COLOR, 0.9, "decision (kept)")):  # fmt: skip
         times = [float(d.get("ts", 0.0)) - data.start for d in data.decisions if bool(d.get("applied")) == applied]
-        if times:
-            ax.vlines(
-                times,
-                bottom,
-                1,
-                transform=ax.get_xaxis_transform(),
-                colors=DECISION_COLOR,
-                alpha=alpha,
-                linewidth=1,
-                label=name if label else "_nolegend_",
-            )
+        _vlines(ax, times, bottom, colour, alpha, name if label else "_nolegend_")
+
+
+def _vlines(ax: Axes, times: list[float], bottom: float, colour: str, alpha: float, name: str) -> None:
+    if times:
+        ax.vlines(
+            times, bottom, 1, transform=ax.get_xaxis_transform(), colors=colour, alpha=alpha, linewidth=1, label=name
+        )
 
 
 def _legend(ax: Axes) -> None:
@@ -82,8 +83,9 @@ def plot_run(data: RunData, out_dir: Path) -> list[Path]:
 
     written = []
     fig, ax = _figure(_title(data, "throughput"), "records/s")
-    ax.plot(data.t, data.target, "--", color="tab:orange", label="target")
-    ax.plot(data.t, data.achieved, color="tab:blue", label="achieved")
+    # achieved first and partly see-through, the target over it: a run that met its target hid the target
+    ax.plot(data.t, data.achieved, color="tab:blue", alpha=0.7, label="achieved", zorder=2)
+    ax.plot(data.t, data.target, "--", color="tab:orange", linewidth=1.5, label="target", zorder=3)
     mark_events(ax, data)
     _legend(ax)
     written.append(_save(fig, out_dir / "throughput.png"))
@@ -164,7 +166,9 @@ def _plot_targets(ax: Axes, runs: list[RunData], letters: list[str]) -> None:
             groups.setdefault(key, []).append(i)
     for n, members in enumerate(groups.values()):
         longest = runs[max(members, key=lambda i: runs[i].duration)]
-        ax.plot(longest.t, longest.target, ":", color="black", linewidth=1, label="_nolegend_" if n else "target")
+        label = "_nolegend_" if n else "target"
+        # over the runs' lines (zorder 2), which hide it wherever a run meets its target
+        ax.plot(longest.t, longest.target, ":", color="black", linewidth=1, label=label, zorder=3)
         if len(groups) > 1:
             known = longest.job_steps() & ~np.isnan(longest.target)
             end = (float(longest.t[known][-1]), float(longest.target[known][-1]))

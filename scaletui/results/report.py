@@ -106,8 +106,8 @@ def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
             "",
             "## Plots",
             "",
-            "Fault windows are shaded; applied decisions are grey vertical lines, decisions that kept the "
-            "parallelism are ticks along the top.",
+            "Fault windows are shaded; applied decisions are purple vertical lines, decisions that kept the "
+            "parallelism grey ticks along the top. The target rate is drawn over the achieved one.",
             "",
         ]
         lines += [f"![{p.stem}]({layout.PLOTS_DIR}/{p.name})" for p in plots]

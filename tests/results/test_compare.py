@@ -52,6 +52,8 @@ def test_runs_with_the_same_target_share_one_target_line(make_run: RecordRun) ->
     targets = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("target")]
     assert [(t.get_label(), t.get_color(), t.get_linestyle()) for t in targets] == [("target", "black", ":")]
     assert len(fig.axes[0].texts) == 0  # one target: no need to say whose
+    runs_lines = [line for line in fig.axes[0].get_lines() if line not in targets]
+    assert all(targets[0].get_zorder() > line.get_zorder() for line in runs_lines), "a run meeting it hides it"
 
 
 def test_three_runs_are_headed_like_two_and_a_failed_run_is_flagged(make_run: RecordRun, tmp_path: Path) -> None:

@@ -121,3 +121,24 @@ def test_the_problems_section_shows_the_first_errors_and_counts_the_rest(tmp_pat
     assert problems.count("| run | Timeline fault at") == MAX_PROBLEM_ROWS < 27
     assert f"Timeline fault at {MAX_PROBLEM_ROWS - 1}s: refused." in problems
     assert f"{27 - MAX_PROBLEM_ROWS} more in {layout.ERRORS}." in problems
+
+
+def test_the_target_is_drawn_over_the_achieved_rate_and_the_markers_differ(run_dir: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Review 34 F16: the target (orange, dashed) was hidden under the achieved rate, and "decision" and "decision
+    (kept)" were two nearly identical greys."""
+    from matplotlib.colors import to_hex
+    from matplotlib.figure import Figure
+
+    from scaletui.results import plots
+
+    saved: dict[str, Figure] = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: saved.setdefault(path.name, fig) and path)
+    plots.plot_run(load_run(run_dir), run_dir / "unused")
+    ax = saved["throughput.png"].axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert lines["target"].get_zorder() > lines["achieved"].get_zorder()
+    assert lines["achieved"].get_alpha() is not None and lines["achieved"].get_alpha() < 1
+    handles, labels = ax.get_legend_handles_labels()
+    colours = {label: to_hex(handles[labels.index(label)].get_colors()[0], keep_alpha=False)
+               for label in ("decision", "decision (kept)")}  # fmt: skip
+    assert colours == {"decision": plots.DECISION_COLOR, "decision (kept)": plots.KEPT_COLOR}
