@@ -230,6 +230,20 @@ class DecisionEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class HandStep(Event):
+    """A step a person took rather than the autoscaler: a key or the `:` line in a live session (`by="hand"`), or a
+    step of the experiment file's timeline (`by="file"`). `ts` is when it started (when it was asked for);
+    it is published once it has ended, `ok` or not, with what it did in `message`. The plots mark its rescales and
+    TaskManager changes apart from the autoscaler's decisions, and report.md lists every one in its Timeline."""
+
+    step: dict[str, Any]
+    """The timeline step's fields without its time (`do`, then `operator` and `parallelism`, `count`, `load`...)."""
+    by: Literal["hand", "file"]
+    ok: bool = True
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class FaultEvent(Event):
     """A fault's life: injected (with its parameters and backend, so a replay and the report show how strong it
     was), then reverted, expired, cleaned after a crash, or failed."""

@@ -27,11 +27,11 @@ SELF_CONTAINED = {
     "kubernetes": "backend",
     "local": "counter_rates health job_graph",
     "platforms": "enos_conf examples g5k_flow g5k_jobless g5k_setup_failure release_advice static_local static_roles",
-    "results": "commands compare crash docs export recorder report roundtrip run_ids slo sync",
+    "results": "commands compare crash docs export hand_steps recorder report roundtrip run_ids slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
-    "tui": "actions_wiring app capacity_view chaos_empty dashboard intents live_keys messages no_color_tmux redraws "
-    "replay runs snapshots startup testbed_keys themes_and_boot walkthrough",
+    "tui": "actions_wiring app capacity_view chaos_empty dashboard intents live_keys messages no_color_tmux "
+    "plots_marks redraws replay runs snapshots startup testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }
 SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())

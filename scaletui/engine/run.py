@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from scaletui.config.models import (
     CancelJobStep,
@@ -47,6 +47,7 @@ from scaletui.events import (
     ClusterChanged,
     ErrorEvent,
     EventBus,
+    HandStep,
     LatencyEvent,
     LoadChanged,
     Notice,
@@ -186,9 +187,22 @@ class Run:
         self.cancel.set()
         self._wake.set()
 
-    def apply(self, step: TimelineStep) -> Future[str]:
+    def apply(self, step: TimelineStep, by: Literal["hand", "file"]) -> Future[str]:
         """Start one step now, in the loop's thread; the future holds what happened in one sentence. A rescale or a
-        TaskManager change ends later on a wall clock (after the actuation under way); any other step has ended."""
+        TaskManager change ends later on a wall clock (after the actuation under way); any other step has ended.
+        Its HandStep, dated now and saying who took it (`by`), is published when it ends."""
+        began = self.clock.now()  # before it starts: on a simulated clock a change by hand moves time
+        done = self._start(step)
+        done.add_done_callback(partial(self._publish_step, step, by, began))
+        return done
+
+    def _publish_step(self, step: TimelineStep, by: Literal["hand", "file"], began: float, done: Future[str]) -> None:
+        error = done.exception()
+        said = done.result() if error is None else error.message if isinstance(error, UserError) else f"{error}."
+        fields = step.model_dump(mode="json", exclude={"at"})
+        self.bus.publish(HandStep(ts=began, source="run", step=fields, by=by, ok=error is None, message=said))
+
+    def _start(self, step: TimelineStep) -> Future[str]:
         match step:
             case RescaleStep():
                 start = partial(self.autoscaler.rescale_by_hand, step.operator, step.parallelism)
@@ -302,7 +316,7 @@ class Run:
         end = self.plan.duration if self.plan.duration is not None else math.inf
         while self._pending and self._pending[0].at <= min(max(elapsed, self.elapsed()), end) + AT_TOLERANCE_S:
             step = self._pending.popleft()
-            self.apply(step).add_done_callback(partial(self._say_step, step))
+            self.apply(step, "file").add_done_callback(partial(self._say_step, step))
         self._apply_queue()
 
     def _say_step(self, step: TimelineStep, done: Future[str]) -> None:
@@ -331,7 +345,7 @@ class Run:
             if not future.set_running_or_notify_cancel():
                 continue
             asked = step.model_copy(update={"at": round(self.elapsed(), 3)})
-            self.apply(step).add_done_callback(partial(self._answer, asked, future))
+            self.apply(step, "hand").add_done_callback(partial(self._answer, asked, future))
 
     def _answer(self, step: TimelineStep, future: Future[str], done: Future[str]) -> None:
         """Hand an intent's outcome to whoever sent it, recording it first when it was done."""

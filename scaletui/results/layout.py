@@ -24,7 +24,8 @@ FAULTS = "faults.jsonl"
 STAGES = "stages.jsonl"
 ACTUATIONS = "actuations.jsonl"
 STATE = "state.jsonl"
-"""What the panes show besides samples and decisions (instances, job, strategy, load), for replay."""
+"""What the panes show besides samples and decisions (instances, job, strategy, load, the steps taken by hand or
+by the experiment file's timeline), for replay and the report's Timeline."""
 ERRORS = "errors.jsonl"
 """Every error said during the run (a timeline step that failed, a fault that could not be injected, the job
 failing): report.md lists them, so a run that did not go as written says so where it is read."""

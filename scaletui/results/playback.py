@@ -22,6 +22,7 @@ from scaletui.events import (
     DecisionEvent,
     Event,
     FaultEvent,
+    HandStep,
     JobChanged,
     LatencyEvent,
     LoadChanged,
@@ -36,7 +37,16 @@ from scaletui.results.records import is_operator
 log = logging.getLogger(__name__)
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
-    for cls in (DecisionEvent, FaultEvent, ActuationEvent, JobChanged, StrategyChanged, LoadChanged, ClusterChanged)
+    for cls in (
+        DecisionEvent,
+        FaultEvent,
+        ActuationEvent,
+        JobChanged,
+        StrategyChanged,
+        LoadChanged,
+        ClusterChanged,
+        HandStep,
+    )
 }
 
 

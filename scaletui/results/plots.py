@@ -23,6 +23,8 @@ DECISION_COLOR = "#7b3fa0"
 """An applied decision: a purple line across the axes (the themes' decision colour)."""
 KEPT_COLOR = "#9e9e9e"
 """A decision that kept the parallelism: a grey tick along the top."""
+HAND_COLOR = "#1b9e77"
+"""A rescale or TaskManager change by hand or by the experiment file's timeline: a dash-dotted teal line."""
 
 
 def _figure(title: str, ylabel: str) -> tuple[Figure, Axes]:
@@ -43,8 +45,18 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
+def hand_changes(data: RunData) -> list[float]:
+    """When each rescale or TaskManager change by hand (or by the timeline) that went through was asked for."""
+    return [
+        float(s.get("ts", 0.0)) - data.start
+        for s in data.records("HandStep")
+        if s.get("ok", True) and (s.get("step") or {}).get("do") in ("rescale", "taskmanagers")
+    ]
+
+
 def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = True) -> None:
-    """Shade each fault window; mark each decision with a vertical line (applied) or a tick at the top (kept)."""
+    """Shade each fault window; mark each decision with a vertical line (applied) or a tick at the top (kept), and
+    each change by hand with a line of its own."""
     for i, window in enumerate(data.fault_windows()):
         ax.axvspan(
             window.start - data.start,
@@ -59,12 +71,23 @@ def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = T
                                                  (False, 0.96, KEPT_COLOR, 0.9, "decision (kept)")):  # fmt: skip
         times = [float(d.get("ts", 0.0)) - data.start for d in data.decisions if bool(d.get("applied")) == applied]
         _vlines(ax, times, bottom, colour, alpha, name if label else "_nolegend_")
+    _vlines(ax, hand_changes(data), 0.0, HAND_COLOR, 0.9, "by hand" if label else "_nolegend_", dashed=True)
 
 
-def _vlines(ax: Axes, times: list[float], bottom: float, colour: str, alpha: float, name: str) -> None:
+def _vlines(
+    ax: Axes, times: list[float], bottom: float, colour: str, alpha: float, name: str, *, dashed: bool = False
+) -> None:
     if times:
         ax.vlines(
-            times, bottom, 1, transform=ax.get_xaxis_transform(), colors=colour, alpha=alpha, linewidth=1, label=name
+            times,
+            bottom,
+            1,
+            transform=ax.get_xaxis_transform(),
+            colors=colour,
+            linestyles="-." if dashed else "-",
+            alpha=alpha,
+            linewidth=1.2 if dashed else 1,
+            label=name,
         )
 
 

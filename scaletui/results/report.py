@@ -107,7 +107,8 @@ def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
             "## Plots",
             "",
             "Fault windows are shaded; applied decisions are purple vertical lines, decisions that kept the "
-            "parallelism grey ticks along the top. The target rate is drawn over the achieved one.",
+            "parallelism grey ticks along the top, and rescales or TaskManager changes made by hand (or by the "
+            "experiment file's timeline) dash-dotted teal lines. The target rate is drawn over the achieved one.",
             "",
         ]
         lines += [f"![{p.stem}]({layout.PLOTS_DIR}/{p.name})" for p in plots]

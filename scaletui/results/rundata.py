@@ -109,6 +109,12 @@ class RunData:
     actuations: list[dict[str, Any]] = field(default_factory=list)
     stages: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    state: list[dict[str, Any]] = field(default_factory=list)
+    """state.jsonl: the job, strategy and load as they changed, and the steps taken by hand or by the timeline."""
+
+    def records(self, kind: str) -> list[dict[str, Any]]:
+        """The state records of one event type ("HandStep", "StrategyChanged"), oldest first."""
+        return sorted((r for r in self.state if r.get("type") == kind), key=lambda r: float(r.get("ts", 0.0)))
 
     @property
     def run_id(self) -> str:
@@ -313,6 +319,7 @@ def load_run(run_dir: Path | str) -> RunData:
         actuations=read_jsonl(root / layout.ACTUATIONS),
         stages=read_jsonl(root / layout.STAGES),
         errors=read_jsonl(root / layout.ERRORS),
+        state=read_jsonl(root / layout.STATE),
     )
 
 

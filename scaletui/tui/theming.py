@@ -1,7 +1,7 @@
 """Themes as Textual themes, read from TOML files in the top-level themes/ directory, and the semantic colours.
 
 A theme file has three tables: `[theme]` (the fields of `textual.theme.Theme`), `[colours]` (what a state means:
-ok, warn, fail, pending, fault-active, decision) and `[variables]` (any other Textual CSS variable). Panes never
+ok, warn, fail, pending, fault-active, decision, hand) and `[variables]` (any other Textual CSS variable). Panes never
 name a colour: CSS uses `$state-ok`..., Rich cells and plots ask `Palette` for the active theme's colour. With
 NO_COLOR nothing is coloured (Textual's NoColor filter) and emphasis falls back to bold, reverse and underline.
 """
@@ -17,8 +17,9 @@ from textual.theme import Theme
 
 from scaletui.errors import ConfigError
 
-SEMANTIC = ("ok", "warn", "fail", "pending", "fault-active", "decision")
-"""Semantic colour names; each is the CSS variable `$state-<name>` (`$fault-active`, `$decision` as they are)."""
+SEMANTIC = ("ok", "warn", "fail", "pending", "fault-active", "decision", "hand")
+"""Semantic colour names; each is the CSS variable `$state-<name>` (`$fault-active`, `$decision`, `$hand` as they
+are)."""
 DERIVED = {
     "ok": "success",
     "warn": "warning",
@@ -26,6 +27,7 @@ DERIVED = {
     "pending": "secondary",
     "fault-active": "error",
     "decision": "accent",
+    "hand": "warning",
 }
 """Where a theme without a `[colours]` entry (Textual's own themes, or a partial file) takes it from."""
 THEME_FIELDS = {f.name for f in fields(Theme)} - {"name", "variables"}
@@ -42,7 +44,7 @@ def variable(name: str) -> str:
     """The CSS variable of a semantic colour: ok -> state-ok, fault-active -> fault-active."""
     if name not in SEMANTIC:
         raise KeyError(name)
-    return name if name in ("fault-active", "decision") else f"state-{name}"
+    return name if name in ("fault-active", "decision", "hand") else f"state-{name}"
 
 
 def _check_colour(path: Path, key: str, value: object) -> str:

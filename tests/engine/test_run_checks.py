@@ -74,12 +74,15 @@ def test_a_rescale_of_an_unknown_operator_is_refused_before_the_autoscaler_pause
     run = make_run(caps, tmp_path)
     run.begin()
     with pytest.raises(UserError) as info:
-        run.apply(RescaleStep(do="rescale", operator="expensiv", parallelism=4)).result()
+        run.apply(RescaleStep(do="rescale", operator="expensiv", parallelism=4), "hand").result()
     status = run.strategy_status()
     assert status is not None and not status.paused, "a refused rescale paused the autoscaler"
     assert info.value.message == "The job has no operator named 'expensiv'."
     assert info.value.hint == "Its operators: source, parse, expensive, window, sink."
-    assert run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2)).result() == "expensive: 1 -> 2."
+    assert (
+        run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2), "hand").result()
+        == "expensive: 1 -> 2."
+    )
     status = run.strategy_status()
     assert status is not None and status.paused, "a rescale by hand pauses the autoscaler"
 

@@ -142,3 +142,4 @@ def test_the_target_is_drawn_over_the_achieved_rate_and_the_markers_differ(run_d
     colours = {label: to_hex(handles[labels.index(label)].get_colors()[0], keep_alpha=False)
                for label in ("decision", "decision (kept)")}  # fmt: skip
     assert colours == {"decision": plots.DECISION_COLOR, "decision (kept)": plots.KEPT_COLOR}
+    assert len({plots.DECISION_COLOR, plots.KEPT_COLOR, plots.HAND_COLOR}) == 3

@@ -21,8 +21,8 @@ from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.chart import Chart
-from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks
-from scaletui.tui.widgets.chart_styles import chart_styles, line_styles
+from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
+from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
 
 if TYPE_CHECKING:
     from scaletui.engine.view import RunView
@@ -249,7 +249,9 @@ class PlotsPane(Pane, can_focus=True):
         fetch_from = since - (end - since) / 8 - 1.0
         styles = line_styles(self.palette, self.app.theme_variables)
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
-        markers = tuple(Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since)
+        decided = [Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since]
+        by_hand = [Marker(at, label, True) for at, label in hand_marks(series.hand_steps_between(since))]
+        markers = tuple(sorted(decided + by_hand, key=lambda m: m.at))
         ops = list(series.operators)
         rates = {"target": "rate.target", "source": "rate.source"}
         bottleneck = self._bottleneck(last)
@@ -262,6 +264,7 @@ class PlotsPane(Pane, can_focus=True):
             "busy": ("busy ms/s", {op: f"op.{op}.busy" for op in ops}, False, 1000.0),
         }
         shade, marker, axis = chart_styles(self.palette, self.app.theme_variables)
+        hand = hand_style(self.palette)
         for name, (title, keys, integer, ceiling) in charts.items():
             lines = []
             for i, (label, key) in enumerate(keys.items()):
@@ -270,7 +273,7 @@ class PlotsPane(Pane, can_focus=True):
                     label = f"{label} {vs[-1]:.0f}"
                 lines.append(Line(label, ts, vs, styles[i % len(styles)]))
             chart = self.plots[name]
-            chart.use_styles(shade, marker, axis)
+            chart.use_styles(shade, marker, axis, hand)
             data = ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling, series.epoch)
             chart.show(data)
 

@@ -54,10 +54,11 @@ class RunSummaryScreen(Screen[None]):
 
     def show(self, data: RunData, text: str, decisions: list[DecisionEvent]) -> None:
         """The same charts as the Plots pane (clock-time axis, legend on its own row, faults shaded, decisions
-        marked), over the whole run."""
+        marked, and the changes by hand apart), over the whole run."""
+        from scaletui.events import HandStep
         from scaletui.tui.widgets.chart import Chart
-        from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks
-        from scaletui.tui.widgets.chart_styles import chart_styles, line_styles
+        from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
+        from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
 
         self.query_one("#summary", Markdown).update(text)
         if not len(data.ts):
@@ -67,7 +68,12 @@ class RunSummaryScreen(Screen[None]):
         shade, marker, axis = chart_styles(palette, variables)
         ts = [float(x) for x in data.ts]
         spans = tuple(Span(w.start, w.end) for w in data.fault_windows())
-        markers = tuple(Marker(at, label) for at, label in decision_marks(decisions))
+        steps = [HandStep(ts=float(r.get("ts", 0.0)), step=r.get("step") or {}, by=r.get("by", "hand"),
+                          ok=bool(r.get("ok", True))) for r in data.records("HandStep")]  # fmt: skip
+        by_hand = [Marker(at, label, True) for at, label in hand_marks(steps)]
+        markers = tuple(
+            sorted([Marker(at, label) for at, label in decision_marks(decisions)] + by_hand, key=lambda m: m.at)
+        )
         charts = {
             "r/s": ({"target": data.target, "achieved": data.achieved}, False, None),
             "latency ms": (data.latency, False, None),
@@ -82,5 +88,5 @@ class RunSummaryScreen(Screen[None]):
             )
             chart = Chart()
             grid.mount(chart)
-            chart.use_styles(shade, marker, axis)
+            chart.use_styles(shade, marker, axis, hand_style(palette))
             chart.show(ChartData(title, lines, ts[0], ts[-1], data.start, spans, markers, integer, ceiling))

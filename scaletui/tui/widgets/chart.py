@@ -29,6 +29,9 @@ AXIS_W = 6
 
 
 TICK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
+HAND_MARK = "┆"
+"""The line of a change made by hand (or by the experiment file's timeline); a decision's is "│"."""
+HAND_LEGEND = "by hand"
 
 
 class Chart(Widget):
@@ -43,6 +46,7 @@ class Chart(Widget):
         self.data: ChartData | None = None
         self.shade = Style(reverse=True)
         self.marker_style = Style()
+        self.hand_style = Style()
         self.axis_style = Style(dim=True)
         self._rows: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
@@ -59,9 +63,11 @@ class Chart(Widget):
         self.data = data
         self._update()
 
-    def use_styles(self, shade: Style, marker: Style, axis: Style) -> None:
-        """The fault shade, the markers' and the axes' styles, for the next `show` (not Textual's `set_styles`)."""
+    def use_styles(self, shade: Style, marker: Style, axis: Style, hand: Style | None = None) -> None:
+        """The fault shade, the decision markers', the axes' and the markers by hand's styles, for the next `show`
+        (not Textual's `set_styles`)."""
         self.shade, self.marker_style, self.axis_style = shade, marker, axis
+        self.hand_style = hand if hand is not None else marker
 
     def _update(self) -> None:
         width, height = self.size.width, self.size.height
@@ -102,12 +108,13 @@ class Chart(Widget):
         data = self.data
         if data is None or width < AXIS_W + 4 or height < 4:
             return [Strip.blank(width) for _ in range(height)]
-        styles = (self.shade, self.marker_style, self.axis_style)
+        styles = (self.shade, self.marker_style, self.axis_style, self.hand_style)
         legend_most = 2 if height >= 7 else 1
         labels_key = tuple((line.label, line.style) for line in data.lines)
-        legend_key = (data.title, labels_key, width, legend_most, self.axis_style)
+        by_hand = any(m.by_hand for m in data.markers)
+        legend_key = (data.title, labels_key, width, legend_most, self.axis_style, by_hand, self.hand_style)
         if legend_key not in self._legend:
-            self._legend = {legend_key: self._legend_rows(data, width, legend_most)}
+            self._legend = {legend_key: self._legend_rows(data, width, legend_most, by_hand)}
         legend = list(self._legend[legend_key])
         rows_n, cols = height - 1 - len(legend), width - AXIS_W
         dots_w = cols * 2
@@ -140,13 +147,13 @@ class Chart(Widget):
             b = min(cols - 1, math.floor(col_of(sp.end if sp.end is not None else end)))
             for c in range(a, b + 1):
                 shaded[c] = True
-        marks: dict[int, str] = {}
+        marks: dict[int, tuple[str, bool]] = {}
         for m in data.markers:
             c = math.floor(col_of(m.at))
             if c == cols and m.at <= data.end:  # after the snapped end, before the last point: the last column
                 c = cols - 1
-            if 0 <= c < cols:
-                marks[c] = m.label
+            if 0 <= c < cols and not (c in marks and marks[c][1] and not m.by_hand):  # a change by hand stays seen
+                marks[c] = (m.label, m.by_hand)
         shaded_t = tuple(shaded)
         line_styles = tuple(line.style for line in data.lines)
         marks_t = tuple(sorted(marks.items()))
@@ -244,13 +251,14 @@ class Chart(Widget):
             colour[r][c] = index
 
     def _cells_row(self, cells, colour, shaded, marks, first: bool) -> list[Segment]:  # type: ignore[no-untyped-def]
-        """One row of the plot; on the first, each marker's label where it does not run into the one before."""
+        """One row of the plot; on the first, each marker's label where it does not run into the one before. A
+        decision is a solid line in the decision style, a change by hand a dashed one (HAND_MARK) in its own."""
         labels: dict[int, str] = {}
         if first:
             free = 0
             for c in sorted(marks):
-                if c >= free and marks[c]:
-                    labels[c] = marks[c][: len(cells) - c]
+                if c >= free and marks[c][0]:
+                    labels[c] = marks[c][0][: len(cells) - c]
                     free = c + len(labels[c]) + 1
         segs: list[Segment] = []
         c, cols = 0, len(cells)
@@ -258,30 +266,33 @@ class Chart(Widget):
         while c < cols:
             if c in labels:
                 text = labels[c]
-                segs.append(Segment(text, self.marker_style + self.shade if shaded[c] else self.marker_style))
+                mark = self.hand_style if marks[c][1] else self.marker_style
+                segs.append(Segment(text, mark + self.shade if shaded[c] else mark))
                 c += len(text)
                 continue
             style = colour[c] or plain
             if cells[c]:
                 ch = chr(BRAILLE + cells[c])
             elif c in marks:
-                ch, style = "│", self.marker_style
+                ch, style = (HAND_MARK, self.hand_style) if marks[c][1] else ("│", self.marker_style)
             else:
                 ch = " "
             segs.append(Segment(ch, style + self.shade if shaded[c] else style))
             c += 1
         return segs
 
-    def _legend_rows(self, data: ChartData, width: int, most: int) -> list[Strip]:
-        """The title then each line's label, in its colour, on as many rows as needed up to `most`; what does not
-        fit is counted ("+2")."""
+    def _legend_rows(self, data: ChartData, width: int, most: int, by_hand: bool) -> list[Strip]:
+        """The title then each line's label, in its colour, on as many rows as needed up to `most`, and the marker
+        of the changes by hand when there are any; what does not fit is counted ("+2")."""
         rows: list[list[Segment]] = [[Segment(" " * (AXIS_W - 1) + data.title, Style(bold=True))]]
         used = AXIS_W - 1 + len(data.title)
-        for i, line in enumerate(data.lines):
-            entry = " ━" + line.label
-            if used + len(entry) > width:
+        entries = [("━" + line.label, line.style) for line in data.lines]
+        if by_hand:
+            entries.append((HAND_MARK + HAND_LEGEND, self.hand_style))
+        for i, (text, style) in enumerate(entries):
+            if used + 1 + len(text) > width:
                 if len(rows) == most:
-                    more = f" +{len(data.lines) - i}"
+                    more = f" +{len(entries) - i}"
                     while rows[-1] and used + len(more) > width:
                         used -= len(rows[-1].pop().text)
                     rows[-1].append(Segment(more, self.axis_style))
@@ -289,8 +300,8 @@ class Chart(Widget):
                 rows.append([Segment(" " * (AXIS_W - 1))])
                 used = AXIS_W - 1
             rows[-1].append(Segment(" "))
-            rows[-1].append(Segment("━" + line.label, line.style))
-            used += len(entry)
+            rows[-1].append(Segment(text, style))
+            used += 1 + len(text)
         return [Strip(segs).crop_extend(0, width, None) for segs in rows]
 
     def _time_row(self, start: float, end: float, origin: float, width: int, cols: int) -> Strip:

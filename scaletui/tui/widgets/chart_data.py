@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 
 if TYPE_CHECKING:
-    from scaletui.events import DecisionEvent
+    from scaletui.events import DecisionEvent, HandStep
 
 RECENT = 0.1
 """The latest fraction of the window always fits the scale whole."""
@@ -40,10 +40,12 @@ class Span:
 
 @dataclass(frozen=True)
 class Marker:
-    """A labelled vertical line at a time (a decision)."""
+    """A labelled vertical line at a time: an autoscaler's decision, or a change made by hand (or by the experiment
+    file's timeline), drawn apart."""
 
     at: float
     label: str
+    by_hand: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,4 +132,18 @@ def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
             else:
                 marks.append((d.ts, ""))
         prev, prev_tms = dict(d.parallelism), d.taskmanagers
+    return marks
+
+
+def hand_marks(steps: list[HandStep]) -> list[tuple[float, str]]:
+    """Each rescale or TaskManager change made by hand or by the timeline that went through, with what it asked
+    for: "=3" (an operator set to 3), "TM2"."""
+    marks: list[tuple[float, str]] = []
+    for s in steps:
+        if not s.ok:
+            continue
+        if s.step.get("do") == "rescale":
+            marks.append((s.ts, f"={s.step.get('parallelism', '')}"))
+        elif s.step.get("do") == "taskmanagers":
+            marks.append((s.ts, f"TM{s.step.get('count', '')}"))
     return marks

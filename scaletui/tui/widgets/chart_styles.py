@@ -42,3 +42,11 @@ def chart_styles(palette: Palette, variables: Mapping[str, str]) -> tuple[Style,
     else:
         shade = Style(bgcolor=Color.parse(background).blend(Color.parse(fault), 0.3).hex)
     return shade, marker, Style(dim=True)
+
+
+def hand_style(palette: Palette) -> Style:
+    """The markers of the changes made by hand (or by the experiment file's timeline): their own colour, apart from
+    the autoscaler's decisions; without colour, the dashed line and the legend tell them apart."""
+    from rich.style import Style
+
+    return Style.parse(palette.style("hand", "bold"))
