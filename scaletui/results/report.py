@@ -11,6 +11,7 @@ from scaletui.results import layout
 from scaletui.results.plots import plot_run
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
+from scaletui.results.timeline import timeline_section
 
 MAX_DECISION_ROWS = 50
 MAX_PROBLEM_ROWS = 20
@@ -76,6 +77,32 @@ def _problems(data: RunData) -> list[str]:
     return lines
 
 
+def _dry_run_spans(data: RunData) -> list[tuple[float, float]]:
+    """When the autoscaler was in dry-run, from its StrategyChanged records."""
+    spans: list[tuple[float, float]] = []
+    since: float | None = None
+    for record in data.records("StrategyChanged"):
+        ts = float(record.get("ts", 0.0))
+        if record.get("dry_run") and since is None:
+            since = ts
+        elif not record.get("dry_run") and since is not None:
+            spans.append((since, ts))
+            since = None
+    return spans + ([(since, data.end)] if since is not None else [])
+
+
+def _applied(d: dict[str, Any], changes: bool, dry_run: bool) -> str:
+    """As the decision history (h) says it: a change shown but not applied is "dry-run"; a decision with nothing to
+    change is "keep", marked when dry-run was on, so the rows after a dry-run step do not read as normal keeps."""
+    if d.get("dry_run"):
+        return "dry-run"
+    if d.get("applied"):
+        return "yes"
+    if changes:
+        return "no"
+    return "keep (dry-run)" if dry_run else "keep"
+
+
 def _decisions(data: RunData) -> list[str]:
     if not data.decisions:
         return []
@@ -86,13 +113,25 @@ def _decisions(data: RunData) -> list[str]:
         "| t (s) | applied | parallelism | TaskManagers | reason |",
         "|---|---|---|---|---|",
     ]
+    dry = _dry_run_spans(data)
+    prev: dict[str, int] = {}
+    prev_tms: Any = None
     for d in data.decisions[:MAX_DECISION_ROWS]:
-        parallelism = ", ".join(f"{k}={v}" for k, v in (d.get("parallelism") or {}).items())
-        lines.append(
-            f"| {float(d.get('ts', 0.0)) - data.start:.1f} | {'yes' if d.get('applied') else 'no'} | "
-            f"{_cell(parallelism, 60)} | {d.get('taskmanagers') if d.get('taskmanagers') is not None else '—'}"
-            f" | {_cell(d.get('reason', ''))} |"
+        ts, to = float(d.get("ts", 0.0)), dict(d.get("parallelism") or {})
+        before = d.get("before") or prev
+        tms, tms_before = d.get("taskmanagers"), d.get("taskmanagers_before", prev_tms)
+        tms_changed = tms is not None and tms_before is not None and tms != tms_before
+        changes = tms_changed or any(k in before and before[k] != v for k, v in to.items())
+        parallelism = ", ".join(
+            f"{k}={before[k]}→{v}" if k in before and before[k] != v else f"{k}={v}" for k, v in to.items()
         )
+        taskmanagers = f"{tms_before} → {tms}" if tms_changed else "—" if tms is None else str(tms)
+        applied = _applied(d, changes, any(a <= ts <= b for a, b in dry))
+        lines.append(
+            f"| {ts - data.start:.1f} | {applied} | {_cell(parallelism, 80)} | {taskmanagers} | "
+            f"{_cell(d.get('reason', ''))} |"
+        )
+        prev, prev_tms = to, tms
     if len(data.decisions) > MAX_DECISION_ROWS:
         lines.append(f"\n{len(data.decisions) - MAX_DECISION_ROWS} more decisions in {layout.DECISIONS}.")
     return lines
@@ -112,7 +151,7 @@ def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
             "",
         ]
         lines += [f"![{p.stem}]({layout.PLOTS_DIR}/{p.name})" for p in plots]
-    lines += _faults(data) + _decisions(data)
+    lines += timeline_section(data, _cell) + _faults(data) + _decisions(data)
     lines += [
         "",
         f"Data: {', '.join(layout.CSV_FILES)} (and .parquet), {', '.join(layout.JSONL_FILES)}, "

@@ -1,6 +1,6 @@
 """What the user (or the experiment file's timeline) did by hand is recorded apart from the autoscaler's decisions:
-a HandStep per step in state.jsonl, live on the bus, and back in replay; the PNG plots mark the changes by hand with
-their own line and legend entry. Simulator runs."""
+a HandStep per step in state.jsonl, live on the bus, and back in replay; report.md lists them in a Timeline
+(review 34 F23) and the PNG plots mark the changes by hand with their own line and legend entry. Simulator runs."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from scaletui.results import layout
 from scaletui.results.playback import read_events
 from scaletui.results.plots import HAND_COLOR, mark_events
 from scaletui.results.rundata import load_run
+from scaletui.results.timeline import timeline_rows
 
 ROOT = Path(__file__).parents[2]
 EXPERIMENT = """\
@@ -104,6 +105,27 @@ def test_each_timeline_step_is_recorded_at_the_time_it_started_as_from_the_file(
     assert [e.step["do"] for e in replayed] == [r["step"]["do"] for r in steps], "the replay does not get them"
 
 
+def test_the_report_has_a_timeline_and_says_dry_run_and_the_taskmanagers_changed(timeline_run: Path) -> None:
+    text = (timeline_run / layout.REPORT).read_text()
+    timeline = text[text.index("## Timeline") : text.index("## Decisions")]
+    assert "| rescale expensive to 3 | experiment file | expensive: " in timeline
+    assert "| autoscaler paused | — | ds2: expensive set to 3 by hand;" in timeline, "the pause the rescale made"
+    assert "| TaskManagers to 3 | experiment file | TaskManagers: 1 -> 3. |" in timeline
+    assert "| resume | experiment file | Autoscaler resumed. |" in timeline
+    assert "| dry-run on | experiment file | Dry-run on: decisions are shown, not applied. |" in timeline
+    assert "autoscaler resumed" not in timeline, "a resume the timeline's step already says is listed twice"
+    decisions = text[text.index("## Decisions") :].splitlines()
+    rows = [line.split(" | ") for line in decisions if line.startswith("| ") and line[2].isdigit()]
+    after = [row for row in rows if float(row[0][2:]) >= 150]
+    assert after and {row[1] for row in after} <= {"dry-run", "keep (dry-run)"}, after
+    assert all(row[1] not in ("dry-run", "keep (dry-run)") for row in rows if float(row[0][2:]) < 150)
+    changed = [row for row in rows if "→" in row[3]]
+    assert changed, "no decision changed the TaskManagers"
+    for row in changed:
+        before, after_tms = (int(n) for n in row[3].split(" → "))
+        assert before != after_tms
+
+
 def test_the_png_plots_mark_the_changes_by_hand_in_their_own_colour(timeline_run: Path) -> None:
     from matplotlib.figure import Figure
 
@@ -132,7 +154,5 @@ def test_a_step_by_hand_in_a_live_session_is_published_and_recorded_as_by_hand(t
         assert list(app.series.hand_steps) == heard, "the plots' series do not hold it"
         app.live.stop()
     results = max((p for p in (tmp_path / "results").glob("*/*") if (p / layout.RUN_META).is_file()), key=str)
-    recorded = [
-        r for r in map(json.loads, (results / layout.STATE).read_text().splitlines()) if r["type"] == "HandStep"
-    ]
-    assert [(r["step"], r["by"]) for r in recorded] == [({"do": "taskmanagers", "count": count}, "hand")]
+    rows = timeline_rows(load_run(results))
+    assert [(r.step, r.by) for r in rows if r.by != "—"] == [(f"TaskManagers to {count}", "by hand")]

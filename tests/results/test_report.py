@@ -143,3 +143,32 @@ def test_the_target_is_drawn_over_the_achieved_rate_and_the_markers_differ(run_d
                for label in ("decision", "decision (kept)")}  # fmt: skip
     assert colours == {"decision": plots.DECISION_COLOR, "decision (kept)": plots.KEPT_COLOR}
     assert len({plots.DECISION_COLOR, plots.KEPT_COLOR, plots.HAND_COLOR}) == 3
+
+
+def test_a_failed_step_and_a_pause_no_step_states_are_in_the_timeline(tmp_path: Path) -> None:
+    """The Timeline lists a step that failed as failed, and an autoscaler pause that came with no pause step (a
+    rescale by hand, a failover) on a row of its own; a pause that a pause step made is not listed twice."""
+    import json
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / layout.RUN_META).write_text('{"run_id": "run", "status": "done", "origin": 100.0}')
+    (run / layout.METRICS_CSV).write_text("ts,t_s,operator,parallelism\n100.0,0.0,map,2\n200.0,100.0,map,2\n")
+    state = [
+        {"type": "StrategyChanged", "ts": 100.0, "name": "ds2", "paused": False, "dry_run": False},
+        {"type": "HandStep", "ts": 120.0, "step": {"do": "rescale", "operator": "nosuch", "parallelism": 3},
+         "by": "hand", "ok": False, "message": "The job has no operator named 'nosuch'."},
+        {"type": "StrategyChanged", "ts": 130.0, "name": "ds2", "paused": True, "message": "the job failed over"},
+        {"type": "StrategyChanged", "ts": 140.0, "name": "ds2", "paused": False},
+        {"type": "HandStep", "ts": 150.0, "step": {"do": "pause"}, "by": "hand", "message": "Autoscaler paused."},
+        {"type": "StrategyChanged", "ts": 150.0, "name": "ds2", "paused": True, "message": "paused by the user"},
+    ]  # fmt: skip
+    (run / layout.STATE).write_text("".join(json.dumps(r) + "\n" for r in state))
+    text = write_report(run, plots=False).read_text()
+    timeline = text[text.index("## Timeline") :].split("\n\n")[1].splitlines()[2:]
+    assert timeline == [
+        "| 20.0 | rescale nosuch to 3 | by hand | failed: The job has no operator named 'nosuch'. |",
+        "| 30.0 | autoscaler paused | — | ds2: the job failed over |",
+        "| 40.0 | autoscaler resumed | — | ds2 |",
+        "| 50.0 | pause | by hand | Autoscaler paused. |",
+    ]
