@@ -1,7 +1,12 @@
 """The Plots pane marks a change made by hand apart from the autoscaler's decisions (its own line, colour and legend
-entry). The demo session of the snapshot matrix, its last run restored into the plots."""
+entry), and says when its figures are the last of a stopped cluster rather than current (review 34 F24). The demo
+session of the snapshot matrix, its last run restored into the plots."""
 
 from __future__ import annotations
+
+import time
+
+from textual.widgets import Static
 
 from scaletui.engine import Engine
 from scaletui.events import HandStep
@@ -61,3 +66,21 @@ async def test_the_plots_pane_marks_a_change_by_hand_beside_the_decisions(demo: 
         assert any(not m.by_hand for m in chart.data.markers), "the decisions' markers went"
         await pilot.pause()
         assert any(f"{HAND_MARK}by hand" in row for row in screen_text(app)), "no legend entry on screen"
+
+
+async def test_the_headline_says_it_shows_the_last_values_once_the_cluster_stopped(demo: Engine) -> None:  # noqa: F811
+    app = app_in(demo)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("4")
+        headline = app.query_one("#pane-plots #headline", Static)
+        assert "last values" not in str(headline.content) and not headline.has_class("-stopped")
+        ended = max(r.ended_at for r in demo.store.session.runs)
+        demo.store.update(lambda s: setattr(s.cluster, "backend", "none"))
+        await wait_for(pilot, lambda: headline.has_class("-stopped"), "the stopped mark", timeout=30)
+        assert str(headline.content).startswith("rate target ")
+        assert "(last values, cluster stopped at " in str(headline.content)
+        assert str(headline.content).endswith(f"{time.strftime('%H:%M', time.localtime(ended))})")
+        demo.store.update(lambda s: setattr(s.cluster, "backend", "simulator"))
+        await wait_for(pilot, lambda: not headline.has_class("-stopped"), "the mark cleared", timeout=30)
+        assert "last values" not in str(headline.content)

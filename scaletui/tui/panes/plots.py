@@ -8,6 +8,7 @@ own width and cache their rows, so a redraw a second with a full window costs ab
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -54,6 +55,7 @@ class PlotsPane(Pane, can_focus=True):
     session_parts = frozenset({"strategy"})
     DEFAULT_CSS = """
     PlotsPane #headline { height: auto; padding: 0 1; }
+    PlotsPane #headline.-stopped { color: $text-muted; }
     PlotsPane #scaling-line { height: auto; max-height: 3; padding: 0 1; }
     PlotsPane #scaling-line { color: $text-muted; }
     PlotsPane #scaling-params { height: auto; max-height: 1; padding: 0 1; color: $text-muted; }
@@ -82,6 +84,7 @@ class PlotsPane(Pane, can_focus=True):
     def _tick(self) -> None:
         if not self.is_active:
             return
+        self._say_headline()
         self._say("#scaling-line", self.scaling_line())
         self._say("#scaling-params", self.scaling_params())
         if self.view.series.version != self._drawn or self.palette is not self._palette:
@@ -94,6 +97,29 @@ class PlotsPane(Pane, can_focus=True):
         if before != text:
             self._texts[where] = text
             self.query_one(where, Static).update(text, layout=before is None or not same_shape(before, text))
+
+    def stopped_at(self) -> float | None:
+        """When the live cluster stopped, while it is stopped and the plots still hold its samples: the end of the
+        last run (or the last sample's time); None while a cluster runs, and in a replay."""
+        last = self.view.series.last_sample
+        if not self.view.interactive or last is None or self.view.session().cluster.backend != "none":
+            return None
+        ended = [r.ended_at for r in self.view.session().runs if r.ended_at]
+        return max(ended) if ended else last.ts
+
+    def _say_headline(self) -> None:
+        """The last sample's figures; once the cluster has stopped they are marked as its last values (and dimmed),
+        not shown as if current, until a cluster starts again."""
+        last = self.view.series.last_sample
+        if last is None:
+            self._say("#headline", EMPTY if self.live else REPLAY_EMPTY)
+            return
+        stopped = self.stopped_at()
+        text = headline(last)
+        if stopped is not None:
+            text += f"  (last values, cluster stopped at {time.strftime('%H:%M', time.localtime(stopped))})"
+        self._say("#headline", text)
+        self.query_one("#headline", Static).set_class(stopped is not None, "-stopped")
 
     def scaling_line(self) -> str:
         """Active strategy, what it does now (rescaling, or the time to its next decision) and its last decision."""
@@ -238,7 +264,7 @@ class PlotsPane(Pane, can_focus=True):
             self._origin = None
             return
         self._drawn, self._palette = series.version, self.palette
-        self._say("#headline", headline(last))
+        self._say_headline()
         if not self.plots:
             self._build()
         end = last.ts
