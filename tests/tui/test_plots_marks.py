@@ -75,7 +75,7 @@ async def test_the_headline_says_it_shows_the_last_values_once_the_cluster_stopp
         await pilot.press("4")
         headline = app.query_one("#pane-plots #headline", Static)
         assert "last values" not in str(headline.content) and not headline.has_class("-stopped")
-        ended = max(r.ended_at for r in demo.store.session.runs)
+        (ended,) = [r.ended_at for r in demo.store.session.runs]
         demo.store.update(lambda s: setattr(s.cluster, "backend", "none"))
         await wait_for(pilot, lambda: headline.has_class("-stopped"), "the stopped mark", timeout=30)
         assert str(headline.content).startswith("rate target ")

@@ -99,13 +99,14 @@ class PlotsPane(Pane, can_focus=True):
             self.query_one(where, Static).update(text, layout=before is None or not same_shape(before, text))
 
     def stopped_at(self) -> float | None:
-        """When the live cluster stopped, while it is stopped and the plots still hold its samples: the end of the
-        last run (or the last sample's time); None while a cluster runs, and in a replay."""
+        """When the cluster stopped, while it is stopped and the plots still hold its samples: the end of the last run
+        the app showed (a headless one never was), or the last sample's time; None while a cluster runs, and in a
+        replay."""
         last = self.view.series.last_sample
         if not self.view.interactive or last is None or self.view.session().cluster.backend != "none":
             return None
-        ended = [r.ended_at for r in self.view.session().runs if r.ended_at]
-        return max(ended) if ended else last.ts
+        shown = [r for r in self.view.session().runs if not r.headless and r.ended_at]
+        return max(shown, key=lambda r: r.started_at).ended_at if shown else last.ts
 
     def _say_headline(self) -> None:
         """The last sample's figures; once the cluster has stopped they are marked as its last values (and dimmed),
