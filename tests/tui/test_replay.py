@@ -108,6 +108,15 @@ async def test_keys_make_a_run_that_script_replays_with_the_same_decisions(engin
     assert len(live) >= 4 and any(applied for _, _, applied, _ in live)
     replayed = [d for d in again if d[0] <= live[-1][0]]
     assert replayed == live
+    by_keys, by_file = hand_steps(live_dir), hand_steps(result.results_dir)
+    assert {by for _, by in by_keys} == {"hand"} and {by for _, by in by_file} == {"file"}
+    assert [do for do, _ in by_keys] == [do for do, _ in by_file] and "rescale" in [do for do, _ in by_keys]
+
+
+def hand_steps(run_dir: Path) -> list[tuple[str, str]]:
+    """Each step recorded in the run's state.jsonl and who took it: the keys (hand) or the file's timeline."""
+    records = map(json.loads, (run_dir / "state.jsonl").read_text().splitlines())
+    return [(r["step"]["do"], r["by"]) for r in records if r["type"] == "HandStep"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -313,3 +322,27 @@ async def test_replay_panes_invite_no_live_action(engine: Engine, recorded: Path
         replay.player.bus.publish(ClusterChanged(source="test"))  # a moment with no instance recorded
         await pilot.pause()
         assert "No pods recorded at this time of the run." in "\n".join(screen_text(app))
+
+
+async def test_the_replay_marks_the_changes_by_hand_apart_from_the_decisions(engine: Engine, recorded: Path) -> None:
+    """sim-timeline's rescale at 8m and TaskManagers at 10m are steps of its file, not ds2's: the replayed plots draw
+    them with the marker by hand, beside ds2's decisions."""
+    from scaletui.tui.widgets.chart import HAND_MARK, Chart
+
+    app = ScaletuiApp(engine, replay=recorded)
+    async with app.run_test(size=(120, 40)) as pilot:
+        replay = await open_replay_app(pilot, app)
+        await pilot.press("space")
+        await pilot.press("g")
+        await fill(pilot, app, {"at": "11m"})
+        await wait_for(pilot, lambda: abs(replay.player.elapsed - 660) < 1, "the position at 11 minutes")
+        await pilot.press("4")
+        chart = replay.query_one("#plot-parallelism", Chart)
+
+        def by_hand() -> list[str]:
+            return [m.label for m in chart.data.markers if m.by_hand] if chart.data is not None else []
+
+        await wait_for(pilot, lambda: by_hand() == ["=4", "TM3"], "the changes by hand drawn", 30)
+        assert chart.data is not None and any(not m.by_hand for m in chart.data.markers), "ds2's decisions went"
+        await pilot.pause()
+        assert any(f"{HAND_MARK}by hand" in row for row in screen_text(app))
