@@ -7,6 +7,7 @@ intent, so a crash leaves a file that replays everything up to it; the duration 
 
 from __future__ import annotations
 
+import math
 import threading
 from pathlib import Path
 from typing import Any
@@ -41,12 +42,14 @@ class HandTimeline:
         self.write(elapsed)
 
     def write(self, elapsed: float) -> None:
-        """Rewrite the file with the steps so far, in time order; the duration covers every step (and at least one
-        second). One writer at a time, so a slower one never puts back a file with fewer steps."""
+        """Rewrite the file with the steps so far, in time order; the duration covers every second the run ran, so a
+        re-run makes every decision the run made (rounded to the nearest second, a run stopped at 140.4 s lost its
+        decision at 140.1 s), and every step (and at least one second). One writer at a time, so a slower one never
+        puts back a file with fewer steps."""
         with self._lock:
             steps = sorted(self.steps, key=lambda s: s.at)
             last = max((s.at for s in steps), default=0.0)
-            duration = max(round(elapsed), int(last) + 1, 1)
+            duration = max(math.ceil(elapsed), int(last) + 1, 1)
             info = self.start.experiment.model_copy(update={"duration": float(duration)})
             doc = self.start.model_copy(update={"experiment": info, "timeline": steps, "faults": []})
             text = HEADER.format(path=self.path) + tomli_w.dumps(_plain(doc))

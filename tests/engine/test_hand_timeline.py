@@ -20,3 +20,13 @@ def test_steps_recorded_out_of_order_are_written_in_time_order(tmp_path: Path) -
     written = tomllib.loads(path.read_text())
     assert [(s["do"], s["at"]) for s in written["timeline"]] == [("taskmanagers", 10.25), ("fault", 52.5)]
     assert written["experiment"]["duration"] == 70
+
+
+def test_the_duration_covers_every_second_the_run_ran(tmp_path: Path) -> None:
+    """A run stopped at 140.4 s was written as 140 s long: its re-run ended before the decision it made at 140.1 s."""
+    path = tmp_path / "experiment.toml"
+    hand = HandTimeline(path, Experiment(experiment=ExperimentInfo(name="live", duration=3600)))
+    hand.write(140.4)
+    assert tomllib.loads(path.read_text())["experiment"]["duration"] == 141
+    hand.write(140.0)
+    assert tomllib.loads(path.read_text())["experiment"]["duration"] == 140
