@@ -213,7 +213,8 @@ class ActuationEvent(Event):
 @dataclass(frozen=True, kw_only=True)
 class DecisionEvent(Event):
     """A strategy decision with its inputs and the reason; `applied` is False in dry-run or when unchanged. `ts` is
-    when it was made; an applied one is published when its actuation ends, `rescale_s` later."""
+    when it was made. A decision that changes the job is published twice: at once `in_progress` (while its actuation
+    runs, seconds to minutes), then with its outcome when the actuation ends, `rescale_s` later."""
 
     strategy: str
     parallelism: dict[str, int]
@@ -227,6 +228,9 @@ class DecisionEvent(Event):
     before: dict[str, int] = field(default_factory=dict)
     """The parallelism the decision started from (its "from"; `parallelism` is its "to")."""
     taskmanagers_before: int | None = None
+    in_progress: bool = field(default=False, metadata={"transient": True})
+    """Its actuation is under way: the history and the strategy line show it now, and the same decision (same `ts`)
+    comes again with its outcome. Transient: a run's records hold the outcome only, one line per decision."""
 
 
 @dataclass(frozen=True, kw_only=True)

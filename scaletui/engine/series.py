@@ -157,7 +157,7 @@ class SeriesStore:
             if isinstance(event, MetricsEvent) and isinstance(event.sample, JobSample):
                 self._add_sample(event.sample)
             elif isinstance(event, DecisionEvent):
-                self.decisions.append(event)
+                self._add_decision(event)
             elif isinstance(event, ActuationEvent):
                 if event.ended is not None:
                     self.actuations.append(event)
@@ -181,6 +181,16 @@ class SeriesStore:
             if ring is None:
                 ring = self._series[name] = Ring(self.history_s)
             ring.append(sample.ts, value)
+
+    def _add_decision(self, event: DecisionEvent) -> None:
+        """A decision's outcome takes the place of the same decision shown while in progress (same time and
+        strategy), so the history keeps one row per decision."""
+        for i in range(len(self.decisions) - 1, -1, -1):
+            shown = self.decisions[i]
+            if shown.in_progress and shown.ts == event.ts and shown.strategy == event.strategy:
+                self.decisions[i] = event
+                return
+        self.decisions.append(event)
 
     def _add_fault(self, event: FaultEvent) -> None:
         if event.action == "injected":

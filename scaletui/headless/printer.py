@@ -109,6 +109,8 @@ class ProgressPrinter:
             return False
         if isinstance(event, Notice):
             return event.restates
+        if isinstance(event, DecisionEvent):
+            return event.in_progress  # its line comes with its outcome
         if isinstance(event, ErrorEvent):
             cause = event.message.partition(": ")[2]
             said = next((m for m in self._failures_said if cause and cause in m), None)

@@ -186,8 +186,8 @@ class RunRecorder:
     def record(self, event: Event) -> None:
         """Append one event to the files it belongs in; the EventBus handler."""
         with self._lock:
-            if self._closed:
-                return
+            if self._closed or isinstance(event, DecisionEvent) and event.in_progress:
+                return  # a decision is recorded once, with its outcome
             self.counts["events"] += 1
             if isinstance(event, MetricsEvent):
                 if isinstance(event.sample, JobSample):

@@ -48,6 +48,7 @@ class ControllerStatus:
     dry_run: bool
     next_decision_in: float | None
     last_decision: DecisionEvent | None
+    """The newest decision, the one being carried out while `acting`."""
     acting: str = ""
     """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
     acting_for: float | None = None
@@ -291,8 +292,9 @@ class ScalingController:
         return self.actuation_thread is not None and self.actuation_thread.busy()
 
     def _decide(self, strategy: Strategy, obs: Observation, dry_run: bool) -> DecisionEvent | None:
-        """Decide and publish; a change is applied here, or handed to the actuation thread (then None: the decision
-        is published when the actuation ends, with its outcome, stamped with the time it was made)."""
+        """Decide and publish; a change is published at once as in progress, then applied here, or handed to the
+        actuation thread (then None: the decision is published again when the actuation ends, with its outcome,
+        stamped with the time it was made)."""
         decided_at = self.clock.now()
         decision, notes = guard(self.spec, strategy.decide(obs), obs)
         changes = decision.changes(obs.parallelism)
@@ -310,6 +312,8 @@ class ScalingController:
         with self._lock:
             self._acting = acting_text(changes, obs, decision.taskmanagers if tm_change else None)
             self._acting_since = decided_at
+        self._publish(strategy, decision, obs, reason, applied=False, rescale_s=None, decided_at=decided_at,
+                      in_progress=True)  # fmt: skip
         if self.actuation_thread is None:
             return self._apply(strategy, decision, changes, obs, reason)
         self.actuation_thread.start(lambda: self._apply_reporting(strategy, decision, changes, obs, reason))
@@ -337,9 +341,9 @@ class ScalingController:
         try:
             act(self.cluster, self.bus, decision, changes, obs)
             applied = True
-        except UserError as e:
+        except Exception as e:  # any failure ends the decision shown in progress with its outcome
             failure = e
-            reason += f" [not applied: {e.message}]"
+            reason += f" [not applied: {e.message if isinstance(e, UserError) else e}]"
         finally:
             ended = self.clock.now()
             with self._lock:
@@ -348,9 +352,9 @@ class ScalingController:
                 self._settle_until = ended + SETTLE_S
                 self._since = ended
                 self._next_at = ended + max(self.spec.interval, self.spec.cooldown)
+        event = self._publish(strategy, decision, obs, reason, applied, ended - started, decided_at=decided_at)
         if applied:
             strategy.applied(decision, obs, ended)
-        event = self._publish(strategy, decision, obs, reason, applied, ended - started, decided_at=decided_at)
         if failure is not None:
             raise failure
         return event
@@ -365,7 +369,10 @@ class ScalingController:
         rescale_s: float | None,
         dry_run: bool = False,
         decided_at: float | None = None,
+        in_progress: bool = False,
     ) -> DecisionEvent:
+        """The decision on the bus, and as the strategy line's last one (while in progress too: the line names what
+        the loop is carrying out)."""
         event = DecisionEvent(
             ts=self.clock.now() if decided_at is None else decided_at,
             source="scaling",
@@ -379,6 +386,7 @@ class ScalingController:
             rescale_s=rescale_s,
             before=dict(obs.parallelism),
             taskmanagers_before=obs.taskmanagers,
+            in_progress=in_progress,
         )
         with self._lock:
             self._last_decision = event

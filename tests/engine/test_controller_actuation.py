@@ -8,15 +8,21 @@ actuation that applies the change and then reports a timeout, as `wait_running` 
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
 
 from scaletui.cluster.simulator import SimulatedCluster
 from scaletui.cluster.simulator.model import NodeSpec, SimConfig, default_job
 from scaletui.config.models import StrategySpec
+from scaletui.engine.replay import ReplayPlayer
+from scaletui.engine.series import SeriesStore
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent, DecisionEvent, EventBus
+from scaletui.results.recorder import RunRecorder
 from scaletui.scaling.controller import ControllerStatus, ScalingController
 from scaletui.scaling.registry import create_strategy
+from scaletui.tui.screens.decisions import decision_row, entries
 from scaletui.workload.profiles import StepProfile
 
 LINEAR = ((1.0, 1.0), (4.0, 4.0))
@@ -90,3 +96,42 @@ def test_a_decision_is_stamped_when_it_was_made_and_rescale_s_says_how_long_appl
     assert start.ended is not None and scale_out.rescale_s is not None
     assert scale_out.ts <= start.started < start.ended <= scale_out.ts + scale_out.rescale_s + 1e-6
     assert scale_out.rescale_s >= 30.0, "the TaskManager start is part of applying it"
+
+
+def test_a_decision_shows_at_once_in_progress_and_is_recorded_once_with_its_outcome(tmp_path: Path) -> None:
+    """Review 34 F11: an applied decision reached the history and the strategy line's `last:` only when its rescale
+    ended (minutes on a testbed). It shows as soon as it is made, "in progress" until then, while the run's files
+    and a replay keep one line per decision with its outcome."""
+    sim = cluster()
+    ctl, decisions = controller(sim)
+    store = SeriesStore().attach(ctl.bus)
+    recorder = RunRecorder(tmp_path, "s", experiment_name="f11", bus=ctl.bus, started_at=0.0)
+    during: list[tuple[DecisionEvent | None, list[str]]] = []
+    original = sim.set_taskmanagers
+
+    def watched(count: int) -> ActuationEvent:
+        shown = entries(store.decisions_between())
+        during.append((ctl.status().last_decision, decision_row(0, shown[-1], 0.0)[1]))
+        return original(count)
+
+    sim.set_taskmanagers = watched  # type: ignore[method-assign]
+    ctl.run(threading.Event(), until=sim.now + 300)
+    recorder.close(report=False, parquet=False)
+
+    last, row = during[0]
+    assert last is not None and last.in_progress, "last: names the decision being carried out"
+    assert row[3] == "in progress" and row[4] == "…", row
+    outcome = next(d for d in decisions if d.ts == last.ts and not d.in_progress)
+    assert outcome.applied and outcome.rescale_s is not None and outcome.rescale_s >= 30.0
+    final = [d for d in decisions if not d.in_progress]
+    assert [(d.ts, d.applied) for d in store.decisions_between()] == [(d.ts, d.applied) for d in final]
+    assert decision_row(0, entries(store.decisions_between())[final.index(outcome)], 0.0)[1][3:5] == [
+        "yes",
+        f"{outcome.rescale_s:.1f}s",
+    ]
+    lines = [json.loads(x) for x in (recorder.run_dir / "decisions.jsonl").read_text().splitlines()]
+    assert [(x["ts"], x["applied"], x["rescale_s"]) for x in lines] == [(d.ts, d.applied, d.rescale_s) for d in final]
+    assert not any("in_progress" in x for x in lines)
+    replay = ReplayPlayer(recorder.run_dir)
+    replay.seek(replay.end)
+    assert [(d.ts, d.applied) for d in replay.series.decisions_between()] == [(d.ts, d.applied) for d in final]

@@ -230,8 +230,11 @@ def test_a_key_acts_at_once_while_the_autoscaler_starts_a_taskmanager_and_a_hand
         assert hand[1] >= auto[2], f"the change by hand overlapped the autoscaler's: {wr.calls}"
         assert wr.first(Notice, lambda e: "Waiting for the autoscaler (rescaling TaskManagers 2->3) to finish "
                         "before setting the TaskManagers to 2." in e.message)  # fmt: skip
-        decision = wr.first(DecisionEvent)
+        shown = wr.first(DecisionEvent)
+        assert shown is not None and shown.in_progress, "the decision shows while its TaskManager starts"
+        decision = wr.first(DecisionEvent, lambda e: not e.in_progress)
         assert decision is not None and decision.applied and decision.rescale_s >= TM_START_S * 0.9
+        assert decision.ts == shown.ts
         status = wr.run.strategy_status()
         assert status is not None and status.paused, "a change by hand pauses the autoscaler"
         assert not status.acting and status.acting_for is None
@@ -251,7 +254,7 @@ def test_the_run_ends_only_after_the_autoscalers_actuation(tmp_path) -> None:  #
         assert not wr.thread.is_alive()
         assert [c[0] for c in wr.calls] == ["taskmanagers 3"], "the run returned before the TaskManager started"
         assert wr.first(Notice, lambda e: "to finish before the run ends" in e.message)
-        decision = wr.first(DecisionEvent)
+        decision = wr.first(DecisionEvent, lambda e: not e.in_progress)
         assert decision is not None and decision.applied
         assert len(wr.run.caps.cluster.instances()) == 1 + 3  # the JobManager and three TaskManagers
     finally:

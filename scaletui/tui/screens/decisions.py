@@ -1,5 +1,6 @@
 """Decision history (`h` in Plots, `:decisions`): every decision of the run on screen, live or replayed, with its
-time, strategy, from → to, whether it was applied, how long the rescale took, the numbers it decided on and its
+time, strategy, from → to, whether it was applied ("in progress" from the moment it is made until its rescale
+ends, which on a testbed can take minutes), how long the rescale took, the numbers it decided on and its
 reason in full. The table is for scanning; the panel under it shows the highlighted decision whole (the strategy
 line has room for the last reason only, and not always all of it).
 
@@ -43,6 +44,8 @@ def change_text(d: DecisionEvent, before: dict[str, int], taskmanagers_before: i
 
 
 def applied_text(d: DecisionEvent, change: str) -> str:
+    if d.in_progress:
+        return "in progress"
     if d.dry_run:
         return "dry-run"
     if d.applied:
@@ -76,7 +79,7 @@ def decision_row(index: int, e: Entry, origin: float) -> Row:
     d = e.decision
     inputs = d.inputs or {}
     latency = inputs.get("latency_ms") or {}
-    took = f"{d.rescale_s:.1f}s" if d.rescale_s is not None else "-"
+    took = f"{d.rescale_s:.1f}s" if d.rescale_s is not None else "…" if d.in_progress else "-"
     cells = [
         f"{d.ts - origin:.0f}s",
         d.strategy,
@@ -137,7 +140,7 @@ class DecisionsScreen(Screen[None]):
         self.view = view
         self.origin = origin
         self.settings = settings
-        self._shown: tuple[int, float] | None = None
+        self._shown: tuple[int, float, int] | None = None
         self._entries: list[Entry] = []
 
     def compose(self) -> ComposeResult:
@@ -161,9 +164,9 @@ class DecisionsScreen(Screen[None]):
         return self._entries[0].decision.ts if self._entries else 0.0
 
     def refresh_rows(self) -> None:
-        """Rebuild the rows only when a decision was added (or a replay seeked back)."""
+        """Rebuild the rows only when a decision was added or one in progress ended (or a replay seeked back)."""
         decisions = self.view.series.decisions_between()
-        mark = (len(decisions), decisions[-1].ts if decisions else 0.0)
+        mark = (len(decisions), decisions[-1].ts if decisions else 0.0, sum(d.in_progress for d in decisions))
         if mark == self._shown:
             return
         follow = self._at_end()
