@@ -161,6 +161,9 @@ class StrategyChanged(Event):
     params: dict[str, Any] = field(default_factory=dict)
     """The overrides of its strategy file's parameters it runs with: the session keeps them, so a reopened app or a
     restarted cluster runs the strategy as it was tuned."""
+    loop: dict[str, float] = field(default_factory=dict)
+    """The loop's interval, window and cooldown in seconds, changed live with `:strategy NAME interval=5s` or the
+    strategy form: the run's records and a replay show when."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ Hypothesis's default 200 ms (tests/foundation/test_session_store.py failed so). 
 SELF_CONTAINED = {
     "capacity": "online properties run_replay_and_benchmark scopes_and_nodes strategies traces",
     "chaos": "chaos_mesh ledger schedule",
-    "engine": "controller_actuation hand_timeline live_runs plan_check run_checks run_loop self_pause",
+    "engine": "controller_actuation hand_timeline live_runs loop_settings plan_check run_checks run_loop self_pause",
     "foundation": "config events experiment_errors import_hygiene session_store",
     "headless": "failed_steps script testbed_exit_codes",
     "kubernetes": "backend",
@@ -31,7 +31,7 @@ SELF_CONTAINED = {
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
     "tui": "actions_wiring app capacity_view chaos_empty dashboard intents live_keys messages no_color_tmux "
-    "plots_marks redraws replay runs snapshots startup testbed_keys themes_and_boot walkthrough",
+    "plots_marks redraws replay runs snapshots startup strategy_loop testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }
 SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())

@@ -228,6 +228,15 @@ class StrategyStep(_Step):
     name: str
     params: dict[str, Any] = Field(default_factory=dict)
     """Overrides of the strategy file's parameters, over the [strategy] table's."""
+    interval: Duration | None = None
+    """The loop's settings from here on, over the [strategy] table's (unset: unchanged); the strategies chosen after
+    keep them. Checked against their bounds by `scaling/loop_settings.py`."""
+    window: Duration | None = None
+    cooldown: Duration | None = None
+
+    def loop(self) -> dict[str, float]:
+        """The loop settings this step changes."""
+        return {k: v for k in ("interval", "window", "cooldown") if (v := getattr(self, k)) is not None}
 
 
 class PauseStep(_Step):

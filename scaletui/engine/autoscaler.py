@@ -11,7 +11,7 @@ run's end) waits for them with `wait_idle`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING
@@ -25,7 +25,8 @@ from scaletui.scaling.strategy import Strategy
 if TYPE_CHECKING:
     from scaletui.chaos.journal import FaultJournal
     from scaletui.scaling.actuation import ActuationThread
-    from scaletui.scaling.controller import ControllerStatus, ScalingController
+    from scaletui.scaling.controller import ScalingController
+    from scaletui.scaling.status import ControllerStatus
 
 IDLE_WAIT_S = 900.0
 """The longest wait for the autoscaler's actuation: every backend bounds its own (a testbed's rescale_timeout_s, 180 s
@@ -88,29 +89,64 @@ class RunAutoscaler:
         )
         self._publish()
         self._warn_if_idle(strategy)
-        mode = "dry-run, " if spec.dry_run else ""
-        return f"{strategy.name} ({mode}every {spec.interval:.0f}s over a {spec.window:.0f}s window)"
+        from scaletui.scaling.loop_settings import duration_text
 
-    def choose(self, name: str, params: dict[str, object] | None = None) -> str:
+        mode = "dry-run, " if spec.dry_run else ""
+        return (
+            f"{strategy.name} ({mode}every {duration_text(spec.interval)} over a {duration_text(spec.window)} window)"
+        )
+
+    def choose(
+        self, name: str, params: dict[str, object] | None = None, loop: Mapping[str, object] | None = None
+    ) -> str:
         """Swap to strategy `name` (conf/strategies) with `params` over the plan's, start the controller if none
-        runs; "none" turns it off."""
+        runs; "none" turns it off. `loop` (interval, window, cooldown) changes the loop's settings for this strategy
+        and those chosen after; nothing changes when any of it is refused."""
+        from scaletui.scaling.loop_settings import check_loop
+
+        values = check_loop(loop or {})
+        changed = {k: v for k, v in values.items() if getattr(self.spec, k) != v}
+        said = f" Loop: {self._loop_text(changed)}." if changed else ""
+        tuned = self.spec.model_copy(update=changed)
         if name == "none":
+            self.spec = tuned
             self.controller = None
             self.bus.publish(
-                StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off")
-            )
-            return "Autoscaling off."
-        spec = self.spec.switched_to(name, params)
+                StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off",
+                                loop=self.loop())
+            )  # fmt: skip
+            return "Autoscaling off." + said
+        spec = tuned.switched_to(name, params)
         strategy = self.load_strategy(spec)
+        self.spec = tuned
         self.params = dict(spec.params)
         if self.controller is None:
-            return self.start(strategy, spec)
+            return self.start(strategy, spec) + said
+        if changed:
+            self.controller.set_loop(changed)
         self.controller.set_strategy(strategy)
         self._publish()
         self._warn_if_idle(strategy)
         if self.controller.status().paused:
-            return f"Strategy {name}, paused as the one before: resume it (space in Plots, :resume) to let it decide."
-        return f"Strategy {name}."
+            return (
+                f"Strategy {name}, paused as the one before: resume it (space in Plots, :resume) to let it decide."
+                + said
+            )
+        return f"Strategy {name}." + said
+
+    def loop(self) -> dict[str, float]:
+        """The loop's interval, window and cooldown now, in seconds."""
+        from scaletui.scaling.loop_settings import LOOP_KEYS
+
+        return {key: float(getattr(self.spec, key)) for key in LOOP_KEYS}
+
+    def _loop_text(self, changed: dict[str, float]) -> str:
+        """`interval 10s -> 5s, cooldown 20s -> 30s`."""
+        from scaletui.scaling.loop_settings import duration_text
+
+        return ", ".join(
+            f"{k} {duration_text(getattr(self.spec, k))} -> {duration_text(v)}" for k, v in changed.items()
+        )
 
     def _warn_if_idle(self, strategy: Strategy) -> None:
         """A strategy that can never act (schedule with no plan) is still accepted, but not in silence."""
@@ -249,7 +285,7 @@ class RunAutoscaler:
                 StrategyChanged(
                     ts=self.caps.clock.now(), source="run", name=status.strategy, paused=status.paused,
                     dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
-                    params=dict(self.params),
+                    params=dict(self.params), loop=self.loop(),
                 )
             )  # fmt: skip
 

@@ -24,7 +24,6 @@ from scaletui.config.models import (
     RescaleStep,
     ResumeStep,
     RevertStep,
-    StrategySpec,
     StrategyStep,
     SubmitStep,
     TaskManagersStep,
@@ -38,7 +37,7 @@ from scaletui.events import USER_PAUSE
 
 if TYPE_CHECKING:
     from scaletui.engine.run import Run
-    from scaletui.scaling.controller import ControllerStatus
+    from scaletui.scaling.status import ControllerStatus
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPERIMENT = "local-constant"
@@ -177,12 +176,19 @@ class LiveSession:
                 if self._taskmanagers_asked == count:
                     self._taskmanagers_asked = None
 
-    def set_strategy(self, name: str, params: dict[str, Any] | None = None) -> str:
+    def set_strategy(self, name: str, params: dict[str, Any] | None = None, loop: dict[str, Any] | None = None) -> str:
+        """Strategy `name` with `params` over its file's; `loop` sets the loop's interval, window or cooldown."""
+        from scaletui.scaling.loop_settings import check_loop
         from scaletui.scaling.registry import strategy_names
 
         if name != "none" and name not in strategy_names():
             raise ConfigError(f"Unknown strategy {name!r}.", f"Choose one of: none, {', '.join(strategy_names())}.")
-        return self.do(StrategyStep(do="strategy", name=name, params=params or {}))
+        return self.do(StrategyStep(do="strategy", name=name, params=params or {}, **check_loop(loop or {})))
+
+    def loop_settings(self) -> dict[str, float]:
+        """The loop's interval, window and cooldown now (a strategy chosen next keeps them); {} with no cluster."""
+        run = self.run
+        return run.autoscaler.loop() if run is not None else {}
 
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()
@@ -213,8 +219,9 @@ class LiveSession:
         return self.ctx.store.read(lambda s: s.reserved_platform())
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
-        """The job and load of conf/experiments/local-constant.toml, on the chosen platform, with no end; the
-        strategy, load and pause state the session had last time."""
+        """The job, load and loop settings (the [strategy] table's interval, window, cooldown and guard rails) of
+        conf/experiments/local-constant.toml, on the chosen platform, with no end; the strategy, its parameters, the
+        load and the pause state the session had last time."""
         from scaletui.scaling.registry import load_strategy
         from scaletui.workload.profiles import build_profile
 
@@ -231,8 +238,12 @@ class LiveSession:
         session = self.ctx.store.session
         saved = session.job.load_profile
         load = LoadSpec.model_validate(saved) if saved else template.load
-        strategy = StrategySpec(
-            name=session.strategy.name, dry_run=session.strategy.dry_run, params=session.strategy.params
+        strategy = template.strategy.model_copy(  # its loop and guard rails: the defaults the strategy form names
+            update={
+                "name": session.strategy.name,
+                "dry_run": session.strategy.dry_run,
+                "params": session.strategy.params,
+            }
         )
         experiment = template.model_copy(
             update={

@@ -208,9 +208,16 @@ def _check_step(
 
 
 def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, conf_dir: Path | str) -> None:
-    """The name, then the strategy as the run will build it: its file's parameters with the [strategy] table's."""
+    """The loop's settings it changes, the name, then the strategy as the run will build it: its file's parameters
+    with the [strategy] table's."""
+    from scaletui.scaling.loop_settings import check_loop
     from scaletui.scaling.registry import load_strategy, strategy_names
 
+    for key, value in step.loop().items():
+        try:
+            check_loop({key: value})
+        except ConfigError as e:
+            raise entry.error(key, e.message.rstrip(".")) from None
     if step.name == "none":
         return
     known = strategy_names()

@@ -23,7 +23,7 @@ from scaletui.results import layout
 from scaletui.session.model import FaultRecord, Session
 
 if TYPE_CHECKING:
-    from scaletui.scaling.controller import ControllerStatus
+    from scaletui.scaling.status import ControllerStatus
 
 SPEEDS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
@@ -68,7 +68,7 @@ class ReplayPlayer:
             return self._session.model_copy(deep=True)
 
     def strategy_status(self) -> ControllerStatus | None:
-        from scaletui.scaling.controller import ControllerStatus
+        from scaletui.scaling.status import ControllerStatus
 
         with self._lock:
             s, last = self._strategy, self._last_decision
@@ -86,6 +86,7 @@ class ReplayPlayer:
             next_decision_in=None,
             last_decision=last,
             settings=s.settings if s is not None else "",
+            loop=dict(s.loop) if s is not None else {},
         )
 
     def capacity(self) -> None:

@@ -58,7 +58,7 @@ from scaletui.workload.profiles import LoadProfile
 
 if TYPE_CHECKING:
     from scaletui.engine.faults import FaultControl
-    from scaletui.scaling.controller import ControllerStatus
+    from scaletui.scaling.status import ControllerStatus
 
 log = logging.getLogger(__name__)
 STEP_S = 1.0
@@ -220,7 +220,7 @@ class Run:
             case LoadStep():
                 return self._set_load(step.load)
             case StrategyStep():
-                return self.autoscaler.choose(step.name, step.params)
+                return self.autoscaler.choose(step.name, step.params, step.loop())
             case PauseStep() | ResumeStep():
                 return self.autoscaler.pause(isinstance(step, PauseStep))
             case DryRunStep():

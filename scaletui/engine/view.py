@@ -17,7 +17,7 @@ from scaletui.session.model import Session
 if TYPE_CHECKING:
     from scaletui.capacity.online import LiveCapacity
     from scaletui.engine.core import Engine
-    from scaletui.scaling.controller import ControllerStatus
+    from scaletui.scaling.status import ControllerStatus
 
 
 class RunView(Protocol):

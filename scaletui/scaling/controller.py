@@ -2,12 +2,12 @@
 
 One sample per `sample_period`; a decision every `interval` once the window holds `window` seconds of samples taken
 since the last rescale; after a rescale, nothing for `cooldown`. The experiment's guard rails (`guard`) clamp every
-decision. In dry-run, decisions are published but not applied. A change by hand (`note_manual_change`, which the
-engine calls for every rescale or TaskManager change a user makes, or a parallelism change seen in the metrics that
-the loop did not make) pauses the loop until `resume`. While its own actuation runs, `status().acting` says so, and
-what the job settles at afterwards is taken as the loop's own doing, not a hand change. The strategy can be swapped
-while it runs. The clock is injected: `WallClock` live, the simulator's clock in simulations, where sleeping
-advances simulated time.
+decision; the interval, window and cooldown can be changed while it runs (`set_loop`). In dry-run, decisions are
+published but not applied. A change by hand (`note_manual_change`, which the engine calls for every rescale or
+TaskManager change a user makes, or a parallelism change seen in the metrics that the loop did not make) pauses the
+loop until `resume`. While its own actuation runs, `status().acting` says so, and what the job settles at afterwards
+is taken as the loop's own doing, not a hand change. The strategy can be swapped while it runs. The clock is
+injected: `WallClock` live, the simulator's clock in simulations, where sleeping advances simulated time.
 
 Given an `ActuationThread` (wall clocks), the loop hands each actuation to it and `tick` goes on sampling meanwhile,
 deciding nothing until it ends, so whoever ticks the loop (the run loop) keeps its own timeline.
@@ -18,8 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 from scaletui.cluster.base import ClusterBackend
 from scaletui.config.models import StrategySpec
@@ -29,32 +28,15 @@ from scaletui.metrics.model import JobSample
 from scaletui.scaling.actuation import ActuationThread, act, acting_text
 from scaletui.scaling.clock import Clock, WallClock
 from scaletui.scaling.guard import guard
+from scaletui.scaling.loop_settings import LOOP_KEYS
 from scaletui.scaling.observation import Decision, Observation, TopologySource, build_observation
-from scaletui.scaling.params_text import params_text
+from scaletui.scaling.status import ControllerStatus, settings_text
 from scaletui.scaling.strategy import Strategy
 
 log = logging.getLogger(__name__)
 SETTLE_S = 5.0
 """After an actuation, samples this much younger than its end may still show the old parallelism (metrics lag)."""
 LatencyModel = Callable[[], "dict[str, dict[str, float]] | None"]
-
-
-@dataclass(frozen=True)
-class ControllerStatus:
-    strategy: str
-    running: bool
-    paused: bool
-    pause_reason: str
-    dry_run: bool
-    next_decision_in: float | None
-    last_decision: DecisionEvent | None
-    """The newest decision, the one being carried out while `acting`."""
-    acting: str = ""
-    """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
-    acting_for: float | None = None
-    """Seconds since that actuation began (a TaskManager pod can take minutes to start), None when idle."""
-    settings: str = ""
-    """The loop's and the strategy's parameters in one line ("every 10s over 10s, cooldown 20s, ...")."""
 
 
 class ScalingController:
@@ -156,6 +138,16 @@ class ScalingController:
             Notice(ts=self.clock.now(), source="scaling", message=f"Scaling strategy is now {strategy.name}.")
         )
 
+    def set_loop(self, values: Mapping[str, float]) -> None:
+        """A new interval, window or cooldown (seconds, checked by `check_loop`). The window restarts, as for a new
+        strategy, so the next decision reads a whole window of the new length; during an actuation, the cooldown
+        after it is the new one."""
+        with self._lock:
+            self.spec = self.spec.model_copy(update=dict(values))
+            self._samples = deque(self._samples, maxlen=max(8, int(self.spec.window / self.sample_period) * 4))
+            if not self._acting:
+                self._restart_window(self.clock.now())
+
     def set_dry_run(self, dry_run: bool) -> None:
         with self._lock:
             self._dry_run = dry_run
@@ -185,18 +177,12 @@ class ScalingController:
                 acting=self._acting,
                 acting_for=self.clock.now() - self._acting_since if self._acting else None,
                 settings=self.settings(),
+                loop={key: float(getattr(self.spec, key)) for key in LOOP_KEYS},
             )
 
     def settings(self) -> str:
-        """What this loop runs with, for the strategy line: the experiment's loop bounds, then the strategy's own
-        parameters as `key=value`."""
-        spec = self.spec
-        loop = (
-            f"every {spec.interval:g}s over {spec.window:g}s, cooldown {spec.cooldown:g}s, "
-            f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
-        )
-        values = params_text(self._strategy.params)
-        return f"{loop}; {values}" if values else loop
+        """What this loop runs with, for the strategy line."""
+        return settings_text(self.spec, self._strategy.params)
 
     # --- the loop ----------------------------------------------------------------------------------------
 

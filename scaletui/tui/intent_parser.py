@@ -113,13 +113,19 @@ def _taskmanagers(args: list[str]) -> TimelineStep:
 
 
 def _strategy(args: list[str]) -> TimelineStep:
+    """`NAME [key=value ...]`: interval, window and cooldown are the loop's settings, the other keys the strategy's."""
+    from scaletui.scaling.loop_settings import check_loop, split_loop
     from scaletui.scaling.registry import strategy_names
 
     names = [a for a in args if "=" not in a]
     _count(names, 1, 1)
     if names[0] != "none" and names[0] not in strategy_names():
         raise ValueError(f"unknown strategy {names[0]!r}; choose one of: none, {', '.join(strategy_names())}")
-    return StrategyStep(do="strategy", name=names[0], params=_pairs([a for a in args if "=" in a]))
+    loop, params = split_loop(_pairs([a for a in args if "=" in a]))
+    try:
+        return StrategyStep(do="strategy", name=names[0], params=params, **check_loop(loop))
+    except ConfigError as e:
+        raise ValueError(e.message) from None
 
 
 def _load(args: list[str]) -> TimelineStep:

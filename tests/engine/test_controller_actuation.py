@@ -20,8 +20,9 @@ from scaletui.engine.series import SeriesStore
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent, DecisionEvent, EventBus
 from scaletui.results.recorder import RunRecorder
-from scaletui.scaling.controller import ControllerStatus, ScalingController
+from scaletui.scaling.controller import ScalingController
 from scaletui.scaling.registry import create_strategy
+from scaletui.scaling.status import ControllerStatus
 from scaletui.tui.screens.decisions import decision_row, entries
 from scaletui.workload.profiles import StepProfile
 

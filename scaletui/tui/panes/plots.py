@@ -15,9 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
-from scaletui.config.units import inline_text
 from scaletui.metrics.model import JobSample
-from scaletui.tui.intents import inline_table, whole_number
+from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette
@@ -198,38 +197,19 @@ class PlotsPane(Pane, can_focus=True):
         return self._bottleneck(last) if last is not None else None
 
     def action_strategy(self) -> None:
-        from scaletui.config.models import StrategySpec
-        from scaletui.scaling.params_text import params_example
-        from scaletui.scaling.registry import create_strategy, load_strategy, strategy_names
-
-        record = self.view.session().strategy
-        names = ("none", *strategy_names())
-        tuned = {name: inline_text(record.params) if name == record.name else "" for name in names}
-        fields = [
-            FormField("name", "Strategy", record.name, names),
-            FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
-                      placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
-        ]  # fmt: skip
-
-        def example(name: str) -> str:
-            """Parameters the chosen strategy has, at their defaults (it named one no strategy had)."""
-            said = params_example(create_strategy(name).params) if name in names[1:] else ""
-            return f"such as {said}" if said else "none for this strategy"
-
-        def check(values: dict[str, str]) -> None:
-            params = inline_table(values["params"], "strategy parameters", example(values["name"]))
-            if values["name"] != "none":
-                load_strategy(StrategySpec(name=values["name"], params=params), self.engine.conf_dir)
+        from scaletui.tui.screens.strategy_form import strategy_choice, strategy_form
 
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
-                name = values["name"]
-                params = inline_table(values["params"], "strategy parameters", example(name))
-                self.run_intent("switching strategy", lambda: self.engine.live.set_strategy(name, params), "scaling")
+                chosen = strategy_choice(values, self.engine.conf_dir)
+                self.run_intent(
+                    "switching strategy",
+                    lambda: self.engine.live.set_strategy(chosen.name, chosen.params, chosen.loop),
+                    "scaling",
+                )
 
-        hint = "key=value pairs as on the : line (ds2: memory=10m, target_utilisation=0.8). h lists the running ones."
-        linked = Linked("name", "params", tuned, keep_placeholder=True)
-        self.app.push_screen(FormScreen("Autoscaling strategy", fields, hint, check=check, linked=linked), done)
+        form = strategy_form(self.view.session().strategy, self.engine.live.loop_settings(), self.engine.conf_dir)
+        self.app.push_screen(form, done)
 
     def action_decisions(self) -> None:
         from scaletui.tui.screens.decisions import DecisionsScreen

@@ -10,7 +10,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from scaletui.scaling.loop_settings import LIVE_DEFAULTS
 from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
+
+LOOP_HELP = (
+    ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
+    f"its defaults and guard rails: \\[strategy] in {LIVE_DEFAULTS}"
+)
 
 
 def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
@@ -35,6 +41,7 @@ def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
         if a.verb:
             table.add_row(f":{a.verb_word}", f":{a.verb}  {a.palette or a.description}")
     table.add_row("", "e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
+    table.add_row("", LOOP_HELP)
     return table
 
 

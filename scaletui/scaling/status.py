@@ -1,0 +1,48 @@
+"""What the control loop says of itself to the faces: the strategy line's state and settings.
+
+Apart from the loop so that a replay, which rebuilds a status from recorded events, need not load the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from scaletui.scaling.loop_settings import duration_text
+from scaletui.scaling.params_text import params_text
+
+if TYPE_CHECKING:
+    from scaletui.config.models import StrategySpec
+    from scaletui.events import DecisionEvent
+
+
+@dataclass(frozen=True)
+class ControllerStatus:
+    strategy: str
+    running: bool
+    paused: bool
+    pause_reason: str
+    dry_run: bool
+    next_decision_in: float | None
+    last_decision: DecisionEvent | None
+    """The newest decision, the one being carried out while `acting`."""
+    acting: str = ""
+    """What the loop's own actuation is doing right now ("rescaling expensive 1->3"), "" when idle."""
+    acting_for: float | None = None
+    """Seconds since that actuation began (a TaskManager pod can take minutes to start), None when idle."""
+    settings: str = ""
+    """The loop's and the strategy's parameters in one line ("every 10s over 10s, cooldown 20s, ...")."""
+    loop: dict[str, float] = field(default_factory=dict)
+    """The loop's interval, window and cooldown in seconds (empty when not known, in a replay)."""
+
+
+def settings_text(spec: StrategySpec, params: Any) -> str:
+    """The loop's settings and guard rails, then the strategy's own parameters as `key=value`: "every 10s over 10s,
+    cooldown 20s, parallelism 1-8, up to 4 TMs; target_utilisation=0.7 ..."."""
+    loop = (
+        f"every {duration_text(spec.interval)} over {duration_text(spec.window)}, "
+        f"cooldown {duration_text(spec.cooldown)}, "
+        f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
+    )
+    values = params_text(params)
+    return f"{loop}; {values}" if values else loop

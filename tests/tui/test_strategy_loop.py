@@ -1,0 +1,66 @@
+"""Review 34 F9 in the app: the loop's interval, window and cooldown are set while it runs, from the `:strategy` line
+and from the strategy form (which opens on the values running and names the file of their defaults), refused at the
+edge in one sentence, and shown on the strategy line and in the live run's timeline."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from textual.widgets import Static
+
+from scaletui.engine import Engine
+from scaletui.results.layout import EXPERIMENT
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from tests.tui.pilot import message, screen_text, wait_for
+
+
+def loop_now(engine: Engine) -> dict[str, float]:
+    status = engine.live.strategy_status()
+    return status.loop if status is not None else {}
+
+
+async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_form(fast_sim_engine: Engine) -> None:
+    engine = fast_sim_engine
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
+
+        async def command(line: str) -> None:
+            await pilot.press("colon", *line, "enter")
+
+        await command("strategy ds2 interval=5s cooldown=30s memory=10m")
+        await wait_for(pilot, lambda: loop_now(engine).get("interval") == 5, ":strategy's interval")
+        assert loop_now(engine) == {"interval": 5, "window": 10, "cooldown": 30}
+        assert engine.store.session.strategy.params == {"memory": "10m"}, "memory is ds2's, the rest the loop's"
+        await pilot.press("4")
+        await wait_for(pilot, lambda: "every 5s over 10s, cooldown 30s" in " ".join(screen_text(app)), "the line")
+
+        await command("strategy ds2 interval=0s")
+        said = "interval=0s: the time between decisions takes a duration from 1s to 1h00m"
+        await wait_for(pilot, lambda: said in message(app), "the refusal of interval=0s")
+        assert loop_now(engine)["interval"] == 5
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        assert form.values()["loop"] == "interval=5s, window=10s, cooldown=30s", "it opens on the running values"
+        shown = "\n".join(screen_text(app))
+        assert "conf/experiments/local-constant.toml" in shown, shown
+        form.query_one("#field-loop").value = "interval=5s, window=soon"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        error = str(form.query_one("#form-error", Static).render())
+        assert app.screen is form and "window=soon: the metrics window each decision reads takes" in error, error
+        form.query_one("#field-loop").value = "interval=5s, window=20s, cooldown=30s"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: loop_now(engine).get("window") == 20, "the form's window")
+        await wait_for(pilot, lambda: "every 5s over 20s, cooldown 30s" in " ".join(screen_text(app)), "the line")
+        run = engine.live.experiment
+        assert run is not None
+        timeline = tomllib.loads((Path(run.results_dir) / EXPERIMENT).read_text())["timeline"]
+        loops = [(s.get("interval"), s.get("window"), s.get("cooldown")) for s in timeline if s["do"] == "strategy"]
+        assert loops == [(5, None, 30), (5, 20, 30)], timeline
