@@ -237,7 +237,7 @@ class DecisionEvent(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class HandStep(Event):
+class StepTaken(Event):
     """A step a person took rather than the autoscaler: a key or the `:` line in a live session (`by="hand"`), or a
     step of the experiment file's timeline (`by="file"`). `ts` is when it started (when it was asked for);
     it is published once it has ended, `ok` or not, with what it did in `message`. The plots mark its rescales and

@@ -47,11 +47,11 @@ from scaletui.events import (
     ClusterChanged,
     ErrorEvent,
     EventBus,
-    HandStep,
     LatencyEvent,
     LoadChanged,
     Notice,
     Progress,
+    StepTaken,
 )
 from scaletui.scaling.strategy import Strategy
 from scaletui.workload.profiles import LoadProfile
@@ -190,7 +190,7 @@ class Run:
     def apply(self, step: TimelineStep, by: Literal["hand", "file"]) -> Future[str]:
         """Start one step now, in the loop's thread; the future holds what happened in one sentence. A rescale or a
         TaskManager change ends later on a wall clock (after the actuation under way); any other step has ended.
-        Its HandStep, dated now and saying who took it (`by`), is published when it ends."""
+        Its StepTaken, dated now and saying who took it (`by`), is published when it ends."""
         began = self.clock.now()  # before it starts: on a simulated clock a change by hand moves time
         done = self._start(step)
         done.add_done_callback(partial(self._publish_step, step, by, began))
@@ -200,7 +200,7 @@ class Run:
         error = done.exception()
         said = done.result() if error is None else error.message if isinstance(error, UserError) else f"{error}."
         fields = step.model_dump(mode="json", exclude={"at"})
-        self.bus.publish(HandStep(ts=began, source="run", step=fields, by=by, ok=error is None, message=said))
+        self.bus.publish(StepTaken(ts=began, source="run", step=fields, by=by, ok=error is None, message=said))
 
     def _start(self, step: TimelineStep) -> Future[str]:
         match step:

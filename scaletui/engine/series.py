@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, FaultEvent, HandStep, MetricsEvent
+from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, FaultEvent, MetricsEvent, StepTaken
 from scaletui.metrics.model import JobSample
 
 HISTORY_S = 3600
@@ -116,7 +116,7 @@ class SeriesStore:
         """Operator names in the order the job lists them (sources first)."""
         self.decisions: deque[DecisionEvent] = deque(maxlen=max_events)
         self.actuations: deque[ActuationEvent] = deque(maxlen=max_events)
-        self.hand_steps: deque[HandStep] = deque(maxlen=max_events)
+        self.steps_taken: deque[StepTaken] = deque(maxlen=max_events)
         """The steps taken by hand or by the timeline, not the autoscaler: the plots mark their rescales apart."""
         self.faults: dict[str, FaultSpan] = {}
         self.last_sample: JobSample | None = None
@@ -129,7 +129,7 @@ class SeriesStore:
         self._unsubscribe: list[Callable[[], None]] = []
 
     def attach(self, bus: EventBus) -> SeriesStore:
-        for kind in (MetricsEvent, DecisionEvent, FaultEvent, ActuationEvent, HandStep):
+        for kind in (MetricsEvent, DecisionEvent, FaultEvent, ActuationEvent, StepTaken):
             self._unsubscribe.append(bus.subscribe(self.record, kind))
         return self
 
@@ -144,7 +144,7 @@ class SeriesStore:
             self.operators.clear()
             self.decisions.clear()
             self.actuations.clear()
-            self.hand_steps.clear()
+            self.steps_taken.clear()
             self.faults.clear()
             self.last_sample = None
             self.version += 1
@@ -163,8 +163,8 @@ class SeriesStore:
                     self.actuations.append(event)
             elif isinstance(event, FaultEvent):
                 self._add_fault(event)
-            elif isinstance(event, HandStep):
-                self.hand_steps.append(event)
+            elif isinstance(event, StepTaken):
+                self.steps_taken.append(event)
             else:
                 return
             self.version += 1
@@ -241,9 +241,9 @@ class SeriesStore:
         with self._lock:
             return [d for d in self.decisions if since <= d.ts <= until]
 
-    def hand_steps_between(self, since: float = -math.inf, until: float = math.inf) -> list[HandStep]:
+    def steps_taken_between(self, since: float = -math.inf, until: float = math.inf) -> list[StepTaken]:
         with self._lock:
-            return [s for s in self.hand_steps if since <= s.ts <= until]
+            return [s for s in self.steps_taken if since <= s.ts <= until]
 
     def fault_spans(self) -> list[FaultSpan]:
         with self._lock:

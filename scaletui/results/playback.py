@@ -22,11 +22,11 @@ from scaletui.events import (
     DecisionEvent,
     Event,
     FaultEvent,
-    HandStep,
     JobChanged,
     LatencyEvent,
     LoadChanged,
     MetricsEvent,
+    StepTaken,
     StrategyChanged,
 )
 from scaletui.latency.matrix import LatencyMatrix
@@ -45,7 +45,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         StrategyChanged,
         LoadChanged,
         ClusterChanged,
-        HandStep,
+        StepTaken,
     )
 }
 

@@ -49,7 +49,7 @@ def hand_changes(data: RunData) -> list[float]:
     """When each rescale or TaskManager change by hand (or by the timeline) that went through was asked for."""
     return [
         float(s.get("ts", 0.0)) - data.start
-        for s in data.records("HandStep")
+        for s in data.records("StepTaken")
         if s.get("ok", True) and (s.get("step") or {}).get("do") in ("rescale", "taskmanagers")
     ]
 

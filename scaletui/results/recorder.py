@@ -29,7 +29,6 @@ from scaletui.events import (
     Event,
     EventBus,
     FaultEvent,
-    HandStep,
     JobChanged,
     LatencyEvent,
     LoadChanged,
@@ -37,6 +36,7 @@ from scaletui.events import (
     MetricsEvent,
     StageStateChanged,
     StageTask,
+    StepTaken,
     StrategyChanged,
 )
 from scaletui.metrics.model import JobSample
@@ -64,7 +64,7 @@ JSONL_EVENTS: tuple[tuple[tuple[type[Event], ...], str], ...] = (
     ((FaultEvent,), layout.FAULTS),
     ((StageTask, StageStateChanged), layout.STAGES),
     ((ActuationEvent,), layout.ACTUATIONS),
-    ((JobChanged, StrategyChanged, LoadChanged, HandStep), layout.STATE),
+    ((JobChanged, StrategyChanged, LoadChanged, StepTaken), layout.STATE),
     ((ErrorEvent,), layout.ERRORS),
 )
 """Which events each JSON Lines file of a run holds (export names an empty file's columns from them)."""

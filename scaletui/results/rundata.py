@@ -113,7 +113,7 @@ class RunData:
     """state.jsonl: the job, strategy and load as they changed, and the steps taken by hand or by the timeline."""
 
     def records(self, kind: str) -> list[dict[str, Any]]:
-        """The state records of one event type ("HandStep", "StrategyChanged"), oldest first."""
+        """The state records of one event type ("StepTaken", "StrategyChanged"), oldest first."""
         return sorted((r for r in self.state if r.get("type") == kind), key=lambda r: float(r.get("ts", 0.0)))
 
     @property

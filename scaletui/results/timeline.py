@@ -1,6 +1,6 @@
 """The Timeline section of report.md: the steps that shaped a run besides its autoscaler's decisions.
 
-Each step taken by hand (a key, the `:` line) or by the experiment file's timeline is recorded as a HandStep in
+Each step taken by hand (a key, the `:` line) or by the experiment file's timeline is recorded as a StepTaken in
 state.jsonl; the autoscaler pausing, resuming or going dry-run for a reason no step states (a rescale by hand pauses
 it, a failover does) is read from its StrategyChanged records, so the table says why its decisions stop and start.
 """
@@ -88,7 +88,7 @@ def _autoscaler_changes(data: RunData) -> list[tuple[float, str, str]]:
 
 def timeline_rows(data: RunData) -> list[TimelineRow]:
     """The recorded steps, and the autoscaler's pauses, resumes and dry-run switches no step at that time states."""
-    steps = data.records("HandStep")
+    steps = data.records("StepTaken")
     rows = [
         TimelineRow(
             float(s.get("ts", 0.0)),

@@ -1,5 +1,5 @@
 """What the user (or the experiment file's timeline) did by hand is recorded apart from the autoscaler's decisions:
-a HandStep per step in state.jsonl, live on the bus, and back in replay; report.md lists them in a Timeline
+a StepTaken per step in state.jsonl, live on the bus, and back in replay; report.md lists them in a Timeline
 (review 34 F23) and the PNG plots mark the changes by hand with their own line and legend entry. Simulator runs."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tomli_w
 
 from scaletui.config.loader import load_app_config
 from scaletui.engine import Engine
-from scaletui.events import HandStep
+from scaletui.events import StepTaken
 from scaletui.headless.runner import run_experiment_file
 from scaletui.results import layout
 from scaletui.results.playback import read_events
@@ -94,14 +94,14 @@ def timeline_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_timeline_step_is_recorded_at_the_time_it_started_as_from_the_file(timeline_run: Path) -> None:
     records = map(json.loads, (timeline_run / layout.STATE).read_text().splitlines())
-    steps = [r for r in records if r["type"] == "HandStep"]
+    steps = [r for r in records if r["type"] == "StepTaken"]
     said = [(r["step"]["do"], r["by"], r["ok"]) for r in steps]
     assert said == [(do, "file", True) for do in ("strategy", "rescale", "taskmanagers", "resume", "dry-run")]
     at = {r["step"]["do"]: r["t_s"] for r in steps}
     # on the simulated clock a TaskManager start moves time: the step is dated when it began, not when it ended
     assert at["rescale"] == pytest.approx(60, abs=1.5) and at["taskmanagers"] == pytest.approx(90, abs=1.5)
     assert steps[2]["message"] == "TaskManagers: 1 -> 3.", "what it did (ds2 had gone down to 1)"
-    replayed = [e for e in read_events(timeline_run) if isinstance(e, HandStep)]
+    replayed = [e for e in read_events(timeline_run) if isinstance(e, StepTaken)]
     assert [e.step["do"] for e in replayed] == [r["step"]["do"] for r in steps], "the replay does not get them"
 
 
@@ -144,14 +144,14 @@ def test_a_step_by_hand_in_a_live_session_is_published_and_recorded_as_by_hand(t
     config = load_app_config(str(settings(tmp_path)))
     with Engine(config) as app:
         app.live.start("simulator")
-        heard: list[HandStep] = []
-        app.bus.subscribe(heard.append, HandStep)  # type: ignore[arg-type]
+        heard: list[StepTaken] = []
+        app.bus.subscribe(heard.append, StepTaken)  # type: ignore[arg-type]
         asked = time.time()
         app.live.change_taskmanagers(+1)
         assert [(e.step["do"], e.by, e.ok) for e in heard] == [("taskmanagers", "hand", True)]
         count = heard[0].step["count"]
         assert asked <= heard[0].ts <= time.time()
-        assert list(app.series.hand_steps) == heard, "the plots' series do not hold it"
+        assert list(app.series.steps_taken) == heard, "the plots' series do not hold it"
         app.live.stop()
     results = max((p for p in (tmp_path / "results").glob("*/*") if (p / layout.RUN_META).is_file()), key=str)
     rows = timeline_rows(load_run(results))

@@ -156,11 +156,11 @@ def test_a_failed_step_and_a_pause_no_step_states_are_in_the_timeline(tmp_path: 
     (run / layout.METRICS_CSV).write_text("ts,t_s,operator,parallelism\n100.0,0.0,map,2\n200.0,100.0,map,2\n")
     state = [
         {"type": "StrategyChanged", "ts": 100.0, "name": "ds2", "paused": False, "dry_run": False},
-        {"type": "HandStep", "ts": 120.0, "step": {"do": "rescale", "operator": "nosuch", "parallelism": 3},
+        {"type": "StepTaken", "ts": 120.0, "step": {"do": "rescale", "operator": "nosuch", "parallelism": 3},
          "by": "hand", "ok": False, "message": "The job has no operator named 'nosuch'."},
         {"type": "StrategyChanged", "ts": 130.0, "name": "ds2", "paused": True, "message": "the job failed over"},
         {"type": "StrategyChanged", "ts": 140.0, "name": "ds2", "paused": False},
-        {"type": "HandStep", "ts": 150.0, "step": {"do": "pause"}, "by": "hand", "message": "Autoscaler paused."},
+        {"type": "StepTaken", "ts": 150.0, "step": {"do": "pause"}, "by": "hand", "message": "Autoscaler paused."},
         {"type": "StrategyChanged", "ts": 150.0, "name": "ds2", "paused": True, "message": "paused by the user"},
     ]  # fmt: skip
     (run / layout.STATE).write_text("".join(json.dumps(r) + "\n" for r in state))

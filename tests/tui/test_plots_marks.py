@@ -9,7 +9,7 @@ import time
 from textual.widgets import Static
 
 from scaletui.engine import Engine
-from scaletui.events import HandStep
+from scaletui.events import StepTaken
 from scaletui.tui.widgets.chart import HAND_MARK, Chart
 from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, hand_marks
 from tests.tui.pilot import screen_text, wait_for
@@ -38,10 +38,10 @@ def test_a_change_by_hand_is_drawn_apart_from_a_decision_with_its_legend_entry()
 
 def test_only_the_rescales_and_taskmanager_changes_that_went_through_are_marked() -> None:
     steps = [
-        HandStep(ts=10.0, step={"do": "rescale", "operator": "expensive", "parallelism": 4}, by="hand"),
-        HandStep(ts=20.0, step={"do": "taskmanagers", "count": 3}, by="file"),
-        HandStep(ts=30.0, step={"do": "rescale", "operator": "nosuch", "parallelism": 2}, by="hand", ok=False),
-        HandStep(ts=40.0, step={"do": "load", "load": {"profile": "constant", "rate": 900}}, by="hand"),
+        StepTaken(ts=10.0, step={"do": "rescale", "operator": "expensive", "parallelism": 4}, by="hand"),
+        StepTaken(ts=20.0, step={"do": "taskmanagers", "count": 3}, by="file"),
+        StepTaken(ts=30.0, step={"do": "rescale", "operator": "nosuch", "parallelism": 2}, by="hand", ok=False),
+        StepTaken(ts=40.0, step={"do": "load", "load": {"profile": "constant", "rate": 900}}, by="hand"),
     ]
     assert hand_marks(steps) == [(10.0, "=4"), (20.0, "TM3")]
 
@@ -55,7 +55,7 @@ async def test_the_plots_pane_marks_a_change_by_hand_beside_the_decisions(demo: 
         assert span is not None, "the demo's run was not restored into the plots"
         at = span[1] - 30.0
         step = {"do": "rescale", "operator": "expensive", "parallelism": 5}
-        demo.bus.publish(HandStep(ts=at, source="run", step=step, by="hand", message="expensive: 3 -> 5."))
+        demo.bus.publish(StepTaken(ts=at, source="run", step=step, by="hand", message="expensive: 3 -> 5."))
         chart = app.query_one("#plot-parallelism", Chart)
         await wait_for(
             pilot, lambda: chart.data is not None and any(m.by_hand for m in chart.data.markers), "mark", timeout=30

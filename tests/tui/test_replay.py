@@ -108,15 +108,15 @@ async def test_keys_make_a_run_that_script_replays_with_the_same_decisions(engin
     assert len(live) >= 4 and any(applied for _, _, applied, _ in live)
     replayed = [d for d in again if d[0] <= live[-1][0]]
     assert replayed == live
-    by_keys, by_file = hand_steps(live_dir), hand_steps(result.results_dir)
+    by_keys, by_file = steps_taken(live_dir), steps_taken(result.results_dir)
     assert {by for _, by in by_keys} == {"hand"} and {by for _, by in by_file} == {"file"}
     assert [do for do, _ in by_keys] == [do for do, _ in by_file] and "rescale" in [do for do, _ in by_keys]
 
 
-def hand_steps(run_dir: Path) -> list[tuple[str, str]]:
+def steps_taken(run_dir: Path) -> list[tuple[str, str]]:
     """Each step recorded in the run's state.jsonl and who took it: the keys (hand) or the file's timeline."""
     records = map(json.loads, (run_dir / "state.jsonl").read_text().splitlines())
-    return [(r["step"]["do"], r["by"]) for r in records if r["type"] == "HandStep"]
+    return [(r["step"]["do"], r["by"]) for r in records if r["type"] == "StepTaken"]
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

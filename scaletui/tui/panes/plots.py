@@ -257,7 +257,7 @@ class PlotsPane(Pane, can_focus=True):
         styles = line_styles(self.palette, self.app.theme_variables)
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         decided = [Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since]
-        by_hand = [Marker(at, label, True) for at, label in hand_marks(series.hand_steps_between(since))]
+        by_hand = [Marker(at, label, True) for at, label in hand_marks(series.steps_taken_between(since))]
         markers = tuple(sorted(decided + by_hand, key=lambda m: m.at))
         ops = list(series.operators)
         rates = {"target": "rate.target", "source": "rate.source"}

@@ -55,7 +55,7 @@ class RunSummaryScreen(Screen[None]):
     def show(self, data: RunData, text: str, decisions: list[DecisionEvent]) -> None:
         """The same charts as the Plots pane (clock-time axis, legend on its own row, faults shaded, decisions
         marked, and the changes by hand apart), over the whole run."""
-        from scaletui.events import HandStep
+        from scaletui.events import StepTaken
         from scaletui.tui.widgets.chart import Chart
         from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
         from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
@@ -68,8 +68,8 @@ class RunSummaryScreen(Screen[None]):
         shade, marker, axis = chart_styles(palette, variables)
         ts = [float(x) for x in data.ts]
         spans = tuple(Span(w.start, w.end) for w in data.fault_windows())
-        steps = [HandStep(ts=float(r.get("ts", 0.0)), step=r.get("step") or {}, by=r.get("by", "hand"),
-                          ok=bool(r.get("ok", True))) for r in data.records("HandStep")]  # fmt: skip
+        steps = [StepTaken(ts=float(r.get("ts", 0.0)), step=r.get("step") or {}, by=r.get("by", "hand"),
+                          ok=bool(r.get("ok", True))) for r in data.records("StepTaken")]  # fmt: skip
         by_hand = [Marker(at, label, True) for at, label in hand_marks(steps)]
         markers = tuple(
             sorted([Marker(at, label) for at, label in decision_marks(decisions)] + by_hand, key=lambda m: m.at)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 
 if TYPE_CHECKING:
-    from scaletui.events import DecisionEvent, HandStep
+    from scaletui.events import DecisionEvent, StepTaken
 
 RECENT = 0.1
 """The latest fraction of the window always fits the scale whole."""
@@ -135,7 +135,7 @@ def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
     return marks
 
 
-def hand_marks(steps: list[HandStep]) -> list[tuple[float, str]]:
+def hand_marks(steps: list[StepTaken]) -> list[tuple[float, str]]:
     """Each rescale or TaskManager change made by hand or by the timeline that went through, with what it asked
     for: "=3" (an operator set to 3), "TM2"."""
     marks: list[tuple[float, str]] = []
