@@ -8,7 +8,7 @@ from textual.widgets import DataTable, Input, Tabs
 from scaletui.session.model import Reservation
 from scaletui.tui.actions import ACTIONS, PANES
 from scaletui.tui.app import ScaletuiApp
-from scaletui.tui.screens.help import HelpScreen, help_table
+from scaletui.tui.screens.help import HelpScreen, help_sections
 from scaletui.tui.widgets.filter_table import FilterTable
 from tests.tui.pilot import message
 
@@ -45,11 +45,11 @@ async def test_help_lists_every_action_and_closes(engine) -> None:
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
-        table = help_table({})
-        cells = {str(c) for col in table.columns for c in col._cells}
+        tables = [s.table for s in help_sections({})]
+        cells = {str(c) for table in tables for col in table.columns for c in col._cells}
         assert {a.palette or a.description for a in ACTIONS} <= cells
         assert "table: sort by the cursor's column (again: reverse, off)" in cells
-        keys = dict(zip((str(c) for c in table.columns[1]._cells), (str(c) for c in table.columns[0]._cells)))
+        keys = {str(d): str(k) for t in tables for k, d in zip(t.columns[0]._cells, t.columns[1]._cells, strict=True)}
         assert keys["cluster: remove a TaskManager"] == "-", "- is that one key's, not every keyless action's"
         assert keys["scaling: pause the autoscaler"] == ":pause" and keys["cluster: set the TaskManager count"] == (
             ":taskmanagers"

@@ -25,7 +25,7 @@ from scaletui.tui.actions import ACTIONS, replay_refused_keys, works_in_replay
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
-from scaletui.tui.screens.help import HelpScreen, help_table
+from scaletui.tui.screens.help import HelpScreen, help_sections
 from scaletui.tui.screens.replay import NOT_HERE, ReplayScreen
 from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.widgets.filter_table import FilterTable
@@ -239,7 +239,7 @@ async def test_help_in_a_replay_lists_the_replay_keys(engine: Engine, recorded: 
         assert isinstance(app.screen, HelpScreen)
         shown = "\n".join(screen_text(app))
         assert "replay: pause or play" in shown and "pane: reservations" not in shown
-        cells = {str(c) for col in help_table({}, replay=True).columns for c in col._cells}
+        cells = {str(c) for s in help_sections({}, replay=True) for col in s.table.columns for c in col._cells}
         assert {a.palette for a in ACTIONS if a.scope == "replay"} <= cells
         assert "g" in cells and "replay: go to a time of the run (90, 1m30s)" in cells
         assert not {a.palette for a in ACTIONS if a.id.startswith("app.pane.") or a.id == "chaos.fire"} & cells

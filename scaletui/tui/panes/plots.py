@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
@@ -23,6 +24,7 @@ from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.chart import Chart
 from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
 from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
+from scaletui.tui.widgets.status import fit_parts
 
 if TYPE_CHECKING:
     from scaletui.engine.view import RunView
@@ -37,14 +39,17 @@ def fmt(value: float | None, unit: str = "") -> str:
     return "missing" if value is None else f"{value:,.0f}{unit}"
 
 
-def headline(sample: JobSample) -> str:
+def headline(sample: JobSample, width: int = 0, note: str = "") -> str:
+    """Its phrases (and `note`) break between them to fit `width`, never inside one ("TMs 1 free slots" / "1")."""
     lat = sample.latency_ms
     stale = "  [stale]" if sample.stale else ""
-    return (
-        f"rate target {fmt(sample.target_rate, '/s')} achieved {fmt(sample.achieved_rate, '/s')}"
-        f"  latency p50 {fmt(lat.get('p50'), 'ms')} p99 {fmt(lat.get('p99'), 'ms')}"
-        f"  TMs {fmt(sample.taskmanagers)} free slots {fmt(sample.free_slots)}{stale}"
-    )
+    phrases = [
+        f"rate target {fmt(sample.target_rate, '/s')} achieved {fmt(sample.achieved_rate, '/s')}",
+        f"latency p50 {fmt(lat.get('p50'), 'ms')} p99 {fmt(lat.get('p99'), 'ms')}",
+        f"TMs {fmt(sample.taskmanagers)} free slots {fmt(sample.free_slots)}{stale}",
+        *([note] if note else []),
+    ]
+    return fit_parts([Text(p) for p in phrases], width, "  ").plain
 
 
 class PlotsPane(Pane, can_focus=True):
@@ -115,10 +120,12 @@ class PlotsPane(Pane, can_focus=True):
             self._say("#headline", EMPTY if self.live else REPLAY_EMPTY)
             return
         stopped = self.stopped_at()
-        text = headline(last)
-        if stopped is not None:
-            text += f"  (last values, cluster stopped at {time.strftime('%H:%M', time.localtime(stopped))})"
-        self._say("#headline", text)
+        note = (
+            f"(last values, cluster stopped at {time.strftime('%H:%M', time.localtime(stopped))})"
+            if stopped is not None
+            else ""
+        )
+        self._say("#headline", headline(last, self.query_one("#headline", Static).content_size.width, note))
         self.query_one("#headline", Static).set_class(stopped is not None, "-stopped")
 
     def scaling_line(self) -> str:
@@ -223,6 +230,10 @@ class PlotsPane(Pane, can_focus=True):
 
     def action_toggle_dry_run(self) -> None:
         self.run_intent("toggling dry-run", self.engine.live.toggle_dry_run, group="scaling")
+
+    def on_resize(self) -> None:
+        """The header breaks between its phrases for the width: the next tick lays it out again."""
+        self._drawn = -1
 
     def on_show(self) -> None:
         """The first frame may show this pane before the session is open: it draws once the engine is ready."""

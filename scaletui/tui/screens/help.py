@@ -1,9 +1,17 @@
 """`?`: every key and `:` verb of the app, grouped by pane, read from the actions table (so it cannot drift). In a
-replay, only the keys that work there: the replay's own first, then those that only read; no live pane, no `:`."""
+replay, only the keys that work there: the replay's own first, then those that only read; no live pane, no `:`.
+
+Each group is a title line and a two-column table whose key column has one width for every group (`KEY_WIDTH`), so
+that at 80 columns the descriptions keep their room: a longer key list wraps in its own cell. `:help SECTION` (and
+`:?`, at Commands) opens the help scrolled to a group.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -11,38 +19,64 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from scaletui.scaling.loop_settings import LIVE_DEFAULTS
-from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
+from scaletui.tui.actions import ACTIONS, PANES, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
+
+KEY_WIDTH = 14
+"""The key column: `:taskmanagers` fits; the replay's list of refused keys wraps instead of widening every row."""
+
+SECTIONS = (*PANES, "runs", "decisions", "table", "app", "commands")
+"""What `:help` takes: a scope's group, or the `:` commands."""
 
 LOOP_HELP = (
     ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
-    f"its defaults and guard rails: \\[strategy] in {LIVE_DEFAULTS}"
+    f"its defaults and guard rails: [strategy] in {LIVE_DEFAULTS}"
 )
 
 
-def help_table(keymap: dict[str, str], replay: bool = False) -> Table:
-    table = Table(box=None, padding=(0, 2), show_header=False)
-    table.add_column(style="bold")
-    table.add_column()
+@dataclass(frozen=True)
+class HelpSection:
+    name: str
+    """The scope of its keys, "dialogs" or "commands": `:help NAME` scrolls to it."""
+    title: str
+    table: Table
+
+
+def _table() -> Table:
+    table = Table(box=None, padding=(0, 2, 0, 0), show_header=False, expand=True)
+    table.add_column(style="bold", width=KEY_WIDTH, overflow="fold")
+    table.add_column(ratio=1)
+    return table
+
+
+def help_sections(keymap: dict[str, str], replay: bool = False) -> list[HelpSection]:
     scopes = ["replay", *(s for s in SCOPE_TITLES if s != "replay")] if replay else list(SCOPE_TITLES)
+    sections = []
     for scope in scopes:
         rows = [a for a in ACTIONS if a.scope == scope and (works_in_replay(a) or not replay)]
         if not rows:
             continue
-        table.add_row(f"[u]{SCOPE_TITLES[scope]}[/u]", "")
+        table = _table()
         for a in rows:
             key = replay_refused_keys(keymap) if a.id == "replay.live_only" else keymap.get(a.id, a.key)
-            table.add_row(key_label(key) if key else f":{a.verb_word}", a.palette or a.description)
-    table.add_row("[u]Dialogs[/u]", "")
-    table.add_row("Esc", "close a dialog, a text view or the run history")
+            table.add_row(Text(key_label(key) if key else f":{a.verb_word}"), Text(a.palette or a.description))
+        sections.append(HelpSection(scope, SCOPE_TITLES[scope], table))
+    dialogs = _table()
+    dialogs.add_row(Text("Esc"), Text("close a dialog, a text view or the run history"))
+    sections.append(HelpSection("dialogs", "Dialogs", dialogs))
     if replay:
-        return table
-    table.add_row("[u]Commands (:)[/u]", "the same steps as an experiment file's timeline")
+        return sections
+    commands = _table()
     for a in ACTIONS:
         if a.verb:
-            table.add_row(f":{a.verb_word}", f":{a.verb}  {a.palette or a.description}")
-    table.add_row("", "e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
-    table.add_row("", LOOP_HELP)
-    return table
+            commands.add_row(Text(f":{a.verb_word}"), Text(f":{a.verb}  {a.palette or a.description}"))
+    commands.add_row(Text("Tab"), Text("completes a command, then its names (operators, strategies, themes, panes)"))
+    commands.add_row(
+        Text(), Text("e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
+    )
+    commands.add_row(Text(), Text(LOOP_HELP))
+    title = "Commands (:)  the same steps as an experiment file's timeline"
+    sections.append(HelpSection("commands", title, commands))
+    return sections
 
 
 class HelpScreen(ModalScreen[None]):
@@ -51,13 +85,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll { width: 90%; max-width: 100; height: 90%; border: round $primary;
         background: $surface; padding: 0 1; }
+    HelpScreen .section { text-style: underline; margin-top: 1; }
     """
 
-    def __init__(self, keymap: dict[str, str], replay: bool = False) -> None:
-        """`replay`: opened over a replay, it lists the replay's keys, not the live panes'."""
+    def __init__(self, keymap: dict[str, str], replay: bool = False, section: str = "") -> None:
+        """`replay`: opened over a replay, it lists the replay's keys, not the live panes'. `section`: the group to
+        scroll to (one of SECTIONS)."""
         super().__init__()
         self.keymap = keymap
         self.replay = replay
+        self.section = section
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -65,7 +102,18 @@ class HelpScreen(ModalScreen[None]):
                 "replay keys (a recorded run): Esc closes" if self.replay else "scaletui keys: Esc closes",
                 classes="title",
             )
-            yield Static(help_table(self.keymap, self.replay))
+            for section in help_sections(self.keymap, self.replay):
+                yield Static(section.title, classes="section", id=f"help-{section.name}")
+                yield Static(section.table)
+
+    def on_mount(self) -> None:
+        if self.section:
+            self.call_after_refresh(self._scroll_to_section)
+
+    def _scroll_to_section(self) -> None:
+        found = self.query(f"#help-{self.section}")
+        if found:
+            self.query_one(VerticalScroll).scroll_to_widget(found.first(), top=True, animate=False)
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)

@@ -91,17 +91,17 @@ def paused_text(reason: str) -> str:
     return " (paused)" if cause in ("", USER_PAUSE) else f" (paused: {cause})"
 
 
-def fit_parts(parts: Sequence[Text], width: int) -> Text:
-    """Parts joined by the separator, a new line instead of it where the next part would not fit (Rich would break
-    inside a part, at any space: "ds2 / (dry-run)"). A part wider than the line still wraps."""
+def fit_parts(parts: Sequence[Text], width: int, sep: str = SEP) -> Text:
+    """Parts joined by `sep`, a new line instead of it where the next part would not fit (Rich would break inside a
+    part, at any space: "ds2 / (dry-run)"). A part wider than the line still wraps."""
     out, used = Text(), 0
     for n, part in enumerate(parts):
-        if n and width and used + len(SEP) + part.cell_len > width:
+        if n and width and used + len(sep) + part.cell_len > width:
             out.append("\n")
             used = 0
         elif n:
-            out.append(SEP)
-            used += len(SEP)
+            out.append(sep)
+            used += len(sep)
         out.append_text(part)
         used += part.cell_len
     return out
