@@ -260,11 +260,11 @@ class ScaletuiApp(OwnThemesApp):
         for pane in self.panes():
             pane.on_engine_event(event)
 
-    def say(self, message: str, level: str = "info") -> None:
-        """The message line lives on the main screen; it keeps the last message while a dialog is open."""
-        if self.screen_stack:
-            for line in self.main_screen().query(MessageLine):
-                line.say(message, level)
+    def say(self, message: str, level: str = "info", command: str = "") -> None:
+        """On every screen's message line: the main one's (M lists its history) and those of screens opening `:`."""
+        for screen in self.screen_stack:
+            for line in screen.query(MessageLine):
+                line.say(message, level, command)
 
     def remember(self, field: str, value: str) -> None:
         """The one place the TUI changes the session (ui.pane, ui.theme, ui.layout); kept until the engine opens.

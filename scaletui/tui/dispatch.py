@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from textual.worker import Worker, WorkerState
 
 from scaletui.errors import Cancelled, UserError
-from scaletui.tui.actions import PANES, Action
+from scaletui.tui.actions import PANES, Action, by_verb
 from scaletui.tui.availability import why_not
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Host(Protocol):
     def engine(self) -> Engine: ...
 
     def pane(self, name: str) -> Widget: ...
-    def say(self, message: str, level: str = "info") -> None: ...
+    def say(self, message: str, level: str = "info", command: str = "") -> None: ...
     def back_to_main(self) -> None: ...
     def show_pane(self, name: str, focus: bool = True) -> None: ...
     def call_later(self, callback: Any, *args: Any) -> bool: ...
@@ -73,14 +73,15 @@ def run_command_line(app: Host, line: str | None) -> None:
 
     if not line or not line.strip(":").strip():
         return
+    command = command_of(line)
     try:
         parsed = parse(line)
     except UserError as e:
-        app.say(str(e), "error")
+        app.say(str(e), "error", command)
         return
     reason = why_not(parsed.action, app)
     if reason:
-        app.say(reason, "error")
+        app.say(reason, "error", command)
         return
     if parsed.step is not None:
         _run_step(app, parsed, line.strip().lstrip(":"))
@@ -118,22 +119,33 @@ def _navigate(app: Host, parsed: Parsed) -> None:
         app.call_later(app.run_action, action.action.removeprefix("app."))
 
 
+def command_of(name: str) -> str:
+    """What a message answers, for the message line to match an error with the later success of the same command:
+    the verb of a `:` line (its alias resolved, its words dropped), else the pane intent's name."""
+    if not name.startswith(":"):
+        return name
+    word = (name[1:].split() or [""])[0]
+    action = by_verb(word)
+    return f":{action.verb_word if action is not None else word}"
+
+
 def report_worker(app: Host, worker: Worker[Any], state: WorkerState) -> None:
     """Every intent worker's end on the message line: its sentence, or its error in one sentence (the traceback goes
     to the session log)."""
+    command = command_of(worker.name)
     if state == WorkerState.ERROR:
         err = worker.error
         if isinstance(err, Cancelled):
-            app.say(str(err), "warning")
+            app.say(str(err), "warning", command)
         elif isinstance(err, UserError):
             log.warning("%s: %s", worker.name, err)
-            app.say(str(err), "error")
+            app.say(str(err), "error", command)
         else:
             log.error("%s failed", worker.name, exc_info=err)
             where = f" Details in {app.engine.log_file}." if app.engine_ready else ""
-            app.say(f"{worker.name} failed: {err}.{where}", "error")
+            app.say(f"{worker.name} failed: {err}.{where}", "error", command)
     elif state == WorkerState.SUCCESS:
         result = worker.result
-        app.say(result if isinstance(result, str) else f"{worker.name}: done.")
+        app.say(result if isinstance(result, str) else f"{worker.name}: done.", command=command)
     elif state == WorkerState.CANCELLED:
         app.say(f"{worker.name}: cancelled.")

@@ -1,16 +1,29 @@
 """The message line keeps an error above the routine notices that follow it for a while, and `M` (or `:messages`)
 lists every message of the run: an error is not wiped a second later by 'Cluster running', and a burst of startup
-warnings is not down to its last one."""
+warnings is not down to its last one. Every screen that opens `:` has the line too, and an error held there reads
+as earlier than the notice under it."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
 from textual.widgets import RichLog, Static
 
+from scaletui.engine import Engine
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.decisions import DecisionsScreen
+from scaletui.tui.screens.run_summary import RunSummaryScreen
+from scaletui.tui.screens.runs import RunsScreen
 from scaletui.tui.screens.text import TextScreen
 from scaletui.tui.widgets import status
 from scaletui.tui.widgets.status import MessageLine
 from tests.tui.pilot import message, screen_text, wait_for
+
+
+def shown(app: ScaletuiApp) -> str:
+    return "\n".join(screen_text(app))
 
 
 async def test_an_error_stays_above_later_notices_then_gives_way(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -72,3 +85,49 @@ async def test_a_kill_fault_s_end_does_not_claim_a_revert(engine) -> None:  # ty
         engine.bus.publish(end)
         await wait_for(pilot, lambda: "Fault f1 (kill on jobmanager) ended" in message(app), "the kill's end", 30.0)
         assert "revert" not in message(app)
+
+
+async def test_a_held_error_reads_as_earlier_and_a_success_of_its_command_releases_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """Review 34 F25: right after `Strategy threshold.` the line still showed the refused parameters above it, as if
+    current. The held error carries the time it was said; a later success of the same command drops it at once (a
+    notice of anything else still leaves it held, as the test above asserts)."""
+    from scaletui.tui.dispatch import command_of
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        refused = "strategy threshold: expected 1.0 or less, got 1.5. Fix the strategy's parameters."
+        app.say(refused, "error", ":strategy")
+        app.say("Cluster running.")
+        await pilot.pause()
+        held = app.query_one("#held", Static)
+        assert held.display and re.match(r"\d\d:\d\d:\d\d strategy threshold", str(held.render())), held.render()
+        assert not app.query_one("#latest", Static).has_class("-error")
+        app.say("Strategy threshold.", command=command_of(":strategy threshold"))
+        await pilot.pause()
+        assert not held.display
+        shown = "\n".join(screen_text(app)[-4:])
+        assert "Strategy threshold." in shown and "got 1.5" not in shown, shown
+    assert command_of(":dry off") == ":dry-run" and command_of("switching strategy") == "switching strategy"
+
+
+@pytest.mark.parametrize("opening", ["runs", "summary", "decisions", "messages"])
+async def test_a_command_typed_over_the_panes_is_answered_on_that_screen(  # review 34 F18
+    engine: Engine, tmp_path: Path, opening: str
+) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
+        if opening == "summary":
+            app.push_screen(RunSummaryScreen(tmp_path))
+        else:
+            await pilot.press(*{"runs": ["R"], "decisions": ["4", "h"], "messages": ["M"]}[opening])
+        kind = {"runs": RunsScreen, "summary": RunSummaryScreen, "decisions": DecisionsScreen, "messages": TextScreen}
+        await wait_for(pilot, lambda: isinstance(app.screen, kind[opening]), opening, 20)
+        screen = app.screen
+        await pilot.press("colon", *"foo", "enter")
+        await wait_for(pilot, lambda: "Unknown command :foo" in shown(app), "the error on screen", 20)
+        assert app.screen is screen and screen.query_one(MessageLine).message.startswith("Unknown command :foo")
+        await pilot.press("colon", *"rescale expensive 3", "enter")
+        await wait_for(pilot, lambda: "No cluster is running" in shown(app), "the second error on screen", 20)
+        assert app.screen is screen

@@ -51,11 +51,11 @@ async def test_the_run_history_keeps_its_error_and_quit_asks_while_a_cluster_run
         assert isinstance(runs, RunsScreen)
         await runs.workers.wait_for_complete()
         await pilot.pause()
-        said = str(runs.query_one("#runs-message", Static).render())
+        said = str(runs.query_one("#runs-message #latest", Static).render())
         assert "A cluster started by hand is running. Stop it (S in the Pods pane) first." in said
         runs.refresh_runs()
         runs.refresh_runs()
-        assert str(runs.query_one("#runs-message", Static).render()) == said, "the refresh blanked the error"
+        assert str(runs.query_one("#runs-message #latest", Static).render()) == said, "the refresh blanked the error"
         await pilot.press("escape", "ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen) and "cluster started here will be stopped" in app.screen.question
@@ -234,7 +234,7 @@ async def test_fault_ends_are_said_and_a_network_fault_on_one_taskmanager_is_exp
             form.query_one("#field-duration").value = "1"  # type: ignore[attr-defined]  # a number typed is seconds
             said: list[str] = []
             say = app.say
-            app.say = lambda text, level="info": (said.append(text), say(text, level))[1]  # type: ignore[method-assign]
+            app.say = lambda text, level="info", command="": (said.append(text), say(text, level, command))[1]  # type: ignore[method-assign]
             await pilot.press("ctrl+s")
             # the dialog's worker may say "Fault ...: pause" after a 1 s fault has already expired: any order counts
             await wait_for(pilot, lambda: any("expired and was reverted" in t for t in said), "the expiry notice", 60)

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from scaletui.tui.actions import bindings
 from scaletui.tui.widgets.filter_table import FilterTable, Row
+from scaletui.tui.widgets.status import MessageLine
 
 if TYPE_CHECKING:
     from scaletui.engine.view import RunView
@@ -150,6 +151,7 @@ class DecisionsScreen(Screen[None]):
         yield Static(title, classes="title")
         yield FilterTable(COLUMNS, EMPTY, id="decisions")
         yield Static("", id="decision-detail")
+        yield MessageLine()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -1,4 +1,5 @@
-"""One past run: its summary table and its throughput, latency and parallelism drawn in the terminal."""
+"""One past run: its summary table and its throughput, latency and parallelism drawn in the terminal; the message
+line under them answers a `:` command typed here."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from textual.binding import Binding
 from textual.containers import Grid, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
+
+from scaletui.tui.widgets.status import MessageLine
 
 if TYPE_CHECKING:
     from scaletui.events import DecisionEvent
@@ -32,6 +35,7 @@ class RunSummaryScreen(Screen[None]):
             yield Static(f"[b]{self.run_dir.name}[/b]  {self.run_dir}")
             yield Markdown("Loading the run...", id="summary")
             yield Grid(id="run-plots")
+        yield MessageLine()
         yield Footer()
 
     def on_mount(self) -> None:

@@ -3,7 +3,8 @@
 Enter opens a run; `v` replays it through the panes; `e` starts the same experiment file again; `n` starts one
 from conf/experiments/; `x` cancels the experiment in progress; Esc (or a pane key, `:` or the palette) goes back.
 Results are read from each run's directory, as `scaletui report` reads them. What is running and the last message
-are two lines, so the refresh of the first never blanks the second.
+are two lines, so the refresh of the first never blanks the second; the message line is the panes' (a `:` command
+typed here is answered on it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
@@ -27,6 +27,7 @@ from scaletui.results.layout import RUN_META, parse_trial_name, short_run_id
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
+from scaletui.tui.widgets.status import MessageLine
 
 if TYPE_CHECKING:
     from scaletui.session.model import RunRecord
@@ -119,8 +120,6 @@ class RunsScreen(Screen[None]):
     RunsScreen .title { background: $panel; padding: 0 1; }
     RunsScreen #runs-state { padding: 0 1; color: $state-warn; height: auto; }
     RunsScreen #runs-state.-hint { color: $text-muted; }
-    RunsScreen #runs-message { padding: 0 1; height: auto; max-height: 3; }
-    RunsScreen #runs-message.-error { color: $state-fail; text-style: bold; }
     """
 
     def __init__(self, engine, keymap: Mapping[str, str] | None = None) -> None:  # type: ignore[no-untyped-def]
@@ -134,7 +133,7 @@ class RunsScreen(Screen[None]):
             yield Static("Runs of this session  (Enter opens a run, Esc goes back to the panes)", classes="title")
             yield FilterTable(list(COLUMNS), EMPTY, id="runs")
             yield Static("", id="runs-state")
-            yield Static("", id="runs-message")
+            yield MessageLine(id="runs-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -169,9 +168,8 @@ class RunsScreen(Screen[None]):
         return next((r for r in self.engine.store.session.runs if r.id == key), None)
 
     def say(self, text: str, error: bool = False) -> None:
-        message = self.query_one("#runs-message", Static)
-        message.set_class(error, "-error")
-        message.update(Text(text))
+        """Through the app, as every message: on this screen's line and in the transcript M lists."""
+        self.app.say(text, "error" if error else "info")  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         self.app.pop_screen()

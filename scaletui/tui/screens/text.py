@@ -1,6 +1,7 @@
 """A full-screen text view for logs and descriptions: scroll with the arrows or PgUp/PgDn, `r` reloads, Esc back.
 
-A log opens at its end (the latest lines); a description at its top.
+A log opens at its end (the latest lines); a description at its top. The message line under it answers a `:` command
+typed here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
+
+from scaletui.tui.widgets.status import MessageLine
 
 
 class TextScreen(Screen[None]):
@@ -30,6 +33,7 @@ class TextScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(f"{self.title_text}  (Esc back, r reloads)")
         yield RichLog(wrap=False, markup=False, highlight=False, max_lines=5000)
+        yield MessageLine()
         yield Footer()
 
     def on_mount(self) -> None:

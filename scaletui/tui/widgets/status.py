@@ -11,6 +11,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -29,6 +30,17 @@ if TYPE_CHECKING:
     from scaletui.tui.theming import Palette
 
 SEP = " │ "
+
+
+@dataclass(frozen=True)
+class Held:
+    """An error or warning kept above later notices: its monotonic time for the hold, its clock time to show."""
+
+    message: str
+    level: str
+    at: float
+    said: float
+    command: str
 
 
 def slots_in_use(instances: Sequence[Instance]) -> tuple[int, int] | None:
@@ -147,49 +159,60 @@ class StatusBar(Static):
 
 HOLD_S = {"error": 30.0, "warning": 15.0}
 """How long an error or a warning stays on the message line above newer routine notices: a failed rescale is not
-wiped a second later by 'Cluster running'. A newer error or warning takes its place at once."""
+wiped a second later by 'Cluster running'. A newer error or warning takes its place at once, and so does a later
+success of the same command: the error it answers no longer holds."""
 
 
 class MessageLine(Vertical):
     """The last notice, warning or error: one sentence, and what to do, wrapped rather than cut. An error or warning
-    is held above the routine notices that follow it for `HOLD_S`; every message of the app's run is in `history`
-    (`:messages` lists them)."""
+    is held above the routine notices that follow it for `HOLD_S`, marked with the time it was said so that it reads
+    as earlier than the line beneath; every message of the app's run is in `history` (`:messages` lists them).
+
+    The main screen has one, and so has every screen that opens the `:` line over it (the app says to all of them);
+    it takes no row before its first message."""
 
     message = ""
     """The latest message said, whatever its level."""
 
     DEFAULT_CSS = """
     MessageLine { height: auto; padding: 0 1; }
-    MessageLine > Static { height: auto; max-height: 3; color: $text-muted; }
-    MessageLine > #held { max-height: 2; display: none; }
-    MessageLine > Static.-error { color: $state-fail; text-style: bold; }
+    MessageLine > Static { height: auto; max-height: 3; color: $text-muted; display: none; }
+    MessageLine > #held { max-height: 2; }
+    MessageLine > Static.-error { color: $state-fail; }
+    MessageLine > #latest.-error { text-style: bold; }
     MessageLine > Static.-warning { color: $state-warn; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.history: deque[tuple[float, str, str]] = deque(maxlen=2000)
-        self._held: tuple[str, str, float] | None = None
+        self._held: Held | None = None
         self._expiry: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="held")
         yield Static(id="latest")
 
-    def say(self, message: str, level: str = "info") -> None:
-        self.history.append((time.time(), level, message))
+    def say(self, message: str, level: str = "info", command: str = "") -> None:
+        """`command`: what the message answers (a `:` verb, a pane's intent), so that its success releases the
+        error it held."""
+        said = time.time()
+        self.history.append((said, level, message))
         self.message = message
         now = time.monotonic()
         if level in HOLD_S:
-            self._held = (message, level, now)
-        self._show(self.query_one("#latest", Static), message, level)
+            self._held = Held(message, level, now, said, command)
+        elif command and self._held is not None and self._held.command == command:
+            self._held = None
+        self._show(self.query_one("#latest", Static), Text(message), level)
         held = self._held
-        keep = held is not None and held[0] != message and now - held[2] < HOLD_S[held[1]]
+        keep = held is not None and held.message != message and now - held.at < HOLD_S[held.level]
         if held is not None and keep:
-            self._show(self.query_one("#held", Static), held[0], held[1])
+            stamp = time.strftime("%H:%M:%S", time.localtime(held.said))
+            self._show(self.query_one("#held", Static), Text.assemble((f"{stamp} ", "dim"), held.message), held.level)
             if self._expiry is not None:
                 self._expiry.stop()
-            self._expiry = self.set_timer(HOLD_S[held[1]] - (now - held[2]), self._release)
+            self._expiry = self.set_timer(HOLD_S[held.level] - (now - held.at), self._release)
         else:
             self._release()
 
@@ -198,11 +221,11 @@ class MessageLine(Vertical):
         self.query_one("#held", Static).display = False
 
     @staticmethod
-    def _show(line: Static, message: str, level: str) -> None:
+    def _show(line: Static, message: Text, level: str) -> None:
         line.set_class(level == "error", "-error")
         line.set_class(level == "warning", "-warning")
         line.display = True
-        line.update(Text(message))
+        line.update(message)
 
     def transcript(self) -> str:
         """Every message of this run of the app, oldest first, with its time and level. Read from a worker thread
