@@ -73,7 +73,8 @@ def _pane(name: str) -> Action:
 # fmt: off
 ACTIONS: tuple[Action, ...] = (
     *(_pane(name) for name in PANES),
-    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)", verb="help", replay=True),
+    Action("app.help", "question_mark", "app.help", "Help", "app", "app: help (every key)", verb="help [PANE|commands]",
+           replay=True),
     Action("app.command", "colon", "app.command_line", "Cmd", "app", "app: command line (:pods, :rescale OP N)",
            show=False),
     Action("app.palette", "ctrl+p", "app.command_palette", "Palette", "app", "", show=False),

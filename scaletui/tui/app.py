@@ -355,18 +355,16 @@ class ScaletuiApp(OwnThemesApp):
         line = self.main_screen().query_one(MessageLine)
         self.push_screen(TextScreen("Messages, oldest first", line.transcript, end=True))
 
-    def action_help(self) -> None:
+    def action_help(self, section: str = "") -> None:
         from scaletui.tui.screens.help import HelpScreen
 
-        self.push_screen(HelpScreen(self.boot.keymap, replay=in_replay(self.screen_stack)))
+        self.push_screen(HelpScreen(self.boot.keymap, replay=in_replay(self.screen_stack), section=section))
 
-    def action_command_line(self) -> None:
-        self.open_command_line()
-
-    def open_command_line(self, text: str = "") -> None:
+    def action_command_line(self, text: str = "") -> None:
+        from scaletui.tui.completion import names_of
         from scaletui.tui.screens.command_line import CommandLineScreen
 
-        self.push_screen(CommandLineScreen(text), self.run_command_line)
+        self.push_screen(CommandLineScreen(text, lambda: names_of(self)), self.run_command_line)
 
     def run_command_line(self, line: str | None) -> None:
         dispatch.run_command_line(self, line)

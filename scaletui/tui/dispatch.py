@@ -14,6 +14,7 @@ from textual.worker import Worker, WorkerState
 from scaletui.errors import Cancelled, UserError
 from scaletui.tui.actions import PANES, Action, by_verb
 from scaletui.tui.availability import why_not
+from scaletui.tui.screens.help import SECTIONS
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -43,7 +44,7 @@ class Host(Protocol):
     def run_action(self, action: str) -> Any: ...
     def action_set_theme(self, name: str = "") -> None: ...
     def set_layout(self, mode: str) -> None: ...
-    def open_command_line(self, text: str = "") -> None: ...
+    def action_command_line(self, text: str = "") -> None: ...
     def run_worker(self, work: Any, **kwargs: Any) -> Worker[Any]: ...
 
 
@@ -55,7 +56,7 @@ def run_palette_action(app: Host, action: Action) -> None:
     app.back_to_main()
     if not action.action:  # an intent with only a verb: with parameters it opens the `:` line ready for them
         if " " in action.verb:
-            app.open_command_line(f"{action.verb_word} ")
+            app.action_command_line(f"{action.verb_word} ")
         else:
             run_command_line(app, action.verb_word)
         return
@@ -107,6 +108,12 @@ def _navigate(app: Host, parsed: Parsed) -> None:
     action, args = parsed.action, parsed.args
     if action.id == "app.theme":
         app.action_set_theme(*args[:1])
+    elif action.id == "app.help":
+        section = help_section(args[0] if args else "commands")
+        if section is None:
+            app.say(f":help takes one of {', '.join(SECTIONS)}.", "error", ":help")
+        else:
+            app.call_later(app.run_action, f"help({section!r})")
     elif action.id == "app.layout":
         if not args or args[0] not in ("auto", "tabs", "dashboard"):
             app.say(":layout takes auto, tabs or dashboard.", "error")
@@ -127,6 +134,14 @@ def command_of(name: str) -> str:
     word = (name[1:].split() or [""])[0]
     action = by_verb(word)
     return f":{action.verb_word if action is not None else word}"
+
+
+def help_section(word: str) -> str | None:
+    """The help group `:help WORD` scrolls to: a section's name or a pane's verb (`:help res`, `:help faults`)."""
+    if word in SECTIONS:
+        return word
+    pane = by_verb(word)
+    return pane.id.removeprefix("app.pane.") if pane is not None and pane.id.startswith("app.pane.") else None
 
 
 def report_worker(app: Host, worker: Worker[Any], state: WorkerState) -> None:
