@@ -25,3 +25,12 @@ async def test_the_simulator_says_it_has_no_fault_injection(sim_engine: Engine) 
         assert "Press f" not in " ".join(screen_text(app))
         await pilot.press("f")
         await wait_for(pilot, lambda: "No fault injection on the simulator" in message(app), "f's answer")
+        # review 34 F25: its latency matrix had node-1..node-4 while Pods listed one TaskManager on node-1
+        chaos = app.pane("chaos")
+        await wait_for(pilot, lambda: len(chaos.latency_names) > 1, "the simulator's matrix")  # type: ignore[attr-defined]
+        hosts = {i.node for i in app.pane("pods").instances}  # type: ignore[attr-defined]
+        idle = set(chaos.latency_names) - hosts  # type: ignore[attr-defined]
+        assert hosts == {"node-1"} and idle, "the simulator measures nodes that run nothing"
+        said = f"every instance runs on node-1, nothing between nodes to show. {len(idle)} more nodes measured"
+        await wait_for(pilot, lambda: said in " ".join(" ".join(screen_text(app)).split()), "the matrix of node-1")
+        assert not any(n in " ".join(screen_text(app)) for n in idle)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +17,7 @@ from textual.widgets import Static
 
 from scaletui.chaos.kinds import EXAMPLES, KINDS, NETWORK_KINDS
 from scaletui.errors import ConfigError
-from scaletui.events import Event, FaultEvent, LatencyEvent
+from scaletui.events import ClusterChanged, Event, FaultEvent, LatencyEvent
 from scaletui.tui.intents import inline_table
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
@@ -51,6 +52,22 @@ def fault_row(f: FaultRecord, now: float, palette: Palette) -> Row:
     return f.id, [f.id, kind, f"{left:.0f}s", f.backend, ", ".join(f.targets) or "-", params or "-"]
 
 
+def latency_view(
+    names: list[str], matrix: dict[tuple[str, str], float | None], hosts: frozenset[str], palette: Palette
+) -> RenderableType:
+    """The matrix between the nodes that run an instance (a host, or on local Flink an instance itself), all of them
+    before instances are known: the simulator measures its four nodes while one TaskManager runs on node-1."""
+    shown = [n for n in names if n in hosts] if hosts else names
+    idle = len(names) - len(shown)
+    more = f"{idle} more node{'s' if idle > 1 else ''} measured, running no instance." if idle else ""
+    if len(shown) < 2:
+        where = shown[0] if shown else "a node outside the matrix"
+        return Text(f"Latency matrix: every instance runs on {where}, nothing between nodes to show. {more}".strip())
+    if not more:
+        return heat_table(shown, matrix, palette)
+    return Group(heat_table(shown, matrix, palette), Text(more, style="dim"))
+
+
 def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None], palette: Palette) -> Table:
     """Latency in ms from the row's node to the column's, coloured ok / warn / fail by thirds of the highest; a pair
     not measured is '?'. Columns are numbered; each row gives its number and its full name."""
@@ -58,7 +75,7 @@ def heat_table(names: list[str], matrix: dict[tuple[str, str], float | None], pa
     table.add_column("ms from \\ to")
     for index in range(1, len(names) + 1):
         table.add_column(str(index), justify="right")
-    values = [v for v in matrix.values() if v is not None]
+    values = [v for (a, b), v in matrix.items() if v is not None and a in names and b in names]
     hi = max(values) if values else 1.0
     for row, a in enumerate(names, start=1):
         cells: list[Text] = []
@@ -89,6 +106,8 @@ class ChaosPane(Pane):
         self.faults: list[FaultRecord] = []
         self.latency: dict[tuple[str, str], float | None] = {}
         self.latency_names: list[str] = []
+        self.hosts: frozenset[str] = frozenset()
+        """The instances and the nodes they run on, as the cluster last reported them."""
 
     def compose(self) -> ComposeResult:
         yield FilterTable(["Id", "Kind", "Left", "Backend", "Targets", "Params"], EMPTY if self.live else REPLAY_EMPTY)
@@ -133,7 +152,8 @@ class ChaosPane(Pane):
     def show_latency(self, names: list[str], matrix: dict[tuple[str, str], float | None]) -> None:
         self.latency, self.latency_names = matrix, names
         if self.is_active:
-            self.query_one("#latency", Static).update(heat_table(names, matrix, self.palette))
+            view = latency_view(names, matrix, self.hosts, self.palette)
+            self.query_one("#latency", Static).update(view)
 
     def on_show(self) -> None:
         """A hidden pane keeps the probes it was sent and draws them when it is shown."""
@@ -145,6 +165,10 @@ class ChaosPane(Pane):
     def on_engine_event(self, event: Event) -> None:
         if isinstance(event, FaultEvent):
             self._fault_notice(event)
+        elif isinstance(event, ClusterChanged):
+            self.hosts = frozenset(i.name for i in event.instances) | frozenset(i.node for i in event.instances)
+            if self.latency_names:
+                self.show_latency(self.latency_names, self.latency)
         elif isinstance(event, LatencyEvent) and event.matrix.nodes:
             m = event.matrix
             names = list(m.nodes)
