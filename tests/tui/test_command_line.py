@@ -68,6 +68,7 @@ async def test_tab_on_the_line_completes_from_the_session_and_lists_the_candidat
         await pilot.pause()
         listed = app.screen.query_one("#candidates", Static)
         assert line.value == "res" and listed.display
+        assert listed.region.bottom <= line.region.y, "the list sits above the line, not under or over it"
         assert all(word in shown(app) for word in ("rescale", "resume", "revert"))
         await pilot.press("tab")
         await pilot.pause()

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
@@ -24,9 +25,10 @@ class CommandLineScreen(ModalScreen[str | None]):
     ]
     DEFAULT_CSS = """
     CommandLineScreen { align: left bottom; background: $background 0%; }
-    CommandLineScreen > Input { dock: bottom; width: 100%; border: tall $primary; }
-    CommandLineScreen > #candidates { dock: bottom; width: 100%; height: auto; max-height: 4; padding: 0 1;
-        background: $panel; display: none; }
+    CommandLineScreen > Vertical { dock: bottom; height: auto; }
+    CommandLineScreen Input { width: 100%; border: tall $primary; }
+    CommandLineScreen #candidates { width: 100%; height: auto; max-height: 4; padding: 0 1; background: $panel;
+        display: none; }
     """
 
     def __init__(self, text: str = "", names: Callable[[], Names] = Names) -> None:
@@ -37,8 +39,9 @@ class CommandLineScreen(ModalScreen[str | None]):
         self.completer = Completer()
 
     def compose(self) -> ComposeResult:
-        yield Input(self.text, placeholder=PLACEHOLDER)
-        yield Static(id="candidates")
+        with Vertical():
+            yield Static(id="candidates")
+            yield Input(self.text, placeholder=PLACEHOLDER)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
