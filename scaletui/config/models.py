@@ -156,6 +156,11 @@ class LoadSpec(BaseModel):
     profile: str = "constant"
 
 
+LOOP_LIMITS = {"interval": (1.0, 3600.0), "window": (1.0, 3600.0), "cooldown": (0.0, 3600.0)}
+"""The control loop's settings in seconds: it samples once a second, so it cannot decide more often, nor over less
+than one sample. Held in an experiment's [strategy] table here and when changed live (scaling/loop_settings.py)."""
+
+
 class StrategySpec(Strict):
     name: str = "none"
     """A strategy name, or "none" to run without autoscaling."""
@@ -163,9 +168,9 @@ class StrategySpec(Strict):
     """conf/strategies/<name>.toml by default."""
     params: dict[str, Any] = Field(default_factory=dict)
     """Overrides of the strategy file's parameters."""
-    interval: Duration = 10.0
-    window: Duration = 10.0
-    cooldown: Duration = 20.0
+    interval: Duration = Field(10.0, ge=LOOP_LIMITS["interval"][0], le=LOOP_LIMITS["interval"][1])
+    window: Duration = Field(10.0, ge=LOOP_LIMITS["window"][0], le=LOOP_LIMITS["window"][1])
+    cooldown: Duration = Field(20.0, ge=LOOP_LIMITS["cooldown"][0], le=LOOP_LIMITS["cooldown"][1])
     dry_run: bool = False
     min_parallelism: int = Field(1, ge=1)
     max_parallelism: int = Field(8, ge=1)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from scaletui.config.models import LOOP_LIMITS
 from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 
 LOOP_KEYS = ("interval", "window", "cooldown")
-LIMITS = {"interval": (1.0, 3600.0), "window": (1.0, 3600.0), "cooldown": (0.0, 3600.0)}
-"""Seconds: the loop samples once a second, so it cannot decide more often, nor over less than one sample."""
 MEANING = {
     "interval": "the time between decisions",
     "window": "the metrics window each decision reads",
@@ -37,9 +36,9 @@ def check_loop(raw: Mapping[str, Any]) -> dict[str, float]:
     """Each setting in seconds; one ConfigError sentence naming the key, what it is and what it takes."""
     out: dict[str, float] = {}
     for key, value in raw.items():
-        if key not in LIMITS:
+        if key not in LOOP_LIMITS:
             raise ConfigError(f"{key} is not a setting of the loop (known: {', '.join(LOOP_KEYS)}).")
-        low, high = LIMITS[key]
+        low, high = LOOP_LIMITS[key]
         try:
             seconds = parse_duration(value)
         except ValueError:

@@ -51,6 +51,10 @@ def test_app_config_and_env_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path:
         ('[experiment]\nname = "x"\nduration = 60\n[job]\ncost_ms = -1\n', r"key job\.cost_ms expected .*greater"),
         ('[experiment]\nname = "x"\nduration = 60\n[job]\nwait_ms = 2000\n', r"key job\.wait_ms expected .*less"),
         (
+            '[experiment]\nname = "x"\nduration = 60\n[strategy]\ninterval = "0s"\n',
+            r"key strategy\.interval expected .*greater",
+        ),
+        (
             '[experiment]\nname = "x"\nduration = 60\n[[faults]]\nat = 90\nkind = "kill"\nduration = 5\n',
             r"faults\[0\]\.at = 90 is after the run's end \(duration 60s\)",
         ),
