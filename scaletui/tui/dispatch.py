@@ -74,7 +74,7 @@ def run_command_line(app: Host, line: str | None) -> None:
 
     if not line or not line.strip(":").strip():
         return
-    command = command_of(line)
+    command = command_of(":" + line.strip().lstrip(":"))  # the line as typed has no colon: the verb it answers
     try:
         parsed = parse(line)
     except UserError as e:
@@ -116,7 +116,7 @@ def _navigate(app: Host, parsed: Parsed) -> None:
             app.call_later(app.run_action, f"help({section!r})")
     elif action.id == "app.layout":
         if not args or args[0] not in ("auto", "tabs", "dashboard"):
-            app.say(":layout takes auto, tabs or dashboard.", "error")
+            app.say(":layout takes auto, tabs or dashboard.", "error", ":layout")
         else:
             app.set_layout(args[0])
     elif action.scope in PANES:

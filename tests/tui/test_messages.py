@@ -111,6 +111,21 @@ async def test_a_held_error_reads_as_earlier_and_a_success_of_its_command_releas
     assert command_of(":dry off") == ":dry-run" and command_of("switching strategy") == "switching strategy"
 
 
+async def test_an_error_of_a_typed_line_is_held_under_its_verb(engine) -> None:  # type: ignore[no-untyped-def]
+    """The line the : prompt hands over has no colon: its errors were held under the whole line ("rescale expensive
+    x"), which the later success of `:rescale ...` never matched, so they stayed held."""
+    from scaletui.tui.dispatch import run_command_line
+
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
+        said: list[tuple[str, str]] = []
+        app.say = lambda message, level="info", command="": said.append((level, command))  # type: ignore[method-assign]
+        for line in ("rescale expensive x", "rescale expensive 3", "layout sideways"):
+            run_command_line(app, line)
+        assert said == [("error", ":rescale"), ("error", ":rescale"), ("error", ":layout")], said
+
+
 @pytest.mark.parametrize("opening", ["runs", "summary", "decisions", "messages"])
 async def test_a_command_typed_over_the_panes_is_answered_on_that_screen(  # review 34 F18
     engine: Engine, tmp_path: Path, opening: str
