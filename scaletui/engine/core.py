@@ -264,8 +264,9 @@ LOGGED = (ErrorEvent, Notice, StageStateChanged, RunChanged, FaultEvent, Actuati
 
 def _log_event(event: Event) -> None:
     """What a user saw happen, one line each in the session's log: errors, notices, stages, runs, faults,
-    actuations and decisions (metrics and progress ticks are in the run's results, not here)."""
-    if isinstance(event, LOGGED):
+    actuations and decisions (metrics and progress ticks are in the run's results, not here). A decision is logged
+    once, with its outcome, as decisions.jsonl holds it: not when it is shown in progress."""
+    if isinstance(event, LOGGED) and not (isinstance(event, DecisionEvent) and event.in_progress):
         from scaletui.results.records import event_log_line
 
         level = logging.ERROR if isinstance(event, ErrorEvent) else logging.INFO

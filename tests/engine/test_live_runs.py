@@ -3,7 +3,9 @@ are recorded, the strategy survives a reopen, the session log says what happened
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -317,3 +319,17 @@ def test_reopening_a_session_shows_its_last_run(fast_config: AppConfig) -> None:
         assert second.series.last("op.expensive.parallelism") is not None
     finally:
         second.close()
+
+
+def test_the_session_log_holds_a_decision_once_with_its_outcome(caplog: pytest.LogCaptureFixture) -> None:
+    """An applied decision is published at once in progress and again with its outcome: the log wrote both, the first
+    reading applied=false, as if it had been refused."""
+    from scaletui.engine.core import _log_event
+
+    made = DecisionEvent(ts=1.0, source="scaling", strategy="ds2", parallelism={"expensive": 2}, taskmanagers=1,
+                         reason="DS2: expensive 1->2", applied=False, in_progress=True)  # fmt: skip
+    with caplog.at_level(logging.INFO, logger="scaletui"):
+        _log_event(made)
+        _log_event(dataclasses.replace(made, applied=True, in_progress=False, rescale_s=3.0))
+    lines = [r.getMessage() for r in caplog.records if "DecisionEvent" in r.getMessage()]
+    assert len(lines) == 1 and "applied=true" in lines[0], lines
