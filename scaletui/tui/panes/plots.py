@@ -231,10 +231,6 @@ class PlotsPane(Pane, can_focus=True):
     def action_toggle_dry_run(self) -> None:
         self.run_intent("toggling dry-run", self.engine.live.toggle_dry_run, group="scaling")
 
-    def on_resize(self) -> None:
-        """The header breaks between its phrases for the width: the next tick lays it out again."""
-        self._drawn = -1
-
     def on_show(self) -> None:
         """The first frame may show this pane before the session is open: it draws once the engine is ready."""
         if self._view is not None or self.scaletui.engine_ready:
