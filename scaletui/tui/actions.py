@@ -43,6 +43,11 @@ class Action:
     def verb_word(self) -> str:
         return self.verb.split(" ", 1)[0]
 
+    @property
+    def verb_args(self) -> str:
+        """What the verb takes after its word ("OPERATOR N"), or ""."""
+        return self.verb.partition(" ")[2]
+
 
 PANES = ("reservations", "stages", "pods", "plots", "chaos")
 PANE_TITLES = {"reservations": "Reservations", "stages": "Stages", "pods": "Pods", "plots": "Plots", "chaos": "Chaos"}

@@ -46,3 +46,15 @@ def test_the_plots_header_breaks_between_phrases() -> None:
         "TMs 2 free slots 0",
     ]
     assert "\n" not in headline(sample, 156)
+
+
+def test_help_takes_every_group_it_shows_by_name() -> None:
+    """`:help dialogs` was refused although the help has that group: the names `:help` takes were a list kept by
+    hand beside the groups. A command is listed by its arguments, its word being in the key column already."""
+    from scaletui.tui.screens.help import SECTIONS
+
+    assert set(SECTIONS) == {section.name for section in help_sections({})}
+    console = Console(width=100, record=True)
+    console.print(next(s for s in help_sections({}) if s.name == "commands").table)
+    text = console.export_text()
+    assert ":rescale        OPERATOR N  " in text and ":pods           pane: pods" in text, text

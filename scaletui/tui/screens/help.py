@@ -19,13 +19,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from scaletui.scaling.loop_settings import LIVE_DEFAULTS
-from scaletui.tui.actions import ACTIONS, PANES, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
+from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
 
 KEY_WIDTH = 14
 """The key column: `:taskmanagers` fits; the replay's list of refused keys wraps instead of widening every row."""
 
-SECTIONS = (*PANES, "runs", "decisions", "table", "app", "commands")
-"""What `:help` takes: a scope's group, or the `:` commands."""
+SECTIONS = (*SCOPE_TITLES, "dialogs", "commands")
+"""What `:help` takes: the name of one of `help_sections`' groups."""
 
 LOOP_HELP = (
     ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
@@ -68,7 +68,8 @@ def help_sections(keymap: dict[str, str], replay: bool = False) -> list[HelpSect
     commands = _table()
     for a in ACTIONS:
         if a.verb:
-            commands.add_row(Text(f":{a.verb_word}"), Text(f":{a.verb}  {a.palette or a.description}"))
+            takes = f"{a.verb_args}  " if a.verb_args else ""  # the word is in the key column already
+            commands.add_row(Text(f":{a.verb_word}"), Text(f"{takes}{a.palette or a.description}"))
     commands.add_row(Text("Tab"), Text("completes a command, then its names (operators, strategies, themes, panes)"))
     commands.add_row(
         Text(), Text("e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
