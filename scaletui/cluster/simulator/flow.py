@@ -13,10 +13,8 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from scaletui.cluster.simulator.model import SimConfig, busy_count, delay_factor, record_rate, water_level
+from scaletui.cluster.simulator.model import INF, SimConfig, busy_count, delay_factor, record_rate, water_level
 from scaletui.metrics.model import JobSample, NodeSample, OperatorSample
-
-INF = float("inf")
 
 
 class FlowEngine:
