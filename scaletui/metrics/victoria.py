@@ -72,10 +72,13 @@ def _sample(node: str, v: dict[str, float]) -> NodeSample:
     def whole(key: str) -> int | None:
         return int(v[key]) if key in v else None
 
+    cores, total = v.get("cpu_cores"), v.get("cpu_total")
+    if cores is not None and total is not None:
+        cores = min(cores, total)  # a rate over scrapes whose times jitter reads 2.0007 cores busy of 2
     return NodeSample(
         node=node,
-        cpu_cores=v.get("cpu_cores"),
-        cpu_total=v.get("cpu_total"),
+        cpu_cores=cores,
+        cpu_total=total,
         memory_bytes=whole("memory_bytes"),
         memory_total=whole("memory_total"),
         net_rx_bytes_per_s=v.get("net_rx_bytes_per_s"),
