@@ -8,6 +8,7 @@ from typing import Any
 
 from scaletui.config.models import SloSpec
 from scaletui.results import layout
+from scaletui.results.markdown import cell
 from scaletui.results.plots import plot_run
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
@@ -22,11 +23,6 @@ def _when(ts: object) -> str:
     if not isinstance(ts, (int, float)):
         return "—"
     return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(ts))
-
-
-def _cell(text: object, width: int = 80) -> str:
-    value = str(text).replace("|", "\\|").replace("\n", " ")
-    return value if len(value) <= width else value[: width - 1] + "…"
 
 
 def _header(data: RunData) -> list[str]:
@@ -52,7 +48,7 @@ def _faults(data: RunData) -> list[str]:
     head = "| fault | kind | targets | parameters | from (s) | to (s) |"
     lines = ["", "## Faults", "", head, "|---|---|---|---|---|---|"]
     lines += [
-        f"| {_cell(w.fault_id, 24)} | {w.kind} | {_cell(', '.join(w.targets), 40)} | {_cell(_params(w.params), 60)} "
+        f"| {cell(w.fault_id, 24)} | {w.kind} | {cell(', '.join(w.targets), 40)} | {cell(_params(w.params), 60)} "
         f"| {w.start - data.start:.1f} | {w.end - data.start:.1f} |"
         for w in windows
     ]
@@ -71,7 +67,7 @@ def _problems(data: RunData) -> list[str]:
     lines = ["", "## Problems", "", "| t (s) | where | what |", "|---|---|---|"]
     for e in data.errors[:MAX_PROBLEM_ROWS]:
         said = f"{e.get('message', '')} {e.get('hint', '')}".strip()
-        lines.append(f"| {float(e.get('ts', 0.0)) - data.start:.1f} | {e.get('source', '')} | {_cell(said, 200)} |")
+        lines.append(f"| {float(e.get('ts', 0.0)) - data.start:.1f} | {e.get('source', '')} | {cell(said, 200)} |")
     if len(data.errors) > MAX_PROBLEM_ROWS:
         lines.append(f"\n{len(data.errors) - MAX_PROBLEM_ROWS} more in {layout.ERRORS}.")
     return lines
@@ -128,8 +124,8 @@ def _decisions(data: RunData) -> list[str]:
         taskmanagers = f"{tms_before} → {tms}" if tms_changed else "—" if tms is None else str(tms)
         applied = _applied(d, changes, any(a <= ts <= b for a, b in dry))
         lines.append(
-            f"| {ts - data.start:.1f} | {applied} | {_cell(parallelism, 80)} | {taskmanagers} | "
-            f"{_cell(d.get('reason', ''))} |"
+            f"| {ts - data.start:.1f} | {applied} | {cell(parallelism, 80)} | {taskmanagers} | "
+            f"{cell(d.get('reason', ''))} |"
         )
         prev, prev_tms = to, tms
     if len(data.decisions) > MAX_DECISION_ROWS:
@@ -151,7 +147,7 @@ def render_report(data: RunData, summary: RunSummary, plots: list[Path]) -> str:
             "",
         ]
         lines += [f"![{p.stem}]({layout.PLOTS_DIR}/{p.name})" for p in plots]
-    lines += timeline_section(data, _cell) + _faults(data) + _decisions(data)
+    lines += timeline_section(data) + _faults(data) + _decisions(data)
     lines += [
         "",
         f"Data: {', '.join(layout.CSV_FILES)} (and .parquet), {', '.join(layout.JSONL_FILES)}, "

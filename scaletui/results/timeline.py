@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from scaletui.results.markdown import cell
 from scaletui.results.rundata import RunData
 
 BY = {"hand": "by hand", "file": "experiment file"}
@@ -108,9 +109,8 @@ def timeline_rows(data: RunData) -> list[TimelineRow]:
     return sorted(rows, key=lambda r: r.ts)
 
 
-def timeline_section(data: RunData, cell: Any) -> list[str]:
-    """The markdown lines of the section (none when nothing was done besides the autoscaler's decisions); `cell`
-    escapes a table cell."""
+def timeline_section(data: RunData) -> list[str]:
+    """The markdown lines of the section (none when nothing was done besides the autoscaler's decisions)."""
     rows = timeline_rows(data)
     if not rows:
         return []
