@@ -12,7 +12,7 @@ from scaletui.results.markdown import cell
 from scaletui.results.plots import plot_run
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
-from scaletui.results.timeline import timeline_section
+from scaletui.results.timeline import dry_run_spans, timeline_section
 
 MAX_DECISION_ROWS = 50
 MAX_PROBLEM_ROWS = 20
@@ -73,20 +73,6 @@ def _problems(data: RunData) -> list[str]:
     return lines
 
 
-def _dry_run_spans(data: RunData) -> list[tuple[float, float]]:
-    """When the autoscaler was in dry-run, from its StrategyChanged records."""
-    spans: list[tuple[float, float]] = []
-    since: float | None = None
-    for record in data.records("StrategyChanged"):
-        ts = float(record.get("ts", 0.0))
-        if record.get("dry_run") and since is None:
-            since = ts
-        elif not record.get("dry_run") and since is not None:
-            spans.append((since, ts))
-            since = None
-    return spans + ([(since, data.end)] if since is not None else [])
-
-
 def _applied(d: dict[str, Any], changes: bool, dry_run: bool) -> str:
     """As the decision history (h) says it: a change shown but not applied is "dry-run"; a decision with nothing to
     change is "keep", marked when dry-run was on, so the rows after a dry-run step do not read as normal keeps."""
@@ -109,7 +95,7 @@ def _decisions(data: RunData) -> list[str]:
         "| t (s) | applied | parallelism | TaskManagers | reason |",
         "|---|---|---|---|---|",
     ]
-    dry = _dry_run_spans(data)
+    dry = dry_run_spans(data)
     prev: dict[str, int] = {}
     prev_tms: Any = None
     for d in data.decisions[:MAX_DECISION_ROWS]:

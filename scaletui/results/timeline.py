@@ -69,7 +69,7 @@ def step_text(step: dict[str, Any]) -> str:
     return f"{do} {_pairs(rest)}".strip()
 
 
-def _autoscaler_changes(data: RunData) -> list[tuple[float, str, str]]:
+def autoscaler_changes(data: RunData) -> list[tuple[float, str, str]]:
     """(time, what changed, why) each time the autoscaler's pause or dry-run flag moved."""
     out: list[tuple[float, str, str]] = []
     paused = dry_run = False
@@ -87,6 +87,19 @@ def _autoscaler_changes(data: RunData) -> list[tuple[float, str, str]]:
     return out
 
 
+def dry_run_spans(data: RunData) -> list[tuple[float, float]]:
+    """When the autoscaler was in dry-run (the last span ends with the run when it was still on)."""
+    spans: list[tuple[float, float]] = []
+    since: float | None = None
+    for ts, change, _ in autoscaler_changes(data):
+        if change == "dry-run on":
+            since = ts
+        elif change == "dry-run off" and since is not None:
+            spans.append((since, ts))
+            since = None
+    return spans + ([(since, data.end)] if since is not None else [])
+
+
 def timeline_rows(data: RunData) -> list[TimelineRow]:
     """The recorded steps, and the autoscaler's pauses, resumes and dry-run switches no step at that time states."""
     steps = data.records("StepTaken")
@@ -99,7 +112,7 @@ def timeline_rows(data: RunData) -> list[TimelineRow]:
         )
         for s in steps
     ]
-    for ts, change, why in _autoscaler_changes(data):
+    for ts, change, why in autoscaler_changes(data):
         told = any(
             abs(float(s.get("ts", 0.0)) - ts) < 0.5 and (s.get("step") or {}).get("do") in COVERED[change]
             for s in steps
