@@ -27,7 +27,7 @@ SELF_CONTAINED = {
     "kubernetes": "backend",
     "local": "counter_rates health job_graph",
     "platforms": "enos_conf examples g5k_flow g5k_jobless g5k_setup_failure release_advice static_local static_roles",
-    "results": "commands compare crash docs export hand_steps recorder report roundtrip run_ids slo sync",
+    "results": "commands compare crash decision_rows docs export hand_steps recorder report roundtrip run_ids slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
     "tui": "actions_wiring app capacity_view chaos_empty command_line dashboard decision_history help_layout intents "

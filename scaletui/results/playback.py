@@ -128,7 +128,8 @@ def read_samples(run_dir: Path, since: float | None = None) -> list[JobSample]:
     return samples
 
 
-def _event(record: dict[str, Any]) -> Event | None:
+def event_of(record: dict[str, Any]) -> Event | None:
+    """A recorded line as the event it was (None for a type this version does not know)."""
     cls = EVENT_TYPES.get(str(record.get("type")))
     if cls is None:
         return None
@@ -154,7 +155,7 @@ def read_events(run_dir: Path, since: float | None = None) -> list[Event]:
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                event = _event(json.loads(line))
+                event = event_of(json.loads(line))
             except (ValueError, TypeError, KeyError):
                 log.warning("%s: skipped a line that is not a recorded event", path)
                 continue

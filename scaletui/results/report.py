@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from scaletui.config.models import SloSpec
+from scaletui.events import DecisionEvent
 from scaletui.results import layout
+from scaletui.results.decision_rows import entries
 from scaletui.results.markdown import cell
+from scaletui.results.playback import event_of
 from scaletui.results.plots import plot_run
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
@@ -73,20 +76,24 @@ def _problems(data: RunData) -> list[str]:
     return lines
 
 
-def _applied(d: dict[str, Any], changes: bool, dry_run: bool) -> str:
-    """As the decision history (h) says it: a change shown but not applied is "dry-run"; a decision with nothing to
-    change is "keep", marked when dry-run was on, so the rows after a dry-run step do not read as normal keeps."""
-    if d.get("dry_run"):
-        return "dry-run"
-    if d.get("applied"):
-        return "yes"
-    if changes:
-        return "no"
-    return "keep (dry-run)" if dry_run else "keep"
+def _decision_events(data: RunData) -> list[DecisionEvent]:
+    """decisions.jsonl as events (a line this version cannot read is left out), for the rule the history (h) uses."""
+    out = []
+    for record in data.decisions:
+        try:
+            event = event_of({**record, "type": "DecisionEvent"})
+        except (TypeError, ValueError):
+            continue
+        if isinstance(event, DecisionEvent):
+            out.append(event)
+    return out
 
 
 def _decisions(data: RunData) -> list[str]:
-    if not data.decisions:
+    """Each decision with its "from", and Applied in the history's (h) words. A keep ("-") while dry-run was on
+    reads "- (dry-run on)", so the rows after a dry-run step do not read as normal keeps."""
+    decisions = _decision_events(data)
+    if not decisions:
         return []
     lines = [
         "",
@@ -96,26 +103,23 @@ def _decisions(data: RunData) -> list[str]:
         "|---|---|---|---|---|",
     ]
     dry = dry_run_spans(data)
-    prev: dict[str, int] = {}
-    prev_tms: Any = None
-    for d in data.decisions[:MAX_DECISION_ROWS]:
-        ts, to = float(d.get("ts", 0.0)), dict(d.get("parallelism") or {})
-        before = d.get("before") or prev
-        tms, tms_before = d.get("taskmanagers"), d.get("taskmanagers_before", prev_tms)
-        tms_changed = tms is not None and tms_before is not None and tms != tms_before
-        changes = tms_changed or any(k in before and before[k] != v for k, v in to.items())
+    for e in entries(decisions[:MAX_DECISION_ROWS]):
+        d, before, tms_before = e.decision, e.before, e.taskmanagers_before
+        tms_changed = d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before
         parallelism = ", ".join(
-            f"{k}={before[k]}→{v}" if k in before and before[k] != v else f"{k}={v}" for k, v in to.items()
+            f"{k}={before[k]}→{v}" if k in before and before[k] != v else f"{k}={v}" for k, v in d.parallelism.items()
         )
-        taskmanagers = f"{tms_before} → {tms}" if tms_changed else "—" if tms is None else str(tms)
-        applied = _applied(d, changes, any(a <= ts <= b for a, b in dry))
-        lines.append(
-            f"| {ts - data.start:.1f} | {applied} | {cell(parallelism, 80)} | {taskmanagers} | "
-            f"{cell(d.get('reason', ''))} |"
+        tms = (
+            "—"
+            if d.taskmanagers is None
+            else f"{tms_before} → {d.taskmanagers}"
+            if tms_changed
+            else str(d.taskmanagers)
         )
-        prev, prev_tms = to, tms
-    if len(data.decisions) > MAX_DECISION_ROWS:
-        lines.append(f"\n{len(data.decisions) - MAX_DECISION_ROWS} more decisions in {layout.DECISIONS}.")
+        applied = e.applied + (" (dry-run on)" if e.applied == "-" and any(a <= d.ts <= b for a, b in dry) else "")
+        lines.append(f"| {d.ts - data.start:.1f} | {applied} | {cell(parallelism, 80)} | {tms} | {cell(d.reason)} |")
+    if len(decisions) > MAX_DECISION_ROWS:
+        lines.append(f"\n{len(decisions) - MAX_DECISION_ROWS} more decisions in {layout.DECISIONS}.")
     return lines
 
 

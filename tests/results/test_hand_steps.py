@@ -117,8 +117,8 @@ def test_the_report_has_a_timeline_and_says_dry_run_and_the_taskmanagers_changed
     decisions = text[text.index("## Decisions") :].splitlines()
     rows = [line.split(" | ") for line in decisions if line.startswith("| ") and line[2].isdigit()]
     after = [row for row in rows if float(row[0][2:]) >= 150]
-    assert after and {row[1] for row in after} <= {"dry-run", "keep (dry-run)"}, after
-    assert all(row[1] not in ("dry-run", "keep (dry-run)") for row in rows if float(row[0][2:]) < 150)
+    assert after and {row[1] for row in after} <= {"dry-run", "- (dry-run on)"}, after
+    assert all(row[1] not in ("dry-run", "- (dry-run on)") for row in rows if float(row[0][2:]) < 150)
     changed = [row for row in rows if "→" in row[3]]
     assert changed, "no decision changed the TaskManagers"
     for row in changed:

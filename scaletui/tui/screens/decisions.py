@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from scaletui.results.decision_rows import Entry, entries
 from scaletui.tui.actions import bindings
 from scaletui.tui.widgets.filter_table import FilterTable, Row
 from scaletui.tui.widgets.status import MessageLine
 
 if TYPE_CHECKING:
     from scaletui.engine.view import RunView
-    from scaletui.events import DecisionEvent
 
 EMPTY = "No decision yet: an autoscaler decides every interval once it runs (a in Plots chooses one)."
 COLUMNS = ["t", "Strategy", "Change", "Applied", "Took", "Target", "Achieved", "p99", "Reason"]
@@ -34,46 +33,6 @@ def number(value: Any, unit: str = "") -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return "-"
     return f"{value:,.0f}{unit}"
-
-
-def change_text(d: DecisionEvent, before: dict[str, int], taskmanagers_before: int | None) -> str:
-    """What the decision asks to change, from → to ("expensive 1→3, TMs 1→2"); "keep" when nothing."""
-    parts = [f"{op} {before[op]}→{to}" for op, to in d.parallelism.items() if op in before and before[op] != to]
-    if d.taskmanagers is not None and taskmanagers_before is not None and d.taskmanagers != taskmanagers_before:
-        parts.append(f"TMs {taskmanagers_before}→{d.taskmanagers}")
-    return ", ".join(parts) or "keep"
-
-
-def applied_text(d: DecisionEvent, change: str) -> str:
-    if d.in_progress:
-        return "in progress"
-    if d.dry_run:
-        return "dry-run"
-    if d.applied:
-        return "yes"
-    return "-" if change == "keep" else "no"
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A decision with its "from": recorded with it, or (in runs recorded before it was) the previous decision's."""
-
-    decision: DecisionEvent
-    change: str
-    applied: str
-
-
-def entries(decisions: list[DecisionEvent]) -> list[Entry]:
-    out: list[Entry] = []
-    prev: dict[str, int] = {}
-    prev_tms: int | None = None
-    for d in decisions:
-        before = d.before or prev
-        tms = d.taskmanagers_before if d.taskmanagers_before is not None else prev_tms
-        change = change_text(d, before, tms) if before or tms is not None else "keep"
-        out.append(Entry(d, change, applied_text(d, change)))
-        prev, prev_tms = dict(d.parallelism), d.taskmanagers
-    return out
 
 
 def decision_row(index: int, e: Entry, origin: float) -> Row:

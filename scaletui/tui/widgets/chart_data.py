@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 
+from scaletui.results.decision_rows import with_before
+
 if TYPE_CHECKING:
     from scaletui.events import DecisionEvent, StepTaken
 
@@ -115,23 +117,17 @@ def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
     """Each applied decision's time and what it changed in a few characters: "↑3" (an operator to 3), "↓1",
     "TM2". A decision recorded without its "from" is compared with the decision before it."""
     marks: list[tuple[float, str]] = []
-    prev: dict[str, int] = {}
-    prev_tms: int | None = None
-    for d in decisions:
-        before = d.before or prev
-        tms_before = d.taskmanagers_before if d.taskmanagers_before is not None else prev_tms
-        if d.applied:
-            changed = [
-                (abs(to - before[k]), k, to) for k, to in d.parallelism.items() if k in before and before[k] != to
-            ]
-            if changed:
-                _, name, to = max(changed)
-                marks.append((d.ts, f"{'↑' if to > before[name] else '↓'}{to}"))
-            elif d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before:
-                marks.append((d.ts, f"TM{d.taskmanagers}"))
-            else:
-                marks.append((d.ts, ""))
-        prev, prev_tms = dict(d.parallelism), d.taskmanagers
+    for d, before, tms_before in with_before(decisions):
+        if not d.applied:
+            continue
+        changed = [(abs(to - before[k]), k, to) for k, to in d.parallelism.items() if k in before and before[k] != to]
+        if changed:
+            _, name, to = max(changed)
+            marks.append((d.ts, f"{'↑' if to > before[name] else '↓'}{to}"))
+        elif d.taskmanagers is not None and tms_before is not None and d.taskmanagers != tms_before:
+            marks.append((d.ts, f"TM{d.taskmanagers}"))
+        else:
+            marks.append((d.ts, ""))
     return marks
 
 
