@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from scaletui.config.units import human_duration
 from scaletui.results.markdown import cell
 from scaletui.results.rundata import RunData
 
@@ -42,7 +43,8 @@ def _pairs(fields: dict[str, Any]) -> str:
 
 
 def step_text(step: dict[str, Any]) -> str:
-    """A recorded step in a few words: "rescale expensive to 4", "load step: rate=300 steps=[["1m", 900]]"."""
+    """A recorded step in a few words: "rescale expensive to 4", "load step: rate=300 steps=[["1m", 900]]",
+    "strategy ds2 (target_utilization=0.7) interval=5s cooldown=30s"."""
     do = str(step.get("do", "?"))
     rest = {k: v for k, v in step.items() if k != "do"}
     match do:
@@ -52,7 +54,13 @@ def step_text(step: dict[str, Any]) -> str:
             return f"TaskManagers to {rest.get('count')}"
         case "strategy":
             params = _pairs(rest.get("params") or {})
-            return f"strategy {rest.get('name')}" + (f" ({params})" if params else "")
+            # the step's other fields are the loop's settings it changes (interval, window, cooldown), in seconds
+            loop = " ".join(
+                f"{k}={human_duration(float(v))}"
+                for k, v in rest.items()
+                if k not in ("name", "params") and isinstance(v, (int, float)) and not isinstance(v, bool)
+            )
+            return " ".join(filter(None, (f"strategy {rest.get('name')}", f"({params})" if params else "", loop)))
         case "dry-run":
             return "dry-run on" if rest.get("on", True) else "dry-run off"
         case "load":

@@ -172,3 +172,17 @@ def test_a_failed_step_and_a_pause_no_step_states_are_in_the_timeline(tmp_path: 
         "| 40.0 | autoscaler resumed | — | ds2 |",
         "| 50.0 | pause | by hand | Autoscaler paused. |",
     ]
+
+
+def test_the_timeline_shows_the_loop_settings_a_strategy_step_changed() -> None:
+    """`:strategy ds2 interval=5s` read "strategy ds2" in the Timeline (review 35 F3)."""
+    from scaletui.config.models import StrategyStep
+    from scaletui.results.timeline import step_text
+
+    def recorded(**fields: object) -> dict[str, object]:
+        return StrategyStep(at=0, do="strategy", **fields).model_dump(mode="json", exclude={"at"})  # type: ignore[arg-type]
+
+    assert step_text(recorded(name="ds2", interval="5s")) == "strategy ds2 interval=5s"
+    assert step_text(recorded(name="none", cooldown="30s")) == "strategy none cooldown=30s"
+    assert step_text(recorded(name="ds2", params={"a": 1}, window="90s")) == "strategy ds2 (a=1) window=1m30s"
+    assert step_text(recorded(name="ds2")) == "strategy ds2"
