@@ -249,6 +249,11 @@ class StepTaken(Event):
     ok: bool = True
     message: str = ""
 
+    @property
+    def changes_job(self) -> bool:
+        """A rescale or TaskManager change that went through: what the plots mark apart from the decisions."""
+        return self.ok and self.step.get("do") in ("rescale", "taskmanagers")
+
 
 @dataclass(frozen=True, kw_only=True)
 class FaultEvent(Event):

@@ -11,9 +11,9 @@ import csv
 import dataclasses
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scaletui.cluster.base import Instance, JobInfo, OperatorInfo
 from scaletui.events import (
@@ -35,6 +35,7 @@ from scaletui.results import layout
 from scaletui.results.records import is_operator
 
 log = logging.getLogger(__name__)
+E = TypeVar("E", bound=Event)
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -144,6 +145,19 @@ def event_of(record: dict[str, Any]) -> Event | None:
     elif cls is FaultEvent:
         fields["targets"] = tuple(fields.get("targets", ()))
     return cls(**fields)
+
+
+def events_of(records: Iterable[dict[str, Any]], kind: type[E]) -> list[E]:
+    """Records of one event type (rundata's dicts) as events; a record this version cannot read is left out."""
+    out: list[E] = []
+    for record in records:
+        try:
+            event = event_of({**record, "type": kind.__name__})
+        except (ValueError, TypeError, KeyError):
+            continue
+        if isinstance(event, kind):
+            out.append(event)
+    return out
 
 
 def read_events(run_dir: Path, since: float | None = None) -> list[Event]:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scaletui.events import StepTaken
+from scaletui.results.playback import events_of
 from scaletui.results.rundata import RunData
 from scaletui.results.slo import slo_latency_stat
 
@@ -47,11 +49,8 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def hand_changes(data: RunData) -> list[float]:
     """When each rescale or TaskManager change by hand (or by the timeline) that went through was asked for."""
-    return [
-        float(s.get("ts", 0.0)) - data.start
-        for s in data.records("StepTaken")
-        if s.get("ok", True) and (s.get("step") or {}).get("do") in ("rescale", "taskmanagers")
-    ]
+    steps = events_of(data.records("StepTaken"), StepTaken)
+    return [s.ts - data.start for s in steps if s.changes_job]
 
 
 def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = True) -> None:

@@ -11,7 +11,7 @@ from scaletui.events import DecisionEvent
 from scaletui.results import layout
 from scaletui.results.decision_rows import entries
 from scaletui.results.markdown import cell
-from scaletui.results.playback import event_of
+from scaletui.results.playback import events_of
 from scaletui.results.plots import plot_run
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import DEFINITIONS, RunSummary, summarize, summary_table
@@ -76,23 +76,10 @@ def _problems(data: RunData) -> list[str]:
     return lines
 
 
-def _decision_events(data: RunData) -> list[DecisionEvent]:
-    """decisions.jsonl as events (a line this version cannot read is left out), for the rule the history (h) uses."""
-    out = []
-    for record in data.decisions:
-        try:
-            event = event_of({**record, "type": "DecisionEvent"})
-        except (TypeError, ValueError):
-            continue
-        if isinstance(event, DecisionEvent):
-            out.append(event)
-    return out
-
-
 def _decisions(data: RunData) -> list[str]:
     """Each decision with its "from", and Applied in the history's (h) words. A keep ("-") while dry-run was on
     reads "- (dry-run on)", so the rows after a dry-run step do not read as normal keeps."""
-    decisions = _decision_events(data)
+    decisions = events_of(data.decisions, DecisionEvent)
     if not decisions:
         return []
     lines = [

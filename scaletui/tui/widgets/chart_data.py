@@ -135,11 +135,9 @@ def hand_marks(steps: list[StepTaken]) -> list[tuple[float, str]]:
     """Each rescale or TaskManager change made by hand or by the timeline that went through, with what it asked
     for: "=3" (an operator set to 3), "TM2"."""
     marks: list[tuple[float, str]] = []
-    for s in steps:
-        if not s.ok:
-            continue
+    for s in filter(lambda s: s.changes_job, steps):
         if s.step.get("do") == "rescale":
             marks.append((s.ts, f"={s.step.get('parallelism', '')}"))
-        elif s.step.get("do") == "taskmanagers":
+        else:
             marks.append((s.ts, f"TM{s.step.get('count', '')}"))
     return marks
