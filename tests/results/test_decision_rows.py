@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 from pathlib import Path
 
 from scaletui.events import DecisionEvent
@@ -44,3 +46,18 @@ def test_the_report_says_what_the_history_says_and_takes_the_previous_from(run_d
     assert [e.applied for e in entries(decisions)] == ["yes", "yes", "dry-run", "-"]
     assert [e.change for e in entries(decisions)][1] == "TMs 2→3"
     assert [label for _, label in decision_marks(decisions)] == ["↑2", "TM3"]
+
+
+def test_the_run_summary_marks_the_recorded_steps_as_taken(run_dir: Path, tmp_path: Path) -> None:
+    """The run summary read the steps as they were recorded, not rebuilt with `by` "hand" and no message (F8)."""
+    from scaletui.events import StepTaken
+    from scaletui.results import layout
+    from scaletui.tui.screens.run_summary import recorded_marks
+
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    step = StepTaken(ts=load_run(run).start + 5, step={"do": "taskmanagers", "count": 2}, by="file", message="TMs.")
+    with (run / layout.STATE).open("a", encoding="utf-8") as state:
+        state.write(json.dumps(event_record(step)) + "\n")
+    _, steps = recorded_marks(run)
+    assert steps == [step]

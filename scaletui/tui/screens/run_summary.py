@@ -15,8 +15,17 @@ from textual.widgets import Footer, Markdown, Static
 from scaletui.tui.widgets.status import MessageLine
 
 if TYPE_CHECKING:
-    from scaletui.events import DecisionEvent
+    from scaletui.events import DecisionEvent, StepTaken
     from scaletui.results.rundata import RunData
+
+
+def recorded_marks(run_dir: Path) -> tuple[list[DecisionEvent], list[StepTaken]]:
+    """The decisions and the steps taken (by hand or by the file) the charts mark, as the run recorded them."""
+    from scaletui.events import DecisionEvent, StepTaken
+    from scaletui.results.playback import read_events
+
+    events = read_events(run_dir)
+    return [e for e in events if isinstance(e, DecisionEvent)], [e for e in events if isinstance(e, StepTaken)]
 
 
 class RunSummaryScreen(Screen[None]):
@@ -42,24 +51,21 @@ class RunSummaryScreen(Screen[None]):
         self.run_worker(self.load, thread=True, exit_on_error=False, name="loading the run")
 
     def load(self) -> None:
-        from scaletui.events import DecisionEvent
-        from scaletui.results.playback import read_events
         from scaletui.results.rundata import load_run
         from scaletui.results.summary import summarize, summary_table
 
         try:
             data = load_run(self.run_dir)
             text = summary_table(summarize(data))
-            decisions = [e for e in read_events(self.run_dir) if isinstance(e, DecisionEvent)]
+            decisions, steps = recorded_marks(self.run_dir)
         except Exception as e:
             self.app.call_from_thread(self.query_one("#summary", Markdown).update, f"Cannot read this run: {e}")
             return
-        self.app.call_from_thread(self.show, data, text, decisions)
+        self.app.call_from_thread(self.show, data, text, decisions, steps)
 
-    def show(self, data: RunData, text: str, decisions: list[DecisionEvent]) -> None:
+    def show(self, data: RunData, text: str, decisions: list[DecisionEvent], steps: list[StepTaken]) -> None:
         """The same charts as the Plots pane (clock-time axis, legend on its own row, faults shaded, decisions
         marked, and the changes by hand apart), over the whole run."""
-        from scaletui.events import StepTaken
         from scaletui.tui.widgets.chart import Chart
         from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
         from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
@@ -72,8 +78,6 @@ class RunSummaryScreen(Screen[None]):
         shade, marker, axis = chart_styles(palette, variables)
         ts = [float(x) for x in data.ts]
         spans = tuple(Span(w.start, w.end) for w in data.fault_windows())
-        steps = [StepTaken(ts=float(r.get("ts", 0.0)), step=r.get("step") or {}, by=r.get("by", "hand"),
-                          ok=bool(r.get("ok", True))) for r in data.records("StepTaken")]  # fmt: skip
         by_hand = [Marker(at, label, True) for at, label in hand_marks(steps)]
         markers = tuple(
             sorted([Marker(at, label) for at, label in decision_marks(decisions)] + by_hand, key=lambda m: m.at)
