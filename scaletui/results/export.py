@@ -48,6 +48,10 @@ def export_archive(run_dir: Path | str, dest: Path | str | None = None, *, force
     root = _run_dir(run_dir)
     out = _archive_path(root, dest)
     _refuse_existing(out, root, force)
+    return _write_archive(root, out)
+
+
+def _write_archive(root: Path, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tarfile.open(out, "w:gz") as tar:
         tar.add(root, arcname=root.name, filter=lambda info: None if Path(info.name).name.startswith(".") else info)
@@ -59,12 +63,23 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None, *, force
 
     The run's metadata files come along, so the set stands alone: `pandas.read_parquet(dir / "metrics.parquet")`.
     """
-    from scaletui.results.parquet import empty_event_table, jsonl_to_parquet, write_parquet_copies
-    from scaletui.results.recorder import JSONL_EVENTS
-
     root = _run_dir(run_dir)
     out = _parquet_path(root, dest)
     _refuse_existing(out, root, force)
+    return _write_parquet(root, out)
+
+
+def _write_parquet(root: Path, out: Path) -> Path:
+    """Into `out` emptied first: a replaced export keeps no table of the one before (a run re-reported since)."""
+    from scaletui.results.parquet import empty_event_table, jsonl_to_parquet, write_parquet_copies
+    from scaletui.results.recorder import JSONL_EVENTS
+
+    if out.is_dir() and any(out.iterdir()):
+        if not (out / layout.RUN_META).is_file():
+            raise ConfigError(f"{out} holds files but no export of a run: it is not replaced.", "Give another --out.")
+        shutil.rmtree(out)
+    elif out.exists() and not out.is_dir():
+        out.unlink()
     out.mkdir(parents=True, exist_ok=True)
     write_parquet_copies(root, out)
     for kinds, name in JSONL_EVENTS:
@@ -77,39 +92,39 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None, *, force
     return out
 
 
-def _targets(run_dirs: Sequence[Path], fmt: ExportFormat, out: Path | str | None) -> list[tuple[Path, Path | None]]:
-    """Where each run's export goes. One rule for `--out`, however many runs, so a script knows where each lands:
-    a directory (created) that receives `<run-id>.tar.gz` or `<run-id>/` (Parquet) per run; a path ending .tar.gz
-    names the one run's archive. Without `out`, each lands beside its run directory."""
+def _targets(run_dirs: Sequence[Path], fmt: ExportFormat, out: Path | str | None) -> list[tuple[Path, Path]]:
+    """Each run directory and where its export goes. One rule for `--out`, however many runs, so a script knows
+    where each lands: a directory (created) that receives `<run-id>.tar.gz` or `<run-id>/` (Parquet) per run; a path
+    ending .tar.gz names the one run's archive. Without `out`, each lands beside its run directory."""
+    roots = [_run_dir(run_dir) for run_dir in run_dirs]
+    place = _archive_path if fmt == "archive" else _parquet_path
     if out is None:
-        return [(run_dir, None) for run_dir in run_dirs]
+        return [(root, place(root, None)) for root in roots]
     dest = Path(out).expanduser()
     if dest.name.endswith(ARCHIVE_SUFFIX):
-        if fmt != "archive" or len(run_dirs) != 1:
-            what = "a Parquet set" if fmt != "archive" else f"{len(run_dirs)} runs"
+        if fmt != "archive" or len(roots) != 1:
+            what = "a Parquet set" if fmt != "archive" else f"{len(roots)} runs"
             raise ConfigError(
                 f"--out {dest} names one archive, but the export is {what}.",
                 "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
             )
-        return [(run_dirs[0], dest)]
+        return [(roots[0], place(roots[0], dest))]
     if dest.exists() and not dest.is_dir():
         raise ConfigError(
             f"--out {dest} is a file; it must be a directory (or a path ending {ARCHIVE_SUFFIX} for one run).",
             "Give a directory: each run is written into it as <run-id>.tar.gz (or <run-id>/ for Parquet).",
         )
     suffix = ARCHIVE_SUFFIX if fmt == "archive" else ""
-    return [(run_dir, dest / f"{run_dir.name}{suffix}") for run_dir in run_dirs]
+    return [(root, place(root, dest / f"{root.name}{suffix}")) for root in roots]
 
 
 def export_runs(
     run_dirs: Sequence[Path], fmt: ExportFormat = "archive", out: Path | str | None = None, *, force: bool = False
 ) -> list[Path]:
-    """Each run exported as `_targets` places it; an export already there is refused (unless `force`) before any
-    is written, so a refused command leaves nothing half done."""
+    """Each run exported as `_targets` places it; an export already there is refused (unless `force`, which
+    replaces it) before any is written, so a refused command leaves nothing half done."""
     targets = _targets(run_dirs, fmt, out)
-    if not force:
-        for run_dir, dest in targets:
-            root = _run_dir(run_dir)
-            _refuse_existing(_archive_path(root, dest) if fmt == "archive" else _parquet_path(root, dest), root, False)
-    export = export_archive if fmt == "archive" else export_parquet
-    return [export(run_dir, dest, force=force) for run_dir, dest in targets]
+    for root, dest in targets:
+        _refuse_existing(dest, root, force)
+    write = _write_archive if fmt == "archive" else _write_parquet
+    return [write(root, dest) for root, dest in targets]

@@ -93,3 +93,19 @@ def test_an_export_already_there_is_kept_unless_forced(
     with pytest.raises(ConfigError, match="already exists"):
         export_runs([run_dir], "parquet", tmp_path / "pq")
     assert export_runs([run_dir], "parquet", tmp_path / "pq", force=True) == [tmp_path / "pq" / run_dir.name]
+
+
+def test_a_forced_parquet_export_replaces_the_earlier_set_whole(run_dir: Path, tmp_path: Path) -> None:
+    """Review 35 F21: --force wrote over the Parquet directory without clearing it, so a table left from the
+    earlier export stayed beside the new ones; a directory that holds no export is never cleared."""
+    (out,) = export_runs([run_dir], "parquet", tmp_path / "pq")
+    (out / "stale.parquet").write_bytes(b"from an earlier export")
+    assert export_runs([run_dir], "parquet", tmp_path / "pq", force=True) == [out]
+    assert not (out / "stale.parquet").exists()
+    assert (out / "metrics.parquet").is_file()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(ConfigError, match="no export of a run"):
+        export_parquet(run_dir, mine, force=True)
+    assert (mine / "notes.txt").read_text() == "keep me"
