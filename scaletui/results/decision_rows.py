@@ -1,5 +1,6 @@
 """A decision as the history (h), report.md and the chart markers tell it: its "from", what it changes and whether
-it was applied, by one rule, so the three say the same of the same decision."""
+it was applied, by one rule, so the three say the same of the same decision; and the legend of the steps marked
+beside the decisions."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from scaletui.events import DecisionEvent
+
+STEP_LEGEND = "steps (hand/file)"
+"""The legend of the markers of the steps that changed the job (`StepTaken.changes_job`), in the charts and the
+PNGs: taken by a person or by the experiment file (report.md's Timeline tells which)."""
 
 
 def with_before(decisions: Iterable[DecisionEvent]) -> Iterator[tuple[DecisionEvent, dict[str, int], int | None]]:

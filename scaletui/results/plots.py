@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from scaletui.events import StepTaken
+from scaletui.results.decision_rows import STEP_LEGEND
 from scaletui.results.playback import events_of
 from scaletui.results.rundata import RunData
 from scaletui.results.slo import slo_latency_stat
@@ -25,7 +26,7 @@ DECISION_COLOR = "#7b3fa0"
 """An applied decision: a purple line across the axes (the themes' decision colour)."""
 KEPT_COLOR = "#9e9e9e"
 """A decision that kept the parallelism: a grey tick along the top."""
-HAND_COLOR = "#1b9e77"
+STEP_COLOR = "#1b9e77"
 """A rescale or TaskManager change by hand or by the experiment file's timeline: a dash-dotted teal line."""
 
 
@@ -47,15 +48,15 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def hand_changes(data: RunData) -> list[float]:
-    """When each rescale or TaskManager change by hand (or by the timeline) that went through was asked for."""
+def step_changes(data: RunData) -> list[float]:
+    """When each step that changed the job (by hand or by the timeline) was asked for."""
     steps = events_of(data.records("StepTaken"), StepTaken)
     return [s.ts - data.start for s in steps if s.changes_job]
 
 
 def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = True) -> None:
     """Shade each fault window; mark each decision with a vertical line (applied) or a tick at the top (kept), and
-    each change by hand with a line of its own."""
+    each step that changed the job (by hand or by the file) with a line of its own."""
     for i, window in enumerate(data.fault_windows()):
         ax.axvspan(
             window.start - data.start,
@@ -70,7 +71,7 @@ def mark_events(ax: Axes, data: RunData, color: str = "tab:red", label: bool = T
                                                  (False, 0.96, KEPT_COLOR, 0.9, "decision (kept)")):  # fmt: skip
         times = [float(d.get("ts", 0.0)) - data.start for d in data.decisions if bool(d.get("applied")) == applied]
         _vlines(ax, times, bottom, colour, alpha, name if label else "_nolegend_")
-    _vlines(ax, hand_changes(data), 0.0, HAND_COLOR, 0.9, "by hand" if label else "_nolegend_", dashed=True)
+    _vlines(ax, step_changes(data), 0.0, STEP_COLOR, 0.9, STEP_LEGEND if label else "_nolegend_", dashed=True)
 
 
 def _vlines(

@@ -16,8 +16,9 @@ from scaletui.engine import Engine
 from scaletui.events import StepTaken
 from scaletui.headless.runner import run_experiment_file
 from scaletui.results import layout
+from scaletui.results.decision_rows import STEP_LEGEND
 from scaletui.results.playback import read_events
-from scaletui.results.plots import HAND_COLOR, mark_events
+from scaletui.results.plots import STEP_COLOR, mark_events
 from scaletui.results.rundata import load_run
 from scaletui.results.timeline import timeline_rows
 
@@ -133,9 +134,9 @@ def test_the_png_plots_mark_the_changes_by_hand_in_their_own_colour(timeline_run
     ax = Figure().add_subplot()
     mark_events(ax, data)
     handles, labels = ax.get_legend_handles_labels()
-    assert "by hand" in labels and "decision" in labels
-    hand = handles[labels.index("by hand")]
-    assert hand.get_colors()[0][:3] == pytest.approx(tuple(int(HAND_COLOR[i : i + 2], 16) / 255 for i in (1, 3, 5)))
+    assert STEP_LEGEND in labels and "decision" in labels
+    hand = handles[labels.index(STEP_LEGEND)]
+    assert hand.get_colors()[0][:3] == pytest.approx(tuple(int(STEP_COLOR[i : i + 2], 16) / 255 for i in (1, 3, 5)))
     times = sorted(seg[0][0] for seg in hand.get_segments())
     assert times == pytest.approx([60, 90], abs=1.5), "the rescale and the TaskManagers set, nothing else"
 

@@ -142,7 +142,7 @@ def test_the_target_is_drawn_over_the_achieved_rate_and_the_markers_differ(run_d
     colours = {label: to_hex(handles[labels.index(label)].get_colors()[0], keep_alpha=False)
                for label in ("decision", "decision (kept)")}  # fmt: skip
     assert colours == {"decision": plots.DECISION_COLOR, "decision (kept)": plots.KEPT_COLOR}
-    assert len({plots.DECISION_COLOR, plots.KEPT_COLOR, plots.HAND_COLOR}) == 3
+    assert len({plots.DECISION_COLOR, plots.KEPT_COLOR, plots.STEP_COLOR}) == 3
 
 
 def test_a_failed_step_and_a_pause_no_step_states_are_in_the_timeline(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ from textual.widgets import Static
 
 from scaletui.engine import Engine
 from scaletui.events import StepTaken
-from scaletui.tui.widgets.chart import HAND_MARK, Chart
-from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, hand_marks
+from scaletui.results.decision_rows import STEP_LEGEND
+from scaletui.tui.widgets.chart import STEP_MARK, Chart
+from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, step_marks
 from tests.tui.pilot import screen_text, wait_for
 from tests.tui.test_snapshots import app_in, demo, settled  # noqa: F401 (demo is a fixture)
 
@@ -23,17 +24,17 @@ def chart_text(chart: Chart, width: int = 60, height: int = 8) -> list[str]:
 def test_a_change_by_hand_is_drawn_apart_from_a_decision_with_its_legend_entry() -> None:
     chart = Chart()
     line = Line("target", [float(t) for t in range(100)], [500.0] * 100)
-    decided, by_hand = Marker(30.0, "↑3"), Marker(70.0, "=4", by_hand=True)
+    decided, by_hand = Marker(30.0, "↑3"), Marker(70.0, "=4", stepped=True)
     chart.data = ChartData("r/s", (line,), 0.0, 99.0, 0.0, markers=(decided, by_hand))
     rows = chart_text(chart)
-    assert f"{HAND_MARK}by hand" in rows[0], rows[0]
+    assert f"{STEP_MARK}{STEP_LEGEND}" in rows[0], rows[0]
     plot = rows[1:-1]
     assert "↑3" in plot[0] and "=4" in plot[0]
     hand_col, decision_col = plot[0].index("=4"), plot[0].index("↑3")
-    assert {row[hand_col] for row in plot[1:]} == {HAND_MARK}, "the change by hand is not a dashed line"
+    assert {row[hand_col] for row in plot[1:]} == {STEP_MARK}, "the change by hand is not a dashed line"
     assert {row[decision_col] for row in plot[1:]} == {"│"}, "the decision is not a solid line"
     chart.data = ChartData("r/s", (line,), 0.0, 99.0, 0.0, markers=(decided,))
-    assert "by hand" not in chart_text(chart)[0], "a legend entry for changes by hand that are not there"
+    assert STEP_LEGEND not in chart_text(chart)[0], "a legend entry for steps that are not there"
 
 
 def test_only_the_rescales_and_taskmanager_changes_that_went_through_are_marked() -> None:
@@ -43,7 +44,7 @@ def test_only_the_rescales_and_taskmanager_changes_that_went_through_are_marked(
         StepTaken(ts=30.0, step={"do": "rescale", "operator": "nosuch", "parallelism": 2}, by="hand", ok=False),
         StepTaken(ts=40.0, step={"do": "load", "load": {"profile": "constant", "rate": 900}}, by="hand"),
     ]
-    assert hand_marks(steps) == [(10.0, "=4"), (20.0, "TM3")]
+    assert step_marks(steps) == [(10.0, "=4"), (20.0, "TM3")]
 
 
 async def test_the_plots_pane_marks_a_change_by_hand_beside_the_decisions(demo: Engine) -> None:  # noqa: F811
@@ -58,14 +59,14 @@ async def test_the_plots_pane_marks_a_change_by_hand_beside_the_decisions(demo: 
         demo.bus.publish(StepTaken(ts=at, source="run", step=step, by="hand", message="expensive: 3 -> 5."))
         chart = app.query_one("#plot-parallelism", Chart)
         await wait_for(
-            pilot, lambda: chart.data is not None and any(m.by_hand for m in chart.data.markers), "mark", timeout=30
+            pilot, lambda: chart.data is not None and any(m.stepped for m in chart.data.markers), "mark", timeout=30
         )
         assert chart.data is not None
-        (hand,) = [m for m in chart.data.markers if m.by_hand]
+        (hand,) = [m for m in chart.data.markers if m.stepped]
         assert (hand.at, hand.label) == (at, "=5")
-        assert any(not m.by_hand for m in chart.data.markers), "the decisions' markers went"
+        assert any(not m.stepped for m in chart.data.markers), "the decisions' markers went"
         await pilot.pause()
-        assert any(f"{HAND_MARK}by hand" in row for row in screen_text(app)), "no legend entry on screen"
+        assert any(f"{STEP_MARK}{STEP_LEGEND}" in row for row in screen_text(app)), "no legend entry on screen"
 
 
 async def test_the_headline_says_it_shows_the_last_values_once_the_cluster_stopped(demo: Engine) -> None:  # noqa: F811

@@ -326,8 +326,9 @@ async def test_replay_panes_invite_no_live_action(engine: Engine, recorded: Path
 
 async def test_the_replay_marks_the_changes_by_hand_apart_from_the_decisions(engine: Engine, recorded: Path) -> None:
     """sim-timeline's rescale at 8m and TaskManagers at 10m are steps of its file, not ds2's: the replayed plots draw
-    them with the marker by hand, beside ds2's decisions."""
-    from scaletui.tui.widgets.chart import HAND_MARK, Chart
+    them with the step marker, beside ds2's decisions."""
+    from scaletui.results.decision_rows import STEP_LEGEND
+    from scaletui.tui.widgets.chart import STEP_MARK, Chart
 
     app = ScaletuiApp(engine, replay=recorded)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -340,9 +341,9 @@ async def test_the_replay_marks_the_changes_by_hand_apart_from_the_decisions(eng
         chart = replay.query_one("#plot-parallelism", Chart)
 
         def by_hand() -> list[str]:
-            return [m.label for m in chart.data.markers if m.by_hand] if chart.data is not None else []
+            return [m.label for m in chart.data.markers if m.stepped] if chart.data is not None else []
 
         await wait_for(pilot, lambda: by_hand() == ["=4", "TM3"], "the changes by hand drawn", 30)
-        assert chart.data is not None and any(not m.by_hand for m in chart.data.markers), "ds2's decisions went"
+        assert chart.data is not None and any(not m.stepped for m in chart.data.markers), "ds2's decisions went"
         await pilot.pause()
-        assert any(f"{HAND_MARK}by hand" in row for row in screen_text(app))
+        assert any(f"{STEP_MARK}{STEP_LEGEND}" in row for row in screen_text(app))

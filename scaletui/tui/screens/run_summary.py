@@ -65,10 +65,10 @@ class RunSummaryScreen(Screen[None]):
 
     def show(self, data: RunData, text: str, decisions: list[DecisionEvent], steps: list[StepTaken]) -> None:
         """The same charts as the Plots pane (clock-time axis, legend on its own row, faults shaded, decisions
-        marked, and the changes by hand apart), over the whole run."""
+        marked, and the steps that changed the job apart), over the whole run."""
         from scaletui.tui.widgets.chart import Chart
-        from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
-        from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
+        from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, step_marks
+        from scaletui.tui.widgets.chart_styles import chart_styles, line_styles, step_style
 
         self.query_one("#summary", Markdown).update(text)
         if not len(data.ts):
@@ -78,9 +78,9 @@ class RunSummaryScreen(Screen[None]):
         shade, marker, axis = chart_styles(palette, variables)
         ts = [float(x) for x in data.ts]
         spans = tuple(Span(w.start, w.end) for w in data.fault_windows())
-        by_hand = [Marker(at, label, True) for at, label in hand_marks(steps)]
+        stepped = [Marker(at, label, stepped=True) for at, label in step_marks(steps)]
         markers = tuple(
-            sorted([Marker(at, label) for at, label in decision_marks(decisions)] + by_hand, key=lambda m: m.at)
+            sorted([Marker(at, label) for at, label in decision_marks(decisions)] + stepped, key=lambda m: m.at)
         )
         charts = {
             "r/s": ({"target": data.target, "achieved": data.achieved}, False, None),
@@ -96,5 +96,5 @@ class RunSummaryScreen(Screen[None]):
             )
             chart = Chart()
             grid.mount(chart)
-            chart.use_styles(shade, marker, axis, hand_style(palette))
+            chart.use_styles(shade, marker, axis, step_style(palette))
             chart.show(ChartData(title, lines, ts[0], ts[-1], data.start, spans, markers, integer, ceiling))

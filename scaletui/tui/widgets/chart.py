@@ -19,6 +19,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
+from scaletui.results.decision_rows import STEP_LEGEND
 from scaletui.tui.widgets.chart_columns import ColumnSums
 from scaletui.tui.widgets.chart_data import ChartData, clock_label, robust_top, short
 
@@ -29,9 +30,9 @@ AXIS_W = 6
 
 
 TICK_STEPS = (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
-HAND_MARK = "┆"
-"""The line of a change made by hand (or by the experiment file's timeline); a decision's is "│"."""
-HAND_LEGEND = "by hand"
+STEP_MARK = "┆"
+"""The line of a step that changed the job (a rescale or TaskManager change by hand or by the experiment file's
+timeline); a decision's is "│"."""
 
 
 class Chart(Widget):
@@ -46,7 +47,7 @@ class Chart(Widget):
         self.data: ChartData | None = None
         self.shade = Style(reverse=True)
         self.marker_style = Style()
-        self.hand_style = Style()
+        self.step_style = Style()
         self.axis_style = Style(dim=True)
         self._rows: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
@@ -63,11 +64,11 @@ class Chart(Widget):
         self.data = data
         self._update()
 
-    def use_styles(self, shade: Style, marker: Style, axis: Style, hand: Style | None = None) -> None:
-        """The fault shade, the decision markers', the axes' and the markers by hand's styles, for the next `show`
+    def use_styles(self, shade: Style, marker: Style, axis: Style, step: Style) -> None:
+        """The fault shade, the decision markers', the axes' and the step markers' styles, for the next `show`
         (not Textual's `set_styles`)."""
         self.shade, self.marker_style, self.axis_style = shade, marker, axis
-        self.hand_style = hand if hand is not None else marker
+        self.step_style = step
 
     def _update(self) -> None:
         width, height = self.size.width, self.size.height
@@ -108,13 +109,13 @@ class Chart(Widget):
         data = self.data
         if data is None or width < AXIS_W + 4 or height < 4:
             return [Strip.blank(width) for _ in range(height)]
-        styles = (self.shade, self.marker_style, self.axis_style, self.hand_style)
+        styles = (self.shade, self.marker_style, self.axis_style, self.step_style)
         legend_most = 2 if height >= 7 else 1
         labels_key = tuple((line.label, line.style) for line in data.lines)
-        by_hand = any(m.by_hand for m in data.markers)
-        legend_key = (data.title, labels_key, width, legend_most, self.axis_style, by_hand, self.hand_style)
+        stepped = any(m.stepped for m in data.markers)
+        legend_key = (data.title, labels_key, width, legend_most, self.axis_style, stepped, self.step_style)
         if legend_key not in self._legend:
-            self._legend = {legend_key: self._legend_rows(data, width, legend_most, by_hand)}
+            self._legend = {legend_key: self._legend_rows(data, width, legend_most, stepped)}
         legend = list(self._legend[legend_key])
         rows_n, cols = height - 1 - len(legend), width - AXIS_W
         dots_w = cols * 2
@@ -152,8 +153,8 @@ class Chart(Widget):
             c = math.floor(col_of(m.at))
             if c == cols and m.at <= data.end:  # after the snapped end, before the last point: the last column
                 c = cols - 1
-            if 0 <= c < cols and not (c in marks and marks[c][1] and not m.by_hand):  # a change by hand stays seen
-                marks[c] = (m.label, m.by_hand)
+            if 0 <= c < cols and not (c in marks and marks[c][1] and not m.stepped):  # a step stays seen
+                marks[c] = (m.label, m.stepped)
         shaded_t = tuple(shaded)
         line_styles = tuple(line.style for line in data.lines)
         marks_t = tuple(sorted(marks.items()))
@@ -252,7 +253,7 @@ class Chart(Widget):
 
     def _cells_row(self, cells, colour, shaded, marks, first: bool) -> list[Segment]:  # type: ignore[no-untyped-def]
         """One row of the plot; on the first, each marker's label where it does not run into the one before. A
-        decision is a solid line in the decision style, a change by hand a dashed one (HAND_MARK) in its own."""
+        decision is a solid line in the decision style, a step a dashed one (STEP_MARK) in its own."""
         labels: dict[int, str] = {}
         if first:
             free = 0
@@ -266,7 +267,7 @@ class Chart(Widget):
         while c < cols:
             if c in labels:
                 text = labels[c]
-                mark = self.hand_style if marks[c][1] else self.marker_style
+                mark = self.step_style if marks[c][1] else self.marker_style
                 segs.append(Segment(text, mark + self.shade if shaded[c] else mark))
                 c += len(text)
                 continue
@@ -274,21 +275,21 @@ class Chart(Widget):
             if cells[c]:
                 ch = chr(BRAILLE + cells[c])
             elif c in marks:
-                ch, style = (HAND_MARK, self.hand_style) if marks[c][1] else ("│", self.marker_style)
+                ch, style = (STEP_MARK, self.step_style) if marks[c][1] else ("│", self.marker_style)
             else:
                 ch = " "
             segs.append(Segment(ch, style + self.shade if shaded[c] else style))
             c += 1
         return segs
 
-    def _legend_rows(self, data: ChartData, width: int, most: int, by_hand: bool) -> list[Strip]:
+    def _legend_rows(self, data: ChartData, width: int, most: int, stepped: bool) -> list[Strip]:
         """The title then each line's label, in its colour, on as many rows as needed up to `most`, and the marker
-        of the changes by hand when there are any; what does not fit is counted ("+2")."""
+        of the steps when there are any; what does not fit is counted ("+2")."""
         rows: list[list[Segment]] = [[Segment(" " * (AXIS_W - 1) + data.title, Style(bold=True))]]
         used = AXIS_W - 1 + len(data.title)
         entries = [("━" + line.label, line.style) for line in data.lines]
-        if by_hand:
-            entries.append((HAND_MARK + HAND_LEGEND, self.hand_style))
+        if stepped:
+            entries.append((STEP_MARK + STEP_LEGEND, self.step_style))
         for i, (text, style) in enumerate(entries):
             if used + 1 + len(text) > width:
                 if len(rows) == most:

@@ -42,12 +42,12 @@ class Span:
 
 @dataclass(frozen=True)
 class Marker:
-    """A labelled vertical line at a time: an autoscaler's decision, or a change made by hand (or by the experiment
-    file's timeline), drawn apart."""
+    """A labelled vertical line at a time: an autoscaler's decision, or (`stepped`) a step that changed the job, by
+    hand or by the experiment file's timeline, drawn apart."""
 
     at: float
     label: str
-    by_hand: bool = False
+    stepped: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,9 @@ def decision_marks(decisions: list[DecisionEvent]) -> list[tuple[float, str]]:
     return marks
 
 
-def hand_marks(steps: list[StepTaken]) -> list[tuple[float, str]]:
-    """Each rescale or TaskManager change made by hand or by the timeline that went through, with what it asked
-    for: "=3" (an operator set to 3), "TM2"."""
+def step_marks(steps: list[StepTaken]) -> list[tuple[float, str]]:
+    """Each step that changed the job (by hand or by the timeline), with what it asked for: "=3" (an operator set
+    to 3), "TM2"."""
     marks: list[tuple[float, str]] = []
     for s in filter(lambda s: s.changes_job, steps):
         if s.step.get("do") == "rescale":

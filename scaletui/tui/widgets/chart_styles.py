@@ -44,9 +44,10 @@ def chart_styles(palette: Palette, variables: Mapping[str, str]) -> tuple[Style,
     return shade, marker, Style(dim=True)
 
 
-def hand_style(palette: Palette) -> Style:
-    """The markers of the changes made by hand (or by the experiment file's timeline): their own colour, apart from
-    the autoscaler's decisions; without colour, the dashed line and the legend tell them apart."""
+def step_style(palette: Palette) -> Style:
+    """The markers of the steps that changed the job (by hand or by the experiment file's timeline): their own
+    colour, apart from the autoscaler's decisions; without colour, the dashed line and the legend tell them apart.
+    The theme key keeps its first name, "hand", so the theme files users wrote still load."""
     from rich.style import Style
 
     return Style.parse(palette.style("hand", "bold"))
