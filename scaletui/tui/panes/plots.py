@@ -22,8 +22,8 @@ from scaletui.tui.panes.base import Pane
 from scaletui.tui.screens.form import FormField, FormScreen, Linked
 from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.chart import Chart
-from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, hand_marks
-from scaletui.tui.widgets.chart_styles import chart_styles, hand_style, line_styles
+from scaletui.tui.widgets.chart_data import ChartData, Line, Marker, Span, decision_marks, step_marks
+from scaletui.tui.widgets.chart_styles import chart_styles, line_styles, step_style
 from scaletui.tui.widgets.status import fit_parts
 
 if TYPE_CHECKING:
@@ -264,7 +264,7 @@ class PlotsPane(Pane, can_focus=True):
         styles = line_styles(self.palette, self.app.theme_variables)
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         decided = [Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since]
-        by_hand = [Marker(at, label, True) for at, label in hand_marks(series.steps_taken_between(since))]
+        by_hand = [Marker(at, label, True) for at, label in step_marks(series.steps_taken_between(since))]
         markers = tuple(sorted(decided + by_hand, key=lambda m: m.at))
         ops = list(series.operators)
         rates = {"target": "rate.target", "source": "rate.source"}
@@ -278,7 +278,7 @@ class PlotsPane(Pane, can_focus=True):
             "busy": ("busy ms/s", {op: f"op.{op}.busy" for op in ops}, False, 1000.0),
         }
         shade, marker, axis = chart_styles(self.palette, self.app.theme_variables)
-        hand = hand_style(self.palette)
+        hand = step_style(self.palette)
         for name, (title, keys, integer, ceiling) in charts.items():
             lines = []
             for i, (label, key) in enumerate(keys.items()):
