@@ -135,6 +135,7 @@ def test_the_png_plots_mark_the_changes_by_hand_in_their_own_colour(timeline_run
     mark_events(ax, data)
     handles, labels = ax.get_legend_handles_labels()
     assert STEP_LEGEND in labels and "decision" in labels
+    assert "by hand" not in labels, "the file's steps (this run has no other) are marked as taken by hand"
     hand = handles[labels.index(STEP_LEGEND)]
     assert hand.get_colors()[0][:3] == pytest.approx(tuple(int(STEP_COLOR[i : i + 2], 16) / 255 for i in (1, 3, 5)))
     times = sorted(seg[0][0] for seg in hand.get_segments())

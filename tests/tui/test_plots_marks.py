@@ -28,6 +28,7 @@ def test_a_change_by_hand_is_drawn_apart_from_a_decision_with_its_legend_entry()
     chart.data = ChartData("r/s", (line,), 0.0, 99.0, 0.0, markers=(decided, by_hand))
     rows = chart_text(chart)
     assert f"{STEP_MARK}{STEP_LEGEND}" in rows[0], rows[0]
+    assert "by hand" not in rows[0], "a step of the experiment file is marked too: the legend names both"
     plot = rows[1:-1]
     assert "↑3" in plot[0] and "=4" in plot[0]
     hand_col, decision_col = plot[0].index("=4"), plot[0].index("↑3")
