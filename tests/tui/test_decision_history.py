@@ -10,7 +10,16 @@ from textual.app import App
 from scaletui.engine.series import SeriesStore
 from scaletui.events import DecisionEvent, EventBus
 from scaletui.tui.screens.decisions import DecisionsScreen
+from scaletui.tui.theming import semantic_defaults
 from tests.tui.pilot import screen_text, wait_for
+
+
+class SemanticApp(App[None]):
+    """A bare app with the semantic colours ScaletuiApp adds, which the screen's message line uses."""
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        return {**semantic_defaults(self.current_theme), **variables}
 
 
 class SeriesView:
@@ -23,7 +32,7 @@ class SeriesView:
 async def test_a_decision_in_progress_is_filled_in_when_its_rescale_ends() -> None:
     bus = EventBus()
     view = SeriesView(bus)
-    app: App[None] = App()
+    app = SemanticApp()
     async with app.run_test(size=(120, 24)) as pilot:
         app.push_screen(DecisionsScreen(view, lambda: 0.0))  # type: ignore[arg-type]
         before = {"source": 1, "expensive": 1, "sink": 1}
