@@ -159,6 +159,7 @@ class LoadSpec(BaseModel):
 LOOP_LIMITS = {"interval": (1.0, 3600.0), "window": (1.0, 3600.0), "cooldown": (0.0, 3600.0)}
 """The control loop's settings in seconds: it samples once a second, so it cannot decide more often, nor over less
 than one sample. Held in an experiment's [strategy] table here and when changed live (scaling/loop_settings.py)."""
+LOOP_KEYS = tuple(LOOP_LIMITS)
 
 
 class StrategySpec(Strict):
@@ -176,6 +177,10 @@ class StrategySpec(Strict):
     max_parallelism: int = Field(8, ge=1)
     max_taskmanagers: int = Field(4, ge=1)
     max_slots: int = Field(16, ge=1)
+
+    def loop(self) -> dict[str, float]:
+        """The loop's interval, window and cooldown, in seconds."""
+        return {key: float(getattr(self, key)) for key in LOOP_KEYS}
 
     def params_for(self, name: str) -> dict[str, Any]:
         """What strategy `name`, chosen later in the run, takes of these params: all when they are its own or when
@@ -241,7 +246,7 @@ class StrategyStep(_Step):
 
     def loop(self) -> dict[str, float]:
         """The loop settings this step changes."""
-        return {k: v for k in ("interval", "window", "cooldown") if (v := getattr(self, k)) is not None}
+        return {k: v for k in LOOP_KEYS if (v := getattr(self, k)) is not None}
 
 
 class PauseStep(_Step):

@@ -136,9 +136,7 @@ class RunAutoscaler:
 
     def loop(self) -> dict[str, float]:
         """The loop's interval, window and cooldown now, in seconds."""
-        from scaletui.scaling.loop_settings import LOOP_KEYS
-
-        return {key: float(getattr(self.spec, key)) for key in LOOP_KEYS}
+        return self.spec.loop()
 
     def _loop_text(self, changed: dict[str, float]) -> str:
         """`interval 10s -> 5s, cooldown 20s -> 30s`."""

@@ -28,7 +28,6 @@ from scaletui.metrics.model import JobSample
 from scaletui.scaling.actuation import ActuationThread, act, acting_text
 from scaletui.scaling.clock import Clock, WallClock
 from scaletui.scaling.guard import guard
-from scaletui.scaling.loop_settings import LOOP_KEYS
 from scaletui.scaling.observation import Decision, Observation, TopologySource, build_observation
 from scaletui.scaling.status import ControllerStatus, settings_text
 from scaletui.scaling.strategy import Strategy
@@ -177,7 +176,7 @@ class ScalingController:
                 acting=self._acting,
                 acting_for=self.clock.now() - self._acting_since if self._acting else None,
                 settings=self.settings(),
-                loop={key: float(getattr(self.spec, key)) for key in LOOP_KEYS},
+                loop=self.spec.loop(),
             )
 
     def settings(self) -> str:

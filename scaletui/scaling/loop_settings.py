@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scaletui.config.models import LOOP_LIMITS
+from scaletui.config.models import LOOP_KEYS, LOOP_LIMITS
 from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 
-LOOP_KEYS = ("interval", "window", "cooldown")
 MEANING = {
     "interval": "the time between decisions",
     "window": "the metrics window each decision reads",

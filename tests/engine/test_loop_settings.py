@@ -112,3 +112,16 @@ def test_a_timeline_step_with_a_loop_setting_out_of_bounds_is_refused_before_the
         prepare_experiment(bad, ROOT / "conf")
     said = refused.value.message
     assert f"{bad}, line " in said and "timeline[0] (at 2m): interval=0s: the time between decisions" in said, said
+
+
+def test_the_loop_keys_are_the_limits_keys_and_a_spec_gives_its_loop_in_seconds() -> None:
+    """Review 35 F10: one key list (LOOP_LIMITS's) and one helper for a spec's {key: seconds}."""
+    from scaletui.config.models import LOOP_KEYS, LOOP_LIMITS, StrategyStep
+
+    assert LOOP_KEYS == tuple(LOOP_LIMITS) == ("interval", "window", "cooldown")
+    assert StrategySpec(name="ds2", interval="1m", cooldown=5).loop() == {
+        "interval": 60.0,
+        "window": 10.0,
+        "cooldown": 5.0,
+    }
+    assert StrategyStep(do="strategy", name="ds2", window="30s").loop() == {"window": 30.0}
