@@ -72,7 +72,7 @@ class ScalingController:
         self._paused = False
         self._pause_reason = ""
         self._lock = threading.RLock()
-        self._samples: deque[JobSample] = deque(maxlen=max(8, int(self.spec.window / sample_period) * 4))
+        self._samples: deque[JobSample] = deque(maxlen=self._samples_kept())
         self._since: float | None = None
         self._next_at: float | None = None
         self._expected: dict[str, int] | None = None
@@ -143,9 +143,13 @@ class ScalingController:
         after it is the new one."""
         with self._lock:
             self.spec = self.spec.model_copy(update=dict(values))
-            self._samples = deque(self._samples, maxlen=max(8, int(self.spec.window / self.sample_period) * 4))
+            self._samples = deque(self._samples, maxlen=self._samples_kept())
             if not self._acting:
                 self._restart_window(self.clock.now())
+
+    def _samples_kept(self) -> int:
+        """How many samples the buffer holds: four windows' worth, so the window since the last rescale is whole."""
+        return max(8, int(self.spec.window / self.sample_period) * 4)
 
     def set_dry_run(self, dry_run: bool) -> None:
         with self._lock:

@@ -70,8 +70,10 @@ def test_a_new_interval_counts_from_now() -> None:
     sim = cluster()
     spec = StrategySpec(name="ds2", interval=15, window=15, cooldown=30)
     ctl = ScalingController(sim, create_strategy("ds2"), spec, clock=sim.clock)
+    assert ctl._samples.maxlen == 60, "four windows of 15 one-second samples"
     ctl.run(threading.Event(), until=sim.now + 20)
     ctl.set_loop({"interval": 5.0, "window": 5.0})
+    assert ctl._samples.maxlen == 20, "the buffer follows the new window (review 35 F11: one _samples_kept)"
     assert ctl.time_to_next_decision() == pytest.approx(5.0)
     assert ctl.status().loop == {"interval": 5.0, "window": 5.0, "cooldown": 30.0}
     assert ctl.status().settings.startswith("every 5s over 5s, cooldown 30s, parallelism 1-8")
