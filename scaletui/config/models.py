@@ -115,6 +115,10 @@ class StrategyFile(Strict):
 
 # --- conf/experiments/*.toml --------------------------------------------------------------------------------------
 
+LIVE_EXPERIMENT = "experiments/local-constant.toml"
+"""Under the conf directory: the experiment whose job, load and [strategy] table (the loop's interval, window and
+cooldown, the guard rails) a live session (the app's `s`) starts from."""
+
 
 class ExperimentInfo(Strict):
     name: str

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scaletui.config.loader import load_experiment, load_platform
 from scaletui.config.models import (
+    LIVE_EXPERIMENT,
     CancelJobStep,
     DryRunStep,
     Experiment,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from scaletui.scaling.status import ControllerStatus
 
 log = logging.getLogger(__name__)
-DEFAULT_EXPERIMENT = "local-constant"
 STOP_WAIT_S = 120.0
 
 
@@ -220,8 +220,8 @@ class LiveSession:
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
         """The job, load and loop settings (the [strategy] table's interval, window, cooldown and guard rails) of
-        conf/experiments/local-constant.toml, on the chosen platform, with no end; the strategy, its parameters, the
-        load and the pause state the session had last time."""
+        LIVE_EXPERIMENT, on the chosen platform, with no end; the strategy, its parameters, the load and the pause
+        state the session had last time."""
         from scaletui.scaling.registry import load_strategy
         from scaletui.workload.profiles import build_profile
 
@@ -230,7 +230,7 @@ class LiveSession:
         if not platform_path.is_file():
             raise ConfigError(f"{platform_path}: no such platform file.")
         platform = load_platform(platform_path)
-        template_path = conf / "experiments" / f"{DEFAULT_EXPERIMENT}.toml"
+        template_path = conf / LIVE_EXPERIMENT
         if template_path.is_file():
             template = load_experiment(template_path)
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from scaletui.config.models import LOOP_KEYS, LOOP_LIMITS
+from scaletui.config.models import LIVE_EXPERIMENT, LOOP_KEYS, LOOP_LIMITS
 from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 
@@ -20,9 +20,8 @@ MEANING = {
     "window": "the metrics window each decision reads",
     "cooldown": "the quiet time after a rescale",
 }
-LIVE_DEFAULTS = "conf/experiments/local-constant.toml"
-"""The file whose `[strategy]` table sets a live session's loop and guard rails (`engine/live.py` builds on it)."""
-DEFAULTS_TEXT = f"defaults: the [strategy] table of the experiment file; live, {LIVE_DEFAULTS}"
+LIVE_DEFAULTS = f"conf/{LIVE_EXPERIMENT}"
+"""The file whose `[strategy]` table sets a live session's loop and guard rails, as the help and the form name it."""
 
 
 def split_loop(pairs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

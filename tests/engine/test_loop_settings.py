@@ -127,3 +127,12 @@ def test_the_loop_keys_are_the_limits_keys_and_a_spec_gives_its_loop_in_seconds(
         "cooldown": 5.0,
     }
     assert StrategyStep(do="strategy", name="ds2", window="30s").loop() == {"window": 30.0}
+
+
+def test_the_live_defaults_file_is_named_once_and_exists() -> None:
+    """Review 35 F12: the file the live session starts from and the one the help and the form name are one."""
+    from scaletui.config.models import LIVE_EXPERIMENT
+    from scaletui.scaling.loop_settings import LIVE_DEFAULTS
+
+    assert f"conf/{LIVE_EXPERIMENT}" == LIVE_DEFAULTS
+    assert (ROOT / LIVE_DEFAULTS).is_file()
