@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
@@ -40,9 +41,11 @@ def format_duration(seconds: float) -> str:
 
 
 def human_duration(seconds: float) -> str:
-    """`9600` -> `2h40m`: what a person would write in the TOML (format_duration pads: `2h40m`, `20m00s`)."""
+    """`9600` -> `2h40m`, `90.5` -> `90.5s`: what a person would write in the TOML (format_duration pads: `2h40m`,
+    `20m00s`), and what `parse_duration` reads back as the same number, so a form field prefilled with it and sent
+    unchanged changes nothing."""
     if seconds != int(seconds):
-        return f"{seconds:g}s"
+        return f"{Decimal(repr(seconds)):f}s"  # the shortest digits that read back exactly, never an exponent
     rest = int(seconds)
     out = ""
     for unit, size in (("h", 3600), ("m", 60), ("s", 1)):

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from scaletui.config.models import StrategySpec
+from scaletui.config.units import human_duration
 from scaletui.engine.capabilities import Actuation, Capabilities, ScalingTarget, one_way_ms
 from scaletui.errors import UserError
 from scaletui.events import EventBus, Notice, StrategyChanged
@@ -89,11 +90,9 @@ class RunAutoscaler:
         )
         self._publish()
         self._warn_if_idle(strategy)
-        from scaletui.scaling.loop_settings import duration_text
-
         mode = "dry-run, " if spec.dry_run else ""
         return (
-            f"{strategy.name} ({mode}every {duration_text(spec.interval)} over a {duration_text(spec.window)} window)"
+            f"{strategy.name} ({mode}every {human_duration(spec.interval)} over a {human_duration(spec.window)} window)"
         )
 
     def choose(
@@ -140,10 +139,8 @@ class RunAutoscaler:
 
     def _loop_text(self, changed: dict[str, float]) -> str:
         """`interval 10s -> 5s, cooldown 20s -> 30s`."""
-        from scaletui.scaling.loop_settings import duration_text
-
         return ", ".join(
-            f"{k} {duration_text(getattr(self.spec, k))} -> {duration_text(v)}" for k, v in changed.items()
+            f"{k} {human_duration(getattr(self.spec, k))} -> {human_duration(v)}" for k, v in changed.items()
         )
 
     def _warn_if_idle(self, strategy: Strategy) -> None:

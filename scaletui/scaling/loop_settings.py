@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from scaletui.config.models import LIVE_EXPERIMENT, LOOP_KEYS, LOOP_LIMITS
-from scaletui.config.units import format_duration, parse_duration
+from scaletui.config.units import human_duration, parse_duration
 from scaletui.errors import ConfigError
 
 MEANING = {
@@ -42,20 +42,15 @@ def check_loop(raw: Mapping[str, Any]) -> dict[str, float]:
         except ValueError:
             seconds = -1.0
         if not low <= seconds <= high:
-            typed = duration_text(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+            typed = human_duration(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
             raise ConfigError(
-                f"{key}={typed}: {MEANING[key]} takes a duration from {duration_text(low)} to {duration_text(high)}, "
+                f"{key}={typed}: {MEANING[key]} takes a duration from {human_duration(low)} to {human_duration(high)}, "
                 "such as 5s, 30s or 2m."
             )
         out[key] = seconds
     return out
 
 
-def duration_text(seconds: float) -> str:
-    """`10s`, `2m00s`: a loop setting as it is typed."""
-    return format_duration(seconds) if seconds >= 60 else f"{seconds:g}s"
-
-
 def loop_text(values: Mapping[str, float]) -> str:
     """`interval=10s, window=10s, cooldown=20s`: the settings as the strategy form shows and takes them."""
-    return ", ".join(f"{key}={duration_text(values[key])}" for key in LOOP_KEYS if key in values)
+    return ", ".join(f"{key}={human_duration(values[key])}" for key in LOOP_KEYS if key in values)

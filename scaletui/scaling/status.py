@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from scaletui.scaling.loop_settings import duration_text
+from scaletui.config.units import human_duration
 from scaletui.scaling.params_text import params_text
 
 if TYPE_CHECKING:
@@ -40,8 +40,8 @@ def settings_text(spec: StrategySpec, params: Any) -> str:
     """The loop's settings and guard rails, then the strategy's own parameters as `key=value`: "every 10s over 10s,
     cooldown 20s, parallelism 1-8, up to 4 TMs; target_utilisation=0.7 ..."."""
     loop = (
-        f"every {duration_text(spec.interval)} over {duration_text(spec.window)}, "
-        f"cooldown {duration_text(spec.cooldown)}, "
+        f"every {human_duration(spec.interval)} over {human_duration(spec.window)}, "
+        f"cooldown {human_duration(spec.cooldown)}, "
         f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
     )
     values = params_text(params)

@@ -136,3 +136,21 @@ def test_the_live_defaults_file_is_named_once_and_exists() -> None:
 
     assert f"conf/{LIVE_EXPERIMENT}" == LIVE_DEFAULTS
     assert (ROOT / LIVE_DEFAULTS).is_file()
+
+
+@pytest.mark.parametrize("seconds", [90.5, 0.1, 3599.125, 66.00000000000001, 1e-05, 3600.0, 150.0])
+def test_a_loop_setting_shown_in_the_form_reads_back_as_the_same_number(seconds: float) -> None:
+    """Review 35 F9: the form prefilled 90.5 s as `1m30s` (a second formatter, rounding), so sending the form
+    unchanged set the interval to 90 s. The loop is shown with `human_duration`, which reads back exactly."""
+    from scaletui.config.units import human_duration
+    from scaletui.scaling.loop_settings import loop_text
+    from scaletui.tui.intents import inline_table
+
+    shown = loop_text({"interval": 90.5, "window": 10.0, "cooldown": seconds})
+    assert shown.startswith("interval=90.5s, window=10s, cooldown=")
+    assert check_loop(inline_table(shown, "loop settings", "")) == {
+        "interval": 90.5,
+        "window": 10.0,
+        "cooldown": seconds,
+    }
+    assert "e" not in human_duration(seconds)
