@@ -186,9 +186,10 @@ class LiveSession:
         return self.do(StrategyStep(do="strategy", name=name, params=params or {}, **check_loop(loop or {})))
 
     def loop_settings(self) -> dict[str, float]:
-        """The loop's interval, window and cooldown now (a strategy chosen next keeps them); {} with no cluster."""
+        """The loop's interval, window and cooldown now (a strategy chosen next keeps them); with no cluster, those
+        the session keeps for the next one ({} when it never ran)."""
         run = self.run
-        return run.autoscaler.loop() if run is not None else {}
+        return run.autoscaler.loop() if run is not None else self.ctx.store.read(lambda s: dict(s.strategy.loop))
 
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()
@@ -218,10 +219,21 @@ class LiveSession:
         the orchestration stage set up (then `s` attaches to its pods, k9s-style)."""
         return self.ctx.store.read(lambda s: s.reserved_platform())
 
+    def _kept_loop(self, kept: dict[str, float]) -> dict[str, float]:
+        """The session's loop settings, checked as a live change is: a hand-edited session file out of bounds
+        starts the loop on the defaults, and says so."""
+        from scaletui.scaling.loop_settings import LIVE_DEFAULTS, check_loop
+
+        try:
+            return check_loop(kept)
+        except ConfigError as e:
+            self.ctx.notice(f"The loop starts with {LIVE_DEFAULTS}'s settings: the session's do not fit ({e.message}).")
+            return {}
+
     def _prepare(self, platform_name: str) -> PreparedExperiment:
         """The job, load and loop settings (the [strategy] table's interval, window, cooldown and guard rails) of
-        LIVE_EXPERIMENT, on the chosen platform, with no end; the strategy, its parameters, the load and the pause
-        state the session had last time."""
+        LIVE_EXPERIMENT, on the chosen platform, with no end; the strategy, its parameters, the loop's settings, the
+        load and the pause state the session had last time."""
         from scaletui.scaling.registry import load_strategy
         from scaletui.workload.profiles import build_profile
 
@@ -238,11 +250,12 @@ class LiveSession:
         session = self.ctx.store.session
         saved = session.job.load_profile
         load = LoadSpec.model_validate(saved) if saved else template.load
-        strategy = template.strategy.model_copy(  # its loop and guard rails: the defaults the strategy form names
+        strategy = template.strategy.model_copy(  # its guard rails, and the loop's defaults the strategy form names
             update={
                 "name": session.strategy.name,
                 "dry_run": session.strategy.dry_run,
                 "params": session.strategy.params,
+                **self._kept_loop(session.strategy.loop),
             }
         )
         experiment = template.model_copy(

@@ -143,6 +143,7 @@ def _strategy(event: StrategyChanged) -> Callable[[Session], None]:
         s.strategy.name, s.strategy.paused, s.strategy.dry_run = event.name, event.paused, event.dry_run
         s.strategy.pause_reason = event.message if event.paused else ""
         s.strategy.params = dict(event.params)
+        s.strategy.loop = dict(event.loop)
 
     return change
 

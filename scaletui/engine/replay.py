@@ -86,7 +86,6 @@ class ReplayPlayer:
             next_decision_in=None,
             last_decision=last,
             settings=s.settings if s is not None else "",
-            loop=dict(s.loop) if s is not None else {},
         )
 
     def capacity(self) -> None:

@@ -180,7 +180,6 @@ class ScalingController:
                 acting=self._acting,
                 acting_for=self.clock.now() - self._acting_since if self._acting else None,
                 settings=self.settings(),
-                loop=self.spec.loop(),
             )
 
     def settings(self) -> str:

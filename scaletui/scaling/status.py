@@ -5,7 +5,7 @@ Apart from the loop so that a replay, which rebuilds a status from recorded even
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scaletui.config.units import human_duration
@@ -32,8 +32,6 @@ class ControllerStatus:
     """Seconds since that actuation began (a TaskManager pod can take minutes to start), None when idle."""
     settings: str = ""
     """The loop's and the strategy's parameters in one line ("every 10s over 10s, cooldown 20s, ...")."""
-    loop: dict[str, float] = field(default_factory=dict)
-    """The loop's interval, window and cooldown in seconds (empty when not known, in a replay)."""
 
 
 def settings_text(spec: StrategySpec, params: Any) -> str:

@@ -105,6 +105,9 @@ class StrategyRecord(_Model):
     name: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
+    loop: dict[str, float] = Field(default_factory=dict)
+    """The loop's interval, window and cooldown (seconds) as the last run left them, changed live or not: a restarted
+    cluster runs with them, as with `params`, over the live defaults' [strategy] table."""
     paused: bool = False
     pause_reason: str = ""
     """Why it is paused: the user, or the loop itself (the job failed over, a change by hand), which a restarted

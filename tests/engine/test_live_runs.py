@@ -173,6 +173,40 @@ def test_the_strategy_comes_back_with_the_cluster_after_a_reopen(fast_config: Ap
         second.close()
 
 
+def test_the_loop_settings_changed_live_come_back_with_the_cluster_and_after_a_reopen(fast_config: AppConfig) -> None:
+    """Review 35 F4: the session kept a strategy's parameters but not the loop's settings, so after `:strategy ds2
+    interval=90.5s` a restarted cluster or a reopened app ran every 10 s again, and the form opened on 10 s."""
+    kept = {"interval": 90.5, "window": 10.0, "cooldown": 30.0}
+    first = Engine(fast_config, "loop")
+    try:
+        first.live.start("simulator")
+        first.live.set_strategy("ds2", {}, {"interval": "90.5s", "cooldown": "30s"})
+        until(lambda: first.store.session.strategy.loop == kept, "the loop in the session")
+        first.live.stop()
+        assert first.live.loop_settings() == kept, "the form, with no cluster, opens on the kept values"
+        first.live.start("simulator")
+        status = first.live.strategy_status()
+        assert status is not None and status.settings.startswith("every 90.5s over 10s, cooldown 30s"), status
+        assert first.live.loop_settings() == kept
+    finally:
+        first.close()
+    second = Engine(fast_config, "loop")
+    try:
+        assert second.store.session.strategy.loop == kept
+        second.live.start("simulator")
+        assert second.live.loop_settings() == kept
+        second.live.stop()
+        second.store.update(lambda s: setattr(s.strategy, "loop", {"interval": 0.0}))
+        notices: list[Event] = []
+        second.bus.subscribe(notices.append, Notice)
+        second.live.start("simulator")
+        assert second.live.loop_settings() == {"interval": 10.0, "window": 10.0, "cooldown": 20.0}
+        said = [n.message for n in notices if isinstance(n, Notice) and "The loop starts with" in n.message]
+        assert said and "interval=0s: the time between decisions" in said[0], said
+    finally:
+        second.close()
+
+
 def test_a_pause_the_loop_made_itself_does_not_come_back_with_the_cluster(engine: Engine) -> None:
     """A pause the loop gave itself (here a TaskManager added by hand; a failover under a fault is another) was saved
     like the user's and came back with the next cluster as a bare "(paused)"; the user's pause still comes back."""

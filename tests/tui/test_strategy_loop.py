@@ -12,13 +12,13 @@ from textual.widgets import Static
 from scaletui.engine import Engine
 from scaletui.results.layout import EXPERIMENT
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
 from tests.tui.pilot import message, screen_text, wait_for
 
 
 def loop_now(engine: Engine) -> dict[str, float]:
-    status = engine.live.strategy_status()
-    return status.loop if status is not None else {}
+    return engine.live.loop_settings()
 
 
 async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_form(fast_sim_engine: Engine) -> None:
@@ -39,7 +39,7 @@ async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_for
         await wait_for(pilot, lambda: "every 5s over 10s, cooldown 30s" in " ".join(screen_text(app)), "the line")
 
         await command("strategy ds2 interval=0s")
-        said = "interval=0s: the time between decisions takes a duration from 1s to 1h00m"
+        said = "interval=0s: the time between decisions takes a duration from 1s to 1h"
         await wait_for(pilot, lambda: said in message(app), "the refusal of interval=0s")
         assert loop_now(engine)["interval"] == 5
 
@@ -64,3 +64,35 @@ async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_for
         timeline = tomllib.loads((Path(run.results_dir) / EXPERIMENT).read_text())["timeline"]
         loops = [(s.get("interval"), s.get("window"), s.get("cooldown")) for s in timeline if s["do"] == "strategy"]
         assert loops == [(5, None, 30), (5, 20, 30)], timeline
+
+
+async def test_the_form_sent_unchanged_keeps_the_loop_and_opens_on_it_after_a_restart(fast_sim_engine: Engine) -> None:
+    """Review 35 F9 and F4: the form prefilled an interval of 90.5 s as `1m30s`, so sending it unchanged set 90 s;
+    and after S then s the loop ran, and the form opened, on the defaults' 10 s."""
+    engine = fast_sim_engine
+    app = ScaletuiApp(engine)
+    kept = {"interval": 90.5, "window": 10, "cooldown": 30}
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
+        await pilot.press("colon", *"strategy ds2 interval=90.5s cooldown=30s", "enter")
+        await wait_for(pilot, lambda: loop_now(engine) == kept, ":strategy's interval")
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form")
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.values()["loop"] == "interval=90.5s, window=10s, cooldown=30s"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "Strategy ds2." in message(app), "the form's strategy")
+        assert "Loop:" not in message(app) and loop_now(engine) == kept, message(app)
+
+        await pilot.press("3", "S")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start again")
+        assert loop_now(engine) == kept
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form again")
+        assert isinstance(app.screen, FormScreen)
+        assert app.screen.values()["loop"] == "interval=90.5s, window=10s, cooldown=30s", "it opens on the kept loop"
