@@ -18,7 +18,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from scaletui.scaling.loop_settings import LIVE_DEFAULTS
 from scaletui.tui.actions import ACTIONS, SCOPE_TITLES, key_label, replay_refused_keys, works_in_replay
 
 KEY_WIDTH = 14
@@ -26,11 +25,6 @@ KEY_WIDTH = 14
 
 SECTIONS = (*SCOPE_TITLES, "dialogs", "commands")
 """What `:help` takes: the name of one of `help_sections`' groups."""
-
-LOOP_HELP = (
-    ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
-    f"its defaults and guard rails: [strategy] in {LIVE_DEFAULTS}"
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +68,13 @@ def help_sections(keymap: dict[str, str], replay: bool = False) -> list[HelpSect
     commands.add_row(
         Text(), Text("e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
     )
-    commands.add_row(Text(), Text(LOOP_HELP))
+    from scaletui.scaling.loop_settings import LIVE_DEFAULTS  # the config models load when the help opens, not before
+
+    loop_help = (
+        ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
+        f"its defaults and guard rails: [strategy] in {LIVE_DEFAULTS}"
+    )
+    commands.add_row(Text(), Text(loop_help))
     title = "Commands (:)  the same steps as an experiment file's timeline"
     sections.append(HelpSection("commands", title, commands))
     return sections
