@@ -162,8 +162,9 @@ class StrategyChanged(Event):
     """The overrides of its strategy file's parameters it runs with: the session keeps them, so a reopened app or a
     restarted cluster runs the strategy as it was tuned."""
     loop: dict[str, float] = field(default_factory=dict)
-    """The loop's interval, window and cooldown in seconds, changed live with `:strategy NAME interval=5s` or the
-    strategy form: the run's records and a replay show when."""
+    """The loop's settings (interval, window, cooldown, in seconds) changed in this run, with `:strategy NAME
+    interval=5s`, the strategy form or a timeline step: the session keeps them over the live defaults file's, whose
+    other values still reach a restarted cluster (an edit of the file too)."""
 
 
 @dataclass(frozen=True, kw_only=True)

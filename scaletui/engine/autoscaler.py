@@ -58,6 +58,8 @@ class RunAutoscaler:
         self.controller: ScalingController | None = None
         self.actuation: ActuationThread | None = None
         self.params: dict[str, object] = dict(spec.params)
+        self.loop_set: dict[str, float] = {}
+        """The loop's settings changed in this run (the session keeps them over the live defaults file's)."""
         """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
         self._by_hand = ""
         """The change by hand the actuation thread is making ("setting the TaskManagers to 3"), "" when none."""
@@ -107,12 +109,13 @@ class RunAutoscaler:
         changed = {k: v for k, v in values.items() if getattr(self.spec, k) != v}
         said = f" Loop: {self._loop_text(changed)}." if changed else ""
         tuned = self.spec.model_copy(update=changed)
+        self.loop_set.update(changed)
         if name == "none":
             self.spec = tuned
             self.controller = None
             self.bus.publish(
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off",
-                                loop=self.loop())
+                                loop=dict(self.loop_set))
             )  # fmt: skip
             return "Autoscaling off." + said
         spec = tuned.switched_to(name, params)
@@ -280,7 +283,7 @@ class RunAutoscaler:
                 StrategyChanged(
                     ts=self.caps.clock.now(), source="run", name=status.strategy, paused=status.paused,
                     dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
-                    params=dict(self.params), loop=self.loop(),
+                    params=dict(self.params), loop=dict(self.loop_set),
                 )
             )  # fmt: skip
 

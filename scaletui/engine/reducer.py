@@ -143,7 +143,7 @@ def _strategy(event: StrategyChanged) -> Callable[[Session], None]:
         s.strategy.name, s.strategy.paused, s.strategy.dry_run = event.name, event.paused, event.dry_run
         s.strategy.pause_reason = event.message if event.paused else ""
         s.strategy.params = dict(event.params)
-        s.strategy.loop = dict(event.loop)
+        s.strategy.loop.update(event.loop)  # what was changed live, then or before; the file keeps the rest
 
     return change
 

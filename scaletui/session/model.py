@@ -106,8 +106,8 @@ class StrategyRecord(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
     loop: dict[str, float] = Field(default_factory=dict)
-    """The loop's interval, window and cooldown (seconds) as the last run left them, changed live or not: a restarted
-    cluster runs with them, as with `params`, over the live defaults' [strategy] table."""
+    """The loop's settings (seconds) changed live, as with `params`: a restarted cluster runs with them over the live
+    defaults' [strategy] table, which gives the rest (an edit of the file reaches the settings never changed)."""
     paused: bool = False
     pause_reason: str = ""
     """Why it is paused: the user, or the loop itself (the job failed over, a change by hand), which a restarted
