@@ -58,9 +58,9 @@ class RunAutoscaler:
         self.controller: ScalingController | None = None
         self.actuation: ActuationThread | None = None
         self.params: dict[str, object] = dict(spec.params)
+        """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
         self.loop_set: dict[str, float] = {}
         """The loop's settings changed in this run (the session keeps them over the live defaults file's)."""
-        """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
         self._by_hand = ""
         """The change by hand the actuation thread is making ("setting the TaskManagers to 3"), "" when none."""
         if not caps.virtual_time:
