@@ -174,6 +174,8 @@ def _run(event: RunChanged, headless: bool = False) -> Callable[[Session], None]
             )
             s.runs.append(record)
         record.status = event.status
+        if event.backend != "none":
+            record.backend = event.backend
         if event.ended_at is not None:
             record.ended_at = event.ended_at
         if event.summary:

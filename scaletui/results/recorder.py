@@ -54,6 +54,7 @@ from scaletui.results.records import (
     node_rows,
     retime,
 )
+from scaletui.results.run_facts import last_metrics_row
 from scaletui.results.versions import collect_versions
 
 log = logging.getLogger(__name__)
@@ -285,20 +286,9 @@ class RunRecorder:
 
 
 def _last_sample_ts(run_dir: Path) -> float | None:
-    """The `ts` of the last whole row of metrics.csv (a killed process may have torn the very last one)."""
-    path = run_dir / layout.METRICS_CSV
-    try:
-        with path.open("rb") as f:
-            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
-            lines = f.read().decode("utf-8", "replace").splitlines()
-    except OSError:
-        return None
-    for line in reversed(lines[1:] if len(lines) > 1 else lines):
-        try:
-            return float(line.split(",", 1)[0])
-        except ValueError:
-            continue
-    return None
+    """The `ts` of the last whole row of metrics.csv."""
+    row = last_metrics_row(run_dir)
+    return float(row[0]) if row is not None else None
 
 
 def close_interrupted(run_dir: Path | str) -> float | None:

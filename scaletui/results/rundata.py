@@ -23,6 +23,7 @@ from scaletui.config.units import format_duration, parse_duration
 from scaletui.errors import ConfigError
 from scaletui.results import layout
 from scaletui.results.records import is_operator
+from scaletui.results.run_facts import strategy_switches
 
 log = logging.getLogger(__name__)
 FAULT_ENDS = ("reverted", "expired", "failed", "cleaned")
@@ -129,15 +130,9 @@ class RunData:
     def strategy(self) -> str:
         """The strategy the run began with, then each one its timeline switched to (a live session's `a` presses):
         "none, transscale from 1m38s"."""
-        spec = self.experiment.get("strategy", {})
-        current = str(spec.get("name", "none")) if isinstance(spec, dict) else "none"
-        parts = [current]
-        timeline = self.experiment.get("timeline", [])
-        for step in timeline if isinstance(timeline, list) else []:
-            if isinstance(step, dict) and step.get("do") == "strategy" and step.get("name", current) != current:
-                current = str(step["name"])
-                parts.append(f"{current} from {_when(step.get('at', 0))}")
-        return ", ".join(parts)
+        return ", ".join(
+            name if at is None else f"{name} from {_when(at)}" for name, at in strategy_switches(self.experiment)
+        )
 
     @property
     def start(self) -> float:

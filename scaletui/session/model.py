@@ -139,6 +139,8 @@ class RunRecord(_Model):
     """An open-ended run: what was done by hand in the app, recorded like an experiment."""
     headless: bool = False
     """Run with no app behind it (`--script`): listed with the others, but the app's plots do not reopen on it."""
+    backend: Literal["", "local", "kubernetes", "simulator"] = ""
+    """What the run's job ran on, once it opened one: the history marks a simulated run's length as simulated."""
 
 
 class UiState(_Model):

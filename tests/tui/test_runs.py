@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -14,9 +15,10 @@ from scaletui.session.model import RunRecord
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.run_summary import RunSummaryScreen
-from scaletui.tui.screens.runs import RunsScreen
+from scaletui.tui.screens.runs import COLUMNS, MARK, RunsScreen, length_cell, run_row, started_cell
+from scaletui.tui.screens.text import TextScreen
 from scaletui.tui.widgets.filter_table import FilterTable
-from tests.tui.pilot import wait_for
+from tests.tui.pilot import message, screen_text, wait_for
 
 SHORT = """
 [experiment]
@@ -76,6 +78,25 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
         await wait_for(
             pilot, lambda: [r.status for r in engine.store.session.runs] == ["done", "done"], "the rerun", 120
         )
+        # both runs listed with their job's simulated length and their strategy, then marked and compared
+        table = app.screen.query_one(FilterTable)
+        length, strategy = COLUMNS.index("Length"), COLUMNS.index("Strategy")
+
+        def listed() -> list[tuple[str, str]]:
+            return [(str(cells[length]), str(cells[strategy])) for _, cells in table.rows]
+
+        await wait_for(pilot, lambda: listed() == [("10m00s sim", "ds2")] * 2, "both runs listed as ended")
+        await pilot.press("c")
+        assert "Mark two runs or more" in message(app)
+        await pilot.press("home", "space", "down", "space")
+        assert all(str(cells[COLUMNS.index("Run")]).startswith(MARK) for _, cells in table.rows)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", 60)
+        compared = sorted((Path(engine.store.session.runs[0].results_dir).parent).glob("compare-*/compare.md"))
+        assert len(compared) == 1, "compare.md is kept beside the runs"
+        text = compared[0].read_text()
+        assert "# Comparison" in text and all(Path(r.results_dir).name in text for r in engine.store.session.runs)
+        await wait_for(pilot, lambda: "# Comparison" in "\n".join(screen_text(app)), "compare.md on screen")
     first, second = engine.store.session.runs
     assert (Path(second.results_dir) / "experiment.toml").read_text() == SHORT
     assert Path(first.results_dir).parent == Path(second.results_dir).parent
@@ -121,14 +142,15 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
         table = app.screen.query_one(FilterTable)
         assert table.table.virtual_size.width <= table.table.scrollable_content_region.width, "a column is cut"
         shown = {key: [str(c) for c in cells] for key, cells in table.rows}
-        assert len({(cells[4], cells[5]) for cells in shown.values()}) == len(shown), "two rows read the same"
+        name, run_id, status, slo = (COLUMNS.index(c) for c in ("Experiment", "Run", "Status", "SLO"))
+        assert len({(cells[name], cells[run_id]) for cells in shown.values()}) == len(shown), "two rows read the same"
         assert len(shown) == len(runs)
-        assert shown["20261207T011202Z-sim-timeline-2"][5] == "011202Z-2"
-        assert shown["20261207T011214Z-sim-demand-scalability-900-p2"][4].startswith("scalability 900/p2 sim-")
+        assert shown["20261207T011202Z-sim-timeline-2"][run_id] == "011202Z-2"
+        assert shown["20261207T011214Z-sim-demand-scalability-900-p2"][name].startswith("scalability 900/p2")
         long = shown["20261207T011206Z-" + "x" * 40]
-        assert long[4].endswith("…") and long[5] == "011206Z"
+        assert long[name].endswith("…") and long[run_id] == "011206Z"
         # a trial that ran to its end and missed the SLO is not a run that broke
-        statuses = {key: (cells[1], cells[3]) for key, cells in shown.items()}
+        statuses = {key: (cells[status], cells[slo]) for key, cells in shown.items()}
         assert statuses["20261207T011214Z-sim-demand-scalability-900-p1"] == ("done", "FAIL")
         assert statuses["20261207T011206Z-" + "x" * 40] == ("failed", "FAIL")
         assert statuses["20261207T011205Z-sim-timeline"] == ("interrupted", "?"), "read as 'no SLO'"
@@ -141,3 +163,25 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
         hint = str(app.screen.query_one("#runs-state", Static).render())
         assert "3 scalability trial(s)" in hint and "/!scalability" in hint
         assert "SLO ?: not judged, the run did not reach its end." in hint
+
+
+def test_length_is_the_jobs_own_and_a_simulated_one_says_so(tmp_path: Path) -> None:
+    """Review 34 F25: the history's time column was wall time, so a simulated hour read `8s`."""
+    run = record(tmp_path, "20261207T011202Z-sim-hour", "sim-hour", "done", True, "done")
+    rows = "ts,t_s,operator\n1796605923.0,1.0,source\n1796609522.0,3600.0,source\n"
+    (Path(run.results_dir) / "metrics.csv").write_text(rows)
+    (Path(run.results_dir) / "experiment.toml").write_text(
+        '[strategy]\nname = "none"\n[[timeline]]\nat = "5m"\ndo = "strategy"\nname = "ds2"\n'
+    )
+    assert length_cell(run.model_copy(update={"backend": "simulator"})) == "1h00m sim"
+    assert length_cell(run.model_copy(update={"backend": "local"})) == "1h00m"
+    assert run_row(run)[1][COLUMNS.index("Strategy")] == "none→ds2"
+    bare = record(tmp_path, "20261207T011203Z-broke", "broke", "failed", None, "failed")
+    assert length_cell(bare) == "2s", "no sample recorded: the wall time from start to end"
+    assert run_row(bare)[1][COLUMNS.index("Strategy")] == "-"
+
+
+def test_started_shows_the_time_of_a_recent_run_and_the_date_of_an_older_one() -> None:
+    at = 1796605922.0
+    assert started_cell(at, at + 3600) == time.strftime("%H:%M", time.localtime(at))
+    assert started_cell(at, at + 2 * 86400) == time.strftime("%m-%d", time.localtime(at))

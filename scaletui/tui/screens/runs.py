@@ -1,10 +1,11 @@
 """Run history (`R` or `:runs`): past runs of the session, their summary and plots, and a key to run again.
 
 Enter opens a run; `v` replays it through the panes; `e` starts the same experiment file again; `n` starts one
-from conf/experiments/; `x` cancels the experiment in progress; Esc (or a pane key, `:` or the palette) goes back.
-Results are read from each run's directory, as `scaletui report` reads them. What is running and the last message
-are two lines, so the refresh of the first never blanks the second; the message line is the panes' (a `:` command
-typed here is answered on it).
+from conf/experiments/; `x` cancels the experiment in progress; space marks runs and `c` compares them (as
+`scaletui compare` does); Esc (or a pane key, `:` or the palette) goes back. Results are read from each run's
+directory, as `scaletui report` reads them; Length is the job's own length, in simulated time for a simulated run.
+What is running and the last message are two lines, so the refresh of the first never blanks the second; the message
+line is the panes' (a `:` command typed here is answered on it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from textual.widgets import Footer, Static
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
 from scaletui.results.layout import RUN_META, parse_trial_name, short_run_id
+from scaletui.results.run_facts import job_length, strategies_ran
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
@@ -35,9 +37,14 @@ if TYPE_CHECKING:
 EMPTY = "No run yet in this session. Press n to start an experiment from conf/experiments/."
 
 
-COLUMNS = ("Started", "Status", "Took", "SLO", "Experiment", "Run")
-EXPERIMENT = COLUMNS.index("Experiment")
-MIN_EXPERIMENT = 12
+COLUMNS = ("Started", "Status", "Length", "SLO", "Strategy", "Experiment", "Run")
+MARK = "● "
+"""Before the Run id of a run marked for `c`."""
+RECENT_S = 86400.0
+"""A run started within this long shows its time in Started, an older one its date: five characters either way, so
+80 columns keep room for the experiment's name (the Run id holds the time of day, the summary the whole date)."""
+SHRINKING = ((COLUMNS.index("Strategy"), 10), (COLUMNS.index("Experiment"), 12))
+"""The columns cut (with …) to fit the width, in that order, each down to its minimum."""
 
 
 def shorten(text: str, width: int) -> str:
@@ -45,18 +52,18 @@ def shorten(text: str, width: int) -> str:
 
 
 def fit(rows: list[Row], width: int) -> list[Row]:
-    """Cut the experiment names (with …) so every row fits `width` columns, Run included: each column takes its
-    widest cell and 2 of padding, the vertical scrollbar 2."""
+    """Cut the strategy, then the experiment names (with …) so every row fits `width` columns, Run included: each
+    column takes its widest cell and 2 of padding, the vertical scrollbar 2."""
     if not rows:
         return rows
-    others = sum(
-        max(len(COLUMNS[i]), *(len(str(cells[i])) for _, cells in rows)) + 2
-        for i in range(len(COLUMNS))
-        if i != EXPERIMENT
-    )
-    room = max(MIN_EXPERIMENT, width - others - 2 - 2)
+    widths = [max(len(COLUMNS[i]), *(len(str(cells[i])) for _, cells in rows)) for i in range(len(COLUMNS))]
+    over = sum(w + 2 for w in widths) + 2 - width
+    for column, least in SHRINKING:
+        cut = min(max(0, over), max(0, widths[column] - least))
+        widths[column] -= cut
+        over -= cut
     return [
-        (key, [*cells[:EXPERIMENT], shorten(str(cells[EXPERIMENT]), room), *cells[EXPERIMENT + 1 :]])
+        (key, [shorten(str(cell), widths[i]) if i in dict(SHRINKING) else cell for i, cell in enumerate(cells)])
         for key, cells in rows
     ]
 
@@ -102,11 +109,34 @@ def slo_cell(summary: dict[str, object]) -> str:
     return NOT_JUDGED if summary.get("not_judged") else "-"
 
 
-def run_row(run: RunRecord) -> Row:
-    took = format_duration(run.ended_at - run.started_at) if run.ended_at else "running"
-    when = time.strftime("%m-%d %H:%M", time.localtime(run.started_at))
+@lru_cache(maxsize=1024)
+def ended_run_facts(results_dir: str) -> tuple[float | None, str]:
+    """An ended run's job length and strategies: its files no longer change, so they are read once."""
+    return job_length(results_dir), strategies_ran(results_dir)
+
+
+def length_cell(run: RunRecord) -> str:
+    """The job's length in the run's own clock ("1h00m sim" for a simulated hour the machine ran in seconds); the
+    wall time from start to end for a run that recorded no sample."""
+    if not run.ended_at:
+        return "running"
+    length = ended_run_facts(run.results_dir)[0] if run.results_dir else None
+    if length is None:
+        return format_duration(run.ended_at - run.started_at)
+    return format_duration(length) + (" sim" if run.backend == "simulator" else "")
+
+
+def started_cell(started_at: float, now: float) -> str:
+    return time.strftime("%H:%M" if 0 <= now - started_at < RECENT_S else "%m-%d", time.localtime(started_at))
+
+
+def run_row(run: RunRecord, marked: bool = False, now: float | None = None) -> Row:
+    when = started_cell(run.started_at, time.time() if now is None else now)
     slo = slo_cell(run.summary)
-    return run.id, [when, shown_status(run), took, slo, experiment_label(run.experiment), short_id(run)]
+    strategy = ended_run_facts(run.results_dir)[1] if run.ended_at and run.results_dir else ""
+    strategy = strategy or (strategies_ran(run.results_dir) if run.results_dir else "") or "-"
+    run_id = MARK + short_id(run) if marked else short_id(run)
+    return run.id, [when, shown_status(run), length_cell(run), slo, strategy, experiment_label(run.experiment), run_id]
 
 
 def experiment_file_of(run: RunRecord) -> Path:
@@ -127,6 +157,8 @@ class RunsScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self.keymap = keymap or {}
+        self.marked: set[str] = set()
+        """The ids of the runs marked for `c` (compare)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -145,7 +177,9 @@ class RunsScreen(Screen[None]):
         if not self.is_attached:  # the timer can fire while the app exits and the table is gone
             return
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
-        self.query_one(FilterTable).set_rows(fit([run_row(r) for r in runs], self.size.width or 80))
+        now = time.time()
+        rows = [run_row(r, r.id in self.marked, now) for r in runs]
+        self.query_one(FilterTable).set_rows(fit(rows, self.size.width or 80))
         launcher = self.engine.experiments
         current = launcher.current.name if launcher.current is not None else ""
         trials = sum(1 for r in runs if parse_trial_name(r.experiment) is not None)
@@ -232,6 +266,45 @@ class RunsScreen(Screen[None]):
         self.app.push_screen(
             FormScreen("Start an experiment", [FormField("file", "Experiment", files[0], tuple(files))]), done
         )
+
+    def action_mark_run(self) -> None:
+        run = self._selected()
+        if run is None:
+            self.say("Select a run first.")
+            return
+        self.marked ^= {run.id}
+        self.refresh_runs()
+        count = len(self.marked)
+        self.say(f"{count} run(s) marked: c compares them." if count >= 2 else f"{count} run(s) marked.")
+
+    def action_compare_runs(self) -> None:
+        """The marked runs side by side (with one marked, it and the selected run), the earliest as A, written as
+        `scaletui compare` writes them: compare.md and overlay plots beside the runs."""
+        chosen = set(self.marked)
+        selected = self._selected()
+        if len(chosen) == 1 and selected is not None:
+            chosen.add(selected.id)
+        runs = sorted((r for r in self.engine.store.session.runs if r.id in chosen), key=lambda r: r.started_at)
+        if len(runs) < 2:
+            self.say("Mark two runs or more with space, then c compares them.")
+            return
+        running = [short_id(r) for r in runs if r.status == "running"]
+        if running:
+            self.say(f"Run {', '.join(running)} is still running: compare it once it has ended.", True)
+            return
+        self.say(f"Comparing {len(runs)} runs…")
+        self.run_worker(lambda: self._compare(runs), thread=True, name="comparing", exit_on_error=False)
+
+    def _compare(self, runs: list[RunRecord]) -> None:
+        from scaletui.results.compare import compare_runs
+        from scaletui.tui.screens.text import TextScreen
+
+        done = compare_runs([r.results_dir for r in runs])
+        text = done.markdown.read_text(encoding="utf-8")
+        title = f"Comparison of {', '.join(short_id(r) for r in runs)}: {done.markdown}"
+        self.app.call_from_thread(self.app.push_screen, TextScreen(title, lambda: text))
+        said = f"Compared {len(runs)} runs: {done.markdown} and {len(done.plots)} plot(s)."
+        self.app.call_from_thread(self.say, said)
 
     def action_cancel_run(self) -> None:
         self.run_worker(self.engine.experiments.cancel, thread=True, name="cancelling", exit_on_error=False)
