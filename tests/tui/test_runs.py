@@ -175,6 +175,7 @@ def test_length_is_the_jobs_own_and_a_simulated_one_says_so(tmp_path: Path) -> N
     )
     assert length_cell(run.model_copy(update={"backend": "simulator"})) == "1h00m sim"
     assert length_cell(run.model_copy(update={"backend": "local"})) == "1h00m"
+    assert length_cell(run) == "1h00m sim", "recorded without its backend: an hour in 2 s was simulated"
     assert run_row(run)[1][COLUMNS.index("Strategy")] == "none→ds2"
     bare = record(tmp_path, "20261207T011203Z-broke", "broke", "failed", None, "failed")
     assert length_cell(bare) == "2s", "no sample recorded: the wall time from start to end"

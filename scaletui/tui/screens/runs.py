@@ -123,7 +123,10 @@ def length_cell(run: RunRecord) -> str:
     length = ended_run_facts(run.results_dir)[0] if run.results_dir else None
     if length is None:
         return format_duration(run.ended_at - run.started_at)
-    return format_duration(length) + (" sim" if run.backend == "simulator" else "")
+    wall = run.ended_at - run.started_at
+    # a session recorded before runs kept their backend: only a simulated job runs longer than the machine took
+    simulated = run.backend == "simulator" or (not run.backend and length > 1.5 * wall + 10)
+    return format_duration(length) + (" sim" if simulated else "")
 
 
 def started_cell(started_at: float, now: float) -> str:
