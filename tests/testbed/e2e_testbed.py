@@ -32,10 +32,10 @@ LAUNCH = (
     "from scaletui.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
-STEP_AT, FAULT_AT, FAULT_FOR, DURATION = 15.0, 40.0, 20.0, 90.0
+STEP_AT, FAULT_AT, FAULT_FOR, DURATION = 12.0, 32.0, 16.0, 72.0
 """The load step, the NetworkChaos delay and the run's length, in seconds from the run's start. The scale-up starts a
 few seconds after the step and its TaskManager pod took 15-25 s to register on a loaded 2-core machine, so the fault
-is due while it may still run, and the run leaves 30 s after the fault's expiry for the scale-up to have ended and
+is due while it may still run, and the run leaves 24 s after the fault's expiry for the scale-up to have ended and
 been sampled at its new parallelism."""
 FAULT_LATE_S = 5.0
 """How late the fault may fire: a timeline step is applied at the loop's next second, and the fault's Chaos Mesh

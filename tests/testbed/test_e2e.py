@@ -1,7 +1,7 @@
 """The testbed e2e (issue 14). Every window it checks is read from what the run recorded (the step where the rate
 service got it, the fault from its `injected` to its `expired` entry in faults.jsonl, the run's end in run.json), and a
 fault that fires late or is reverted at the run's end before it expired fails with the scale-up's timeline. The
-fault is due at 40 s of a 90 s run, when the scale-up may still be starting its TaskManager pod; every wait has a
+fault is due at 32 s of a 72 s run, when the scale-up may still be starting its TaskManager pod; every wait has a
 deadline. The stand-in raises a starting TaskManager pod's CPU priority until it registers: a testbed pod has its
 node's CPUs, a pod here shares two loaded cores with the whole suite. Figures of each part are printed with -s.
 
@@ -14,8 +14,8 @@ JobManager and TaskManager processes as pods, Chaos Mesh resources enacted as re
 measured from real agent processes, a real VictoriaMetrics; tests/fakes/g5k.py: the Grid5000 REST API EnosLib and
 python-grid5000 talk to).
 
-What differs from a Grid5000 run, and only that, is overridden in a copy of the experiment file: shorter times (a 90 s
-run instead of 10 minutes, 80 s in part 3; a lower step; the expensive operator's 2 ms per record spent mostly
+What differs from a Grid5000 run, and only that, is overridden in a copy of the experiment file: shorter times (a 72 s
+run instead of 10 minutes, 70 s in part 3; a lower step; the expensive operator's 2 ms per record spent mostly
 waiting, `wait_ms`, rather than computing, so a slot saturates at the same rate on a loaded 2-core machine as on a
 Grid5000 node's own cores, without taking one of the two), at most 2 TaskManager pods,
 and no stages (the stand-in is the cluster the stages would have deployed; its kubeconfig is put where the orchestration
@@ -176,9 +176,9 @@ async def test_the_same_through_the_tui_by_keys(testbed: Testbed) -> None:
 
 def test_sigkill_mid_fault_then_restart_reattaches_cleans_up_and_survives_an_api_outage(testbed: Testbed) -> None:
     # the fault early (before the step), so scaletui dies while its resource is active and before any rescale; the
-    # restarted run's own delay fires on time too, and 80 s leave room for the outage after its expiry (at 28 s) and
+    # restarted run's own delay fires on time too, and 70 s leave room for the outage after its expiry (at 24 s) and
     # for fresh samples after the outage
-    times = {'at = "6m"': 'at = "8s"', 'duration = "10m"': 'duration = "80s"'}
+    times = {'at = "6m"': 'at = "8s"', 'duration = "10m"': 'duration = "70s"'}
     path = testbed.experiment("testbed-step-transscale", overridden(**times))
     job = testbed.job() if testbed.g5k.jobs else None
     killed = Scaletui(testbed, "--script", str(path))
@@ -201,7 +201,7 @@ def test_sigkill_mid_fault_then_restart_reattaches_cleans_up_and_survives_an_api
         )
         assert wait_for(lambda: testbed.chaos() == [], timeout=10)  # deleted before anything else
         assert wait_for(lambda: restarted.said(r"\[run\]"), timeout=240), restarted.out
-        # the API server goes away for 20 s mid-run: once the restarted run's own delay has expired (28 s in,
+        # the API server goes away for 20 s mid-run: once the restarted run's own delay has expired (24 s in,
         # the step made and the scale-up on its way)
         assert wait_for(lambda: restarted.said(r"\[fault \w+\] expired delay"), timeout=120), restarted.out
         outage_started = time.time()
