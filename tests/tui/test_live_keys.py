@@ -136,7 +136,7 @@ async def test_the_autoscalers_change_under_way_shows_in_the_status_bar(sim_engi
         await pilot.press("3", "s")
         await wait_for(pilot, lambda: sim_engine.live.is_open, "the cluster to start")
         sim_engine.live.set_load(LoadSpec.model_validate({"profile": "constant", "rate": 1400}))
-        sim_engine.live.set_strategy("threshold")
+        sim_engine.live.set_strategy("threshold", loop={"interval": 2.0, "window": 2.0, "cooldown": 2.0})
         await pilot.press("1")
         await wait_for(
             pilot,
