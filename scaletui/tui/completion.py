@@ -1,5 +1,7 @@
 """Tab on the `:` line: the command names first, then, after a command, the names its next word takes where they form
-a known set (the running job's operators, the strategies, the themes, the help's sections, fault kinds and targets).
+a known set (the running job's operators, the strategies, the themes, the help's sections, fault kinds and targets),
+then the `key=` names of its `key=value` words (a strategy's parameters and the loop's settings, a fault's parameters),
+read from what the line's parser checks them against, less the keys the line already gives.
 
 One Tab completes a word that has one candidate; with several it extends the word as far as they agree (else takes
 the first) and lists them; each further Tab takes the next (shift+Tab the previous). Typing starts afresh.
@@ -7,6 +9,7 @@ the first) and lists them; each further Tab takes the next (shift+Tab the previo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -51,7 +54,48 @@ ARGUMENTS: dict[str, tuple[Callable[[Names], Sequence[str]], ...]] = {
     "fault": (lambda _: KINDS, lambda n: (*n.instances, "role:jobmanager", "role:taskmanager")),
     "revert": (lambda n: (*n.faults, "all"),),
 }
-"""Per verb, the candidates of its first, second ... word; a word past these (a number, a duration) has none."""
+"""Per verb, the candidates of its first, second ... word; a word past these (a number, a duration) has none, or is a
+`key=value` word its KEYS name."""
+
+
+def _strategy_keys(args: Sequence[str]) -> Sequence[str]:
+    """The named strategy's parameters, the fields of its Params that parse_params checks, and the loop's settings,
+    which split_loop takes from the same words; none for a strategy the line cannot run."""
+    from scaletui.config.models import LOOP_KEYS
+    from scaletui.scaling.registry import STRATEGIES
+
+    name = args[0] if args else ""
+    own = STRATEGIES.get(name)
+    if own is None and name != "none":
+        return ()
+    return (*(f.name for f in dataclasses.fields(own.Params)), *LOOP_KEYS) if own is not None else LOOP_KEYS
+
+
+def _fault_keys(args: Sequence[str]) -> Sequence[str]:
+    """The kind's parameters as chaos/params.py validates them, its own before the target selection (mode, value),
+    less its main value when written bare before the duration (`100ms` of a delay is its latency_ms)."""
+    from scaletui.chaos.params import MODELS, own_fields
+    from scaletui.tui.intent_parser import UNIT_PARAMS
+
+    kind = args[0] if args else ""
+    if kind not in MODELS:
+        return ()
+    bare = [w for w in args[2:] if "=" not in w]
+    main = UNIT_PARAMS[kind][0] if kind in UNIT_PARAMS and len(bare) >= 2 else ""
+    return [key for key in (*own_fields(kind), *MODELS[kind].model_fields) if key != main]
+
+
+KEYS: dict[str, Callable[[Sequence[str]], Sequence[str]]] = {
+    "strategy": _strategy_keys,
+    "fault": _fault_keys,
+}
+"""Per verb that takes `key=value` words after its ARGUMENTS, the keys it takes given the words after the verb."""
+
+
+def _keys_left(keys: Sequence[str], args: Sequence[str]) -> list[str]:
+    """`key=` for each key the words do not give yet (a parameter may be typed with - for _)."""
+    given = {w.partition("=")[0].replace("-", "_") for w in args if "=" in w}
+    return [f"{key}=" for key in keys if key not in given]
 
 
 def candidates(line: str, names: Names) -> tuple[str, list[str]]:
@@ -66,9 +110,15 @@ def candidates(line: str, names: Names) -> tuple[str, list[str]]:
         options: Sequence[str] = [a.verb_word for a in ACTIONS if a.verb]
     else:
         action = by_verb(words[0])
-        sources = ARGUMENTS.get(action.verb_word, ()) if action is not None else ()
+        verb = action.verb_word if action is not None else ""
+        sources = ARGUMENTS.get(verb, ())
         at = len(words) - 1
-        options = sources[at](names) if at < len(sources) else ()
+        if at < len(sources):
+            options = sources[at](names)
+        elif verb in KEYS and "=" not in word:
+            options = _keys_left(KEYS[verb](words[1:]), words[1:])
+        else:
+            options = ()
     return prefix, [o for o in dict.fromkeys(options) if o.lower().startswith(word.lower())]
 
 
@@ -104,7 +154,7 @@ class Completer:
             word = value[len(self._prefix) :]
             common = os.path.commonprefix([o.lower() for o in found])
             if len(found) == 1:
-                done = Completion(self._prefix + found[0] + " ")
+                done = Completion(self._prefix + found[0] + ("" if found[0].endswith("=") else " "))
             elif not found:
                 done = Completion(value)
             elif len(common) > len(word):

@@ -1,17 +1,24 @@
 """Tab on the `:` line (review 34 F19): it completes the command names and then the names its words take (operators,
-strategies, themes, help sections), cycling through several and listing them; `:?` opens the help at its Commands."""
+strategies, themes, help sections), then the `key=` names of a strategy's and a fault's parameters, cycling through
+several and listing them; `:?` opens the help at its Commands."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from scaletui.chaos.params import MODELS
+from scaletui.config.models import LOOP_KEYS, StrategyStep
 from scaletui.engine import Engine
+from scaletui.scaling.registry import STRATEGIES
 from scaletui.session.model import OperatorRecord
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.completion import Completer, Names, candidates
+from scaletui.tui.intent_parser import parse
 from scaletui.tui.screens.command_line import CommandLineScreen
 from scaletui.tui.screens.help import HelpScreen
 from tests.tui.pilot import screen_text, wait_for
@@ -50,6 +57,44 @@ def test_tab_completes_one_extends_several_then_cycles_both_ways() -> None:
     extended = Completer().complete("theme ", Names(themes=("solar-dark", "solar-light")))
     assert (extended.value, extended.index) == ("theme solar-", -1), "as far as the candidates agree first"
     assert Completer().complete("rescale x", NAMES).value == "rescale x", "nothing to complete leaves the line"
+
+
+def test_after_a_strategy_or_a_fault_tab_offers_the_keys_its_parser_takes_and_the_line_lacks() -> None:
+    ds2 = [f.name for f in dataclasses.fields(STRATEGIES["ds2"].Params)]
+    assert candidates("strategy ds2 ", NAMES)[1] == [f"{k}=" for k in (*ds2, *LOOP_KEYS)]
+    assert "memory=" in candidates("strategy ds2 m", NAMES)[1]
+    left = candidates("strategy ds2 memory=10m catch-up=5s interval=5s ", NAMES)[1]
+    assert "memory=" not in left and "catch_up=" not in left and "interval=" not in left and "window=" in left
+    assert candidates("strategy none ", NAMES)[1] == [f"{k}=" for k in LOOP_KEYS], "no strategy: the loop's only"
+    assert candidates("strategy bogus ", NAMES)[1] == [], "a strategy the line refuses has no keys"
+    assert candidates("strategy ds2 memory=1", NAMES)[1] == [], "a value has no names"
+    assert candidates("strategy predictive ", NAMES)[1].count("cooldown=") == 1
+    delay = candidates("fault delay taskmanager-1 30s ", NAMES)[1]
+    assert set(delay) == {f"{k}=" for k in MODELS["delay"].model_fields} and delay[0] == "latency_ms="
+    assert "latency_ms=" not in candidates("fault delay taskmanager-1 100ms 30s ", NAMES)[1], "given bare"
+    assert candidates("fault delay taskmanager-1 30s jitter_ms=5 c", NAMES)[1] == ["correlation="]
+    assert Completer().complete("strategy ds2 mem", NAMES).value == "strategy ds2 memory=", "no space after ="
+
+
+async def test_tab_offers_the_parameters_of_the_strategy_on_the_line_and_cycles(engine: Engine) -> None:
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
+        await pilot.press("colon", *"strategy ds2 ", "tab")
+        line = app.screen.query_one(Input)
+        assert line.value == "strategy ds2 target_utilisation="
+        await pilot.press("tab", "tab")
+        assert line.value == "strategy ds2 catch_up="
+        await pilot.press("ctrl+u", *"strategy ds2 memory=10m mem", "tab")
+        assert line.value == "strategy ds2 memory=10m mem", "a key given once is not offered again"
+        await pilot.press("ctrl+u", *"strategy ds2 memory=10m m", "tab")
+        assert line.value == "strategy ds2 memory=10m min_busy_ms="
+        await pilot.press(*"20 inter", "tab")
+        assert line.value == "strategy ds2 memory=10m min_busy_ms=20 interval="
+        await pilot.press(*"5s")
+        step = parse(line.value).step
+        assert isinstance(step, StrategyStep), "the completed line reads as typed in full"
+        assert (step.params, step.interval) == ({"memory": "10m", "min_busy_ms": 20}, 5.0)
 
 
 async def test_tab_on_the_line_completes_from_the_session_and_lists_the_candidates(engine: Engine) -> None:

@@ -64,7 +64,10 @@ def help_sections(keymap: dict[str, str], replay: bool = False) -> list[HelpSect
         if a.verb:
             takes = f"{a.verb_args}  " if a.verb_args else ""  # the word is in the key column already
             commands.add_row(Text(f":{a.verb_word}"), Text(f"{takes}{a.palette or a.description}"))
-    commands.add_row(Text("Tab"), Text("completes a command, then its names (operators, strategies, themes, panes)"))
+    commands.add_row(
+        Text("Tab"),
+        Text("completes a command, then its names (operators, strategies, themes, panes) and parameters (key=)"),
+    )
     commands.add_row(
         Text(), Text("e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
     )
