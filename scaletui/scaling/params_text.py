@@ -1,5 +1,7 @@
-"""A strategy's parameters as a person writes them: `key=value` pairs, a duration as one (`memory=10m00s`, not 600),
-for the strategy line, and an example of them for the strategy form's hint."""
+"""A strategy's parameters as a person writes them: `key=value` pairs, a duration as one (`memory=10m`, not 600 nor
+`10m00s`), for the strategy line, and an example of them for the strategy form's hint. A duration is written by
+units.human_duration, which parse_duration reads back as the same seconds, so a value copied into the form or the `:`
+line sets what it shows."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from scaletui.config.units import format_duration
+from scaletui.config.units import human_duration
 
 
 def params_text(params: Any) -> str:
-    """`target_utilisation=0.7 catch_up=0s memory=10m00s` for a strategy's Params dataclass ("" for none)."""
+    """`target_utilisation=0.7 catch_up=0s memory=10m` for a strategy's Params dataclass ("" for none)."""
     if not dataclasses.is_dataclass(params):
         return ""
     return " ".join(f"{f.name}={param_text(getattr(params, f.name), f.metadata)}" for f in dataclasses.fields(params))
@@ -28,9 +30,9 @@ def params_example(params: Any, count: int = 2) -> str:
 
 def param_text(value: object, meta: Mapping[str, object]) -> str:
     if meta.get("duration") and isinstance(value, (int, float)):
-        return format_duration(value) if value >= 60 else f"{value:g}s"
+        return human_duration(value)
     if isinstance(value, float):
-        return f"{value:g}"
+        return str(int(value)) if value.is_integer() else repr(value)  # the shortest digits that read back as it
     if isinstance(value, (list, tuple)):
         return ",".join(param_text(v, {}) for v in value)
     return str(value)

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.scaling.registry import create_strategy
 from scaletui.scaling.strategies.ds2 import Ds2Params, Ds2Strategy
@@ -264,7 +265,23 @@ def test_the_strategy_line_writes_durations_as_durations() -> None:
     from scaletui.scaling.params_text import params_example, params_text
 
     assert params_text(Ds2Params(memory=600.0, catch_up=20.0)) == (
-        "target_utilisation=1 min_busy_ms=20 catch_up=20s memory=10m00s"
+        "target_utilisation=1 min_busy_ms=20 catch_up=20s memory=10m"
     )
     assert params_example(Ds2Params()) == "target_utilisation = 1, min_busy_ms = 20"
     assert params_text(object()) == "" and params_example(object()) == ""
+
+
+@pytest.mark.parametrize(
+    ("seconds", "typed"),
+    [(0.0, "0s"), (1e-05, "0.00001s"), (90.0, "1m30s"), (90.5, "90.5s"), (600.0, "10m"), (7200.0, "2h")],
+)
+def test_a_duration_parameter_is_written_as_a_user_types_it(seconds: float, typed: str) -> None:
+    """`memory=10m`, `1m30s`, `2h` as in the experiment file, never `10m00s` nor a rounded or exponent form, and a
+    number in the shortest digits that read back as it (`:g` wrote 0.123456789 as 0.123457)."""
+    from scaletui.scaling.params_text import params_text
+
+    written = dict(
+        pair.split("=") for pair in params_text(Ds2Params(memory=seconds, target_utilisation=0.123456789)).split()
+    )
+    assert written["memory"] == typed and parse_duration(typed) == seconds
+    assert written["target_utilisation"] == "0.123456789"

@@ -7,13 +7,18 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
 from textual.widgets import Static
 
 from scaletui.engine import Engine
 from scaletui.results.layout import EXPERIMENT
+from scaletui.scaling.params_text import params_text
+from scaletui.scaling.registry import create_strategy
+from scaletui.scaling.strategies.ds2 import Ds2Params
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.screens.strategy_form import strategy_choice
 from tests.tui.pilot import message, screen_text, wait_for
 
 
@@ -96,3 +101,13 @@ async def test_the_form_sent_unchanged_keeps_the_loop_and_opens_on_it_after_a_re
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form again")
         assert isinstance(app.screen, FormScreen)
         assert app.screen.values()["loop"] == "interval=90.5s, window=10s, cooldown=30s", "it opens on the kept loop"
+
+
+@pytest.mark.parametrize("seconds", [0.0, 1e-05, 20.0, 90.0, 90.5, 600.0, 5400.25, 7200.0])
+def test_the_strategy_line_typed_into_the_form_sets_the_same_seconds(seconds: float, tmp_path: Path) -> None:
+    """The parameters as the strategy line shows them (`memory=1m30s`), typed into the form's parameters field, set
+    what the line showed: no padded (`10m00s`) or rounded form in between."""
+    shown = params_text(Ds2Params(memory=seconds, catch_up=seconds, target_utilisation=0.123456789))
+    choice = strategy_choice({"name": "ds2", "params": shown, "loop": ""}, tmp_path)
+    again = create_strategy("ds2", choice.params).params
+    assert (again.memory, again.catch_up, again.target_utilisation) == (seconds, seconds, 0.123456789), shown
