@@ -1,7 +1,7 @@
 """Tab on the `:` line: the command names first, then, after a command, the names its next word takes where they form
 a known set (the running job's operators, the strategies, the themes, the help's sections, fault kinds and targets),
-then the `key=` names of its `key=value` words (a strategy's parameters and the loop's settings, a fault's parameters),
-read from what the line's parser checks them against, less the keys the line already gives.
+then the `key=` names of its `key=value` words (a strategy's parameters and the loop's settings, a load profile's, a
+fault's), read from what the line's parser checks them against, less the keys the line already gives.
 
 One Tab completes a word that has one candidate; with several it extends the word as far as they agree (else takes
 the first) and lists them; each further Tab takes the next (shift+Tab the previous). Typing starts afresh.
@@ -85,8 +85,19 @@ def _fault_keys(args: Sequence[str]) -> Sequence[str]:
     return [key for key in (*own_fields(kind), *MODELS[kind].model_fields) if key != main]
 
 
+def _load_keys(args: Sequence[str]) -> Sequence[str]:
+    """The profile's PARAMETERS, less those written bare: a number is the rate, RATE@TIME a step (as `:load` reads
+    them)."""
+    from scaletui.workload.profiles import PARAMETERS
+
+    rest = args[1:]
+    bare = {"steps" if "@" in w else "rate" for w in rest if "@" in w or "=" not in w}
+    return [key for key in PARAMETERS.get(args[0] if args else "", ()) if key not in bare]
+
+
 KEYS: dict[str, Callable[[Sequence[str]], Sequence[str]]] = {
     "strategy": _strategy_keys,
+    "load": _load_keys,
     "fault": _fault_keys,
 }
 """Per verb that takes `key=value` words after its ARGUMENTS, the keys it takes given the words after the verb."""

@@ -1,7 +1,7 @@
 """The `:` line: a verb from the actions table and its words. Run intents become the engine's timeline steps, the same
 models an experiment file's `[[timeline]]` holds, so what is typed here could be written there (and is recorded so).
 
-`:rescale expensive 4`, `:taskmanagers 3`, `:load step 300 900@5m`, `:load sine rate=300 amplitude=200 period=2m`,
+`:rescale expensive 4`, `:taskmanagers 3`, `:load step 300 900@5m`, `:load sine mean=300 amplitude=200 period=2m`,
 `:fault delay taskmanager-1 100ms 30s`, `:fault loss role:taskmanager 5% 1m`,
 `:fault partition taskmanager-1 30s peers=taskmanager-2,jobmanager`, `:strategy ds2 target_utilisation=0.8`,
 `:pause`, `:resume`, `:dry-run off`, `:submit`, `:cancel-job`, `:revert f-0001`. Navigation verbs (`:pods`, `:theme

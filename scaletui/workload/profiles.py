@@ -136,6 +136,18 @@ class ReplayProfile:
 # --- building from an experiment's [load] table ----------------------------------------------------------------
 
 
+PARAMETERS: dict[str, tuple[str, ...]] = {
+    "constant": ("rate",),
+    "step": ("rate", "steps"),
+    "ramp": ("start", "end", "duration", "at"),
+    "sine": ("mean", "amplitude", "period", "phase"),
+    "spike": ("rate", "peak", "at", "duration", "every"),
+    "replay": ("file", "scale", "interpolate", "loop"),
+}
+"""Each profile's parameters besides `profile`, as `:load`'s Tab offers them: its builder reads these and no other
+(_Params.take checks), and a table holding one it did not read is refused."""
+
+
 class _Params:
     """Typed access to a profile's parameters; each error names `load.<key>` and the expectation."""
 
@@ -145,6 +157,12 @@ class _Params:
         self.base_dir = base_dir
         self.used: set[str] = set()
 
+    def take(self, key: str, default: Any = None) -> Any:
+        """The raw value of `key`, one of the profile's PARAMETERS, marked as read."""
+        assert key in PARAMETERS[self.profile], f"{key} is not among the {self.profile} profile's PARAMETERS"
+        self.used.add(key)
+        return self.raw.get(key, default)
+
     def fail(self, key: str, expected: str, got: Any = None) -> ConfigError:
         shown = f", got {got!r}" if got is not None else ""
         return ConfigError(
@@ -153,8 +171,7 @@ class _Params:
         )
 
     def rate(self, key: str, default: float | None = None) -> float:
-        self.used.add(key)
-        value = self.raw.get(key, default)
+        value = self.take(key, default)
         if value is None:
             raise self.fail(key, "a rate in records per second (it is required)")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or math.isinf(value):
@@ -162,15 +179,13 @@ class _Params:
         return float(value)
 
     def number(self, key: str, default: float) -> float:
-        self.used.add(key)
-        value = self.raw.get(key, default)
+        value = self.take(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(key, "a number", value)
         return float(value)
 
     def duration(self, key: str, default: float | None = None, positive: bool = False) -> float:
-        self.used.add(key)
-        value = self.raw.get(key, default)
+        value = self.take(key, default)
         if value is None:
             raise self.fail(key, 'a duration like 60, "90s" or "3m" (it is required)')
         try:
@@ -182,22 +197,19 @@ class _Params:
         return seconds
 
     def flag(self, key: str, default: bool) -> bool:
-        self.used.add(key)
-        value = self.raw.get(key, default)
+        value = self.take(key, default)
         if not isinstance(value, bool):
             raise self.fail(key, "true or false", value)
         return value
 
     def text(self, key: str) -> str:
-        self.used.add(key)
-        value = self.raw.get(key)
+        value = self.take(key)
         if not isinstance(value, str) or not value:
             raise self.fail(key, "a file path (it is required)", value)
         return value
 
     def steps(self) -> tuple[tuple[float, float], ...]:
-        self.used.add("steps")
-        value = self.raw.get("steps")
+        value = self.take("steps")
         if not isinstance(value, list) or not value:
             raise self.fail("steps", 'a list of [time, rate] pairs such as [["60s", 800], ["5m", 400]]', value)
         out: list[tuple[float, float]] = []
@@ -291,8 +303,7 @@ def _replay(p: _Params) -> LoadProfile:
     scale = p.number("scale", 1.0)
     if scale < 0:
         raise p.fail("scale", "a factor of 0 or more", scale)
-    interpolate = p.raw.get("interpolate", "linear")
-    p.used.add("interpolate")
+    interpolate = p.take("interpolate", "linear")
     if interpolate not in ("linear", "hold"):
         raise p.fail("interpolate", '"linear" or "hold"', interpolate)
     times, rates = read_trace(file)

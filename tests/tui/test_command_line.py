@@ -21,6 +21,7 @@ from scaletui.tui.completion import Completer, Names, candidates
 from scaletui.tui.intent_parser import parse
 from scaletui.tui.screens.command_line import CommandLineScreen
 from scaletui.tui.screens.help import HelpScreen
+from scaletui.workload.profiles import PARAMETERS
 from tests.tui.pilot import screen_text, wait_for
 
 NAMES = Names(operators=("source", "expensive", "sink"), strategies=("ds2", "threshold"), themes=("dark", "light"))
@@ -59,7 +60,7 @@ def test_tab_completes_one_extends_several_then_cycles_both_ways() -> None:
     assert Completer().complete("rescale x", NAMES).value == "rescale x", "nothing to complete leaves the line"
 
 
-def test_after_a_strategy_or_a_fault_tab_offers_the_keys_its_parser_takes_and_the_line_lacks() -> None:
+def test_after_a_strategy_a_load_or_a_fault_tab_offers_the_keys_its_parser_takes_and_the_line_lacks() -> None:
     ds2 = [f.name for f in dataclasses.fields(STRATEGIES["ds2"].Params)]
     assert candidates("strategy ds2 ", NAMES)[1] == [f"{k}=" for k in (*ds2, *LOOP_KEYS)]
     assert "memory=" in candidates("strategy ds2 m", NAMES)[1]
@@ -74,9 +75,13 @@ def test_after_a_strategy_or_a_fault_tab_offers_the_keys_its_parser_takes_and_th
     assert "latency_ms=" not in candidates("fault delay taskmanager-1 100ms 30s ", NAMES)[1], "given bare"
     assert candidates("fault delay taskmanager-1 30s jitter_ms=5 c", NAMES)[1] == ["correlation="]
     assert Completer().complete("strategy ds2 mem", NAMES).value == "strategy ds2 memory=", "no space after ="
+    assert candidates("load sine ", NAMES)[1] == [f"{k}=" for k in PARAMETERS["sine"]]
+    assert candidates("load step 300 ", NAMES)[1] == ["steps="], "a bare number is the rate"
+    assert candidates("load step 300 900@5m ", NAMES)[1] == [], "RATE@TIME words are the steps"
+    assert candidates("load replay file=trace.csv ", NAMES)[1] == ["scale=", "interpolate=", "loop="]
 
 
-async def test_tab_offers_the_parameters_of_the_strategy_on_the_line_and_cycles(engine: Engine) -> None:
+async def test_tab_offers_the_parameters_of_the_strategy_load_or_fault_on_the_line(engine: Engine) -> None:
     app = ScaletuiApp(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
@@ -95,6 +100,10 @@ async def test_tab_offers_the_parameters_of_the_strategy_on_the_line_and_cycles(
         step = parse(line.value).step
         assert isinstance(step, StrategyStep), "the completed line reads as typed in full"
         assert (step.params, step.interval) == ({"memory": "10m", "min_busy_ms": 20}, 5.0)
+        await pilot.press("ctrl+u", *"load sine ", "tab")
+        assert line.value == "load sine mean="
+        await pilot.press("ctrl+u", *"fault delay taskmanager-1 100ms 30s j", "tab")
+        assert line.value == "fault delay taskmanager-1 100ms 30s jitter_ms="
 
 
 async def test_tab_on_the_line_completes_from_the_session_and_lists_the_candidates(engine: Engine) -> None:

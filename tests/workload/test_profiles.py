@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from scaletui.config.models import LoadSpec
 from scaletui.errors import ConfigError
-from scaletui.workload.profiles import build_profile
+from scaletui.workload.profiles import BUILDERS, PARAMETERS, build_profile
 
 
 def build(profile: str, base_dir: Path | None = None, **params: object):
@@ -82,6 +82,25 @@ def test_missing_trace_file(tmp_path: Path) -> None:
 def test_bad_parameters_name_the_key(profile: str, params: dict, expected: str) -> None:
     with pytest.raises(ConfigError, match=expected):
         build(profile, **params)
+
+
+FULL = {
+    "constant": {"rate": 1},
+    "step": {"rate": 1, "steps": [["1m", 2]]},
+    "ramp": {"start": 1, "end": 2, "duration": "1m", "at": "10s"},
+    "sine": {"mean": 1, "amplitude": 1, "period": "1m", "phase": "5s"},
+    "spike": {"rate": 1, "peak": 2, "at": "10s", "duration": "5s", "every": "1m"},
+    "replay": {"file": "trace.csv", "scale": 2.0, "interpolate": "hold", "loop": True},
+}
+
+
+@pytest.mark.parametrize("profile", list(BUILDERS))
+def test_a_profile_takes_exactly_its_declared_parameters(profile: str, tmp_path: Path) -> None:
+    """PARAMETERS, what `:load PROFILE <Tab>` offers, is what the builder reads: a table of all of them builds (a
+    declared key never read would be refused as unknown; _Params.take refuses to read an undeclared one)."""
+    (tmp_path / "trace.csv").write_text("0,100\n10,200\n")
+    assert set(FULL[profile]) == set(PARAMETERS[profile])
+    build(profile, tmp_path, **FULL[profile])
 
 
 @given(
