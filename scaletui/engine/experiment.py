@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.context import EngineContext
 from scaletui.engine.prepare import PreparedExperiment
-from scaletui.engine.run import Run, RunPlan
+from scaletui.engine.run import Run
+from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import Cancelled, ConfigError, UserError
 from scaletui.events import ClusterChanged, ErrorEvent, Event, Progress, RunChanged
 

@@ -19,7 +19,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Literal
 
@@ -27,7 +26,6 @@ from scaletui.config.models import (
     CancelJobStep,
     DryRunStep,
     FaultStep,
-    JobSpec,
     LoadSpec,
     LoadStep,
     PauseStep,
@@ -42,6 +40,7 @@ from scaletui.config.models import (
 )
 from scaletui.engine.autoscaler import RunAutoscaler, failed, finished, taskmanager_faults
 from scaletui.engine.capabilities import Capabilities, unmet_need
+from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import ConfigError, JobError, UserError
 from scaletui.events import (
     ClusterChanged,
@@ -54,7 +53,6 @@ from scaletui.events import (
     StepTaken,
 )
 from scaletui.scaling.strategy import Strategy
-from scaletui.workload.profiles import LoadProfile
 
 if TYPE_CHECKING:
     from scaletui.engine.faults import FaultControl
@@ -67,25 +65,9 @@ AT_TOLERANCE_S = 0.01
 float rounding of that time on another run: steps are a second apart, so a hundredth is safe."""
 
 
-@dataclass(frozen=True)
-class RunPlan:
-    """What a run does, checked before it starts: the job, the load, the strategy and the timeline."""
-
-    name: str
-    duration: float | None
-    """None: open-ended (a live session), stopped by the user."""
-    job: JobSpec
-    load: LoadSpec
-    profile: LoadProfile
-    strategy: StrategySpec
-    initial_strategy: Strategy | None
-    steps: tuple[TimelineStep, ...] = ()
-    latency_every_s: float = 5.0
-    """On a simulated clock the loop measures the latency matrix itself, this often in simulated time."""
-    submit_job: bool = True
-    """Submit the job when the run begins (experiments); a live session waits for the user's key, and a timeline
-    with a submit step submits it then."""
-    instances_every_s: float = 2.0
+def step_failure(error: BaseException) -> tuple[str, str]:
+    """Why a step failed and what to do: a UserError's sentence and hint, any other error's text and no hint."""
+    return (error.message, error.hint) if isinstance(error, UserError) else (f"{error}.", "")
 
 
 class Run:
@@ -198,7 +180,7 @@ class Run:
 
     def _publish_step(self, step: TimelineStep, by: Literal["hand", "file"], began: float, done: Future[str]) -> None:
         error = done.exception()
-        said = done.result() if error is None else error.message if isinstance(error, UserError) else f"{error}."
+        said = done.result() if error is None else step_failure(error)[0]  # the record of the step needs no hint
         fields = step.model_dump(mode="json", exclude={"at"})
         self.bus.publish(StepTaken(ts=began, source="run", step=fields, by=by, ok=error is None, message=said))
 
@@ -329,7 +311,7 @@ class Run:
             return
         if not isinstance(error, UserError):
             log.error("timeline %s step failed", step.do, exc_info=error)
-        message, hint = (error.message, error.hint) if isinstance(error, UserError) else (f"{error}.", "")
+        message, hint = step_failure(error)
         said = f"Timeline {step.do} at {step.at:g}s: {message}"
         self.failed_steps.append((error.exit_code if isinstance(error, UserError) else 1, said))
         self.bus.publish(ErrorEvent(ts=self.clock.now(), source="run", message=said, hint=hint))

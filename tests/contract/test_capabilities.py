@@ -20,7 +20,8 @@ import pytest
 from scaletui.config.models import JobSpec, LoadSpec, PlatformFile, RescaleStep, StrategySpec, TimelineStep
 from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.faults import FaultControl
-from scaletui.engine.run import Run, RunPlan
+from scaletui.engine.run import Run
+from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import UserError
 from scaletui.events import Event, EventBus, LoadChanged, MetricsEvent
 from scaletui.scaling.strategy import Strategy

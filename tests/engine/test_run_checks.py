@@ -14,7 +14,8 @@ import pytest
 from scaletui.config.models import FaultStep, JobSpec, LoadSpec, PlatformFile, RescaleStep, StrategySpec
 from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.faults import FaultControl
-from scaletui.engine.run import Run, RunPlan
+from scaletui.engine.run import Run
+from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import ConfigError, UserError
 from scaletui.events import EventBus
 from scaletui.scaling.observation import Decision, Observation
@@ -25,6 +26,7 @@ from tests.recording import journal
 
 PLATFORM = PlatformFile.model_validate({"platform": {"name": "simulator", "type": "simulator"}})
 JOB = JobSpec(taskmanagers=2, slots_per_taskmanager=2, parallelism={"expensive": 1})
+OPERATORS = "source, parse, expensive, window, sink."
 
 
 class Hold(Strategy):
@@ -78,7 +80,7 @@ def test_a_rescale_of_an_unknown_operator_is_refused_before_the_autoscaler_pause
     status = run.strategy_status()
     assert status is not None and not status.paused, "a refused rescale paused the autoscaler"
     assert info.value.message == "The job has no operator named 'expensiv'."
-    assert info.value.hint == "Its operators: source, parse, expensive, window, sink."
+    assert info.value.hint == "Its operators: " + OPERATORS
     assert (
         run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2), "hand").result()
         == "expensive: 1 -> 2."
@@ -95,3 +97,30 @@ def test_a_plan_needing_what_the_platform_lacks_is_a_configuration_error(caps: C
     assert info.value.message == (
         "The plan's fault step at 120s needs fault injection, which the simulator platform lacks."
     )
+
+
+def test_a_failed_step_is_worded_by_one_helper_the_record_without_the_hint(caps: Capabilities, tmp_path: Path) -> None:
+    """Review 35 F20: the step's record (StepTaken) and the timeline's error (ErrorEvent) each worded a failure
+    themselves; `step_failure` words it once, the error keeping the hint and the record the sentence alone."""
+    from scaletui.config.models import StrategyStep
+    from scaletui.engine.run import step_failure
+    from scaletui.events import ErrorEvent, Event, StepTaken
+
+    assert step_failure(UserError("No such thing.", "Try another.")) == ("No such thing.", "Try another.")
+    assert step_failure(RuntimeError("disk full")) == ("disk full.", "")
+    typo = RescaleStep(at=0, do="rescale", operator="expensiv", parallelism=4)
+    run = make_run(caps, tmp_path, typo, StrategyStep(at=0, do="strategy", name="ds2"))
+    seen: list[Event] = []
+    run.bus.subscribe(seen.append)
+    run.begin()
+    run._apply_due(0.0)
+    errors = [(e.message, e.hint) for e in seen if isinstance(e, ErrorEvent)]
+    assert errors == [
+        ("Timeline rescale at 0s: The job has no operator named 'expensiv'.", "Its operators: " + OPERATORS),
+        ("Timeline strategy at 0s: no strategy is chosen here.", ""),
+    ]
+    records = [(e.step["do"], e.ok, e.message) for e in seen if isinstance(e, StepTaken)]
+    assert records == [
+        ("rescale", False, "The job has no operator named 'expensiv'."),
+        ("strategy", False, "no strategy is chosen here."),
+    ]

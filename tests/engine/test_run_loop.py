@@ -27,7 +27,8 @@ from scaletui.config.models import (
     TimelineStep,
 )
 from scaletui.engine.faults import FaultControl
-from scaletui.engine.run import Run, RunPlan
+from scaletui.engine.run import Run
+from scaletui.engine.run_plan import RunPlan
 from scaletui.events import ActuationEvent, DecisionEvent, Event, EventBus, FaultEvent, LoadChanged, Notice
 from scaletui.scaling.observation import Decision, Observation
 from scaletui.scaling.strategy import Strategy

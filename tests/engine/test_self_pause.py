@@ -19,7 +19,8 @@ from scaletui.config.models import JobSpec, LoadSpec, PlatformFile, StrategySpec
 from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.faults import FaultControl
 from scaletui.engine.reducer import SessionReducer
-from scaletui.engine.run import Run, RunPlan
+from scaletui.engine.run import Run
+from scaletui.engine.run_plan import RunPlan
 from scaletui.events import EventBus
 from scaletui.scaling.strategy import Strategy
 from scaletui.session.store import SessionStore
