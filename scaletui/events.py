@@ -162,9 +162,10 @@ class StrategyChanged(Event):
     """The overrides of its strategy file's parameters it runs with: the session keeps them, so a reopened app or a
     restarted cluster runs the strategy as it was tuned."""
     loop: dict[str, float] = field(default_factory=dict)
-    """The loop's settings (interval, window, cooldown, in seconds) changed in this run, with `:strategy NAME
-    interval=5s`, the strategy form or a timeline step: the session keeps them over the live defaults file's, whose
-    other values still reach a restarted cluster (an edit of the file too)."""
+    """The loop's settings changed in this run (interval, window, cooldown in seconds; the guard rails min_parallelism,
+    max_parallelism, max_taskmanagers, max_slots), with `:strategy NAME interval=5s max_parallelism=6`, the strategy
+    form or a timeline step: the session keeps them over the live defaults file's, whose other values still reach a
+    restarted cluster (an edit of the file too)."""
 
 
 @dataclass(frozen=True, kw_only=True)

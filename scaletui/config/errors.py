@@ -124,6 +124,8 @@ def from_validation(
     if first["type"] == "outside_run":
         loc, sentence = _outside_run(first, doc)
         line_key = "at"
+    elif first["type"] == "guard_conflict":  # StrategySpec's own check, its message the one a live change gets
+        sentence = f"{key}: {first['msg']}"
     elif first["type"] == "extra_forbidden":
         near = _suggestion(tuple(first["loc"]), errors)
         counted -= near is not None

@@ -7,6 +7,7 @@ own package when the engine builds them, before anything irreversible (the EnosL
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -160,10 +161,29 @@ class LoadSpec(BaseModel):
     profile: str = "constant"
 
 
-LOOP_LIMITS = {"interval": (1.0, 3600.0), "window": (1.0, 3600.0), "cooldown": (0.0, 3600.0)}
-"""The control loop's settings in seconds: it samples once a second, so it cannot decide more often, nor over less
-than one sample. Held in an experiment's [strategy] table here and when changed live (scaling/loop_settings.py)."""
+TIMING_LIMITS = {"interval": (1.0, 3600.0), "window": (1.0, 3600.0), "cooldown": (0.0, 3600.0)}
+"""The control loop's timing in seconds: it samples once a second, so it cannot decide more often, nor over less
+than one sample."""
+GUARD_LIMITS = {"min_parallelism": (1, 32768), "max_parallelism": (1, 32768), "max_taskmanagers": (1, 256),
+                "max_slots": (1, 16384)}  # fmt: skip
+"""The guard rails every decision is clamped to, in whole numbers: Flink's highest parallelism is 32768, and a step
+sets at most 256 TaskManagers (of at most 64 slots)."""
+LOOP_LIMITS = TIMING_LIMITS | GUARD_LIMITS
+"""The control loop's settings, its timing and its guard rails, with their bounds: held in an experiment's [strategy]
+table here and when changed live (scaling/loop_settings.py), with `guard_conflict` over them."""
 LOOP_KEYS = tuple(LOOP_LIMITS)
+
+
+def guard_conflict(values: Mapping[str, float]) -> str:
+    """Why the guard rails in `values` cannot all hold, "" when they can: the file's [strategy] table and a live
+    change are held to it alike."""
+    low, high = values.get("min_parallelism"), values.get("max_parallelism")
+    if low is not None and high is not None and low > high:
+        return (
+            f"min_parallelism={low:g} is above max_parallelism={high:g}: the autoscaler's parallelism bounds need "
+            "min_parallelism <= max_parallelism"
+        )
+    return ""
 
 
 class StrategySpec(Strict):
@@ -177,14 +197,22 @@ class StrategySpec(Strict):
     window: Duration = Field(10.0, ge=LOOP_LIMITS["window"][0], le=LOOP_LIMITS["window"][1])
     cooldown: Duration = Field(20.0, ge=LOOP_LIMITS["cooldown"][0], le=LOOP_LIMITS["cooldown"][1])
     dry_run: bool = False
-    min_parallelism: int = Field(1, ge=1)
-    max_parallelism: int = Field(8, ge=1)
-    max_taskmanagers: int = Field(4, ge=1)
-    max_slots: int = Field(16, ge=1)
+    min_parallelism: int = Field(1, ge=GUARD_LIMITS["min_parallelism"][0], le=GUARD_LIMITS["min_parallelism"][1])
+    max_parallelism: int = Field(8, ge=GUARD_LIMITS["max_parallelism"][0], le=GUARD_LIMITS["max_parallelism"][1])
+    max_taskmanagers: int = Field(4, ge=GUARD_LIMITS["max_taskmanagers"][0], le=GUARD_LIMITS["max_taskmanagers"][1])
+    max_slots: int = Field(16, ge=GUARD_LIMITS["max_slots"][0], le=GUARD_LIMITS["max_slots"][1])
+
+    @model_validator(mode="after")
+    def _guard_rails_agree(self) -> StrategySpec:
+        from pydantic_core import PydanticCustomError
+
+        if conflict := guard_conflict(self.loop()):
+            raise PydanticCustomError("guard_conflict", conflict)
+        return self
 
     def loop(self) -> dict[str, float]:
-        """The loop's interval, window and cooldown, in seconds."""
-        return {key: float(getattr(self, key)) for key in LOOP_KEYS}
+        """The loop's settings: its interval, window and cooldown in seconds, its guard rails as whole numbers."""
+        return {key: float(getattr(self, key)) if key in TIMING_LIMITS else getattr(self, key) for key in LOOP_KEYS}
 
     def params_for(self, name: str) -> dict[str, Any]:
         """What strategy `name`, chosen later in the run, takes of these params: all when they are its own or when
@@ -243,10 +271,14 @@ class StrategyStep(_Step):
     params: dict[str, Any] = Field(default_factory=dict)
     """Overrides of the strategy file's parameters, over the [strategy] table's."""
     interval: Duration | None = None
-    """The loop's settings from here on, over the [strategy] table's (unset: unchanged); the strategies chosen after
-    keep them. Checked against their bounds by `scaling/loop_settings.py`."""
+    """The loop's settings from here on, its timing and guard rails, over the [strategy] table's (unset: unchanged);
+    the strategies chosen after keep them. Checked against their bounds by `scaling/loop_settings.py`."""
     window: Duration | None = None
     cooldown: Duration | None = None
+    min_parallelism: int | None = None
+    max_parallelism: int | None = None
+    max_taskmanagers: int | None = None
+    max_slots: int | None = None
 
     def loop(self) -> dict[str, float]:
         """The loop settings this step changes."""

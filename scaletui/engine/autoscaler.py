@@ -60,7 +60,8 @@ class RunAutoscaler:
         self.params: dict[str, object] = dict(spec.params)
         """The running strategy's overrides of its file's parameters (the plan's, or those it was chosen with)."""
         self.loop_set: dict[str, float] = {}
-        """The loop's settings changed in this run (the session keeps them over the live defaults file's)."""
+        """The loop's settings (timing, guard rails) changed in this run: the session keeps them over the live
+        defaults file's."""
         self._by_hand = ""
         """The change by hand the actuation thread is making ("setting the TaskManagers to 3"), "" when none."""
         if not caps.virtual_time:
@@ -101,11 +102,12 @@ class RunAutoscaler:
         self, name: str, params: dict[str, object] | None = None, loop: Mapping[str, object] | None = None
     ) -> str:
         """Swap to strategy `name` (conf/strategies) with `params` over the plan's, start the controller if none
-        runs; "none" turns it off. `loop` (interval, window, cooldown) changes the loop's settings for this strategy
-        and those chosen after; nothing changes when any of it is refused."""
+        runs; "none" turns it off. `loop` (interval, window, cooldown, the guard rails) changes the loop's settings
+        for this strategy and those chosen after, checked with the running ones; nothing changes when any of it is
+        refused."""
         from scaletui.scaling.loop_settings import check_loop
 
-        values = check_loop(loop or {})
+        values = check_loop(loop or {}, self.spec.loop())
         changed = {k: v for k, v in values.items() if getattr(self.spec, k) != v}
         said = f" Loop: {self._loop_text(changed)}." if changed else ""
         tuned = self.spec.model_copy(update=changed)
@@ -137,13 +139,15 @@ class RunAutoscaler:
         return f"Strategy {name}." + said
 
     def loop(self) -> dict[str, float]:
-        """The loop's interval, window and cooldown now, in seconds."""
+        """The loop's settings now: interval, window and cooldown in seconds, and the guard rails."""
         return self.spec.loop()
 
     def _loop_text(self, changed: dict[str, float]) -> str:
-        """`interval 10s -> 5s, cooldown 20s -> 30s`."""
+        """`interval 10s -> 5s, max_parallelism 8 -> 6`."""
+        from scaletui.scaling.loop_settings import setting_text
+
         return ", ".join(
-            f"{k} {human_duration(getattr(self.spec, k))} -> {human_duration(v)}" for k, v in changed.items()
+            f"{k} {setting_text(k, getattr(self.spec, k))} -> {setting_text(k, v)}" for k, v in changed.items()
         )
 
     def _warn_if_idle(self, strategy: Strategy) -> None:

@@ -177,7 +177,8 @@ class LiveSession:
                     self._taskmanagers_asked = None
 
     def set_strategy(self, name: str, params: dict[str, Any] | None = None, loop: dict[str, Any] | None = None) -> str:
-        """Strategy `name` with `params` over its file's; `loop` sets the loop's interval, window or cooldown."""
+        """Strategy `name` with `params` over its file's; `loop` sets the loop's interval, window, cooldown or guard
+        rails (min_parallelism, max_parallelism, max_taskmanagers, max_slots)."""
         from scaletui.scaling.loop_settings import check_loop
         from scaletui.scaling.registry import strategy_names
 
@@ -186,8 +187,8 @@ class LiveSession:
         return self.do(StrategyStep(do="strategy", name=name, params=params or {}, **check_loop(loop or {})))
 
     def loop_settings(self) -> dict[str, float]:
-        """The loop's interval, window and cooldown now (a strategy chosen next keeps them); with no cluster, those
-        the session keeps for the next one ({} when it never ran)."""
+        """The loop's settings now, its timing and guard rails (a strategy chosen next keeps them); with no cluster,
+        those the session keeps for the next one ({} when none was changed)."""
         run = self.run
         return run.autoscaler.loop() if run is not None else self.ctx.store.read(lambda s: dict(s.strategy.loop))
 
@@ -219,13 +220,14 @@ class LiveSession:
         the orchestration stage set up (then `s` attaches to its pods, k9s-style)."""
         return self.ctx.store.read(lambda s: s.reserved_platform())
 
-    def _kept_loop(self, kept: dict[str, float]) -> dict[str, float]:
-        """The session's loop settings, checked as a live change is: a hand-edited session file out of bounds
-        starts the loop on the defaults, and says so."""
+    def _kept_loop(self, kept: dict[str, float], defaults: dict[str, float]) -> dict[str, float]:
+        """The session's loop settings, checked as a live change is, over the live defaults file's: a hand-edited
+        session file out of bounds, or guard rails the edited file's no longer agree with, start the loop on the
+        file's settings, and say so."""
         from scaletui.scaling.loop_settings import LIVE_DEFAULTS, check_loop
 
         try:
-            return check_loop(kept)
+            return check_loop(kept, defaults)
         except ConfigError as e:
             self.ctx.notice(f"The loop starts with {LIVE_DEFAULTS}'s settings: the session's do not fit ({e.message}).")
             return {}
@@ -255,7 +257,7 @@ class LiveSession:
                 "name": session.strategy.name,
                 "dry_run": session.strategy.dry_run,
                 "params": session.strategy.params,
-                **self._kept_loop(session.strategy.loop),
+                **self._kept_loop(session.strategy.loop, template.strategy.loop()),
             }
         )
         experiment = template.model_copy(

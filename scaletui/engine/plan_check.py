@@ -15,6 +15,7 @@ from typing import Any
 
 from scaletui.config.errors import COUNT_HINT, entry_line
 from scaletui.config.models import (
+    GUARD_LIMITS,
     Experiment,
     FaultStep,
     JobSpec,
@@ -208,16 +209,24 @@ def _check_step(
 
 
 def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, conf_dir: Path | str) -> None:
-    """The loop's settings it changes, the name, then the strategy as the run will build it: its file's parameters
-    with the [strategy] table's."""
+    """The loop's settings it changes, each in its bounds and the guard rails with those in force then (the
+    [strategy] table's and the earlier steps'), the name, then the strategy as the run will build it: its file's
+    parameters with the [strategy] table's."""
     from scaletui.scaling.loop_settings import check_loop
     from scaletui.scaling.registry import load_strategy, strategy_names
 
-    for key, value in step.loop().items():
+    changes = step.loop()
+    for key, value in changes.items():
         try:
             check_loop({key: value})
         except ConfigError as e:
             raise entry.error(key, e.message.rstrip(".")) from None
+    rails = [key for key in changes if key in GUARD_LIMITS]
+    if rails:
+        try:
+            check_loop(changes, _loop_before(step, experiment))
+        except ConfigError as e:
+            raise entry.error(rails[0], e.message.rstrip(".")) from None
     if step.name == "none":
         return
     known = strategy_names()
@@ -229,3 +238,14 @@ def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, c
         load_strategy(experiment.strategy.switched_to(step.name, step.params), conf_dir)
     except ConfigError as e:
         raise entry.error("name", f"strategy {step.name}: {e.message.rstrip('.')}", e.hint) from None
+
+
+def _loop_before(step: StrategyStep, experiment: Experiment) -> dict[str, float]:
+    """The loop's settings in force when `step` runs: the [strategy] table's with those of the strategy steps the
+    run takes before it (in time order, file order for equal times, as the run loop does)."""
+    loop = experiment.strategy.loop()
+    for earlier in sorted((s for s in experiment.timeline if isinstance(s, StrategyStep)), key=lambda s: s.at):
+        if earlier is step:
+            break
+        loop.update(earlier.loop())
+    return loop

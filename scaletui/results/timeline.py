@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from scaletui.config.units import human_duration
 from scaletui.results.markdown import cell
 from scaletui.results.rundata import RunData
+from scaletui.scaling.loop_settings import setting_text
 
 BY = {"hand": "by hand", "file": "experiment file"}
 COVERED = {
@@ -44,7 +44,7 @@ def _pairs(fields: dict[str, Any]) -> str:
 
 def step_text(step: dict[str, Any]) -> str:
     """A recorded step in a few words: "rescale expensive to 4", "load step: rate=300 steps=[["1m", 900]]",
-    "strategy ds2 (target_utilization=0.7) interval=5s cooldown=30s"."""
+    "strategy ds2 (target_utilization=0.7) interval=5s cooldown=30s max_parallelism=6"."""
     do = str(step.get("do", "?"))
     rest = {k: v for k, v in step.items() if k != "do"}
     match do:
@@ -54,9 +54,9 @@ def step_text(step: dict[str, Any]) -> str:
             return f"TaskManagers to {rest.get('count')}"
         case "strategy":
             params = _pairs(rest.get("params") or {})
-            # the step's other fields are the loop's settings it changes (interval, window, cooldown), in seconds
+            # the step's other fields are the loop's settings it changes: timing in seconds, guard rails whole
             loop = " ".join(
-                f"{k}={human_duration(float(v))}"
+                f"{k}={setting_text(k, v)}"
                 for k, v in rest.items()
                 if k not in ("name", "params") and isinstance(v, (int, float)) and not isinstance(v, bool)
             )

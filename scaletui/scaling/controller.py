@@ -2,12 +2,12 @@
 
 One sample per `sample_period`; a decision every `interval` once the window holds `window` seconds of samples taken
 since the last rescale; after a rescale, nothing for `cooldown`. The experiment's guard rails (`guard`) clamp every
-decision; the interval, window and cooldown can be changed while it runs (`set_loop`). In dry-run, decisions are
-published but not applied. A change by hand (`note_manual_change`, which the engine calls for every rescale or
-TaskManager change a user makes, or a parallelism change seen in the metrics that the loop did not make) pauses the
-loop until `resume`. While its own actuation runs, `status().acting` says so, and what the job settles at afterwards
-is taken as the loop's own doing, not a hand change. The strategy can be swapped while it runs. The clock is
-injected: `WallClock` live, the simulator's clock in simulations, where sleeping advances simulated time.
+decision; they, the interval, the window and the cooldown can be changed while it runs (`set_loop`). In dry-run,
+decisions are published but not applied. A change by hand (`note_manual_change`, which the engine calls for every
+rescale or TaskManager change a user makes, or a parallelism change seen in the metrics that the loop did not make)
+pauses the loop until `resume`. While its own actuation runs, `status().acting` says so, and what the job settles at
+afterwards is taken as the loop's own doing, not a hand change. The strategy can be swapped while it runs. The clock
+is injected: `WallClock` live, the simulator's clock in simulations, where sleeping advances simulated time.
 
 Given an `ActuationThread` (wall clocks), the loop hands each actuation to it and `tick` goes on sampling meanwhile,
 deciding nothing until it ends, so whoever ticks the loop (the run loop) keeps its own timeline.
@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from scaletui.cluster.base import ClusterBackend
-from scaletui.config.models import StrategySpec
+from scaletui.config.models import TIMING_LIMITS, StrategySpec
 from scaletui.errors import UserError
 from scaletui.events import USER_PAUSE, DecisionEvent, ErrorEvent, EventBus, Notice
 from scaletui.metrics.model import JobSample
@@ -138,13 +138,13 @@ class ScalingController:
         )
 
     def set_loop(self, values: Mapping[str, float]) -> None:
-        """A new interval, window or cooldown (seconds, checked by `check_loop`). The window restarts, as for a new
-        strategy, so the next decision reads a whole window of the new length; during an actuation, the cooldown
-        after it is the new one."""
+        """New settings of the loop (checked by `check_loop`). The next decision is clamped to the guard rails given.
+        A new interval, window or cooldown restarts the window, as for a new strategy, so the next decision reads a
+        whole window of the new length; during an actuation, the cooldown after it is the new one."""
         with self._lock:
             self.spec = self.spec.model_copy(update=dict(values))
             self._samples = deque(self._samples, maxlen=self._samples_kept())
-            if not self._acting:
+            if not self._acting and values.keys() & TIMING_LIMITS.keys():
                 self._restart_window(self.clock.now())
 
     def _samples_kept(self) -> int:

@@ -36,11 +36,11 @@ class ControllerStatus:
 
 def settings_text(spec: StrategySpec, params: Any) -> str:
     """The loop's settings and guard rails, then the strategy's own parameters as `key=value`: "every 10s over 10s,
-    cooldown 20s, parallelism 1-8, up to 4 TMs; target_utilisation=0.7 ..."."""
+    cooldown 20s, parallelism 1-8, up to 4 TMs and 16 slots; target_utilisation=0.7 ..."."""
     loop = (
         f"every {human_duration(spec.interval)} over {human_duration(spec.window)}, "
-        f"cooldown {human_duration(spec.cooldown)}, "
-        f"parallelism {spec.min_parallelism}-{spec.max_parallelism}, up to {spec.max_taskmanagers} TMs"
+        f"cooldown {human_duration(spec.cooldown)}, parallelism {spec.min_parallelism}-{spec.max_parallelism}, "
+        f"up to {spec.max_taskmanagers} TMs and {spec.max_slots} slots"
     )
     values = params_text(params)
     return f"{loop}; {values}" if values else loop

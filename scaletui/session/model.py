@@ -105,9 +105,10 @@ class StrategyRecord(_Model):
     name: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False
-    loop: dict[str, float] = Field(default_factory=dict)
-    """The loop's settings (seconds) changed live, as with `params`: a restarted cluster runs with them over the live
-    defaults' [strategy] table, which gives the rest (an edit of the file reaches the settings never changed)."""
+    loop: dict[str, int | float] = Field(default_factory=dict)
+    """The loop's settings changed live (timing in seconds, guard rails whole), as with `params`: a restarted cluster
+    runs with them over the live defaults' [strategy] table, which gives the rest (an edit of the file reaches the
+    settings never changed)."""
     paused: bool = False
     pause_reason: str = ""
     """Why it is paused: the user, or the loop itself (the job failed over, a change by hand), which a restarted

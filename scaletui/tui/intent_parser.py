@@ -113,7 +113,7 @@ def _taskmanagers(args: list[str]) -> TimelineStep:
 
 
 def _strategy(args: list[str]) -> TimelineStep:
-    """`NAME [key=value ...]`: interval, window and cooldown are the loop's settings, the other keys the strategy's."""
+    """`NAME [key=value ...]`: the loop's settings (timing, guard rails) and the strategy's parameters, apart."""
     from scaletui.scaling.loop_settings import check_loop, split_loop
     from scaletui.scaling.registry import strategy_names
 

@@ -20,6 +20,8 @@ from scaletui.events import DecisionEvent, Event, Notice
 
 ROOT = Path(__file__).parents[2]
 FAST_SIM = "live_speed = 20.0"
+GUARD_RAILS = {"min_parallelism": 1, "max_parallelism": 8, "max_taskmanagers": 4, "max_slots": 16}
+"""conf/experiments/local-constant.toml's, the live session's defaults."""
 
 
 def until(condition: Callable[[], object], what: str, timeout_s: float = 60.0) -> None:
@@ -178,7 +180,7 @@ def test_the_loop_settings_changed_live_come_back_with_the_cluster_and_after_a_r
     interval=90.5s` a restarted cluster or a reopened app ran every 10 s again, and the form opened on 10 s. Only what
     was changed is kept: the window, never changed, still comes from the live defaults file."""
     kept = {"interval": 90.5, "cooldown": 30.0}
-    running = {**kept, "window": 10.0}
+    running = {**kept, "window": 10.0, **GUARD_RAILS}
     first = Engine(fast_config, "loop")
     try:
         first.live.start("simulator")
@@ -202,7 +204,7 @@ def test_the_loop_settings_changed_live_come_back_with_the_cluster_and_after_a_r
         notices: list[Event] = []
         second.bus.subscribe(notices.append, Notice)
         second.live.start("simulator")
-        assert second.live.loop_settings() == {"interval": 10.0, "window": 10.0, "cooldown": 20.0}
+        assert second.live.loop_settings() == {"interval": 10.0, "window": 10.0, "cooldown": 20.0, **GUARD_RAILS}
         said = [n.message for n in notices if isinstance(n, Notice) and "The loop starts with" in n.message]
         assert said and "interval=0s: the time between decisions" in said[0], said
     finally:

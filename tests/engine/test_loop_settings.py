@@ -62,7 +62,7 @@ def test_loop_settings_are_split_from_a_strategys_parameters_and_checked() -> No
         check_loop({"interval": "0s"})
     with pytest.raises(ConfigError, match=r"window=soon: the metrics window each decision reads takes a duration"):
         check_loop({"window": "soon"})
-    with pytest.raises(ConfigError, match=r"steps is not a setting of the loop \(known: interval, window, cooldown\)"):
+    with pytest.raises(ConfigError, match=r"steps is not a setting of the loop \(known: interval, window, cooldown, "):
         check_loop({"steps": 3})
 
 
@@ -75,7 +75,7 @@ def test_a_new_interval_counts_from_now() -> None:
     ctl.set_loop({"interval": 5.0, "window": 5.0})
     assert ctl._samples.maxlen == 20, "the buffer follows the new window (review 35 F11: one _samples_kept)"
     assert ctl.time_to_next_decision() == pytest.approx(5.0)
-    assert ctl.spec.loop() == {"interval": 5.0, "window": 5.0, "cooldown": 30.0}
+    assert ctl.spec.loop().items() >= {"interval": 5.0, "window": 5.0, "cooldown": 30.0}.items()
     assert ctl.status().settings.startswith("every 5s over 5s, cooldown 30s, parallelism 1-8")
 
 
@@ -120,11 +120,27 @@ def test_the_loop_keys_are_the_limits_keys_and_a_spec_gives_its_loop_in_seconds(
     """Review 35 F10: one key list (LOOP_LIMITS's) and one helper for a spec's {key: seconds}."""
     from scaletui.config.models import LOOP_KEYS, LOOP_LIMITS, StrategyStep
 
-    assert LOOP_KEYS == tuple(LOOP_LIMITS) == ("interval", "window", "cooldown")
-    assert StrategySpec(name="ds2", interval="1m", cooldown=5).loop() == {
+    assert (
+        LOOP_KEYS
+        == tuple(LOOP_LIMITS)
+        == (
+            "interval",
+            "window",
+            "cooldown",
+            "min_parallelism",
+            "max_parallelism",
+            "max_taskmanagers",
+            "max_slots",
+        )
+    )
+    assert StrategySpec(name="ds2", interval="1m", cooldown=5, max_slots=12).loop() == {
         "interval": 60.0,
         "window": 10.0,
         "cooldown": 5.0,
+        "min_parallelism": 1,
+        "max_parallelism": 8,
+        "max_taskmanagers": 4,
+        "max_slots": 12,
     }
     assert StrategyStep(do="strategy", name="ds2", window="30s").loop() == {"window": 30.0}
 

@@ -71,11 +71,12 @@ def help_sections(keymap: dict[str, str], replay: bool = False) -> list[HelpSect
     commands.add_row(
         Text(), Text("e.g. :rescale expensive 4, :load step 300 900@5m, :fault delay taskmanager-1 100ms 30s")
     )
-    from scaletui.scaling.loop_settings import LIVE_DEFAULTS  # the config models load when the help opens, not before
+    from scaletui.config.models import LOOP_KEYS  # the config models load when the help opens, not before
+    from scaletui.scaling.loop_settings import LIVE_DEFAULTS
 
     loop_help = (
-        ":strategy ds2 interval=5s window=10s cooldown=30s also sets the loop (kept for the next strategies); "
-        f"its defaults and guard rails: [strategy] in {LIVE_DEFAULTS}"
+        ":strategy ds2 interval=5s cooldown=30s max_parallelism=6 also sets the loop's settings, kept for the next "
+        f"strategies ({', '.join(LOOP_KEYS)}); their defaults: [strategy] in {LIVE_DEFAULTS}"
     )
     commands.add_row(Text(), Text(loop_help))
     title = "Commands (:)  the same steps as an experiment file's timeline"

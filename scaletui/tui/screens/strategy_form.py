@@ -1,6 +1,6 @@
-"""The strategy dialog (`a` in Plots): the strategy, its parameters over its file's, and the loop's interval, window
-and cooldown. The fields open on what runs now; the dialog checks what was typed before it closes (a refused value
-keeps the dialog open with the whole sentence), and names the file the loop's defaults and guard rails come from.
+"""The strategy dialog (`a` in Plots): the strategy, its parameters over its file's, the loop's interval, window and
+cooldown, and its guard rails. The fields open on what runs now; the dialog checks what was typed before it closes (a
+refused value keeps the dialog open with the whole sentence), and names the file the loop's defaults come from.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scaletui.config.models import GUARD_LIMITS, TIMING_LIMITS
 from scaletui.config.units import inline_text
 from scaletui.scaling.loop_settings import LIVE_DEFAULTS, check_loop, loop_text, split_loop
 from scaletui.tui.intents import inline_table
@@ -19,16 +20,17 @@ if TYPE_CHECKING:
     from scaletui.session.model import StrategyRecord
 
 LOOP_EXAMPLE = "interval=10s, window=10s, cooldown=20s"
+GUARD_EXAMPLE = "min_parallelism=1, max_parallelism=8, max_taskmanagers=4, max_slots=16"
 HINT = (
-    "key=value pairs as on the : line (ds2: memory=10m, target_utilisation=0.8). h lists the running ones.\n"
-    "The loop's settings stay for the strategies chosen after. Their defaults and the guard rails (parallelism "
-    f"bounds, TaskManager cap): \\[strategy] in {LIVE_DEFAULTS}."
+    "key=value pairs as on the : line; h lists the running ones. The loop and its guard rails stay for the "
+    f"strategies chosen after; their defaults: \\[strategy] in {LIVE_DEFAULTS}."
 )
 
 
 @dataclass(frozen=True)
 class StrategyChoice:
-    """What the dialog asks the engine for: a strategy, its parameters and the loop's settings (seconds)."""
+    """What the dialog asks the engine for: a strategy, its parameters and the loop's settings (timing in seconds,
+    guard rails)."""
 
     name: str
     params: dict[str, Any]
@@ -37,7 +39,8 @@ class StrategyChoice:
 
 def strategy_choice(values: Mapping[str, str], conf_dir: Path) -> StrategyChoice:
     """The dialog's values, checked as the engine will take them: ConfigError (one sentence) when they do not fit.
-    The parameters field takes the loop's settings too, as the `:` line does; the Loop field's win."""
+    The parameters field takes the loop's settings too, as the `:` line does; the Loop and Guard rails fields'
+    win."""
     from scaletui.config.models import StrategySpec
     from scaletui.scaling.params_text import params_example
     from scaletui.scaling.registry import create_strategy, load_strategy, strategy_names
@@ -48,14 +51,16 @@ def strategy_choice(values: Mapping[str, str], conf_dir: Path) -> StrategyChoice
     example = f"such as {said}" if said else "none for this strategy"
     loop, params = split_loop(inline_table(values["params"], "strategy parameters", example))
     loop.update(inline_table(values["loop"], "loop settings", f"such as {LOOP_EXAMPLE}"))
-    seconds = check_loop(loop)
+    loop.update(inline_table(values["guard"], "guard rails", f"such as {GUARD_EXAMPLE}"))
+    checked = check_loop(loop)
     if known:
         load_strategy(StrategySpec(name=name, params=params), conf_dir)
-    return StrategyChoice(name, params, seconds)
+    return StrategyChoice(name, params, checked)
 
 
 def strategy_form(record: StrategyRecord, loop: Mapping[str, float], conf_dir: Path) -> FormScreen:
-    """`record` is the session's strategy (its parameters prefill the field), `loop` the loop's settings now."""
+    """`record` is the session's strategy (its parameters prefill the field), `loop` the loop's settings now (its
+    timing and guard rails)."""
     from scaletui.scaling.registry import strategy_names
 
     names = ("none", *strategy_names())
@@ -64,7 +69,10 @@ def strategy_form(record: StrategyRecord, loop: Mapping[str, float], conf_dir: P
         FormField("name", "Strategy", record.name, names),
         FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
                   placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
-        FormField("loop", "Loop: interval, window, cooldown", loop_text(loop), placeholder=LOOP_EXAMPLE),
+        FormField("loop", "Loop: interval, window, cooldown", loop_text(loop, tuple(TIMING_LIMITS)),
+                  placeholder=LOOP_EXAMPLE),
+        FormField("guard", "Guard rails: parallelism per operator, TaskManagers, slots",
+                  loop_text(loop, tuple(GUARD_LIMITS)), placeholder=GUARD_EXAMPLE),
     ]  # fmt: skip
     return FormScreen(
         "Autoscaling strategy",
