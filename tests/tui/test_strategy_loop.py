@@ -8,6 +8,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from scaletui.engine import Engine
@@ -26,24 +27,28 @@ def loop_now(engine: Engine) -> dict[str, float]:
     return engine.live.loop_settings()
 
 
+async def start_cluster(pilot: Pilot, engine: Engine) -> None:
+    await pilot.press("3", "s")
+    await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
+
+
+async def command(pilot: Pilot, line: str) -> None:
+    await pilot.press("colon", *line, "enter")
+
+
 async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_form(fast_sim_engine: Engine) -> None:
     engine = fast_sim_engine
     app = ScaletuiApp(engine)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("3", "s")
-        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
-
-        async def command(line: str) -> None:
-            await pilot.press("colon", *line, "enter")
-
-        await command("strategy ds2 interval=5s cooldown=30s memory=10m")
+        await start_cluster(pilot, engine)
+        await command(pilot, "strategy ds2 interval=5s cooldown=30s memory=10m")
         await wait_for(pilot, lambda: loop_now(engine).get("interval") == 5, ":strategy's interval")
         assert loop_now(engine).items() >= {"interval": 5, "window": 10, "cooldown": 30}.items()
         assert engine.store.session.strategy.params == {"memory": "10m"}, "memory is ds2's, the rest the loop's"
         await pilot.press("4")
         await wait_for(pilot, lambda: "every 5s over 10s, cooldown 30s" in " ".join(screen_text(app)), "the line")
 
-        await command("strategy ds2 interval=0s")
+        await command(pilot, "strategy ds2 interval=0s")
         said = "interval=0s: the time between decisions takes a duration from 1s to 1h"
         await wait_for(pilot, lambda: said in message(app), "the refusal of interval=0s")
         assert loop_now(engine)["interval"] == 5
@@ -78,8 +83,7 @@ async def test_the_form_sent_unchanged_keeps_the_loop_and_opens_on_it_after_a_re
     app = ScaletuiApp(engine)
     kept = {"interval": 90.5, "window": 10, "cooldown": 30}
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("3", "s")
-        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
+        await start_cluster(pilot, engine)
         await pilot.press("colon", *"strategy ds2 interval=90.5s cooldown=30s", "enter")
         await wait_for(pilot, lambda: loop_now(engine).items() >= kept.items(), ":strategy's interval")
         await pilot.press("4", "a")
@@ -119,23 +123,18 @@ async def test_the_guard_rails_are_set_live_shown_refused_in_one_sentence_and_ke
     engine = fast_sim_engine
     app = ScaletuiApp(engine)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("3", "s")
-        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
-
-        async def command(line: str) -> None:
-            await pilot.press("colon", *line, "enter")
-
-        await command("strategy transscale max_parallelism=6 max_taskmanagers=3")
+        await start_cluster(pilot, engine)
+        await command(pilot, "strategy transscale max_parallelism=6 max_taskmanagers=3")
         await wait_for(pilot, lambda: loop_now(engine).get("max_parallelism") == 6, ":strategy's max_parallelism")
         assert loop_now(engine)["max_taskmanagers"] == 3 and engine.store.session.strategy.params == {}
         await pilot.press("4")
         line = "parallelism 1-6, up to 3 TMs and 16 slots"
         await wait_for(pilot, lambda: line in " ".join(screen_text(app)), "the strategy line")
 
-        await command("strategy transscale max_taskmanagers=0")
+        await command(pilot, "strategy transscale max_taskmanagers=0")
         said = "max_taskmanagers=0: the most TaskManagers the autoscaler runs takes a whole number from 1 to 256."
         await wait_for(pilot, lambda: said in message(app), "the refusal of max_taskmanagers=0")
-        await command("strategy transscale min_parallelism=7")
+        await command(pilot, "strategy transscale min_parallelism=7")
         said = "min_parallelism=7 is above max_parallelism=6: the autoscaler's parallelism bounds need"
         await wait_for(pilot, lambda: said in message(app), "the refusal of a lower bound above the upper one")
         assert loop_now(engine)["min_parallelism"] == 1 and loop_now(engine)["max_taskmanagers"] == 3
