@@ -112,7 +112,7 @@ def test_the_strategy_line_typed_into_the_form_sets_the_same_seconds(seconds: fl
     """The parameters as the strategy line shows them (`memory=1m30s`), typed into the form's parameters field, set
     what the line showed: no padded (`10m00s`) or rounded form in between."""
     shown = params_text(Ds2Params(memory=seconds, catch_up=seconds, target_utilisation=0.123456789))
-    choice = strategy_choice({"name": "ds2", "params": shown, "loop": ""}, tmp_path)
+    choice = strategy_choice({"name": "ds2", "params": shown, "loop": "", "guard": ""}, tmp_path)
     again = create_strategy("ds2", choice.params).params
     assert (again.memory, again.catch_up, again.target_utilisation) == (seconds, seconds, 0.123456789), shown
 
