@@ -39,8 +39,9 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=extend)
     p = sub.add_parser(
         "destroy",
-        help="release reserved platforms (all when none is named); a reservation that failed before its job was "
-        "made is dropped from the session without asking the testbed",
+        help="release reserved platforms (all when none is named, and then also stop a local Flink cluster a killed "
+        "scaletui left running); a reservation that failed before its job was made is dropped from the session "
+        "without asking the testbed",
     )
     p.add_argument("platforms", nargs="*")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -142,20 +143,26 @@ def extend(args: argparse.Namespace) -> int:
 
 
 def destroy(args: argparse.Namespace) -> int:
+    """With no platform named, also the local Flink cluster a killed scaletui left running (an SSH session that
+    dropped the app), which the app's `S` stops: without this a headless user had no way to stop it."""
     with _engine(args) as engine:
         names = args.platforms or engine.testbed.holding() + engine.testbed.job_less()
-        if not names:
-            print("No reservation to release.")
+        leftover = not args.platforms and engine.leftover_cluster()
+        if not names and not leftover:
+            print("No reservation to release and no cluster left running.")
             return 0
+        what = names + (["the Flink cluster a crashed scaletui left running"] if leftover else [])
         if not args.yes:
             if not sys.stdin.isatty():
                 print("scaletui: refusing to release without --yes when not on a terminal.", file=sys.stderr)
                 return 2
-            if input(f"Release {', '.join(names)}? [y/N] ").strip().lower() not in ("y", "yes"):
+            if input(f"Release {', '.join(what)}? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Kept.")
                 return 0
         for name in names:
             print(engine.testbed.release(name))
+        if leftover:
+            print(engine.stop_leftover_cluster())
         return 0
 
 

@@ -96,3 +96,43 @@ def test_provision_deploy_destroy_local(tmp_path: Path) -> None:
     assert out.returncode == 0 and "local: released" in out.stdout
     session = (tmp_path / "sessions" / "default" / "session.toml").read_text()
     assert 'state = "released"' in session
+
+
+def test_destroy_stops_the_local_cluster_a_killed_app_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An app killed with its SSH session left its local Flink running, and `destroy` said "No reservation to
+    release." and left it: only the app's `S` could stop it. The leftovers are real processes carrying the session's
+    Flink configuration directory, as the engine recognises Flink's (tests/tui/test_app.py does the same for `S`)."""
+    import os
+    import subprocess
+
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+    from scaletui.session.model import ProcessRecord
+
+    config = tmp_path / "scaletui.toml"
+    config.write_text(f'[paths]\nsessions = "{tmp_path / "sessions"}"\nresults = "{tmp_path / "results"}"\n')
+    crashed = Engine(load_app_config(str(config)), "killed")
+    env = {**os.environ, "FLINK_CONF_DIR": str(crashed.session_dir / "flink" / "conf")}
+    left = [subprocess.Popen(["sleep", "600"], env=env, start_new_session=True) for _ in range(2)]
+    try:
+        records = [
+            ProcessRecord(role=role, name=name, pid=p.pid)
+            for (role, name), p in zip([("jobmanager", "jobmanager"), ("taskmanager", "taskmanager-1")], left)
+        ]
+
+        def crash(s) -> None:  # type: ignore[no-untyped-def]
+            s.cluster.backend, s.cluster.processes = "local", records
+
+        crashed.store.update(crash, durable=True)
+        crashed.close()
+        cli = ["--config", str(config), "--session", "killed", "destroy"]
+        assert main([*cli, "--yes"]) == 0
+        said = capsys.readouterr().out
+        assert "Stopped the Flink cluster a crashed scaletui left running: jobmanager, taskmanager-1." in said, said
+        for proc in left:
+            assert proc.wait(timeout=30) is not None
+        assert main([*cli, "--yes"]) == 0
+        assert "No reservation to release and no cluster left running." in capsys.readouterr().out
+    finally:
+        for proc in left:
+            proc.kill()

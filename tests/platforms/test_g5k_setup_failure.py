@@ -118,7 +118,7 @@ def test_a_kept_job_is_said_with_its_command_and_destroy_releases_it(
     assert destroy.returncode == 0 and "g5k: released." in destroy.stdout, destroy.stdout + destroy.stderr
     assert g5k_api.jobs[job]["state"] == "error"
     again = subprocess.run([*base, "destroy", "--yes"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert "No reservation to release." in again.stdout
+    assert "No reservation to release and no cluster left running." in again.stdout
 
 
 def test_a_reservation_refused_as_too_old_says_why(tmp_path: Path, g5k_api: FakeGrid5000) -> None:
