@@ -36,6 +36,18 @@ async def command(pilot: Pilot, line: str) -> None:
     await pilot.press("colon", *line, "enter")
 
 
+async def restart_then_open_the_form(pilot: Pilot, app: ScaletuiApp, engine: Engine) -> None:
+    """Stop the cluster (confirmed), start another, and open the strategy form on it: what the session kept."""
+    await pilot.press("3", "S")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
+    await pilot.press("y")
+    await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop")
+    await pilot.press("s")
+    await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start again")
+    await pilot.press("4", "a")
+    await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form again")
+
+
 async def test_the_loop_is_tuned_live_from_the_command_line_and_the_strategy_form(fast_sim_engine: Engine) -> None:
     engine = fast_sim_engine
     app = ScaletuiApp(engine)
@@ -94,16 +106,8 @@ async def test_the_form_sent_unchanged_keeps_the_loop_and_opens_on_it_after_a_re
         await wait_for(pilot, lambda: "Strategy ds2." in message(app), "the form's strategy")
         assert "Loop:" not in message(app) and loop_now(engine).items() >= kept.items(), message(app)
 
-        await pilot.press("3", "S")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop")
-        await pilot.press("s")
-        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start again")
-        assert loop_now(engine).items() >= kept.items()
-        await pilot.press("4", "a")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form again")
-        assert isinstance(app.screen, FormScreen)
+        await restart_then_open_the_form(pilot, app, engine)
+        assert loop_now(engine).items() >= kept.items() and isinstance(app.screen, FormScreen)
         assert app.screen.values()["loop"] == "interval=90.5s, window=10s, cooldown=30s", "it opens on the kept loop"
 
 
@@ -163,14 +167,6 @@ async def test_the_guard_rails_are_set_live_shown_refused_in_one_sentence_and_ke
         assert steps[-1]["min_parallelism"] == 2 and steps[-1]["max_slots"] == 12, timeline
 
         kept = {"min_parallelism": 2, "max_parallelism": 6, "max_taskmanagers": 3, "max_slots": 12}
-        await pilot.press("3", "S")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question before stopping")
-        await pilot.press("y")
-        await wait_for(pilot, lambda: not engine.live.is_open, "the cluster to stop")
-        await pilot.press("s")
-        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start again")
-        assert loop_now(engine).items() >= kept.items()
-        await pilot.press("4", "a")
-        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form again")
-        assert isinstance(app.screen, FormScreen)
+        await restart_then_open_the_form(pilot, app, engine)
+        assert loop_now(engine).items() >= kept.items() and isinstance(app.screen, FormScreen)
         assert app.screen.values()["guard"] == tuned, "it opens on the kept guard rails"
