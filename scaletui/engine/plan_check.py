@@ -242,10 +242,11 @@ def _check_strategy(entry: _Entry, step: StrategyStep, experiment: Experiment, c
 
 def _loop_before(step: StrategyStep, experiment: Experiment) -> dict[str, float]:
     """The loop's settings in force when `step` runs: the [strategy] table's with those of the strategy steps the
-    run takes before it (in time order, file order for equal times, as the run loop does)."""
+    run takes before it, in the order the run loop takes them (`Experiment.steps`)."""
     loop = experiment.strategy.loop()
-    for earlier in sorted((s for s in experiment.timeline if isinstance(s, StrategyStep)), key=lambda s: s.at):
+    for earlier in experiment.steps():
         if earlier is step:
             break
-        loop.update(earlier.loop())
+        if isinstance(earlier, StrategyStep):
+            loop.update(earlier.loop())
     return loop

@@ -120,10 +120,10 @@ def length_cell(run: RunRecord) -> str:
     wall time from start to end for a run that recorded no sample."""
     if not run.ended_at:
         return "running"
+    wall = run.ended_at - run.started_at
     length = ended_run_facts(run.results_dir)[0] if run.results_dir else None
     if length is None:
-        return format_duration(run.ended_at - run.started_at)
-    wall = run.ended_at - run.started_at
+        return format_duration(wall)
     # a session recorded before runs kept their backend: only a simulated job runs longer than the machine took
     simulated = run.backend == "simulator" or (not run.backend and length > 1.5 * wall + 10)
     return format_duration(length) + (" sim" if simulated else "")
@@ -136,8 +136,10 @@ def started_cell(started_at: float, now: float) -> str:
 def run_row(run: RunRecord, marked: bool = False, now: float | None = None) -> Row:
     when = started_cell(run.started_at, time.time() if now is None else now)
     slo = slo_cell(run.summary)
-    strategy = ended_run_facts(run.results_dir)[1] if run.ended_at and run.results_dir else ""
-    strategy = strategy or (strategies_ran(run.results_dir) if run.results_dir else "") or "-"
+    strategy = ""
+    if run.results_dir:  # a running run's experiment copy is read again on every refresh, an ended run's once
+        strategy = ended_run_facts(run.results_dir)[1] if run.ended_at else strategies_ran(run.results_dir)
+    strategy = strategy or "-"
     run_id = MARK + short_id(run) if marked else short_id(run)
     return run.id, [when, shown_status(run), length_cell(run), slo, strategy, experiment_label(run.experiment), run_id]
 
