@@ -11,7 +11,7 @@ setup:
 run: setup
 	.venv/bin/scaletui
 
-test: setup lint typecheck check-playbooks
+test: setup
 	scripts/run-tests
 
 lint:
