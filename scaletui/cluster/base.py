@@ -5,9 +5,11 @@ Local Flink, Flink on Kubernetes and the simulator all implement it, so a strate
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
+from scaletui.errors import JobError
 from scaletui.events import ActuationEvent
 from scaletui.metrics.model import JobSample
 
@@ -60,6 +62,25 @@ class JobInfo:
     @property
     def parallelism(self) -> dict[str, int]:
         return {op.name: op.parallelism for op in self.operators}
+
+    @property
+    def max_parallelism(self) -> dict[str, int]:
+        return {op.name: op.max_parallelism for op in self.operators}
+
+
+def check_parallelism(max_parallelism: Mapping[str, int], parallelism: Mapping[str, int]) -> None:
+    """Refuse, before anything changes, an operator the job lacks or a parallelism outside 1..its max parallelism
+    (`max_parallelism`: per operator): every backend's rescale, and the change by hand, which pauses the autoscaler
+    only for a change that can happen."""
+    for name, value in parallelism.items():
+        if name not in max_parallelism:
+            raise JobError(f"The job has no operator named {name!r}.", f"Its operators: {', '.join(max_parallelism)}.")
+        top = max_parallelism[name]
+        if not 1 <= value <= top:
+            raise JobError(
+                f"Parallelism {value} for {name} is outside 1..{top} (its max parallelism).",
+                f"Choose one from 1 to {top}; nothing was changed.",
+            )
 
 
 @runtime_checkable

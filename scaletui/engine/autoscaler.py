@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING
 
+from scaletui.cluster.base import check_parallelism
 from scaletui.config.models import StrategySpec
 from scaletui.config.units import human_duration
 from scaletui.engine.capabilities import Actuation, Capabilities, ScalingTarget, one_way_ms
@@ -185,12 +186,12 @@ class RunAutoscaler:
             self._publish()
 
     def rescale_by_hand(self, operator: str, parallelism: int) -> Future[str]:
-        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator) is checked first."""
+        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator, a parallelism out
+        of its range) is checked first."""
         actuation = self.caps.require_actuation()
         job = self.caps.cluster.job()
-        names = [o.name for o in job.operators] if job is not None else []
-        if names and operator not in names:
-            raise UserError(f"The job has no operator named {operator!r}.", f"Its operators: {', '.join(names)}.")
+        if job is not None:
+            check_parallelism(job.max_parallelism, {operator: parallelism})
         self.note_manual(f"{operator} set to {parallelism} by hand")
         change = partial(self._set_parallelism, actuation, operator, parallelism)
         return self._after_actuation(f"setting {operator} to {parallelism}", change)

@@ -70,9 +70,11 @@ def make_run(caps: Capabilities, tmp_path: Path, *steps: object) -> Run:
     return Run(caps, plan, EventBus(), faults, no_strategy, threading.Event())
 
 
-def test_a_rescale_of_an_unknown_operator_is_refused_before_the_autoscaler_pauses(
+def test_a_rescale_the_job_cannot_take_is_refused_before_the_autoscaler_pauses(
     caps: Capabilities, tmp_path: Path
 ) -> None:
+    """An unknown operator, or a parallelism outside 1..its max parallelism (`:rescale expensive 99` paused ds2
+    and said "expensive set to 99 by hand" beside the refusal)."""
     run = make_run(caps, tmp_path)
     run.begin()
     with pytest.raises(UserError) as info:
@@ -81,6 +83,12 @@ def test_a_rescale_of_an_unknown_operator_is_refused_before_the_autoscaler_pause
     assert status is not None and not status.paused, "a refused rescale paused the autoscaler"
     assert info.value.message == "The job has no operator named 'expensiv'."
     assert info.value.hint == "Its operators: " + OPERATORS
+    for parallelism in (99, 33):
+        with pytest.raises(UserError) as info:
+            run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=parallelism), "hand").result()
+        status = run.strategy_status()
+        assert status is not None and not status.paused, f"a refused rescale to {parallelism} paused the autoscaler"
+        assert info.value.message == f"Parallelism {parallelism} for expensive is outside 1..32 (its max parallelism)."
     assert (
         run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2), "hand").result()
         == "expensive: 1 -> 2."

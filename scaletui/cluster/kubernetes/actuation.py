@@ -9,6 +9,7 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
+from scaletui.cluster.base import check_parallelism
 from scaletui.cluster.standalone.downtime import KEPT_RUNNING, NO_JOB, DowntimeProbe
 from scaletui.errors import JobError
 from scaletui.events import ActuationEvent
@@ -69,14 +70,7 @@ def set_parallelism(cluster: KubernetesCluster, parallelism: dict[str, int]) -> 
     if info is None:
         raise JobError("No Flink job runs, so there is nothing to rescale.", "Start the job first.")
     by_name = {op.name: op for op in info.operators}
-    for name, value in parallelism.items():
-        if name not in by_name:
-            raise JobError(f"The job has no operator named {name}.", f"Use one of: {', '.join(by_name)}.")
-        if not 1 <= value <= by_name[name].max_parallelism:
-            raise JobError(
-                f"Parallelism {value} for {name} is outside 1..{by_name[name].max_parallelism}.",
-                "Choose a value within the operator's max parallelism.",
-            )
+    check_parallelism(info.max_parallelism, parallelism)
     before = {n: by_name[n].parallelism for n in parallelism}
     timing = probe(cluster, "parallelism", ",".join(sorted(parallelism)), before, dict(parallelism))
     rest = cluster.rest

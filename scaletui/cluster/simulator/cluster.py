@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from scaletui.cluster.base import Instance, JobInfo, OperatorInfo
+from scaletui.cluster.base import Instance, JobInfo, OperatorInfo, check_parallelism
 from scaletui.cluster.simulator.flow import FlowEngine
 from scaletui.cluster.simulator.model import SimConfig
 from scaletui.cluster.simulator.oracle import oracle_parallelism
@@ -168,17 +168,7 @@ class SimulatedCluster:
 
     def _rescale(self, parallelism: dict[str, int], downtime: float, kind: str) -> ActuationEvent:
         with self._lock:
-            for name, p in parallelism.items():
-                try:
-                    op = self.config.operator(name)
-                except KeyError:
-                    raise JobError(
-                        f"The job has no operator named {name!r}.", "Use a name the Pods pane lists."
-                    ) from None
-                if not 1 <= p <= op.max_parallelism:
-                    raise JobError(
-                        f"Parallelism {p} for {name} is outside 1..{op.max_parallelism} (its max parallelism)."
-                    )
+            check_parallelism({op.name: op.max_parallelism for op in self.config.operators}, parallelism)
             before = self.engine.parallelism
             started = self.engine.t
             self.engine.set_parallelism(parallelism, downtime)

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from scaletui.cluster.base import Instance, JobInfo
+from scaletui.cluster.base import Instance, JobInfo, check_parallelism
 from scaletui.cluster.standalone.downtime import KEPT_RUNNING, NO_JOB, DowntimeProbe, stop_with_savepoint
 from scaletui.cluster.standalone.health import ProcessHealth
 from scaletui.cluster.standalone.instances import list_instances
@@ -213,14 +213,7 @@ class LocalClusterBackend:
         with self._act_lock:
             info = self._require_job()
             by_name = {op.name: op for op in info.operators}
-            for name, value in parallelism.items():
-                if name not in by_name:
-                    raise JobError(f"The job has no operator named {name}.", f"Use one of: {', '.join(by_name)}.")
-                if not 1 <= value <= by_name[name].max_parallelism:
-                    raise JobError(
-                        f"Parallelism {value} for {name} is outside 1..{by_name[name].max_parallelism}.",
-                        "Choose a value within the operator's max parallelism.",
-                    )
+            check_parallelism(info.max_parallelism, parallelism)
             before = {n: by_name[n].parallelism for n in parallelism}
             probe = self._probe("parallelism", ",".join(sorted(parallelism)), before, dict(parallelism))
             rest, job_id = self.cluster.rest, self._job_id
