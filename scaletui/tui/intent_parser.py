@@ -115,7 +115,8 @@ def _taskmanagers(args: list[str]) -> TimelineStep:
 def _strategy(args: list[str]) -> TimelineStep:
     """`NAME [key=value ...]`: the loop's settings (timing, guard rails) and the strategy's parameters, apart."""
     from scaletui.scaling.loop_settings import check_loop, split_loop
-    from scaletui.scaling.registry import strategy_names
+    from scaletui.scaling.registry import STRATEGIES, strategy_names
+    from scaletui.scaling.strategy import parse_params
 
     names = [a for a in args if "=" not in a]
     _count(names, 1, 1)
@@ -123,9 +124,15 @@ def _strategy(args: list[str]) -> TimelineStep:
         raise ValueError(f"unknown strategy {names[0]!r}; choose one of: none, {', '.join(strategy_names())}")
     loop, params = split_loop(_pairs([a for a in args if "=" in a]))
     try:
-        return StrategyStep(do="strategy", name=names[0], params=params, **check_loop(loop))
+        step = StrategyStep(do="strategy", name=names[0], params=params, **check_loop(loop))
     except ConfigError as e:
         raise ValueError(e.message) from None
+    if own := STRATEGIES.get(step.name):
+        try:  # refused here as typed, not later as an error of the strategy's file that the line overrides
+            parse_params(own.Params, step.params, ":strategy")
+        except ConfigError as e:
+            raise ConfigError(e.message, f"Usage: :strategy {step.name} [key=value ...]") from None
+    return step
 
 
 def _load(args: list[str]) -> TimelineStep:

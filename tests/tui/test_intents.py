@@ -66,6 +66,22 @@ def test_a_bad_line_is_one_sentence_with_the_usage(line: str, said: str) -> None
     assert said in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("target_utilisation=2", "key params.target_utilisation expected 1.0 or less, got 2.0."),
+        ("bogus=1", "key params.bogus is not a parameter of this strategy (known: target_utilisation,"),
+    ],
+)
+def test_a_bad_strategy_parameter_is_said_as_typed_not_as_an_error_of_the_strategys_file(words: str, said: str) -> None:
+    """It was refused only when the engine built the strategy, worded as an error of conf/strategies/ds2.toml, and
+    after "No cluster is running" when no cluster ran (user review 36 M4, M5): the : line checks it first."""
+    with pytest.raises(ConfigError) as err:
+        parse(f":strategy ds2 {words}")
+    assert err.value.message == f":strategy: {said}" or err.value.message.startswith(f":strategy: {said}")
+    assert "conf/strategies" not in str(err.value) and err.value.hint == "Usage: :strategy ds2 [key=value ...]"
+
+
 def test_a_bad_load_line_points_at_the_words_typed_not_an_experiment_file() -> None:
     with pytest.raises(ConfigError) as err:
         parse(":load step 300")
