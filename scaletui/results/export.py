@@ -13,6 +13,9 @@ from scaletui.results import layout
 
 ExportFormat = Literal["archive", "parquet"]
 ARCHIVE_SUFFIX = ".tar.gz"
+EXPORT_MARKER = ".scaletui-export"
+"""Written into every Parquet set: a run directory never holds it, so it alone lets --force replace an earlier
+export (which holds run.json, as a run does) and never remove a run."""
 _METADATA = (layout.RUN_META, layout.VERSIONS, layout.EXPERIMENT, layout.REPORT)
 
 
@@ -32,6 +35,36 @@ def _parquet_path(root: Path, dest: Path | str | None) -> Path:
     return Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
 
 
+def _is_run(path: Path) -> bool:
+    return layout.is_run_dir(path) and not (path / EXPORT_MARKER).is_file()
+
+
+def _refuse_run_dirs(targets: Sequence[tuple[Path, Path]]) -> None:
+    """A target that is a run directory, lies inside one or holds one is refused before anything is written: an
+    export among a run's files would mix with them, and --force, which empties a Parquet target, would remove them.
+    """
+    runs = {root.resolve() for root, _ in targets}
+    for root, target in targets:
+        where = target.resolve()
+        inside = [p for p in where.parents if p in runs or _is_run(p)]
+        held = [r for r in runs if where in r.parents]
+        if where.is_dir():
+            held += [child for child in where.iterdir() if child.is_dir() and _is_run(child)]
+        if where in runs or _is_run(where):
+            what = f"{where} is a run's own directory"
+        elif inside:
+            what = f"{where} lies inside the run directory {inside[0]}"
+        elif held:
+            what = f"{where} holds the run directory {held[0]}"
+        else:
+            continue
+        raise ConfigError(
+            f"{what}: the export of run {root.name} would mix with a run's files, and --force could remove them.",
+            "Give an --out outside every run directory, such as a new directory beside the session's "
+            "(an export made before scaletui marked its exports is removed by hand).",
+        )
+
+
 def _refuse_existing(out: Path, root: Path, force: bool) -> None:
     """An export already at `out` is kept unless `force`: a second export of a run, perhaps re-reported since,
     must not replace the one sent or kept without a word."""
@@ -47,6 +80,7 @@ def export_archive(run_dir: Path | str, dest: Path | str | None = None, *, force
     """`<run-id>.tar.gz` holding the run directory under its id (temporary files left out)."""
     root = _run_dir(run_dir)
     out = _archive_path(root, dest)
+    _refuse_run_dirs([(root, out)])
     _refuse_existing(out, root, force)
     return _write_archive(root, out)
 
@@ -65,22 +99,26 @@ def export_parquet(run_dir: Path | str, dest: Path | str | None = None, *, force
     """
     root = _run_dir(run_dir)
     out = _parquet_path(root, dest)
+    _refuse_run_dirs([(root, out)])
     _refuse_existing(out, root, force)
     return _write_parquet(root, out)
 
 
 def _write_parquet(root: Path, out: Path) -> Path:
-    """Into `out` emptied first: a replaced export keeps no table of the one before (a run re-reported since)."""
+    """Into `out` emptied first: a replaced export keeps no table of the one before (a run re-reported since).
+    Only a directory marked as an export is emptied; the marker is written before the tables, so an export cut
+    short can be replaced too."""
     from scaletui.results.parquet import empty_event_table, jsonl_to_parquet, write_parquet_copies
     from scaletui.results.recorder import JSONL_EVENTS
 
     if out.is_dir() and any(out.iterdir()):
-        if not (out / layout.RUN_META).is_file():
+        if not (out / EXPORT_MARKER).is_file():
             raise ConfigError(f"{out} holds files but no export of a run: it is not replaced.", "Give another --out.")
         shutil.rmtree(out)
     elif out.exists() and not out.is_dir():
         out.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    (out / EXPORT_MARKER).write_text("A Parquet export of a run by scaletui export; --force may replace it.\n")
     write_parquet_copies(root, out)
     for kinds, name in JSONL_EVENTS:
         table = out / name.replace(".jsonl", ".parquet")
@@ -124,6 +162,7 @@ def export_runs(
     """Each run exported as `_targets` places it; an export already there is refused (unless `force`, which
     replaces it) before any is written, so a refused command leaves nothing half done."""
     targets = _targets(run_dirs, fmt, out)
+    _refuse_run_dirs(targets)
     for root, dest in targets:
         _refuse_existing(dest, root, force)
     write = _write_archive if fmt == "archive" else _write_parquet

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.errors import SloError
+from scaletui.errors import ConfigError, SloError
 from tests.results.conftest import RecordRun
 
 VERBS = ("report", "compare", "sync", "export", "plot")
@@ -62,6 +62,17 @@ def test_report_plot_export_compare_from_the_cli(
     )
     assert run("sync", str(a.parent), str(tmp_path / "synced")) == 0
     assert (tmp_path / "synced" / a.parent.name / a.name / "metrics.csv").is_file()
+
+
+def test_a_parquet_export_into_the_session_directory_is_refused_and_keeps_the_runs(make_run: RecordRun) -> None:
+    """Review 36 F1: `export SESSION --format parquet --out SESSION --force` emptied every run of the session."""
+    a = make_run("transscale")
+    before = sorted(p.relative_to(a) for p in a.rglob("*"))
+    for force in ((), ("--force",)):
+        with pytest.raises(ConfigError, match="is a run's own directory"):
+            run("export", str(a.parent), "--format", "parquet", "--out", str(a.parent), *force)
+    assert sorted(p.relative_to(a) for p in a.rglob("*")) == before
+    assert (a / "metrics.csv").is_file() and (a / "run.json").is_file()
 
 
 def test_verbs_and_recorder_import_nothing_heavy() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from scaletui.errors import ConfigError
 from scaletui.results import layout
-from scaletui.results.export import export_archive, export_parquet, export_runs
+from scaletui.results.export import EXPORT_MARKER, export_archive, export_parquet, export_runs
 
 
 def test_archive_holds_the_run_under_its_id(run_dir: Path, tmp_path: Path) -> None:
@@ -109,3 +109,40 @@ def test_a_forced_parquet_export_replaces_the_earlier_set_whole(run_dir: Path, t
     with pytest.raises(ConfigError, match="no export of a run"):
         export_parquet(run_dir, mine, force=True)
     assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def test_an_export_into_the_session_directory_never_touches_its_runs(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 F1: with --out the session directory, a run's Parquet set went to the run directory itself, which
+    holds run.json as an export does, so --force emptied the run: metrics.csv, run.json and the JSONL files gone."""
+    from scaletui.cli import main
+
+    session = tmp_path / "session"
+    run = Path(shutil.copytree(run_dir, session / run_dir.name))  # the fixture's run is shared
+    before = {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    for force in (False, True):
+        with pytest.raises(ConfigError, match="is a run's own directory") as refused:
+            export_runs([run], "parquet", session, force=force)
+        assert refused.value.hint.startswith("Give an --out outside every run directory"), refused.value.hint
+        with pytest.raises(ConfigError, match="is a run's own directory"):
+            export_parquet(run, run, force=force)
+        with pytest.raises(ConfigError, match="lies inside the run directory"):
+            export_runs([run], "archive", run, force=force)
+    assert main(["export", str(session), "--format", "parquet", "--out", str(session), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert f"{run} is a run's own directory: the export of run {run.name} would mix with a run's files" in err, err
+    assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    with pytest.raises(ConfigError, match=f"holds the run directory {run}"):
+        export_parquet(run, session, force=True)
+    assert {p.relative_to(run): p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_force_replaces_only_a_directory_marked_as_an_export(run_dir: Path, tmp_path: Path) -> None:
+    """A directory holding a copy of a run (run.json, metrics.csv) is not an export, whatever --force says."""
+    (out,) = export_runs([run_dir], "parquet", tmp_path / "pq")
+    assert (out / EXPORT_MARKER).is_file() and not (run_dir / EXPORT_MARKER).exists()
+    copy = Path(shutil.copytree(run_dir, tmp_path / "copies" / run_dir.name))
+    with pytest.raises(ConfigError, match="is a run's own directory"):
+        export_runs([run_dir], "parquet", tmp_path / "copies", force=True)
+    assert (copy / layout.METRICS_CSV).is_file() and (copy / layout.RUN_META).is_file()
