@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from functools import cache
@@ -17,6 +18,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError('a duration like 90, "90s", "3m" or "1h30m"')
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):  # TOML's inf and nan, or a float typed on the `:` line
+            raise ValueError('a duration like 90, "90s", "3m" or "1h30m"')
         if value < 0:
             raise ValueError("a duration that is not negative")
         return float(value)
@@ -43,7 +46,9 @@ def format_duration(seconds: float) -> str:
 def human_duration(seconds: float) -> str:
     """`9600` -> `2h40m`, `90.5` -> `90.5s`: what a person would write in the TOML (format_duration pads: `2h40m`,
     `20m00s`), and what `parse_duration` reads back as the same number, so a form field prefilled with it and sent
-    unchanged changes nothing."""
+    unchanged changes nothing. It formats what a user typed, so `inf` and `nan` come back as typed, not raised."""
+    if not math.isfinite(seconds):
+        return str(seconds)
     if seconds != int(seconds):
         return f"{Decimal(repr(seconds)):f}s"  # the shortest digits that read back exactly, never an exponent
     rest = int(seconds)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from scaletui.config.loader import load_app_config, load_experiment, load_platform, load_strategy
-from scaletui.config.units import format_duration, parse_duration
+from scaletui.config.units import format_duration, human_duration, parse_duration
 from scaletui.errors import ConfigError
 
 CONF = Path(__file__).parents[2] / "conf"
@@ -90,10 +91,18 @@ def test_durations(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
 
-@pytest.mark.parametrize("value", ["", "3 weeks", "m5", True, -1, "5x", "-5", "1.", "15 s 3"])
+@pytest.mark.parametrize(
+    "value", ["", "3 weeks", "m5", True, -1, "5x", "-5", "1.", "15 s 3", math.inf, -math.inf, math.nan, "inf"]
+)
 def test_bad_durations(value: object) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r'a duration like 90, "90s", "3m" or "1h30m"|not negative'):
         parse_duration(value)
+
+
+def test_a_duration_that_is_not_finite_is_shown_as_typed() -> None:
+    """Review 36 F4: human_duration formats what a user typed, and int(inf) raised OverflowError (int(nan) a
+    ValueError) out of a refusal's own sentence."""
+    assert [human_duration(v) for v in (math.inf, -math.inf, math.nan)] == ["inf", "-inf", "nan"]
 
 
 def test_format_duration() -> None:

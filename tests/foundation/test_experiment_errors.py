@@ -93,3 +93,13 @@ def test_a_table_key_keeps_its_sentence_without_a_line(tmp_path: Path) -> None:
     path.write_text('[experiment]\nname = "x"\nduration = 60\n[job]\ntaskmanager = 2\n')
     err = refusal(path)
     assert err.message == f"{path}: key job.taskmanager is not a known key (check its spelling)." and err.hint == ""
+
+
+@pytest.mark.parametrize("number", ["inf", "nan", "-inf"])
+def test_a_timeline_interval_that_is_not_finite_names_the_key(tmp_path: Path, number: str) -> None:
+    """Review 36 F4: TOML's `interval = inf` passed the Duration type and raised OverflowError in the plan check,
+    an internal error instead of the file, the key and what it takes."""
+    comment = next(line for line in SHIPPED.read_text().splitlines() if line.startswith("# DS2 with its memory"))
+    path, line = broken(tmp_path, comment, f"interval = {number}")
+    expected = f'{path}, line {line}: key timeline[0].interval expected a duration like 90, "90s", "3m" or "1h30m"'
+    assert refusal(path).message == f"{expected}, got {number}."

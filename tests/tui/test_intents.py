@@ -58,6 +58,9 @@ def test_verbs_become_timeline_steps() -> None:
         (":fault delay taskmanager-1 30s", "params.latency_ms: Field required"),
         (":fault delay taskmanager-1 0ms 30s", "latency_ms"),
         (":bogus", "Unknown command :bogus"),
+        (":strategy ds2 interval=inf", "interval=inf: the time between decisions takes a duration from 1s to 1h"),
+        (":strategy ds2 window=nan", "window=nan: the metrics window each decision reads takes a duration from 1s"),
+        (":strategy ds2 cooldown=-inf", "cooldown=-inf: the quiet time after a rescale takes a duration from 0s"),
     ],
 )
 def test_a_bad_line_is_one_sentence_with_the_usage(line: str, said: str) -> None:

@@ -170,3 +170,30 @@ async def test_the_guard_rails_are_set_live_shown_refused_in_one_sentence_and_ke
         await restart_then_open_the_form(pilot, app, engine)
         assert loop_now(engine).items() >= kept.items() and isinstance(app.screen, FormScreen)
         assert app.screen.values()["guard"] == tuned, "it opens on the kept guard rails"
+
+
+async def test_a_loop_setting_that_is_not_finite_is_refused_and_the_app_keeps_running(fast_sim_engine: Engine) -> None:
+    """Review 36 F4: `interval=inf` (TOML's, from the form; a float, from the `:` line) raised OverflowError out of
+    the refusal's own sentence, and `nan` a ValueError, which stopped the app."""
+    engine = fast_sim_engine
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await start_cluster(pilot, engine)
+        await command(pilot, "strategy ds2 interval=inf")
+        said = "interval=inf: the time between decisions takes a duration from 1s to 1h"
+        await wait_for(pilot, lambda: said in message(app), "the refusal of interval=inf")
+        await command(pilot, "strategy ds2 window=nan")
+        said = "window=nan: the metrics window each decision reads takes a duration from 1s to 1h"
+        await wait_for(pilot, lambda: said in message(app), "the refusal of window=nan")
+
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        for typed in ("interval=inf", "cooldown=nan"):
+            form.query_one("#field-loop").value = typed  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            error = str(form.query_one("#form-error", Static).render())
+            assert app.screen is form and error.startswith(f"{typed}: the "), error
+        assert app.is_running and loop_now(engine)["interval"] == 10
