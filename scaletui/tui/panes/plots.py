@@ -264,8 +264,8 @@ class PlotsPane(Pane, can_focus=True):
         styles = line_styles(self.palette, self.app.theme_variables)
         spans = tuple(Span(f.start, f.end) for f in series.fault_spans() if f.end is None or f.end >= since)
         decided = [Marker(at, label) for at, label in decision_marks(series.decisions_between()) if at >= since]
-        by_hand = [Marker(at, label, True) for at, label in step_marks(series.steps_taken_between(since))]
-        markers = tuple(sorted(decided + by_hand, key=lambda m: m.at))
+        stepped = [Marker(at, label, stepped=True) for at, label in step_marks(series.steps_taken_between(since))]
+        markers = tuple(sorted(decided + stepped, key=lambda m: m.at))
         ops = list(series.operators)
         rates = {"target": "rate.target", "source": "rate.source"}
         bottleneck = self._bottleneck(last)
@@ -278,7 +278,7 @@ class PlotsPane(Pane, can_focus=True):
             "busy": ("busy ms/s", {op: f"op.{op}.busy" for op in ops}, False, 1000.0),
         }
         shade, marker, axis = chart_styles(self.palette, self.app.theme_variables)
-        hand = step_style(self.palette)
+        step = step_style(self.palette)
         for name, (title, keys, integer, ceiling) in charts.items():
             lines = []
             for i, (label, key) in enumerate(keys.items()):
@@ -287,7 +287,7 @@ class PlotsPane(Pane, can_focus=True):
                     label = f"{label} {vs[-1]:.0f}"
                 lines.append(Line(label, ts, vs, styles[i % len(styles)]))
             chart = self.plots[name]
-            chart.use_styles(shade, marker, axis, hand)
+            chart.use_styles(shade, marker, axis, step)
             data = ChartData(title, tuple(lines), since, end, origin, spans, markers, integer, ceiling, series.epoch)
             chart.show(data)
 
