@@ -12,6 +12,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from scaletui.engine import Engine
+from scaletui.errors import ConfigError
 from scaletui.results.layout import EXPERIMENT
 from scaletui.scaling.params_text import params_text
 from scaletui.scaling.registry import create_strategy
@@ -19,7 +20,7 @@ from scaletui.scaling.strategies.ds2 import Ds2Params
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.confirm import ConfirmScreen
 from scaletui.tui.screens.form import FormScreen
-from scaletui.tui.screens.strategy_form import strategy_choice
+from scaletui.tui.screens.strategy_form import strategy_choice, strategy_form
 from tests.tui.pilot import message, screen_text, wait_for
 
 
@@ -197,3 +198,20 @@ async def test_a_loop_setting_that_is_not_finite_is_refused_and_the_app_keeps_ru
             error = str(form.query_one("#form-error", Static).render())
             assert app.screen is form and error.startswith(f"{typed}: the "), error
         assert app.is_running and loop_now(engine)["interval"] == 10
+
+
+def test_the_forms_examples_are_the_strategy_defaults_of_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review 36 F9: the Loop and Guard rails fields' placeholders and a refusal's "such as" were copies of
+    StrategySpec's defaults, which a changed default left stale."""
+    from scaletui.config.models import StrategySpec
+    from scaletui.session.model import StrategyRecord
+
+    tuned = {**StrategySpec().loop(), "interval": 7.0, "max_slots": 24}
+    monkeypatch.setattr(StrategySpec, "loop", lambda self: tuned)
+    form = strategy_form(StrategyRecord(), {}, Path("conf"))
+    placeholders = {f.name: f.placeholder for f in form.fields}
+    assert placeholders["loop"] == "interval=7s, window=10s, cooldown=20s", placeholders
+    assert placeholders["guard"] == "min_parallelism=1, max_parallelism=8, max_taskmanagers=4, max_slots=24"
+    with pytest.raises(ConfigError) as refused:
+        strategy_choice({"name": "none", "params": "", "loop": "", "guard": "max_slots 4"}, Path("conf"))
+    assert f"such as {placeholders['guard']} (" in refused.value.message, refused.value.message

@@ -5,7 +5,7 @@ refused value keeps the dialog open with the whole sentence), and names the file
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,12 +19,18 @@ from scaletui.tui.screens.form import FormField, FormScreen, Linked
 if TYPE_CHECKING:
     from scaletui.session.model import StrategyRecord
 
-LOOP_EXAMPLE = "interval=10s, window=10s, cooldown=20s"
-GUARD_EXAMPLE = "min_parallelism=1, max_parallelism=8, max_taskmanagers=4, max_slots=16"
 HINT = (
     "key=value pairs as on the : line; h lists the running ones. The loop and its guard rails stay for the "
     f"strategies chosen after; their defaults: \\[strategy] in {LIVE_DEFAULTS}."
 )
+
+
+def default_text(keys: Iterable[str]) -> str:
+    """The loop's defaults for `keys` as the form takes them (`interval=10s, window=10s, cooldown=20s`): an emptied
+    field's placeholder and a refusal's "such as", read from StrategySpec so they follow a changed default."""
+    from scaletui.config.models import StrategySpec
+
+    return loop_text(StrategySpec().loop(), tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -50,8 +56,8 @@ def strategy_choice(values: Mapping[str, str], conf_dir: Path) -> StrategyChoice
     said = params_example(create_strategy(name).params) if known else ""
     example = f"such as {said}" if said else "none for this strategy"
     loop, params = split_loop(inline_table(values["params"], "strategy parameters", example))
-    loop.update(inline_table(values["loop"], "loop settings", f"such as {LOOP_EXAMPLE}"))
-    loop.update(inline_table(values["guard"], "guard rails", f"such as {GUARD_EXAMPLE}"))
+    loop.update(inline_table(values["loop"], "loop settings", f"such as {default_text(TIMING_LIMITS)}"))
+    loop.update(inline_table(values["guard"], "guard rails", f"such as {default_text(GUARD_LIMITS)}"))
     checked = check_loop(loop)
     if known:
         load_strategy(StrategySpec(name=name, params=params), conf_dir)
@@ -70,9 +76,9 @@ def strategy_form(record: StrategyRecord, loop: Mapping[str, float], conf_dir: P
         FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
                   placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
         FormField("loop", "Loop: interval, window, cooldown", loop_text(loop, tuple(TIMING_LIMITS)),
-                  placeholder=LOOP_EXAMPLE),
+                  placeholder=default_text(TIMING_LIMITS)),
         FormField("guard", "Guard rails: parallelism per operator, TaskManagers, slots",
-                  loop_text(loop, tuple(GUARD_LIMITS)), placeholder=GUARD_EXAMPLE),
+                  loop_text(loop, tuple(GUARD_LIMITS)), placeholder=default_text(GUARD_LIMITS)),
     ]  # fmt: skip
     return FormScreen(
         "Autoscaling strategy",
