@@ -2,15 +2,17 @@
 the run's own clock (simulated seconds for the simulator), and which strategies it ran.
 
 Cheap on purpose: the history lists every run of a session and refreshes every two seconds, so this reads the tail of
-metrics.csv and the recorded experiment.toml only, and callers cache what an ended run gives (its files no longer
-change).
+metrics.csv, run.json and the recorded experiment.toml only, in a thread, and the history keeps what an ended run
+gives (its files no longer change).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,34 @@ def strategies_ran(run_dir: Path | str) -> str:
     except (OSError, ValueError):
         return ""
     return "→".join(name for name, _ in strategy_switches(experiment))
+
+
+def recorded_status(run_dir: Path | str) -> str:
+    """The status the run's own run.json holds ("" when unreadable)."""
+    try:
+        meta = json.loads((Path(run_dir) / layout.RUN_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    return str(meta.get("status", "")) if isinstance(meta, dict) else ""
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What the run history lists of a run's files."""
+
+    strategies: str
+    """As `strategies_ran` gives them ("" when unreadable)."""
+    status: str = ""
+    """run.json's status, read once the run has ended."""
+    length: float | None = None
+    """The job's length (`job_length`), read once the run has ended."""
+    final: bool = False
+    """Read after the run ended: its files no longer change, so these facts never need reading again."""
+
+
+def read_run_facts(run_dir: Path | str, ended: bool) -> RunFacts:
+    """A running run's strategies only (its timeline grows as steps are taken; its length is not shown); an ended
+    run's strategies, status and length, final."""
+    if not ended:
+        return RunFacts(strategies_ran(run_dir))
+    return RunFacts(strategies_ran(run_dir), recorded_status(run_dir), job_length(run_dir), final=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from textual.widgets import Markdown, Static
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
+from scaletui.results.run_facts import RunFacts, read_run_facts
 from scaletui.session.model import RunRecord
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.run_summary import RunSummaryScreen
-from scaletui.tui.screens.runs import COLUMNS, MARK, RunsScreen, length_cell, run_row, started_cell
+from scaletui.tui.screens.runs import COLUMNS, MARK, READING, RunsScreen, length_cell, run_row, started_cell
 from scaletui.tui.screens.text import TextScreen
 from scaletui.tui.widgets.filter_table import FilterTable
 from tests.tui.pilot import message, screen_text, wait_for
@@ -102,6 +104,11 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
     assert Path(first.results_dir).parent == Path(second.results_dir).parent
 
 
+def reading(table: FilterTable) -> bool:
+    """A run's Length or Strategy still waits for its files to be read."""
+    return any(READING in (cells[COLUMNS.index("Length")], cells[COLUMNS.index("Strategy")]) for _, cells in table.rows)
+
+
 def record(tmp_path: Path, run_id: str, experiment: str, status: str, passed: bool | None, recorded: str) -> RunRecord:
     """A finished run as the session lists it, with the run.json its results directory holds."""
     run_dir = tmp_path / "results" / run_id
@@ -138,8 +145,8 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs screen")
-        await pilot.pause()
         table = app.screen.query_one(FilterTable)
+        await wait_for(pilot, lambda: len(table.rows) == len(runs) and not reading(table), "the runs' files read")
         assert table.table.virtual_size.width <= table.table.scrollable_content_region.width, "a column is cut"
         shown = {key: [str(c) for c in cells] for key, cells in table.rows}
         name, run_id, status, slo = (COLUMNS.index(c) for c in ("Experiment", "Run", "Status", "SLO"))
@@ -173,16 +180,60 @@ def test_length_is_the_jobs_own_and_a_simulated_one_says_so(tmp_path: Path) -> N
     (Path(run.results_dir) / "experiment.toml").write_text(
         '[strategy]\nname = "none"\n[[timeline]]\nat = "5m"\ndo = "strategy"\nname = "ds2"\n'
     )
-    assert length_cell(run.model_copy(update={"backend": "simulator"})) == "1h00m sim"
-    assert length_cell(run.model_copy(update={"backend": "local"})) == "1h00m"
-    assert length_cell(run) == "1h00m sim", "recorded without its backend: an hour in 2 s was simulated"
-    assert run_row(run)[1][COLUMNS.index("Strategy")] == "none→ds2"
+    facts = read_run_facts(run.results_dir, ended=True)
+    assert length_cell(run.model_copy(update={"backend": "simulator"}), facts) == "1h00m sim"
+    assert length_cell(run.model_copy(update={"backend": "local"}), facts) == "1h00m"
+    assert length_cell(run, facts) == "1h00m sim", "recorded without its backend: an hour in 2 s was simulated"
+    assert run_row(run, facts)[1][COLUMNS.index("Strategy")] == "none→ds2"
     bare = record(tmp_path, "20261207T011203Z-broke", "broke", "failed", None, "failed")
-    assert length_cell(bare) == "2s", "no sample recorded: the wall time from start to end"
-    assert run_row(bare)[1][COLUMNS.index("Strategy")] == "-"
+    bare_facts = read_run_facts(bare.results_dir, ended=True)
+    assert length_cell(bare, bare_facts) == "2s", "no sample recorded: the wall time from start to end"
+    assert run_row(bare, bare_facts)[1][COLUMNS.index("Strategy")] == "-"
 
 
 def test_started_shows_the_time_of_a_recent_run_and_the_date_of_an_older_one() -> None:
     at = 1796605922.0
     assert started_cell(at, at + 3600) == time.strftime("%H:%M", time.localtime(at))
     assert started_cell(at, at + 2 * 86400) == time.strftime("%m-%d", time.localtime(at))
+
+
+async def test_the_runs_files_are_read_off_the_ui_thread_and_once_however_many_runs(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 36 F7: each 2 s refresh read the runs' files on the UI thread, and past 1024 runs the cache evicted
+    what the next refresh read again, so every refresh read them all."""
+    from scaletui.tui.screens import runs as runs_screen
+
+    reads: list[threading.Thread] = []
+
+    def read(run_dir: str, ended: bool) -> RunFacts:
+        reads.append(threading.current_thread())
+        return read_run_facts(run_dir, ended)
+
+    monkeypatch.setattr(runs_screen, "read_run_facts", read)
+    at = 1796605922.0
+    many = [
+        RunRecord(
+            id=f"run-{i:04d}",
+            experiment="sim",
+            started_at=at + i,
+            ended_at=at + i + 2,
+            status="done",
+            results_dir=str(tmp_path / "results" / f"run-{i:04d}"),
+            headless=True,
+        )
+        for i in range(1100)
+    ]
+    engine.store.update(lambda s: s.runs.extend(many))
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs screen")
+        table = app.screen.query_one(FilterTable)
+        await wait_for(pilot, lambda: len(table.rows) == len(many) and not reading(table), "every run read", 60)
+        assert len(reads) == len(many) and threading.main_thread() not in reads
+        app.screen.refresh_runs()
+        await pilot.press("escape", "R")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs screen again")
+        await pilot.pause()
+        assert len(reads) == len(many), "an ended run's files are read once, from one visit of the screen to the next"

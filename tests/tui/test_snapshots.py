@@ -138,7 +138,14 @@ def test_dialog(snap_compare, demo: Engine, name: str) -> None:
         from scaletui.chaos.process_faults import LocalFaults
 
         demo.faults.attach("local", (LocalFaults(),), lambda: list(INSTANCES))
-    assert snap_compare(app_in(demo), press=DIALOGS[name], terminal_size=(80, 24), run_before=settled)
+
+    async def opened(pilot: Pilot) -> None:
+        """The dialog once its workers are done: the run history reads its runs' files in one."""
+        await settled(pilot)
+        await pilot.press(*DIALOGS[name])
+        await pilot.app.workers.wait_for_complete()
+
+    assert snap_compare(app_in(demo), terminal_size=(80, 24), run_before=opened)
 
 
 def test_load_dialog_keeps_the_input_and_shows_the_whole_error(snap_compare, demo: Engine) -> None:

@@ -3,17 +3,17 @@
 Enter opens a run; `v` replays it through the panes; `e` starts the same experiment file again; `n` starts one
 from conf/experiments/; `x` cancels the experiment in progress; space marks runs and `c` compares them (as
 `scaletui compare` does); Esc (or a pane key, `:` or the palette) goes back. Results are read from each run's
-directory, as `scaletui report` reads them; Length is the job's own length, in simulated time for a simulated run.
+directory, as `scaletui report` reads them, in a thread worker (Length and Strategy read … until then); Length is
+the job's own length, in simulated time for a simulated run.
 What is running and the last message are two lines, so the refresh of the first never blanks the second; the message
 line is the panes' (a `:` command typed here is answered on it).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
-from functools import lru_cache
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,11 +21,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.worker import Worker, get_current_worker
 
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
-from scaletui.results.layout import RUN_META, parse_trial_name, short_run_id
-from scaletui.results.run_facts import job_length, strategies_ran
+from scaletui.results.layout import parse_trial_name, short_run_id
+from scaletui.results.run_facts import RunFacts, read_run_facts
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
 from scaletui.tui.widgets.filter_table import FilterTable, Row
@@ -45,6 +46,17 @@ RECENT_S = 86400.0
 80 columns keep room for the experiment's name (the Run id holds the time of day, the summary the whole date)."""
 SHRINKING = ((COLUMNS.index("Strategy"), 10), (COLUMNS.index("Experiment"), 12))
 """The columns cut (with …) to fit the width, in that order, each down to its minimum."""
+READING = "…"
+"""The Length and Strategy of a run whose files are being read."""
+SHOW_READ_S = 0.5
+"""How often a long read shows what it has read: the first `R` of a session of hundreds of trials fills the list as
+it reads, newest first, without redrawing the whole table for every run."""
+READ: dict[str, RunFacts] = {}
+"""What was read of each run's files, by results directory, kept from one visit of the screen to the next: an ended
+run's facts are final, a running run's are read again on each refresh. One small record per run, as the session
+holds one RunRecord per run, so no bound evicts what a refresh would read again."""
+NO_FILES = RunFacts("", final=True)
+"""The facts of a run that has no results directory."""
 
 
 def shorten(text: str, width: int) -> str:
@@ -81,21 +93,21 @@ def short_id(run: RunRecord) -> str:
     return short_run_id(run.id, run.experiment)
 
 
-@lru_cache(maxsize=1024)
-def recorded_status(results_dir: str) -> str:
-    """The status the run's own run.json holds ("" when unreadable); an ended run's never changes."""
-    try:
-        meta = json.loads((Path(results_dir) / RUN_META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    return str(meta.get("status", "")) if isinstance(meta, dict) else ""
+def facts_of(run: RunRecord) -> RunFacts | None:
+    """What was read of the run's files; None before the first read."""
+    return READ.get(run.results_dir) if run.results_dir else NO_FILES
 
 
-def shown_status(run: RunRecord) -> str:
+def needs_reading(run: RunRecord) -> bool:
+    facts = facts_of(run)
+    return facts is None or not facts.final
+
+
+def shown_status(run: RunRecord, facts: RunFacts | None) -> str:
     """A run that ran to its end and missed its SLO is `done` (with SLO FAIL), as its run.json and `scaletui report`
     say; the session marks it `failed` for the exit code of `--script`. `failed` is left to runs that broke."""
-    missed = run.status == "failed" and run.summary.get("passed") is False and bool(run.results_dir)
-    return "done" if missed and recorded_status(run.results_dir) == "done" else run.status
+    missed = run.status == "failed" and run.summary.get("passed") is False
+    return "done" if missed and facts is not None and facts.status == "done" else run.status
 
 
 NOT_JUDGED = "?"
@@ -109,19 +121,15 @@ def slo_cell(summary: dict[str, object]) -> str:
     return NOT_JUDGED if summary.get("not_judged") else "-"
 
 
-@lru_cache(maxsize=1024)
-def ended_run_facts(results_dir: str) -> tuple[float | None, str]:
-    """An ended run's job length and strategies: its files no longer change, so they are read once."""
-    return job_length(results_dir), strategies_ran(results_dir)
-
-
-def length_cell(run: RunRecord) -> str:
+def length_cell(run: RunRecord, facts: RunFacts | None) -> str:
     """The job's length in the run's own clock ("1h00m sim" for a simulated hour the machine ran in seconds); the
     wall time from start to end for a run that recorded no sample."""
     if not run.ended_at:
         return "running"
+    if facts is None or not facts.final:
+        return READING
     wall = run.ended_at - run.started_at
-    length = ended_run_facts(run.results_dir)[0] if run.results_dir else None
+    length = facts.length
     if length is None:
         return format_duration(wall)
     # a session recorded before runs kept their backend: only a simulated job runs longer than the machine took
@@ -133,15 +141,13 @@ def started_cell(started_at: float, now: float) -> str:
     return time.strftime("%H:%M" if 0 <= now - started_at < RECENT_S else "%m-%d", time.localtime(started_at))
 
 
-def run_row(run: RunRecord, marked: bool = False, now: float | None = None) -> Row:
+def run_row(run: RunRecord, facts: RunFacts | None, marked: bool = False, now: float | None = None) -> Row:
+    """`facts`: what was read of the run's files (None: not yet)."""
     when = started_cell(run.started_at, time.time() if now is None else now)
-    slo = slo_cell(run.summary)
-    strategy = ""
-    if run.results_dir:  # a running run's experiment copy is read again on every refresh, an ended run's once
-        strategy = ended_run_facts(run.results_dir)[1] if run.ended_at else strategies_ran(run.results_dir)
-    strategy = strategy or "-"
+    strategy = READING if facts is None else facts.strategies or "-"
     run_id = MARK + short_id(run) if marked else short_id(run)
-    return run.id, [when, shown_status(run), length_cell(run), slo, strategy, experiment_label(run.experiment), run_id]
+    cells = [when, shown_status(run, facts), length_cell(run, facts), slo_cell(run.summary), strategy]
+    return run.id, [*cells, experiment_label(run.experiment), run_id]
 
 
 def experiment_file_of(run: RunRecord) -> Path:
@@ -164,6 +170,8 @@ class RunsScreen(Screen[None]):
         self.keymap = keymap or {}
         self.marked: set[str] = set()
         """The ids of the runs marked for `c` (compare)."""
+        self.reader: Worker[None] | None = None
+        """The worker reading the runs' files; one at a time, so a slow read is never started again over itself."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -179,11 +187,39 @@ class RunsScreen(Screen[None]):
         self.query_one(FilterTable).table.focus()
 
     def refresh_runs(self) -> None:
+        """The list from what was read so far, then a read, in a thread, of the files of the runs that need one."""
         if not self.is_attached:  # the timer can fire while the app exits and the table is gone
             return
+        runs = self.show_runs()
+        stale = [r for r in runs if needs_reading(r)]
+        if stale and (self.reader is None or self.reader.is_finished):
+            work = partial(self.read_facts, stale)
+            self.reader = self.run_worker(work, thread=True, name="reading the runs' files", exit_on_error=False)
+
+    def read_facts(self, runs: list[RunRecord]) -> None:
+        """In a thread: the runs' files, newest first, shown every SHOW_READ_S and at the end."""
+        worker = get_current_worker()
+        read: dict[str, RunFacts] = {}
+        shown = time.monotonic()
+        for i, run in enumerate(runs):
+            read[run.results_dir] = read_run_facts(run.results_dir, bool(run.ended_at))
+            if worker.is_cancelled:
+                return
+            if i == len(runs) - 1 or time.monotonic() - shown >= SHOW_READ_S:
+                self.app.call_from_thread(self.take_facts, read)
+                read, shown = {}, time.monotonic()
+
+    def take_facts(self, read: dict[str, RunFacts]) -> None:
+        READ.update(read)
+        if self.is_attached:
+            self.show_runs()
+
+    def show_runs(self) -> list[RunRecord]:
+        """The table and the state line from the session and what was read of the runs' files; the runs, newest
+        first."""
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
         now = time.time()
-        rows = [run_row(r, r.id in self.marked, now) for r in runs]
+        rows = [run_row(r, facts_of(r), r.id in self.marked, now) for r in runs]
         self.query_one(FilterTable).set_rows(fit(rows, self.size.width or 80))
         launcher = self.engine.experiments
         current = launcher.current.name if launcher.current is not None else ""
@@ -198,6 +234,7 @@ class RunsScreen(Screen[None]):
         line = self.query_one("#runs-state", Static)
         line.set_class(hint, "-hint")
         line.update(state)
+        return runs
 
     def on_resize(self) -> None:
         self.refresh_runs()
