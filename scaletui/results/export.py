@@ -35,8 +35,16 @@ def _parquet_path(root: Path, dest: Path | str | None) -> Path:
     return Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
 
 
+def _is_export(path: Path) -> bool:
+    """Marked at export; or, from before the marker, Parquet tables with none of a run's own CSV and JSONL files."""
+    if (path / EXPORT_MARKER).is_file():
+        return True
+    own = (*layout.CSV_FILES, *layout.JSONL_FILES)
+    return (path / "metrics.parquet").is_file() and not any((path / name).exists() for name in own)
+
+
 def _is_run(path: Path) -> bool:
-    return layout.is_run_dir(path) and not (path / EXPORT_MARKER).is_file()
+    return layout.is_run_dir(path) and not _is_export(path)
 
 
 def _refuse_run_dirs(targets: Sequence[tuple[Path, Path]]) -> None:
@@ -112,7 +120,7 @@ def _write_parquet(root: Path, out: Path) -> Path:
     from scaletui.results.recorder import JSONL_EVENTS
 
     if out.is_dir() and any(out.iterdir()):
-        if not (out / EXPORT_MARKER).is_file():
+        if not _is_export(out):
             raise ConfigError(f"{out} holds files but no export of a run: it is not replaced.", "Give another --out.")
         shutil.rmtree(out)
     elif out.exists() and not out.is_dir():

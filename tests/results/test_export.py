@@ -146,3 +146,13 @@ def test_force_replaces_only_a_directory_marked_as_an_export(run_dir: Path, tmp_
     with pytest.raises(ConfigError, match="is a run's own directory"):
         export_runs([run_dir], "parquet", tmp_path / "copies", force=True)
     assert (copy / layout.METRICS_CSV).is_file() and (copy / layout.RUN_META).is_file()
+
+
+def test_an_export_made_before_the_marker_is_still_replaced_by_force(run_dir: Path, tmp_path: Path) -> None:
+    """Exports written before the marker existed (Parquet tables and run.json, none of a run's CSV or JSONL files)
+    are recognised as exports, so --force replaces them instead of asking the user to remove them by hand."""
+    (out,) = export_runs([run_dir], "parquet", tmp_path / "pq")
+    (out / EXPORT_MARKER).unlink()
+    (out / "stale.parquet").write_bytes(b"from an earlier export")
+    assert export_runs([run_dir], "parquet", tmp_path / "pq", force=True) == [out]
+    assert not (out / "stale.parquet").exists() and (out / EXPORT_MARKER).is_file()
