@@ -179,11 +179,27 @@ class RunAutoscaler:
             return ""
         return f" The change under way ({status.acting}) still finishes."
 
-    def note_manual(self, what: str) -> None:
-        """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers)."""
-        if self.controller is not None and not self.controller.status().paused:
-            self.controller.note_manual_change(what)
-            self._publish()
+    def note_manual(self, what: str, change: Callable[[], str]) -> Callable[[], str]:
+        """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers); `change` as
+        run, whose refusal (a UserError: the platform would not take it) takes that pause back, unless another
+        pause came since, as nothing was changed by hand."""
+        controller = self.controller
+        if controller is None or controller.status().paused:
+            return change
+        controller.note_manual_change(what)
+        self._publish()
+        pause = controller.status().pause_reason
+
+        def run() -> str:
+            try:
+                return change()
+            except UserError:
+                if controller is self.controller and controller.status().pause_reason == pause:
+                    controller.resume()
+                    self._publish()
+                raise
+
+        return run
 
     def rescale_by_hand(self, operator: str, parallelism: int) -> Future[str]:
         """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator, a parallelism out
@@ -192,8 +208,9 @@ class RunAutoscaler:
         job = self.caps.cluster.job()
         if job is not None:
             check_parallelism(job.max_parallelism, {operator: parallelism})
-        self.note_manual(f"{operator} set to {parallelism} by hand")
-        change = partial(self._set_parallelism, actuation, operator, parallelism)
+        change = self.note_manual(
+            f"{operator} set to {parallelism} by hand", partial(self._set_parallelism, actuation, operator, parallelism)
+        )
         return self._after_actuation(f"setting {operator} to {parallelism}", change)
 
     def _set_parallelism(self, actuation: Actuation, operator: str, parallelism: int) -> str:
@@ -213,8 +230,9 @@ class RunAutoscaler:
 
     def taskmanagers_by_hand(self, count: int) -> Future[str]:
         actuation = self.caps.require_actuation()
-        self.note_manual(f"TaskManagers set to {count} by hand")
-        change = partial(self._set_taskmanagers, actuation, count)
+        change = self.note_manual(
+            f"TaskManagers set to {count} by hand", partial(self._set_taskmanagers, actuation, count)
+        )
         return self._after_actuation(f"setting the TaskManagers to {count}", change)
 
     def _set_taskmanagers(self, actuation: Actuation, count: int) -> str:

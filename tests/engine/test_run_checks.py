@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from scaletui.config.models import FaultStep, JobSpec, LoadSpec, PlatformFile, RescaleStep, StrategySpec
+from scaletui.config.models import (
+    FaultStep,
+    JobSpec,
+    LoadSpec,
+    PlatformFile,
+    RescaleStep,
+    StrategySpec,
+    TaskManagersStep,
+)
 from scaletui.engine.capabilities import Capabilities
 from scaletui.engine.faults import FaultControl
 from scaletui.engine.run import Run
@@ -89,6 +97,24 @@ def test_a_rescale_the_job_cannot_take_is_refused_before_the_autoscaler_pauses(
         status = run.strategy_status()
         assert status is not None and not status.paused, f"a refused rescale to {parallelism} paused the autoscaler"
         assert info.value.message == f"Parallelism {parallelism} for expensive is outside 1..32 (its max parallelism)."
+
+
+def test_a_taskmanager_count_the_platform_refuses_takes_back_the_pause_it_caused(
+    caps: Capabilities, tmp_path: Path
+) -> None:
+    """What only the platform can refuse (more TaskManagers than the simulated nodes hold) pauses the autoscaler
+    while it is tried; the refusal resumes it, as nothing was changed by hand. A pause the user made stays."""
+    run = make_run(caps, tmp_path)
+    run.begin()
+    with pytest.raises(UserError, match="TaskManager count 99 is outside 1"):
+        run.apply(TaskManagersStep(do="taskmanagers", count=99), "hand").result()
+    status = run.strategy_status()
+    assert status is not None and not status.paused, "a refused TaskManager count left the autoscaler paused"
+    run.autoscaler.pause(True)
+    with pytest.raises(UserError):
+        run.apply(TaskManagersStep(do="taskmanagers", count=99), "hand").result()
+    status = run.strategy_status()
+    assert status is not None and status.paused, "the refusal resumed a pause the user made"
     assert (
         run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2), "hand").result()
         == "expensive: 1 -> 2."
