@@ -112,9 +112,9 @@ class RunAutoscaler:
         changed = {k: v for k, v in values.items() if getattr(self.spec, k) != v}
         said = f" Loop: {self._loop_text(changed)}." if changed else ""
         tuned = self.spec.model_copy(update=changed)
-        self.loop_set.update(changed)
         if name == "none":
             self.spec = tuned
+            self.loop_set.update(changed)
             self.controller = None
             self.bus.publish(
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off",
@@ -122,8 +122,9 @@ class RunAutoscaler:
             )  # fmt: skip
             return "Autoscaling off." + said
         spec = tuned.switched_to(name, params)
-        strategy = self.load_strategy(spec)
+        strategy = self.load_strategy(spec)  # may still refuse the line: only then does the session keep the loop
         self.spec = tuned
+        self.loop_set.update(changed)
         self.params = dict(spec.params)
         if self.controller is None:
             return self.start(strategy, spec) + said
