@@ -187,10 +187,10 @@ class LiveSession:
         return self.do(StrategyStep(do="strategy", name=name, params=params or {}, **check_loop(loop or {})))
 
     def loop_settings(self) -> dict[str, float]:
-        """The loop's settings now, its timing and guard rails (a strategy chosen next keeps them); with no cluster,
-        those the session keeps for the next one ({} when none was changed)."""
+        """The loop's settings now, its timing and guard rails (a strategy chosen next keeps them); {} with no cluster
+        (the strategy form, its only reader, needs one)."""
         run = self.run
-        return run.autoscaler.loop() if run is not None else self.ctx.store.read(lambda s: dict(s.strategy.loop))
+        return run.autoscaler.loop() if run is not None else {}
 
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()

@@ -187,7 +187,6 @@ def test_the_loop_settings_changed_live_come_back_with_the_cluster_and_after_a_r
         first.live.set_strategy("ds2", {}, {"interval": "90.5s", "cooldown": "30s"})
         until(lambda: first.store.session.strategy.loop == kept, "the loop in the session")
         first.live.stop()
-        assert first.live.loop_settings() == kept, "the form, with no cluster, opens on the kept values"
         first.live.start("simulator")
         status = first.live.strategy_status()
         assert status is not None and status.settings.startswith("every 90.5s over 10s, cooldown 30s"), status
