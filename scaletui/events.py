@@ -164,8 +164,11 @@ class StrategyChanged(Event):
     loop: dict[str, float] = field(default_factory=dict)
     """The loop's settings changed in this run (interval, window, cooldown in seconds; the guard rails min_parallelism,
     max_parallelism, max_taskmanagers, max_slots), with `:strategy NAME interval=5s max_parallelism=6`, the strategy
-    form or a timeline step: the session keeps them over the live defaults file's, whose other values still reach a
-    restarted cluster (an edit of the file too)."""
+    form or a timeline step. Those changed live (`live`) the session keeps over the live defaults file's, whose other
+    values still reach a restarted cluster (an edit of the file too)."""
+    live: bool = False
+    """Published by the app's live session, not an experiment's run: only then is the strategy, its parameters and
+    loop settings what the session keeps for its next cluster (an experiment's are its file's, not the user's)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,6 +177,8 @@ class LoadChanged(Event):
 
     spec: dict[str, Any]
     message: str = ""
+    live: bool = False
+    """Published by the app's live session: only then does the session keep the load for its next cluster."""
 
 
 @dataclass(frozen=True, kw_only=True)

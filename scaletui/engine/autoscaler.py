@@ -46,10 +46,14 @@ class RunAutoscaler:
         bus: EventBus,
         load_strategy: Callable[[StrategySpec], Strategy],
         faulted: Callable[[], str] = lambda: "",
+        *,
+        live: bool,
     ) -> None:
         """`spec` is the plan's strategy settings, which a strategy chosen later keeps (interval, window, bounds);
-        `faulted` names the faults active on TaskManagers, the cause of a failover the loop pauses for."""
+        `faulted` names the faults active on TaskManagers, the cause of a failover the loop pauses for; `live`: the
+        run is the app's live session, whose StrategyChanged the session keeps."""
         self.caps = caps
+        self.live = live
         self.spec = spec
         self.bus = bus
         self.load_strategy = load_strategy
@@ -118,7 +122,7 @@ class RunAutoscaler:
             self.controller = None
             self.bus.publish(
                 StrategyChanged(ts=self.caps.clock.now(), source="run", name="none", message="autoscaling off",
-                                loop=dict(self.loop_set))
+                                loop=dict(self.loop_set), live=self.live)
             )  # fmt: skip
             return "Autoscaling off." + said
         spec = tuned.switched_to(name, params)
@@ -307,7 +311,7 @@ class RunAutoscaler:
                 StrategyChanged(
                     ts=self.caps.clock.now(), source="run", name=status.strategy, paused=status.paused,
                     dry_run=status.dry_run, message=status.pause_reason, settings=status.settings,
-                    params=dict(self.params), loop=dict(self.loop_set),
+                    params=dict(self.params), loop=dict(self.loop_set), live=self.live,
                 )
             )  # fmt: skip
 

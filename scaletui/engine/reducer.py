@@ -225,8 +225,10 @@ REDUCERS: dict[type[Event], Callable[[Any], Callable[[Session], None]]] = {
     RunChanged: _run,
     UiChanged: _ui,
 }
-LIVE_CONTROLS: frozenset[type[Event]] = frozenset({StrategyChanged, LoadChanged})
-"""The app's live controls: what its status line shows and its next cluster starts with (`LiveSession._prepare`)."""
+LIVE_CONTROLS = (StrategyChanged, LoadChanged)
+"""The app's live controls: what its status line shows and its next cluster starts with (`LiveSession._prepare`).
+Only the live session's own events (`live`) change them: an experiment's strategy and load, run from the app's run
+history or by `--script`, are its file's, not the user's, and the app's next cluster must not inherit them."""
 DURABLE: frozenset[type[Event]] = frozenset({ReservationChanged, ReservationDropped, InventoryChanged, RunChanged})
 """A reservation's job id and a run's start and end survive a crash at once; the rest may lag a quarter second."""
 
@@ -235,24 +237,23 @@ class SessionReducer:
     """Subscribed to the bus for the events in REDUCERS; the only code that calls `SessionStore.update`.
 
     `headless`: the engine has no app behind it (`--script`). Its runs change what is real (reservations, stages,
-    processes, the job) and go in the run history, marked headless, but leave the live controls as the app left them:
-    a script's strategy and load are its file's, not the user's, and the app's next cluster must not inherit them.
+    processes, the job) and go in the run history, marked headless; being experiments, they leave the live controls
+    as the app left them (LIVE_CONTROLS).
     """
 
     def __init__(self, store: SessionStore, bus: EventBus, *, headless: bool = False) -> None:
         self.store = store
         self.reducers = dict(REDUCERS)
         if headless:
-            for kind in LIVE_CONTROLS:
-                del self.reducers[kind]
             self.reducers[RunChanged] = partial(_run, headless=True)
         self._unsubscribe = [bus.subscribe(self.apply, kind) for kind in self.reducers]
         self._unsubscribe.append(bus.subscribe(self._running_parallelism, MetricsEvent))
 
     def apply(self, event: Event) -> None:
         reducer = self.reducers.get(type(event))
-        if reducer is not None:
-            self.store.update(reducer(event), durable=type(event) in DURABLE)
+        if reducer is None or (isinstance(event, LIVE_CONTROLS) and not event.live):
+            return
+        self.store.update(reducer(event), durable=type(event) in DURABLE)
 
     def _running_parallelism(self, event: Event) -> None:
         """The job's parallelism as its samples show it: Flink changes it on its own too (a failover onto fewer

@@ -93,7 +93,7 @@ class Run:
         self.on_step = on_step
         self.clock = caps.clock
         faulted = partial(taskmanager_faults, faults.journal)
-        self.autoscaler = RunAutoscaler(caps, plan.strategy, bus, load_strategy, faulted)
+        self.autoscaler = RunAutoscaler(caps, plan.strategy, bus, load_strategy, faulted, live=plan.live)
         self.load_spec = plan.load
         self.profile = plan.profile
         self.started_at: float | None = None
@@ -143,7 +143,7 @@ class Run:
             self.caps.load.set_profile(self.profile, self.started_at)
             # The session keeps the load now applied, so the load dialog opens on it, not on an example.
             spec = self.load_spec.model_dump()
-            self.bus.publish(LoadChanged(ts=self.started_at, source="run", spec=spec))
+            self.bus.publish(LoadChanged(ts=self.started_at, source="run", spec=spec, live=self.plan.live))
         if self.plan.initial_strategy is not None:
             self.autoscaler.start(self.plan.initial_strategy, self.plan.strategy)
 
@@ -230,7 +230,9 @@ class Run:
         load.set_profile(profile, self.clock.now())
         self.load_spec, self.profile = spec, profile
         message = f"Load: {profile.name} (now {profile.rate_at(0):.0f} records/s) through {load.how}."
-        self.bus.publish(LoadChanged(ts=self.clock.now(), source="run", spec=spec.model_dump(), message=message))
+        self.bus.publish(
+            LoadChanged(ts=self.clock.now(), source="run", spec=spec.model_dump(), message=message, live=self.plan.live)
+        )
         return message
 
     def _submit(self) -> str:

@@ -29,3 +29,8 @@ class RunPlan:
     """Submit the job when the run begins (experiments); a live session waits for the user's key, and a timeline
     with a submit step submits it then."""
     instances_every_s: float = 2.0
+
+    @property
+    def live(self) -> bool:
+        """The app's live session (open-ended), whose strategy and load the session keeps for its next cluster."""
+        return self.duration is None

@@ -99,9 +99,13 @@ class JobRecord(_Model):
     operators: list[OperatorRecord] = Field(default_factory=list)
     taskmanagers: int = Field(0, ge=0)
     load_profile: dict[str, Any] = Field(default_factory=dict)
+    """The load the live session last applied, which its next cluster starts with (an experiment's is its file's)."""
 
 
 class StrategyRecord(_Model):
+    """The live session's autoscaler, which its next cluster starts with: an experiment's strategy, run from the run
+    history or by `--script`, is its file's and never reaches it."""
+
     name: str = "none"
     params: dict[str, Any] = Field(default_factory=dict)
     dry_run: bool = False

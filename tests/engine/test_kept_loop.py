@@ -5,10 +5,15 @@ simulator."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from scaletui.engine import Engine
 from scaletui.errors import ConfigError
+from scaletui.session.model import Session
+from tests.engine.test_guard_rails_live import EXPERIMENT
+from tests.engine.test_live_runs import until
 
 
 def test_a_refused_strategy_line_changes_nothing_the_session_keeps(engine: Engine) -> None:
@@ -25,3 +30,29 @@ def test_a_refused_strategy_line_changes_nothing_the_session_keeps(engine: Engin
         assert engine.store.session.strategy.loop == {}, "the refused interval is not kept"
     finally:
         engine.live.stop()
+
+
+def test_an_experiment_run_from_the_app_leaves_the_live_sessions_strategy_loop_and_load(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """F3: an experiment started from the run history (R, then n or e) went through the app's reducer, so its
+    file's strategy, guard rails (max_parallelism 2, max_taskmanagers 1 at 2m) and load became what the next cluster
+    started with, silently capping the user's autoscaling."""
+    kept = {"interval": 30.0}
+
+    def live_controls(s: Session) -> tuple[str, dict[str, object], dict[str, float], dict[str, object]]:
+        return s.strategy.name, dict(s.strategy.params), dict(s.strategy.loop), dict(s.job.load_profile)
+
+    def tuned(s: Session) -> None:
+        s.strategy.name, s.strategy.params, s.strategy.loop = "transscale", {}, dict(kept)
+
+    engine.store.update(tuned)
+    before = engine.store.read(live_controls)
+    experiment = tmp_path / "rails.toml"
+    experiment.write_text(EXPERIMENT)
+    engine.experiments.start(experiment)
+    until(lambda: not engine.experiments.running, "the experiment to end")
+    last = engine.experiments.last
+    assert last is not None and last.status == "done", last
+    assert engine.store.read(lambda s: [r.experiment for r in s.runs]) == ["rails"]
+    assert engine.store.read(live_controls) == before == ("transscale", {}, kept, {})
