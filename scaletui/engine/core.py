@@ -115,7 +115,7 @@ class Engine:
         if self._live is None:
             from scaletui.engine.live import LiveSession
 
-            self._live = LiveSession(self.ctx)
+            self._live = LiveSession(self.ctx, self.reducer.forget_loop)
         return self._live
 
     @property

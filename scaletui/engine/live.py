@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from scaletui.config.loader import load_experiment, load_platform
@@ -45,8 +46,10 @@ STOP_WAIT_S = 120.0
 
 
 class LiveSession:
-    def __init__(self, ctx: EngineContext) -> None:
+    def __init__(self, ctx: EngineContext, forget_loop: Callable[[Collection[str]], None]) -> None:
+        """`forget_loop` drops loop settings from those the session keeps (`SessionReducer.forget_loop`)."""
         self.ctx = ctx
+        self.forget_loop = forget_loop
         self.experiment: ExperimentRun | None = None
         self.result: RunResult | None = None
         self._thread: threading.Thread | None = None
@@ -221,16 +224,24 @@ class LiveSession:
         return self.ctx.store.read(lambda s: s.reserved_platform())
 
     def _kept_loop(self, kept: dict[str, float], defaults: dict[str, float]) -> dict[str, float]:
-        """The session's loop settings, checked as a live change is, over the live defaults file's: a hand-edited
-        session file out of bounds, or guard rails the edited file's no longer agree with, start the loop on the
-        file's settings, and say so."""
+        """The session's loop settings, checked as a live change is, over the live defaults file's. Those that do not
+        fit (a hand-edited session file out of bounds, guard rails the edited file's no longer agree with) leave the
+        file's to run and are dropped from the session, saying so once, with what to do; the others still run."""
         from scaletui.scaling.loop_settings import LIVE_DEFAULTS, check_loop
 
         try:
             return check_loop(kept, defaults)
         except ConfigError as e:
-            self.ctx.notice(f"The loop starts with {LIVE_DEFAULTS}'s settings: the session's do not fit ({e.message}).")
-            return {}
+            reason = e.message.rstrip(".")
+        fitting = fitting_loop(kept, defaults)
+        dropped = [key for key in kept if key not in fitting]
+        self.forget_loop(dropped)
+        self.ctx.notice(
+            f"The loop starts with {LIVE_DEFAULTS}'s {', '.join(dropped)}: the session's no longer fit ({reason}) "
+            f"and are dropped. To run other values, set them again with :strategy NAME {dropped[0]}=VALUE or the "
+            "strategy form (a in Plots)."
+        )
+        return fitting
 
     def _prepare(self, platform_name: str) -> PreparedExperiment:
         """The job, load and loop settings (the [strategy] table's interval, window, cooldown and guard rails) of
@@ -282,3 +293,20 @@ class LiveSession:
             experiment = experiment.model_copy(update={"strategy": strategy})
             built = load_strategy(strategy, conf)
         return PreparedExperiment(template_path, experiment, platform, build_profile(load), built)
+
+
+def fitting_loop(kept: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, float]:
+    """The kept loop settings that fit over `defaults`, checked: each that fits alone, all of them if they fit
+    together, else none."""
+    from scaletui.scaling.loop_settings import check_loop
+
+    fitting: dict[str, float] = {}
+    for key, value in kept.items():
+        try:
+            fitting.update(check_loop({key: value}, defaults))
+        except ConfigError:
+            continue
+    try:
+        return check_loop(fitting, defaults)
+    except ConfigError:
+        return {}

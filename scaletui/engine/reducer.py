@@ -9,7 +9,7 @@ fault's undo steps) are durable.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -333,6 +333,15 @@ class SessionReducer:
             s.job.job_id, s.job.name, s.job.state, s.job.operators, s.job.taskmanagers = "", "", "none", [], 0
 
         self.store.update(change, durable=True)
+
+    def forget_loop(self, keys: Collection[str]) -> None:
+        """Drop `keys` from the loop settings the session keeps: those that no longer fit the live defaults file,
+        which the next cluster would otherwise refuse again at every start."""
+
+        def change(s: Session) -> None:
+            s.strategy.loop = {k: v for k, v in s.strategy.loop.items() if k not in keys}
+
+        self.store.update(change)
 
     def journal(self) -> SessionFaultJournal:
         return SessionFaultJournal(self.store)

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.errors import ConfigError
+from scaletui.events import Event, Notice
 from scaletui.session.model import Session
 from tests.engine.test_guard_rails_live import EXPERIMENT
-from tests.engine.test_live_runs import until
+from tests.engine.test_live_runs import fast_config, until  # noqa: F401 (fast_config is a fixture)
 
 
 def test_a_refused_strategy_line_changes_nothing_the_session_keeps(engine: Engine) -> None:
@@ -56,3 +58,36 @@ def test_an_experiment_run_from_the_app_leaves_the_live_sessions_strategy_loop_a
     assert last is not None and last.status == "done", last
     assert engine.store.read(lambda s: [r.experiment for r in s.runs]) == ["rails"]
     assert engine.store.read(live_controls) == before == ("transscale", {}, kept, {})
+
+
+def test_kept_settings_that_no_longer_fit_the_defaults_file_are_dropped_once_and_the_rest_still_run(
+    fast_config: AppConfig,  # noqa: F811
+) -> None:
+    """F5: a kept max_parallelism=6 that an edited defaults file (min_parallelism = 7) no longer agrees with sent every
+    kept setting back to the file's, the interval with it, and stayed in the session, so the same notice, which said
+    nothing to do, came back at every start."""
+    defaults = Path(fast_config.paths.conf) / "experiments" / "local-constant.toml"
+    defaults.write_text(defaults.read_text().replace("min_parallelism = 1", "min_parallelism = 7"))
+    engine = Engine(fast_config, "outgrown")
+    notices: list[Event] = []
+    engine.bus.subscribe(notices.append, Notice)
+
+    def said() -> list[str]:
+        return [n.message for n in notices if isinstance(n, Notice) and "The loop starts with" in n.message]
+
+    try:
+        engine.store.update(lambda s: setattr(s.strategy, "loop", {"interval": 30.0, "max_parallelism": 6}))
+        engine.live.start("simulator")
+        (notice,) = said()
+        why = "max_parallelism: the session's no longer fit (min_parallelism=7 is above max_parallelism=6"
+        assert f"local-constant.toml's {why}" in notice, notice
+        assert "set them again with :strategy NAME max_parallelism=VALUE or the strategy form" in notice, notice
+        running = {"interval": 30.0, "min_parallelism": 7, "max_parallelism": 8}
+        assert engine.live.loop_settings().items() >= running.items(), "the interval that fits still runs"
+        assert engine.store.session.strategy.loop == {"interval": 30.0}
+        engine.live.stop()
+        engine.live.start("simulator")
+        assert len(said()) == 1, "dropped once, not refused again at the next start"
+        assert engine.live.loop_settings()["interval"] == 30.0
+    finally:
+        engine.close()
