@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from scaletui.engine.live import LiveSession
     from scaletui.engine.run import Run
     from scaletui.engine.runs import ExperimentLauncher
+    from scaletui.session.model import StrategyRecord
 
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 log = logging.getLogger("scaletui")
@@ -171,6 +172,22 @@ class Engine:
 
         active = self.ctx.runs.active
         return active.run if isinstance(active, ExperimentRun) else None
+
+    def experiment_strategy(self) -> StrategyRecord | None:
+        """While an experiment started from the run history runs, its autoscaler as the status line shows it: the
+        session keeps the live session's, for its next cluster. None when no experiment runs."""
+        from scaletui.engine.experiment import ExperimentRun
+        from scaletui.session.model import StrategyRecord
+
+        active = self.ctx.runs.active
+        if not isinstance(active, ExperimentRun) or active.live:
+            return None
+        status = active.run.strategy_status() if active.run is not None else None
+        if status is None:
+            return StrategyRecord()
+        return StrategyRecord(
+            name=status.strategy, paused=status.paused, pause_reason=status.pause_reason, dry_run=status.dry_run
+        )
 
     def active_capacity(self) -> LiveCapacity | None:
         """The capacity estimate of the active run's nodes (the Pods pane's `c`), or None."""

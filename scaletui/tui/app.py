@@ -236,8 +236,9 @@ class ScaletuiApp(OwnThemesApp):
             scaling = self._engine.live.strategy_status() if self._engine is not None else None
             if scaling is not None and scaling.acting and scaling.acting_for is not None:
                 work.append((f"{scaling.strategy} {scaling.acting}", scaling.acting_for))
+            experiment = self._engine.experiment_strategy() if self._engine is not None else None
             for bar in self.main_screen().query(StatusBar):
-                bar.show(session, now, self.palette, work)
+                bar.show(session, now, self.palette, work, experiment)
 
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)

@@ -13,7 +13,9 @@ from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
 from scaletui.errors import ConfigError
 from scaletui.events import Event, Notice
-from scaletui.session.model import Session
+from scaletui.session.model import Session, StrategyRecord
+from scaletui.tui.theming import Palette
+from scaletui.tui.widgets.status import summary
 from tests.engine.test_guard_rails_live import EXPERIMENT
 from tests.engine.test_live_runs import fast_config, until  # noqa: F401 (fast_config is a fixture)
 
@@ -39,7 +41,7 @@ def test_an_experiment_run_from_the_app_leaves_the_live_sessions_strategy_loop_a
 ) -> None:
     """F3: an experiment started from the run history (R, then n or e) went through the app's reducer, so its
     file's strategy, guard rails (max_parallelism 2, max_taskmanagers 1 at 2m) and load became what the next cluster
-    started with, silently capping the user's autoscaling."""
+    started with, silently capping the user's autoscaling. While it runs, the status line shows its autoscaler."""
     kept = {"interval": 30.0}
 
     def live_controls(s: Session) -> tuple[str, dict[str, object], dict[str, float], dict[str, object]]:
@@ -52,8 +54,20 @@ def test_an_experiment_run_from_the_app_leaves_the_live_sessions_strategy_loop_a
     before = engine.store.read(live_controls)
     experiment = tmp_path / "rails.toml"
     experiment.write_text(EXPERIMENT)
+    shown: list[StrategyRecord] = []
+
+    def experiment_on_the_status_line() -> bool:
+        strategy = engine.experiment_strategy()
+        shown.extend([strategy] if strategy is not None and strategy.name == "ds2" else [])
+        return bool(shown) or not engine.experiments.running
+
     engine.experiments.start(experiment)
+    until(experiment_on_the_status_line, "the experiment's autoscaler")
+    assert shown, "the experiment ended before its autoscaler was seen"
+    bar = summary(engine.store.session, 0.0, Palette({}), strategy=shown[0]).plain
+    assert bar.endswith("│ ds2"), "the status line shows the experiment's autoscaler, not the session's transscale"
     until(lambda: not engine.experiments.running, "the experiment to end")
+    assert engine.experiment_strategy() is None
     last = engine.experiments.last
     assert last is not None and last.status == "done", last
     assert engine.store.read(lambda s: [r.experiment for r in s.runs]) == ["rails"]

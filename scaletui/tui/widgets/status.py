@@ -26,7 +26,7 @@ from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
-    from scaletui.session.model import Session
+    from scaletui.session.model import Session, StrategyRecord
     from scaletui.tui.theming import Palette
 
 SEP = " │ "
@@ -58,9 +58,11 @@ def summary(
     instances: Sequence[Instance] = (),
     work: Sequence[tuple[str, float]] = (),
     width: int = 0,
+    strategy: StrategyRecord | None = None,
 ) -> Text:
     """The parts most often needed come first, then the work under way with how long it has run (a notice it causes
-    takes the message line from its own sentence); lines break between parts to fit `width`."""
+    takes the message line from its own sentence); lines break between parts to fit `width`. `strategy`: the
+    autoscaler of an experiment running from the run history, shown instead of the live session's."""
     parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
@@ -81,10 +83,11 @@ def summary(
         )
     else:
         parts.append(Text.assemble(("job ", "dim"), "none"))
-    if session.strategy.name != "none":
-        flags = " (dry-run)" if session.strategy.dry_run else ""
-        flags += paused_text(session.strategy.pause_reason) if session.strategy.paused else ""
-        parts.append(Text(f"{session.strategy.name}{flags}", style=palette.style("decision")))
+    shown = strategy or session.strategy
+    if shown.name != "none":
+        flags = " (dry-run)" if shown.dry_run else ""
+        flags += paused_text(shown.pause_reason) if shown.paused else ""
+        parts.append(Text(f"{shown.name}{flags}", style=palette.style("decision")))
     if session.faults:
         count = len(session.faults)
         parts.append(
@@ -135,7 +138,7 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
-        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]]] | None = None
+        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]], StrategyRecord | None] | None = None
 
     def show(
         self,
@@ -143,10 +146,11 @@ class StatusBar(Static):
         now: float,
         palette: Palette,
         work: Sequence[tuple[str, float]] = (),
+        strategy: StrategyRecord | None = None,
     ) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
-        self._last = (session, now, palette, work)
-        text = summary(session, now, palette, self.instances, work, self.content_size.width)
+        self._last = (session, now, palette, work, strategy)
+        text = summary(session, now, palette, self.instances, work, self.content_size.width, strategy)
         if self._shown is None or not same_cell(text, self._shown):
             self._shown = text
             self.update(text)
