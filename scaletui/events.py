@@ -167,8 +167,8 @@ class StrategyChanged(Event):
     form or a timeline step. Those changed live (`live`) the session keeps over the live defaults file's, whose other
     values still reach a restarted cluster (an edit of the file too)."""
     live: bool = False
-    """Published by the app's live session, not an experiment's run: only then is the strategy, its parameters and
-    loop settings what the session keeps for its next cluster (an experiment's are its file's, not the user's)."""
+    """Published by the run of the app's live session, not an experiment's: the session keeps the strategy, its
+    parameters and loop settings of these only, for its next cluster (an experiment's are its file's)."""
 
 
 @dataclass(frozen=True, kw_only=True)

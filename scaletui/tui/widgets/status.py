@@ -83,7 +83,7 @@ def summary(
         )
     else:
         parts.append(Text.assemble(("job ", "dim"), "none"))
-    shown = strategy or session.strategy
+    shown = strategy if strategy is not None else session.strategy
     if shown.name != "none":
         flags = " (dry-run)" if shown.dry_run else ""
         flags += paused_text(shown.pause_reason) if shown.paused else ""
