@@ -50,6 +50,13 @@ class SloError(UserError):
     exit_code = 5
 
 
+class NotConfirmed(UserError):
+    """A verb that gives machines back (`destroy`) was not on a terminal to ask and had no --yes: nothing was done.
+    Its own code, so a script tells it from a failure (2 was read as a malformed file)."""
+
+    exit_code = 6
+
+
 EXIT_CODES = {
     0: "success",
     1: "other error (see the session log)",
@@ -58,5 +65,6 @@ EXIT_CODES = {
     "or the session is open in another scaletui",
     JobError.exit_code: "job failure: the job failed to start or failed while running",
     SloError.exit_code: "SLO check failed: the run broke the SLO its experiment file asserts",
+    NotConfirmed.exit_code: "not confirmed: not on a terminal, destroy needs --yes; nothing was released",
     130: "interrupted (Ctrl-C or SIGTERM); partial results kept, faults reverted",
 }

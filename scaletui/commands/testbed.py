@@ -16,7 +16,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from scaletui.errors import UserError
+from scaletui.errors import NotConfirmed, UserError
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -154,8 +154,10 @@ def destroy(args: argparse.Namespace) -> int:
         what = names + (["the Flink cluster a crashed scaletui left running"] if leftover else [])
         if not args.yes:
             if not sys.stdin.isatty():
-                print("scaletui: refusing to release without --yes when not on a terminal.", file=sys.stderr)
-                return 2
+                raise NotConfirmed(
+                    f"would release {', '.join(what)}, but there is no terminal to ask: nothing was released.",
+                    "Add --yes to release without asking.",
+                )
             if input(f"Release {', '.join(what)}? [y/N] ").strip().lower() not in ("y", "yes"):
                 print("Kept.")
                 return 0

@@ -91,7 +91,7 @@ def test_provision_deploy_destroy_local(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout[-1500:] + out.stderr
     assert "Stage local: done" in out.stdout
     out = run(tmp_path, "destroy")
-    assert out.returncode == 2 and "--yes" in out.stderr
+    assert out.returncode == 6 and "would release local" in out.stderr and "--yes" in out.stderr
     out = run(tmp_path, "destroy", "--yes")
     assert out.returncode == 0 and "local: released" in out.stdout
     session = (tmp_path / "sessions" / "default" / "session.toml").read_text()
