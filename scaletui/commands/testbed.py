@@ -60,15 +60,16 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(func=experiment)
 
 
-def _engine(args: argparse.Namespace) -> Engine:
-    """The session's engine with progress printed as lines; use it in a `with` block (closed on the way out)."""
+def _engine(args: argparse.Namespace, existing: bool = True) -> Engine:
+    """The session's engine with progress printed as lines; use it in a `with` block (closed on the way out).
+    `existing`: a verb that acts on what the session holds refuses a session that does not exist (a typo of
+    --session said "nothing to release" and left an empty session behind); only provision starts one."""
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
     from scaletui.headless.printer import ProgressPrinter
 
-    engine = Engine(
-        load_app_config(args.config), args.session, owner=f"scaletui {getattr(args, 'verb', None) or 'command'}"
-    )
+    owner = f"scaletui {getattr(args, 'verb', None) or 'command'}"
+    engine = Engine(load_app_config(args.config), args.session, owner=owner, existing=existing)
     engine.bus.subscribe(ProgressPrinter())
     return engine
 
@@ -81,7 +82,7 @@ def provision(args: argparse.Namespace) -> int:
         print("  --all reserves every file in conf/platforms but local and simulator: several testbed bookings.",
               file=sys.stderr)  # fmt: skip
         return 2
-    with _engine(args) as engine:
+    with _engine(args, existing=False) as engine:
         names = args.platforms or [n for n in engine.testbed.platforms() if n not in ("local", "simulator")]
         outcomes: dict[str, str] = {}
         code = 0

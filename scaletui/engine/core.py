@@ -52,11 +52,19 @@ log = logging.getLogger("scaletui")
 
 class Engine:
     def __init__(
-        self, config: AppConfig, session: str | None = None, *, headless: bool = False, owner: str = "the app"
+        self,
+        config: AppConfig,
+        session: str | None = None,
+        *,
+        headless: bool = False,
+        owner: str = "the app",
+        existing: bool = False,
     ) -> None:
         """`headless`: no app behind this engine (`--script`); its runs leave the session's live controls and the
         plots the app reopens on as the app left them (see `SessionReducer`). `owner`: what this scaletui is, as a
-        second one opening the session is told (it is refused with SessionBusy while this engine is open)."""
+        second one opening the session is told (it is refused with SessionBusy while this engine is open).
+        `existing`: only a session that exists, for a verb that acts on its state (destroy, extend, tokens): a
+        mistyped name is refused with the sessions there are, rather than made into an empty one."""
         name = session or config.session
         if not SESSION_NAME.match(name):
             raise ConfigError(
@@ -65,6 +73,8 @@ class Engine:
         self.config = config
         self.bus = EventBus()
         self.session_dir = Path(config.paths.sessions).expanduser() / name
+        if existing:
+            _refuse_unknown(self.session_dir)
         self.session_dir.mkdir(parents=True, exist_ok=True)
         self._lock = SessionLock.acquire(self.session_dir, name, owner)
         try:
@@ -288,3 +298,16 @@ def _log_event(event: Event) -> None:
 
         level = logging.ERROR if isinstance(event, ErrorEvent) else logging.INFO
         log.log(level, "%s", event_log_line(event))
+
+
+def _refuse_unknown(session_dir: Path) -> None:
+    """ConfigError naming the sessions there are when `session_dir` holds no session file."""
+    if (session_dir / SessionStore.FILE).is_file():
+        return
+    root = session_dir.parent
+    names = sorted(p.name for p in root.iterdir() if (p / SessionStore.FILE).is_file()) if root.is_dir() else []
+    there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
+    raise ConfigError(
+        f"No session named {session_dir.name} in {root}; {there}.",
+        "Name one with --session NAME." if names else "provision PLATFORM (or the app) starts one.",
+    )

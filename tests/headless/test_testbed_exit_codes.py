@@ -1,5 +1,5 @@
 """The testbed verbs' exit codes follow the table of `scaletui --help` and the README: bad input is 2, no machines
-is 3, a destroy that could not ask is 6."""
+is 3, a destroy that could not ask is 6; a verb that acts on a session's state refuses a session that does not exist."""
 
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def open_session(cli: list[str]) -> Engine:
 
 
 def test_deploy_with_nothing_reserved_is_a_platform_error(cli: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    open_session(cli).close()
     assert main([*cli, "deploy", "flink"]) == 3
     assert "no machines are reserved in this session yet." in capsys.readouterr().err
 
@@ -60,6 +61,34 @@ def test_destroy_off_a_terminal_without_yes_says_what_it_would_release(
         assert engine.testbed.holding() == ["simulator"]
     assert main([*cli, "destroy", "--yes"]) == 0
     assert "simulator: released." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "verb", [["destroy", "--yes"], ["extend", "g5k", "1h"], ["tokens"], ["deploy", "flink"], ["reload", "kafka"]]
+)
+def test_a_verb_on_the_sessions_state_refuses_an_unknown_session_and_leaves_none(
+    cli: list[str], verb: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 M8: `--session <typo> destroy` said "No reservation to release" (rc 0) and made the session."""
+    open_session(cli).close()
+    typo = [*cli[:3], "codez"]
+    assert main([*typo, *verb]) == 2
+    err = capsys.readouterr().err
+    assert f"No session named codez in {tmp_path / 'sessions'}; its sessions: codes." in err, err
+    assert "--session NAME" in err
+    assert not (tmp_path / "sessions" / "codez").exists()
+
+
+def test_destroy_with_no_session_at_all_says_so(
+    cli: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*cli, "destroy", "--yes"]) == 2
+    err = capsys.readouterr().err
+    assert f"No session named codes in {tmp_path / 'sessions'}; there is no session yet." in err, err
+    assert "provision PLATFORM" in err
+    assert not (tmp_path / "sessions").exists()
+    assert main([*cli, "provision", "simulator", "--no-setup"]) == 0, "provision starts the session"
+    assert (tmp_path / "sessions" / "codes" / "session.toml").is_file()
 
 
 def test_the_readme_lists_every_exit_code() -> None:
