@@ -33,7 +33,7 @@ from scaletui.tui.panes.reservations import ReservationsPane
 from scaletui.tui.panes.stages import StagesPane
 from scaletui.tui.screens.replay import in_replay
 from scaletui.tui.theming import NO_COLOR_VARIABLES, Palette, load_themes, semantic_defaults, theme_dirs
-from scaletui.tui.widgets.status import MessageLine, StatusBar
+from scaletui.tui.widgets.status import TRANSCRIPT_TEXT_COLUMN, MessageLine, StatusBar
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -354,7 +354,8 @@ class ScaletuiApp(OwnThemesApp):
         from scaletui.tui.screens.text import TextScreen
 
         line = self.main_screen().query_one(MessageLine)
-        self.push_screen(TextScreen("Messages, oldest first", line.transcript, end=True))
+        messages = TextScreen("Messages, oldest first", line.transcript, end=True, hanging=TRANSCRIPT_TEXT_COLUMN)
+        self.push_screen(messages)
 
     def action_help(self, section: str = "") -> None:
         from scaletui.tui.screens.help import HelpScreen

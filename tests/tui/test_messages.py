@@ -74,6 +74,36 @@ async def test_messages_lists_every_message_of_the_run_in_order(engine) -> None:
         assert len(app.main_screen().query_one(MessageLine).history) >= 4
 
 
+async def test_messages_wrap_so_each_reads_whole_at_80_columns(engine) -> None:  # type: ignore[no-untyped-def]
+    """Review 36 C1: each message was cut at the screen's edge, and Right scrolled one column per press. The rows
+    wrap under the message's text, past its time and level, and a message's own line break starts there too."""
+    long = (
+        "conf/strategies/ds2.toml (with the experiment's strategy.params): key params.target_utilisation expected "
+        "1.0 or less, got 2.0. Fix the strategy's parameters."
+    )
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.say(long, "error")
+        app.say("Parallelism 99 for expensive is outside 1..32 (its max parallelism).\nGive 1 to 32.", "error")
+        await pilot.press("M")
+        log = app.screen.query_one(RichLog)
+        await wait_for(pilot, lambda: len(log.lines) > 2, "the messages to load", timeout=30.0)
+        await pilot.pause()
+        assert log.virtual_size.width <= log.scrollable_content_region.width, "a row runs off the screen"
+        rows = screen_text(app)
+        first = next(i for i, row in enumerate(rows) if "error    conf/strategies/ds2.toml" in row)
+        text = [rows[first].split("error    ", 1)[1].strip()]
+        for row in rows[first + 1 :]:
+            if not row.startswith(" " * 19) or not row.strip():
+                break
+            text.append(row.strip())
+        assert " ".join(text) == long, rows
+        second = next(i for i, row in enumerate(rows) if "error    Parallelism 99" in row)
+        assert rows[second + 1].strip() == "parallelism).", rows
+        assert rows[second + 2].startswith(" " * 19 + "Give 1 to 32."), rows
+
+
 async def test_a_kill_fault_s_end_does_not_claim_a_revert(engine) -> None:  # type: ignore[no-untyped-def]
     """A kill is not undone (the cluster starts the process again by itself): its expiry said 'was reverted'."""
     from scaletui.events import FaultEvent

@@ -166,6 +166,9 @@ HOLD_S = {"error": 30.0, "warning": 15.0}
 wiped a second later by 'Cluster running'. A newer error or warning takes its place at once, and so does a later
 success of the same command: the error it answers no longer holds."""
 
+TRANSCRIPT_TEXT_COLUMN = len("00:00:00  warning  ")
+"""Where a message's text starts in the transcript (`M`): after its time and its level; wrapped rows start there."""
+
 
 class MessageLine(Vertical):
     """The last notice, warning or error: one sentence, and what to do, wrapped rather than cut. An error or warning
@@ -232,8 +235,13 @@ class MessageLine(Vertical):
         line.update(message)
 
     def transcript(self) -> str:
-        """Every message of this run of the app, oldest first, with its time and level. Read from a worker thread
-        while `say` appends: it walks a copy."""
+        """Every message of this run of the app, oldest first, with its time and level; a message's own line breaks
+        start under its text (TRANSCRIPT_TEXT_COLUMN). Read from a worker thread while `say` appends: it walks a
+        copy."""
         said = tuple(self.history)
-        lines = [f"{time.strftime('%H:%M:%S', time.localtime(ts))}  {level:<7}  {text}" for ts, level, text in said]
+        under = "\n" + " " * TRANSCRIPT_TEXT_COLUMN
+        lines = [
+            f"{time.strftime('%H:%M:%S', time.localtime(ts))}  {level:<7}  {text.replace(chr(10), under)}"
+            for ts, level, text in said
+        ]
         return "\n".join(lines) or "No message yet."
