@@ -15,7 +15,7 @@ from pathlib import Path
 from scaletui.config.models import SloSpec
 from scaletui.config.units import human_duration
 from scaletui.errors import ConfigError
-from scaletui.results.layout import parse_trial_name, short_run_id
+from scaletui.results.layout import distinct_short_ids, parse_trial_name
 from scaletui.results.plots import plot_overlays
 from scaletui.results.rundata import RunData, load_run
 from scaletui.results.summary import RunSummary, SummaryItem, summarize
@@ -66,12 +66,10 @@ def _short_name(name: str) -> str:
 
 def run_labels(summaries: Sequence[RunSummary]) -> list[str]:
     """One rule for any number of runs: the short name and the strategy, `300/p1 (none)`; runs whose labels would
-    be the same also get their short run id."""
+    be the same also get their short run id, told apart as the run history tells them."""
     labels = [f"{_short_name(s.name)} ({s.strategy})" for s in summaries]
-    return [
-        f"{label} {short_run_id(s.run_id, s.name)}" if labels.count(label) > 1 else label
-        for label, s in zip(labels, summaries)
-    ]
+    ids = distinct_short_ids((s.run_id, s.name) for s in summaries)
+    return [f"{label} {ids[s.run_id]}" if labels.count(label) > 1 else label for label, s in zip(labels, summaries)]
 
 
 def comparison_table(summaries: list[RunSummary]) -> str:

@@ -137,3 +137,43 @@ def short_run_id(run_id: str, experiment: str) -> str:
     if rest.startswith(slug + "-") and rest[len(slug) + 1 :].isdigit():
         return m["time"] + rest[len(slug) :]
     return f"{m['time']}-{rest}"
+
+
+def distinct_short_ids(runs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each run's short id among `runs` ((run id, experiment) pairs), unique among them: the run history's Run
+    column and what the verbs resolve. Runs that share a short id (scalability trials started in the same second)
+    get the last parts of their ids, as few as tell them apart (`151509Z-p1`, `151509Z-900-p1`); runs nothing but
+    the date tells apart (the same time of day on two days), their whole ids."""
+    short = {run_id: short_run_id(run_id, experiment) for run_id, experiment in runs}
+    sharing: dict[str, list[str]] = {}
+    for run_id, id_ in short.items():
+        sharing.setdefault(id_, []).append(run_id)
+    alone = {id_ for id_, group in sharing.items() if len(group) == 1}
+    shown = {run_id: id_ if id_ in alone else _apart(run_id, sharing[id_], alone) for run_id, id_ in short.items()}
+    seen: dict[str, int] = {}
+    for id_ in shown.values():
+        seen[id_] = seen.get(id_, 0) + 1
+    return {run_id: id_ if seen[id_] == 1 else run_id for run_id, id_ in shown.items()}
+
+
+def _apart(run_id: str, group: list[str], taken: set[str]) -> str:
+    """The time of `run_id` and the fewest last parts of its id that no other run of `group` ends with."""
+    parts = _tail_parts(run_id)
+    if parts is None:
+        return run_id
+    for k in range(1, len(parts[1]) + 1):
+        candidate = _tail(parts, k)
+        others = {_tail(p, k) for other in group if other != run_id and (p := _tail_parts(other)) is not None}
+        if candidate not in others and candidate not in taken:
+            return candidate
+    return run_id
+
+
+def _tail_parts(run_id: str) -> tuple[str, list[str]] | None:
+    m = RUN_ID.match(run_id)
+    return (m["time"], m["rest"].split("-")) if m else None
+
+
+def _tail(parts: tuple[str, list[str]], k: int) -> str:
+    time_of_day, rest = parts
+    return f"{time_of_day}-{'-'.join(rest[-k:])}"

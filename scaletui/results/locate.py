@@ -1,7 +1,8 @@
 """Where the runs a verb names are: a results directory as given, or a run id that the session's run history knows.
 
-The run history screen (R) shows each run's id and its short id (`072811Z`); `report`, `replay`, `export`, `plot`
-and `compare` take either, looked up here in the session's history, so every verb reads a name the same way.
+The run history screen (R) shows each run's short id (`072811Z`, longer where runs share one: `072811Z-p2`);
+`report`, `replay`, `export`, `plot` and `compare` take it or the full id, looked up here in the session's history,
+so every verb reads a name the same way.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaletui.errors import ConfigError
-from scaletui.results.layout import runs_under, short_run_id
+from scaletui.results.layout import distinct_short_ids, runs_under, short_run_id
 from scaletui.session.model import RunRecord
 
 HINT = "Give a run's id or short id as the run history (R) shows them, or a results directory."
@@ -57,17 +58,20 @@ class RunHistory:
                 f"{run_id} is no directory, nor a run of session {self.session}: there is no {self.missing}.",
                 f"Name the session its runs are in with --session NAME. {HINT}",
             )
-        matches = [r for r in self.runs if r.id == run_id] or [
-            r for r in self.runs if short_run_id(r.id, r.experiment) == run_id
-        ]
+        shown = distinct_short_ids((r.id, r.experiment) for r in self.runs)
+        matches = (
+            [r for r in self.runs if r.id == run_id]
+            or [r for r in self.runs if shown[r.id] == run_id]
+            or [r for r in self.runs if short_run_id(r.id, r.experiment) == run_id]
+        )
         if not matches:
             under = " and ".join(str(p) for p in self.roots())
             raise ConfigError(f"No run with id {run_id} in session {self.session}; its runs are under {under}.", HINT)
         if len(matches) > 1:
-            listed = "; ".join(f"{r.id} ({r.experiment})" for r in matches)
+            listed = "; ".join(f"{shown[r.id]} ({r.experiment})" for r in matches)
             raise ConfigError(
                 f"{run_id} is the short id of {len(matches)} runs in session {self.session}: {listed}.",
-                "Give the full run id of the one you mean.",
+                "Give the full run id of the one you mean, or its id as the run history (R) shows it.",
             )
         run = matches[0]
         if not run.results_dir:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scaletui.cli import main
+from scaletui.results.layout import distinct_short_ids
 from scaletui.session.model import RunRecord, Session
 from scaletui.session.store import dumps
 from tests.results.conftest import RecordRun
@@ -92,3 +93,50 @@ def test_an_unknown_or_ambiguous_id_says_what_the_session_holds(
     err = capsys.readouterr().err
     assert "000000Z is no directory, nor a run of session nosuch: there is no" in err, err
     assert "--session NAME" in err
+
+
+def test_runs_of_one_second_are_told_apart_as_the_run_history_shows_them(
+    make_run: RecordRun, home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 C4: two scalability trials started in the same second both read `151509Z` in R, which the verbs
+    refuse as ambiguous. R shows `151509Z-p1` and `151509Z-p2`, and the verbs take them."""
+    a = make_run("transscale")
+    trials = []
+    for p in (1, 2):
+        name = f"sim-demand-scalability-600-p{p}"
+        trial = a.parent / f"20261207T151509Z-{name}"
+        shutil.copytree(a, trial)
+        trials.append(record(trial, name, float(p)))
+    write_session(home, "rv36", trials)
+    assert distinct_short_ids((r.id, r.experiment) for r in trials) == {
+        trials[0].id: "151509Z-p1",
+        trials[1].id: "151509Z-p2",
+    }
+    assert main(["--session", "rv36", "report", "--no-plots", "151509Z-p2"]) == 0
+    assert capsys.readouterr().out.startswith(str(Path(trials[1].results_dir) / "report.md"))
+    assert main(["--session", "rv36", "report", "--no-plots", "151509Z"]) == 2
+    err = capsys.readouterr().err
+    assert "151509Z is the short id of 2 runs in session rv36: 151509Z-p1 (sim-demand-scalability-600-p1); " in err
+
+
+@pytest.mark.parametrize(
+    ("ids", "shown"),
+    [
+        (
+            ["20261207T151509Z-d-scalability-600-p1", "20261207T151509Z-d-scalability-900-p1"],
+            ["151509Z-600-p1", "151509Z-900-p1"],
+        ),
+        (
+            ["20261207T151509Z-d-scalability-600-p1", "20261207T151509Z-d-scalability-600-p2"],
+            ["151509Z-p1", "151509Z-p2"],
+        ),
+        (
+            ["20251207T072811Z-x", "20261207T072811Z-x", "20261207T072811Z-x-2"],
+            ["20251207T072811Z-x", "20261207T072811Z-x", "072811Z-2"],
+        ),
+        (["20261207T072811Z-x", "20261207T080000Z-x"], ["072811Z", "080000Z"]),
+    ],
+)
+def test_a_short_id_is_lengthened_only_as_far_as_tells_runs_apart(ids: list[str], shown: list[str]) -> None:
+    experiments = [i.split("-", 1)[1].removesuffix("-2") for i in ids]
+    assert list(distinct_short_ids(zip(ids, experiments)).values()) == shown

@@ -151,6 +151,10 @@ async def test_every_run_of_the_same_minute_reads_apart_at_80_columns(engine: En
         shown = {key: [str(c) for c in cells] for key, cells in table.rows}
         name, run_id, status, slo = (COLUMNS.index(c) for c in ("Experiment", "Run", "Status", "SLO"))
         assert len({(cells[name], cells[run_id]) for cells in shown.values()}) == len(shown), "two rows read the same"
+        # review 36 C4: the three trials of one second all read 011214Z in Run, the one id shown
+        assert len({cells[run_id] for cells in shown.values()}) == len(shown), "two runs show the same id"
+        trial = "20261207T011214Z-sim-demand-scalability-900-p"
+        assert [shown[f"{trial}{p}"][run_id] for p in (1, 2, 3)] == ["011214Z-p1", "011214Z-p2", "011214Z-p3"]
         assert len(shown) == len(runs)
         assert shown["20261207T011202Z-sim-timeline-2"][run_id] == "011202Z-2"
         assert shown["20261207T011214Z-sim-demand-scalability-900-p2"][name].startswith("scalability 900/p2")

@@ -11,8 +11,9 @@ line is the panes' (a `:` command typed here is answered on it).
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,7 +26,7 @@ from textual.worker import Worker, get_current_worker
 
 from scaletui.config.units import format_duration
 from scaletui.errors import UserError
-from scaletui.results.layout import parse_trial_name, short_run_id
+from scaletui.results.layout import distinct_short_ids, parse_trial_name, short_run_id
 from scaletui.results.run_facts import RunFacts, read_run_facts
 from scaletui.tui.actions import bindings
 from scaletui.tui.screens.form import FormField, FormScreen
@@ -59,8 +60,16 @@ NO_FILES = RunFacts("", final=True)
 """The facts of a run that has no results directory."""
 
 
+TRIAL_HEAD = re.compile(r"^scalability \S+/p[0-9]+")
+"""What tells a scalability trial's label apart (`experiment_label`): its experiment's name after it goes first."""
+
+
 def shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """Cut with … to `width`; a trial's label that has room for its load and parallelism alone keeps them whole."""
+    if len(text) <= width:
+        return text
+    head = TRIAL_HEAD.match(text)
+    return head[0] if head is not None and width - 1 < head.end() <= width else text[: width - 1] + "…"
 
 
 def fit(rows: list[Row], width: int) -> list[Row]:
@@ -89,8 +98,9 @@ def experiment_label(name: str) -> str:
     return name
 
 
-def short_id(run: RunRecord) -> str:
-    return short_run_id(run.id, run.experiment)
+def short_ids(runs: Iterable[RunRecord]) -> dict[str, str]:
+    """Each run's id as the Run column shows it: short, yet unique among the session's runs, so the verbs take it."""
+    return distinct_short_ids((run.id, run.experiment) for run in runs)
 
 
 def facts_of(run: RunRecord) -> RunFacts | None:
@@ -141,11 +151,15 @@ def started_cell(started_at: float, now: float) -> str:
     return time.strftime("%H:%M" if 0 <= now - started_at < RECENT_S else "%m-%d", time.localtime(started_at))
 
 
-def run_row(run: RunRecord, facts: RunFacts | None, marked: bool = False, now: float | None = None) -> Row:
-    """`facts`: what was read of the run's files (None: not yet)."""
+def run_row(
+    run: RunRecord, facts: RunFacts | None, marked: bool = False, now: float | None = None, shown_id: str = ""
+) -> Row:
+    """`facts`: what was read of the run's files (None: not yet); `shown_id`: the run's id among the others listed
+    (`short_ids`), alone its short id."""
     when = started_cell(run.started_at, time.time() if now is None else now)
     strategy = READING if facts is None else facts.strategies or "-"
-    run_id = MARK + short_id(run) if marked else short_id(run)
+    shown_id = shown_id or short_run_id(run.id, run.experiment)
+    run_id = MARK + shown_id if marked else shown_id
     cells = [when, shown_status(run, facts), length_cell(run, facts), slo_cell(run.summary), strategy]
     return run.id, [*cells, experiment_label(run.experiment), run_id]
 
@@ -219,7 +233,8 @@ class RunsScreen(Screen[None]):
         first."""
         runs = sorted(self.engine.store.session.runs, key=lambda r: r.started_at, reverse=True)
         now = time.time()
-        rows = [run_row(r, facts_of(r), r.id in self.marked, now) for r in runs]
+        ids = short_ids(runs)
+        rows = [run_row(r, facts_of(r), r.id in self.marked, now, ids[r.id]) for r in runs]
         self.query_one(FilterTable).set_rows(fit(rows, self.size.width or 80))
         launcher = self.engine.experiments
         current = launcher.current.name if launcher.current is not None else ""
@@ -330,20 +345,21 @@ class RunsScreen(Screen[None]):
         if len(runs) < 2:
             self.say("Mark two runs or more with space, then c compares them.")
             return
-        running = [short_id(r) for r in runs if r.status == "running"]
+        ids = short_ids(self.engine.store.session.runs)
+        running = [ids[r.id] for r in runs if r.status == "running"]
         if running:
             self.say(f"Run {', '.join(running)} is still running: compare it once it has ended.", True)
             return
         self.say(f"Comparing {len(runs)} runs…")
-        self.run_worker(lambda: self._compare(runs), thread=True, name="comparing", exit_on_error=False)
+        self.run_worker(lambda: self._compare(runs, ids), thread=True, name="comparing", exit_on_error=False)
 
-    def _compare(self, runs: list[RunRecord]) -> None:
+    def _compare(self, runs: list[RunRecord], ids: dict[str, str]) -> None:
         from scaletui.results.compare import compare_runs
         from scaletui.tui.screens.text import TextScreen
 
         done = compare_runs([r.results_dir for r in runs])
         text = done.markdown.read_text(encoding="utf-8")
-        title = f"Comparison of {', '.join(short_id(r) for r in runs)}: {done.markdown}"
+        title = f"Comparison of {', '.join(ids[r.id] for r in runs)}: {done.markdown}"
         self.app.call_from_thread(self.app.push_screen, TextScreen(title, lambda: text))
         said = f"Compared {len(runs)} runs: {done.markdown} and {len(done.plots)} plot(s)."
         self.app.call_from_thread(self.say, said)
