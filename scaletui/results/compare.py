@@ -31,6 +31,11 @@ class Comparison:
     markdown: Path
     plots: list[Path]
     notes: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    """The table's cells, plain, for a face that lays it out for its width (the run history's comparison screen)."""
+    rows: list[list[str]] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    """Each run's letter and what it is: its directory, experiment, strategy and status."""
 
 
 def _letter(i: int) -> str:
@@ -50,12 +55,14 @@ def _cell(item: SummaryItem | None) -> str:
         return "—"
     if item.key == "slo_passed":  # the reasons are in each run's report; here the verdict
         return "not judged" if item.value is None else "pass" if item.value else "FAIL"
-    return item.text.replace("|", "\\|")
+    return item.text
 
 
-def _status_cell(status: str) -> str:
-    """A run that did not end as planned is in bold: its "—" cells and short duration are explained there."""
-    return status if status == "done" else f"**{status}**"
+def _markdown_cell(cell: str, row: int) -> str:
+    """A run that did not end as planned has its status (row 0) in bold: its "—" cells and short duration are
+    explained there."""
+    bold = row == 0 and cell not in ("done", "—", "status")
+    return f"**{cell}**" if bold else cell.replace("|", "\\|")
 
 
 def _short_name(name: str) -> str:
@@ -72,7 +79,8 @@ def run_labels(summaries: Sequence[RunSummary]) -> list[str]:
     return [f"{label} {ids[s.run_id]}" if labels.count(label) > 1 else label for label, s in zip(labels, summaries)]
 
 
-def comparison_table(summaries: list[RunSummary]) -> str:
+def comparison_cells(summaries: list[RunSummary]) -> tuple[list[str], list[list[str]]]:
+    """The header and the rows, plain: metrics as rows, runs as columns, and with two runs Δ B − A last."""
     letters = [_letter(i) for i in range(len(summaries))]
     header = ["metric"] + [f"{letter}: {label}" for letter, label in zip(letters, run_labels(summaries))]
     if len(summaries) == 2:
@@ -81,15 +89,19 @@ def comparison_table(summaries: list[RunSummary]) -> str:
     for s in summaries:
         for item in s.items:
             keys.setdefault(item.key, item.label)
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    status = ["status"] + [_status_cell(s.status) for s in summaries] + (["—"] if len(summaries) == 2 else [])
-    lines.append("| " + " | ".join(status) + " |")
+    rows = [["status"] + [s.status for s in summaries] + (["—"] if len(summaries) == 2 else [])]
     for key, label in keys.items():
         found = [next((i for i in s.items if i.key == key), None) for s in summaries]
         row = [label] + [_cell(item) for item in found]
         if len(summaries) == 2:
             row.append(_delta(found[0], found[1]))
-        lines.append("| " + " | ".join(row) + " |")
+        rows.append(row)
+    return header, rows
+
+
+def comparison_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_markdown_cell(cell, n) for cell in row) + " |" for n, row in enumerate(rows)]
     return "\n".join(lines)
 
 
@@ -167,14 +179,17 @@ def compare_runs(
     letters = [_letter(i) for i in range(len(runs))]
     labels = [f"{letter} {label}" for letter, label in zip(letters, run_labels(summaries))]
     pngs = plot_overlays(runs, letters, labels, out)
-    table = comparison_table(summaries)
+    header, rows = comparison_cells(summaries)
+    table = comparison_table(header, rows)
     notes = _same_run_notes(runs, letters) + _different_load_notes(runs, letters) + _crowded_note(runs)
     legend = [
-        f"- **{letter}**: `{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}"
+        (letter, f"`{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}")
         for letter, data in zip(letters, runs)
     ]
     quoted = [line for note in notes for line in (f"> {note}", "")]
     images = [f"![{p.stem}]({p.name})" for p in pngs]
-    text = "\n".join(["# Comparison", "", *legend, "", table, "", *quoted, *images, ""])
+    listed = [f"- **{letter}**: {what}" for letter, what in legend]
+    text = "\n".join(["# Comparison", "", *listed, "", table, "", *quoted, *images, ""])
     (out / COMPARE_MD).write_text(text, encoding="utf-8")
-    return Comparison(table, out / COMPARE_MD, pngs, notes)
+    plain = [(letter, what.replace("`", "")) for letter, what in legend]
+    return Comparison(table, out / COMPARE_MD, pngs, notes, header, rows, plain)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -15,10 +16,10 @@ from scaletui.engine import Engine
 from scaletui.results.run_facts import RunFacts, read_run_facts
 from scaletui.session.model import RunRecord
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.comparison import ComparisonScreen
 from scaletui.tui.screens.form import FormScreen
 from scaletui.tui.screens.run_summary import RunSummaryScreen
 from scaletui.tui.screens.runs import COLUMNS, MARK, READING, RunsScreen, length_cell, run_row, started_cell
-from scaletui.tui.screens.text import TextScreen
 from scaletui.tui.widgets.filter_table import FilterTable
 from tests.tui.pilot import message, screen_text, wait_for
 
@@ -93,12 +94,12 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
         await pilot.press("home", "space", "down", "space")
         assert all(str(cells[COLUMNS.index("Run")]).startswith(MARK) for _, cells in table.rows)
         await pilot.press("c")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextScreen), "the comparison", 60)
+        await wait_for(pilot, lambda: isinstance(app.screen, ComparisonScreen), "the comparison", 60)
         compared = sorted((Path(engine.store.session.runs[0].results_dir).parent).glob("compare-*/compare.md"))
         assert len(compared) == 1, "compare.md is kept beside the runs"
         text = compared[0].read_text()
         assert "# Comparison" in text and all(Path(r.results_dir).name in text for r in engine.store.session.runs)
-        await wait_for(pilot, lambda: "# Comparison" in "\n".join(screen_text(app)), "compare.md on screen")
+        await wait_for(pilot, lambda: "throughput" in "\n".join(screen_text(app)), "the comparison on screen")
     first, second = engine.store.session.runs
     assert (Path(second.results_dir) / "experiment.toml").read_text() == SHORT
     assert Path(first.results_dir).parent == Path(second.results_dir).parent
@@ -107,6 +108,31 @@ async def test_start_open_and_rerun_from_the_history(engine: Engine, tmp_path: P
 def reading(table: FilterTable) -> bool:
     """A run's Length or Strategy still waits for its files to be read."""
     return any(READING in (cells[COLUMNS.index("Length")], cells[COLUMNS.index("Strategy")]) for _, cells in table.rows)
+
+
+async def test_a_comparison_reads_whole_at_80_columns(engine: Engine, tmp_path: Path) -> None:
+    """Review 36 C2: `c` showed compare.md as text, its table rows cut at the screen's edge. It is a boxed table
+    whose cells wrap, every value of a row on the row's first line; many runs scroll sideways instead."""
+    from scaletui.results.compare import compare_runs
+
+    demo = Path(__file__).parents[1] / "fixtures" / "sessions" / "demo" / "results" / "20261123T210049Z-demo-step"
+    runs = [shutil.copytree(demo, tmp_path / name) for name in ("a", "20261123T220049Z-demo-step-a-longer-name")]
+    done = compare_runs(runs, tmp_path / "compared")
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 60)
+        app.push_screen(ComparisonScreen("Comparison of a, b", done))
+        await wait_for(pilot, lambda: isinstance(app.screen, ComparisonScreen), "the comparison")
+        await pilot.pause()
+        box = app.screen.query_one("#comparison")
+        assert box.virtual_size.width <= box.scrollable_content_region.width, "the table runs off the screen"
+        rows = screen_text(app)
+        assert any(row.startswith(" ╭") and row.rstrip().endswith("╮") for row in rows), rows
+        achieved = next(row for row in rows if row.startswith(" │ throughput") and "779.6" in row)
+        assert achieved.count("779.6 rec/s") == 2 and "+0.0 rec/s" in achieved, rows
+        legend = next(i for i, row in enumerate(rows) if row.startswith(" B: "))
+        assert "status done" in rows[legend] + rows[legend + 1], rows
+    assert done.markdown.read_text().count("| throughput achieved (mean) |") == 1, "compare.md is as it was"
 
 
 def record(tmp_path: Path, run_id: str, experiment: str, status: str, passed: bool | None, recorded: str) -> RunRecord:

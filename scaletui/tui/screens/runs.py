@@ -355,12 +355,11 @@ class RunsScreen(Screen[None]):
 
     def _compare(self, runs: list[RunRecord], ids: dict[str, str]) -> None:
         from scaletui.results.compare import compare_runs
-        from scaletui.tui.screens.text import TextScreen
+        from scaletui.tui.screens.comparison import ComparisonScreen
 
         done = compare_runs([r.results_dir for r in runs])
-        text = done.markdown.read_text(encoding="utf-8")
-        title = f"Comparison of {', '.join(ids[r.id] for r in runs)}: {done.markdown}"
-        self.app.call_from_thread(self.app.push_screen, TextScreen(title, lambda: text))
+        title = f"Comparison of {', '.join(ids[r.id] for r in runs)}"
+        self.app.call_from_thread(self.app.push_screen, ComparisonScreen(title, done))
         said = f"Compared {len(runs)} runs: {done.markdown} and {len(done.plots)} plot(s)."
         self.app.call_from_thread(self.say, said)
 
