@@ -99,7 +99,12 @@ def comparison_cells(summaries: list[RunSummary]) -> tuple[list[str], list[list[
     return header, rows
 
 
-def comparison_table(header: list[str], rows: list[list[str]]) -> str:
+def comparison_table(summaries: list[RunSummary]) -> str:
+    """The comparison as compare.md holds it: a markdown table."""
+    return markdown_table(*comparison_cells(summaries))
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_markdown_cell(cell, n) for cell in row) + " |" for n, row in enumerate(rows)]
     return "\n".join(lines)
@@ -180,7 +185,7 @@ def compare_runs(
     labels = [f"{letter} {label}" for letter, label in zip(letters, run_labels(summaries))]
     pngs = plot_overlays(runs, letters, labels, out)
     header, rows = comparison_cells(summaries)
-    table = comparison_table(header, rows)
+    table = markdown_table(header, rows)
     notes = _same_run_notes(runs, letters) + _different_load_notes(runs, letters) + _crowded_note(runs)
     legend = [
         (letter, f"`{data.run_dir}` — {data.name}, strategy {data.strategy}, status {data.status}")

@@ -23,7 +23,7 @@ LEAST_WIDTH = 12
 """A column's least width: `4,285.5 ms` and `+0.0 ms (+0.0%)` on at most two lines."""
 
 
-def comparison_table(comparison: Comparison) -> Table:
+def boxed_table(comparison: Comparison) -> Table:
     table = Table(box=box.ROUNDED, show_lines=True, header_style="bold")
     for name in comparison.header:
         table.add_column(Text(name), min_width=LEAST_WIDTH, overflow="fold")
@@ -66,7 +66,7 @@ class ComparisonScreen(Screen[None]):
         yield Static(Text(f"{self.title_text}  (Esc back)"), classes="title")
         with ScrollableContainer(id="comparison"):
             yield Static(legend(done), id="comparison-legend")
-            table = Static(comparison_table(done), id="comparison-table")
+            table = Static(boxed_table(done), id="comparison-table")
             table.styles.min_width = least_width(done)
             yield table
             plots = f"Overlay plots: {', '.join(p.name for p in done.plots)} in {done.markdown.parent}."
