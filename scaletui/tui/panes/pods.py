@@ -108,7 +108,8 @@ def capacity_row(row: NodeCapacityRow, scope_s: float = 60.0, history: int = 4) 
 
 class PodsPane(Pane):
     pane_id = "pods"
-    session_parts = frozenset({"job", "cluster"})
+    session_parts = frozenset({"job", "cluster", "reservations"})
+    """The reservations too: what `s` starts, said while the cluster is stopped, follows them."""
     DEFAULT_CSS = """
     PodsPane #job-line { height: auto; padding: 0 1; color: $text-muted; }
     PodsPane #job-line.-empty { display: none; }
