@@ -4,10 +4,19 @@ follows a new reservation, and the run history's `n` offers an experiment of the
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
+from scaletui.engine.experiment_choice import preferred_experiment
+from scaletui.session.model import Reservation, RunRecord, Session
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
 from tests.tui.pilot import fill, screen_text, wait_for
+
+CONF = Path(__file__).parent.parent.parent / "conf"
 
 
 async def test_the_pods_hint_follows_a_reservation_made_in_the_app(app_config: AppConfig) -> None:
@@ -27,3 +36,41 @@ async def test_the_pods_hint_follows_a_reservation_made_in_the_app(app_config: A
             assert "local Flink" not in text
     finally:
         engine.close()
+
+
+async def test_the_run_history_offers_an_experiment_on_the_reserved_platform(sim_engine: Engine) -> None:
+    """`R`, `n` preselected local-constant.toml in a session that had only the simulator reserved."""
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("R", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the experiment dialog", 20)
+        assert app.screen.query_one("#field-file").value == "sim-demand.toml"  # type: ignore[attr-defined]
+
+
+def _run(experiment: str, at: float, live: bool = False, backend: str = "") -> RunRecord:
+    return RunRecord(id=f"r{at:g}", experiment=experiment, started_at=at, live=live, backend=backend)  # type: ignore[arg-type]
+
+
+def _reserved(platform: str) -> Reservation:
+    return Reservation(platform=platform, type=platform, state="running")
+
+
+@pytest.mark.parametrize(
+    ("runs", "reserved", "offered"),
+    [
+        ([], None, "local-constant.toml"),
+        ([], "simulator", "sim-demand.toml"),
+        ([_run("sim-hour-ds2", 1), _run("sim-timeline", 2)], None, "sim-timeline.toml"),
+        ([_run("sim-demand-scalability-600-p2", 5), _run("sim-hour-ds2", 1)], None, "sim-demand.toml"),
+        ([_run("local-demand", 3), _run("sim-hour-ds2", 1)], "simulator", "sim-hour-ds2.toml"),
+        ([_run("local-demand", 3)], "simulator", "sim-demand.toml"),
+        ([_run("live", 3, live=True, backend="simulator")], None, "sim-demand.toml"),
+        ([_run("live", 3, live=True, backend="local"), _run("sim-timeline", 1)], None, "sim-timeline.toml"),
+    ],
+)
+def test_the_experiment_offered_first(runs: list[RunRecord], reserved: str | None, offered: str) -> None:
+    session = Session(runs=runs, reservations=[_reserved(reserved)] if reserved else [])
+    files = sorted((CONF / "experiments").glob("*.toml"))
+    chosen = preferred_experiment(files, session)
+    assert chosen is not None and chosen.name == offered
+    assert preferred_experiment([], session) is None

@@ -311,8 +311,12 @@ class RunsScreen(Screen[None]):
             self._start(experiment_file_of(run))
 
     def action_new_run(self) -> None:
-        files = [p.name for p in self.engine.conf_files("experiments")]
-        if not files:
+        from scaletui.engine.experiment_choice import preferred_experiment
+
+        paths = self.engine.conf_files("experiments")
+        first = preferred_experiment(paths, self.engine.store.session)
+        files = [p.name for p in paths]
+        if first is None:
             self.say(f"No experiment file in {self.engine.conf_dir / 'experiments'}.")
             return
 
@@ -321,7 +325,7 @@ class RunsScreen(Screen[None]):
                 self._start(self.engine.conf_dir / "experiments" / values["file"])
 
         self.app.push_screen(
-            FormScreen("Start an experiment", [FormField("file", "Experiment", files[0], tuple(files))]), done
+            FormScreen("Start an experiment", [FormField("file", "Experiment", first.name, tuple(files))]), done
         )
 
     def action_mark_run(self) -> None:
