@@ -20,7 +20,7 @@ from textual.worker import Worker, WorkerState
 from scaletui.errors import UserError
 from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, Action, bindings
-from scaletui.tui.availability import live_work
+from scaletui.tui.availability import STILL_OPENING, live_work
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
@@ -342,7 +342,9 @@ class ScaletuiApp(OwnThemesApp):
     def action_runs(self) -> None:
         from scaletui.tui.screens.runs import RunsScreen
 
-        if self.engine_ready and not isinstance(self.screen, RunsScreen):
+        if not self.engine_ready:
+            self.say(f"{STILL_OPENING}: press R again in a moment.")
+        elif not isinstance(self.screen, RunsScreen):
             self.back_to_main()
             self.push_screen(RunsScreen(self.engine, self.boot.keymap))
 

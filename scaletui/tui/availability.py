@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
     from scaletui.engine import Engine
 
+STILL_OPENING = "The session is still opening"
+"""What a key or verb that needs the engine says before it has opened, with what to do."""
 CAPABILITY_WORDS = {"actuation": "rescaling", "job": "job control", "load": "load control", "faults": "fault injection"}
 
 
@@ -32,7 +34,7 @@ class AppState(Protocol):
 def why_not(action: Action, app: AppState) -> str:
     """Empty when `action` can run now; else why not, and what to do."""
     if not app.engine_ready and action.scope not in ("app", "table"):
-        return "The session is still opening."
+        return f"{STILL_OPENING}."
     needs = action.needs
     if not needs:
         return ""

@@ -4,6 +4,7 @@ follows a new reservation, and the run history's `n` offers an experiment of the
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -13,10 +14,35 @@ from scaletui.engine import Engine
 from scaletui.engine.experiment_choice import preferred_experiment
 from scaletui.session.model import Reservation, RunRecord, Session
 from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.boot import Boot
 from scaletui.tui.screens.form import FormScreen
-from tests.tui.pilot import fill, screen_text, wait_for
+from tests.tui.pilot import fill, message, screen_text, wait_for
 
 CONF = Path(__file__).parent.parent.parent / "conf"
+
+
+async def test_a_pane_key_pressed_while_the_session_opens_says_so(sim_engine: Engine) -> None:
+    """`s` in Pods and `n` in Reservations did nothing and said nothing while the message line read "opening...";
+    `R` neither."""
+    opened = threading.Event()
+    app = ScaletuiApp(boot=Boot.of_engine(sim_engine))
+
+    def slow_open() -> Engine:
+        opened.wait(60)
+        return sim_engine
+
+    app._open_engine = slow_open  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "s")
+        assert message(app) == "The session is still opening: press s again in a moment."
+        await pilot.press("1", "n")
+        assert message(app) == "The session is still opening: press n again in a moment."
+        await pilot.press("R")
+        assert message(app) == "The session is still opening: press R again in a moment."
+        opened.set()
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 30)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the reserve dialog once open", 20)
 
 
 async def test_the_pods_hint_follows_a_reservation_made_in_the_app(app_config: AppConfig) -> None:

@@ -1,7 +1,7 @@
 """What every pane shares: its keys from the actions table, session and event hooks, and intent workers.
 
 Panes are composed for the first frame before the engine opens; `engine_ready` starts their timers once it has,
-and until then their keys are shown disabled.
+and until then their keys are shown disabled, and one pressed says that the session is still opening.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.containers import Vertical
-from textual.events import DescendantFocus, Focus
+from textual.events import DescendantFocus, Focus, Key
 from textual.worker import Worker, get_current_worker
 
 from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, bindings
+from scaletui.tui.availability import STILL_OPENING
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -91,6 +92,15 @@ class Pane(Vertical):
         if not self.live and action in LIVE_ONLY[self.pane_id]:
             return False
         return True if getattr(self.app, "engine_ready", True) else None
+
+    def on_key(self, event: Key) -> None:
+        """A key of this pane pressed before the session is open is dimmed in the footer and would do nothing: say
+        so, rather than drop it unsaid (an `s` pressed then started no cluster and said nothing)."""
+        if getattr(self.app, "engine_ready", True):
+            return
+        active = self.screen.active_bindings.get(event.key)
+        if active is not None and active.node is self and not active.enabled:
+            self.scaletui.say(f"{STILL_OPENING}: press {self.app.get_key_display(active.binding)} again in a moment.")
 
     def engine_ready(self) -> None:
         """The engine is open: start timers that read it."""
