@@ -33,7 +33,7 @@ from scaletui.tui.panes.reservations import ReservationsPane
 from scaletui.tui.panes.stages import StagesPane
 from scaletui.tui.screens.replay import in_replay
 from scaletui.tui.theming import NO_COLOR_VARIABLES, Palette, load_themes, semantic_defaults, theme_dirs
-from scaletui.tui.widgets.status import TRANSCRIPT_TEXT_COLUMN, MessageLine, StatusBar
+from scaletui.tui.widgets.status import TRANSCRIPT_TEXT_COLUMN, MessageLine, StatusBar, Work
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -235,7 +235,7 @@ class ScaletuiApp(OwnThemesApp):
             work = [w for pane in self.panes() for w in pane.running_work(now)]
             scaling = self._engine.live.strategy_status() if self._engine is not None else None
             if scaling is not None and scaling.acting and scaling.acting_for is not None:
-                work.append((f"{scaling.strategy} {scaling.acting}", scaling.acting_for))
+                work.append(Work(f"{scaling.strategy} {scaling.acting}", scaling.acting_for))
             experiment = self._engine.experiment_strategy() if self._engine is not None else None
             for bar in self.main_screen().query(StatusBar):
                 bar.show(session, now, self.palette, work, experiment)

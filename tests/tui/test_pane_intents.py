@@ -16,9 +16,52 @@ from scaletui.session.model import Reservation, RunRecord, Session
 from scaletui.tui.app import ScaletuiApp
 from scaletui.tui.boot import Boot
 from scaletui.tui.screens.form import FormScreen
+from scaletui.tui.widgets.status import MessageLine
 from tests.tui.pilot import fill, message, screen_text, wait_for
 
 CONF = Path(__file__).parent.parent.parent / "conf"
+
+
+async def test_a_second_plus_waits_for_the_first_and_both_changes_are_said(
+    fast_sim_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Textual's exclusive workers cancelled the first `+`'s worker but not its thread: the TaskManager was still
+    added, the message line said "adding a TaskManager: cancelled." and "TaskManagers: 1 -> 2." was never said."""
+    engine = fast_sim_engine
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3", "s")
+        await wait_for(pilot, lambda: engine.live.is_open, "the cluster to start")
+        gate = threading.Event()
+        change = engine.live.change_taskmanagers
+
+        def held(delta: int) -> str:
+            gate.wait(60)
+            return change(delta)
+
+        monkeypatch.setattr(engine.live, "change_taskmanagers", held)
+        await pilot.press("plus", "plus")
+        await wait_for(pilot, lambda: "queued behind the one under way (1 waiting)" in message(app), "the queued word")
+        await wait_for(
+            pilot, lambda: "+1 queued" in " ".join(screen_text(app)[:2]), "the queued one in the status bar", 20
+        )
+        gate.set()
+        transcript = app.main_screen().query_one(MessageLine).transcript
+        await wait_for(pilot, lambda: "TaskManagers: 2 -> 3." in transcript(), "the second TaskManager", 60)
+        said = transcript()
+        assert "TaskManagers: 1 -> 2." in said and "cancelled" not in said, said
+        assert said.index("TaskManagers: 1 -> 2.") < said.index("TaskManagers: 2 -> 3.")
+        assert sum(i.role == "taskmanager" for i in engine.live.run.caps.cluster.instances()) == 3  # type: ignore[union-attr]
+
+        gate.clear()
+        await pilot.press("plus", "plus")
+        await wait_for(pilot, lambda: "(1 waiting)" in message(app), "the next queued press")
+        await pilot.press("ctrl+g")
+        assert message(app) == "Cancelling adding a TaskManager (queued)."
+        gate.set()
+        await wait_for(pilot, lambda: "TaskManagers: 3 -> 4." in transcript(), "the add under way to end", 60)
+        await wait_for(pilot, lambda: not app.pane("pods").running_work(0), "no work left")
+        assert "TaskManagers: 4 -> 5." not in transcript()
 
 
 async def test_a_pane_key_pressed_while_the_session_opens_says_so(sim_engine: Engine) -> None:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.containers import Vertical
 from textual.events import DescendantFocus, Focus, Key
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from scaletui.tui import clock, dispatch
 from scaletui.tui.actions import LIVE_ONLY, PANE_TITLES, PANES, bindings
 from scaletui.tui.availability import STILL_OPENING
+from scaletui.tui.widgets.status import Work
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
@@ -33,6 +35,21 @@ class PaneHost(dispatch.Host, Protocol):
     def palette(self) -> Palette: ...
 
     def pane_focused(self, name: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A pane's blocking engine call, by the words that name it on the message line."""
+
+    description: str
+    call: Callable[[], Any] | Callable[[threading.Event], Any]
+    cancellable: bool = False
+
+
+def queued_text(description: str, under_way: str, waiting: int) -> str:
+    """The answer to a press while work of its group is under way: it waits, rather than cancel that work."""
+    ahead = "the one under way" if description == under_way else under_way.split(" (", 1)[0]
+    return f"{description.split(' (', 1)[0]}: queued behind {ahead} ({waiting} waiting)."
 
 
 class Pane(Vertical):
@@ -52,6 +69,8 @@ class Pane(Vertical):
         self._view = view
         self._cancels: dict[Worker[Any], threading.Event] = {}
         self._work_started: dict[Worker[Any], float] = {}
+        self._queued: dict[str, list[Intent]] = {}
+        """Per group, the intents pressed while one of it was under way, started in turn as each ends."""
 
     @property
     def view(self) -> RunView:
@@ -125,25 +144,40 @@ class Pane(Vertical):
         cancellable: bool = False,
     ) -> Worker[Any] | None:
         """Run a blocking engine call in a named thread worker; its outcome reaches the message line (dispatch). A
-        `cancellable` call receives a real cancel event, which ctrl+g sets (`cancel_work`)."""
+        `cancellable` call receives a real cancel event, which ctrl+g sets (`cancel_work`). Work of a `group` runs one
+        at a time: a press while one is under way waits behind it, and says so. (Textual's `exclusive` cancelled the
+        worker under way, but not its thread: a second `+` said "cancelled." of a TaskManager still being added, and
+        its "TaskManagers: 2 -> 3." was never said.)"""
         if not self.view.interactive:
             self.scaletui.say("This is a replay: it shows what happened and changes nothing.")
             return None
+        intent = Intent(description, call, cancellable)
+        if group is None:
+            return self._start(intent, group)
+        under_way = next((w.description for w in self._work_started if w.group == group and not w.is_finished), "")
+        waiting = self._queued.setdefault(group, [])
+        if under_way or waiting:  # with none under way, the last one ended and starts the next when it is reported
+            self.scaletui.say(queued_text(description, under_way or waiting[0].description, len(waiting) + 1))
+            waiting.append(intent)
+            return None
+        return self._start(intent, group)
+
+    def _start(self, intent: Intent, group: str | None) -> Worker[Any]:
         cancel = threading.Event()
+        call, cancellable = intent.call, intent.cancellable
 
         def work() -> Any:
             if get_current_worker().is_cancelled:
                 return None
             return call(cancel) if cancellable else call()  # type: ignore[call-arg]
 
-        self.scaletui.say(f"{description}...")
+        self.scaletui.say(f"{intent.description}...")
         worker = self.run_worker(
             work,
-            name=description,
+            name=intent.description,
             group=group or self.pane_id,
-            description=description,
+            description=intent.description,
             thread=True,
-            exclusive=group is not None,
             exit_on_error=False,
         )
         self._work_started[worker] = clock.now()
@@ -151,13 +185,19 @@ class Pane(Vertical):
             self._cancels[worker] = cancel
         return worker
 
-    def running_work(self, now: float) -> list[tuple[str, float]]:
-        """This pane's intents still at work, and for how many seconds: the status bar shows them, since a notice
-        one causes ("Scaling loop paused: ...") replaces its own sentence on the message line."""
-        return [(w.description, now - t) for w, t in self._work_started.items() if not w.is_finished]
+    def running_work(self, now: float) -> list[Work]:
+        """This pane's intents still at work, for how many seconds, and how many wait behind each: the status bar
+        shows them, since a notice one causes ("Scaling loop paused: ...") replaces its own sentence on the message
+        line."""
+        return [
+            Work(w.description, now - t, len(self._queued.get(w.group, ())))
+            for w, t in self._work_started.items()
+            if not w.is_finished
+        ]
 
     def cancel_work(self) -> list[str]:
-        """Set the cancel event of this pane's running cancellable work; what was cancelled, by name."""
+        """Set the cancel event of this pane's running cancellable work and drop the work queued behind any of its
+        work (a second `s` would start again what ctrl+g just cancelled); what was cancelled, by name."""
         names = []
         for worker, cancel in list(self._cancels.items()):
             if worker.is_finished:
@@ -165,6 +205,9 @@ class Pane(Vertical):
             elif not cancel.is_set():
                 cancel.set()
                 names.append(worker.name)
+        for waiting in self._queued.values():
+            names += [f"{intent.description} (queued)" for intent in waiting]
+        self._queued.clear()
         return names
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -172,7 +215,13 @@ class Pane(Vertical):
         it: this pane's queue runs apart from the app's, and a notice the call caused ("Scaling loop paused: ...")
         overwrote the call's own sentence when the app reached it later."""
         event.stop()
-        if event.worker.is_finished:
-            self._cancels.pop(event.worker, None)
-            self._work_started.pop(event.worker, None)
-        self.scaletui.call_later(dispatch.report_worker, self.scaletui, event.worker, event.state)
+        worker = event.worker
+        if worker.is_finished:
+            self._cancels.pop(worker, None)
+            self._work_started.pop(worker, None)
+            waiting = self._queued.get(worker.group, [])
+            if event.state == WorkerState.CANCELLED:  # the app is closing: what waited is not started
+                waiting.clear()
+            elif waiting:
+                self._start(waiting.pop(0), worker.group)
+        self.scaletui.call_later(dispatch.report_worker, self.scaletui, worker, event.state)

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from scaletui.tui.theming import Palette
 
 SEP = " │ "
+
+
+class Work(NamedTuple):
+    """Work under way on the status line: what, for how many seconds, and how many more of the same group wait
+    behind it (a second `+` queued while a TaskManager is being added)."""
+
+    what: str
+    seconds: float
+    queued: int = 0
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ def summary(
     now: float,
     palette: Palette,
     instances: Sequence[Instance] = (),
-    work: Sequence[tuple[str, float]] = (),
+    work: Sequence[Work] = (),
     width: int = 0,
     strategy: StrategyRecord | None = None,
 ) -> Text:
@@ -93,9 +102,11 @@ def summary(
         parts.append(
             Text(f"{count} fault{'s' if count > 1 else ''} active", style=palette.style("fault-active", "bold"))
         )
-    for what, seconds in work:
-        if seconds >= 1:
-            parts.append(Text(f"{what.split(' (', 1)[0]} {format_duration(seconds)}", style=palette.style("warn")))
+    for w in work:
+        if w.seconds >= 1:
+            queued = f" +{w.queued} queued" if w.queued else ""
+            label = f"{w.what.split(' (', 1)[0]} {format_duration(w.seconds)}{queued}"
+            parts.append(Text(label, style=palette.style("warn")))
     return fit_parts(parts, width)
 
 
@@ -138,14 +149,14 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
-        self._last: tuple[Session, float, Palette, Sequence[tuple[str, float]], StrategyRecord | None] | None = None
+        self._last: tuple[Session, float, Palette, Sequence[Work], StrategyRecord | None] | None = None
 
     def show(
         self,
         session: Session,
         now: float,
         palette: Palette,
-        work: Sequence[tuple[str, float]] = (),
+        work: Sequence[Work] = (),
         strategy: StrategyRecord | None = None,
     ) -> None:
         """Refreshed every second: a line that reads the same is not laid out and painted again."""
