@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from scaletui.engine.runs import ExperimentLauncher
     from scaletui.session.model import StrategyRecord
 
+IN_PROCESS_BACKENDS = frozenset({"simulator"})
+"""Clusters that run inside the scaletui that started them: one the session still records at open ended with the
+process that ran it (local Flink's JVMs and a testbed's pods outlive it, and are adopted or stopped instead)."""
 SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 log = logging.getLogger("scaletui")
 
@@ -119,6 +122,8 @@ class Engine:
             self.startup_messages.append(f"Marked stage(s) {', '.join(stale)} cancelled: scaletui stopped mid-run.")
         if self.reducer.mark_interrupted_runs():
             self.startup_messages.append("The last run was cut short when scaletui stopped; its results are kept.")
+        if self.store.session.cluster.backend in IN_PROCESS_BACKENDS:
+            self.reducer.forget_cluster()
 
     @property
     def live(self) -> LiveSession:

@@ -325,8 +325,9 @@ class SessionReducer:
         return stale
 
     def forget_cluster(self) -> None:
-        """The cluster a crashed scaletui left was stopped by hand (no run ever owned it here, so no RunChanged
-        ends it): the session says no cluster and no job, as after a stop."""
+        """The cluster a crashed scaletui left is gone, stopped by hand or ended with it (the simulator ran in its
+        process); no run ever owned it here, so no RunChanged ends it: the session says no cluster and no job, as
+        after a stop."""
 
         def change(s: Session) -> None:
             s.cluster.processes, s.cluster.backend, s.cluster.rest_url = [], "none", ""

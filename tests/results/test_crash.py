@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
+from scaletui.config.models import AppConfig
 from scaletui.results import layout
 from scaletui.results.recorder import RunRecorder
 from scaletui.results.report import write_report
@@ -139,3 +142,91 @@ def test_a_recovery_cut_short_is_finished_by_the_next_open(tmp_path: Path) -> No
         assert (run_dir / "metrics.parquet").is_file()
     assert [r.status for r in store.session.runs] == ["interrupted", "interrupted"]
     assert store.session.runs[1].ended_at == start + 5  # the last sample's, kept by the first recovery
+
+
+def crash_a_live_run(config: AppConfig, backend: str, samples: int = 12) -> Path:
+    """What a scaletui killed mid-session leaves (SIGKILL, a closed terminal before review 36 W3): a live run whose
+    experiment.toml was last written at its one intent (at 0.5 s: `duration = 1.0`), `samples` seconds recorded, the
+    run `running` in the session, and the cluster and job the session says run on `backend`."""
+    from scaletui.config.models import Experiment, ExperimentInfo, RescaleStep
+    from scaletui.engine import Engine
+    from scaletui.engine.timeline import HandTimeline
+    from scaletui.events import MetricsEvent
+    from scaletui.session.model import ProcessRecord, RunRecord
+    from tests.results.stream import sample
+
+    start = time.time() - samples - 1
+    recorder = RunRecorder(config.paths.results, "crashed", experiment_name="live", started_at=start)
+    recorder.set_origin(start)
+    started = Experiment(experiment=ExperimentInfo(name="live", duration=3600, platform=backend))
+    hand = HandTimeline(recorder.run_dir / layout.EXPERIMENT, started)
+    hand.add(RescaleStep(do="rescale", operator="map", parallelism=3, at=0.5), elapsed=0.5)
+    for step in range(1, samples + 1):
+        recorder.record(MetricsEvent(sample=sample(start, step)))
+    recorder.flush()
+    run = RunRecord(id=recorder.run_id, experiment="live", started_at=start, results_dir=str(recorder.run_dir))
+    run = run.model_copy(update={"live": True, "backend": backend})
+
+    def crash(s) -> None:  # type: ignore[no-untyped-def]
+        s.runs.append(run)
+        s.cluster.backend = backend
+        s.cluster.processes = [ProcessRecord(role="jobmanager", name="jobmanager", pid=2**22 + 1)] * (
+            backend == "local"
+        )
+        s.job.job_id, s.job.name, s.job.state, s.job.taskmanagers = "sim-job", "simulated workload", "RUNNING", 1
+
+    with Engine(config, "crashed") as engine:
+        engine.store.update(crash, durable=True)
+    return recorder.run_dir
+
+
+def test_reopening_after_a_crash_forgets_the_simulator(app_config: AppConfig) -> None:
+    """Review 36 W2: after the app was killed, every later start said `cluster simulator │ job running` and waited
+    for the simulator's instances, which had ended with the process they ran in."""
+    from scaletui.engine import Engine
+
+    crash_a_live_run(app_config, "simulator")
+    with Engine(app_config, "crashed") as engine:
+        session = engine.store.session
+        assert (session.cluster.backend, session.job.job_id, session.job.state) == ("none", "", "none")
+        assert session.runs[0].status == "interrupted"
+        assert not engine.leftover_cluster()
+
+
+def test_a_crashed_local_cluster_is_kept_for_s_or_destroy(app_config: AppConfig) -> None:
+    """Local Flink's JVMs outlive the app by design: the session keeps them, for `S` or `destroy` to stop."""
+    from scaletui.engine import Engine
+
+    crash_a_live_run(app_config, "local")
+    with Engine(app_config, "crashed") as engine:
+        session = engine.store.session
+        assert (session.cluster.backend, session.job.job_id, len(session.cluster.processes)) == ("local", "sim-job", 1)
+        assert engine.leftover_cluster()
+
+
+def test_destroy_after_a_crash_leaves_no_simulator_running(
+    app_config: AppConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 36 W2: `destroy --yes` said `simulator: released.` and the session kept `backend = "simulator"` and
+    `job_id = "sim-job"`, which every later start showed as running."""
+    import tomllib
+
+    from scaletui.cli import main
+    from scaletui.engine import Engine
+    from scaletui.session.model import Reservation
+
+    crash_a_live_run(app_config, "simulator")
+    with Engine(app_config, "crashed") as engine:  # the recovery ran once already: the run is interrupted
+        engine.store.update(
+            lambda s: s.reservations.append(Reservation(platform="simulator", type="simulator", state="running")),
+            durable=True,
+        )
+        engine.store.update(lambda s: setattr(s.cluster, "backend", "simulator"), durable=True)
+        engine.store.update(lambda s: setattr(s.job, "job_id", "sim-job"), durable=True)
+    config = tmp_path / "scaletui.toml"
+    paths = app_config.paths
+    config.write_text(f'[paths]\nsessions = "{paths.sessions}"\nresults = "{paths.results}"\nconf = "{paths.conf}"\n')
+    assert main(["--config", str(config), "--session", "crashed", "destroy", "--yes"]) == 0
+    assert "simulator: released" in capsys.readouterr().out
+    saved = tomllib.loads((Path(paths.sessions) / "crashed" / "session.toml").read_text())
+    assert saved["cluster"]["backend"] == "none" and saved["job"]["job_id"] == ""
