@@ -293,8 +293,9 @@ class SessionReducer:
 
     def mark_interrupted_runs(self) -> list[str]:
         """Runs still marked running belong to a scaletui that died: mark them interrupted, and close their results
-        (run.json, Parquet, report.md) as the dead process would have, ending at their last recorded sample. An
-        interrupted run without report.md (the recovery that closed it was cut short too) gets its report."""
+        (run.json, Parquet, report.md) as the dead process would have, ending at their last recorded sample (a live
+        run's experiment.toml then lasts that long, as its teardown would have written it). An interrupted run
+        without report.md (the recovery that closed it was cut short too) gets its report."""
         from scaletui.results.layout import REPORT, RUN_META
 
         runs = self.store.session.runs
@@ -314,6 +315,11 @@ class SessionReducer:
         for run_dir in unreported:
             close_interrupted(run_dir)
         if stale:
+            from scaletui.engine.timeline import cover_recorded_length
+
+            for r in runs:
+                if r.id in stale and r.live and r.results_dir:
+                    cover_recorded_length(Path(r.results_dir))
             ends = {r.id: close_interrupted(r.results_dir) for r in runs if r.id in stale and r.results_dir}
 
             def change(s: Session) -> None:

@@ -2,13 +2,15 @@
 
 The file is the live session's starting point (platform, job, load, strategy settings) plus one `[[timeline]]`
 entry per intent applied, at the second it was asked for (and started). It is rewritten atomically after every
-intent, so a crash leaves a file that replays everything up to it; the duration is the session's length so far.
+intent, so a crash leaves a file that replays everything up to it; the duration is the session's length so far, and
+the next open of the session, which closes the run, makes it the length recorded.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,27 @@ class HandTimeline:
             doc = self.start.model_copy(update={"experiment": info, "timeline": steps, "faults": []})
             text = HEADER.format(path=self.path) + tomli_w.dumps(_plain(doc))
             atomic_write(self.path, text)
+
+
+def cover_recorded_length(run_dir: Path) -> None:
+    """A live run whose scaletui died: its file's duration was written at its last intent; make it cover the run's
+    recorded length (its last sample's `t_s`), as `HandTimeline.write` at its teardown would have, so a re-run lasts
+    as long as the run did. Never shortens the file."""
+    from scaletui.config.units import parse_duration
+    from scaletui.results import layout
+    from scaletui.results.run_facts import job_length
+
+    path, length = run_dir / layout.EXPERIMENT, job_length(run_dir)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        info = doc["experiment"]
+        written = parse_duration(info["duration"])
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError):
+        return
+    if length is None or math.ceil(length) <= written:
+        return
+    info["duration"] = float(math.ceil(length))
+    atomic_write(path, HEADER.format(path=path) + tomli_w.dumps(doc))
 
 
 def _plain(experiment: Experiment) -> dict[str, Any]:

@@ -24,6 +24,9 @@ COMPARE_MD = "compare.md"
 CROWDED = 12
 """More runs than this crowd an overlay: it is still drawn, and compare.md suggests naming the runs to compare."""
 
+SAME_LENGTH = 0.95
+"""Runs whose lengths differ by less than 5 % count as equally long: two runs of one file end a sample apart."""
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -151,10 +154,13 @@ def _by_run(values: list[str], letters: list[str]) -> str:
 
 def _different_load_notes(runs: list[RunData], letters: list[str]) -> list[str]:
     """Runs of different loads or lengths: the Δ column then measures the load as much as the strategy, so say so.
-    The same load under another experiment name (sim-hour-ds2 vs sim-hour-transscale) is what compare is for."""
-    durations = [human_duration(d.planned_duration or d.duration) for d in runs]
+    The same load under another experiment name (sim-hour-ds2 vs sim-hour-transscale) is what compare is for. The
+    lengths are the table's (what the data covers, not what a file asked for: a run cut short ran less, and a live
+    session's file is only as long as its last save); lengths within SAME_LENGTH of each other are one length."""
+    lengths = [d.duration for d in runs]
+    durations = [human_duration(round(length)) for length in lengths]
     other_load = len({_load_of(d) for d in runs}) > 1
-    other_length = len(set(durations)) > 1
+    other_length = min(lengths) < max(lengths) * SAME_LENGTH
     if not other_load and not other_length:
         return []
     names = [d.name for d in runs]

@@ -16,13 +16,19 @@ RecordRun = Callable[..., Path]
 
 
 def record_run(
-    root: Path, strategy: str = "transscale", slow_factor: float = 1.0, *, report: bool = True, session: str = "s1"
+    root: Path,
+    strategy: str = "transscale",
+    slow_factor: float = 1.0,
+    *,
+    report: bool = True,
+    session: str = "s1",
+    steps: int = 10,
 ) -> Path:
     """Publish the stream on a real EventBus with a RunRecorder subscribed; returns the closed run's directory."""
     root.mkdir(parents=True, exist_ok=True)
     experiment = write_experiment(root / f"{strategy}.toml", strategy)
     bus = EventBus()
-    start = time.time() - 11
+    start = time.time() - steps - 1
     recorder = RunRecorder(
         root / "results",
         session,
@@ -31,7 +37,7 @@ def record_run(
         started_at=start,
         experiment_name=f"step-delay-{strategy}",
     )
-    for event in events(start, strategy, slow_factor):
+    for event in events(start, strategy, slow_factor, steps):
         bus.publish(event)
     return recorder.close("done", report=report)
 
@@ -44,7 +50,7 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def make_run(tmp_path: Path) -> RecordRun:
-    def make(strategy: str = "transscale", slow_factor: float = 1.0, report: bool = False) -> Path:
-        return record_run(tmp_path / strategy, strategy, slow_factor, report=report)
+    def make(strategy: str = "transscale", slow_factor: float = 1.0, report: bool = False, steps: int = 10) -> Path:
+        return record_run(tmp_path / strategy, strategy, slow_factor, report=report, steps=steps)
 
     return make

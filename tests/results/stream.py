@@ -90,8 +90,9 @@ def sample(start: float, step: int, *, slow: bool = False, map_parallelism: int 
     )
 
 
-def events(start: float, strategy: str = "transscale", slow_factor: float = 1.0) -> list[Event]:
-    """The run's events in publication order; `slow_factor` scales the fault's effect for a second, worse run."""
+def events(start: float, strategy: str = "transscale", slow_factor: float = 1.0, steps: int = 10) -> list[Event]:
+    """The run's events in publication order; `slow_factor` scales the fault's effect for a second, worse run;
+    `steps` other than 10 makes a run of another length (EXPECTED holds for 10)."""
     out: list[Event] = [
         StageStateChanged(ts=start + 0.1, source="stages", stage="application", state="running"),
         StageTask(
@@ -116,7 +117,7 @@ def events(start: float, strategy: str = "transscale", slow_factor: float = 1.0)
             parallelism={"source": 1, "map": 2, "sink": 1},
         ),
     ]
-    for step in range(1, 11):
+    for step in range(1, steps + 1):
         slow = step in (6, 7)
         s = sample(start, step, slow=slow, map_parallelism=3 if step >= 7 else 2)
         if slow and slow_factor != 1.0:
@@ -197,5 +198,5 @@ def events(start: float, strategy: str = "transscale", slow_factor: float = 1.0)
                     applied=False,
                 )
             )
-    out.append(Notice(ts=start + 10.5, source="engine", message="run finished"))
+    out.append(Notice(ts=start + steps + 0.5, source="engine", message="run finished"))
     return out

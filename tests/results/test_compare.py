@@ -170,18 +170,35 @@ def test_runs_of_different_loads_or_lengths_are_said(make_run: RecordRun, tmp_pa
     """Review 34 F5: a 1 h sine against a 20 min step gave Δ rows with no note that the loads differ; the same load
     under another experiment's name (one per strategy) is what compare is for and gets no note."""
     a = make_run("transscale")
-    b = rewritten(make_run("ds2"), "sim-timeline", "20m", load="900")
+    b = rewritten(make_run("ds2", steps=40), "sim-timeline", "40s", load="900")
     result = compare_runs([a, b], tmp_path / "loads")
     assert result.notes == [
-        "Note: different experiments (step-delay-transscale vs sim-timeline) and durations (10s vs 20m): "
+        "Note: different experiments (step-delay-transscale vs sim-timeline) and durations (10s vs 40s): "
         "the differences compare different loads."
     ]
-    c = rewritten(make_run("none"), "step-delay-none", "1h")
+    c = rewritten(make_run("none", steps=60), "step-delay-none", "1m")
     assert compare_runs([a, c], tmp_path / "lengths").notes == [
-        "Note: different durations (10s vs 1h): totals such as rescales and slot-seconds count over different lengths."
+        "Note: different durations (10s vs 1m): totals such as rescales and slot-seconds count over different lengths."
     ]
     three = compare_runs([a, c, b], tmp_path / "three").notes
     assert three == [
         "Note: different experiments (A: step-delay-transscale; B: step-delay-none; C: sim-timeline) and durations "
-        "(A: 10s; B: 1h; C: 20m): the differences compare different loads."
+        "(A: 10s; B: 1m; C: 40s): the differences compare different loads."
+    ]
+
+
+def test_the_durations_noted_are_those_the_table_gives(make_run: RecordRun, tmp_path: Path) -> None:
+    """Review 36 W4: a live run the app did not close had `duration = 1.0` in its file, so compare's note said
+    `durations (1s vs 20m)` under a table giving 10.0 s. The note takes the lengths the data covers: a file's
+    duration that differs from them says nothing, and runs a sample apart are equally long."""
+    a = rewritten(make_run("transscale"), "step-delay", "1s")
+    same = compare_runs([a, make_run("ds2")], tmp_path / "same")
+    assert "| duration | 10.0 s | 10.0 s | +0.0 s (+0.0%) |" in same.table.splitlines()
+    assert same.notes == []
+    apart = [make_run("none", steps=20), make_run("threshold", steps=21)]
+    assert compare_runs(apart, tmp_path / "apart").notes == []
+    longer = compare_runs([a, apart[1]], tmp_path / "longer")
+    assert "| duration | 10.0 s | 21.0 s | +11.0 s (+110.0%) |" in longer.table.splitlines()
+    assert longer.notes == [
+        "Note: different durations (10s vs 21s): totals such as rescales and slot-seconds count over different lengths."
     ]

@@ -230,3 +230,19 @@ def test_destroy_after_a_crash_leaves_no_simulator_running(
     assert "simulator: released" in capsys.readouterr().out
     saved = tomllib.loads((Path(paths.sessions) / "crashed" / "session.toml").read_text())
     assert saved["cluster"]["backend"] == "none" and saved["job"]["job_id"] == ""
+
+
+def test_reopening_after_a_crash_stretches_the_live_timeline_to_the_recorded_length(app_config: AppConfig) -> None:
+    """Review 36 W4: the live run's experiment.toml kept `duration = 1.0`, written at its one intent, for a run
+    recorded for 12 s, so a `--script` re-run of it stopped after a second. The recovery that closes the run makes
+    it 12 s, keeps its steps, and the report is written after it."""
+    from scaletui.config.loader import load_experiment
+    from scaletui.engine import Engine
+
+    run_dir = crash_a_live_run(app_config, "simulator")
+    Engine(app_config, "crashed").close()
+    replayed = load_experiment(run_dir / layout.EXPERIMENT)
+    assert replayed.experiment.duration == 12.0
+    assert [(s.do, s.at) for s in replayed.steps()] == [("rescale", 0.5)]
+    assert (run_dir / layout.EXPERIMENT).read_text().startswith("# What was done by hand in a live session")
+    assert "status: **interrupted**" in (run_dir / layout.REPORT).read_text()
