@@ -1,0 +1,118 @@
+"""SIGTERM and SIGHUP stop the real `scaletui` app as its quit does (review 36 W3).
+
+A SIGTERM used to end the app at once: run.json kept `"status": "running"`, no report was written, the session still
+said the simulator ran, and the terminal was left in the app's last frame. A dropped SSH connection (SIGHUP, the
+terminal gone) did the same. The app runs in tmux on a session with the simulator reserved; `s` starts its cluster,
+then the signal comes (or tmux closes the terminal, as an SSH drop does).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scaletui.results import layout
+from tests.tui.test_no_color_tmux import SGR, Tmux
+
+STOPPED_WITHIN_S = 60.0
+"""What `prompt` means on this loaded 2-core machine: the live run's teardown writes Parquet, the report and its
+plots before the app is gone."""
+
+
+def until(done: Callable[[], object], failure: Callable[[], str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(failure())
+        time.sleep(0.2)
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+def recorded_rows(run_dirs: list[Path]) -> int:
+    metrics = [d / layout.METRICS_CSV for d in run_dirs]
+    return max((len(m.read_text().splitlines()) - 1 for m in metrics if m.is_file()), default=0)
+
+
+def shown(tmux: Tmux, what: str) -> str:
+    """A tmux format of the app's pane: its pid, whether it ended and how, whether it shows the alternate screen."""
+    out = subprocess.run(["tmux", "display", "-p", "-t", tmux.name, what], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def app_home(tmp_path: Path) -> Iterator[Path]:
+    """A settings file whose sessions, cache and results are under tmp, and a session `sig` with the simulator
+    reserved, as `1`, `n` leave it."""
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+    from scaletui.session.model import Reservation
+
+    config = tmp_path / "scaletui.toml"
+    config.write_text(
+        f'[paths]\nsessions = "{tmp_path / "sessions"}"\nresults = "{tmp_path / "results"}"\n'
+        f'cache = "{tmp_path / "cache"}"\n'
+    )
+    with Engine(load_app_config(str(config)), "sig") as engine:
+        reserved = Reservation(platform="simulator", type="simulator", state="running")
+        engine.store.update(lambda s: s.reservations.append(reserved), durable=True)
+    yield config
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP", "terminal closed"])
+def test_a_signal_stops_the_app_as_its_quit_does(app_home: Path, stop: str) -> None:
+    repo = Path(__file__).parents[2]
+    tmp = app_home.parent
+    app = f"{shlex.quote(sys.executable)} -m scaletui --config {shlex.quote(str(app_home))} --session sig"
+    command = f"cd {shlex.quote(str(repo))} && exec env -u COLUMNS -u LINES TERM=xterm-256color {app}"
+    tmux = Tmux(f"stop-{stop.replace(' ', '-')}-{os.getpid()}", (80, 24), command)
+    try:
+        subprocess.run(["tmux", "set-option", "-t", tmux.name, "remain-on-exit", "on"], check=True)
+        pid = int(shown(tmux, "#{pane_pid}"))
+        tmux.wait_for("Press ? for every key", timeout=120)
+        tmux.keys("3")
+        tmux.wait_for("Cluster stopped.", timeout=60)
+        tmux.keys("s")
+        runs = tmp / "results" / "sig"
+        until(
+            lambda: recorded_rows(list(runs.glob("*-live"))) >= 2,
+            lambda: "the simulator never recorded:\n" + SGR.sub("", tmux.capture()),
+            timeout=120,
+        )
+        if stop == "terminal closed":
+            tmux.close()  # the pty goes: SIGHUP, as when an SSH connection drops
+        else:
+            os.kill(pid, getattr(signal, stop))
+        until(lambda: gone(pid), lambda: f"scaletui still runs {STOPPED_WITHIN_S:.0f}s after {stop}", STOPPED_WITHIN_S)
+        if stop == "SIGTERM":
+            until(lambda: shown(tmux, "#{pane_dead_status}"), lambda: "tmux did not see the app end", 10)
+            assert shown(tmux, "#{pane_dead_status}") == "130"
+            assert shown(tmux, "#{alternate_on}") == "0", "the terminal left the app's screen"
+            history = subprocess.run(["tmux", "capture-pane", "-p", "-S", "-", "-t", tmux.name], capture_output=True,
+                                     text=True).stdout  # fmt: skip
+            assert "scaletui: SIGTERM received, stopping cleanly..." in history, history
+    finally:
+        tmux.close()
+    (run_dir,) = runs.glob("*-live")
+    meta = json.loads((run_dir / layout.RUN_META).read_text())
+    assert meta["status"] == "done" and meta["ended_at"] is not None, meta
+    assert (run_dir / layout.REPORT).is_file() and (run_dir / "metrics.parquet").is_file()
+    session = tomllib.loads((tmp / "sessions" / "sig" / "session.toml").read_text())
+    assert session["cluster"]["backend"] == "none" and session["runs"][0]["status"] == "done"
+    assert "session sig closed" in (tmp / "sessions" / "sig" / "scaletui.log").read_text()
