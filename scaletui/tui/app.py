@@ -233,9 +233,7 @@ class ScaletuiApp(OwnThemesApp):
         if self.screen_stack:
             now = clock.now()
             work = [w for pane in self.panes() for w in pane.running_work(now)]
-            scaling = self._engine.live.strategy_status() if self._engine is not None else None
-            if scaling is not None and scaling.acting and scaling.acting_for is not None:
-                work.append(Work(f"{scaling.strategy} {scaling.acting}", scaling.acting_for))
+            work += Work.of_autoscaler(self._engine.live.strategy_status() if self._engine is not None else None)
             experiment = self._engine.experiment_strategy() if self._engine is not None else None
             for bar in self.main_screen().query(StatusBar):
                 bar.show(session, now, self.palette, work, experiment)

@@ -26,6 +26,7 @@ from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
+    from scaletui.scaling.status import ControllerStatus
     from scaletui.session.model import Session, StrategyRecord
     from scaletui.tui.theming import Palette
 
@@ -39,6 +40,13 @@ class Work(NamedTuple):
     what: str
     seconds: float
     queued: int = 0
+
+    @staticmethod
+    def of_autoscaler(status: ControllerStatus | None) -> list[Work]:
+        """The autoscaler's change under way, if one is."""
+        if status is None or not status.acting or status.acting_for is None:
+            return []
+        return [Work(f"{status.strategy} {status.acting}", status.acting_for)]
 
 
 @dataclass(frozen=True)
