@@ -66,5 +66,5 @@ EXIT_CODES = {
     JobError.exit_code: "job failure: the job failed to start or failed while running",
     SloError.exit_code: "SLO check failed: the run broke the SLO its experiment file asserts",
     NotConfirmed.exit_code: "not confirmed: not on a terminal, destroy needs --yes; nothing was released",
-    130: "interrupted (Ctrl-C or SIGTERM); partial results kept, faults reverted",
+    130: "interrupted (Ctrl-C, SIGTERM, or SIGHUP to the app); partial results kept, faults reverted",
 }
