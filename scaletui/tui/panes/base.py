@@ -48,8 +48,8 @@ class Intent:
 
 def queued_text(description: str, under_way: str, waiting: int) -> str:
     """The answer to a press while work of its group is under way: it waits, rather than cancel that work."""
-    ahead = "the one under way" if description == under_way else under_way.split(" (", 1)[0]
-    return f"{description.split(' (', 1)[0]}: queued behind {ahead} ({waiting} waiting)."
+    ahead = "the one under way" if description == under_way else Work.label(under_way)
+    return f"{Work.label(description)}: queued behind {ahead} ({waiting} waiting)."
 
 
 class Pane(Vertical):

@@ -42,6 +42,12 @@ class Work(NamedTuple):
     queued: int = 0
 
     @staticmethod
+    def label(what: str) -> str:
+        """A work's description without its bracketed hint: `starting the cluster (ctrl+g cancels)` reads `starting the
+        cluster`."""
+        return what.split(" (", 1)[0]
+
+    @staticmethod
     def of_autoscaler(status: ControllerStatus | None) -> list[Work]:
         """The autoscaler's change under way, if one is."""
         if status is None or not status.acting or status.acting_for is None:
@@ -113,7 +119,7 @@ def summary(
     for w in work:
         if w.seconds >= 1:
             queued = f" +{w.queued} queued" if w.queued else ""
-            label = f"{w.what.split(' (', 1)[0]} {format_duration(w.seconds)}{queued}"
+            label = f"{Work.label(w.what)} {format_duration(w.seconds)}{queued}"
             parts.append(Text(label, style=palette.style("warn")))
     return fit_parts(parts, width)
 
