@@ -10,7 +10,6 @@ hour of one-second samples takes a fraction of a second.
 from __future__ import annotations
 
 import bisect
-import json
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +41,7 @@ class ReplayPlayer:
                 f"{self.run_dir} is not a run's results directory (no {layout.RUN_META}).",
                 "Give a directory a run wrote: results/<session>/<run-id>.",
             )
-        self.meta = _read_meta(self.run_dir)
+        self.meta = layout.read_json_object(self.run_dir / layout.RUN_META)
         self.events: list[Event] = recorded_timeline(self.run_dir)
         self._times = [e.ts for e in self.events]
         if not self.events:
@@ -198,11 +197,3 @@ class ReplayPlayer:
                 )
             )
         self._session.faults = faults
-
-
-def _read_meta(run_dir: Path) -> dict[str, object]:
-    try:
-        doc = json.loads((run_dir / layout.RUN_META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return doc if isinstance(doc, dict) else {}

@@ -5,10 +5,12 @@ One place for the names so the recorder, the report, compare, export and the TUI
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from scaletui.errors import ConfigError
 
@@ -177,3 +179,12 @@ def _tail_parts(run_id: str) -> tuple[str, list[str]] | None:
 def _tail(parts: tuple[str, list[str]], k: int) -> str:
     time_of_day, rest = parts
     return f"{time_of_day}-{'-'.join(rest[-k:])}"
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A run's JSON file (run.json, versions.json) as its object; {} when it is missing, unreadable or not one."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}

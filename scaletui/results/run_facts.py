@@ -8,7 +8,6 @@ gives (its files no longer change).
 
 from __future__ import annotations
 
-import json
 import os
 import tomllib
 from collections.abc import Mapping
@@ -72,11 +71,7 @@ def strategies_ran(run_dir: Path | str) -> str:
 
 def recorded_status(run_dir: Path | str) -> str:
     """The status the run's own run.json holds ("" when unreadable)."""
-    try:
-        meta = json.loads((Path(run_dir) / layout.RUN_META).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return ""
-    return str(meta.get("status", "")) if isinstance(meta, dict) else ""
+    return str(layout.read_json_object(Path(run_dir) / layout.RUN_META).get("status", ""))
 
 
 @dataclass(frozen=True)

@@ -80,14 +80,6 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return records
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
-
-
 @dataclass
 class RunData:
     run_dir: Path
@@ -295,9 +287,9 @@ def load_run(run_dir: Path | str) -> RunData:
         )
     return RunData(
         run_dir=root,
-        meta=_read_json(root / layout.RUN_META),
+        meta=layout.read_json_object(root / layout.RUN_META),
         experiment=experiment,
-        versions=_read_json(root / layout.VERSIONS),
+        versions=layout.read_json_object(root / layout.VERSIONS),
         ts=np.array(steps, dtype=float),
         target=job.series("target_rate", n),
         achieved=job.series("achieved_rate", n),
