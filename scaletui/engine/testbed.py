@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from scaletui.engine.reservations import ReservationFlow
     from scaletui.stages.runner import StageResult, StagesRunner
 
+RESERVATION_END_S = 120.0
+"""How long a release waits for the reservation under way it cancelled to end: one still waiting for the testbed
+deletes its job at once; one whose machines are being set up ends only once they are, and is then released."""
+
 
 class TestbedControl:
     def __init__(self, store: SessionStore, bus: EventBus, conf_dir: Path, session_dir: Path) -> None:
@@ -32,6 +36,8 @@ class TestbedControl:
         self._runner: StagesRunner | None = None
         self._cancels: dict[str, threading.Event] = {}
         self._lock = threading.Lock()
+        self._ended = threading.Condition(self._lock)
+        """Notified when a cancellable work ends (its key leaves `_cancels`): a release waits for the reservation."""
 
     @property
     def flow(self) -> ReservationFlow:
@@ -55,13 +61,15 @@ class TestbedControl:
         return [p.stem for p in sorted((self.conf_dir / "platforms").glob("*.toml"))]
 
     def reserve(self, name: str) -> str:
+        """Until the machines are granted; a release of `name` meanwhile cancels it (a submitted job is deleted)."""
         key = f"reserve:{name}"
         cancel = self._cancel_for(key)
         try:
             r = self.flow.reserve(name, cancel)
         finally:
-            with self._lock:
+            with self._ended:
                 self._cancels.pop(key, None)
+                self._ended.notify_all()
         return (
             f"{name}: {r.state}" + (f", job {r.job_id}" if r.job_id else "") + (f" ({r.message})" if r.message else "")
         )
@@ -104,8 +112,26 @@ class TestbedControl:
         return [r.platform for r in self.store.session.reservations if job_less(r)]
 
     def release(self, name: str) -> str:
+        """The machines back; a reservation of `name` still under way (a job waiting for the testbed) is cancelled
+        first, which deletes its job, rather than released only once it is granted."""
+        if self._cancel_reservation(name):
+            recorded = self._recorded(name)
+            if recorded is not None and recorded.state == "released":
+                job = f"; job {recorded.job_id} deleted" if recorded.job_id else ""
+                return f"{name}: reservation cancelled before the machines were granted{job}."
         r = self.flow.release(name, confirmed=True)
         return f"{name}: {r.state}" + (f" ({r.message})" if r.message and r.message != r.state else "") + "."
+
+    def _cancel_reservation(self, name: str) -> bool:
+        """Cancel the reservation of `name` under way and wait for it to end; False when none is."""
+        key = f"reserve:{name}"
+        with self._ended:
+            cancel = self._cancels.get(key)
+            if cancel is None:
+                return False
+            cancel.set()
+            self._ended.wait_for(lambda: key not in self._cancels, timeout=RESERVATION_END_S)
+        return True
 
     def extend(self, name: str, by: str | int) -> str:
         """Add walltime: `by` in seconds, or as written ("1h", "30m", "01:30:00")."""

@@ -96,7 +96,9 @@ class ReservationsPane(Pane):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_intent(f"releasing {name}", lambda: self.engine.testbed.release(name), group=f"res-{name}")
+                # its own group: not queued behind a reservation of it that waits for hours, which the release cancels
+                release = self.engine.testbed.release
+                self.run_intent(f"releasing {name}", lambda: release(name), group=f"release-{name}")
             else:
                 self.scaletui.say(f"{name} kept.")
 
