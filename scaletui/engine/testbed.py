@@ -60,10 +60,11 @@ class TestbedControl:
     def platforms(self) -> list[str]:
         return [p.stem for p in sorted((self.conf_dir / "platforms").glob("*.toml"))]
 
-    def reserve(self, name: str) -> str:
-        """Until the machines are granted; a release of `name` meanwhile cancels it (a submitted job is deleted)."""
+    def reserve(self, name: str, cancel: threading.Event | None = None) -> str:
+        """Until the machines are granted; `cancel` (ctrl+g in the Reservations pane) or a release of `name`
+        meanwhile cancels it (a submitted job is deleted)."""
         key = f"reserve:{name}"
-        cancel = self._cancel_for(key)
+        cancel = self._cancel_for(key, cancel)
         try:
             r = self.flow.reserve(name, cancel)
         finally:

@@ -83,7 +83,12 @@ class ReservationsPane(Pane):
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
                 name = values["platform"]
-                self.run_intent(f"reserving {name}", lambda: self.engine.testbed.reserve(name), group=f"res-{name}")
+                self.run_intent(
+                    f"reserving {name} (ctrl+g cancels)",
+                    lambda cancel: self.engine.testbed.reserve(name, cancel),
+                    group=f"res-{name}",
+                    cancellable=True,
+                )
 
         self.app.push_screen(FormScreen("Reserve a platform", fields), done)
 
