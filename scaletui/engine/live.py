@@ -296,17 +296,19 @@ class LiveSession:
 
 
 def fitting_loop(kept: Mapping[str, Any], defaults: Mapping[str, float]) -> dict[str, float]:
-    """The kept loop settings that fit over `defaults`, checked: each that fits alone, all of them if they fit
-    together, else none."""
+    """The kept loop settings that fit over `defaults`, checked: each that fits alone, less those that then do not
+    fit together (min_parallelism above max_parallelism: both go, a kept interval stays), else none."""
     from scaletui.scaling.loop_settings import check_loop
 
-    fitting: dict[str, float] = {}
-    for key, value in kept.items():
+    def fits(values: Mapping[str, Any]) -> bool:
         try:
-            fitting.update(check_loop({key: value}, defaults))
+            check_loop(values, defaults)
         except ConfigError:
-            continue
-    try:
-        return check_loop(fitting, defaults)
-    except ConfigError:
-        return {}
+            return False
+        return True
+
+    fitting = {key: value for key, value in kept.items() if fits({key: value})}
+    if not fits(fitting):
+        clashing = {key for key in fitting if fits({k: v for k, v in fitting.items() if k != key})}
+        fitting = {k: v for k, v in fitting.items() if k not in clashing}
+    return check_loop(fitting, defaults) if fits(fitting) else {}

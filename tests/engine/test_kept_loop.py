@@ -11,6 +11,7 @@ import pytest
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
+from scaletui.engine.live import fitting_loop
 from scaletui.errors import ConfigError
 from scaletui.events import Event, Notice
 from scaletui.session.model import Session, StrategyRecord
@@ -105,3 +106,13 @@ def test_kept_settings_that_no_longer_fit_the_defaults_file_are_dropped_once_and
         assert engine.live.loop_settings()["interval"] == 30.0
     finally:
         engine.close()
+
+
+def test_a_kept_interval_stays_when_two_kept_guard_rails_clash_with_each_other() -> None:
+    """Review 37 F3: min_parallelism 6 and max_parallelism 4 each fit the defaults (1..8) alone, not together, and
+    the interval that fits went with them, said as no longer fitting."""
+    defaults = {"interval": 10.0, "min_parallelism": 1, "max_parallelism": 8}
+    kept = {"interval": 5, "min_parallelism": 6, "max_parallelism": 4, "max_taskmanagers": 3}
+    assert fitting_loop(kept, defaults) == {"interval": 5.0, "max_taskmanagers": 3}
+    assert fitting_loop({"interval": "5s", "min_parallelism": 9}, defaults) == {"interval": 5.0}
+    assert fitting_loop({"interval": 5, "max_parallelism": 6}, defaults) == {"interval": 5.0, "max_parallelism": 6}
