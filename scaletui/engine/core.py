@@ -36,7 +36,7 @@ from scaletui.events import (
     UiChanged,
 )
 from scaletui.session.lock import SessionLock
-from scaletui.session.store import SessionStore
+from scaletui.session.store import SessionStore, refuse_unknown_session
 
 if TYPE_CHECKING:
     from scaletui.capacity.online import LiveCapacity
@@ -77,7 +77,7 @@ class Engine:
         self.bus = EventBus()
         self.session_dir = Path(config.paths.sessions).expanduser() / name
         if existing:
-            _refuse_unknown(self.session_dir)
+            refuse_unknown_session(self.session_dir)
         self.session_dir.mkdir(parents=True, exist_ok=True)
         self._lock = SessionLock.acquire(self.session_dir, name, owner)
         try:
@@ -303,16 +303,3 @@ def _log_event(event: Event) -> None:
 
         level = logging.ERROR if isinstance(event, ErrorEvent) else logging.INFO
         log.log(level, "%s", event_log_line(event))
-
-
-def _refuse_unknown(session_dir: Path) -> None:
-    """ConfigError naming the sessions there are when `session_dir` holds no session file."""
-    if (session_dir / SessionStore.FILE).is_file():
-        return
-    root = session_dir.parent
-    names = sorted(p.name for p in root.iterdir() if (p / SessionStore.FILE).is_file()) if root.is_dir() else []
-    there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
-    raise ConfigError(
-        f"No session named {session_dir.name} in {root}; {there}.",
-        "Name one with --session NAME." if names else "provision PLATFORM (or the app) starts one.",
-    )

@@ -54,8 +54,14 @@ class RunHistory:
     def find(self, run_id: str) -> Path:
         """The results directory of the run whose full or short id is `run_id`."""
         if self.missing is not None:
+            from scaletui.session.store import session_names
+
+            root = self.missing.parent.parent
+            names = session_names(root)
+            there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
             raise ConfigError(
-                f"{run_id} is no directory, nor a run of session {self.session}: there is no {self.missing}.",
+                f"{run_id} is no directory, nor a run of session {self.session}: there is no session {self.session} "
+                f"in {root}; {there}.",
                 f"Name the session its runs are in with --session NAME. {HINT}",
             )
         shown = distinct_short_ids((r.id, r.experiment) for r in self.runs)

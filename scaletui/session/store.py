@@ -294,3 +294,26 @@ class SessionStore:
 def _identity(path: Path) -> tuple[int, int, int]:
     st = path.stat()
     return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+class UnknownSession(ConfigError):
+    """A session name with no session file: a verb that only acts on (or reads) a session refuses it rather than
+    make an empty one of a typo."""
+
+
+def refuse_unknown_session(session_dir: Path) -> None:
+    """UnknownSession naming the sessions there are when `session_dir` holds no session file."""
+    if (session_dir / SessionStore.FILE).is_file():
+        return
+    root = session_dir.parent
+    names = session_names(root)
+    there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
+    raise UnknownSession(
+        f"No session named {session_dir.name} in {root}; {there}.",
+        "Name one with --session NAME." if names else "provision PLATFORM (or the app) starts one.",
+    )
+
+
+def session_names(root: Path) -> list[str]:
+    """The sessions under `root` (the settings' sessions directory), by name."""
+    return sorted(p.name for p in root.iterdir() if (p / SessionStore.FILE).is_file()) if root.is_dir() else []

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from scaletui.cli import main
+from scaletui.engine import Engine
 from scaletui.results.layout import distinct_short_ids
 from scaletui.session.model import RunRecord, Session
 from scaletui.session.store import dumps
@@ -70,6 +71,38 @@ def test_replay_resolves_the_id_before_opening_the_app(
     assert str(empty) in err and "No run with id" not in err, err
 
 
+def test_replay_refuses_a_session_that_does_not_exist_and_makes_none(
+    make_run: RecordRun, home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 37 G1: `replay RUN_DIR --session <typo>` made the session it was given, where the verbs that act on a
+    session refuse it naming those there are. With no --session and no default session yet, it replays on a
+    scratch session and makes none."""
+    import scaletui.tui.app
+
+    replayed_in: list[Path] = []
+
+    class App:  # which session the app would replay in is what is tested, not the app
+        def __init__(self, engine: Engine, replay: Path) -> None:
+            replayed_in.append(engine.session_dir)
+
+        def run(self) -> int:
+            return 0
+
+    monkeypatch.setattr(scaletui.tui.app, "ScaletuiApp", App)
+    a = make_run("transscale")
+    write_session(home, "rv34", [record(a, "transscale")])
+    assert main(["replay", str(a), "--session", "rv43"]) == 2
+    err = capsys.readouterr().err
+    assert f"No session named rv43 in {home / 'sessions'}; its sessions: rv34." in err, err
+    assert "--session NAME" in err and not replayed_in
+    assert not (home / "sessions" / "rv43").exists()
+    assert main(["replay", str(a)]) == 0
+    assert replayed_in[0].name == "default" and replayed_in[0].parent != home / "sessions"
+    assert not (home / "sessions" / "default").exists()
+    assert main(["--session", "rv34", "replay", str(a)]) == 0
+    assert replayed_in[1] == home / "sessions" / "rv34"
+
+
 def test_an_unknown_or_ambiguous_id_says_what_the_session_holds(
     make_run: RecordRun, home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -92,6 +125,7 @@ def test_an_unknown_or_ambiguous_id_says_what_the_session_holds(
     assert main(["--session", "nosuch", "report", "000000Z"]) == 2
     err = capsys.readouterr().err
     assert "000000Z is no directory, nor a run of session nosuch: there is no" in err, err
+    assert f"there is no session nosuch in {home / 'sessions'}; its sessions: rv34." in err, err
     assert "--session NAME" in err
 
 
