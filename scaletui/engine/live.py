@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from scaletui.config.loader import load_experiment, load_platform
@@ -26,6 +27,7 @@ from scaletui.config.models import (
     RescaleStep,
     ResumeStep,
     RevertStep,
+    StrategySpec,
     StrategyStep,
     SubmitStep,
     TaskManagersStep,
@@ -35,7 +37,7 @@ from scaletui.engine.context import EngineContext
 from scaletui.engine.experiment import ExperimentRun, RunResult
 from scaletui.engine.prepare import PreparedExperiment
 from scaletui.errors import Cancelled, ConfigError, UserError
-from scaletui.events import USER_PAUSE
+from scaletui.events import USER_PAUSE, StrategyChanged
 
 if TYPE_CHECKING:
     from scaletui.engine.run import Run
@@ -147,8 +149,44 @@ class LiveSession:
     # --- intents -------------------------------------------------------------------------------------------------
 
     def do(self, step: TimelineStep) -> str:
-        """Apply one intent at the run loop's next step and wait for what it says."""
+        """Apply one intent at the run loop's next step and wait for what it says; a strategy chosen while no cluster
+        runs or starts is kept for the next one (`_keep_strategy`)."""
+        if isinstance(step, StrategyStep):
+            with self._lock:  # a start takes the lock to read the session's strategy: this one, or it waits for it
+                starting = self.experiment is not None and not self.experiment.ready.is_set()
+                if self.run is None and not starting:
+                    return self._keep_strategy(step)
         return self._require().submit(step).result()
+
+    def _keep_strategy(self, step: StrategyStep) -> str:
+        """The strategy, its parameters and loop settings, checked as a running loop checks them
+        (`Autoscaler.choose`: nothing is kept when any of it is refused), become the session's, which the next
+        cluster starts with (`_prepare`); its pause and dry-run stay as the session has them."""
+        from scaletui.scaling.loop_settings import check_loop
+        from scaletui.scaling.registry import load_strategy
+
+        spec = self._live_strategy(self._template()[1])
+        values = check_loop(step.loop(), spec.loop())
+        changed = {k: v for k, v in values.items() if getattr(spec, k) != v}
+        chosen = spec.model_copy(update=changed).switched_to(step.name, step.params)
+        if step.name != "none":
+            load_strategy(chosen, self.ctx.conf_dir)
+        when = "when the cluster starts (s)"
+        said = f"{step.name} will run {when}." if step.name != "none" else f"No autoscaler will run {when}."
+        kept = self.ctx.store.session.strategy
+        self.ctx.bus.publish(
+            StrategyChanged(
+                source="live",
+                name=step.name,
+                paused=kept.paused,
+                dry_run=kept.dry_run,
+                message=kept.pause_reason if kept.paused else said,
+                params=dict(chosen.params) if step.name != "none" else {},
+                loop=changed,
+                live=True,
+            )
+        )
+        return said
 
     def submit_job(self) -> str:
         return self.do(SubmitStep(do="submit"))
@@ -190,10 +228,10 @@ class LiveSession:
         return self.do(StrategyStep(do="strategy", name=name, params=params or {}, **check_loop(loop or {})))
 
     def loop_settings(self) -> dict[str, float]:
-        """The loop's settings now, its timing and guard rails (a strategy chosen next keeps them); {} with no cluster
-        (the strategy form, its only reader, needs one)."""
+        """The loop's settings now, its timing and guard rails (a strategy chosen next keeps them); with no cluster,
+        those the next one starts with."""
         run = self.run
-        return run.autoscaler.loop() if run is not None else {}
+        return run.autoscaler.loop() if run is not None else self._live_strategy(self._template()[1]).loop()
 
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()
@@ -217,6 +255,26 @@ class LiveSession:
         return self.do(RevertStep(do="revert", fault=fault_id))
 
     # --- helpers -------------------------------------------------------------------------------------------------
+
+    def _template(self) -> tuple[Path, Experiment]:
+        """LIVE_EXPERIMENT's path and experiment: the live defaults (an hour of no strategy when there is no file)."""
+        template_path = self.ctx.conf_dir / LIVE_EXPERIMENT
+        if template_path.is_file():
+            return template_path, load_experiment(template_path)
+        return template_path, Experiment(experiment=ExperimentInfo(name="live", duration=3600))
+
+    def _live_strategy(self, template: Experiment) -> StrategySpec:
+        """The strategy the next cluster starts with: the session's, its parameters and loop settings, over the
+        template's guard rails and the loop's defaults the strategy form names."""
+        kept = self.ctx.store.session.strategy
+        return template.strategy.model_copy(
+            update={
+                "name": kept.name,
+                "dry_run": kept.dry_run,
+                "params": kept.params,
+                **self._kept_loop(kept.loop, template.strategy.loop()),
+            }
+        )
 
     def _reserved_platform(self) -> str | None:
         """The most recent running reservation: local Flink, the simulator, or a testbed whose Kubernetes cluster
@@ -255,22 +313,10 @@ class LiveSession:
         if not platform_path.is_file():
             raise ConfigError(f"{platform_path}: no such platform file.")
         platform = load_platform(platform_path)
-        template_path = conf / LIVE_EXPERIMENT
-        if template_path.is_file():
-            template = load_experiment(template_path)
-        else:
-            template = Experiment(experiment=ExperimentInfo(name="live", duration=3600))
-        session = self.ctx.store.session
-        saved = session.job.load_profile
+        template_path, template = self._template()
+        saved = self.ctx.store.session.job.load_profile
         load = LoadSpec.model_validate(saved) if saved else template.load
-        strategy = template.strategy.model_copy(  # its guard rails, and the loop's defaults the strategy form names
-            update={
-                "name": session.strategy.name,
-                "dry_run": session.strategy.dry_run,
-                "params": session.strategy.params,
-                **self._kept_loop(session.strategy.loop, template.strategy.loop()),
-            }
-        )
+        strategy = self._live_strategy(template)
         experiment = template.model_copy(
             update={
                 "experiment": template.experiment.model_copy(

@@ -130,7 +130,7 @@ ACTIONS: tuple[Action, ...] = (
            verb="load PROFILE RATE [RATE@TIME ...] [key=value ...]"),
     Action("plots.rescale", "p", "rescale", "Parallelism", "plots", "job: rescale an operator", needs="actuation",
            verb="rescale OPERATOR N"),
-    Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy", needs="run",
+    Action("plots.strategy", "a", "strategy", "Autoscaler", "plots", "scaling: choose strategy",
            verb="strategy NAME [key=value ...]"),
     Action("plots.decisions", "h", "decisions", "Decisions", "plots",
            "scaling: decision history (every decision, its numbers and reason)", verb="decisions", replay=True),

@@ -215,3 +215,40 @@ def test_the_forms_examples_are_the_strategy_defaults_of_the_day(monkeypatch: py
     with pytest.raises(ConfigError) as refused:
         strategy_choice({"name": "none", "params": "", "loop": "", "guard": "max_slots 4"}, Path("conf"))
     assert f"such as {placeholders['guard']} (" in refused.value.message, refused.value.message
+
+
+async def test_a_strategy_chosen_before_the_cluster_runs_when_it_starts(fast_sim_engine: Engine) -> None:
+    """Review 37 G3: `:strategy ds2` with no cluster only said "No cluster is running". It is checked as on a running
+    loop, kept in the session, said and shown on the status line, and the next cluster starts with it."""
+    engine = fast_sim_engine
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await command(pilot, "strategy ds2 target_utilisation=2")
+        await wait_for(pilot, lambda: "target_utilisation" in message(app), "the refusal of target_utilisation=2")
+        assert engine.store.session.strategy.name == "none"
+
+        await command(pilot, "strategy ds2 target_utilisation=0.8 interval=5s")
+        said = "ds2 will run when the cluster starts (s)."
+        await wait_for(pilot, lambda: said in message(app), "the strategy kept for the next cluster")
+        kept = engine.store.session.strategy
+        assert (kept.name, kept.params, kept.loop.get("interval")) == ("ds2", {"target_utilisation": 0.8}, 5)
+        assert not engine.live.is_open
+        await wait_for(pilot, lambda: "cluster off │ job none │ ds2 at start" in " ".join(screen_text(app)), "status")
+
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the strategy form with no cluster")
+        form = app.screen
+        assert isinstance(form, FormScreen)
+        values = form.values()
+        assert (values["name"], values["params"]) == ("ds2", "target_utilisation = 0.8"), values
+        assert values["loop"].startswith("interval=5s"), values
+        await pilot.press("escape")
+
+        await start_cluster(pilot, engine)
+        await wait_for(pilot, lambda: engine.live.strategy_status() is not None, "the autoscaler to start")
+        status = engine.live.strategy_status()
+        assert status is not None and status.strategy == "ds2"
+        assert loop_now(engine)["interval"] == 5
+        await wait_for(pilot, lambda: "│ ds2" in " ".join(screen_text(app)), "ds2 running on the status line")
+        assert "ds2 at start" not in " ".join(screen_text(app))
+        engine.live.stop()

@@ -108,7 +108,8 @@ def summary(
         parts.append(Text.assemble(("job ", "dim"), "none"))
     shown = strategy if strategy is not None else session.strategy
     if shown.name != "none":
-        flags = " (dry-run)" if shown.dry_run else ""
+        flags = " at start" if strategy is None and backend == "none" else ""  # the next cluster's, kept till then
+        flags += " (dry-run)" if shown.dry_run else ""
         flags += paused_text(shown.pause_reason) if shown.paused else ""
         parts.append(Text(f"{shown.name}{flags}", style=palette.style("decision")))
     if session.faults:
