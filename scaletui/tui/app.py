@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from scaletui.engine import Engine
     from scaletui.events import Event
     from scaletui.session.model import Session
+    from scaletui.tui.opening import EngineOpening
 
 PANE_CLASSES: dict[str, type[Pane]] = {
     "reservations": ReservationsPane,
@@ -70,6 +71,7 @@ class ScaletuiApp(OwnThemesApp):
         self.shown_panes: frozenset[str] = frozenset()
         self.open_error: UserError | None = None
         """Why the engine could not open (a bad settings file); the launcher reports it after the app exits."""
+        self.opening: EngineOpening | None = None  # what the launcher closes if the app ends before it opened
         self._palette: Palette | None = None
         self._unsaved_ui: dict[str, str] = {}
         self._detach: list[Callable[[], None]] = []
@@ -113,16 +115,15 @@ class ScaletuiApp(OwnThemesApp):
     def on_ready(self) -> None:
         """The first frame is on screen: now open the engine, unless one was given."""
         if self._engine is None:
-            self.run_worker(
-                self._open_engine, name="opening the session", group="engine", thread=True, exit_on_error=False
-            )
+            from scaletui.tui.opening import EngineOpening
+
+            self.opening = EngineOpening(self._open_engine)
+            self.run_worker(self.opening.wait, name="opening the session", group="engine", exit_on_error=False)
 
     def _open_engine(self) -> Engine:
-        from scaletui.config.loader import load_app_config
-        from scaletui.engine import Engine
+        from scaletui.tui.opening import open_engine
 
-        config_file = str(self.boot.config_file) if self.boot.config_file else None
-        return Engine(load_app_config(config_file), self.boot.session)
+        return open_engine(self.boot)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler of worker outcomes: the panes' intent workers bubble up to here."""

@@ -4,7 +4,8 @@ SIGTERM and SIGHUP (a dropped SSH connection, a closed terminal window) end the 
 asking: the app exits, then the engine closes as it does after a quit, which stops the live run (faults reverted,
 its results and report written, the cluster stopped) and saves the session, the same teardown a `--script` run
 cancelled by SIGTERM goes through. After a hangup the terminal is gone, and what is still written to it is lost. A
-signal the app was started ignoring (`nohup`) stays ignored.
+signal the app was started ignoring (`nohup`) stays ignored. One that comes while the session is still opening
+closes it once open (`close_engine`), rather than leave it open with nobody to close it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -30,6 +33,21 @@ def run_app(config_file: str | None = None, session: str | None = None) -> int:
     from scaletui.tui.app import ScaletuiApp
 
     app = ScaletuiApp(boot=Boot.read(config_file, session))
+    with stop_signals(app) as stopped_by:
+        try:
+            app.run()
+        finally:
+            if stopped_by:
+                _say(f"scaletui: {stopped_by[0]} received, stopping cleanly...")
+            close_engine(app)
+    if app.open_error is not None:
+        raise app.open_error
+    return app.return_code or 0
+
+
+@contextmanager
+def stop_signals(app: ScaletuiApp) -> Iterator[list[str]]:
+    """Within the block, SIGTERM and SIGHUP exit `app` as its quit does; it yields the names of those received."""
     stopped_by: list[str] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -39,19 +57,29 @@ def run_app(config_file: str | None = None, session: str | None = None) -> int:
 
     previous = {s: signal.signal(s, stop) for s in STOP_SIGNALS if signal.getsignal(s) is not signal.SIG_IGN}
     try:
-        try:
-            app.run()
-        finally:
-            if stopped_by:
-                _say(f"scaletui: {stopped_by[0]} received, stopping cleanly...")
-            if app.engine_ready:
-                app.engine.close()
+        yield stopped_by
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    if app.open_error is not None:
-        raise app.open_error
-    return app.return_code or 0
+
+
+def close_engine(app: ScaletuiApp) -> None:
+    """Close the engine of an app that exited: the one it ran on, or the one still opening when it ended (a signal
+    or the quit key during the opening), once open; at most OPENING_WAIT_S for that (review 37 G2)."""
+    from scaletui.tui.opening import OPENING_WAIT_S
+
+    if app.engine_ready:
+        app.engine.close()
+        return
+    if app.opening is None:
+        return
+    if not app.opening.done:
+        _say("scaletui: the session is still opening; closing it once open...")
+    engine = app.opening.engine(OPENING_WAIT_S)
+    if engine is not None:
+        engine.close()
+    elif not app.opening.done:
+        _say(f"scaletui: the session was still opening after {OPENING_WAIT_S:.0f}s; it is left to the next start.")
 
 
 def _exit_app(app: ScaletuiApp) -> None:

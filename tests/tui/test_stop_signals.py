@@ -18,6 +18,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,44 @@ def test_a_signal_stops_the_app_as_its_quit_does(app_home: Path, stop: str) -> N
     session = tomllib.loads((tmp / "sessions" / "sig" / "session.toml").read_text())
     assert session["cluster"]["backend"] == "none" and session["runs"][0]["status"] == "done"
     assert "session sig closed" in (tmp / "sessions" / "sig" / "scaletui.log").read_text()
+
+
+async def test_a_signal_while_the_session_opens_closes_it_once_open(
+    app_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 37 G2: a SIGTERM (or the quit key) while the session was still opening ended the app, and the engine
+    that finished opening after it was never closed: no 'closed' in its log, its lock held to the process's end.
+    The opening is held at its first step (Engine._open) until the app has exited on the signal."""
+    import threading
+
+    from scaletui.config.loader import load_app_config
+    from scaletui.engine import Engine
+    from scaletui.tui.app import ScaletuiApp
+    from scaletui.tui.boot import Boot
+    from scaletui.tui.launch import close_engine, stop_signals
+    from tests.tui.pilot import wait_for
+
+    opening, go_on = threading.Event(), threading.Event()
+    real_open = Engine._open
+
+    def held_open(engine: Engine, *args: Any) -> None:
+        if not opening.is_set():
+            opening.set()
+            go_on.wait(60)
+        real_open(engine, *args)
+
+    monkeypatch.setattr(Engine, "_open", held_open)
+    log = app_home.parent / "sessions" / "sig" / "scaletui.log"
+    closed_before = log.read_text().count("session sig closed")
+    app = ScaletuiApp(boot=Boot.read(str(app_home), "sig"))
+    with stop_signals(app) as stopped_by:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, opening.is_set, "the session to start opening", 60)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await wait_for(pilot, lambda: not app.is_running, "the app to exit on SIGTERM", 30)
+    assert stopped_by == ["SIGTERM"] and app.return_code == 130 and not app.engine_ready
+    go_on.set()
+    close_engine(app)
+    assert log.read_text().count("session sig closed") == closed_before + 1
+    with Engine(load_app_config(str(app_home)), "sig"):
+        pass  # its lock was released: not refused as open in another scaletui
