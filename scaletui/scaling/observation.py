@@ -62,9 +62,11 @@ class OperatorObservation:
         return self.in_rate
 
     def true_rate(self, min_busy_ms: float = 1.0) -> float | None:
-        """DS2's true processing rate of one instance: records per second of busy time."""
+        """DS2's true processing rate of one instance: records per second of busy time. None when it cannot be
+        measured: too little busy time, or none of it spent on records (busy while the job restarts onto a new
+        TaskManager, an input stalled), which would read as a rate of 0 that the strategies divide by."""
         rate = self.processed_rate
-        if rate is None or self.busy_ms is None or self.busy_ms < min_busy_ms:
+        if rate is None or rate <= 0 or self.busy_ms is None or self.busy_ms < min_busy_ms:
             return None
         return rate / self.parallelism / (self.busy_ms / 1000.0)
 

@@ -56,6 +56,15 @@ def test_ds2_keeps_operators_it_cannot_measure() -> None:
     assert Ds2Strategy().decide(o).parallelism["expensive"] == 2
 
 
+def test_strategies_leave_an_operator_busy_on_no_record_as_it_is() -> None:
+    """Seen on local Flink (review 37 F1): expensive busy 1000 ms/s with no record handled while the job restarted
+    onto a new TaskManager; DS2 and slo-thesis divided by its true rate of 0 and the decision step failed."""
+    ops = {**chain(900, 3, 400, 800).operators, "expensive": op("expensive", p=3, rate=0.0, busy=1000.0)}
+    assert Ds2Strategy().decide(obs(*ops.values(), target=900)).parallelism["expensive"] == 3
+    slo = SloThesisStrategy().decide(obs(*ops.values(), target=900, p99=(2000,) * 3))
+    assert slo.parallelism["expensive"] >= 3
+
+
 def test_ds2_remembers_a_parallelism_that_fell_behind_and_does_not_scale_down_to_it_at_that_rate() -> None:
     s = Ds2Strategy(REMEMBERS)
     # p=4: 900 r/s at 703.125 ms/s busy -> 320 r/s per instance -> ceil(900 / 320) = 3
