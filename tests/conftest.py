@@ -32,9 +32,9 @@ SELF_CONTAINED = {
     "results": "commands compare crash decision_rows docs export hand_steps recorder report roundtrip run_ids slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",
-    "tui": "actions_wiring app capacity_view chaos_empty command_line dashboard decision_history help_layout intents "
-    "live_keys messages no_color_tmux pane_intents plots_marks redraws replay runs snapshots startup stop_signals "
-    "strategy_loop testbed_keys themes_and_boot walkthrough",
+    "tui": "actions_wiring app capacity_view chaos_empty chaos_form command_line dashboard decision_history "
+    "help_layout intents live_keys messages no_color_tmux pane_intents plots_marks redraws replay runs snapshots "
+    "startup stop_signals strategy_loop testbed_keys themes_and_boot walkthrough",
     "workload": "profiles",
 }
 SELF_CONTAINED_MODULES = frozenset(f"{d}/test_{m}.py" for d, names in SELF_CONTAINED.items() for m in names.split())

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from scaletui.chaos.kinds import EXAMPLES, KINDS, NETWORK_KINDS
+from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.events import ClusterChanged, Event, FaultEvent, LatencyEvent
 from scaletui.tui.intents import inline_table
@@ -38,6 +39,25 @@ EMPTY = f"No active fault. Press f to fire one: {', '.join(KINDS[:-1])} or {KIND
 REPLAY_EMPTY = "No fault recorded as active at this time of the run."
 NO_FAULTS = "No active fault: the {platform} platform has no fault injection (local and testbeds have it)."
 NO_PROBES_YET = "no probes yet (they start with the cluster)"
+
+
+def form_targets(field: str) -> list[str]:
+    return [t.strip() for t in field.split(",") if t.strip()]
+
+
+def check_fault_form(values: dict[str, str]) -> None:
+    """The fault form's values, refused before firing. An empty Targets field is refused rather than read as every
+    TaskManager (an experiment file's default): emptied by hand, it meant a kill of the whole cluster unasked."""
+    if not form_targets(values["targets"]):
+        raise ConfigError(
+            "Targets: name at least one target.",
+            "role:taskmanager for every TaskManager, or taskmanager-1, pid:123, operator:expensive.",
+        )
+    try:
+        parse_duration(values["duration"])
+    except ValueError as e:
+        raise ConfigError(f"duration: expected {e}.") from None
+    inline_table(values["params"], "fault parameters")
 
 
 def param_text(value: object) -> str:
@@ -192,8 +212,6 @@ class ChaosPane(Pane):
     # --- intents ---------------------------------------------------------------------------------------------------
 
     def action_fire(self) -> None:
-        from scaletui.config.units import parse_duration
-
         refused = self.engine.faults.refusal()
         if refused is not None:
             self.scaletui.say(str(refused), "error")
@@ -206,19 +224,12 @@ class ChaosPane(Pane):
             FormField("params", "Parameters", EXAMPLES["delay"], placeholder=EXAMPLES["delay"]),
         ]
 
-        def check(values: dict[str, str]) -> None:
-            try:
-                parse_duration(values["duration"])
-            except ValueError as e:
-                raise ConfigError(f"duration: expected {e}.") from None
-            inline_table(values["params"], "fault parameters")
-
         def done(values: dict[str, str] | None) -> None:
             if values is None:
                 return
 
             def call() -> str:
-                targets = [t.strip() for t in values["targets"].split(",") if t.strip()]
+                targets = form_targets(values["targets"])
                 params = inline_table(values["params"], "fault parameters")
                 duration = parse_duration(values["duration"])
                 result = self.engine.live.fire_fault(values["kind"], targets, duration, params)
@@ -235,7 +246,7 @@ class ChaosPane(Pane):
                 "Fire a fault (reverted at expiry, on quit, or after a crash)",
                 fields,
                 hint,
-                check=check,
+                check=check_fault_form,
                 linked=Linked("kind", "params", EXAMPLES),
             ),
             done,

@@ -1,0 +1,28 @@
+"""The fault form refuses what would fire a fault nobody asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from scaletui.engine import Engine
+from scaletui.tui.app import ScaletuiApp
+from scaletui.tui.screens.form import FormScreen
+from tests.tui.pilot import fill, wait_for
+
+
+async def test_an_emptied_targets_field_is_refused_not_read_as_every_taskmanager(
+    sim_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 37 F3: on local Flink, Targets emptied by hand fired a kill on every TaskManager."""
+    fired: list[list[str]] = []
+    monkeypatch.setattr(sim_engine.faults, "refusal", lambda: None)
+    monkeypatch.setattr(sim_engine.live, "fire_fault", lambda kind, targets, *rest: fired.append(targets) or "")
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5", "f")
+        form = await fill(pilot, app, {"kind": "kill", "targets": " , "})
+        await pilot.pause()
+        assert isinstance(app.screen, FormScreen) and app.screen is form, f"the fault fired at {fired}"
+        error = form.query_one("#form-error")
+        await wait_for(pilot, lambda: "Targets: name at least one target" in str(error.render()), "the refusal")
+        assert fired == []
