@@ -2,7 +2,8 @@
 
 On a TTY the trial's line redraws in place (`parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`), as
 `scaletui.headless.printer` draws a run's bar (both through `headless.live_line`); piped, the trial gets a line as
-it begins and then one per tenth of its duration at most, so a log of a long benchmark stays readable.
+it begins, one per counted step of its setup (starting Flink) and then one per tenth of its duration at most, so a
+log of a long benchmark stays readable.
 """
 
 from __future__ import annotations
@@ -27,10 +28,13 @@ class TrialStart:
     most: int
     duration: float
 
-    def line(self, fraction: float | None = None) -> str:
-        """`  parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`; `started` before the run step."""
+    def line(self, fraction: float | None = None, doing: str = "") -> str:
+        """`  parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`; before the run step, what the trial does
+        (`start Flink  50% waiting for TaskManagers to register`), else `started`."""
         done = (
-            "started" if fraction is None else f"{fraction:4.0%} {fraction * self.duration:.0f}/{self.duration:.0f} s"
+            (doing or "started")
+            if fraction is None
+            else f"{fraction:4.0%} {fraction * self.duration:.0f}/{self.duration:.0f} s"
         )
         trial = f"trial {self.number} of at most {self.most}"
         return f"  parallelism {self.parallelism} ({self.taskmanagers} TM): {done}, {trial}"
@@ -46,6 +50,12 @@ class BenchmarkPrinter:
         self._trial: TrialStart | None = None
         self._tenths = 0
         """Tenths of the trial said so far (not a TTY)."""
+        self._running = False
+        """The trial's run step has begun: the steps before it (starting Flink, the job) are no longer said."""
+        self._setup_said: tuple[str, str] | None = None
+        """The setup step and message said last. Not on a TTY, only steps that count their progress get a line
+        (starting Flink, a download), each message once: the instant ones (the platform, the load) would add five
+        lines to every simulated trial."""
         self._out = LiveLine(self.stream, self.tty)
         self._lock = threading.Lock()
 
@@ -56,15 +66,28 @@ class BenchmarkPrinter:
 
     def trial(self, start: TrialStart) -> None:
         with self._lock:
-            self._trial, self._tenths = start, 0
+            self._trial, self._tenths, self._running, self._setup_said = start, 0, False, None
             self._out.write(start.line(), live=True)
 
     def on_progress(self, event: Event) -> None:
-        """The run step's progress (every 5 % of a trial, or 10 s): redrawn on a TTY, each tenth at most if not."""
-        if not isinstance(event, Progress) or event.step != "run" or event.fraction is None:
+        """The run step's progress (every 5 % of a trial, or 10 s): redrawn on a TTY, each tenth at most if not.
+        Before it, each step of the trial's setup (a local cluster takes minutes to start on a busy machine)."""
+        if not isinstance(event, Progress):
             return
         with self._lock:
             if self._trial is None:
+                return
+            if event.step != "run":
+                said = (event.step, event.message)
+                long_step = event.fraction is not None and said != self._setup_said
+                if not self._running and (self.tty or long_step):
+                    self._setup_said = said
+                    pct = f" {event.fraction:4.0%}" if event.fraction is not None else ""
+                    doing = f"{event.step}{pct} {event.message}".rstrip()
+                    self._out.write(self._trial.line(doing=doing), live=True)
+                return
+            self._running = True
+            if event.fraction is None:
                 return
             tenths = int(event.fraction * 10)
             if self.tty or tenths > self._tenths:

@@ -252,6 +252,27 @@ def test_trial_progress_redraws_in_place_on_a_tty_and_is_sparse_when_piped() -> 
             assert len(lines) == 1 + 1 + 9 + 1, "one line per tenth of the trial"
 
 
+def test_a_trial_says_each_step_of_its_setup_before_the_run() -> None:
+    """Review 37 F5: on local Flink a trial said `started`, then nothing for 2 minutes while the cluster started."""
+    start = TrialStart(100.0, 1, 1, 1, 4, 40.0)
+    stream = io.StringIO()
+    printer = BenchmarkPrinter(stream, tty=False)
+    printer.trial(start)
+    printer.on_progress(Progress(source="experiment", step="load", message="load profile constant"))
+    steps = ((0.0, "starting the JobManager"), (0.5, "waiting for TaskManagers to register"))
+    for fraction, message in (*steps, (0.6, "waiting for TaskManagers to register")):
+        printer.on_progress(Progress(source="cluster", step="start Flink", fraction=fraction, message=message))
+    printer.on_progress(Progress(source="experiment", step="run", fraction=0.5))
+    printer.on_progress(Progress(source="cluster", step="rescale", message="expensive 1 -> 2"))
+    printer.close()
+    assert stream.getvalue().splitlines() == [
+        "  parallelism 1 (1 TM): started, trial 1 of at most 4",
+        "  parallelism 1 (1 TM): start Flink   0% starting the JobManager, trial 1 of at most 4",
+        "  parallelism 1 (1 TM): start Flink  50% waiting for TaskManagers to register, trial 1 of at most 4",
+        "  parallelism 1 (1 TM):  50% 20/40 s, trial 1 of at most 4",
+    ]
+
+
 def read_until(proc: subprocess.Popen[bytes], marker: str, seconds: float) -> str:
     """What the child printed until `marker` (fails after `seconds` or if the child ends first)."""
     assert proc.stdout is not None
