@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 IDLE_WAIT_S = 900.0
 """The longest wait for the autoscaler's actuation: every backend bounds its own (a testbed's rescale_timeout_s, 180 s
 by default; the local cluster's 90 s), so this only catches one that never returns."""
+STOPPED_WAIT_S = 60.0
+"""The longest a stopped run (the quit, `S`, ctrl+c, a stop signal) waits for the actuation under way before its
+cluster is stopped under it: what stops the cluster ends the rescale too, and a quit must not hang for minutes."""
 
 
 class RunAutoscaler:
@@ -268,16 +271,21 @@ class RunAutoscaler:
         self.actuation.start(work)
         return future
 
-    def wait_idle(self, before: str) -> None:
-        """Let the running actuations end before `before` ("the run ends"), saying so when it must wait."""
+    def wait_idle(self, before: str, stopped: bool = False) -> None:
+        """Let the running actuations end before `before` ("the run ends"), saying so when it must wait. A `stopped`
+        run waits at most STOPPED_WAIT_S and then goes on, saying so, rather than fail: its cluster is stopped next."""
         if self.actuation is None or not self.actuation.busy():
             return
         acting = self._say_waiting(before)
-        if not self.actuation.wait(IDLE_WAIT_S):
-            raise UserError(
-                f"The actuation under way ({acting}) has not ended after {IDLE_WAIT_S:.0f}s.",
-                "See the Pods pane and the session log; the platform may be stuck.",
-            )
+        limit = STOPPED_WAIT_S if stopped else IDLE_WAIT_S
+        if self.actuation.wait(limit):
+            return
+        said = f"The actuation under way ({acting}) has not ended after {limit:.0f}s"
+        if not stopped:
+            raise UserError(f"{said}.", "See the Pods pane and the session log; the platform may be stuck.")
+        self.bus.publish(
+            Notice(ts=self.caps.clock.now(), source="run", level="warning", message=f"{said}: {before} without it.")
+        )
 
     def _say_waiting(self, before: str) -> str:
         """Say what `before` waits for: the autoscaler's change or one by hand; returns it."""

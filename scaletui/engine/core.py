@@ -181,6 +181,10 @@ class Engine:
             self.series.record(event)
         return len(kept)
 
+    def live_open(self) -> bool:
+        """A cluster of the live session runs (or is stopping): closing the session stops it."""
+        return self._live is not None and self._live.is_open
+
     def active_run(self) -> Run | None:
         """The run the panes show: the live session's, or an experiment's started from the Runs screen."""
         from scaletui.engine.experiment import ExperimentRun
@@ -272,12 +276,17 @@ class Engine:
 
     def close(self) -> None:
         """Stop live work (the run, stages, faults), write the session, then detach the log."""
+        from scaletui.engine.live import STILL_STOPPING
+
         try:
             if self._launcher is not None:
                 self._launcher.cancel()
             self.testbed.cancel()
-            if self._live is not None:
-                self._live.stop()
+            if self._live is not None and self._live.stop() == STILL_STOPPING:
+                self.error(
+                    "The cluster had not stopped when the session closed; it may still be running.",
+                    f"`scaletui destroy --session {self.name}` stops it.",
+                )
             self.faults.close()
         except Exception:
             log.exception("stopping the live work failed")

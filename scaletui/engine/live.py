@@ -44,7 +44,10 @@ if TYPE_CHECKING:
     from scaletui.scaling.status import ControllerStatus
 
 log = logging.getLogger(__name__)
-STOP_WAIT_S = 120.0
+STILL_STOPPING = "The cluster is still stopping (see the log)."
+STOP_WAIT_S = 240.0
+"""The longest `stop` waits for the run to end: a rescale under way gets STOPPED_WAIT_S, then the teardown stops the
+cluster (each process a SIGTERM, then a SIGKILL after its grace) and writes the run's report."""
 
 
 class LiveSession:
@@ -142,7 +145,7 @@ class LiveSession:
                 self.experiment.run.stop()
         thread.join(timeout=STOP_WAIT_S)
         if thread.is_alive():
-            return "The cluster is still stopping (see the log)."
+            return STILL_STOPPING
         where = self.result.results_dir if self.result is not None else None
         return f"Cluster stopped. The session is recorded in {where}." if where else "Cluster stopped."
 

@@ -246,12 +246,13 @@ class Run:
 
     def run(self) -> None:
         """Loop until the plan's duration or `cancel`; a failed job ends an experiment (JobError). The autoscaler's
-        running actuation ends before this returns, so what closes the run finds the platform at rest."""
+        running actuation ends before this returns, so what closes the run finds the platform at rest; a cancelled
+        run waits for it a bounded time (`wait_idle`)."""
         try:
             self._loop()
         finally:
             self._fail_queue("The run ended before this was done.")
-            self.autoscaler.wait_idle("the run ends")
+            self.autoscaler.wait_idle("the run ends", stopped=self.cancel.is_set())
 
     def _loop(self) -> None:
         assert self.started_at is not None, "begin() first"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from scaletui.tui.boot import Boot
 
 if TYPE_CHECKING:
+    from scaletui.engine.core import Engine
     from scaletui.tui.app import ScaletuiApp
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -69,7 +70,7 @@ def close_engine(app: ScaletuiApp) -> None:
     from scaletui.tui.opening import OPENING_WAIT_S
 
     if app.engine_ready:
-        app.engine.close()
+        _close(app.engine)
         return
     if app.opening is None:
         return
@@ -77,9 +78,31 @@ def close_engine(app: ScaletuiApp) -> None:
         _say("scaletui: the session is still opening; closing it once open...")
     engine = app.opening.engine(OPENING_WAIT_S)
     if engine is not None:
-        engine.close()
+        _close(engine)
     elif not app.opening.done:
         _say(f"scaletui: the session was still opening after {OPENING_WAIT_S:.0f}s; it is left to the next start.")
+
+
+def _close(engine: Engine) -> None:
+    """Close `engine` with its notices and errors on the restored terminal: stopping a cluster takes seconds to a
+    minute (a rescale under way first), and a blank terminal for that long reads as a hang (user review 37 F2)."""
+    from scaletui.events import ErrorEvent, Notice
+    from scaletui.headless.printer import describe
+
+    if engine.live_open():
+        _say("scaletui: stopping the cluster and closing the session...")
+
+    def say(event: Notice | ErrorEvent) -> None:
+        line = describe(event)
+        if line:
+            _say(line)
+
+    said = [engine.bus.subscribe(say, Notice), engine.bus.subscribe(say, ErrorEvent)]
+    try:
+        engine.close()
+    finally:
+        for unsubscribe in said:
+            unsubscribe()
 
 
 def _exit_app(app: ScaletuiApp) -> None:

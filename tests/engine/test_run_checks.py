@@ -59,7 +59,7 @@ def caps() -> Iterator[Capabilities]:
         opened.close(stop_cluster=True)
 
 
-def make_run(caps: Capabilities, tmp_path: Path, *steps: object) -> Run:
+def make_run(caps: Capabilities, tmp_path: Path, *steps: object, bus: EventBus | None = None) -> Run:
     plan = RunPlan(
         name="checks",
         duration=60.0,
@@ -75,7 +75,7 @@ def make_run(caps: Capabilities, tmp_path: Path, *steps: object) -> Run:
     def no_strategy(spec: StrategySpec) -> Strategy:
         raise AssertionError("no strategy is chosen here")
 
-    return Run(caps, plan, EventBus(), faults, no_strategy, threading.Event())
+    return Run(caps, plan, bus or EventBus(), faults, no_strategy, threading.Event())
 
 
 def test_a_rescale_the_job_cannot_take_is_refused_before_the_autoscaler_pauses(
@@ -158,3 +158,40 @@ def test_a_failed_step_is_worded_by_one_helper_the_record_without_the_hint(caps:
         ("rescale", False, "The job has no operator named 'expensiv'."),
         ("strategy", False, "no strategy is chosen here."),
     ]
+
+
+def test_a_stopped_run_waits_a_bounded_time_for_the_change_under_way_then_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """User review 37 F2: the quit during a rescale waited for it past the live session's own wait, and the app
+    exited leaving the cluster running and the run "running". A stopped run waits STOPPED_WAIT_S at most for the
+    change under way, says so, and ends, so its teardown stops the cluster. The platform is the simulator at a
+    thousandth of the wall clock's pace with its time taken as a wall clock's, so a TaskManager start takes hours:
+    a platform whose change hangs, as a loaded local cluster's did."""
+    from scaletui.engine import autoscaler
+    from scaletui.engine.simulator_set import open_simulator
+    from scaletui.events import Notice
+
+    monkeypatch.setattr(autoscaler, "STOPPED_WAIT_S", 1.0)
+    slow = PlatformFile.model_validate(
+        {"platform": {"name": "simulator", "type": "simulator"}, "settings": {"live_speed": 0.001}}
+    )
+    opened = open_simulator(slow, JOB, ConstantProfile(150.0), EventBus(), realtime=True)
+    bus = EventBus()
+    notices: list[str] = []
+    bus.subscribe(lambda e: notices.append(e.message), Notice)  # type: ignore[attr-defined]
+    run = make_run(dataclasses.replace(opened, virtual_time=False), tmp_path, bus=bus)
+    try:
+        run.begin()
+        loop = threading.Thread(target=run.run, daemon=True)
+        loop.start()
+        change = run.apply(TaskManagersStep(do="taskmanagers", count=3), "hand")
+        assert run.autoscaler.actuation is not None and run.autoscaler.actuation.busy()
+        run.stop()
+        loop.join(timeout=60)
+        assert not loop.is_alive(), "the stopped run still waits for the TaskManager start"
+        assert not change.done(), "the change under way ended: the test no longer has one to wait for"
+        said = "has not ended after 1s: the run ends without it."
+        assert any(n.startswith("The actuation under way (") and n.endswith(said) for n in notices), notices
+    finally:
+        opened.close(stop_cluster=True)
