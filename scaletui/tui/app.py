@@ -235,9 +235,8 @@ class ScaletuiApp(OwnThemesApp):
             now = clock.now()
             work = [w for pane in self.panes() for w in pane.running_work(now)]
             work += Work.of_autoscaler(self._engine.live.strategy_status() if self._engine is not None else None)
-            experiment = self._engine.experiment_strategy() if self._engine is not None else None
             for bar in self.main_screen().query(StatusBar):
-                bar.show(session, now, self.palette, work, experiment)
+                bar.show(session, now, self.palette, work, self._engine)
 
     def on_session_changed(self, message: SessionChanged) -> None:
         self._show_status(message.session)

@@ -343,3 +343,25 @@ def test_the_chaos_table_shows_the_parameters_as_typed() -> None:
                         params={"latency_ms": 50.0, "jitter_ms": 5, "value": None})  # fmt: skip
     _, cells = fault_row(fault, 1.0, Palette.of({}, no_color=True))
     assert cells[-1] == "latency_ms=50 jitter_ms=5"
+
+
+async def test_a_cluster_a_crashed_scaletui_left_is_not_shown_as_a_running_job(engine: Engine) -> None:
+    """User review 37 F4: before `s` adopts the cluster a killed scaletui left, the status line said
+    "cluster local │ job running │ ds2" from the session's record, as if it were watched and scaled. It says the
+    cluster was left running and that s adopts it, no job state, and the autoscaler as the next start's."""
+    from scaletui.session.model import ProcessRecord
+
+    def crashed(s: Session) -> None:
+        s.cluster.backend = "local"
+        s.cluster.processes = [ProcessRecord(role="jobmanager", name="jobmanager", pid=2**22 + 1)]
+        s.job.job_id, s.job.state = "a1b2", "RUNNING"
+        s.strategy.name = "ds2"
+
+    engine.store.update(crashed)
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(120, 30)) as pilot:
+        bar = app.query_one("#status", Static)
+        await wait_for(pilot, lambda: "left running" in str(bar.render()), "the status line")
+        text = str(bar.render())
+        assert "cluster local left running (s adopts it)" in text and "ds2 at start" in text, text
+        assert "job" not in text, text

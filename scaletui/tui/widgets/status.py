@@ -26,6 +26,7 @@ from scaletui.tui.widgets.filter_table import same_cell
 
 if TYPE_CHECKING:
     from scaletui.cluster.base import Instance
+    from scaletui.engine.core import Engine
     from scaletui.scaling.status import ControllerStatus
     from scaletui.session.model import Session, StrategyRecord
     from scaletui.tui.theming import Palette
@@ -82,10 +83,13 @@ def summary(
     work: Sequence[Work] = (),
     width: int = 0,
     strategy: StrategyRecord | None = None,
+    leftover: bool = False,
 ) -> Text:
     """The parts most often needed come first, then the work under way with how long it has run (a notice it causes
     takes the message line from its own sentence); lines break between parts to fit `width`. `strategy`: the
-    autoscaler of an experiment running from the run history, shown instead of the live session's."""
+    autoscaler of an experiment running from the run history, shown instead of the live session's. `leftover`: the
+    session's cluster was left by a scaletui that ended without stopping it, and nothing watches it until `s`
+    adopts it, so its job state is the one recorded then, not shown (user review 37 F4)."""
     parts: list[Text] = [Text(session.name, style="bold")]
     live = [r for r in session.reservations if r.state in ("reserving", "waiting", "running")]
     if live:
@@ -97,18 +101,20 @@ def summary(
         parts.append(Text(f"{r.platform} {r.state}{left}{more}"))
     backend = session.cluster.backend
     parts.append(Text.assemble(("cluster ", "dim"), backend if backend != "none" else "off"))
+    if leftover:
+        parts[-1].append(" left running (s adopts it)", style=palette.style("warn"))
     job = session.job
-    if job.job_id:
+    if job.job_id and not leftover:
         slots = slots_in_use(instances)
         used = f", {slots[0]}/{slots[1]} slots" if slots else ""
         parts.append(
             Text.assemble(("job ", "dim"), (f"{job.state.lower()}{used}", palette.style(job_state(job.state))))
         )
-    else:
+    elif not leftover:
         parts.append(Text.assemble(("job ", "dim"), "none"))
     shown = strategy if strategy is not None else session.strategy
     if shown.name != "none":
-        flags = " at start" if strategy is None and backend == "none" else ""  # the next cluster's, kept till then
+        flags = " at start" if strategy is None and (backend == "none" or leftover) else ""  # the next cluster's
         flags += " (dry-run)" if shown.dry_run else ""
         flags += paused_text(shown.pause_reason) if shown.paused else ""
         parts.append(Text(f"{shown.name}{flags}", style=palette.style("decision")))
@@ -164,7 +170,7 @@ class StatusBar(Static):
         super().__init__(Text(session_name, style="bold"), id=id)
         self.instances: Sequence[Instance] = ()
         self._shown: Text | None = None
-        self._last: tuple[Session, float, Palette, Sequence[Work], StrategyRecord | None] | None = None
+        self._last: tuple[Session, float, Palette, Sequence[Work], Engine | None] | None = None
 
     def show(
         self,
@@ -172,11 +178,14 @@ class StatusBar(Static):
         now: float,
         palette: Palette,
         work: Sequence[Work] = (),
-        strategy: StrategyRecord | None = None,
+        engine: Engine | None = None,
     ) -> None:
-        """Refreshed every second: a line that reads the same is not laid out and painted again."""
-        self._last = (session, now, palette, work, strategy)
-        text = summary(session, now, palette, self.instances, work, self.content_size.width, strategy)
+        """Refreshed every second: a line that reads the same is not laid out and painted again. `engine` tells an
+        experiment's autoscaler from the run history and a cluster a crashed scaletui left."""
+        self._last = (session, now, palette, work, engine)
+        strategy = engine.experiment_strategy() if engine is not None else None
+        leftover = engine is not None and engine.leftover_cluster()
+        text = summary(session, now, palette, self.instances, work, self.content_size.width, strategy, leftover)
         if self._shown is None or not same_cell(text, self._shown):
             self._shown = text
             self.update(text)
