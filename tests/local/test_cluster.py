@@ -181,7 +181,7 @@ def test_a_dead_jobmanager_is_started_again_and_the_taskmanagers_join_it(flink_h
     bus = EventBus()
     said: list[object] = []
     bus.subscribe(said.append)
-    backend = LocalClusterBackend.create(flink_cache(), tmp_path / "session", bus, None, ClusterSettings())
+    backend = LocalClusterBackend.create(flink_cache(), tmp_path / "session", bus, settings=ClusterSettings())
     backend.start(2)
     try:
         port, old_pid = backend.cluster.rest_port, backend.cluster.process("jobmanager").pid

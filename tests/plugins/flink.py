@@ -58,7 +58,7 @@ def flink_cluster(
         return
     session_dir = tmp_path_factory.mktemp("flink-session")
     backend = LocalClusterBackend.create(
-        flink_cache(), session_dir, EventBus(), None, ClusterSettings(slots_per_taskmanager=SLOTS)
+        flink_cache(), session_dir, EventBus(), settings=ClusterSettings(slots_per_taskmanager=SLOTS)
     )
     backend.start(TASKMANAGERS)
     _SHARED["backend"] = backend
