@@ -52,7 +52,9 @@ def stop_signals(app: ScaletuiApp) -> Iterator[list[str]]:
     stopped_by: list[str] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
-        if not stopped_by:
+        """After the user's own quit (a return code is set) the teardown under way goes on, and the app keeps the
+        exit code of that quit: the signal neither cuts it short nor makes it 130 (review 37 F6)."""
+        if not stopped_by and app.return_code is None:
             stopped_by.append(signal.Signals(signum).name)
             _exit_app(app)
 

@@ -172,3 +172,18 @@ async def test_a_signal_while_the_session_opens_closes_it_once_open(
     assert log.read_text().count("session sig closed") == closed_before + 1
     with Engine(load_app_config(str(app_home)), "sig"):
         pass  # its lock was released: not refused as open in another scaletui
+
+
+def test_a_signal_after_the_users_quit_keeps_its_exit_code(app_home: Path) -> None:
+    """Review 37 F6: `q y`, then SIGTERM while the teardown stops the cluster, made the exit code 130 though the
+    quit was the user's and the teardown ran to its end. The app has exited here, as after a quit, when the
+    signal comes; the handlers stay installed through the teardown so the signal does not kill it midway."""
+    from scaletui.tui.app import ScaletuiApp
+    from scaletui.tui.boot import Boot
+    from scaletui.tui.launch import stop_signals
+
+    app = ScaletuiApp(boot=Boot.read(str(app_home), "sig"))
+    with stop_signals(app) as stopped_by:
+        app.exit(return_code=0)
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert stopped_by == [] and app.return_code == 0
