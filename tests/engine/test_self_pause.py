@@ -23,6 +23,7 @@ from scaletui.engine.run import Run
 from scaletui.engine.run_plan import RunPlan
 from scaletui.events import EventBus
 from scaletui.scaling.strategy import Strategy
+from scaletui.session.model import Session
 from scaletui.session.store import SessionStore
 from scaletui.tui.theming import Palette
 from scaletui.tui.widgets.status import summary
@@ -85,6 +86,13 @@ def live(tmp_path: Path) -> Iterator[Live]:
         caps.close(stop_cluster=True)
 
 
+def status_bar(session: Session) -> str:
+    """The status line of `session` with its cluster on, as the experiment that runs the loop records it (this test
+    runs the loop without one, and a session with no cluster shows the autoscaler as the next start's)."""
+    on = session.cluster.model_copy(update={"backend": "simulator"})
+    return summary(session.model_copy(update={"cluster": on}), 0.0, Palette({})).plain
+
+
 def running(store: SessionStore) -> dict[str, int]:
     return store.read(lambda s: {o.name: o.parallelism for o in s.job.operators})
 
@@ -104,7 +112,7 @@ def test_a_failover_under_a_fault_pauses_the_loop_and_the_status_bar_and_pods_he
     session = live.store.session
     assert session.strategy.paused, "the session (and what reads it) never heard the loop paused itself"
     assert running(live.store)["expensive"] == 2, "the Pods header keeps the parallelism of before the failover"
-    bar = summary(session, 0.0, Palette({})).plain
+    bar = status_bar(session)
     assert "hold (paused: the job failed over under a fault)" in bar, bar
 
 
@@ -114,11 +122,11 @@ def test_a_change_from_outside_with_no_fault_says_so_and_a_pause_by_the_user_is_
     live.seconds(5)
     status = live.run.strategy_status()
     assert status is not None and status.paused
-    bar = summary(live.store.session, 0.0, Palette({})).plain
+    bar = status_bar(live.store.session)
     assert "hold (paused: parallelism changed outside the loop)" in bar, bar
 
     live.run.autoscaler.pause(False)
     live.run.autoscaler.pause(True)
     status = live.run.strategy_status()
-    bar = summary(live.store.session, 0.0, Palette({})).plain
+    bar = status_bar(live.store.session)
     assert bar.endswith("│ hold (paused)"), bar
