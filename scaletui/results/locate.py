@@ -54,11 +54,10 @@ class RunHistory:
     def find(self, run_id: str) -> Path:
         """The results directory of the run whose full or short id is `run_id`."""
         if self.missing is not None:
-            from scaletui.session.store import session_names
+            from scaletui.session.store import session_names, sessions_there
 
             root = self.missing.parent.parent
-            names = session_names(root)
-            there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
+            there = sessions_there(session_names(root))
             raise ConfigError(
                 f"{run_id} is no directory, nor a run of session {self.session}: there is no session {self.session} "
                 f"in {root}; {there}.",

@@ -307,7 +307,7 @@ def refuse_unknown_session(session_dir: Path) -> None:
         return
     root = session_dir.parent
     names = session_names(root)
-    there = f"its sessions: {', '.join(names)}" if names else "there is no session yet"
+    there = sessions_there(names)
     raise UnknownSession(
         f"No session named {session_dir.name} in {root}; {there}.",
         "Name one with --session NAME." if names else "provision PLATFORM (or the app) starts one.",
@@ -317,3 +317,8 @@ def refuse_unknown_session(session_dir: Path) -> None:
 def session_names(root: Path) -> list[str]:
     """The sessions under `root` (the settings' sessions directory), by name."""
     return sorted(p.name for p in root.iterdir() if (p / SessionStore.FILE).is_file()) if root.is_dir() else []
+
+
+def sessions_there(names: list[str]) -> str:
+    """The end of a sentence refusing a session name: the sessions there are, or that there is none yet."""
+    return f"its sessions: {', '.join(names)}" if names else "there is no session yet"

@@ -101,16 +101,16 @@ def summary(
         parts.append(Text(f"{r.platform} {r.state}{left}{more}"))
     backend = session.cluster.backend
     parts.append(Text.assemble(("cluster ", "dim"), backend if backend != "none" else "off"))
+    job = session.job
     if leftover:
         parts[-1].append(" left running (s adopts it)", style=palette.style("warn"))
-    job = session.job
-    if job.job_id and not leftover:
+    elif job.job_id:
         slots = slots_in_use(instances)
         used = f", {slots[0]}/{slots[1]} slots" if slots else ""
         parts.append(
             Text.assemble(("job ", "dim"), (f"{job.state.lower()}{used}", palette.style(job_state(job.state))))
         )
-    elif not leftover:
+    else:
         parts.append(Text.assemble(("job ", "dim"), "none"))
     shown = strategy if strategy is not None else session.strategy
     if shown.name != "none":
