@@ -118,7 +118,7 @@ def flink_version_of(home: Path) -> str | None:
 
 def check_home(home: Path, origin: str) -> str:
     """Raise a one-sentence PlatformError unless `home` looks like a Flink distribution; return its version."""
-    missing = [p for p in ("bin/jobmanager.sh", "bin/taskmanager.sh", "conf/config.yaml") if not (home / p).is_file()]
+    missing = [p for p in ("bin/bash-java-utils.jar", "conf/config.yaml") if not (home / p).is_file()]
     if not home.is_dir():
         raise PlatformError(f"{origin} {home} is not a directory.", "Point it at an unpacked Flink, or unset it.")
     if missing or not list((home / "lib").glob("flink-dist*.jar")):

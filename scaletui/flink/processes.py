@@ -1,14 +1,16 @@
 """Flink processes we start: launch, recognise after a restart of scaletui, and stop by our own PIDs.
 
-Each JobManager/TaskManager runs `bin/<role>.sh start-foreground`, which execs the JVM, so the PID we launch is the
-JVM's PID. Each gets its own session (process group) so it outlives a crash of scaletui and can be adopted; a JSON
-pid file per process under the cluster's `pids/` directory records it even when no session file is saved.
+Each JobManager/TaskManager is its JVM, started with the command Flink's `bin/<role>.sh start-foreground` would exec
+(jvm_command.py), so the PID we launch is the JVM's PID. Each gets its own session (process group) so it outlives a
+crash of scaletui and can be adopted; a JSON pid file per process under the cluster's `pids/` directory records it
+even when no session file is saved.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -16,8 +18,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from scaletui.errors import PlatformError
-
-ROLE_SCRIPTS = {"jobmanager": "jobmanager.sh", "taskmanager": "taskmanager.sh"}
+from scaletui.flink.jvm_command import JvmLaunch
 
 
 @dataclass
@@ -72,37 +73,22 @@ def belongs_to(pid: int, conf_dir: Path) -> bool:
     return False
 
 
-def launch(
-    home: Path,
-    role: str,
-    name: str,
-    conf_dir: Path,
-    log_dir: Path,
-    pid_dir: Path,
-    java_home: Path | None,
-    dynamic: dict[str, str],
-) -> FlinkProcess:
-    """Start one JobManager or TaskManager in the foreground script, detached into its own session."""
-    script = home / "bin" / ROLE_SCRIPTS[role]
-    args = [str(script), "start-foreground"]
-    for key, value in dynamic.items():
-        args += ["-D", f"{key}={value}"]
+def launch(name: str, role: str, command: JvmLaunch, log_dir: Path) -> FlinkProcess:
+    """Start one JobManager or TaskManager JVM, detached into its own session; its output goes to `<name>.console`."""
     env = dict(os.environ)
-    env.update(
-        FLINK_HOME=str(home),
-        FLINK_CONF_DIR=str(conf_dir),
-        FLINK_LOG_DIR=str(log_dir),
-        FLINK_PID_DIR=str(pid_dir),
-        FLINK_IDENT_STRING=name,
-        STD_REDIRECT_TO_FILE="true",
-    )
     env.pop("FLINK_ENV_JAVA_OPTS", None)
-    if java_home is not None:
-        env["JAVA_HOME"] = str(java_home)
+    env.update(command.env)
     console = log_dir / f"{name}.console"
     with console.open("ab") as out:
+        out.write(f"Starting {role} {name}: {shlex.join(command.argv)}\n".encode())
+        out.flush()
         popen = subprocess.Popen(
-            args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            command.argv,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     return FlinkProcess(name, role, popen.pid, [], time.time(), str(console), popen)
 

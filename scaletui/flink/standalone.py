@@ -29,6 +29,7 @@ from scaletui.flink.cluster_config import (
     write_conf_dir,
 )
 from scaletui.flink.install import FlinkHome
+from scaletui.flink.jvm_command import FlinkJvmCommands
 from scaletui.flink.processes import FlinkProcess
 from scaletui.flink.rest import FlinkRestClient
 
@@ -65,6 +66,9 @@ class LocalFlinkCluster:
         self._procs: dict[str, FlinkProcess] = {}
         self._tm_props: dict[str, dict[str, str]] = {}
         self._lock = threading.RLock()
+        self._commands = FlinkJvmCommands(
+            home.path, home.java.resolve().parent.parent, self.layout.conf, self.layout.logs
+        )
         self._rest: FlinkRestClient | None = None
         self.rest_port: int | None = None
         self.rpc_port: int | None = None
@@ -284,6 +288,8 @@ class LocalFlinkCluster:
         }
 
     def _launch_taskmanager(self, slots: int | None = None, memory: str | None = None) -> str:
+        """Flink sizes the memory (once per size) before the lock is taken: readers of the processes do not wait."""
+        self._commands.sizing("taskmanager", self._tm_dynamic("", slots, memory))
         with self._lock:
             used = [_tm_index(n) for n in self._procs if n.startswith("taskmanager-")]
             name = f"taskmanager-{max(used, default=0) + 1}"
@@ -292,10 +298,7 @@ class LocalFlinkCluster:
         return name
 
     def _launch(self, role: str, name: str, dynamic: dict[str, str], ports: list[int]) -> None:
-        java_home = self.home.java.resolve().parent.parent
-        proc = procs.launch(
-            self.home.path, role, name, self.layout.conf, self.layout.logs, self.layout.pids, java_home, dynamic
-        )
+        proc = procs.launch(name, role, self._commands.launch(role, name, dynamic), self.layout.logs)
         proc.ports = ports
         with self._lock:
             self._procs[name] = proc

@@ -38,7 +38,7 @@ def _wheel(files: dict[str, str]) -> bytes:
 PLATFORM = _wheel(
     {
         "pyflink/bin/jobmanager.sh": "#!/bin/sh\n",
-        "pyflink/bin/taskmanager.sh": "#!/bin/sh\n",
+        "pyflink/bin/bash-java-utils.jar": "jar",
         "pyflink/conf/config.yaml": "rest:\n  address: localhost\n",
         "pyflink/version.py": "__version__ = '2.3.0'\n",
     }
@@ -135,11 +135,11 @@ def test_flink_home_that_is_not_flink(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     with pytest.raises(PlatformError, match="is not a Flink distribution") as err:
         FlinkInstall(tmp_path / "cache", env=_env(FLINK_HOME=str(tmp_path))).ensure()
-    assert "bin/jobmanager.sh" in err.value.message
+    assert "bin/bash-java-utils.jar" in err.value.message
 
 
 def test_flink_home_of_flink_1(tmp_path: Path) -> None:
-    for rel in ("bin/jobmanager.sh", "bin/taskmanager.sh", "conf/config.yaml", "lib/flink-dist-1.18.1.jar"):
+    for rel in ("bin/bash-java-utils.jar", "conf/config.yaml", "lib/flink-dist-1.18.1.jar"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     with pytest.raises(PlatformError, match="holds Flink 1.18.1"):
