@@ -119,12 +119,25 @@ def steps_taken(run_dir: Path) -> list[tuple[str, str]]:
     return [(r["step"]["do"], r["by"]) for r in records if r["type"] == "StepTaken"]
 
 
+@pytest.fixture(scope="module")
+def hour_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """sim-hour-ds2's finished run, made once for both sizes (a simulated hour: 8 CPU-s); the replays only read it."""
+    home = tmp_path_factory.mktemp("hour")
+    paths = Paths(sessions=str(home / "sessions"), results=str(home / "results"), cache=str(home / "cache"),
+                  conf=str(ROOT / "conf"))  # fmt: skip
+    eng = Engine(AppConfig(paths=paths), "hour")
+    try:
+        prepared = prepare_experiment(ROOT / "conf" / "experiments" / "sim-hour-ds2.toml", eng.conf_dir)
+        result = ExperimentRun(eng.ctx, prepared).execute(threading.Event())
+        assert result.results_dir is not None, result.message
+    finally:
+        eng.close()
+    return result.results_dir
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_replay_opens_and_seeks(engine: Engine, size: tuple[int, int]) -> None:
-    prepared = prepare_experiment(ROOT / "conf" / "experiments" / "sim-hour-ds2.toml", engine.conf_dir)
-    result = ExperimentRun(engine.ctx, prepared).execute(threading.Event())
-    assert result.results_dir is not None
-    app = ScaletuiApp(engine, replay=result.results_dir)
+async def test_replay_opens_and_seeks(engine: Engine, hour_once: Path, size: tuple[int, int]) -> None:
+    app = ScaletuiApp(engine, replay=hour_once)
     async with app.run_test(size=size) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), "the replay screen", 30)
         screen = app.screen
