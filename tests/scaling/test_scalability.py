@@ -295,7 +295,7 @@ def test_ctrl_c_exits_130_and_keeps_what_the_trials_showed(tmp_path: Path) -> No
     results are, and report.md, demand.csv/json and demand.png keep 300 r/s at most 2 and the loads not tried."""
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "scaletui", "scalability", "conf/experiments/sim-demand.toml"]
-    argv += ["--loads", "300,600,900,1200", "--duration", "1h", "--search", "binary", "--out", str(out)]
+    argv += ["--loads", "300,600,900,1200", "--duration", "20m", "--search", "binary", "--out", str(out)]
     env = {**os.environ, "SCALETUI_HOME": str(tmp_path / "home")}
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -309,7 +309,7 @@ def test_ctrl_c_exits_130_and_keeps_what_the_trials_showed(tmp_path: Path) -> No
     printed += rest.decode()
     assert proc.returncode == 130, err.decode()
     assert any(
-        x.startswith("  parallelism 4 (2 TM):  50% ") and x.endswith("/3600 s, trial 1 of at most 16")
+        x.startswith("  parallelism 4 (2 TM):  50% ") and x.endswith("/1200 s, trial 1 of at most 16")
         for x in printed.splitlines()
     ), "the first trial's progress"
     assert "  300 r/s: at most 2 (search interrupted)" in printed.splitlines()
