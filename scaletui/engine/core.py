@@ -228,8 +228,8 @@ class Engine:
         """`S` after a crash: stop the Flink processes the dead scaletui left, without adopting them (which would
         begin a live recording) or starting a fresh cluster (what the `s` dialog's stop does)."""
         from scaletui.flink.cluster_config import ClusterLayout
+        from scaletui.flink.leftovers import stop_leftovers
         from scaletui.flink.processes import FlinkProcess
-        from scaletui.flink.standalone import stop_leftovers
 
         if not self.leftover_cluster():
             return "No cluster is running."

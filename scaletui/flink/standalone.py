@@ -11,9 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from scaletui.errors import Cancelled, PlatformError
 from scaletui.events import EventBus, LocalClusterChanged, Progress
@@ -30,20 +28,11 @@ from scaletui.flink.cluster_config import (
 )
 from scaletui.flink.install import FlinkHome
 from scaletui.flink.jvm_command import FlinkJvmCommands
+from scaletui.flink.leftovers import Recovery, RecoveryChoice, forget_dead, leftovers, stop_processes
 from scaletui.flink.processes import FlinkProcess
 from scaletui.flink.rest import FlinkRestClient
 
-RecoveryChoice = Literal["adopt", "stop"]
 JOBMANAGER = "jobmanager"
-
-
-@dataclass(frozen=True)
-class Recovery:
-    """What `recover` found from a previous run: adopted or stopped processes, and records of dead ones."""
-
-    adopted: tuple[str, ...] = ()
-    stopped: tuple[str, ...] = ()
-    gone: tuple[str, ...] = ()
 
 
 class LocalFlinkCluster:
@@ -249,13 +238,13 @@ class LocalFlinkCluster:
     def recover(self, choice: RecoveryChoice) -> Recovery:
         """Adopt the leftovers (only if the JobManager still answers on its port) or stop them; clear dead records."""
         alive = {p.name: p for p in self.leftovers()}
-        gone = _forget_dead(self.layout, self.remembered, alive)
+        gone = forget_dead(self.layout, self.remembered, alive)
         if choice == "adopt" and JOBMANAGER in alive and self._adoptable():
             with self._lock:
                 self._procs.update(alive)
             self._save()
             return Recovery(adopted=tuple(sorted(alive)), gone=gone)
-        _terminate(self.layout, alive)
+        stop_processes(self.layout, alive)
         self._procs.clear()
         self.rest_port = self.rpc_port = None
         self._save()
@@ -354,44 +343,6 @@ class LocalFlinkCluster:
     def _progress(self, step: str, message: str, fraction: float | None, done: bool = False) -> None:
         if self.bus is not None:
             self.bus.publish(Progress(source="flink.cluster", step=step, message=message, fraction=fraction, done=done))
-
-
-def leftovers(layout: ClusterLayout, remembered: tuple[FlinkProcess, ...]) -> list[FlinkProcess]:
-    """The processes of the cluster in `layout` a previous scaletui left running (recorded in the session or the pid
-    files), still alive and still carrying its configuration directory."""
-    found: dict[str, FlinkProcess] = {p.name: p for p in remembered}
-    if layout.pids.is_dir():
-        for proc in procs.read_pid_files(layout.pids):
-            found.setdefault(proc.name, proc)
-    return [p for p in found.values() if procs.pid_alive(p.pid) and procs.belongs_to(p.pid, layout.conf)]
-
-
-def stop_leftovers(layout: ClusterLayout, remembered: tuple[FlinkProcess, ...]) -> Recovery:
-    """Stop what a crashed scaletui left and clear its records, needing neither Flink nor Java: `S` in the Pods
-    pane stops a leftover cluster without adopting it or starting another."""
-    alive = {p.name: p for p in leftovers(layout, remembered)}
-    gone = _forget_dead(layout, remembered, alive)
-    _terminate(layout, alive)
-    return Recovery(stopped=tuple(sorted(alive)), gone=gone)
-
-
-def _forget_dead(
-    layout: ClusterLayout, remembered: tuple[FlinkProcess, ...], alive: dict[str, FlinkProcess]
-) -> tuple[str, ...]:
-    """Remove the pid files of recorded processes no longer alive; their names."""
-    recorded = {p.name for p in procs.read_pid_files(layout.pids)} if layout.pids.is_dir() else set()
-    recorded |= {p.name for p in remembered}
-    gone = tuple(sorted(recorded - set(alive)))
-    for name in gone:
-        procs.remove_pid_files(layout.pids, name)
-    return gone
-
-
-def _terminate(layout: ClusterLayout, alive: dict[str, FlinkProcess]) -> None:
-    """TaskManagers first, then the JobManager; each record goes with its process."""
-    for proc in sorted(alive.values(), key=lambda p: p.role == "jobmanager"):
-        procs.terminate(proc)
-        procs.remove_pid_files(layout.pids, proc.name)
 
 
 def _tm_index(name: str) -> int:

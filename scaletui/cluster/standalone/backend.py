@@ -24,10 +24,11 @@ from scaletui.flink import job_submit
 from scaletui.flink.cluster_config import ClusterSettings
 from scaletui.flink.install import FlinkHome, FlinkInstall
 from scaletui.flink.job_graph import describe_job, running_job
+from scaletui.flink.leftovers import Recovery, RecoveryChoice
 from scaletui.flink.metrics import FlinkMetricsCollector
 from scaletui.flink.proc_stats import ProcStats
 from scaletui.flink.processes import FlinkProcess
-from scaletui.flink.standalone import LocalFlinkCluster, Recovery, RecoveryChoice
+from scaletui.flink.standalone import LocalFlinkCluster
 from scaletui.metrics.model import JobSample
 from scaletui.workload.jobjar import workload_jar
 
