@@ -54,6 +54,8 @@ class LocalFlinkCluster:
         self.remembered = remembered
         self._procs: dict[str, FlinkProcess] = {}
         self._tm_props: dict[str, dict[str, str]] = {}
+        self._stopping = False
+        """Set by `stop` until the next start: a TaskManager an actuation launches meanwhile would outlive the stop."""
         self._lock = threading.RLock()
         self._commands = FlinkJvmCommands(
             home.path, home.java.resolve().parent.parent, self.layout.conf, self.layout.logs
@@ -113,6 +115,7 @@ class LocalFlinkCluster:
         require_free(rpc_port, "RPC port")
         self.rest_port, self.rpc_port = rest_port, rpc_port
         write_conf_dir(self.home.path, self.layout, flink_conf(self.layout, rest_port, rpc_port, self.settings))
+        self._stopping = False
         started = time.monotonic()
         self._progress("start Flink", "starting the JobManager", 0.0)
         try:
@@ -129,6 +132,7 @@ class LocalFlinkCluster:
     def stop(self, grace_s: float = 10.0) -> None:
         """Stop every process of ours (TaskManagers first), by PID, and clean their pid files."""
         with self._lock:
+            self._stopping = True
             order = sorted(self._procs.values(), key=lambda p: p.role == "jobmanager")
         for proc in order:
             procs.terminate(proc, grace_s)
@@ -241,6 +245,7 @@ class LocalFlinkCluster:
         gone = forget_dead(self.layout, self.remembered, alive)
         if choice == "adopt" and JOBMANAGER in alive and self._adoptable():
             with self._lock:
+                self._stopping = False
                 self._procs.update(alive)
             self._save()
             return Recovery(adopted=tuple(sorted(alive)), gone=gone)
@@ -287,9 +292,12 @@ class LocalFlinkCluster:
         return name
 
     def _launch(self, role: str, name: str, dynamic: dict[str, str], ports: list[int]) -> None:
-        proc = procs.launch(name, role, self._commands.launch(role, name, dynamic), self.layout.logs)
-        proc.ports = ports
+        command = self._commands.launch(role, name, dynamic)
         with self._lock:
+            if self._stopping:
+                raise PlatformError(f"The local Flink cluster is stopping: {name} was not started.", "Start it again.")
+            proc = procs.launch(name, role, command, self.layout.logs)
+            proc.ports = ports
             self._procs[name] = proc
             procs.write_pid_file(self.layout.pids, proc)
         self._save()
