@@ -27,8 +27,8 @@ SELF_CONTAINED = {
     "headless": "failed_steps script testbed_exit_codes",
     "kubernetes": "backend",
     "local": "counter_rates health job_graph",
-    "platforms": "enos_conf examples g5k_flow g5k_jobless g5k_release_waiting g5k_setup_failure release_advice "
-    "static_local static_roles",
+    "platforms": "enos_conf examples g5k_extend_release g5k_flow g5k_jobless g5k_release_waiting g5k_setup_failure "
+    "release_advice static_local static_roles",
     "results": "commands compare crash decision_rows docs export hand_steps recorder report roundtrip run_ids slo sync",
     "scalehub": "import",
     "scaling": "benchmark controller flink_rules predictive scalability simulator strategies",

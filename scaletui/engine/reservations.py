@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,6 +120,7 @@ class ReservationFlow:
         self.bus = bus
         self.conf_dir = Path(conf_dir)
         self._platforms: dict[str, Platform] = {}
+        self._changing: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     # --- platforms -----------------------------------------------------------------------------------------------
@@ -236,13 +239,14 @@ class ReservationFlow:
         platform = self._attached(name)
         if not platform.can_extend:
             raise PlatformError(f"{platform.type} platforms cannot extend their walltime.")
-        recorded = self._recorded(name)
-        if recorded is None or not recorded.job_id:
-            raise PlatformError(no_job(name, recorded), f"Reserve it first: scaletui provision {name}")
-        self._progress(platform, f"extending {name} by {seconds} s", None)
-        status = platform.extend(seconds)
-        self._progress(platform, f"{name} extended", 1.0, done=True)
-        return self._record(platform, **self._status_fields(status))
+        with self._one_change(platform, f"extending {name}"):
+            recorded = self._recorded(name)
+            if recorded is None or not recorded.job_id or recorded.state == "released":
+                raise PlatformError(no_job(name, recorded), f"Reserve it first: scaletui provision {name}")
+            self._progress(platform, f"extending {name} by {seconds} s", None)
+            status = platform.extend(seconds)
+            self._progress(platform, f"{name} extended", 1.0, done=True)
+            return self._record(platform, **self._status_fields(status))
 
     def release(self, name: str, *, confirmed: bool) -> Reservation:
         """Give the machines back. `confirmed` is the user's answer to the pane's confirmation dialog."""
@@ -254,12 +258,27 @@ class ReservationFlow:
         if recorded is not None and job_less(recorded):
             return self._drop(recorded)
         platform = self._attached(name)
-        self._progress(platform, f"releasing {name}", None)
-        platform.release()
-        reservation = self._record(platform, state="released", nodes=[], message="released")
-        self.write_inventory()
-        self._progress(platform, f"{name} released", 1.0, done=True)
-        return reservation
+        with self._one_change(platform, f"releasing {name}"):
+            self._progress(platform, f"releasing {name}", None)
+            platform.release()
+            reservation = self._record(platform, state="released", nodes=[], message="released")
+            self.write_inventory()
+            self._progress(platform, f"{name} released", 1.0, done=True)
+            return reservation
+
+    @contextmanager
+    def _one_change(self, platform: Platform, what: str) -> Iterator[None]:
+        """An extension and a release of one reservation run one after the other: an extension ending after the
+        release recorded the job it had asked about as running again (review 38 F7)."""
+        with self._lock:
+            lock = self._changing.setdefault(platform.name, threading.Lock())
+        if not lock.acquire(blocking=False):
+            self._progress(platform, f"{what} waits for the change of {platform.name} under way", None)
+            lock.acquire()
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _drop(self, recorded: Reservation) -> Reservation:
         """Forget a reservation that holds nothing on the testbed, without asking the testbed."""

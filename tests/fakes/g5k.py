@@ -62,6 +62,9 @@ class FakeGrid5000:
     password: str = "not-a-real-password"
     polls_until_running: int = 1
     hold: bool = False
+    walltime_gate: threading.Event | None = None
+    """When set, a walltime change waits for it (after `walltime_asked`): an extension still under way at the API."""
+    walltime_asked: threading.Event = field(default_factory=threading.Event)
     jobs: dict[int, dict[str, Any]] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     _next_id: int = 1900000
@@ -95,6 +98,9 @@ class FakeGrid5000:
                 body = json.loads(raw) if raw else None
                 auth = self.headers.get("Authorization", "")
                 user = base64.b64decode(auth[6:]).decode().split(":")[0] if auth.startswith("Basic ") else ""
+                if method == "POST" and url.path.endswith("/walltime") and fake.walltime_gate is not None:
+                    fake.walltime_asked.set()
+                    fake.walltime_gate.wait(120)
                 with fake._lock:
                     fake.requests.append(Recorded(method, url.path, parse_qs(url.query), body, user))
                     status, reply = fake.route(method, url.path, parse_qs(url.query), body)
