@@ -252,3 +252,15 @@ async def test_a_strategy_chosen_before_the_cluster_runs_when_it_starts(fast_sim
         await wait_for(pilot, lambda: "│ ds2" in " ".join(screen_text(app)), "ds2 running on the status line")
         assert "ds2 at start" not in " ".join(screen_text(app))
         engine.live.stop()
+
+
+async def test_the_strategy_form_with_no_cluster_says_a_broken_live_defaults_file(fast_sim_engine: Engine) -> None:
+    """Review 38 F1: with no cluster the form opens on the next one's loop settings, read from the live defaults
+    file; a broken edit of that file ended the app with a traceback from the key handler."""
+    engine = fast_sim_engine
+    (engine.conf_dir / "experiments" / "local-constant.toml").write_text("[experiment\nname = 'live'\n")
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: "local-constant.toml: not valid TOML" in message(app), "the file's error said")
+        assert app.is_running and not isinstance(app.screen, FormScreen)

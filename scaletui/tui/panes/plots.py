@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import Static
 
+from scaletui.errors import UserError
 from scaletui.metrics.model import JobSample
 from scaletui.tui.intents import whole_number
 from scaletui.tui.panes.base import Pane
@@ -215,8 +216,12 @@ class PlotsPane(Pane, can_focus=True):
                     "scaling",
                 )
 
-        form = strategy_form(self.view.session().strategy, self.engine.live.loop_settings(), self.engine.conf_dir)
-        self.app.push_screen(form, done)
+        try:  # with no cluster, the next one's: the live defaults file, which an edit may have broken
+            loop = self.engine.live.loop_settings()
+        except UserError as e:
+            self.scaletui.say(str(e), "error")
+            return
+        self.app.push_screen(strategy_form(self.view.session().strategy, loop, self.engine.conf_dir), done)
 
     def action_decisions(self) -> None:
         from scaletui.tui.screens.decisions import DecisionsScreen
