@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 RESERVATION_END_S = 120.0
 """How long a release waits for the reservation under way it cancelled to end: one still waiting for the testbed
-deletes its job at once; one whose machines are being set up ends only once they are, and is then released."""
+deletes its job at once; one whose machines are being set up (which a cancel does not stop) ends only once they
+are, and is then released. Past this the release is refused rather than run beside the reservation still under way."""
 
 
 class TestbedControl:
@@ -124,14 +125,21 @@ class TestbedControl:
         return f"{name}: {r.state}" + (f" ({r.message})" if r.message and r.message != r.state else "") + "."
 
     def _cancel_reservation(self, name: str) -> bool:
-        """Cancel the reservation of `name` under way and wait for it to end; False when none is."""
+        """Cancel the reservation of `name` under way and wait for it to end; False when none is. One that does not
+        end in RESERVATION_END_S is refused: both would drive the same platform, and the reservation ending after
+        the release would record its machines as running (review 38 F2)."""
         key = f"reserve:{name}"
         with self._ended:
             cancel = self._cancels.get(key)
             if cancel is None:
                 return False
             cancel.set()
-            self._ended.wait_for(lambda: key not in self._cancels, timeout=RESERVATION_END_S)
+            if not self._ended.wait_for(lambda: key not in self._cancels, timeout=RESERVATION_END_S):
+                raise UserError(
+                    f"{name}: its machines are still being set up after {RESERVATION_END_S:.0f}s, which a cancel "
+                    "does not stop; nothing was released.",
+                    f"Release {name} (x) once the Reservations pane shows it running.",
+                )
         return True
 
     def extend(self, name: str, by: str | int) -> str:

@@ -4,10 +4,14 @@ Grid5000 API (tests/fakes/g5k.py) with `hold`, which keeps the job waiting for a
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import pytest
 
 from scaletui.config.models import AppConfig, Paths
 from scaletui.engine import Engine
+from scaletui.errors import UserError
 from tests.fakes.g5k import FakeGrid5000
 from tests.platforms.test_g5k_setup_failure import conf_dir
 
@@ -74,3 +78,48 @@ async def test_ctrl_g_in_the_reservations_pane_cancels_a_reservation_still_waiti
     finally:
         engine.close()
     assert [job["state"] for job in g5k_api.jobs.values()] == ["error"], "the waiting job was deleted"
+
+
+def test_a_release_does_not_run_beside_a_reservation_that_did_not_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 38 F2: a reservation whose machines are being set up (EnOSlib's init, which no cancel stops) did not
+    end within the release's wait, and the release went on beside it: the reservation, ending after it, recorded
+    its released machines as running. The release is refused instead, and goes through once the reservation ended."""
+    from scaletui.engine import testbed
+    from scaletui.session.model import Reservation
+
+    class SettingUp:
+        """A flow whose reservation is past its job's wait: it ends when `done` is set, whatever its cancel says."""
+
+        def __init__(self) -> None:
+            self.begun, self.done = threading.Event(), threading.Event()
+            self.released: list[str] = []
+
+        def reserve(self, name: str, cancel: threading.Event) -> Reservation:
+            self.begun.set()
+            self.done.wait(60)
+            return Reservation(platform=name, type="G5k", state="running")
+
+        def release(self, name: str, *, confirmed: bool) -> Reservation:
+            self.released.append(name)
+            return Reservation(platform=name, type="G5k", state="released")
+
+    monkeypatch.setattr(testbed, "RESERVATION_END_S", 0.1)
+    engine = Engine(AppConfig(paths=Paths(sessions=str(tmp_path / "sessions"), conf=str(tmp_path / "conf"))), "s")
+    flow = SettingUp()
+    monkeypatch.setattr(engine.testbed, "_flow", flow)
+    reserving = threading.Thread(target=engine.testbed.reserve, args=("g5k",), daemon=True)
+    try:
+        reserving.start()
+        assert flow.begun.wait(30)
+        with pytest.raises(UserError, match="still being set up"):
+            engine.testbed.release("g5k")
+        assert flow.released == [], "released beside the reservation still under way"
+        flow.done.set()
+        reserving.join(30)
+        assert engine.testbed.release("g5k") == "g5k: released."
+        assert flow.released == ["g5k"]
+    finally:
+        flow.done.set()
+        engine.close()
