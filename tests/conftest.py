@@ -21,8 +21,8 @@ Hypothesis's default 200 ms (tests/foundation/test_session_store.py failed so). 
 SELF_CONTAINED = {
     "capacity": "online properties run_replay_and_benchmark scopes_and_nodes strategies traces",
     "chaos": "chaos_mesh ledger schedule",
-    "engine": "controller_actuation guard_rails_live hand_timeline kept_loop live_runs loop_settings plan_check "
-    "run_checks run_loop self_pause",
+    "engine": "close_runs controller_actuation guard_rails_live hand_timeline kept_loop live_runs loop_settings "
+    "plan_check run_checks run_loop self_pause",
     "foundation": "config events experiment_errors import_hygiene session_store",
     "headless": "failed_steps script testbed_exit_codes",
     "kubernetes": "backend",

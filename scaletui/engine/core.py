@@ -181,9 +181,10 @@ class Engine:
             self.series.record(event)
         return len(kept)
 
-    def live_open(self) -> bool:
-        """A cluster of the live session runs (or is stopping): closing the session stops it."""
-        return self._live is not None and self._live.is_open
+    def run_active(self) -> bool:
+        """A run holds the cluster (the live session's or an experiment's, until its teardown ends): closing the
+        session stops it."""
+        return self.ctx.runs.active is not None
 
     def active_run(self) -> Run | None:
         """The run the panes show: the live session's, or an experiment's started from the Runs screen."""
@@ -281,12 +282,11 @@ class Engine:
         try:
             if self._launcher is not None:
                 self._launcher.cancel()
+                if self._launcher.running:
+                    self._still_running("The experiment")
             self.testbed.cancel()
             if self._live is not None and self._live.stop() == STILL_STOPPING:
-                self.error(
-                    "The cluster had not stopped when the session closed; it may still be running.",
-                    f"`scaletui destroy --session {self.name}` stops it.",
-                )
+                self._still_running("The cluster")
             self.faults.close()
         except Exception:
             log.exception("stopping the live work failed")
@@ -298,6 +298,12 @@ class Engine:
         logging.getLogger().removeHandler(self._log_handler)
         self._log_handler.close()
         self._lock.release()
+
+    def _still_running(self, what: str) -> None:
+        self.error(
+            f"{what} had not stopped when the session closed; its cluster may still be running.",
+            f"`scaletui destroy --session {self.name}` stops it.",
+        )
 
 
 LOGGED = (ErrorEvent, Notice, StageStateChanged, RunChanged, FaultEvent, ActuationEvent, DecisionEvent, StrategyChanged)

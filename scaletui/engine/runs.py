@@ -12,6 +12,7 @@ from pathlib import Path
 
 from scaletui.engine.context import EngineContext
 from scaletui.engine.experiment import ExperimentRun, RunResult
+from scaletui.engine.live import STOP_WAIT_S
 from scaletui.engine.prepare import prepare_experiment
 from scaletui.events import ErrorEvent, Notice
 
@@ -50,10 +51,14 @@ class ExperimentLauncher:
         self._thread.start()
         return f"Experiment {prepared.name} started ({prepared.experiment.experiment.duration:.0f}s)."
 
-    def cancel(self, wait_s: float = 60.0) -> str:
+    def cancel(self) -> str:
+        """Cancel the experiment and wait for its end as the live session's stop does (STOP_WAIT_S): a rescale under
+        way gets STOPPED_WAIT_S, then the teardown stops the cluster and writes the report (review 38 F3)."""
         if not self.running or self.current is None:
             return "No experiment is running."
         self._cancel.set()
         if self._thread is not None:
-            self._thread.join(timeout=wait_s)
+            self._thread.join(timeout=STOP_WAIT_S)
+        if self.running:
+            return f"Experiment {self.current.name} is cancelled but still stopping (see the log)."
         return f"Experiment {self.current.name} cancelled; partial results kept."

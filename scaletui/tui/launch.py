@@ -91,7 +91,7 @@ def _close(engine: Engine) -> None:
     from scaletui.events import ErrorEvent, Notice
     from scaletui.headless.printer import describe
 
-    if engine.live_open():
+    if engine.run_active():
         _say("scaletui: stopping the cluster and closing the session...")
 
     def say(event: Notice | ErrorEvent) -> None:
