@@ -2,8 +2,8 @@
 
 On a TTY the trial's line redraws in place (`parallelism 2 (1 TM):  45% 1620/3600 s, trial 3 of at most 7`), as
 `scaletui.headless.printer` draws a run's bar (both through `headless.live_line`); piped, the trial gets a line as
-it begins, one per counted step of its setup (starting Flink) and then one per tenth of its duration at most, so a
-log of a long benchmark stays readable.
+it begins, one per tenth at most of each counted step of its setup (downloading, starting Flink) and then one per
+tenth of its duration at most, so a log of a long benchmark stays readable.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class BenchmarkPrinter:
         """Tenths of the trial said so far (not a TTY)."""
         self._running = False
         """The trial's run step has begun: the steps before it (starting Flink, the job) are no longer said."""
-        self._setup_said: tuple[str, str] | None = None
-        """The setup step and message said last. Not on a TTY, only steps that count their progress get a line
-        (starting Flink, a download), each message once: the instant ones (the platform, the load) would add five
-        lines to every simulated trial."""
+        self._setup_said: tuple[str, str, int] | None = None
+        """The setup step, message and tenth said last. Not on a TTY, only steps that count their progress get a
+        line (starting Flink, a download), a new message once per tenth at most: the instant ones (the platform, the
+        load) would add five lines to every simulated trial, and a download's every MiB hundreds to the first."""
         self._out = LiveLine(self.stream, self.tty)
         self._lock = threading.Lock()
 
@@ -78,10 +78,9 @@ class BenchmarkPrinter:
             if self._trial is None:
                 return
             if event.step != "run":
-                said = (event.step, event.message)
-                long_step = event.fraction is not None and said != self._setup_said
-                if not self._running and (self.tty or long_step):
-                    self._setup_said = said
+                if not self._running and (self.tty or self._news(event)):
+                    tenth = int(event.fraction * 10) if event.fraction is not None else 0
+                    self._setup_said = (event.step, event.message, tenth)
                     pct = f" {event.fraction:4.0%}" if event.fraction is not None else ""
                     doing = f"{event.step}{pct} {event.message}".rstrip()
                     self._out.write(self._trial.line(doing=doing), live=True)
@@ -93,6 +92,16 @@ class BenchmarkPrinter:
             if self.tty or tenths > self._tenths:
                 self._tenths = tenths
                 self._out.write(self._trial.line(min(1.0, event.fraction)), live=True)
+
+    def _news(self, event: Progress) -> bool:
+        """A setup step's progress worth a line of a log: a new step that counts its progress, or a new message of
+        one a tenth further on (review 38 F4)."""
+        if event.fraction is None:
+            return False
+        if self._setup_said is None or self._setup_said[0] != event.step:
+            return True
+        _, message, tenth = self._setup_said
+        return event.message != message and int(event.fraction * 10) > tenth
 
     def close(self) -> None:
         """Leave the line in place (the next output starts below it)."""

@@ -273,6 +273,26 @@ def test_a_trial_says_each_step_of_its_setup_before_the_run() -> None:
     ]
 
 
+def test_a_piped_trial_says_a_long_setup_step_a_tenth_at_a_time() -> None:
+    """Review 38 F4: piped, each new message of a setup step got a line, and the first trial's Flink download says
+    one every MiB (the unpack one every 20 files): hundreds of lines before `start Flink`."""
+    stream = io.StringIO()
+    printer = BenchmarkPrinter(stream, tty=False)
+    printer.trial(TrialStart(100.0, 1, 1, 1, 4, 40.0))
+    for mib in range(351):
+        message = f"apache_flink_libraries.whl: {mib} of 350 MiB"
+        printer.on_progress(
+            Progress(source="flink.install", step="download Flink", fraction=mib / 350, message=message)
+        )
+    printer.on_progress(Progress(source="cluster", step="start Flink", fraction=0.0, message="starting the JobManager"))
+    printer.close()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 + 11 + 1, lines
+    assert lines[1].endswith("download Flink   0% apache_flink_libraries.whl: 0 of 350 MiB, trial 1 of at most 4")
+    assert "download Flink 100% apache_flink_libraries.whl: 350 of 350 MiB" in lines[-2]
+    assert "start Flink   0% starting the JobManager" in lines[-1]
+
+
 def read_until(proc: subprocess.Popen[bytes], marker: str, seconds: float) -> str:
     """What the child printed until `marker` (fails after `seconds` or if the child ends first)."""
     assert proc.stdout is not None
