@@ -22,6 +22,7 @@ from scaletui.cluster.simulator.oracle import oracle_parallelism
 from scaletui.config.loader import load_app_config
 from scaletui.engine import Engine
 from scaletui.events import Progress
+from scaletui.headless.live_line import LiveLine
 from scaletui.scalability.progress import BenchmarkPrinter, TrialStart
 from scaletui.scalability.search import DemandSearch
 
@@ -291,6 +292,23 @@ def test_a_piped_trial_says_a_long_setup_step_a_tenth_at_a_time() -> None:
     assert lines[1].endswith("download Flink   0% apache_flink_libraries.whl: 0 of 350 MiB, trial 1 of at most 4")
     assert "download Flink 100% apache_flink_libraries.whl: 350 of 350 MiB" in lines[-2]
     assert "start Flink   0% starting the JobManager" in lines[-1]
+
+
+def test_a_live_line_is_cut_to_the_terminal_width() -> None:
+    """Review 38 F5: a trial's setup line (`start Flink  50% waiting for TaskManagers to register, ...`) is wider
+    than 80 columns; wrapped, the erase before each redraw cleared only its last row, and every step left its first
+    row on screen. A live line is cut to the terminal's width, less the last column; a printed line stays whole."""
+    stream = io.StringIO()
+    out = LiveLine(stream, tty=True, columns=lambda: 80)
+    start = TrialStart(100.0, 2, 1, 3, 7, 40.0)
+    doing = "start Flink  50% waiting for TaskManagers to register"
+    out.write(start.line(doing=doing), live=True)
+    out.write(start.line(0.5), live=True)
+    out.write("a printed line " * 8)
+    drawn = stream.getvalue().split("\r\x1b[2K")
+    assert drawn[0] == start.line(doing=doing)[:79] and len(drawn[0]) == 79
+    assert drawn[1] == start.line(0.5), "a line that fits is drawn whole"
+    assert drawn[2] == "a printed line " * 8 + "\n"
 
 
 def read_until(proc: subprocess.Popen[bytes], marker: str, seconds: float) -> str:
