@@ -24,6 +24,7 @@ from scaletui.tui.availability import STILL_OPENING, live_work
 from scaletui.tui.boot import Boot
 from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
+from scaletui.tui.opening import opening_error
 from scaletui.tui.palette import ActionsProvider, OwnThemesApp
 from scaletui.tui.panes.base import Pane
 from scaletui.tui.panes.chaos import ChaosPane
@@ -137,8 +138,7 @@ class ScaletuiApp(OwnThemesApp):
         if event.state == WorkerState.SUCCESS:
             self.engine_opened(event.worker.result)  # type: ignore[arg-type]
         elif event.state == WorkerState.ERROR:
-            err = event.worker.error
-            self.open_error = err if isinstance(err, UserError) else UserError(f"Opening the session failed: {err}.")
+            self.open_error = opening_error(event.worker.error)
             self.exit(return_code=self.open_error.exit_code)
 
     def engine_opened(self, engine: Engine) -> None:

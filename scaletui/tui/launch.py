@@ -83,6 +83,8 @@ def close_engine(app: ScaletuiApp) -> None:
         _close(engine)
     elif not app.opening.done:
         _say(f"scaletui: the session was still opening after {OPENING_WAIT_S:.0f}s; it is left to the next start.")
+    elif app.open_error is None:  # it failed after the app ended: reported as when the app saw it (review 38 F6)
+        app.open_error = app.opening.error()
 
 
 def _close(engine: Engine) -> None:

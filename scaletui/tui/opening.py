@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from scaletui.engine import Engine
+    from scaletui.errors import UserError
     from scaletui.tui.boot import Boot
 
 OPENING_WAIT_S = 60.0
@@ -46,12 +47,26 @@ class EngineOpening:
         """The engine once open, waiting at most `timeout`; None when opening failed or takes longer."""
         try:
             return self._future.result(timeout)
-        except Exception:  # a timeout, or the opening's error, which the app said (open_error) if it still ran
+        except Exception:  # a timeout, or the opening's error (`error`)
             return None
 
     @property
     def done(self) -> bool:
         return self._future.done()
+
+    def error(self) -> UserError | None:
+        """Why the opening failed, as the app says it; None while it runs or once it opened."""
+        if not self._future.done() or self._future.exception() is None:
+            return None
+        return opening_error(self._future.exception())
+
+
+def opening_error(err: BaseException | None) -> UserError:
+    """An opening's error as the launcher reports it after the app exits: a UserError as it is, anything else in one
+    sentence."""
+    from scaletui.errors import UserError
+
+    return err if isinstance(err, UserError) else UserError(f"Opening the session failed: {err}.")
 
 
 def open_engine(boot: Boot) -> Engine:

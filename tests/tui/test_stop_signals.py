@@ -187,3 +187,37 @@ def test_a_signal_after_the_users_quit_keeps_its_exit_code(app_home: Path) -> No
         app.exit(return_code=0)
         os.kill(os.getpid(), signal.SIGTERM)
     assert stopped_by == [] and app.return_code == 0
+
+
+async def test_an_opening_that_fails_after_the_app_ended_says_why(
+    app_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 38 F6: the app ended on a SIGTERM while the session was still opening, and the opening then failed:
+    nobody said why (the app that reports an opening's error had ended). The launcher reports it as the app does."""
+    import threading
+
+    from scaletui.engine import Engine
+    from scaletui.errors import ConfigError
+    from scaletui.tui.app import ScaletuiApp
+    from scaletui.tui.boot import Boot
+    from scaletui.tui.launch import close_engine, stop_signals
+    from tests.tui.pilot import wait_for
+
+    opening, go_on = threading.Event(), threading.Event()
+
+    def failing_open(engine: Engine, *args: Any) -> None:
+        opening.set()
+        go_on.wait(60)
+        raise ConfigError("session.toml: line 3 is damaged.")
+
+    monkeypatch.setattr(Engine, "_open", failing_open)
+    app = ScaletuiApp(boot=Boot.read(str(app_home), "sig"))
+    with stop_signals(app) as stopped_by:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, opening.is_set, "the session to start opening", 60)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await wait_for(pilot, lambda: not app.is_running, "the app to exit on SIGTERM", 30)
+    assert stopped_by == ["SIGTERM"] and app.open_error is None
+    go_on.set()
+    close_engine(app)
+    assert app.open_error is not None and app.open_error.message == "session.toml: line 3 is damaged."
