@@ -19,3 +19,9 @@ EXAMPLES: dict[str, str] = {
     "memory-stress": 'workers = 1, size = "256MB"',
 }
 """Typical parameters of each kind as an inline TOML table: where a form to fire one starts."""
+
+
+def split_targets(text: str) -> list[str]:
+    """The targets typed in one field or word (`taskmanager-1, pid:123`): an empty list when none is named, which
+    both faces refuse rather than read as an experiment file's default of every TaskManager."""
+    return [t.strip() for t in text.split(",") if t.strip()]

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scaletui.chaos.kinds import split_targets
 from scaletui.config.models import (
     CancelJobStep,
     DryRunStep,
@@ -199,7 +200,9 @@ FAULT_EXAMPLES: dict[str, str] = {
 def _fault(args: list[str]) -> TimelineStep:
     if len(args) < 3:
         raise ValueError("expected KIND TARGETS [VALUE] DURATION, e.g. delay taskmanager-1 100ms 30s")
-    kind, targets = args[0], [t for t in args[1].split(",") if t]
+    kind, targets = args[0], split_targets(args[1])
+    if not targets:  # not read as every TaskManager, as the fault form refuses it (review 38 F9)
+        raise ValueError("name at least one target, e.g. taskmanager-1 or role:taskmanager for every TaskManager")
     rest = _join_brackets(args[2:])
     params: dict[str, Any] = {}
     bare = [w for w in rest if "=" not in w]

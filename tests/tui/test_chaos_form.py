@@ -26,3 +26,15 @@ async def test_an_emptied_targets_field_is_refused_not_read_as_every_taskmanager
         error = form.query_one("#form-error")
         await wait_for(pilot, lambda: "Targets: name at least one target" in str(error.render()), "the refusal")
         assert fired == []
+
+
+def test_the_command_line_refuses_a_fault_with_no_target() -> None:
+    """Review 38 F9: `:fault kill , 30s` read the targets as none, the experiment file's default of every
+    TaskManager, which the fault form refuses; the `:` line refuses it too, and still reads named targets."""
+    from scaletui.errors import ConfigError
+    from scaletui.tui.intent_parser import parse
+
+    with pytest.raises(ConfigError, match="name at least one target"):
+        parse("fault kill , 30s")
+    step = parse("fault kill taskmanager-1,,pid:12 30s").step
+    assert step is not None and step.targets == ["taskmanager-1", "pid:12"]  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from scaletui.chaos.kinds import EXAMPLES, KINDS, NETWORK_KINDS
+from scaletui.chaos.kinds import EXAMPLES, KINDS, NETWORK_KINDS, split_targets
 from scaletui.config.units import parse_duration
 from scaletui.errors import ConfigError
 from scaletui.events import ClusterChanged, Event, FaultEvent, LatencyEvent
@@ -41,14 +41,10 @@ NO_FAULTS = "No active fault: the {platform} platform has no fault injection (lo
 NO_PROBES_YET = "no probes yet (they start with the cluster)"
 
 
-def form_targets(field: str) -> list[str]:
-    return [t.strip() for t in field.split(",") if t.strip()]
-
-
 def check_fault_form(values: dict[str, str]) -> None:
     """The fault form's values, refused before firing. An empty Targets field is refused rather than read as every
     TaskManager (an experiment file's default): emptied by hand, it meant a kill of the whole cluster unasked."""
-    if not form_targets(values["targets"]):
+    if not split_targets(values["targets"]):
         raise ConfigError(
             "Targets: name at least one target.",
             "role:taskmanager for every TaskManager, or taskmanager-1, pid:123, operator:expensive.",
@@ -229,7 +225,7 @@ class ChaosPane(Pane):
                 return
 
             def call() -> str:
-                targets = form_targets(values["targets"])
+                targets = split_targets(values["targets"])
                 params = inline_table(values["params"], "fault parameters")
                 duration = parse_duration(values["duration"])
                 result = self.engine.live.fire_fault(values["kind"], targets, duration, params)
