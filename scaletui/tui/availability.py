@@ -59,8 +59,9 @@ def live_work(engine: Engine | None) -> str:
     if engine is None:
         return ""
     parts = []
-    if engine.experiments.running:
-        parts.append(f"experiment {engine.experiments.current} is running and will be cancelled")
+    current = engine.experiments.current
+    if engine.experiments.running and current is not None:
+        parts.append(f"experiment {current.name} is running and will be cancelled")
     if engine.live.is_open:
         parts.append("the cluster started here will be stopped")
     faults = len(engine.store.session.faults)

@@ -267,3 +267,15 @@ async def test_the_runs_files_are_read_off_the_ui_thread_and_once_however_many_r
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs screen again")
         await pilot.pause()
         assert len(reads) == len(many), "an ended run's files are read once, from one visit of the screen to the next"
+
+
+def test_the_quit_question_names_the_running_experiment(engine: Engine) -> None:
+    """Review 38 F10: the quit's question while an experiment ran read "Quit? Experiment <scaletui.engine.experiment
+    .ExperimentRun object at 0x...> is running and will be cancelled." """
+    from scaletui.tui.availability import live_work
+
+    engine.experiments.start(engine.conf_dir / "experiments" / "tui-sim.toml")
+    try:
+        assert live_work(engine).startswith("Experiment tui-sim is running and will be cancelled"), live_work(engine)
+    finally:
+        engine.experiments.cancel()
