@@ -26,7 +26,7 @@ SELF_CONTAINED = {
     "foundation": "config events experiment_errors import_hygiene session_store",
     "headless": "failed_steps script testbed_exit_codes",
     "kubernetes": "backend",
-    "local": "counter_rates health job_graph",
+    "local": "counter_rates health job_graph proc_stats",
     "platforms": "enos_conf examples g5k_extend_release g5k_flow g5k_jobless g5k_release_waiting g5k_setup_failure "
     "release_advice static_local static_roles",
     "results": "commands compare crash decision_rows docs export hand_steps recorder report roundtrip run_ids slo sync",

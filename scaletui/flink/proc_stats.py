@@ -9,6 +9,7 @@ from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+MIN_INTERVAL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -19,9 +20,12 @@ class ProcUsage:
 
 @dataclass
 class ProcStats:
-    """Remembers each PID's last CPU time so the next call gives cores used since then (None on the first call)."""
+    """Remembers each PID's last CPU time so the next call gives cores used since then (None on the first call).
 
-    _last: dict[int, tuple[float, float]] = field(default_factory=dict)
+    A call less than MIN_INTERVAL_S after the one before (the Pods pane's poll, then a Describe) gives the figure of
+    that one and keeps its reading as the base: a describe right after a poll showed no CPU at all."""
+
+    _last: dict[int, tuple[float, float, float | None]] = field(default_factory=dict)
 
     def usage(self, pid: int) -> ProcUsage:
         try:
@@ -35,8 +39,8 @@ class ProcStats:
         rss = int(statm.split()[1]) * _PAGE
         now = time.monotonic()
         before = self._last.get(pid)
-        self._last[pid] = (now, cpu_s)
-        cores = None
-        if before is not None and now - before[0] >= 0.2:
-            cores = max(0.0, (cpu_s - before[1]) / (now - before[0]))
+        if before is not None and now - before[0] < MIN_INTERVAL_S:
+            return ProcUsage(before[2], rss)
+        cores = None if before is None else max(0.0, (cpu_s - before[1]) / (now - before[0]))
+        self._last[pid] = (now, cpu_s, cores)
         return ProcUsage(cores, rss)
