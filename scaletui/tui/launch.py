@@ -11,8 +11,10 @@ closes it once open (`close_engine`), rather than leave it open with nobody to c
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+import termios
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -54,6 +56,8 @@ def stop_signals(app: ScaletuiApp) -> Iterator[list[str]]:
     def stop(signum: int, frame: FrameType | None) -> None:
         """After the user's own quit (a return code is set) the teardown under way goes on, and the app keeps the
         exit code of that quit: the signal neither cuts it short nor makes it 130 (review 37 F6)."""
+        if signum == signal.SIGHUP:
+            forget_gone_terminal()
         if not stopped_by and app.return_code is None:
             stopped_by.append(signal.Signals(signum).name)
             _exit_app(app)
@@ -64,6 +68,25 @@ def stop_signals(app: ScaletuiApp) -> Iterator[list[str]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def forget_gone_terminal(fds: tuple[int, ...] = (1, 2)) -> None:
+    """After a hangup. The kernel sends SIGCONT with SIGHUP, on which Textual resumes its terminal: it started a
+    second writer thread, which died writing to the gone terminal, and the app's exit then waited on it for good
+    (the app, its live run and its cluster never stopped). So SIGCONT is left to its default, and the outputs that
+    are a gone terminal (one a `kill -HUP` leaves in place is kept) write to /dev/null from now on."""
+    signal.signal(signal.SIGCONT, signal.SIG_DFL)
+    gone = []
+    for fd in fds:
+        try:
+            termios.tcgetattr(fd)
+        except termios.error:
+            gone.append(fd)
+    if gone:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        for fd in gone:
+            os.dup2(devnull, fd)
+        os.close(devnull)
 
 
 def close_engine(app: ScaletuiApp) -> None:

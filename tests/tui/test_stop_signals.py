@@ -221,3 +221,28 @@ async def test_an_opening_that_fails_after_the_app_ended_says_why(
     go_on.set()
     close_engine(app)
     assert app.open_error is not None and app.open_error.message == "session.toml: line 3 is damaged."
+
+
+def test_a_gone_terminal_is_written_to_dev_null_and_sigcont_no_longer_resumes_it() -> None:
+    """After a hangup the kernel sends SIGCONT as well, on which Textual resumed the gone terminal with a second writer
+    thread that died on it; the app's exit then waited for it for good, its run and cluster never stopped (the
+    'terminal closed' case above hung so once, 40 minutes, on a loaded machine). A pty whose other end closed stands
+    for the gone terminal, a live one for the terminal a `kill -HUP` leaves in place."""
+    from scaletui.tui.launch import forget_gone_terminal
+
+    gone_master, gone = os.openpty()
+    live_master, live = os.openpty()
+    os.close(gone_master)
+    before = signal.getsignal(signal.SIGCONT)
+    signal.signal(signal.SIGCONT, lambda *_: None)
+    try:
+        with pytest.raises(OSError):
+            os.write(gone, b"frame")
+        forget_gone_terminal((gone, live))
+        assert signal.getsignal(signal.SIGCONT) == signal.SIG_DFL
+        assert os.write(gone, b"frame") == 5, "the gone terminal's output goes to /dev/null"
+        assert os.write(live, b"frame") == 5 and os.read(live_master, 5) == b"frame", "the live one is kept"
+    finally:
+        signal.signal(signal.SIGCONT, before)
+        for fd in (gone, live, live_master):
+            os.close(fd)
