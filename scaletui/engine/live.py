@@ -236,6 +236,11 @@ class LiveSession:
         run = self.run
         return run.autoscaler.loop() if run is not None else self._live_strategy(self._template()[1]).loop()
 
+    def loop_defaults(self) -> dict[str, float]:
+        """The live defaults file's loop settings (LIVE_EXPERIMENT's [strategy]), which a live loop starts from and a
+        kept setting is checked against: the strategy form's examples."""
+        return self._template()[1].strategy.loop()
+
     def toggle_pause(self) -> str:
         status = self._require().strategy_status()
         if status is None:

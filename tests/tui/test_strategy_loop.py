@@ -117,7 +117,7 @@ def test_the_strategy_line_typed_into_the_form_sets_the_same_seconds(seconds: fl
     """The parameters as the strategy line shows them (`memory=1m30s`), typed into the form's parameters field, set
     what the line showed: no padded (`10m00s`) or rounded form in between."""
     shown = params_text(Ds2Params(memory=seconds, catch_up=seconds, target_utilisation=0.123456789))
-    choice = strategy_choice({"name": "ds2", "params": shown, "loop": "", "guard": ""}, tmp_path)
+    choice = strategy_choice({"name": "ds2", "params": shown, "loop": "", "guard": ""}, tmp_path, {})
     again = create_strategy("ds2", choice.params).params
     assert (again.memory, again.catch_up, again.target_utilisation) == (seconds, seconds, 0.123456789), shown
 
@@ -200,21 +200,55 @@ async def test_a_loop_setting_that_is_not_finite_is_refused_and_the_app_keeps_ru
         assert app.is_running and loop_now(engine)["interval"] == 10
 
 
-def test_the_forms_examples_are_the_strategy_defaults_of_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_forms_examples_are_the_loop_defaults_it_is_given() -> None:
     """Review 36 F9: the Loop and Guard rails fields' placeholders and a refusal's "such as" were copies of
-    StrategySpec's defaults, which a changed default left stale."""
+    StrategySpec's defaults, which a changed default left stale; they are the defaults the form is given."""
     from scaletui.config.models import StrategySpec
     from scaletui.session.model import StrategyRecord
 
     tuned = {**StrategySpec().loop(), "interval": 7.0, "max_slots": 24}
-    monkeypatch.setattr(StrategySpec, "loop", lambda self: tuned)
-    form = strategy_form(StrategyRecord(), {}, Path("conf"))
+    form = strategy_form(StrategyRecord(), {}, tuned, Path("conf"))
     placeholders = {f.name: f.placeholder for f in form.fields}
     assert placeholders["loop"] == "interval=7s, window=10s, cooldown=20s", placeholders
     assert placeholders["guard"] == "min_parallelism=1, max_parallelism=8, max_taskmanagers=4, max_slots=24"
     with pytest.raises(ConfigError) as refused:
-        strategy_choice({"name": "none", "params": "", "loop": "", "guard": "max_slots 4"}, Path("conf"))
+        strategy_choice({"name": "none", "params": "", "loop": "", "guard": "max_slots 4"}, Path("conf"), tuned)
     assert f"such as {placeholders['guard']} (" in refused.value.message, refused.value.message
+
+
+async def test_the_forms_examples_come_from_the_live_defaults_file(fast_sim_engine: Engine) -> None:
+    """Review 37 F4: the hint names conf/experiments/local-constant.toml's [strategy] as the loop's defaults, and a
+    live loop starts from it, but an emptied field's example was StrategySpec's: an edited file's interval=5s still
+    showed as interval=10s. A file the edit broke is said when the form is asked for, and the app keeps running."""
+    engine = fast_sim_engine
+    defaults = engine.conf_dir / "experiments" / "local-constant.toml"
+    original = defaults.read_text()
+    edited = original.replace('interval = "10s"', 'interval = "5s"').replace("max_slots = 16", "max_slots = 12")
+    defaults.write_text(edited)
+    app = ScaletuiApp(engine)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for started in (False, True):
+            await pilot.press("4", "a")
+            await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), f"the form (cluster on: {started})")
+            form = app.screen
+            assert isinstance(form, FormScreen)
+            placeholders = {f.name: f.placeholder for f in form.fields}
+            assert placeholders["loop"] == "interval=5s, window=10s, cooldown=20s", placeholders
+            assert placeholders["guard"].endswith("max_slots=12"), placeholders
+            form.query_one("#field-loop").value = "interval 4s"  # type: ignore[attr-defined]
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            error = str(form.query_one("#form-error", Static).render())
+            assert "such as interval=5s, window=10s, cooldown=20s" in error, error
+            await pilot.press("escape")
+            if not started:
+                await start_cluster(pilot, engine)
+
+        defaults.write_text(original.replace('interval = "10s"', 'interval = "soon"'))
+        await pilot.press("4", "a")
+        await wait_for(pilot, lambda: "local-constant.toml" in message(app), "the broken file said")
+        assert app.is_running and not isinstance(app.screen, FormScreen), message(app)
+        engine.live.stop()
 
 
 async def test_a_strategy_chosen_before_the_cluster_runs_when_it_starts(fast_sim_engine: Engine) -> None:

@@ -207,21 +207,24 @@ class PlotsPane(Pane, can_focus=True):
     def action_strategy(self) -> None:
         from scaletui.tui.screens.strategy_form import strategy_choice, strategy_form
 
+        live = self.engine.live
+        try:  # the live defaults file, read now: an edit that broke it is said, and the form stays closed
+            loop, defaults = live.loop_settings(), live.loop_defaults()
+        except UserError as e:
+            self.scaletui.say(str(e), "error")
+            return
+
         def done(values: dict[str, str] | None) -> None:
             if values is not None:
-                chosen = strategy_choice(values, self.engine.conf_dir)
+                chosen = strategy_choice(values, self.engine.conf_dir, defaults)
                 self.run_intent(
                     "switching strategy",
                     lambda: self.engine.live.set_strategy(chosen.name, chosen.params, chosen.loop),
                     "scaling",
                 )
 
-        try:  # with no cluster, the next one's: the live defaults file, which an edit may have broken
-            loop = self.engine.live.loop_settings()
-        except UserError as e:
-            self.scaletui.say(str(e), "error")
-            return
-        self.app.push_screen(strategy_form(self.view.session().strategy, loop, self.engine.conf_dir), done)
+        form = strategy_form(self.view.session().strategy, loop, defaults, self.engine.conf_dir)
+        self.app.push_screen(form, done)
 
     def action_decisions(self) -> None:
         from scaletui.tui.screens.decisions import DecisionsScreen

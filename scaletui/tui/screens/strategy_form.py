@@ -25,12 +25,11 @@ HINT = (
 )
 
 
-def default_text(keys: Iterable[str]) -> str:
+def default_text(defaults: Mapping[str, float], keys: Iterable[str]) -> str:
     """The loop's defaults for `keys` as the form takes them (`interval=10s, window=10s, cooldown=20s`): an emptied
-    field's placeholder and a refusal's "such as", read from StrategySpec so they follow a changed default."""
-    from scaletui.config.models import StrategySpec
-
-    return loop_text(StrategySpec().loop(), tuple(keys))
+    field's placeholder and a refusal's "such as". `defaults` are the live defaults file's (`Live.loop_defaults`),
+    which the hint names and a live loop starts from, so an edited file shows in the form."""
+    return loop_text(defaults, tuple(keys))
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,10 @@ class StrategyChoice:
     loop: dict[str, float]
 
 
-def strategy_choice(values: Mapping[str, str], conf_dir: Path) -> StrategyChoice:
+def strategy_choice(values: Mapping[str, str], conf_dir: Path, defaults: Mapping[str, float]) -> StrategyChoice:
     """The dialog's values, checked as the engine will take them: ConfigError (one sentence) when they do not fit.
     The parameters field takes the loop's settings too, as the `:` line does; the Loop and Guard rails fields'
-    win."""
+    win. `defaults` (the live defaults file's loop) give a refusal's examples."""
     from scaletui.config.models import StrategySpec
     from scaletui.scaling.params_text import params_example
     from scaletui.scaling.registry import create_strategy, load_strategy, strategy_names
@@ -56,17 +55,19 @@ def strategy_choice(values: Mapping[str, str], conf_dir: Path) -> StrategyChoice
     said = params_example(create_strategy(name).params) if known else ""
     example = f"such as {said}" if said else "none for this strategy"
     loop, params = split_loop(inline_table(values["params"], "strategy parameters", example))
-    loop.update(inline_table(values["loop"], "loop settings", f"such as {default_text(TIMING_LIMITS)}"))
-    loop.update(inline_table(values["guard"], "guard rails", f"such as {default_text(GUARD_LIMITS)}"))
+    loop.update(inline_table(values["loop"], "loop settings", f"such as {default_text(defaults, TIMING_LIMITS)}"))
+    loop.update(inline_table(values["guard"], "guard rails", f"such as {default_text(defaults, GUARD_LIMITS)}"))
     checked = check_loop(loop)
     if known:
         load_strategy(StrategySpec(name=name, params=params), conf_dir)
     return StrategyChoice(name, params, checked)
 
 
-def strategy_form(record: StrategyRecord, loop: Mapping[str, float], conf_dir: Path) -> FormScreen:
+def strategy_form(
+    record: StrategyRecord, loop: Mapping[str, float], defaults: Mapping[str, float], conf_dir: Path
+) -> FormScreen:
     """`record` is the session's strategy (its parameters prefill the field), `loop` the loop's settings now (its
-    timing and guard rails)."""
+    timing and guard rails), `defaults` the live defaults file's (the emptied fields' examples)."""
     from scaletui.scaling.registry import strategy_names
 
     names = ("none", *strategy_names())
@@ -76,14 +77,14 @@ def strategy_form(record: StrategyRecord, loop: Mapping[str, float], conf_dir: P
         FormField("params", "Parameters over conf/strategies/NAME.toml (optional)", tuned.get(record.name, ""),
                   placeholder="target_utilisation = 0.8 (ds2), violation_cost = 30 (predictive)"),
         FormField("loop", "Loop: interval, window, cooldown", loop_text(loop, tuple(TIMING_LIMITS)),
-                  placeholder=default_text(TIMING_LIMITS)),
+                  placeholder=default_text(defaults, TIMING_LIMITS)),
         FormField("guard", "Guard rails: parallelism per operator, TaskManagers, slots",
-                  loop_text(loop, tuple(GUARD_LIMITS)), placeholder=default_text(GUARD_LIMITS)),
+                  loop_text(loop, tuple(GUARD_LIMITS)), placeholder=default_text(defaults, GUARD_LIMITS)),
     ]  # fmt: skip
     return FormScreen(
         "Autoscaling strategy",
         fields,
         HINT,
-        check=lambda values: strategy_choice(values, conf_dir),
+        check=lambda values: strategy_choice(values, conf_dir, defaults),
         linked=Linked("name", "params", tuned, keep_placeholder=True),
     )
