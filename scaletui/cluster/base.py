@@ -83,6 +83,16 @@ def check_parallelism(max_parallelism: Mapping[str, int], parallelism: Mapping[s
             )
 
 
+def check_taskmanagers(count: int, limit: int | None) -> None:
+    """Refuse, before anything changes, a TaskManager count below 1 or above the platform's `limit` (the most it can
+    run; None when it knows no bound): the simulator's change, and the change by hand, which pauses the autoscaler
+    only for a change that can happen."""
+    if count < 1 or (limit is not None and count > limit):
+        top = f"1..{limit} (the most this platform runs)" if limit is not None else "1 or more"
+        hint = f"Choose one from 1 to {limit}" if limit is not None else "Choose 1 or more"
+        raise JobError(f"TaskManager count {count} is outside {top}.", f"{hint}; nothing was changed.")
+
+
 @runtime_checkable
 class ClusterBackend(Protocol):
     """What every cluster backend offers. Methods block; callers run them in workers."""

@@ -16,11 +16,11 @@ from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING
 
-from scaletui.cluster.base import check_parallelism
+from scaletui.cluster.base import check_parallelism, check_taskmanagers
 from scaletui.config.models import StrategySpec
 from scaletui.config.units import human_duration
 from scaletui.engine.capabilities import Actuation, Capabilities, ScalingTarget, one_way_ms
-from scaletui.errors import UserError
+from scaletui.errors import JobError, UserError
 from scaletui.events import EventBus, Notice, StrategyChanged
 from scaletui.scaling.strategy import Strategy
 
@@ -187,38 +187,35 @@ class RunAutoscaler:
             return ""
         return f" The change under way ({status.acting}) still finishes."
 
-    def note_manual(self, what: str, change: Callable[[], str]) -> Callable[[], str]:
-        """A change by hand pauses the autoscaler, whatever it changes (parallelism or TaskManagers); `change` as
-        run, whose refusal (a UserError: the platform would not take it) takes that pause back, unless another
-        pause came since, as nothing was changed by hand."""
+    def note_manual(self, what: str, check: Callable[[], None]) -> None:
+        """A change by hand (`what`) pauses the autoscaler, whatever it changes, once the platform's `check` took
+        it: a change it refuses (a UserError) pauses nothing and says so when a loop runs, rather than pause and
+        take the pause back, which restarted the loop's metrics window (one window of delay)."""
         controller = self.controller
-        if controller is None or controller.status().paused:
-            return change
-        controller.note_manual_change(what)
-        self._publish()
-        pause = controller.status().pause_reason
-
-        def run() -> str:
-            try:
-                return change()
-            except UserError:
-                if controller is self.controller and controller.status().pause_reason == pause:
-                    controller.resume()
-                    self._publish()
+        running = controller is not None and not controller.status().paused
+        try:
+            check()
+        except UserError as e:
+            if not running:
                 raise
-
-        return run
+            raise type(e)(e.message, f"{e.hint} The scaling loop was not paused.".strip()) from None
+        if controller is not None and running:
+            controller.note_manual_change(what)
+            self._publish()
 
     def rescale_by_hand(self, operator: str, parallelism: int) -> Future[str]:
-        """A rescale by hand pauses the autoscaler, so what could refuse it (no such operator, a parallelism out
-        of its range) is checked first."""
+        """A rescale by hand, checked as every backend checks it (a job runs, the operator is its, the parallelism
+        in 1..its max parallelism) before it pauses the autoscaler."""
         actuation = self.caps.require_actuation()
-        job = self.caps.cluster.job()
-        if job is not None:
+
+        def check() -> None:
+            job = self.caps.cluster.job()
+            if job is None:
+                raise JobError("No job runs, so there is nothing to rescale.", "Submit it first (j in Pods).")
             check_parallelism(job.max_parallelism, {operator: parallelism})
-        change = self.note_manual(
-            f"{operator} set to {parallelism} by hand", partial(self._set_parallelism, actuation, operator, parallelism)
-        )
+
+        self.note_manual(f"{operator} set to {parallelism} by hand", check)
+        change = partial(self._set_parallelism, actuation, operator, parallelism)
         return self._after_actuation(f"setting {operator} to {parallelism}", change)
 
     def _set_parallelism(self, actuation: Actuation, operator: str, parallelism: int) -> str:
@@ -237,10 +234,11 @@ class RunAutoscaler:
         return f"{operator}: {before} -> {parallelism}."
 
     def taskmanagers_by_hand(self, count: int) -> Future[str]:
+        """A TaskManager count by hand, checked against the platform's limit before it pauses the autoscaler."""
         actuation = self.caps.require_actuation()
-        change = self.note_manual(
-            f"TaskManagers set to {count} by hand", partial(self._set_taskmanagers, actuation, count)
-        )
+        limit = actuation.taskmanager_limit
+        self.note_manual(f"TaskManagers set to {count} by hand", partial(check_taskmanagers, count, limit))
+        change = partial(self._set_taskmanagers, actuation, count)
         return self._after_actuation(f"setting the TaskManagers to {count}", change)
 
     def _set_taskmanagers(self, actuation: Actuation, count: int) -> str:

@@ -71,6 +71,12 @@ class Actuation(Protocol):
 
     def savepoint_restart(self, parallelism: dict[str, int]) -> ActuationEvent: ...
 
+    @property
+    def taskmanager_limit(self) -> int | None:
+        """The most TaskManagers the platform can run (the simulated nodes' room), checked before a change by hand
+        pauses the autoscaler; None when it knows no bound (local processes, a Kubernetes Deployment)."""
+        ...
+
 
 class JobControl(Protocol):
     """Submitting and cancelling the workload job."""

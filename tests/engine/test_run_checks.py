@@ -25,7 +25,7 @@ from scaletui.engine.faults import FaultControl
 from scaletui.engine.run import Run
 from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import ConfigError, UserError
-from scaletui.events import EventBus
+from scaletui.events import EventBus, Notice
 from scaletui.scaling.observation import Decision, Observation
 from scaletui.scaling.strategy import Strategy
 from scaletui.session.store import SessionStore
@@ -90,7 +90,7 @@ def test_a_rescale_the_job_cannot_take_is_refused_before_the_autoscaler_pauses(
     status = run.strategy_status()
     assert status is not None and not status.paused, "a refused rescale paused the autoscaler"
     assert info.value.message == "The job has no operator named 'expensiv'."
-    assert info.value.hint == "Its operators: " + OPERATORS
+    assert info.value.hint == f"Its operators: {OPERATORS} The scaling loop was not paused."
     for parallelism in (99, 33):
         with pytest.raises(UserError) as info:
             run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=parallelism), "hand").result()
@@ -99,28 +99,64 @@ def test_a_rescale_the_job_cannot_take_is_refused_before_the_autoscaler_pauses(
         assert info.value.message == f"Parallelism {parallelism} for expensive is outside 1..32 (its max parallelism)."
 
 
-def test_a_taskmanager_count_the_platform_refuses_takes_back_the_pause_it_caused(
-    caps: Capabilities, tmp_path: Path
-) -> None:
-    """What only the platform can refuse (more TaskManagers than the simulated nodes hold) pauses the autoscaler
-    while it is tried; the refusal resumes it, as nothing was changed by hand. A pause the user made stays."""
-    run = make_run(caps, tmp_path)
+def test_a_taskmanager_count_the_platform_refuses_never_pauses_the_loop(caps: Capabilities, tmp_path: Path) -> None:
+    """Review 37 F5: more TaskManagers than the simulated nodes hold paused the autoscaler while it was tried, and the
+    refusal took the pause back with a plain resume, which restarted the loop's window and said "Scaling loop
+    resumed.". The platform's limit is checked before the pause: the refusal says the loop was not paused, and no
+    pause or resume happens. With the loop already paused, the refusal leaves it so and does not claim otherwise."""
+    bus = EventBus()
+    notices: list[str] = []
+    bus.subscribe(lambda e: notices.append(e.message), Notice)  # type: ignore[attr-defined]
+    run = make_run(caps, tmp_path, bus=bus)
     run.begin()
-    with pytest.raises(UserError, match="TaskManager count 99 is outside 1"):
+    with pytest.raises(UserError) as info:
         run.apply(TaskManagersStep(do="taskmanagers", count=99), "hand").result()
+    assert str(info.value) == (
+        "TaskManager count 99 is outside 1..4 (the most this platform runs). Choose one from 1 to 4; nothing was "
+        "changed. The scaling loop was not paused."
+    )
     status = run.strategy_status()
-    assert status is not None and not status.paused, "a refused TaskManager count left the autoscaler paused"
+    assert status is not None and not status.paused, "a refused TaskManager count paused the autoscaler"
+    assert not [n for n in notices if n.startswith("Scaling loop")], notices
+
     run.autoscaler.pause(True)
-    with pytest.raises(UserError):
+    with pytest.raises(UserError) as info:
         run.apply(TaskManagersStep(do="taskmanagers", count=99), "hand").result()
+    assert "not paused" not in str(info.value), info.value
     status = run.strategy_status()
     assert status is not None and status.paused, "the refusal resumed a pause the user made"
+    assert notices == ["Scaling loop paused: paused by the user."], notices
     assert (
         run.apply(RescaleStep(do="rescale", operator="expensive", parallelism=2), "hand").result()
         == "expensive: 1 -> 2."
     )
+    run.autoscaler.pause(False)
+    assert run.apply(TaskManagersStep(do="taskmanagers", count=2), "hand").result() == "TaskManagers: 2 -> 2."
     status = run.strategy_status()
-    assert status is not None and status.paused, "a rescale by hand pauses the autoscaler"
+    assert status is not None and status.paused, "a change by hand the platform takes pauses the autoscaler"
+
+
+def test_a_rescale_with_no_job_is_refused_before_the_autoscaler_pauses(caps: Capabilities, tmp_path: Path) -> None:
+    """With no job (cancelled on local Flink or Kubernetes), the backend's own "no job" refusal came after the pause;
+    it is checked first, as the operator and its range are."""
+
+    class NoJob:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.inner, name)
+
+        def job(self) -> None:
+            return None
+
+    run = make_run(dataclasses.replace(caps, cluster=NoJob(caps.cluster)), tmp_path)  # type: ignore[arg-type]
+    run.begin()
+    with pytest.raises(UserError) as info:
+        run.autoscaler.rescale_by_hand("expensive", 2).result()
+    assert info.value.message == "No job runs, so there is nothing to rescale.", info.value
+    status = run.strategy_status()
+    assert status is not None and not status.paused, "a rescale with no job paused the autoscaler"
 
 
 def test_a_plan_needing_what_the_platform_lacks_is_a_configuration_error(caps: Capabilities, tmp_path: Path) -> None:
@@ -150,7 +186,10 @@ def test_a_failed_step_is_worded_by_one_helper_the_record_without_the_hint(caps:
     run._apply_due(0.0)
     errors = [(e.message, e.hint) for e in seen if isinstance(e, ErrorEvent)]
     assert errors == [
-        ("Timeline rescale at 0s: The job has no operator named 'expensiv'.", "Its operators: " + OPERATORS),
+        (
+            "Timeline rescale at 0s: The job has no operator named 'expensiv'.",
+            f"Its operators: {OPERATORS} The scaling loop was not paused.",
+        ),
         ("Timeline strategy at 0s: no strategy is chosen here.", ""),
     ]
     records = [(e.step["do"], e.ok, e.message) for e in seen if isinstance(e, StepTaken)]

@@ -57,6 +57,8 @@ class KubernetesCluster:
     """Flink on Kubernetes; `connect()` starts watching, `close()` stops."""
 
     name = "kubernetes"
+    taskmanager_limit: int | None = None
+    """No bound known: pods the nodes cannot hold stay pending, and the change then times out."""
 
     def __init__(self, settings: KubernetesSettings, bus: EventBus) -> None:
         self.settings = settings

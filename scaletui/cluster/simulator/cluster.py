@@ -11,11 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from scaletui.cluster.base import Instance, JobInfo, OperatorInfo, check_parallelism
+from scaletui.cluster.base import Instance, JobInfo, OperatorInfo, check_parallelism, check_taskmanagers
 from scaletui.cluster.simulator.flow import FlowEngine
 from scaletui.cluster.simulator.model import SimConfig
 from scaletui.cluster.simulator.oracle import oracle_parallelism
-from scaletui.errors import JobError
 from scaletui.events import ActuationEvent, EventBus, JobChanged
 from scaletui.metrics.model import JobSample
 
@@ -202,11 +201,13 @@ class SimulatedCluster:
                 (placed if index < planned else room)[self.config.node_of_taskmanager(index).name] += 1
             return {name: (placed[name], room[name]) for name in placed}
 
+    @property
+    def taskmanager_limit(self) -> int:
+        """The most TaskManagers the simulated nodes hold."""
+        return self.config.max_taskmanagers
+
     def set_taskmanagers(self, count: int) -> ActuationEvent:
-        if count < 1 or count > self.config.max_taskmanagers:
-            raise JobError(
-                f"TaskManager count {count} is outside 1..{self.config.max_taskmanagers} for this simulated platform."
-            )
+        check_taskmanagers(count, self.taskmanager_limit)
         with self._lock:
             before, started = self.engine.taskmanagers, self.engine.t
             restarts = self.engine.restarts

@@ -40,6 +40,8 @@ class LocalClusterBackend:
     """ClusterBackend over a LocalFlinkCluster; also submits the workload job and drives its source rate."""
 
     name = "local"
+    taskmanager_limit: int | None = None
+    """No bound known: a TaskManager more is one process more."""
 
     def __init__(
         self,
