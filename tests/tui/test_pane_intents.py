@@ -64,6 +64,26 @@ async def test_a_second_plus_waits_for_the_first_and_both_changes_are_said(
         assert "TaskManagers: 4 -> 5." not in transcript()
 
 
+async def test_a_press_between_two_queued_works_says_it_waits_for_the_one_about_to_start(
+    fast_sim_engine: Engine,
+) -> None:
+    """Review 37 F7: with the work ahead just ended and the next of its group not yet started (its end not yet
+    handled), a press was said to be "queued behind the one under way", though none was. The state of that instant
+    is set here: one intent waiting, no worker of the group running."""
+    from scaletui.tui.panes.base import Intent
+
+    app = ScaletuiApp(fast_sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 30)
+        pane = app.pane("pods")
+        pane._queued["tms"] = [Intent("adding a TaskManager", lambda: "added")]
+        assert pane.run_intent("adding a TaskManager", lambda: "added", "tms") is None
+        assert message(app) == "adding a TaskManager: queued behind the one about to start (2 waiting).", message(app)
+        pane.run_intent("removing a TaskManager", lambda: "removed", "tms")
+        assert message(app) == "removing a TaskManager: queued behind adding a TaskManager (3 waiting).", message(app)
+        pane._queued.clear()
+
+
 async def test_a_pane_key_pressed_while_the_session_opens_says_so(sim_engine: Engine) -> None:
     """`s` in Pods and `n` in Reservations did nothing and said nothing while the message line read "opening...";
     `R` neither."""

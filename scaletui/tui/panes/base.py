@@ -46,10 +46,12 @@ class Intent:
     cancellable: bool = False
 
 
-def queued_text(description: str, under_way: str, waiting: int) -> str:
-    """The answer to a press while work of its group is under way: it waits, rather than cancel that work."""
-    ahead = "the one under way" if description == under_way else Work.label(under_way)
-    return f"{Work.label(description)}: queued behind {ahead} ({waiting} waiting)."
+def queued_text(description: str, ahead: str, running: bool, waiting: int) -> str:
+    """The answer to a press while work of its group is under way (`running`) or about to start (the one before it
+    just ended, the next not yet started: `ahead` is that next one): it waits, rather than cancel that work."""
+    same = "the one under way" if running else "the one about to start"
+    behind = same if description == ahead else Work.label(ahead)
+    return f"{Work.label(description)}: queued behind {behind} ({waiting} waiting)."
 
 
 class Pane(Vertical):
@@ -157,7 +159,8 @@ class Pane(Vertical):
         under_way = next((w.description for w in self._work_started if w.group == group and not w.is_finished), "")
         waiting = self._queued.setdefault(group, [])
         if under_way or waiting:  # with none under way, the last one ended and starts the next when it is reported
-            self.scaletui.say(queued_text(description, under_way or waiting[0].description, len(waiting) + 1))
+            ahead = under_way or waiting[0].description
+            self.scaletui.say(queued_text(description, ahead, bool(under_way), len(waiting) + 1))
             waiting.append(intent)
             return None
         return self._start(intent, group)
