@@ -26,7 +26,7 @@ from scaletui.tui.layout import DECK_ORDER, PaneDeck, wants_dashboard
 from scaletui.tui.messages import EngineEvent, SessionChanged
 from scaletui.tui.opening import opening_error
 from scaletui.tui.palette import ActionsProvider, OwnThemesApp
-from scaletui.tui.panes.base import Pane
+from scaletui.tui.panes.base import Pane, still_opening
 from scaletui.tui.panes.chaos import ChaosPane
 from scaletui.tui.panes.plots import PlotsPane
 from scaletui.tui.panes.pods import PodsPane
@@ -37,6 +37,8 @@ from scaletui.tui.theming import NO_COLOR_VARIABLES, Palette, load_themes, seman
 from scaletui.tui.widgets.status import TRANSCRIPT_TEXT_COLUMN, MessageLine, StatusBar, Work
 
 if TYPE_CHECKING:
+    from textual.events import Key
+
     from scaletui.engine import Engine
     from scaletui.events import Event
     from scaletui.session.model import Session
@@ -106,7 +108,7 @@ class ScaletuiApp(OwnThemesApp):
         if self.boot.keymap:
             self.set_keymap(self.boot.keymap)
         self._place_panes()
-        self.focus_pane(self.active_pane)
+        self.pane(self.active_pane).take_focus()
         self.say(f"Session {self.boot.session}: opening...")
         for problem in self.theme_problems:
             self.notify(problem, severity="warning", timeout=15)
@@ -278,13 +280,10 @@ class ScaletuiApp(OwnThemesApp):
     def pane(self, name: str) -> Pane:
         return self.main_screen().query_one(f"#pane-{name}", Pane)
 
-    def focus_pane(self, name: str) -> None:
-        pane = self.pane(name)
-        focusable = [w for w in pane.query("*") if w.focusable]
-        if focusable:
-            focusable[0].focus()
-        elif pane.can_focus:
-            pane.focus()
+    def on_key(self, event: Key) -> None:
+        """A pane's key pressed before the session is open says so, here where keys arrive after their bindings ran."""
+        if not self.engine_ready and (said := still_opening(self.screen, event.key)):
+            self.say(said)
 
     def _place_panes(self) -> None:
         dashboard = wants_dashboard(self.layout_mode, self.size.width, self.size.height)
@@ -304,7 +303,7 @@ class ScaletuiApp(OwnThemesApp):
         self._place_panes()
         focused = self.focused
         if focus and (focused is None or self.pane(name) not in focused.ancestors_with_self):
-            self.focus_pane(name)
+            self.pane(name).take_focus()
         self.remember("pane", name)
 
     def action_pane(self, name: str) -> None:
@@ -317,8 +316,9 @@ class ScaletuiApp(OwnThemesApp):
             self.pop_screen()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        """A tab clicked; not the echo of `1` when `3` came since (`1 3` typed together flipped back to pane 1)."""
         name = (event.tab.id or "").removeprefix("tab-")
-        if name in PANES and name != self.active_pane:
+        if name in PANES and name != self.active_pane and event.tabs.active == event.tab.id:
             self.show_pane(name)
 
     def pane_focused(self, name: str) -> None:

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from textual import events
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
@@ -106,6 +107,43 @@ async def test_a_pane_key_pressed_while_the_session_opens_says_so(sim_engine: En
         await wait_for(pilot, lambda: app.engine_ready, "the session to open", 30)
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the reserve dialog once open", 20)
+
+
+def type_together(app: ScaletuiApp, *keys: str) -> None:
+    """Keys as a terminal hands them over when typed faster than the app reads them: all queued at once (Pilot's
+    press waits for the app between keys)."""
+    for key in keys:
+        app.post_message(events.Key(key, key))
+
+
+async def test_3_s_typed_together_while_a_new_session_opens_is_answered_then_starts_once_open(
+    fast_sim_engine: Engine,
+) -> None:
+    """User review 37 F7: `3 s` typed at once while a new session opened (on a loaded machine) showed nothing. A new
+    session opens on Reservations, and `3` moved the focus a turn of the queue later, so `s` went to the pane being
+    left: no binding there, nothing said. The opening here waits at its real entry (`_open_engine`) for the test;
+    the session's platform is the simulator, so an `s` that started a cluster would start the simulator."""
+    engine = fast_sim_engine
+    opened = threading.Event()
+    app = ScaletuiApp(boot=Boot(session=engine.name))  # a new session's boot: no ui table, so it opens on Reservations
+
+    def slow_open() -> Engine:
+        opened.wait(60)
+        return engine
+
+    app._open_engine = slow_open  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.active_pane == "reservations"
+        type_together(app, "3", "s")
+        said = "The session is still opening: press s again in a moment."
+        await wait_for(pilot, lambda: message(app) == said, "the answer to s", 20)
+        assert app.active_pane == "pods" and not engine.live.is_open
+        opened.set()
+        await wait_for(pilot, lambda: app.engine_ready, "the session to open", 30)
+        type_together(app, "1", "3", "s")
+        await wait_for(pilot, lambda: engine.live.is_open, "s, typed with 3, to start the simulator", 60)
+        engine.live.stop()
 
 
 async def test_the_pods_hint_follows_a_reservation_made_in_the_app(app_config: AppConfig) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual.containers import Vertical
-from textual.events import DescendantFocus, Focus, Key
+from textual.events import DescendantFocus, Focus
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from scaletui.tui import clock, dispatch
@@ -21,6 +21,8 @@ from scaletui.tui.availability import STILL_OPENING
 from scaletui.tui.widgets.status import Work
 
 if TYPE_CHECKING:
+    from textual.screen import Screen
+
     from scaletui.engine import Engine
     from scaletui.engine.view import RunView
     from scaletui.events import Event
@@ -52,6 +54,15 @@ def queued_text(description: str, ahead: str, running: bool, waiting: int) -> st
     same = "the one under way" if running else "the one about to start"
     behind = same if description == ahead else Work.label(ahead)
     return f"{Work.label(description)}: queued behind {behind} ({waiting} waiting)."
+
+
+def still_opening(screen: Screen[Any], key: str) -> str:
+    """What a pane's key pressed before the session is open says (it is dimmed in the footer and would do nothing),
+    or "" for any other key: the app asks once the key's bindings ran, so `3 s` typed together answers Pods' `s`."""
+    active = screen.active_bindings.get(key)
+    if active is None or active.enabled or not isinstance(active.node, Pane):
+        return ""
+    return f"{STILL_OPENING}: press {screen.app.get_key_display(active.binding)} again in a moment."
 
 
 class Pane(Vertical):
@@ -114,14 +125,13 @@ class Pane(Vertical):
             return False
         return True if getattr(self.app, "engine_ready", True) else None
 
-    def on_key(self, event: Key) -> None:
-        """A key of this pane pressed before the session is open is dimmed in the footer and would do nothing: say
-        so, rather than drop it unsaid (an `s` pressed then started no cluster and said nothing)."""
-        if getattr(self.app, "engine_ready", True):
-            return
-        active = self.screen.active_bindings.get(event.key)
-        if active is not None and active.node is self and not active.enabled:
-            self.scaletui.say(f"{STILL_OPENING}: press {self.app.get_key_display(active.binding)} again in a moment.")
+    def take_focus(self) -> None:
+        """Focus this pane's first focusable widget at once, before the next key typed: Widget.focus waits a turn of
+        the queue, so `3 s` typed together sent `s` to the pane being left (a new session opens on Reservations)."""
+        focusable = [w for w in self.query("*") if w.focusable]
+        target = focusable[0] if focusable else self if self.can_focus else None
+        if target is not None:
+            self.screen.set_focus(target)
 
     def engine_ready(self) -> None:
         """The engine is open: start timers that read it."""
