@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.widgets import Select
 
 from scaletui.config.models import AppConfig
 from scaletui.engine import Engine
@@ -163,6 +164,21 @@ async def test_the_pods_hint_follows_a_reservation_made_in_the_app(app_config: A
             assert "local Flink" not in text
     finally:
         engine.close()
+
+
+async def test_the_reserve_forms_platform_list_opens_in_a_frame_of_its_own_at_80x24(sim_engine: Engine) -> None:
+    """The platform list, opened near the form's bottom, ran over the form's border with no frame, on the form's own
+    background: it read as the form's text spilling out (a compact Select drops its list's border). That the list
+    crosses the border is Textual's (a dropdown is drawn on the screen's top layer); the frame is the form's CSS."""
+    app = ScaletuiApp(sim_engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("1", "n")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), "the reserve dialog", 20)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query_one(Select).expanded, "the platform list", 20)
+        await pilot.pause()
+        lines = screen_text(app)
+        assert any("│ ╭──" in line for line in lines) and any("│chameleon" in line for line in lines), "\n".join(lines)
 
 
 async def test_the_run_history_offers_an_experiment_on_the_reserved_platform(sim_engine: Engine) -> None:

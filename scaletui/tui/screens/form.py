@@ -51,6 +51,7 @@ class FormScreen(ModalScreen[dict[str, str] | None]):
         background: $surface; padding: 0 1; }
     FormScreen Label { margin-top: 1; color: $text-muted; width: 100%; }
     FormScreen Input, FormScreen Select { background: $boost; }
+    FormScreen SelectOverlay.-textual-compact { border: round $primary !important; background: $panel; }
     FormScreen .hint { color: $text-muted; margin-top: 1; }
     FormScreen #form-error { color: $state-fail; text-style: bold; margin-top: 1; display: none; }
     FormScreen #form-error.-shown { display: block; }
