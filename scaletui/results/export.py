@@ -13,9 +13,7 @@ from scaletui.results import layout
 
 ExportFormat = Literal["archive", "parquet"]
 ARCHIVE_SUFFIX = ".tar.gz"
-EXPORT_MARKER = ".scaletui-export"
-"""Written into every Parquet set: a run directory never holds it, so it alone lets --force replace an earlier
-export (which holds run.json, as a run does) and never remove a run."""
+EXPORT_MARKER = layout.EXPORT_MARKER
 _METADATA = (layout.RUN_META, layout.VERSIONS, layout.EXPERIMENT, layout.REPORT)
 
 
@@ -35,18 +33,6 @@ def _parquet_path(root: Path, dest: Path | str | None) -> Path:
     return Path(dest) if dest is not None else root.parent / f"{root.name}-parquet"
 
 
-def _is_export(path: Path) -> bool:
-    """Marked at export; or, from before the marker, Parquet tables with none of a run's own CSV and JSONL files."""
-    if (path / EXPORT_MARKER).is_file():
-        return True
-    own = (*layout.CSV_FILES, *layout.JSONL_FILES)
-    return (path / "metrics.parquet").is_file() and not any((path / name).exists() for name in own)
-
-
-def _is_run(path: Path) -> bool:
-    return layout.is_run_dir(path) and not _is_export(path)
-
-
 def _refuse_run_dirs(targets: Sequence[tuple[Path, Path]]) -> None:
     """A target that is a run directory, lies inside one or holds one is refused before anything is written: an
     export among a run's files would mix with them, and --force, which empties a Parquet target, would remove them.
@@ -54,11 +40,11 @@ def _refuse_run_dirs(targets: Sequence[tuple[Path, Path]]) -> None:
     runs = {root.resolve() for root, _ in targets}
     for root, target in targets:
         where = target.resolve()
-        inside = [p for p in where.parents if p in runs or _is_run(p)]
+        inside = [p for p in where.parents if p in runs or layout.is_run_dir(p)]
         held = [r for r in runs if where in r.parents]
         if where.is_dir():
-            held += [child for child in where.iterdir() if child.is_dir() and _is_run(child)]
-        if where in runs or _is_run(where):
+            held += [child for child in where.iterdir() if child.is_dir() and layout.is_run_dir(child)]
+        if where in runs or layout.is_run_dir(where):
             what = f"{where} is a run's own directory"
         elif inside:
             what = f"{where} lies inside the run directory {inside[0]}"
@@ -120,7 +106,7 @@ def _write_parquet(root: Path, out: Path) -> Path:
     from scaletui.results.recorder import JSONL_EVENTS
 
     if out.is_dir() and any(out.iterdir()):
-        if not _is_export(out):
+        if not layout.is_export(out):
             raise ConfigError(f"{out} holds files but no export of a run: it is not replaced.", "Give another --out.")
         shutil.rmtree(out)
     elif out.exists() and not out.is_dir():

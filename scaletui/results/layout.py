@@ -36,6 +36,10 @@ REPORT = "report.md"
 PLOTS_DIR = "plots"
 CSV_FILES = (METRICS_CSV, NODES_CSV, LATENCY_CSV, NODE_LATENCY_CSV)
 JSONL_FILES = (DECISIONS, FAULTS, STAGES, ACTUATIONS, STATE, ERRORS)
+EXPORT_MARKER = ".scaletui-export"
+"""Written into every Parquet export (`scaletui export --format parquet`): the export carries run.json as a run
+does, and sits beside its run by default, so the marker alone keeps it out of a session's runs and lets --force
+replace it without ever removing a run."""
 
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -67,8 +71,18 @@ def claim_run_dir(session_dir: Path, run_id: str) -> Path:
     raise ConfigError(f"{session_dir} already holds 1000 runs named {run_id}.", "Clean up the results directory.")
 
 
+def is_export(path: Path) -> bool:
+    """Marked at export; or, from before the marker, Parquet tables with none of a run's own CSV and JSONL files."""
+    if (path / EXPORT_MARKER).is_file():
+        return True
+    return (path / "metrics.parquet").is_file() and not any(
+        (path / name).exists() for name in (*CSV_FILES, *JSONL_FILES)
+    )
+
+
 def is_run_dir(path: Path) -> bool:
-    return (path / RUN_META).is_file() or (path / METRICS_CSV).is_file()
+    """A run's own directory: an export of one (which holds its run.json) is not, so a session's runs leave it out."""
+    return ((path / RUN_META).is_file() or (path / METRICS_CSV).is_file()) and not is_export(path)
 
 
 def runs_under(roots: Iterable[Path | str]) -> list[Path]:
@@ -83,6 +97,11 @@ def find_runs(path: Path | str) -> list[Path]:
         raise ConfigError(f"{root} is not a directory.", "Give a results directory: results/<session>/<run-id>.")
     if is_run_dir(root):
         return [root]
+    if is_export(root):
+        raise ConfigError(
+            f"{root} is an export of a run (scaletui export), not a run's results.",
+            "Give the run's own directory, results/<session>/<run-id>, or its id.",
+        )
     runs = sorted(child for child in root.iterdir() if child.is_dir() and is_run_dir(child))
     sessions = [] if runs else _session_dirs(root)
     if sessions:  # a results root: which of its sessions is meant is the user's to say, not ours to guess

@@ -156,3 +156,22 @@ def test_an_export_made_before_the_marker_is_still_replaced_by_force(run_dir: Pa
     (out / "stale.parquet").write_bytes(b"from an earlier export")
     assert export_runs([run_dir], "parquet", tmp_path / "pq", force=True) == [out]
     assert not (out / "stale.parquet").exists() and (out / EXPORT_MARKER).is_file()
+
+
+def test_a_parquet_export_beside_its_run_is_not_one_of_the_session_s_runs(
+    run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The export's default place is beside the run, in the session's directory, and it holds run.json: `report
+    SESSION_DIR --check-slo` took it for a run of no samples, wrote a report into it and exited 5 (review 38 F1)."""
+    from scaletui.cli import main
+
+    session = tmp_path / "s1"
+    run = Path(shutil.copytree(run_dir, session / run_dir.name))
+    (out,) = export_runs([run], "parquet", None)
+    assert out.parent == session and (out / layout.RUN_META).is_file()
+    assert layout.find_runs(session) == [run]
+    exported_report = (out / layout.REPORT).read_bytes()
+    assert main(["report", str(session), "--no-plots"]) == 0, capsys.readouterr().err
+    assert f"{out}/" not in capsys.readouterr().out and (out / layout.REPORT).read_bytes() == exported_report
+    assert main(["report", str(out)]) == 2
+    assert f"{out} is an export of a run (scaletui export), not a run's results." in capsys.readouterr().err
