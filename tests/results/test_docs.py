@@ -1,10 +1,13 @@
-"""docs/shub-mapping.md maps every shub action and names each scaletui verb this area provides."""
+"""docs/shub-mapping.md maps every shub action and names each scaletui verb this area provides; README names every
+verb and timeline step the app has, so a reader meets each of them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "shub-mapping.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "shub-mapping.md"
+README = ROOT / "README.md"
 
 
 def test_every_shub_action_has_a_row() -> None:
@@ -40,3 +43,23 @@ def test_every_shub_action_has_a_row() -> None:
         "scaletui compare DIR",
     ):
         assert verb in text, verb
+
+
+def test_readme_names_every_verb_of_the_command_line() -> None:
+    """`extend` was missing from README's list of the verbs (review 38 F6)."""
+    import argparse
+
+    from scaletui.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    text = README.read_text()
+    missing = [verb for verb in sub.choices if f"`{verb}" not in text and f"scaletui {verb}" not in text]
+    assert not missing, missing
+
+
+def test_readme_lists_every_timeline_step() -> None:
+    """README's `[[timeline]]` list left out `cancel-job` (review 38 F6)."""
+    from scaletui.config.models import step_names
+
+    listed = README.read_text().split("a `[[timeline]]` of hand steps (", 1)[1].split(")", 1)[0]
+    assert [name.strip() for name in listed.split(",")] == step_names()
