@@ -1,8 +1,9 @@
 """docs/shub-mapping.md maps every shub action and names each scaletui verb this area provides; README names every
-verb and timeline step the app has, so a reader meets each of them."""
+verb, timeline step and environment variable the app has, so a reader meets each of them."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,3 +64,14 @@ def test_readme_lists_every_timeline_step() -> None:
 
     listed = README.read_text().split("a `[[timeline]]` of hand steps (", 1)[1].split(")", 1)[0]
     assert [name.strip() for name in listed.split(",")] == step_names()
+
+
+def test_readme_names_every_environment_variable_the_app_reads() -> None:
+    """FLINK_HOME and SCALETUI_PLAYBOOKS were read but named nowhere a user looks (review 38 F8). SCALETUI_FAULT
+    is a mark scaletui puts on its own fault processes, not a setting."""
+    source = "\n".join(path.read_text() for path in (ROOT / "scaletui").rglob("*.py"))
+    read = set(re.findall(r"(?:environ\.get|env\.get|getenv)\(\s*\"([A-Z_]+)\"", source))
+    assert {"SCALETUI_HOME", "FLINK_HOME", "SCALETUI_PLAYBOOKS"} <= read, read
+    text = README.read_text()
+    missing = sorted(name for name in read if name.startswith(("SCALETUI_", "FLINK_")) and f"`{name}`" not in text)
+    assert not missing, missing
