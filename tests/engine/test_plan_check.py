@@ -69,7 +69,7 @@ def test_a_timeline_strategy_step_takes_its_own_parameters(tmp_path: Path) -> No
 
 def test_a_rescale_above_max_parallelism_is_refused_at_load(tmp_path: Path) -> None:
     """It failed when the step ran, after the run had recorded minutes of data."""
-    path = variant(tmp_path, "parallelism = 4", "parallelism = 400")
+    path = variant(tmp_path, "parallelism = 3", "parallelism = 400")
     err = refusal(path)
     line = line_of(path, "parallelism = 400")
     assert err.message.startswith(f"{path}, line {line}: timeline[2] (at 8m): parallelism = 400 is above ")

@@ -60,7 +60,7 @@ def test_a_fault_at_the_end_is_not_before_it(tmp_path: Path) -> None:
 
 
 def test_a_misspelt_key_is_reported_before_the_missing_one_it_explains(tmp_path: Path) -> None:
-    path, line = broken(tmp_path, "parallelism = 4", "paralelism = 4")
+    path, line = broken(tmp_path, "parallelism = 3", "paralelism = 3")
     err = refusal(path)
     expected = f"{path}, line {line}: key timeline[2].paralelism is not a known key (did you mean parallelism?)."
     assert err.message == expected
@@ -68,7 +68,7 @@ def test_a_misspelt_key_is_reported_before_the_missing_one_it_explains(tmp_path:
 
 
 def test_an_unknown_key_with_nothing_near_still_counts_the_missing_one(tmp_path: Path) -> None:
-    path, line = broken(tmp_path, "parallelism = 4", "speed = 4")
+    path, line = broken(tmp_path, "parallelism = 3", "speed = 3")
     message = refusal(path).message
     assert message.endswith(
         f"line {line}: key timeline[2].speed is not a known key (check its spelling) (1 more problem in the file)."

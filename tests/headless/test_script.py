@@ -203,6 +203,9 @@ def test_a_script_run_leaves_the_apps_live_state_as_it_was(tmp_path: Path, monke
         script_run = max(app.store.session.runs, key=lambda r: r.started_at)
     assert script_run.experiment == "sim-timeline" and script_run.status == "done" and script_run.headless
     assert (Path(script_run.results_dir) / "run.json").is_file()
+    state = [json.loads(line) for line in (Path(script_run.results_dir) / "state.jsonl").read_text().splitlines()]
+    rescales = [e["message"] for e in state if e["type"] == "StepTaken" and e["step"]["do"] == "rescale"]
+    assert rescales == ["expensive: 4 -> 3."], "the example's hand rescale did nothing (review 38 F4)"
 
 
 def test_one_line_per_fault_event_and_a_failed_fault_is_marked(tmp_path: Path) -> None:

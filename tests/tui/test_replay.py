@@ -356,7 +356,7 @@ async def test_the_replay_marks_the_changes_by_hand_apart_from_the_decisions(eng
         def by_hand() -> list[str]:
             return [m.label for m in chart.data.markers if m.stepped] if chart.data is not None else []
 
-        await wait_for(pilot, lambda: by_hand() == ["=4", "TM3"], "the changes by hand drawn", 30)
+        await wait_for(pilot, lambda: by_hand() == ["=3", "TM3"], "the changes by hand drawn", 30)
         assert chart.data is not None and any(not m.stepped for m in chart.data.markers), "ds2's decisions went"
         await pilot.pause()
         assert any(f"{STEP_MARK}{STEP_LEGEND}" in row for row in screen_text(app))
