@@ -32,8 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--operators", default="", help="operators whose parallelism is the resource (comma list)")
     parser.add_argument("--max-parallelism", type=int, help="largest parallelism to try (default: the guard rail)")
     parser.add_argument("--duration", help='length of each trial, e.g. "90s" (default: the experiment\'s)')
-    parser.add_argument("--warmup", default="30s", help="start of each trial left out of the lag and rate checks")
-    parser.add_argument("--min-throughput", type=float, default=0.95, help="achieved/target rate a trial needs")
+    parser.add_argument(
+        "--warmup", default="30s", help="start of each trial left out of the lag and rate checks (default %(default)s)"
+    )
+    parser.add_argument(
+        "--min-throughput", type=float, default=0.95, help="achieved/target rate a trial needs (default %(default)s)"
+    )
     parser.add_argument(
         "--max-lag-slope", type=float, default=0.0, help="records/s the backlog may grow by (0: 1 %% of the load)"
     )

@@ -192,6 +192,16 @@ def test_the_verbs_help_names_its_exit_codes(capsys: pytest.CaptureFixture[str])
     assert "130 interrupted (Ctrl-C or SIGTERM)" in said
 
 
+def test_the_verbs_help_gives_the_defaults_the_doc_states(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/scalability.md gives --warmup's 30 s and --min-throughput's 0.95; --help gave neither (review 38 F10)."""
+    doc = " ".join((Path(__file__).parents[2] / "docs" / "scalability.md").read_text().split())
+    assert "after `--warmup` (default 30 s)" in doc and "`--min-throughput` of the target (default 0.95)" in doc
+    with pytest.raises(SystemExit):
+        main(["scalability", "--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "rate checks (default 30s)" in said and "a trial needs (default 0.95)" in said
+
+
 @pytest.mark.parametrize("kind", ["linear", "binary"])
 @pytest.mark.parametrize("restrict", [True, False])
 def test_trials_left_bounds_the_trials_still_to_run(kind: str, restrict: bool) -> None:
