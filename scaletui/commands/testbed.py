@@ -40,8 +40,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "destroy",
         help="release reserved platforms (all when none is named, and then also stop a local Flink cluster a killed "
-        "scaletui left running); a reservation that failed before its job was made is dropped from the session "
-        "without asking the testbed",
+        "scaletui left running); a Grid5000 reservation that failed before its job was made is dropped from the "
+        "session without asking the testbed",
     )
     p.add_argument("platforms", nargs="*")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -73,3 +73,12 @@ async def test_x_in_the_reservations_pane_drops_a_job_less_reservation(tmp_path:
     finally:
         engine.close()
     assert len(g5k_api.requests) == asked
+
+
+def test_destroy_help_says_which_failed_reservations_it_drops(capsys: pytest.CaptureFixture[str]) -> None:
+    """The drop is for the Grid5000 family only: a failed Chameleon reservation is released through its provider, so
+    the help that promised it for any failed reservation was wrong (review 38 F2)."""
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    said = " ".join(capsys.readouterr().out.split())
+    assert "a Grid5000 reservation that failed before its job was made is dropped from the session" in said
