@@ -77,6 +77,21 @@ def test_a_decision_line_says_the_taskmanagers_it_changed() -> None:
     assert describe(par) == "[rescale] parallelism expensive 1 -> 2", "no {'expensive': 1} reprs"
 
 
+def test_a_run_that_only_missed_its_slo_ends_done_with_slo_fail(tmp_path: Path) -> None:
+    """It ended `scaletui: failed: results in ...` while its run.json and the run history said done, SLO FAIL
+    (review 38)."""
+    text = (ROOT / "conf/experiments/sim-hour-ds2.toml").read_text()
+    exp = tmp_path / "tight.toml"
+    exp.write_text(
+        text.replace('duration = "1h"', 'duration = "2m"').replace("p99_latency_ms = 5000", "p99_latency_ms = 1")
+    )
+    out = scaletui("--script", str(exp), "--out", str(tmp_path / "r"), home=tmp_path)
+    assert out.returncode == 5, out.stdout[-2000:] + out.stderr
+    (run,) = run_dirs(tmp_path / "r")
+    assert f"scaletui: done, SLO FAIL: results in {run}" in out.stdout, out.stdout[-600:]
+    assert json.loads((run / "run.json").read_text())["status"] == "done"
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
