@@ -23,10 +23,11 @@ from scaletui.engine.run import Run
 from scaletui.engine.run_plan import RunPlan
 from scaletui.errors import Cancelled, ConfigError, UserError
 from scaletui.events import ClusterChanged, ErrorEvent, Event, Progress, RunChanged
+from scaletui.wording import counted
 
 if TYPE_CHECKING:
     from scaletui.capacity.online import LiveCapacity
-    from scaletui.config.models import StrategySpec, TimelineStep
+    from scaletui.config.models import Experiment, StrategySpec, TimelineStep
     from scaletui.engine.timeline import HandTimeline
     from scaletui.latency.monitor import LatencyMonitor
     from scaletui.results.recorder import RunRecorder
@@ -45,6 +46,14 @@ class RunResult:
     results_dir: Path | None
     message: str = ""
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def scheduled(exp: Experiment) -> str:
+    """What the file schedules, in its own tables' words: its faults are run as timeline steps, but a file with only
+    `[[faults]]` has no timeline to count."""
+    parts = [counted(len(exp.timeline), "timeline step")] if exp.timeline else []
+    parts += [counted(len(exp.faults), "fault")] if exp.faults else []
+    return " and ".join(parts) + " scheduled"
 
 
 def open_capabilities(
@@ -157,7 +166,7 @@ class ExperimentRun:
             strategy = run.strategy_status()
             self._step("strategy", strategy.strategy if strategy is not None else "no autoscaler")
             if exp.steps():
-                self._step("timeline", f"{len(exp.steps())} timeline step(s) scheduled")
+                self._step("timeline", scheduled(exp))
             if self.caps.missing():
                 self._step("capabilities", f"{self.caps.platform}: {'; '.join(self.caps.missing())}")
             what = "until stopped" if self.live else f"for {exp.experiment.duration:.0f}s"

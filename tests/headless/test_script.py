@@ -280,3 +280,13 @@ def test_an_experiment_whose_strategy_can_never_act_runs_with_a_warning(tmp_path
     out = scaletui("--script", str(experiment), "--out", str(tmp_path / "r"), home=tmp_path)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr
     assert "[warning] Strategy schedule has an empty plan, so it will never change the job" in out.stdout, out.stdout
+
+
+def test_the_schedule_line_counts_the_tables_the_file_has() -> None:
+    """A file with one [[faults]] entry and no [[timeline]] printed `1 timeline step(s) scheduled` (review 38 F14)."""
+    from scaletui.config.loader import load_experiment
+    from scaletui.engine.experiment import scheduled
+
+    conf = ROOT / "conf" / "experiments"
+    assert scheduled(load_experiment(conf / "local-step-transscale.toml")) == "1 fault scheduled"
+    assert scheduled(load_experiment(conf / "sim-timeline.toml")) == "6 timeline steps scheduled"
