@@ -75,3 +75,13 @@ def test_readme_names_every_environment_variable_the_app_reads() -> None:
     text = README.read_text()
     missing = sorted(name for name in read if name.startswith(("SCALETUI_", "FLINK_")) and f"`{name}`" not in text)
     assert not missing, missing
+
+
+def test_readme_names_every_key_of_the_app() -> None:
+    """`J`, `X`, `ctrl+t`, the Stages pane's keys, the run history's `enter`, `e` and `x` and the replay's `[`, `{`
+    and arrows were in `?` but nowhere in README (review 38 F7)."""
+    from scaletui.tui.actions import ACTIONS, key_label
+
+    text = README.read_text()
+    missing = sorted({key_label(a.key) for a in ACTIONS if a.key and f"`{key_label(a.key)}`" not in text})
+    assert not missing, missing
