@@ -175,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seeds of the generated traces (default: held out, never tuned on)",
     )
     ap.add_argument("--write-traces", metavar="DIR", help="also write the generated traces as t,rate CSVs here")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="where the PNG per load goes")
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "benchmarks" / "out"),
+        help="where the PNG per load goes, and with --live each run's series and decisions (live-<date>-<time>.json)",
+    )
     ap.add_argument("--duration", default="1h", help="simulated length of each run (default 1h)")
     ap.add_argument("--nodes", type=int, default=4, help="2-core nodes, one TaskManager of 2 slots each")
     ap.add_argument("--delay-ms", type=float, default=0.0, help="network delay each node adds")
