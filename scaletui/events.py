@@ -93,7 +93,7 @@ class ReservationChanged(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class ReservationDropped(Event):
-    """A reservation that holds nothing on the testbed (it failed before a job was made) leaves the session."""
+    """A reservation that holds nothing on the testbed (it failed before anything was made there) leaves the session."""
 
     platform: str
 

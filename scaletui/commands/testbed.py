@@ -4,7 +4,7 @@
 like Scalehub, runs the infrastructure stage unless --no-setup), goes on past one that fails and, for several, ends
 with what became of each;
 `destroy [PLATFORM]` releases every reservation still holding machines or a job, whatever state it was left in, and
-drops those that failed before a job was made;
+drops those that failed before anything was made on their testbed;
 `extend PLATFORM DURATION` adds walltime; `deploy|delete|reload APP` runs one application's playbook, or a stage.
 An error already printed by the engine (a failed reservation) is not printed a second time; when anything fails
 after the machines are held, the verb says they stay reserved and how to release them.
@@ -40,8 +40,8 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "destroy",
         help="release reserved platforms (all when none is named, and then also stop a local Flink cluster a killed "
-        "scaletui left running); a Grid5000 reservation that failed before its job was made is dropped from the "
-        "session without asking the testbed",
+        "scaletui left running); a reservation that failed before anything was asked of its testbed (on Grid5000: "
+        "before its job was made) is dropped from the session without asking the testbed",
     )
     p.add_argument("platforms", nargs="*")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")

@@ -57,9 +57,12 @@ def holds_machines(reservation: Reservation) -> bool:
 
 
 def job_less(reservation: Reservation) -> bool:
-    """A Grid5000-family reservation that failed before its job was made: nothing on the testbed to extend or
-    release, so neither calls the testbed's API (which may be what failed)."""
-    return reservation.type in G5K_FAMILY and reservation.state == "failed" and not reservation.job_id
+    """A reservation that failed before anything was asked of its testbed (its provider could not be loaded), or a
+    Grid5000-family one before its job was made: nothing on the testbed to extend or release, so neither calls the
+    testbed's API (which may be what failed)."""
+    if reservation.state != "failed":
+        return False
+    return not reservation.asked_testbed or (reservation.type in G5K_FAMILY and not reservation.job_id)
 
 
 def no_job(name: str, reservation: Reservation | None) -> str:
@@ -184,7 +187,7 @@ class ReservationFlow:
     def reserve(self, name: str, cancel: threading.Event, conf_file: Path | str | None = None) -> Reservation:
         platform = self.platform(name, conf_file)
         source = str(conf_file or self.conf_dir / "platforms" / f"{name}.toml")
-        self._record(platform, conf_file=source, state="reserving", message="", nodes=[])
+        self._record(platform, conf_file=source, state="reserving", message="", nodes=[], asked_testbed=True)
         self._progress(platform, f"reserving {name} ({platform.type})", 0.0)
 
         def progress(message: str, fraction: float | None) -> None:
@@ -221,7 +224,9 @@ class ReservationFlow:
         known = getattr(platform, "known_status", None)
         released = isinstance(known, PlatformStatus) and known.state == "released"
         job = {"job_id": known.job_id} if isinstance(known, PlatformStatus) and known.job_id else {}
-        self._record(platform, state="released" if released else "failed", message=error.message, **job)
+        asked = bool(getattr(platform, "asked_testbed", True))
+        state = "released" if released else "failed"
+        self._record(platform, state=state, message=error.message, asked_testbed=asked, **job)
         self._progress(platform, f"{platform.name}: reservation failed", None, done=True)
         self.bus.publish(ErrorEvent(message=error.message, hint=error.hint, source=f"platform:{platform.name}"))
         reported(error)
@@ -283,7 +288,8 @@ class ReservationFlow:
     def _drop(self, recorded: Reservation) -> Reservation:
         """Forget a reservation that holds nothing on the testbed, without asking the testbed."""
         name = recorded.platform
-        why = f"nothing to release on {recorded.type}: its reservation failed before a job was made"
+        made = "a job was made" if recorded.asked_testbed else "anything was asked of it"
+        why = f"nothing to release on {recorded.type}: its reservation failed before {made}"
         self.bus.publish(ReservationDropped(source=f"platform:{name}", platform=name))
         self.bus.publish(Progress(step=f"reserve {name}", message=f"{name} dropped from the session ({why})",
                                   fraction=1.0, done=True, source=f"platform:{name}"))  # fmt: skip

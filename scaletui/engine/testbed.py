@@ -108,7 +108,8 @@ class TestbedControl:
         return [r.platform for r in self.store.session.reservations if holds_machines(r)]
 
     def job_less(self) -> list[str]:
-        """Every platform of the session whose reservation failed before its job was made (nothing to release)."""
+        """Every platform of the session whose reservation failed before anything was made on its testbed (nothing
+        to release)."""
         from scaletui.engine.reservations import job_less
 
         return [r.platform for r in self.store.session.reservations if job_less(r)]

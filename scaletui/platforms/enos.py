@@ -150,6 +150,8 @@ class EnosPlatform:
                 f"{self.source}: key settings.on_setup_failure expected release or keep, got {self.on_setup_failure!r}."
             )
         self.poll_s = poll_s
+        self.asked_testbed = True
+        """False while the provider is being built: a reservation failing then asked the testbed nothing."""
         self._conf: Any = None
         self._provider: Any = None
         self._status = PlatformStatus(
@@ -176,7 +178,9 @@ class EnosPlatform:
 
     def reserve(self, cancel: threading.Event, progress: ProgressFn = no_progress) -> Inventory:
         progress("checking the configuration", 0.02)
+        self.asked_testbed = False
         provider = self.provider()
+        self.asked_testbed = True
         if cancel.is_set():
             raise ReservationCancelled(f"reservation of {self.name} was cancelled before anything was submitted.")
         if self.type in G5K_FAMILY:

@@ -45,6 +45,9 @@ class Reservation(_Model):
     started_at: float = 0.0
     nodes: list[Node] = Field(default_factory=list)
     message: str = ""
+    asked_testbed: bool = True
+    """False when the reservation failed before anything was asked of the testbed (its EnosLib provider could not be
+    loaded or configured): there is nothing there to release."""
 
 
 class StageRecord(_Model):

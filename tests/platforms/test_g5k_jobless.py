@@ -4,6 +4,7 @@ Grid5000 API on 127.0.0.1, tests/fakes/g5k.py, counts them)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,9 +77,44 @@ async def test_x_in_the_reservations_pane_drops_a_job_less_reservation(tmp_path:
 
 
 def test_destroy_help_says_which_failed_reservations_it_drops(capsys: pytest.CaptureFixture[str]) -> None:
-    """The drop is for the Grid5000 family only: a failed Chameleon reservation is released through its provider, so
-    the help that promised it for any failed reservation was wrong (review 38 F2)."""
+    """Any reservation that failed before its testbed was asked anything, and a Grid5000 one before its job was made
+    (review 38 F2: the help promised the drop for every failed reservation)."""
     with pytest.raises(SystemExit):
         main(["--help"])
     said = " ".join(capsys.readouterr().out.split())
-    assert "a Grid5000 reservation that failed before its job was made is dropped from the session" in said
+    assert (
+        "a reservation that failed before anything was asked of its testbed (on Grid5000: before its job was made)"
+        in said
+    )
+
+
+def test_a_reservation_whose_provider_cannot_be_loaded_is_dropped_by_destroy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """User review 38 F2: a Chameleon reservation that failed because EnosLib's Chameleon provider cannot be loaded
+    (python-blazarclient missing) stayed in the session for good: `x` and `destroy --yes` asked the same provider to
+    release it and failed the same way. Nothing was asked of Chameleon, so it is dropped. The import fails here as
+    it does where blazarclient is not installed, whether or not it is on this machine."""
+    from scaletui.platforms import enos_conf
+
+    real = enos_conf.enoslib_module
+
+    def without_blazarclient(name: str):  # type: ignore[no-untyped-def]
+        if "chameleon" in name:
+            raise ImportError("No module named 'blazarclient'", name="blazarclient")
+        return real(name)
+
+    monkeypatch.setattr(enos_conf, "enoslib_module", without_blazarclient)
+    conf = tmp_path / "conf"
+    (conf / "platforms").mkdir(parents=True)
+    shutil.copy(Path(__file__).parents[2] / "conf" / "platforms" / "chameleon.toml", conf / "platforms")
+    config = tmp_path / "scaletui.toml"
+    config.write_text(f'[paths]\nsessions = "{tmp_path / "sessions"}"\nconf = "{conf}"\n')
+    cli = ["--config", str(config), "--session", "s"]
+    assert main([*cli, "provision", "chameleon", "--no-setup"]) == 3
+    assert "Chameleon provider cannot be loaded" in capsys.readouterr().out
+    assert reservations(tmp_path) == [("chameleon", "failed", "")]
+    assert main([*cli, "destroy", "chameleon", "--yes"]) == 0
+    said = capsys.readouterr().out
+    assert "dropped from the session; nothing to release on Chameleon: its reservation failed before anything" in said
+    assert reservations(tmp_path) == []
