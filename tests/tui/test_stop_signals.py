@@ -14,6 +14,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -139,14 +140,11 @@ async def test_a_signal_while_the_session_opens_closes_it_once_open(
     """Review 37 G2: a SIGTERM (or the quit key) while the session was still opening ended the app, and the engine
     that finished opening after it was never closed: no 'closed' in its log, its lock held to the process's end.
     The opening is held at its first step (Engine._open) until the app has exited on the signal."""
-    import threading
-
     from scaletui.config.loader import load_app_config
     from scaletui.engine import Engine
     from scaletui.tui.app import ScaletuiApp
     from scaletui.tui.boot import Boot
-    from scaletui.tui.launch import close_engine, stop_signals
-    from tests.tui.pilot import wait_for
+    from scaletui.tui.launch import close_engine
 
     opening, go_on = threading.Event(), threading.Event()
     real_open = Engine._open
@@ -161,11 +159,7 @@ async def test_a_signal_while_the_session_opens_closes_it_once_open(
     log = app_home.parent / "sessions" / "sig" / "scaletui.log"
     closed_before = log.read_text().count("session sig closed")
     app = ScaletuiApp(boot=Boot.read(str(app_home), "sig"))
-    with stop_signals(app) as stopped_by:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, opening.is_set, "the session to start opening", 60)
-            os.kill(os.getpid(), signal.SIGTERM)
-            await wait_for(pilot, lambda: not app.is_running, "the app to exit on SIGTERM", 30)
+    stopped_by = await sigterm_during_the_opening(app, opening)
     assert stopped_by == ["SIGTERM"] and app.return_code == 130 and not app.engine_ready
     go_on.set()
     close_engine(app)
@@ -194,14 +188,11 @@ async def test_an_opening_that_fails_after_the_app_ended_says_why(
 ) -> None:
     """Review 38 F6: the app ended on a SIGTERM while the session was still opening, and the opening then failed:
     nobody said why (the app that reports an opening's error had ended). The launcher reports it as the app does."""
-    import threading
-
     from scaletui.engine import Engine
     from scaletui.errors import ConfigError
     from scaletui.tui.app import ScaletuiApp
     from scaletui.tui.boot import Boot
-    from scaletui.tui.launch import close_engine, stop_signals
-    from tests.tui.pilot import wait_for
+    from scaletui.tui.launch import close_engine
 
     opening, go_on = threading.Event(), threading.Event()
 
@@ -212,11 +203,7 @@ async def test_an_opening_that_fails_after_the_app_ended_says_why(
 
     monkeypatch.setattr(Engine, "_open", failing_open)
     app = ScaletuiApp(boot=Boot.read(str(app_home), "sig"))
-    with stop_signals(app) as stopped_by:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(pilot, opening.is_set, "the session to start opening", 60)
-            os.kill(os.getpid(), signal.SIGTERM)
-            await wait_for(pilot, lambda: not app.is_running, "the app to exit on SIGTERM", 30)
+    stopped_by = await sigterm_during_the_opening(app, opening)
     assert stopped_by == ["SIGTERM"] and app.open_error is None
     go_on.set()
     close_engine(app)
@@ -246,3 +233,17 @@ def test_a_gone_terminal_is_written_to_dev_null_and_sigcont_no_longer_resumes_it
         signal.signal(signal.SIGCONT, before)
         for fd in (gone, live, live_master):
             os.close(fd)
+
+
+async def sigterm_during_the_opening(app: Any, opening: threading.Event) -> list[str]:
+    """Run `app` under the launcher's signal handlers, send SIGTERM once its session starts opening, wait for its
+    exit; the names of the signals the handlers took."""
+    from scaletui.tui.launch import stop_signals
+    from tests.tui.pilot import wait_for
+
+    with stop_signals(app) as stopped_by:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, opening.is_set, "the session to start opening", 60)
+            os.kill(os.getpid(), signal.SIGTERM)
+            await wait_for(pilot, lambda: not app.is_running, "the app to exit on SIGTERM", 30)
+    return stopped_by
