@@ -13,6 +13,7 @@ argument.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -97,8 +98,10 @@ class FlinkJvmCommands:
             f"-Dlog4j.configurationFile=file:{self.conf_dir}/log4j-console.properties",
             f"-Dlogback.configurationFile=file:{self.conf_dir}/logback-console.xml",
         ]
-        options = [opt.replace("${FLINK_LOG_PREFIX}", str(prefix)) for opt in self._java_options(role)]
-        options = [opt.replace("$FLINK_LOG_PREFIX", str(prefix)) for opt in options]
+        at = str(prefix)
+        options = [
+            o.replace("${FLINK_LOG_PREFIX}", at).replace("$FLINK_LOG_PREFIX", at) for o in self._java_options(role)
+        ]
         configured = ["--configDir", str(self.conf_dir)]
         if role == "taskmanager":
             args = configured + list(sizing.dynamic) + user
@@ -190,10 +193,9 @@ def _joined(*values: str) -> str:
 
 def classpath(lib: Path) -> str:
     """lib's jars in sorted order with flink-dist last, then the empty Hadoop entries config.sh appends."""
-    jars = sorted(str(p) for p in lib.rglob("*.jar") if not p.is_dir())
-    dist = [j for j in jars if re.search(r"/flink-dist[^/]*\.jar$", j)]
-    rest = [j for j in jars if j not in dist]
-    return ":".join(rest) + ":" + flink_dist(lib) + "::::"
+    dist = flink_dist(lib)
+    rest = sorted(str(p) for p in lib.rglob("*.jar") if not p.is_dir() and str(p) != dist)
+    return ":".join(rest) + ":" + dist + "::::"
 
 
 def flink_dist(lib: Path) -> str:
@@ -206,15 +208,13 @@ def flink_dist(lib: Path) -> str:
     return found[0]
 
 
-_JAVA_MAJOR: dict[Path, int | None] = {}
-
-
+@functools.cache
 def java_major(java_home: Path) -> int | None:
     """Java's major version from the JDK's `release` file, else from `java -version` (kept per JDK)."""
-    if java_home not in _JAVA_MAJOR:
-        match = None
-        release = java_home / "release"
-        if release.is_file():
-            match = re.search(r'^JAVA_VERSION="(\d+)', release.read_text(errors="replace"), re.MULTILINE)
-        _JAVA_MAJOR[java_home] = int(match.group(1)) if match else java_major_version(java_home / "bin" / "java")
-    return _JAVA_MAJOR[java_home]
+    release = java_home / "release"
+    match = (
+        re.search(r'^JAVA_VERSION="(\d+)', release.read_text(errors="replace"), re.MULTILINE)
+        if release.is_file()
+        else None
+    )
+    return int(match.group(1)) if match else java_major_version(java_home / "bin" / "java")

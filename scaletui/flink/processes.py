@@ -75,9 +75,7 @@ def belongs_to(pid: int, conf_dir: Path) -> bool:
 
 def launch(name: str, role: str, command: JvmLaunch, log_dir: Path) -> FlinkProcess:
     """Start one JobManager or TaskManager JVM, detached into its own session; its output goes to `<name>.console`."""
-    env = dict(os.environ)
-    env.pop("FLINK_ENV_JAVA_OPTS", None)
-    env.update(command.env)
+    env = {**os.environ, **command.env}
     console = log_dir / f"{name}.console"
     with console.open("ab") as out:
         out.write(f"Starting {role} {name}: {shlex.join(command.argv)}\n".encode())
